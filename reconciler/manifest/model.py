@@ -1,0 +1,101 @@
+"""The public data model of loaded manifests.
+
+Every later stage (references, identity, plan, apply, render) works on these values, never
+on YAML nodes, so the loader is the only module that knows about pyyaml. Each value keeps
+the source position it came from: every error anywhere in the pipeline can then point the
+user at FILE:LINE:COL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a manifest file; line and column are 1-based, as editors show them."""
+
+    file: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error found in the manifests, printed as one `FILE:LINE:COL: error: MESSAGE` line."""
+
+    pos: Position
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pos.file}:{self.pos.line}:{self.pos.col}: error: {self.message}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The value of a REF field: another resource by manifest key, or a live object by id."""
+
+    kind: str  # the referenced kind, singular ("organization")
+    key: str | None  # a manifest key, or None when given as {id: N}
+    id: int | None  # the {id: N} form
+    pos: Position
+
+
+@dataclass
+class Resource:
+    """One declared resource.
+
+    `fields` holds only the kind fields the manifest declares (the meta keys id, absent and
+    protect are attributes), in the order the manifest declares them: a field left out is
+    never managed, and `None` declares "empty". Value shapes per kinds type:
+    STRING/TEXT/STAGE/PIPELINE/USER/VISIBILITY/ENUM → str; NUMBER → int | float; BOOL → bool;
+    DATE → "YYYY-MM-DD"; TIME → "HH:MM"; EMAILS/PHONES → list[str]; REF → Reference;
+    CUSTOM → dict name → scalar | list of labels | {"value": n, "currency": "USD"}.
+    """
+
+    kind: str  # singular: organization | person | deal | note | activity
+    key: str
+    fields: dict[str, Any]
+    id: int | None
+    absent: bool
+    protect: bool
+    pos: Position  # position of the resource's key
+    field_pos: dict[str, Position]  # each declared field's value; custom fields as "fields.<Name>"
+
+    @property
+    def address(self) -> str:
+        """The `kind.key` form used by plans and `--target`."""
+        return f"{self.kind}.{self.key}"
+
+
+@dataclass
+class Manifest:
+    """All resources read together, in file order with files sorted."""
+
+    resources: list[Resource]
+    files: list[str]  # the files read, as displayed in errors
+    # A lookup index so that resolving thousands of references stays linear; rebuilt when
+    # the resources list is replaced or changes length.
+    _index: dict[tuple[str, str], Resource] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _indexed: tuple[int, int] = field(default=(0, -1), init=False, repr=False, compare=False)
+
+    def get(self, kind: str, key: str) -> Resource | None:
+        """The resource of this kind (singular name) and key, if declared."""
+        stamp = (id(self.resources), len(self.resources))
+        if self._indexed != stamp:
+            self._index = {}
+            for res in self.resources:
+                self._index.setdefault((res.kind, res.key), res)
+            self._indexed = stamp
+        found = self._index.get((kind, key))
+        if found is not None and (found.kind, found.key) == (kind, key):
+            return found
+        for res in self.resources:  # the index went stale by an in-place edit: be correct
+            if res.kind == kind and res.key == key:
+                return res
+        return None
+
+    def by_kind(self, kind: str) -> list[Resource]:
+        """The resources of one kind (singular name), in manifest order."""
+        return [res for res in self.resources if res.kind == kind]
