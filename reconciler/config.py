@@ -1,0 +1,164 @@
+"""Where a command connects, resolved from flags, environment, reconciler.toml and defaults.
+
+CONTRACT §4: a flag beats the environment, which beats `reconciler.toml` in the first
+PATH, which beats the default. Keeping the resolution in one place means every command
+that talks to Pipedrive agrees on it, and the API key is held in one object whose repr
+never shows it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_ENDPOINT = "https://gateway.maton.ai/pipedrive"
+DEFAULT_CONTROL_ENDPOINT = "https://ctrl.maton.ai"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RATE_LIMIT = 10.0
+SANDBOX_DB_DEFAULT = ".reconciler/sandbox.db"
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message names the setting."""
+
+
+class Secret:
+    """A string that never prints itself: repr, str and format all hide it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass
+class Settings:
+    endpoint: str = DEFAULT_ENDPOINT
+    control_endpoint: str = DEFAULT_CONTROL_ENDPOINT
+    api_key: Secret = field(default_factory=lambda: Secret(""))
+    connection: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    rate_limit: float = DEFAULT_RATE_LIMIT
+    api_version: str = "v2"  # "v2" (v1 for notes) or "v1" everywhere
+    sandbox_db: str | None = None  # set: use the embedded sandbox with this database file
+    debug: bool = False
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.sandbox_db is not None
+
+
+def read_project_file(first_path: str | None) -> dict:
+    """Settings from reconciler.toml in (or beside) the first PATH, if there is one."""
+    if not first_path:
+        return {}
+    base = Path(first_path)
+    directory = base if base.is_dir() else base.parent
+    candidate = directory / "reconciler.toml"
+    if not candidate.is_file():
+        return {}
+    try:
+        with candidate.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{candidate}: not valid TOML: {exc}") from None
+    allowed = {"endpoint", "control_endpoint", "connection", "rate_limit", "api_version", "timeout"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(f"{candidate}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")
+    return data
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def check_endpoint(url: str, what: str = "endpoint") -> str:
+    """Refuse endpoints that would send the key in clear text, except to loopback."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{what} {url!r} is not an http(s) URL")
+    if parts.scheme == "http":
+        host = (parts.hostname or "").lower()
+        if not (host == "localhost" or host.startswith("127.") or host == "::1"):
+            raise ConfigError(
+                f"{what} {url!r} uses plain http:// to a non-loopback host; the API key would travel "
+                "unencrypted. Use https://, or http:// only on 127.0.0.1/localhost."
+            )
+    return url.rstrip("/")
+
+
+def resolve(
+    *,
+    first_path: str | None = None,
+    endpoint: str | None = None,
+    control_endpoint: str | None = None,
+    connection: str | None = None,
+    sandbox: str | None = None,
+    rate_limit: float | None = None,
+    api_version: str | None = None,
+    debug: bool = False,
+    env: dict | None = None,
+) -> Settings:
+    """Combine flag values (None when not given), the environment and the project file."""
+    env = os.environ if env is None else env
+    project = read_project_file(first_path)
+
+    def pick(flag, env_name, file_key, default):
+        if flag is not None:
+            return flag
+        if env_name and env.get(env_name):
+            return env[env_name]
+        if file_key in project:
+            return project[file_key]
+        return default
+
+    settings = Settings(debug=debug)
+    settings.endpoint = check_endpoint(str(pick(endpoint, "RECONCILER_ENDPOINT", "endpoint", DEFAULT_ENDPOINT)))
+    default_control = (
+        DEFAULT_CONTROL_ENDPOINT if settings.endpoint == DEFAULT_ENDPOINT else _origin(settings.endpoint)
+    )
+    settings.control_endpoint = check_endpoint(
+        str(pick(control_endpoint, "RECONCILER_CONTROL_ENDPOINT", "control_endpoint", default_control)),
+        "control endpoint",
+    )
+    settings.connection = pick(connection, "MATON_CONNECTION", "connection", None) or None
+    try:
+        settings.timeout = float(pick(None, "RECONCILER_TIMEOUT", "timeout", DEFAULT_TIMEOUT))
+    except (TypeError, ValueError):
+        raise ConfigError("RECONCILER_TIMEOUT must be a number of seconds") from None
+    if settings.timeout <= 0:
+        raise ConfigError("RECONCILER_TIMEOUT must be positive")
+    try:
+        settings.rate_limit = float(pick(rate_limit, "RECONCILER_RATE_LIMIT", "rate_limit", DEFAULT_RATE_LIMIT))
+    except (TypeError, ValueError):
+        raise ConfigError("rate limit must be a number of requests per second") from None
+    if settings.rate_limit <= 0:
+        raise ConfigError("rate limit must be positive")
+    version = str(pick(api_version, "RECONCILER_API_VERSION", "api_version", "v2"))
+    if version not in ("v1", "v2"):
+        raise ConfigError(f"api_version must be v1 or v2, not {version!r}")
+    settings.api_version = version
+    settings.api_key = Secret(env.get("MATON_API_KEY", ""))
+    if sandbox is not None:
+        if sandbox == "":
+            base = Path(first_path) if first_path else Path(".")
+            directory = base if base.is_dir() else base.parent
+            sandbox = str(directory / SANDBOX_DB_DEFAULT)
+        settings.sandbox_db = sandbox
+    return settings

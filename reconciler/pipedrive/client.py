@@ -1,0 +1,183 @@
+"""Pipedrive operations in canonical shapes, over either API version.
+
+Above this module nothing knows about envelopes, cursors, start/limit or where v1 and v2
+put things. Paths come from the kinds table; v2 is used for every kind that has it
+unless the settings force v1 (accounts or gateways that expose only v1); notes are v1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from reconciler import kinds
+from reconciler.pipedrive import adapters
+from reconciler.pipedrive.http import HttpClient
+
+PAGE_LIMIT = 500
+IDS_BATCH = 100
+
+
+class PipedriveClient:
+    """High-level calls: list, get by ids, search, create, update, delete, and the schemas."""
+
+    def __init__(self, http: HttpClient, *, api_version: str = "v2") -> None:
+        self.http = http
+        self.api_version = api_version
+        self.field_types: dict[str, dict[str, str]] = {}  # kind -> hash -> field_type
+
+    @property
+    def stats(self):
+        return self.http.stats
+
+    def version_for(self, kind: str) -> str:
+        spec = kinds.kind(kind)
+        return "v2" if self.api_version == "v2" and spec.v2_path else "v1"
+
+    def _path(self, kind: str) -> str:
+        spec = kinds.kind(kind)
+        return spec.v2_path if self.version_for(kind) == "v2" else spec.v1_path  # type: ignore[return-value]
+
+    # -- paging -----------------------------------------------------------------
+
+    def paged(self, path: str, params: dict[str, Any] | None = None, *, version: str) -> Iterator[dict]:
+        """Every item of a list endpoint: v2 cursors or v1 start/limit, pages of 500."""
+        params = dict(params or {})
+        params.setdefault("limit", PAGE_LIMIT)
+        if version == "v2":
+            cursor = None
+            while True:
+                page = self.http.request("GET", path, params={**params, "cursor": cursor})
+                yield from page.get("data") or []
+                cursor = (page.get("additional_data") or {}).get("next_cursor")
+                if not cursor:
+                    return
+        else:
+            start = 0
+            while True:
+                page = self.http.request("GET", path, params={**params, "start": start})
+                yield from page.get("data") or []
+                pagination = (page.get("additional_data") or {}).get("pagination") or {}
+                if not pagination.get("more_items_in_collection"):
+                    return
+                start = pagination.get("next_start", start + params["limit"])
+
+    # -- account and schemas ------------------------------------------------------
+
+    def me(self) -> dict:
+        return self.http.request("GET", "/api/v1/users/me")["data"]
+
+    def users(self) -> list[dict]:
+        return list(self.http.request("GET", "/api/v1/users").get("data") or [])
+
+    def pipelines(self) -> list[dict]:
+        version = "v2" if self.api_version == "v2" else "v1"
+        return list(self.paged(f"/api/{version}/pipelines", version=version))
+
+    def stages(self) -> list[dict]:
+        version = "v2" if self.api_version == "v2" else "v1"
+        return list(self.paged(f"/api/{version}/stages", version=version))
+
+    def field_schema(self, kind: str) -> list[dict]:
+        """Custom field definitions of a kind: [{key, name, field_type, options}] (v1 shape)."""
+        spec = kinds.kind(kind)
+        if not spec.field_schema_path:
+            return []
+        fields = [
+            f for f in self.paged(f"/api/v1/{spec.field_schema_path}", version="v1")
+            if adapters.HASH_KEY.match(str(f.get("key", "")))
+        ]
+        self.field_types[spec.name] = {f["key"]: f.get("field_type", "varchar") for f in fields}
+        return fields
+
+    # -- reads ---------------------------------------------------------------------
+
+    def _canon(self, kind: str, record: dict, version: str) -> dict:
+        return adapters.from_api(kind, record, version, self.field_types.get(kind))
+
+    def list(self, kind: str, params: dict[str, Any] | None = None) -> Iterator[dict]:
+        version = self.version_for(kind)
+        for record in self.paged(self._path(kind), params, version=version):
+            if record.get("is_deleted") or record.get("active_flag") is False:
+                continue
+            yield self._canon(kind, record, version)
+
+    def get_many(self, kind: str, ids: Iterable[int]) -> list[dict]:
+        """Objects by id: v2 `ids` filter in batches of 100; v1 one GET each. Missing ids are skipped."""
+        ids = sorted(set(int(i) for i in ids))
+        version = self.version_for(kind)
+        out: list[dict] = []
+        if version == "v2":
+            for start in range(0, len(ids), IDS_BATCH):
+                batch = ids[start:start + IDS_BATCH]
+                params = {"ids": ",".join(map(str, batch)), "limit": IDS_BATCH}
+                out.extend(self.list(kind, params))
+            return out
+        for object_id in ids:
+            found = self.get(kind, object_id)
+            if found is not None:
+                out.append(found)
+        return out
+
+    def get(self, kind: str, object_id: int) -> dict | None:
+        from reconciler.pipedrive.errors import NotFoundError
+
+        version = self.version_for(kind)
+        try:
+            answer = self.http.request("GET", f"{self._path(kind)}/{int(object_id)}", what=f"{kind} {object_id}")
+        except NotFoundError:
+            return None
+        record = answer.get("data")
+        if not record or record.get("is_deleted") or record.get("active_flag") is False:
+            return None
+        if kind == "deal" and record.get("status") == "deleted":
+            return None
+        return self._canon(kind, record, version)
+
+    def search_ids(self, kind: str, term: str, fields: str, *, exact: bool = True) -> list[int]:
+        """Ids of objects whose `fields` match `term` (Pipedrive's search endpoint)."""
+        spec = kinds.kind(kind)
+        version = "v2" if self.api_version == "v2" else "v1"
+        path = f"/api/{version}/{spec.section}/search"
+        params = {"term": term, "fields": fields, "exact_match": "true" if exact else "false"}
+        ids = []
+        for item in self.paged(path, params, version=version) if version == "v2" else self._v1_search(path, params):
+            inner = item.get("item") if isinstance(item, dict) and "item" in item else item
+            if inner and inner.get("id") is not None:
+                ids.append(int(inner["id"]))
+        return ids
+
+    def _v1_search(self, path: str, params: dict) -> Iterator[dict]:
+        start = 0
+        while True:
+            page = self.http.request("GET", path, params={**params, "start": start, "limit": PAGE_LIMIT})
+            yield from ((page.get("data") or {}).get("items") or [])
+            pagination = (page.get("additional_data") or {}).get("pagination") or {}
+            if not pagination.get("more_items_in_collection"):
+                return
+            start = pagination.get("next_start", start + PAGE_LIMIT)
+
+    # -- writes ----------------------------------------------------------------------
+
+    def create(self, kind: str, changes: dict[str, Any]) -> dict:
+        version = self.version_for(kind)
+        body = adapters.to_api(kind, changes, version, self.field_types.get(kind))
+        answer = self.http.request("POST", self._path(kind), json_body=body, what=f"new {kind}")
+        return self._canon(kind, answer["data"], version)
+
+    def update(self, kind: str, object_id: int, changes: dict[str, Any]) -> dict:
+        version = self.version_for(kind)
+        body = adapters.to_api(kind, changes, version, self.field_types.get(kind))
+        method = "PATCH" if version == "v2" else "PUT"
+        answer = self.http.request(method, f"{self._path(kind)}/{int(object_id)}", json_body=body,
+                                   what=f"{kind} {object_id}")
+        return self._canon(kind, answer["data"], version)
+
+    def delete(self, kind: str, object_id: int) -> None:
+        self.http.request("DELETE", f"{self._path(kind)}/{int(object_id)}", what=f"{kind} {object_id}")
+
+    def bulk_delete(self, kind: str, ids: list[int]) -> None:
+        """v1 bulk delete, `DELETE /api/v1/<kind>?ids=1,2`, where the kind has it."""
+        spec = kinds.kind(kind)
+        self.http.request("DELETE", spec.v1_path, params={"ids": ",".join(str(i) for i in ids)},
+                          what=f"{spec.section} {ids}")

@@ -1,0 +1,273 @@
+"""The HTTP layer: auth headers, pacing, bounded retries, error mapping, call accounting.
+
+One `HttpClient` serves a whole run and may be used from several threads (apply keeps
+the rate limit busy with a small pool). Everything that could leak the API key goes
+through here, so this is where it is kept out of traces and messages.
+
+Retry policy, the heart of "never a duplicate":
+- reads (GET) and idempotent writes (PUT, PATCH, DELETE) are retried on 429, 5xx,
+  timeouts and connection errors, with jittered exponential backoff;
+- a create (POST) is retried only when the server certainly did nothing (429, or a
+  connection that was never established). After a timeout, a dropped connection or a
+  5xx, whether it happened is unknown: we raise AmbiguousWriteError and the caller looks.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from reconciler import __version__
+from reconciler.pipedrive.costs import route_template, token_cost
+from reconciler.pipedrive.errors import (
+    AmbiguousWriteError,
+    ApiValidationError,
+    AuthError,
+    NoConnectionError,
+    NotFoundError,
+    PipedriveError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from reconciler.pipedrive.ratelimit import RateLimiter
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = 0.25
+BACKOFF_CAP = 8.0
+
+
+@dataclass
+class CallStats:
+    """Calls and tokens spent, as CONTRACT §6 `stats` reports them."""
+
+    api_calls: int = 0
+    tokens: int = 0
+    writes: int = 0
+    retries: int = 0
+    by_route: Counter = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, method: str, path: str, *, retry: bool) -> None:
+        with self._lock:
+            self.api_calls += 1
+            self.tokens += token_cost(method, path)
+            self.by_route[f"{method} {route_template(path)}"] += 1
+            if method != "GET":
+                self.writes += 1
+            if retry:
+                self.retries += 1
+
+    def as_dict(self) -> dict[str, int]:
+        return {"api_calls": self.api_calls, "tokens": self.tokens}
+
+
+class HttpClient:
+    """Talks to ENDPOINT + native path with the key, the connection and the limiter."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        api_key: str,
+        connection: str | None = None,
+        timeout: float = 30.0,
+        rate_limit: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        trace: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self._key = api_key
+        self.connection = connection
+        self.stats = CallStats()
+        self.limiter = RateLimiter(rate_limit)
+        self._trace = trace
+        self._sleep = sleep
+        headers = {"User-Agent": f"reconciler/{__version__}", "Accept": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        if connection:
+            headers["Maton-Connection"] = connection
+        self._http = httpx.Client(
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            verify=True,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- helpers -------------------------------------------------------------
+
+    def redact(self, text: str) -> str:
+        """Remove the key from any text that might reach a user (belt and braces)."""
+        if self._key and self._key in text:
+            text = text.replace(self._key, "***")
+        return text
+
+    def _log(self, message: str) -> None:
+        if self._trace:
+            self._trace(self.redact(message))
+
+    def _backoff(self, attempt: int) -> float:
+        return min(BACKOFF_CAP, BACKOFF_BASE * (2**attempt)) * (0.5 + random.random() / 2)
+
+    # -- the one request method ----------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        what: str | None = None,
+    ) -> Any:
+        """Send one logical request, retrying where that is safe; return the parsed JSON body.
+
+        `what` names the object for error messages ("deal 12").
+        """
+        method = method.upper()
+        creates = method == "POST"
+        url = self.endpoint + path
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        body = None if json_body is None else json.dumps(json_body, default=str).encode()
+        headers = {"Content-Type": "application/json"} if body is not None else None
+        last_error: PipedriveError | None = None
+        for attempt in range(MAX_ATTEMPTS):
+            self.limiter.acquire()
+            started = time.monotonic()
+            self.stats.record(method, path, retry=attempt > 0)
+            try:
+                response = self._http.request(method, url, params=params, content=body, headers=headers)
+            except httpx.ConnectError as exc:
+                # Never reached the server: safe to retry, even a create.
+                last_error = TransportError(f"cannot connect to {self.endpoint}: {type(exc).__name__}", path=path)
+                self._log(f"{method} {path} -> connect error ({attempt + 1}/{MAX_ATTEMPTS})")
+                self._sleep(self._backoff(attempt))
+                continue
+            except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection dropped"
+                self._log(f"{method} {path} -> {kind} ({attempt + 1}/{MAX_ATTEMPTS})")
+                if creates:
+                    raise AmbiguousWriteError(f"{method} {path} {kind}; the write may or may not have happened",
+                                              path=path) from None
+                last_error = TransportError(f"{method} {path} {kind} after {attempt + 1} attempts", path=path)
+                self._sleep(self._backoff(attempt))
+                continue
+            elapsed = (time.monotonic() - started) * 1000
+            self._log(f"{method} {path}{_query_text(params)} -> {response.status_code} ({elapsed:.0f} ms)")
+            self.limiter.observe_headers(response.headers)
+            status = response.status_code
+            if status == 429:
+                retry_after = _retry_after(response.headers)
+                self.limiter.pause(retry_after if retry_after is not None else self._backoff(attempt))
+                last_error = RateLimitedError(
+                    f"rate limited (429) on {method} {path} after {attempt + 1} attempts: the gateway allows "
+                    "10 requests a second per account and Pipedrive meters a daily token budget; lower "
+                    "--rate-limit (or rate_limit in reconciler.toml) or wait for the budget to reset",
+                    status=429,
+                    path=path,
+                )
+                if retry_after is None:
+                    self._sleep(self._backoff(attempt))
+                continue
+            if status >= 500:
+                if creates:
+                    raise AmbiguousWriteError(f"{method} {path} answered {status}; the write may or may not "
+                                              "have happened", status=status, path=path)
+                last_error = ServerError(f"Pipedrive answered {status} on {method} {path} after "
+                                         f"{attempt + 1} attempts", status=status, path=path)
+                self._sleep(self._backoff(attempt))
+                continue
+            if status == 404 and method == "DELETE" and attempt > 0:
+                # An earlier attempt whose answer we lost already deleted it.
+                return {"success": True, "data": None}
+            if status >= 400:
+                raise self._error(response, method, path, what)
+            return _json(response)
+        assert last_error is not None
+        raise last_error
+
+    def _error(self, response: httpx.Response, method: str, path: str, what: str | None) -> PipedriveError:
+        status = response.status_code
+        body = _json(response, default={})
+        text = _error_text(body)
+        if status == 401:
+            return AuthError(
+                "the gateway refused the API key (401): check MATON_API_KEY (an API key from maton.ai; "
+                "with --sandbox no key is needed)",
+                status=status,
+                path=path,
+            )
+        if status == 400 and not (isinstance(body, dict) and "success" in body):
+            # Pipedrive's own errors always carry `success`; the gateway's do not.
+            which = f"connection {self.connection!r}" if self.connection else "a Pipedrive connection"
+            return NoConnectionError(
+                f"the gateway has no usable {which} for this key ({self.redact(text) or 'HTTP 400'}): create one "
+                "with `reconciler connections create` (or at https://ctrl.maton.ai), or pass --connection ID",
+                status=status,
+                path=path,
+            )
+        if status == 404:
+            target = what or path
+            return NotFoundError(f"{target} not found (404)", status=status, path=path)
+        if status == 403:
+            return PipedriveError(f"forbidden (403) on {method} {path}: {self.redact(text)}", status=status, path=path)
+        return ApiValidationError(self.redact(text) or f"HTTP {status}", status=status, path=path)
+
+
+def _json(response: httpx.Response, default: Any = None) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return default
+
+
+def _error_text(body: Any) -> str:
+    if not isinstance(body, dict):
+        return ""
+    parts = [str(body[k]) for k in ("error", "message") if body.get(k)]
+    info = body.get("error_info")
+    if info and info not in parts:
+        parts.append(str(info))
+    return "; ".join(parts)
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return min(max(float(value), 0.0), 60.0)
+    except ValueError:
+        return None
+
+
+def _query_text(params: dict[str, Any]) -> str:
+    if not params:
+        return ""
+    return "?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def stderr_trace(message: str) -> None:
+    """The `--debug` HTTP trace: one line per call on stderr."""
+    print(f"debug: {message}", file=sys.stderr)

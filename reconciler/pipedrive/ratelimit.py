@@ -1,0 +1,59 @@
+"""Client-side rate limiting shared by every thread of one run.
+
+The gateway allows 10 requests a second per account; going over it only buys 429s and
+retries, which cost time and still count against Pipedrive's budget. A sliding one-second
+window is what the gateway enforces, so we pace to it, and we also obey what the server
+says: `Retry-After` and `x-ratelimit-remaining`/`x-ratelimit-reset` pause everyone.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+
+class RateLimiter:
+    """At most `rate` request starts in any one-second window, across threads."""
+
+    def __init__(self, rate: float, *, clock=time.monotonic, sleep=time.sleep) -> None:
+        self.rate = max(rate, 0.1)
+        self.capacity = max(1, int(self.rate))
+        self.window = self.capacity / self.rate  # = 1 s for integer rates
+        self._starts: collections.deque[float] = collections.deque()
+        self._blocked_until = 0.0
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+
+    def acquire(self) -> None:
+        """Block until one more request may start."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._blocked_until - now
+                if wait <= 0:
+                    while self._starts and now - self._starts[0] >= self.window:
+                        self._starts.popleft()
+                    if len(self._starts) < self.capacity:
+                        self._starts.append(now)
+                        return
+                    wait = self.window - (now - self._starts[0])
+            self._sleep(max(wait, 0.001))
+
+    def pause(self, seconds: float) -> None:
+        """Hold every thread back for `seconds` (Retry-After, or an exhausted window)."""
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+
+    def observe_headers(self, headers) -> None:
+        """Follow the server's own view of the window, when it says we are out."""
+        remaining = headers.get("x-ratelimit-remaining")
+        reset = headers.get("x-ratelimit-reset")
+        if remaining is None or reset is None:
+            return
+        try:
+            if int(float(remaining)) <= 0:
+                self.pause(min(float(reset), 60.0))
+        except ValueError:
+            return

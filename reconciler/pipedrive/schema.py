@@ -1,0 +1,140 @@
+"""The account's vocabulary: users by email, pipelines and stages by name, custom fields.
+
+Manifests speak in names (alice@example.com, "Sales"/"Negotiation", "Lead source":
+"Referral"); the API speaks in ids and 40-character hashes. This module holds both sides
+of that dictionary for one account, read once per run (a handful of calls), and turns an
+unknown or ambiguous name into an error that lists the choices.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler import kinds
+from reconciler.pipedrive.client import PipedriveClient
+
+
+class UnknownName(Exception):
+    """A name the account does not know, or knows twice; the message lists the choices."""
+
+
+@dataclass
+class CustomField:
+    key: str  # the 40-character hash
+    name: str
+    field_type: str  # varchar, text, double, monetary, enum, set, date, ...
+    options: dict[str, int] = field(default_factory=dict)  # label -> id
+
+    @property
+    def option_labels(self) -> dict[int, str]:
+        return {v: k for k, v in self.options.items()}
+
+
+def _choices(names) -> str:
+    names = sorted(set(names))
+    return ", ".join(repr(n) for n in names[:20]) + (" …" if len(names) > 20 else "")
+
+
+def _unknown(what: str, name: str, names) -> UnknownName:
+    close = difflib.get_close_matches(name, list(names), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return UnknownName(f"unknown {what} {name!r}{hint} (choices: {_choices(names)})")
+
+
+@dataclass
+class AccountSchema:
+    users_by_email: dict[str, int] = field(default_factory=dict)
+    emails_by_user: dict[int, str] = field(default_factory=dict)
+    pipelines: dict[str, list[int]] = field(default_factory=dict)  # name -> ids
+    pipeline_names: dict[int, str] = field(default_factory=dict)
+    stages: dict[int, dict[str, list[int]]] = field(default_factory=dict)  # pipeline id -> name -> ids
+    stage_info: dict[int, tuple[int, str]] = field(default_factory=dict)  # stage id -> (pipeline id, name)
+    custom: dict[str, dict[str, list[CustomField]]] = field(default_factory=dict)  # kind -> name -> fields
+    custom_by_key: dict[str, dict[str, CustomField]] = field(default_factory=dict)  # kind -> hash -> field
+
+    @classmethod
+    def load(cls, client: PipedriveClient, kinds_needed: set[str] | None = None) -> AccountSchema:
+        """Read users, pipelines, stages and the custom field schemas the manifests need."""
+        schema = cls()
+        for user in client.users():
+            if user.get("active_flag") is False:
+                continue
+            email = str(user.get("email", "")).lower()
+            schema.users_by_email[email] = int(user["id"])
+            schema.emails_by_user[int(user["id"])] = email
+        for pipeline in client.pipelines():
+            if pipeline.get("is_deleted") or pipeline.get("active") is False:
+                continue
+            schema.pipelines.setdefault(pipeline["name"], []).append(int(pipeline["id"]))
+            schema.pipeline_names[int(pipeline["id"])] = pipeline["name"]
+        for stage in client.stages():
+            if stage.get("is_deleted") or stage.get("active_flag") is False:
+                continue
+            pipeline_id = int(stage["pipeline_id"])
+            schema.stages.setdefault(pipeline_id, {}).setdefault(stage["name"], []).append(int(stage["id"]))
+            schema.stage_info[int(stage["id"])] = (pipeline_id, stage["name"])
+        for spec in kinds.KINDS:
+            if not spec.field_schema_path or (kinds_needed is not None and spec.name not in kinds_needed):
+                continue
+            by_name: dict[str, list[CustomField]] = {}
+            by_key: dict[str, CustomField] = {}
+            for raw in client.field_schema(spec.name):
+                options = {str(o["label"]): int(o["id"]) for o in raw.get("options") or []}
+                custom = CustomField(raw["key"], raw["name"], raw.get("field_type", "varchar"), options)
+                by_name.setdefault(custom.name, []).append(custom)
+                by_key[custom.key] = custom
+            schema.custom[spec.name] = by_name
+            schema.custom_by_key[spec.name] = by_key
+        return schema
+
+    # -- names -> ids --------------------------------------------------------------
+
+    def user_id(self, email: str) -> int:
+        found = self.users_by_email.get(email.lower())
+        if found is None:
+            raise _unknown("user", email, self.users_by_email)
+        return found
+
+    def pipeline_id(self, name: str) -> int:
+        ids = self.pipelines.get(name)
+        if not ids:
+            raise _unknown("pipeline", name, self.pipelines)
+        if len(ids) > 1:
+            raise UnknownName(f"pipeline name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
+        return ids[0]
+
+    def stage_id(self, name: str, pipeline_id: int | None) -> int:
+        if pipeline_id is None:
+            matches = [i for per in self.stages.values() for i in per.get(name, [])]
+            if len(matches) == 1:
+                return matches[0]
+            if not matches:
+                names = {n for per in self.stages.values() for n in per}
+                raise _unknown("stage", name, names)
+            raise UnknownName(f"stage {name!r} exists in several pipelines; declare `pipeline` to choose")
+        per = self.stages.get(pipeline_id, {})
+        ids = per.get(name)
+        if not ids:
+            raise _unknown(f"stage in pipeline {self.pipeline_names.get(pipeline_id, pipeline_id)!r}", name, per)
+        if len(ids) > 1:
+            raise UnknownName(f"stage name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
+        return ids[0]
+
+    def custom_field(self, kind: str, name: str) -> CustomField:
+        by_name = self.custom.get(kind, {})
+        found = by_name.get(name)
+        if not found:
+            raise _unknown(f"{kind} custom field", name, by_name)
+        if len(found) > 1:
+            raise UnknownName(
+                f"{kind} custom field name {name!r} is ambiguous: keys {', '.join(f.key for f in found)}"
+            )
+        return found[0]
+
+    def option_id(self, custom: CustomField, label: Any) -> int:
+        label = str(label)
+        if label not in custom.options:
+            raise _unknown(f"option of {custom.name!r}", label, custom.options)
+        return custom.options[label]
