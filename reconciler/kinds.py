@@ -106,8 +106,8 @@ ORGANIZATION = KindSpec(
     section="organizations",
     title_field="name",
     fields=(
-        FieldSpec("name", STRING, "name", "The organization's name. Its natural match key.", nullable=False),
-        FieldSpec("address", STRING, "address", "The postal address, as one line."),
+        FieldSpec("name", STRING, "name", "The organization's name, as shown in Pipedrive. Its natural match key: without an id pin or a lock entry, an existing organization with exactly this name is adopted.", nullable=False),
+        FieldSpec("address", STRING, "address", "The postal address, as one line, e.g. '123 Main St, Springfield'."),
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
@@ -126,10 +126,10 @@ PERSON = KindSpec(
     section="persons",
     title_field="name",
     fields=(
-        FieldSpec("name", STRING, "name", "The person's full name.", nullable=False),
+        FieldSpec("name", STRING, "name", "The person's full name. Matched together with org when the person has no email.", nullable=False),
         FieldSpec("org", REF, "org_id", "The organization the person works for.", ref_kind="organization"),
-        FieldSpec("emails", EMAILS, "emails", "Email addresses; the first one is primary."),
-        FieldSpec("phones", PHONES, "phones", "Phone numbers; the first one is primary."),
+        FieldSpec("emails", EMAILS, "emails", "Email addresses; the first one is primary and is the person's natural match key."),
+        FieldSpec("phones", PHONES, "phones", "Phone numbers as text (quote them), e.g. '+1 555 0100'; the first one is primary."),
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
@@ -148,17 +148,17 @@ DEAL = KindSpec(
     section="deals",
     title_field="title",
     fields=(
-        FieldSpec("title", STRING, "title", "The deal's title.", nullable=False),
-        FieldSpec("value", NUMBER, "value", "The deal's value, in its currency."),
+        FieldSpec("title", STRING, "title", "The deal's title. Matched together with org (else person) to adopt an existing deal.", nullable=False),
+        FieldSpec("value", NUMBER, "value", "The deal's value, a number in the deal's currency."),
         FieldSpec("currency", STRING, "currency", "ISO 4217 currency code of the value, e.g. USD."),
         FieldSpec("org", REF, "org_id", "The organization the deal is with.", ref_kind="organization"),
         FieldSpec("person", REF, "person_id", "The contact person of the deal.", ref_kind="person"),
-        FieldSpec("pipeline", PIPELINE, "pipeline_id", "The pipeline, by name.", nullable=False),
-        FieldSpec("stage", STAGE, "stage_id", "The stage, by name, within the deal's pipeline.", nullable=False),
+        FieldSpec("pipeline", PIPELINE, "pipeline_id", "The pipeline, by name, e.g. Sales.", nullable=False),
+        FieldSpec("stage", STAGE, "stage_id", "The stage, by name, within the deal's pipeline, e.g. Negotiation.", nullable=False),
         FieldSpec(
-            "status", ENUM, "status", "open, won or lost.", choices=("open", "won", "lost"), nullable=False
+            "status", ENUM, "status", "The deal's status: open, won or lost.", choices=("open", "won", "lost"), nullable=False
         ),
-        FieldSpec("expected_close_date", DATE, "expected_close_date", "Expected close date, YYYY-MM-DD."),
+        FieldSpec("expected_close_date", DATE, "expected_close_date", "The date the deal is expected to close, YYYY-MM-DD."),
         FieldSpec("lost_reason", STRING, "lost_reason", "Why the deal was lost (status lost only)."),
         OWNER,
         VISIBLE_TO,
@@ -179,9 +179,9 @@ NOTE = KindSpec(
     section="notes",
     title_field="content",
     fields=(
-        FieldSpec("deal", REF, "deal_id", "The deal the note is attached to.", ref_kind="deal"),
-        FieldSpec("person", REF, "person_id", "The person the note is attached to.", ref_kind="person"),
-        FieldSpec("org", REF, "org_id", "The organization the note is attached to.", ref_kind="organization"),
+        FieldSpec("deal", REF, "deal_id", "The deal the note is attached to. A note has exactly one parent: deal, person or org.", ref_kind="deal"),
+        FieldSpec("person", REF, "person_id", "The person the note is attached to. A note has exactly one parent: deal, person or org.", ref_kind="person"),
+        FieldSpec("org", REF, "org_id", "The organization the note is attached to. A note has exactly one parent: deal, person or org.", ref_kind="organization"),
         FieldSpec(
             "content",
             TEXT,
@@ -189,7 +189,7 @@ NOTE = KindSpec(
             "The note's text. Pipedrive stores it as HTML; plain text is compared as Pipedrive renders it.",
             nullable=False,
         ),
-        FieldSpec("pinned", BOOL, "pinned", "Pin the note to the top of its parent.", nullable=False),
+        FieldSpec("pinned", BOOL, "pinned", "Whether the note is pinned to the top of its parent's timeline.", nullable=False),
     ),
     v1_path="/api/v1/notes",
     v2_path=None,
@@ -206,15 +206,15 @@ ACTIVITY = KindSpec(
     section="activities",
     title_field="subject",
     fields=(
-        FieldSpec("subject", STRING, "subject", "The activity's subject.", nullable=False),
+        FieldSpec("subject", STRING, "subject", "The activity's subject, e.g. 'Follow-up call'. Matched with due_date and parent.", nullable=False),
         FieldSpec("type", STRING, "type", "The activity type's key: call, meeting, task, deadline, email, lunch."),
-        FieldSpec("due_date", DATE, "due_date", "Due date, YYYY-MM-DD."),
-        FieldSpec("due_time", TIME, "due_time", "Due time, HH:MM (24 h)."),
-        FieldSpec("duration", TIME, "duration", "Duration, HH:MM."),
-        FieldSpec("deal", REF, "deal_id", "The deal the activity belongs to.", ref_kind="deal"),
-        FieldSpec("person", REF, "person_id", "The person the activity is with.", ref_kind="person"),
-        FieldSpec("org", REF, "org_id", "The organization the activity is with.", ref_kind="organization"),
-        FieldSpec("done", BOOL, "done", "Whether the activity is done.", nullable=False),
+        FieldSpec("due_date", DATE, "due_date", "The day the activity is due, YYYY-MM-DD."),
+        FieldSpec("due_time", TIME, "due_time", "The time the activity is due, HH:MM on a 24-hour clock."),
+        FieldSpec("duration", TIME, "duration", "How long the activity lasts, HH:MM, e.g. '00:30'."),
+        FieldSpec("deal", REF, "deal_id", "The deal the activity belongs to. An activity needs at least one of deal, person, org.", ref_kind="deal"),
+        FieldSpec("person", REF, "person_id", "The person the activity is with. An activity needs at least one of deal, person, org.", ref_kind="person"),
+        FieldSpec("org", REF, "org_id", "The organization the activity is with. An activity needs at least one of deal, person, org.", ref_kind="organization"),
+        FieldSpec("done", BOOL, "done", "Whether the activity is marked done.", nullable=False),
         FieldSpec("note", TEXT, "note", "Free text attached to the activity (HTML in Pipedrive)."),
         OWNER,
     ),
@@ -233,6 +233,12 @@ BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 
 # Keys every resource may carry besides its kind's fields.
 META_FIELDS = ("id", "absent", "protect")
+# What each meta key means, for the JSON Schemas and editors' hover text.
+META_DESCRIPTIONS = {
+    "id": "Pins the resource to an existing Pipedrive object by its id; identity never looks further.",
+    "absent": "true declares that the object must not exist: apply deletes it if it does.",
+    "protect": "true makes every plan that would delete the object fail.",
+}
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
 
