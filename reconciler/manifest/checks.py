@@ -1,0 +1,123 @@
+"""Semantic checks: what JSON Schema cannot say about one resource or the whole set.
+
+All rules come from the kinds table (parents, parent_count, required_on_create, ref
+fields), so a new kind gets them without a line here. Messages say what is wrong and what
+to do, and point at the line that has to change.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler import kinds
+from reconciler.kinds import KindSpec
+from reconciler.manifest.model import Manifest, Position, Problem, Reference, Resource
+
+
+def article(word: str) -> str:
+    """`organization` → `an organization`; messages read as English."""
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`; did you mean 'x'?` when a choice is close to the word, else nothing."""
+    lowered = {c.lower(): c for c in choices}
+    if word.lower() in lowered and lowered[word.lower()] != word:
+        return f"; did you mean '{lowered[word.lower()]}'?"
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.7)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _count_words(n: int) -> str:
+    return {1: "one parent"}.get(n, f"{n} parents")
+
+
+def resource_problems(kind: KindSpec, res: Resource, data: Mapping[str, Any]) -> list[Problem]:
+    """Rules about one resource: parents, fields needed to create it, protect vs absent.
+
+    `data` is every key the user wrote (even ones that failed the schema), so a field with a
+    wrong value is not also reported as missing. Creating needs the required fields and the
+    minimum of parents; a resource pinned by `id` or declared `absent` is never created, so
+    only the maximum of parents applies to it (two parents are wrong whatever happens).
+    """
+    problems: list[Problem] = []
+    creates = res.id is None and not res.absent and "id" not in data
+    declared = [p for p in kind.parents if data.get(p) is not None]
+    low, high = kind.parent_count
+    if len(declared) > high:
+        extra = declared[high]
+        limit = "exactly one parent" if low == high == 1 else f"at most {_count_words(high)}"
+        problems.append(
+            Problem(
+                res.field_pos.get(extra, res.pos),
+                f"{article(kind.name)} has {limit}, but {kind.name} '{res.key}' declares "
+                f"{len(declared)}: {', '.join(declared)}",
+            )
+        )
+    if creates and len(declared) < low:
+        options = ", ".join(kind.parents)
+        need = "exactly one parent" if low == high == 1 else f"at least {_count_words(low)}"
+        problems.append(
+            Problem(res.pos, f"{kind.name} '{res.key}' needs {need}: declare one of {options}")
+        )
+    if creates:
+        for name in kind.required_on_create:
+            if name not in data:
+                problems.append(
+                    Problem(
+                        res.pos,
+                        f"{kind.name} '{res.key}' has no '{name}', which is needed to create it "
+                        "(or pin an existing object with id: N)",
+                    )
+                )
+    if data.get("protect") is True and data.get("absent") is True:
+        problems.append(
+            Problem(
+                res.field_pos.get("absent", res.pos),
+                "'protect: true' and 'absent: true' contradict each other: a protected object can "
+                "never be deleted; remove one of them",
+            )
+        )
+    return problems
+
+
+def reference_problems(manifest: Manifest) -> list[Problem]:
+    """Every reference by key must name a declared, present resource of the right kind."""
+    problems: list[Problem] = []
+    keys_by_kind: dict[str, list[str]] = {k.name: [] for k in kinds.KINDS}
+    for res in manifest.resources:
+        keys_by_kind.setdefault(res.kind, []).append(res.key)
+    for res in manifest.resources:
+        for spec in kinds.kind(res.kind).ref_fields:
+            ref = res.fields.get(spec.name)
+            if not isinstance(ref, Reference) or ref.key is None:
+                continue
+            problem = _reference_problem(manifest, res, spec.name, ref, keys_by_kind)
+            if problem is not None:
+                problems.append(problem)
+    return problems
+
+
+def _reference_problem(
+    manifest: Manifest, res: Resource, field: str, ref: Reference, keys_by_kind: dict[str, list[str]]
+) -> Problem | None:
+    key = ref.key or ""
+    target = manifest.get(ref.kind, key)
+    pos: Position = ref.pos
+    if target is None:
+        elsewhere = [k.name for k in kinds.KINDS if k.name != ref.kind and manifest.get(k.name, key)]
+        if elsewhere:
+            return Problem(
+                pos, f"'{key}' is {article(elsewhere[0])}, but '{field}' must name {article(ref.kind)}"
+            )
+        hint = suggest(key, keys_by_kind.get(ref.kind, []))
+        return Problem(pos, f"field '{field}' names {ref.kind} '{key}', which no manifest declares{hint}")
+    if target.absent and not res.absent:
+        return Problem(
+            pos,
+            f"field '{field}' names {ref.kind} '{key}', which is declared absent: true "
+            f"(at {target.pos.file}:{target.pos.line}) and will be deleted",
+        )
+    return None

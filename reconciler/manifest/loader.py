@@ -1,0 +1,395 @@
+"""load_manifests: PATHs → Manifest plus every problem, sorted by position.
+
+Steps, each reporting problems instead of raising: find the files; compose each (yamlio);
+walk kind sections and resource keys; validate each resource against its kind's JSON
+Schema and translate every schema error into a one-line message at the offending node;
+convert values into the model's shapes; then the semantic checks (checks.py). A file that
+cannot be read at all turns off the reference checks, since the keys it would have
+declared are unknown and every reference to them would be a false alarm.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from reconciler import kinds
+from reconciler.kinds import FieldSpec, KindSpec
+from reconciler.manifest import checks, schema
+from reconciler.manifest.checks import article, suggest
+from reconciler.manifest.model import Manifest, Position, Problem, Reference, Resource
+from reconciler.manifest.yamlio import NULL, FileAbort, PathKey, Walker, compose, describe_node
+
+_KEY_RE = re.compile(kinds.KEY_PATTERN)
+_SECTIONS = ", ".join(k.section for k in kinds.KINDS)
+_STRINGISH = {kinds.STRING, kinds.TEXT, kinds.PIPELINE, kinds.STAGE, kinds.USER, kinds.ENUM, kinds.VISIBILITY}
+
+
+def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> tuple[Manifest, list[Problem]]:
+    """Read every manifest under PATHs; return the resources and all problems at once.
+
+    Never raises for a user's mistake. Resources are returned even when problems exist
+    (fields with invalid values left out), so callers can still report on them, but only
+    a problem-free result should ever be planned or applied.
+    """
+    problems: list[Problem] = []
+    files = _collect(paths, problems)
+    resources: list[Resource] = []
+    first: dict[tuple[str, str], Resource] = {}
+    complete = not problems
+    for display, real in files:
+        file_problems: list[Problem] = []
+        file_resources, ok = _read_file(display, real, file_problems)
+        problems.extend(file_problems)
+        complete = complete and ok
+        for res in file_resources:
+            earlier = first.get((res.kind, res.key))
+            if earlier is not None:
+                problems.append(
+                    Problem(
+                        res.pos,
+                        f"duplicate {res.kind} key '{res.key}': already declared at "
+                        f"{earlier.pos.file}:{earlier.pos.line}:{earlier.pos.col}",
+                    )
+                )
+                continue
+            first[(res.kind, res.key)] = res
+            resources.append(res)
+    manifest = Manifest(resources=resources, files=[display for display, _ in files])
+    if complete:
+        problems.extend(checks.reference_problems(manifest))
+    problems.sort(key=lambda p: (p.pos.file, p.pos.line, p.pos.col, p.message))
+    return manifest, problems
+
+
+def _collect(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> list[tuple[str, str]]:
+    """(display path, real path) of every manifest, sorted by display path, each once.
+
+    Directories are read recursively for *.yaml and *.yml; hidden files and directories
+    (.git, .github, .reconciler) are skipped, as they hold tooling, never manifests.
+    """
+    found: dict[str, str] = {}
+    for raw in paths:
+        given = os.fspath(raw)
+        if os.path.isdir(given):
+            count = 0
+            for dirpath, dirnames, filenames in os.walk(given):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    if name.startswith(".") or not name.lower().endswith((".yaml", ".yml")):
+                        continue
+                    full = os.path.join(dirpath, name)
+                    found.setdefault(os.path.realpath(full), full)
+                    count += 1
+            if count == 0:
+                problems.append(
+                    Problem(Position(given, 1, 1), "no manifests (*.yaml, *.yml) in this directory")
+                )
+        elif os.path.exists(given):
+            found.setdefault(os.path.realpath(given), given)
+        else:
+            problems.append(Problem(Position(given, 1, 1), "no such file or directory"))
+    return sorted(((display, real) for real, display in found.items()), key=lambda pair: pair[0])
+
+
+def _read_file(display: str, real: str, problems: list[Problem]) -> tuple[list[Resource], bool]:
+    """One file's resources, and whether the whole file could be read."""
+    walker = Walker(display)
+    try:
+        with open(real, "rb") as handle:
+            data = handle.read()
+        root = compose(display, data)
+        resources, ok = _read_sections(walker, root)
+    except OSError as exc:
+        problems.append(Problem(Position(display, 1, 1), f"cannot read the file: {exc.strerror or exc}"))
+        return [], False
+    except FileAbort as abort:
+        problems.extend(walker.problems)
+        problems.append(abort.problem)
+        return [], False
+    problems.extend(walker.problems)
+    return resources, ok
+
+
+def _read_sections(walker: Walker, root: Node) -> tuple[list[Resource], bool]:
+    if not isinstance(root, MappingNode):
+        raise FileAbort(
+            Problem(
+                walker.pos(root),
+                f"the top level must be a mapping of kind sections ({_SECTIONS}), got {describe_node(root)}",
+            )
+        )
+    resources: list[Resource] = []
+    ok = True
+    for section, key_node, section_node in walker.pairs(root):
+        kind = kinds.BY_SECTION.get(section)
+        if kind is None:
+            ok = False
+            choices = [k.section for k in kinds.KINDS]
+            if section in kinds.BY_NAME:
+                hint = f"; did you mean '{kinds.BY_NAME[section].section}'?"
+            else:
+                hint = suggest(section, choices) or f" (sections: {_SECTIONS})"
+            walker.error(key_node, f"unknown kind section '{section}'{hint}")
+            continue
+        if isinstance(section_node, ScalarNode) and section_node.tag == NULL:
+            continue  # an empty section declares nothing
+        if not isinstance(section_node, MappingNode):
+            ok = False
+            walker.error(
+                section_node,
+                f"section '{section}' must be a mapping of keys to {kind.section}, got {describe_node(section_node)}",
+            )
+            continue
+        for key, res_key_node, res_node in walker.pairs(section_node):
+            if not _KEY_RE.match(key):
+                walker.error(res_key_node, _bad_key_message(key))
+                continue
+            res = _read_resource(walker, kind, key, res_key_node, res_node)
+            if res is not None:
+                resources.append(res)
+    return resources, ok
+
+
+def _bad_key_message(key: str) -> str:
+    slug = re.sub(r"[^a-z0-9._-]+", "-", key.lower()).strip("-._")[:128]
+    hint = f" (try '{slug}')" if slug and _KEY_RE.match(slug) else ""
+    return (
+        f"invalid key '{key}': a key is 1 to 128 lowercase letters, digits, '.', '_' or '-', "
+        f"starting with a letter or digit{hint}"
+    )
+
+
+def _read_resource(walker: Walker, kind: KindSpec, key: str, key_node: Node, node: Node) -> Resource | None:
+    if not isinstance(node, MappingNode):
+        got = "nothing" if isinstance(node, ScalarNode) and node.tag == NULL else describe_node(node)
+        walker.error(node if got != "nothing" else key_node, f"{kind.name} '{key}' must be a mapping of fields, got {got}")
+        return None
+    positions: dict[PathKey, Position] = {}
+    key_positions: dict[PathKey, Position] = {}
+    plain: dict[PathKey, str] = {}
+    seen_before = len(walker.problems)
+    data = walker.value(node, (), positions, key_positions, plain)
+    # A node already reported while walking (an unsupported tag) is not reported twice.
+    reported = {p.pos for p in walker.problems[seen_before:]}
+    bad = _schema_problems(walker, kind, data, positions, key_positions, plain, reported)
+    res = Resource(
+        kind=kind.name,
+        key=key,
+        fields={},
+        id=None,
+        absent=False,
+        protect=False,
+        pos=walker.pos(key_node),
+        field_pos={},
+    )
+    for name, value in data.items():
+        pos = positions[(name,)]
+        if name in bad:
+            continue
+        if name in kinds.META_FIELDS:
+            res.field_pos[name] = pos
+            if name == "id":
+                res.id = int(value)
+            elif name == "absent":
+                res.absent = bool(value)
+            else:
+                res.protect = bool(value)
+            continue
+        spec = kind.field(name)
+        if spec is None:
+            continue
+        converted = _convert(walker, spec, value, pos, positions)
+        if converted is _INVALID:
+            continue
+        res.fields[name] = converted
+        res.field_pos[name] = pos
+        if spec.type == kinds.CUSTOM and isinstance(value, dict):
+            for custom in value:
+                res.field_pos[f"fields.{custom}"] = positions[(name, custom)]
+    walker.problems.extend(checks.resource_problems(kind, res, data))
+    return res
+
+
+_INVALID = object()
+
+
+def _convert(walker: Walker, spec: FieldSpec, value: Any, pos: Position, positions: dict[PathKey, Position]) -> Any:
+    """A schema-valid value in the model's shape; _INVALID (after reporting) if still wrong."""
+    if value is None:
+        return None
+    if spec.type == kinds.REF:
+        target = spec.ref_kind or ""
+        if isinstance(value, dict):
+            return Reference(kind=target, key=None, id=int(value["id"]), pos=pos)
+        return Reference(kind=target, key=value, id=None, pos=pos)
+    if spec.type == kinds.DATE:
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError as exc:
+            walker.problems.append(Problem(pos, f"field '{spec.name}' is not a real date: '{value}' ({exc})"))
+            return _INVALID
+    if spec.type == kinds.TIME and len(value) == 4:
+        return "0" + value  # the model promises HH:MM
+    if spec.type in (kinds.EMAILS, kinds.PHONES):
+        return list(value)
+    if spec.type == kinds.CUSTOM:
+        return dict(value)
+    return value
+
+
+def _at(data: Any, path: PathKey) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _schema_problems(
+    walker: Walker,
+    kind: KindSpec,
+    data: dict[str, Any],
+    positions: dict[PathKey, Position],
+    key_positions: dict[PathKey, Position],
+    plain: dict[PathKey, str],
+    already: set[Position],
+) -> set[str]:
+    """Report every schema error of one resource; return the top-level keys found bad."""
+    bad: set[str] = set()
+    reported: set[PathKey] = set()
+    known = (*kinds.META_FIELDS, *kind.field_names)
+    for error in schema.validator(kind.name).iter_errors(data):
+        path: PathKey = tuple(error.absolute_path)
+        if not path:
+            if error.validator == "additionalProperties":
+                for name in data:
+                    if name not in known and (name,) not in reported:
+                        reported.add((name,))
+                        bad.add(name)
+                        walker.problems.append(Problem(key_positions[(name,)], _unknown_field(kind, name, known)))
+            continue
+        bad.add(path[0])
+        if path in reported:
+            continue
+        reported.add(path)
+        pos = positions.get(path) or positions[path[:1]]
+        if pos in already:
+            continue
+        walker.problems.append(Problem(pos, _field_message(kind, path, _at(data, path), plain.get(path), error)))
+    return bad
+
+
+def _unknown_field(kind: KindSpec, name: str, known: tuple[str, ...]) -> str:
+    hint = suggest(name, known)
+    if not hint and kind.field("fields") is not None and (name != name.lower() or " " in name):
+        hint = "; custom fields go under 'fields:'"
+    return f"unknown {kind.name} field '{name}'{hint or ' (fields: ' + ', '.join(known) + ')'}"
+
+
+def _describe(value: Any, raw: str | None) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        text = f"boolean {str(value).lower()}"
+        return text if raw is None or raw == str(value).lower() else f"{text} (YAML reads {raw} as {str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"number {raw if raw is not None else value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"string '{shown}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict) and value and len(value) <= 3 and all(
+        v is None or isinstance(v, str | int | float) for v in value.values()
+    ):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    return "a mapping"
+
+
+def _flow(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _custom_detail(value: Any) -> str | None:
+    """What exactly is wrong inside a custom field's list or {value, currency} mapping."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                return f"a list of option labels, but item {index + 1} is {_describe(item, None)}"
+    if isinstance(value, dict):
+        extra = sorted(set(value) - {"value", "currency"})
+        if extra:
+            return f"{{value: N, currency: CODE}}, but it has '{extra[0]}'"
+        missing = [k for k in ("value", "currency") if k not in value]
+        if missing:
+            return f"{{value: N, currency: CODE}}, but '{missing[0]}' is missing"
+        if isinstance(value["value"], bool) or not isinstance(value["value"], int | float):
+            return f"{{value: N, currency: CODE}}, but value is {_describe(value['value'], None)}"
+        return f"{{value: N, currency: CODE}}, but currency is {_describe(value['currency'], None)}"
+    return None
+
+
+def _expectation(spec: FieldSpec) -> str:
+    t = spec.type
+    if t in (kinds.STRING, kinds.TEXT):
+        return "a string" if spec.nullable else "a non-empty string"
+    if t in (kinds.VISIBILITY, kinds.ENUM):
+        return "one of " + ", ".join(spec.choices)
+    if t == kinds.REF:
+        return f"the key of {article(spec.ref_kind or '')} or {{id: N}} with N a positive integer"
+    return {
+        kinds.PIPELINE: "a pipeline name",
+        kinds.STAGE: "a stage name",
+        kinds.NUMBER: "a number",
+        kinds.BOOL: "true or false",
+        kinds.DATE: "a date YYYY-MM-DD",
+        kinds.TIME: "a time HH:MM (24-hour)",
+        kinds.EMAILS: "a list of email addresses",
+        kinds.PHONES: "a list of phone numbers",
+        kinds.USER: "a user's email address",
+        kinds.CUSTOM: "a mapping of custom field names to values",
+    }[t]
+
+
+def _field_message(kind: KindSpec, path: PathKey, value: Any, raw: str | None, error: ValidationError) -> str:
+    name = path[0]
+    got = _describe(value, raw)
+    quote = f"; quote it (\"{raw}\") if you mean the text" if raw is not None else ""
+    if name == "id":
+        return f"'id' must be a positive integer (a Pipedrive id), got {got}"
+    if name in kinds.META_FIELDS:
+        return f"'{name}' must be true or false, got {got}"
+    spec = kind.field(name)
+    if spec is None:  # cannot happen: unknown fields fail at the top level
+        return f"invalid value for '{name}': {error.message}"
+    if spec.type == kinds.CUSTOM and len(path) >= 2:
+        detail = _custom_detail(value)
+        if detail is not None:
+            return f"custom field '{path[1]}' must be {detail}"
+        return (
+            f"custom field '{path[1]}' must be text, a number, true/false, null, a list of option labels "
+            f"or {{value: N, currency: CODE}}, got {got}"
+        )
+    if spec.type in (kinds.EMAILS, kinds.PHONES) and len(path) >= 2:
+        item = "an email address" if spec.type == kinds.EMAILS else "a phone number (text)"
+        return f"field '{name}' item {int(path[1]) + 1} must be {item}, got {got}{quote}"
+    expect = _expectation(spec)
+    if value is None:
+        return f"field '{name}' cannot be null: it must be {expect}"
+    message = f"field '{name}' must be {expect}, got {got}"
+    if spec.type in _STRINGISH and raw is not None:
+        message += quote
+    elif spec.type in (kinds.VISIBILITY, kinds.ENUM) and isinstance(value, str):
+        message += suggest(value, spec.choices)
+    elif spec.type in (kinds.EMAILS, kinds.PHONES) and isinstance(value, str):
+        message += f"; write a list: [{value}]"
+    return message
