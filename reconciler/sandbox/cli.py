@@ -8,6 +8,7 @@ the program.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 import warnings
@@ -148,6 +149,10 @@ def serve(
         click.echo("Press Ctrl-C to stop.")
         sys.stdout.flush()
 
+    def stop_on_term(signum: int, frame: object) -> None:
+        raise SystemExit(0)  # unwinds through serve_forever's cleanup, so the store is closed
+
+    signal.signal(signal.SIGTERM, stop_on_term)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the non-loopback warning was already printed above
