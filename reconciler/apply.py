@@ -1,0 +1,271 @@
+"""Execute a Plan: dependency order, calls in flight up to the rate limit, a journal in the lock.
+
+The promises, and how they are kept:
+- nothing lost: every successful write is recorded in reconciler.lock at once (atomic
+  rename), so a crash loses at most the knowledge of the one call in flight;
+- never a duplicate: a create whose outcome is unknown (timeout, dropped connection, 5xx)
+  is looked for by its natural keys among recently updated objects before it is tried
+  again; and the next run's identity finds, by natural keys, anything created but not
+  journalled;
+- partial failure: independent resources go on; dependents of a failed create are skipped;
+  running apply again finishes the job.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from reconciler import kinds
+from reconciler.identity import live_keys
+from reconciler.lock import LockFile
+from reconciler.normalize import Placeholder
+from reconciler.pipedrive.client import PipedriveClient
+from reconciler.pipedrive.errors import AmbiguousWriteError, ApiValidationError, PipedriveError
+from reconciler.plan import Change, Plan, fingerprint
+
+CREATE_ATTEMPTS = 5
+RECOVERY_WINDOW = timedelta(minutes=2)
+
+
+class StalePlanError(Exception):
+    """A saved plan whose live objects changed since it was made."""
+
+
+@dataclass
+class Outcome:
+    address: str
+    action: str
+    status: str  # done | failed | skipped
+    id: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status != "done"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self, unchanged: int) -> dict[str, int]:
+        counts = {"create": 0, "update": 0, "delete": 0}
+        for outcome in self.outcomes:
+            if outcome.status == "done":
+                counts[outcome.action] += 1
+        counts["unchanged"] = unchanged
+        counts["failed"] = sum(1 for o in self.outcomes if o.status == "failed")
+        counts["skipped"] = sum(1 for o in self.outcomes if o.status == "skipped")
+        return counts
+
+
+def check_fresh(client: PipedriveClient, plan: Plan) -> None:
+    """Refuse a saved plan whose touched objects changed since it was made; name them."""
+    wanted: dict[str, set[int]] = {}
+    for change in plan.changes:
+        if change.id is not None:
+            wanted.setdefault(change.kind, set()).add(change.id)
+    changed: list[str] = []
+    for kind_name, ids in wanted.items():
+        current = {obj["id"]: obj for obj in client.get_many(kind_name, ids)}
+        for object_id in sorted(ids):
+            recorded = plan.fingerprints.get(f"{kind_name}:{object_id}")
+            obj = current.get(object_id)
+            if obj is None:
+                changed.append(f"{kind_name} {object_id} (deleted)")
+            elif recorded is not None and fingerprint(obj) != recorded:
+                changed.append(f"{kind_name} {object_id}")
+    if changed:
+        raise StalePlanError(
+            "the saved plan is stale: these live objects changed since it was made: "
+            + ", ".join(changed) + ". Make a new plan."
+        )
+
+
+class Applier:
+    def __init__(
+        self,
+        client: PipedriveClient,
+        plan: Plan,
+        lock: LockFile,
+        *,
+        workers: int = 8,
+        progress: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.plan = plan
+        self.lock = lock
+        self.workers = max(1, workers)
+        self.progress = progress or (lambda outcome: None)
+        self.ids: dict[str, int] = {}  # address -> id, for placeholders
+        self.failed: set[str] = set()
+        self.result = ApplyResult()
+
+    # -- orchestration -------------------------------------------------------------
+
+    def run(self) -> ApplyResult:
+        self.lock.set_protected(self.plan.protected)
+        for entry in self.plan.adopt:
+            self.lock.record(entry["kind"], entry["key"], entry["id"])
+        if not self.plan.adopt:
+            self.lock.save()
+        for change in self.plan.changes:
+            if change.id is not None:
+                self.ids[change.address] = change.id
+        writes = [c for c in self.plan.changes if c.action != "delete"]
+        deletes = [c for c in self.plan.changes if c.action == "delete"]
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for order in sorted({kinds.kind(c.kind).order for c in writes}):
+                group = [c for c in writes if kinds.kind(c.kind).order == order]
+                list(pool.map(self._write_one, group))
+            for order in sorted({kinds.kind(c.kind).order for c in deletes}, reverse=True):
+                group = [c for c in deletes if kinds.kind(c.kind).order == order]
+                self._delete_group(pool, group)
+        return self.result
+
+    def _record(self, outcome: Outcome) -> None:
+        self.result.outcomes.append(outcome)
+        if outcome.status != "done":
+            self.failed.add(outcome.address)
+        self.progress(outcome)
+
+    # -- creates and updates ---------------------------------------------------------
+
+    def _resolve(self, value: Any) -> Any:
+        if isinstance(value, Placeholder):
+            if value.address in self.failed or value.address not in self.ids:
+                raise _Skip(value.address)
+            return self.ids[value.address]
+        if isinstance(value, dict):
+            return {k: self._resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._resolve(v) for v in value]
+        return value
+
+    def _write_one(self, change: Change) -> None:
+        try:
+            writes = self._resolve(change.writes)
+        except _Skip as skip:
+            self._record(Outcome(change.address, change.action, "skipped", change.id,
+                                 f"skipped: depends on {skip.address}, which failed"))
+            return
+        try:
+            if change.action == "create":
+                object_id = self._create(change, writes)
+            else:
+                assert change.id is not None
+                self.client.update(change.kind, change.id, writes)
+                object_id = change.id
+            self.ids[change.address] = object_id
+            self.lock.record(change.kind, change.key, object_id)
+            self._record(Outcome(change.address, change.action, "done", object_id))
+        except PipedriveError as exc:
+            self._record(Outcome(change.address, change.action, "failed", change.id, _describe(change, exc)))
+
+    def _create(self, change: Change, writes: dict) -> int:
+        last: Exception | None = None
+        for _attempt in range(CREATE_ATTEMPTS):
+            started = datetime.now(UTC)
+            try:
+                return int(self.client.create(change.kind, writes)["id"])
+            except AmbiguousWriteError as exc:
+                last = exc
+                found = self._find_created(change, started)
+                if found is not None:
+                    return found
+                time.sleep(0.2)
+        raise PipedriveError(f"create did not complete after {CREATE_ATTEMPTS} attempts: {last}")
+
+    def _find_created(self, change: Change, started: datetime) -> int | None:
+        """Did an ambiguous create happen? Look for its natural keys among recent objects."""
+        keys = {tuple(k) for k in self._resolve_keys(change.recovery_keys)}
+        if not keys:
+            return None
+        since = started - RECOVERY_WINDOW
+        version = self.client.version_for(change.kind)
+        if version == "v2":
+            params = {"updated_since": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "sort_by": "id",
+                      "sort_direction": "desc"}
+        else:
+            params = {"updated_since": since.strftime("%Y-%m-%d %H:%M:%S"), "sort": "id DESC"}
+        for _attempt in range(3):
+            try:
+                for obj in self.client.list(change.kind, params):
+                    if keys & set(live_keys(change.kind, obj)):
+                        return int(obj["id"])
+                return None
+            except PipedriveError:
+                time.sleep(0.5)
+        raise PipedriveError(f"cannot find out whether {change.address} was created; run apply again")
+
+    def _resolve_keys(self, keys: list) -> list:
+        try:
+            return [self._resolve(list(k)) for k in keys]
+        except _Skip:
+            return []
+
+    # -- deletes -----------------------------------------------------------------------
+
+    def _delete_group(self, pool: ThreadPoolExecutor, group: list[Change]) -> None:
+        kind_name = group[0].kind
+        spec = kinds.kind(kind_name)
+        if spec.bulk_delete and len(group) > 1:
+            for start in range(0, len(group), 100):
+                batch = group[start:start + 100]
+                try:
+                    self.client.bulk_delete(kind_name, [c.id for c in batch if c.id is not None])
+                except PipedriveError:
+                    list(pool.map(self._delete_one, batch))  # fall back to one by one
+                    continue
+                for change in batch:
+                    self.lock.forget(change.kind, change.key)
+                    self._record(Outcome(change.address, "delete", "done", change.id))
+            return
+        list(pool.map(self._delete_one, group))
+
+    def _delete_one(self, change: Change) -> None:
+        try:
+            assert change.id is not None
+            self.client.delete(change.kind, change.id)
+        except PipedriveError as exc:
+            if getattr(exc, "status", None) == 404:
+                pass  # already gone: the goal is reached
+            else:
+                self._record(Outcome(change.address, "delete", "failed", change.id, _describe(change, exc)))
+                return
+        self.lock.forget(change.kind, change.key)
+        self._record(Outcome(change.address, "delete", "done", change.id))
+
+
+class _Skip(Exception):
+    def __init__(self, address: str) -> None:
+        super().__init__(address)
+        self.address = address
+
+
+def _describe(change: Change, exc: Exception) -> str:
+    where = f"{change.source}: " if change.source else ""
+    if isinstance(exc, ApiValidationError):
+        names = ", ".join(sorted(change.fields)) or "(no fields)"
+        return f"{where}{change.kind} {change.key!r}: Pipedrive refused the {change.action} ({exc}); fields sent: {names}"
+    return f"{where}{change.kind} {change.key!r}: {exc}"
+
+
+def apply_plan(
+    client: PipedriveClient,
+    plan: Plan,
+    lock: LockFile,
+    *,
+    workers: int = 8,
+    progress: Callable[[Outcome], None] | None = None,
+) -> ApplyResult:
+    return Applier(client, plan, lock, workers=workers, progress=progress).run()

@@ -1,0 +1,403 @@
+"""The command line: parse, call the pipeline, render, exit codes. No business logic here.
+
+Exit codes (CONTRACT §5): 0 success (no changes for `plan --detailed-exitcode`), 1 error,
+2 changes found with `--detailed-exitcode`. Click's own usage errors exit 2 by default;
+they are mapped to 1 so that 2 keeps its one meaning.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from reconciler import __version__
+from reconciler.config import ConfigError, Settings, resolve
+from reconciler.lock import LockError
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class Output:
+    """Where text goes: rich consoles for stdout/stderr, honouring --quiet and --no-color."""
+
+    def __init__(self, quiet: bool = False, no_color: bool = False, debug: bool = False) -> None:
+        no_color = no_color or bool(os.environ.get("NO_COLOR"))
+        self.quiet = quiet
+        self.debug = debug
+        self.out = Console(no_color=no_color, highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+
+    def print(self, text: str = "", markup: bool = True) -> None:
+        self.out.print(text, markup=markup)
+
+    def info(self, text: str) -> None:
+        if not self.quiet:
+            self.err.print(text, markup=False)
+
+    def error(self, text: str) -> None:
+        self.err.print(f"error: {text}", markup=False)
+
+    def warn(self, text: str) -> None:
+        self.err.print(f"warning: {text}", markup=False)
+
+
+def _global_options(func):
+    """--debug/--quiet/--no-color accepted after the command too, not only before it."""
+
+    @click.option("--debug", is_flag=True, default=None, help="Tracebacks and an HTTP trace (key redacted).")
+    @click.option("--quiet", "-q", is_flag=True, default=None, help="Only results and errors.")
+    @click.option("--no-color", is_flag=True, default=None, help="No colour (also NO_COLOR).")
+    @functools.wraps(func)
+    def wrapper(*args, debug=None, quiet=None, no_color=None, **kwargs):
+        ctx = click.get_current_context()
+        obj = ctx.ensure_object(dict)
+        for name, value in (("debug", debug), ("quiet", quiet), ("no_color", no_color)):
+            if value:
+                obj[name] = True
+        obj["output"] = Output(obj.get("quiet", False), obj.get("no_color", False), obj.get("debug", False))
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _connection_options(func):
+    """Where to connect (CONTRACT §4), on every command that talks to Pipedrive."""
+
+    @click.option("--endpoint", help="Gateway URL [env RECONCILER_ENDPOINT; default https://gateway.maton.ai/pipedrive].")
+    @click.option("--control-endpoint", help="Control API URL [env RECONCILER_CONTROL_ENDPOINT].")
+    @click.option("--connection", help="Maton connection id, sent as Maton-Connection [env MATON_CONNECTION].")
+    @click.option(
+        "--sandbox",
+        "sandbox",
+        is_flag=False,
+        flag_value="",
+        default=None,
+        metavar="[FILE]",
+        help="Use the embedded sandbox, data kept in FILE (default .reconciler/sandbox.db beside the first PATH).",
+    )
+    @click.option("--rate-limit", type=float, help="Requests per second, client side (default 10).")
+    @click.option("--api-version", type=click.Choice(["v1", "v2"]), help="v2 where Pipedrive has it (default), or v1 everywhere.")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _settings(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[Settings, list[str]]:
+    sandbox = kwargs.pop("sandbox", None)
+    # `--sandbox examples` reads as "use the sandbox" followed by a PATH
+    if sandbox and (Path(sandbox).is_dir() or sandbox.endswith((".yaml", ".yml"))):
+        paths = [*paths, sandbox]
+        sandbox = ""
+    settings = resolve(
+        first_path=paths[0] if paths else None,
+        endpoint=kwargs.pop("endpoint", None),
+        control_endpoint=kwargs.pop("control_endpoint", None),
+        connection=kwargs.pop("connection", None),
+        sandbox=sandbox,
+        rate_limit=kwargs.pop("rate_limit", None),
+        api_version=kwargs.pop("api_version", None),
+        debug=bool(ctx_obj.get("debug")),
+    )
+    return settings, paths
+
+
+def _fail(out: Output, message: str) -> None:
+    out.error(message)
+    raise SystemExit(EXIT_ERROR)
+
+
+def _handle_errors(func):
+    """Turn every known failure into one actionable line and exit 1; --debug adds the traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from reconciler.apply import StalePlanError
+        from reconciler.manifest import Problem  # noqa: F401
+        from reconciler.pipedrive.errors import PipedriveError
+        from reconciler.plan import PlanError
+        from reconciler.session import ManifestErrors
+
+        ctx = click.get_current_context()
+        out: Output = ctx.obj["output"]
+        try:
+            return func(*args, **kwargs)
+        except ManifestErrors as exc:
+            for problem in exc.problems:
+                out.err.print(str(problem), markup=False)
+            raise SystemExit(EXIT_ERROR) from None
+        except PlanError as exc:
+            for problem in exc.problems:
+                out.err.print(str(problem), markup=False)
+            if not exc.problems:
+                out.error(str(exc))
+            raise SystemExit(EXIT_ERROR) from None
+        except (ConfigError, LockError, PipedriveError, StalePlanError) as exc:
+            if out.debug:
+                out.err.print(_redact(traceback.format_exc()), markup=False)
+            out.error(_redact(str(exc)))
+            raise SystemExit(EXIT_ERROR) from None
+
+    return wrapper
+
+
+def _redact(text: str) -> str:
+    key = os.environ.get("MATON_API_KEY")
+    if key:
+        text = text.replace(key, "***")
+    return text
+
+
+# -- the group -------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="reconciler")
+@click.option("--debug", is_flag=True, help="Tracebacks and an HTTP trace (the key is always redacted).")
+@click.option("--quiet", "-q", is_flag=True, help="Only results and errors.")
+@click.option("--no-color", is_flag=True, help="No colour in output (also the NO_COLOR variable).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, quiet: bool, no_color: bool) -> None:
+    """CRM-as-code for Pipedrive: declare deals, organizations, persons, notes and activities in
+    YAML; `plan` shows what would change in the live account; `apply` makes it so."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(debug=debug, quiet=quiet, no_color=no_color)
+    ctx.obj["output"] = Output(quiet, no_color, debug)
+
+
+# -- validate ----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@_global_options
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
+    """Check manifests offline: schema, references, duplicate keys. No network."""
+    from reconciler.manifest import load_manifests
+
+    out: Output = ctx.obj["output"]
+    manifest, problems = load_manifests(list(paths))
+    if problems:
+        for problem in problems:
+            out.print(str(problem), markup=False)
+        raise SystemExit(EXIT_ERROR)
+    out.print(f"{len(manifest.resources)} resources in {len(manifest.files)} files are valid.", markup=False)
+
+
+# -- plan --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan JSON (for apply --plan).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
+@click.option("--target", "targets", multiple=True, metavar="KIND.KEY", help="Only these resources and what they need.")
+@_connection_options
+@_global_options
+@click.pass_context
+@_handle_errors
+def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> None:
+    """Show what apply would change in the live account."""
+    from reconciler.lock import atomic_write
+    from reconciler.render import render_json, render_markdown, render_text
+    from reconciler.session import open_client, plan_run
+
+    out: Output = ctx.obj["output"]
+    settings, paths = _settings(ctx.obj, list(paths), kwargs)
+    with open_client(settings) as client:
+        run = plan_run(client, settings, paths, targets=list(targets), progress=_progress_line(out))
+    plan_value = run.plan
+    if fmt == "text":
+        out.info(run.account.header())
+        out.print(render_text(plan_value))
+    elif fmt == "json":
+        out.print(render_json(plan_value), markup=False)
+    else:
+        out.print(render_markdown(plan_value), markup=False)
+    if fmt != "json":
+        for warning in run.warnings:
+            out.warn(warning)
+    if out_file:
+        atomic_write(Path(out_file), render_json(plan_value) + "\n")
+        out.info(f"Saved the plan to {out_file}; apply it with: reconciler apply --plan {out_file}")
+    if detailed_exitcode and plan_value.has_changes:
+        raise SystemExit(EXIT_CHANGES)
+
+
+def _progress_line(out: Output):
+    def progress(message: str) -> None:
+        if out.debug:
+            out.info(message)
+
+    return progress
+
+
+# -- apply -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Apply a saved plan.")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
+@click.option("--target", "targets", multiple=True, metavar="KIND.KEY", help="Only these resources and what they need.")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Refuse plans that delete more objects than this.")
+@click.option("--allow-account-change", is_flag=True,
+              help="Apply even though reconciler.lock belongs to another account (starts a new lock).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="How to print the final summary.")
+@_connection_options
+@_global_options
+@click.pass_context
+@_handle_errors
+def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_account_change, fmt, **kwargs) -> None:
+    """Make the live account match the manifests (or a saved plan)."""
+    from reconciler.apply import apply_plan, check_fresh
+    from reconciler.lock import LockFile, lock_path_for, project_lock
+    from reconciler.plan import Plan
+    from reconciler.render import render_text
+    from reconciler.session import open_client, plan_run, read_account
+
+    out: Output = ctx.obj["output"]
+    if not paths and not plan_file:
+        _fail(out, "give manifest PATHs, or --plan FILE")
+    if paths and plan_file:
+        _fail(out, "give either manifest PATHs or --plan FILE, not both")
+    saved = None
+    if plan_file:
+        try:
+            saved = Plan.from_json(json.loads(Path(plan_file).read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
+    settings, paths = _settings(ctx.obj, list(paths), kwargs)
+    lock_path = lock_path_for(paths[0]) if paths else Path(saved.lock_file or "reconciler.lock")
+    with open_client(settings) as client, project_lock(lock_path):
+        if saved is not None:
+            plan_value = saved
+            account = read_account(client, settings)
+            planned = plan_value.account or {}
+            if planned.get("company_id") != account.company_id:
+                _fail(out, f"{plan_file} was made for company {planned.get('company_id')} "
+                           f"({planned.get('company_name')}), but this connection is company "
+                           f"{account.company_id} ({account.company_name}); refusing to apply it here")
+            out.info(account.header())
+            check_fresh(client, plan_value)
+            lock = LockFile.read(lock_path)
+            if not lock.belongs_to(account.company_id):
+                lock = LockFile(path=lock_path)
+        else:
+            run = plan_run(client, settings, paths, targets=list(targets), progress=_progress_line(out))
+            plan_value, account, lock = run.plan, run.account, run.lock
+            existing = LockFile.read(lock_path)
+            if existing.account and existing.account.get("company_id") != account.company_id \
+                    and not allow_account_change:
+                _fail(out, f"{lock_path} belongs to company {existing.account.get('company_id')} "
+                           f"({existing.account.get('company_name')}), but this connection is company "
+                           f"{account.company_id} ({account.company_name}). Pass --allow-account-change to "
+                           "apply here and start a new lock for this account.")
+            out.info(account.header())
+            out.print(render_text(plan_value))
+            for warning in run.warnings:
+                out.warn(warning)
+        lock.account = {"company_id": account.company_id, "company_name": account.company_name}
+        deletes = sum(1 for c in plan_value.changes if c.action == "delete")
+        if deletes > max_deletes:
+            _fail(out, f"the plan deletes {deletes} objects, more than --max-deletes {max_deletes}; "
+                       "raise --max-deletes if that is intended")
+        if plan_value.changes and not auto_approve:
+            if not sys.stdin.isatty():
+                _fail(out, "apply needs confirmation: run it on a terminal, or pass --auto-approve")
+            answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted",
+                                  default="", show_default=False)
+            if answer.strip() != "yes":
+                _fail(out, "apply cancelled")
+        result = apply_plan(client, plan_value, lock, workers=max(1, min(16, int(settings.rate_limit))),
+                            progress=_outcome_printer(out))
+        summary = result.summary(plan_value.unchanged)
+        for failure in result.failed:
+            out.err.print(f"{failure.status}: {failure.address}: {failure.error}", markup=False)
+        _finish(out, fmt, summary, client.stats.as_dict(), ok=result.ok)
+        if not result.ok:
+            raise SystemExit(EXIT_ERROR)
+
+
+def _outcome_printer(out: Output):
+    def progress(outcome) -> None:
+        if out.quiet or outcome.status != "done":
+            return
+        ident = f" (id {outcome.id})" if outcome.id is not None else ""
+        verb = {"create": "created", "update": "updated", "delete": "deleted"}[outcome.action]
+        out.err.print(f"{outcome.address}{ident}: {verb}", markup=False)
+
+    return progress
+
+
+def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None:
+    if fmt == "json":
+        out.print(json.dumps({"ok": ok, "summary": summary, "stats": stats}, indent=2), markup=False)
+        return
+    head = "Apply complete!" if ok else "Apply finished with errors."
+    extra = ""
+    if summary.get("failed") or summary.get("skipped"):
+        extra = f", {summary.get('failed', 0)} failed, {summary.get('skipped', 0)} skipped"
+    out.print(f"[bold]{head}[/] Resources: {summary['create']} created, {summary['update']} updated, "
+              f"{summary['delete']} deleted, {summary['unchanged']} unchanged{extra}. "
+              f"API calls: {stats['api_calls']}, tokens: {stats['tokens']}.")
+
+
+# -- whoami --------------------------------------------------------------------------------
+
+
+@cli.command()
+@_connection_options
+@_global_options
+@click.pass_context
+@_handle_errors
+def whoami(ctx, **kwargs) -> None:
+    """Name the account that commands would change."""
+    from reconciler.session import open_client, read_account
+
+    out: Output = ctx.obj["output"]
+    settings, _ = _settings(ctx.obj, [], kwargs)
+    with open_client(settings) as client:
+        account = read_account(client, settings)
+    out.print(account.header(), markup=False)
+
+
+def _mount_sandbox() -> None:
+    from reconciler.sandbox.cli import sandbox
+
+    cli.add_command(sandbox)
+
+
+_mount_sandbox()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI with CONTRACT §5's exit codes."""
+    try:
+        cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR)
+    except SystemExit as exc:
+        code = exc.code
+        sys.exit(code if isinstance(code, int) else (EXIT_ERROR if code else EXIT_OK))
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    sys.exit(EXIT_OK)

@@ -1,0 +1,197 @@
+"""Read live state at the least cost in calls and tokens.
+
+Per kind, the reader picks the cheapest way to get what identity and diffing need:
+- ids known (pins, lock): v2 `ids` batches of 100 (one call per 100 objects); for notes,
+  which have no v2 and no ids filter, one GET each when few, else a scan sorted by id
+  that stops as soon as every wanted id has been seen;
+- resources with no known id (natural match keys): a scan in pages of 500; when only a
+  few are unknown and the first page shows the account is large, Pipedrive's search
+  finds them instead (one call each) and one ids batch fetches them;
+- notes and activities whose parents are known and few: listed per parent.
+Kinds no resource and no lock entry mentions are not read at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from reconciler import identity, kinds
+from reconciler.lock import LockFile
+from reconciler.manifest.model import Resource
+from reconciler.pipedrive.client import PAGE_LIMIT, PipedriveClient
+
+SEARCH_MAX = 5  # at most this many unknown resources are looked up by search instead of a scan
+NOTE_GETS_MAX = 25  # at most this many notes by id are fetched one by one instead of scanned
+PARENT_LISTS_MAX = 5  # at most this many parents' children are listed per parent instead of scanned
+
+SEARCH_FIELDS = {"organization": ("name", "name"), "person": ("email", "emails"), "deal": ("title", "title")}
+
+
+@dataclass
+class LiveState:
+    objects: dict[str, dict[int, dict]] = field(default_factory=dict)  # kind -> id -> canonical
+    complete: set[str] = field(default_factory=set)  # kinds read in full
+
+
+class LiveReader:
+    def __init__(
+        self,
+        client: PipedriveClient,
+        resources: list[Resource],
+        lock: LockFile | None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.resources = resources
+        self.lock = lock
+        self.progress = progress or (lambda message: None)
+        self.state = LiveState()
+
+    def read(self) -> LiveState:
+        by_kind: dict[str, list[Resource]] = {spec.name: [] for spec in kinds.KINDS}
+        for res in self.resources:
+            by_kind[res.kind].append(res)
+        for spec in sorted(kinds.KINDS, key=lambda s: s.order):
+            declared = by_kind[spec.name]
+            lock_entries = self.lock.resources.get(spec.name, {}) if self.lock else {}
+            if not declared and not lock_entries:
+                continue
+            self.progress(f"reading {spec.section}")
+            self._read_kind(spec, declared, lock_entries)
+        return self.state
+
+    # -- one kind --------------------------------------------------------------------
+
+    def _read_kind(self, spec: kinds.KindSpec, declared: list[Resource], lock_entries: dict[str, int]) -> None:
+        objects = self.state.objects.setdefault(spec.name, {})
+        declared_keys = {res.key for res in declared}
+        wanted: set[int] = {res.id for res in declared if res.id is not None}
+        wanted |= set(lock_entries.values())
+        unknown = [res for res in declared if res.id is None and res.key not in lock_entries]
+        if unknown:
+            self._find_unknown(spec, unknown, wanted)
+            return
+        self._fetch_ids(spec, wanted)
+        # lock entries whose objects are gone: find those resources by natural keys
+        missing = [
+            res for res in declared
+            if res.id is None and res.key in declared_keys and lock_entries.get(res.key) is not None
+            and lock_entries[res.key] not in objects
+        ]
+        if missing:
+            self._find_unknown(spec, missing, set())
+
+    def _fetch_ids(self, spec: kinds.KindSpec, ids: set[int]) -> None:
+        objects = self.state.objects[spec.name]
+        ids = {i for i in ids if i not in objects}
+        if not ids:
+            return
+        if self.client.version_for(spec.name) == "v2":
+            for obj in self.client.get_many(spec.name, ids):
+                objects[obj["id"]] = obj
+        elif len(ids) <= NOTE_GETS_MAX:
+            for object_id in sorted(ids):
+                obj = self.client.get(spec.name, object_id)
+                if obj is not None:
+                    objects[obj["id"]] = obj
+        else:
+            self._scan(spec, stop_when_seen=ids)
+
+    def _scan(self, spec: kinds.KindSpec, params: dict | None = None, stop_when_seen: set[int] | None = None) -> None:
+        """List the kind; with `stop_when_seen`, in id order, stopping once every id is past."""
+        objects = self.state.objects[spec.name]
+        filtered = bool(params)
+        params = dict(params or {})
+        if stop_when_seen:
+            if self.client.version_for(spec.name) == "v2":
+                params.update(sort_by="id", sort_direction="asc")
+            else:
+                params["sort"] = "id ASC"
+            highest = max(stop_when_seen)
+        for obj in self.client.list(spec.name, params):
+            objects[obj["id"]] = obj
+            if stop_when_seen and obj["id"] >= highest:
+                return
+        if not filtered:
+            self.state.complete.add(spec.name)
+
+    def _find_unknown(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[int]) -> None:
+        if spec.name in self.state.complete:
+            return
+        if spec.parents and self._list_per_parent(spec, unknown, wanted):
+            return
+        if spec.name in SEARCH_FIELDS and len(unknown) <= SEARCH_MAX and self._search(spec, unknown, wanted):
+            return
+        self._scan(spec)
+
+    def _search(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[int]) -> bool:
+        """Read the first page; if the account has more, search the few unknown ones."""
+        objects = self.state.objects[spec.name]
+        version = self.client.version_for(spec.name)
+        path = spec.v2_path if version == "v2" else spec.v1_path
+        first = self.client.http.request("GET", path, params={"limit": PAGE_LIMIT})
+        for record in first.get("data") or []:
+            if record.get("is_deleted") or record.get("active_flag") is False:
+                continue
+            obj = self.client._canon(spec.name, record, version)
+            objects[obj["id"]] = obj
+        extra = first.get("additional_data") or {}
+        more = extra.get("next_cursor") or (extra.get("pagination") or {}).get("more_items_in_collection")
+        if not more:
+            self.state.complete.add(spec.name)
+            return True
+        search_field, manifest_field = SEARCH_FIELDS[spec.name]
+        found: set[int] = set(wanted)
+        for res in unknown:
+            value = res.fields.get(manifest_field)
+            if isinstance(value, list):
+                value = value[0] if value else None
+            if not value:
+                return False  # no searchable value: only a scan can find it
+            found.update(self.client.search_ids(spec.name, str(value), search_field, exact=True))
+        self._fetch_ids(spec, found)
+        return True
+
+    def _list_per_parent(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[int]) -> bool:
+        """Children of a few known parents: one list call per parent instead of a scan."""
+        parents: set[tuple[str, int]] = set()
+        known = self._known_ids()
+        for res in unknown:
+            parent = next((p for p in spec.parents if res.fields.get(p) is not None), None)
+            if parent is None:
+                return False
+            ref = res.fields[parent]
+            pid = ref.id if ref.id is not None else known.get((ref.kind, ref.key))
+            if pid is None:
+                continue  # the parent is new: so is the child
+            parents.add((parent, pid))
+        if len(parents) > PARENT_LISTS_MAX:
+            return False
+        for parent, pid in sorted(parents):
+            self._scan_filtered(spec, {f"{parent}_id": pid})
+        self._fetch_ids(spec, wanted)
+        return True
+
+    def _scan_filtered(self, spec: kinds.KindSpec, params: dict) -> None:
+        objects = self.state.objects[spec.name]
+        for obj in self.client.list(spec.name, params):
+            objects[obj["id"]] = obj
+
+    def _known_ids(self) -> dict[tuple[str, str], int]:
+        """Ids of the parents matched so far (the parent kinds were read first)."""
+        parent_resources = [r for r in self.resources if r.kind in ("organization", "person", "deal")]
+        try:
+            return identity.match(parent_resources, self.state.objects, self.lock).ids
+        except identity.IdentityError:
+            return {}
+
+
+def read_live(
+    client: PipedriveClient,
+    resources: list[Resource],
+    lock: LockFile | None,
+    progress: Callable[[str], None] | None = None,
+) -> LiveState:
+    """Everything identity and diffing need for these resources, at the least cost."""
+    return LiveReader(client, resources, lock, progress).read()

@@ -1,0 +1,166 @@
+"""reconciler.lock: key → id for every object this project created or adopted.
+
+Written atomically (temp file in the same directory, fsync, rename, fsync of the
+directory) after every successful write of an apply, so a crash at any moment leaves
+either the old or the new file, never half of one. It records the account (company id)
+it belongs to: ids repeat across accounts, so a lock from another account is ignored.
+Also here: the project file lock that keeps two applies of one project apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler import kinds
+
+LOCK_NAME = "reconciler.lock"
+FORMAT_VERSION = 1
+
+
+class LockError(Exception):
+    """The lock file cannot be read or written; the message names the file."""
+
+
+def lock_path_for(first_path: str | os.PathLike) -> Path:
+    """`reconciler.lock` beside the first PATH (inside it when it is a directory)."""
+    base = Path(first_path)
+    directory = base if base.is_dir() else base.parent
+    return directory / LOCK_NAME
+
+
+@dataclass
+class LockFile:
+    path: Path
+    account: dict | None = None  # {"company_id": int, "company_name": str}
+    resources: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> key -> id
+    protected: dict[str, set[str]] = field(default_factory=dict)  # kind -> keys declared protect: true
+    _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> LockFile:
+        path = Path(path)
+        lock = cls(path=path)
+        if not path.exists():
+            return lock
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise LockError(f"{path}: cannot read the lock file ({exc}); fix or remove it") from None
+        if not isinstance(data, dict) or not isinstance(data.get("resources", {}), dict):
+            raise LockError(f"{path}: not a reconciler lock file")
+        lock.account = data.get("account")
+        for kind_name, entries in (data.get("resources") or {}).items():
+            if kind_name not in kinds.BY_NAME or not isinstance(entries, dict):
+                continue
+            lock.resources[kind_name] = {str(k): int(v) for k, v in entries.items() if isinstance(v, int)}
+        for kind_name, keys in (data.get("protected") or {}).items():
+            if kind_name in kinds.BY_NAME and isinstance(keys, list):
+                lock.protected[kind_name] = {str(k) for k in keys}
+        return lock
+
+    def id_for(self, kind: str, key: str) -> int | None:
+        return self.resources.get(kind, {}).get(key)
+
+    def entries(self) -> Iterator[tuple[str, str, int]]:
+        for kind_name in sorted(self.resources):
+            for key, object_id in sorted(self.resources[kind_name].items()):
+                yield kind_name, key, object_id
+
+    def belongs_to(self, company_id: int | None) -> bool:
+        return self.account is None or company_id is None or self.account.get("company_id") == company_id
+
+    def record(self, kind: str, key: str, object_id: int) -> None:
+        """Journal one object and write the file at once."""
+        with self._mutex:
+            self.resources.setdefault(kind, {})[key] = int(object_id)
+            self._write()
+
+    def forget(self, kind: str, key: str) -> None:
+        with self._mutex:
+            removed = self.resources.get(kind, {}).pop(key, None) is not None
+            if key in self.protected.get(kind, set()):
+                self.protected[kind].discard(key)
+                removed = True
+            if removed:
+                self._write()
+
+    def set_protected(self, protected: dict[str, list[str]]) -> None:
+        """Remember which keys are protected, so deleting one after it leaves the manifests fails."""
+        with self._mutex:
+            self.protected = {k: set(v) for k, v in protected.items() if v}
+
+    def save(self) -> None:
+        with self._mutex:
+            self._write()
+
+    def to_json(self) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "account": self.account,
+            "resources": {k: dict(sorted(v.items())) for k, v in sorted(self.resources.items()) if v},
+            "protected": {k: sorted(v) for k, v in sorted(self.protected.items()) if v},
+        }
+
+    def _write(self) -> None:
+        atomic_write(self.path, json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write a file so that readers and crashes see the old or the new content, nothing between."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def project_lock(lock_file: Path, wait_seconds: float = 30.0) -> Iterator[None]:
+    """Hold `reconciler.lock.lck` exclusively; a second apply waits, then fails clearly."""
+    path = Path(str(lock_file) + ".lck")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 - held for the context's lifetime
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LockError(
+                        f"another apply of this project is running (it holds {path}); waited "
+                        f"{wait_seconds:.0f} s. Try again when it has finished."
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()

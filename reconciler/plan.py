@@ -1,0 +1,380 @@
+"""Desired vs live → a Plan: a value that can be rendered, saved, and applied later.
+
+Only declared fields are compared (CONTRACT §2, like kubectl's server-side apply); each
+comparison is a plain equality on normalized values first, and deepdiff is called only
+for the few fields that differ and have structure worth explaining. Changes carry both
+what to show (manifest language, before/after) and what to send (canonical API values,
+with placeholders for ids that only apply will know).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler import kinds
+from reconciler.identity import Identity, desired_keys
+from reconciler.lock import LockFile
+from reconciler.manifest.model import Position, Problem, Resource
+from reconciler.normalize import (
+    Context,
+    NormalizeError,
+    Placeholder,
+    custom_from_api,
+    custom_same,
+    custom_to_api,
+    from_api,
+    same,
+    to_api,
+)
+from reconciler.pipedrive.schema import AccountSchema, UnknownName
+
+FORMAT_VERSION = 1
+DEFAULT_CURRENCY = "USD"
+
+
+class PlanError(Exception):
+    """The plan cannot be made; `problems` are FILE:LINE:COL lines when positions are known."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass
+class Change:
+    action: str  # create | update | delete
+    kind: str
+    key: str
+    id: int | None
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {before, after}
+    writes: dict[str, Any] = field(default_factory=dict)  # canonical API values to send
+    reason: str | None = None  # why: "adopted by natural key", "absent: true", "removed from manifests"
+    adopted: bool = False
+    recovery_keys: list[list] = field(default_factory=list)  # natural keys to find a create that may have happened
+    depends_on: list[str] = field(default_factory=list)
+    source: str | None = None  # "FILE:LINE"
+    protect: bool = False
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    adopt: list[dict] = field(default_factory=list)  # [{kind, key, id}] matched by natural key, no change
+    stats: dict[str, int] = field(default_factory=lambda: {"api_calls": 0, "tokens": 0})
+    account: dict | None = None
+    fingerprints: dict[str, str] = field(default_factory=dict)  # "deal:12" -> hash of the live object
+    lock_file: str | None = None
+    protected: dict[str, list[str]] = field(default_factory=dict)  # kind -> keys declared protect: true
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {"create": 0, "update": 0, "delete": 0}
+        for change in self.changes:
+            counts[change.action] += 1
+        counts["unchanged"] = self.unchanged
+        return counts
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def to_json(self) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "account": self.account,
+            "changes": [_change_json(c) for c in self.changes],
+            "summary": self.summary,
+            "stats": dict(self.stats),
+            "adopt": list(self.adopt),
+            "warnings": list(self.warnings),
+            "lock_file": self.lock_file,
+            "protected": self.protected,
+            "fingerprints": dict(self.fingerprints),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Plan:
+        if data.get("format_version") != FORMAT_VERSION:
+            raise PlanError(f"unsupported plan format_version {data.get('format_version')!r}")
+        plan = cls(
+            unchanged=data["summary"].get("unchanged", 0),
+            adopt=list(data.get("adopt") or []),
+            stats=dict(data.get("stats") or {}),
+            account=data.get("account"),
+            fingerprints=dict(data.get("fingerprints") or {}),
+            lock_file=data.get("lock_file"),
+            protected=dict(data.get("protected") or {}),
+            warnings=list(data.get("warnings") or []),
+        )
+        for raw in data.get("changes") or []:
+            plan.changes.append(
+                Change(
+                    action=raw["action"], kind=raw["kind"], key=raw["key"], id=raw.get("id"),
+                    fields=raw.get("fields") or {}, writes=_decode(raw.get("writes") or {}),
+                    reason=raw.get("reason"), adopted=bool(raw.get("adopted")),
+                    recovery_keys=_decode(raw.get("recovery_keys") or []),
+                    depends_on=list(raw.get("depends_on") or []), source=raw.get("source"),
+                    protect=bool(raw.get("protect")),
+                )
+            )
+        return plan
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Placeholder):
+        return {"$ref": value.address}
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$ref"}:
+            return Placeholder(value["$ref"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _display(value: Any) -> Any:
+    """Manifest-language values for JSON: placeholders as a readable string."""
+    if isinstance(value, Placeholder):
+        return str(value)
+    return _encode(value)
+
+
+def _change_json(change: Change) -> dict:
+    out = {
+        "action": change.action,
+        "kind": change.kind,
+        "key": change.key,
+        "id": change.id,
+        "fields": {
+            name: {"before": _display(v.get("before")), "after": _display(v.get("after"))}
+            for name, v in change.fields.items()
+        },
+        "writes": _encode(change.writes),
+    }
+    for name in ("reason", "source"):
+        if getattr(change, name):
+            out[name] = getattr(change, name)
+    if change.adopted:
+        out["adopted"] = True
+    if change.protect:
+        out["protect"] = True
+    if change.recovery_keys:
+        out["recovery_keys"] = _encode(change.recovery_keys)
+    if change.depends_on:
+        out["depends_on"] = change.depends_on
+    return out
+
+
+def fingerprint(obj: dict) -> str:
+    """A short stable hash of a live object, for apply's staleness check."""
+    blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def _manifest_value(value: Any) -> Any:
+    """A declared value as shown in the plan (references as their key or {id})."""
+    from reconciler.manifest.model import Reference
+
+    if isinstance(value, Reference):
+        return value.key if value.key is not None else {"id": value.id}
+    return value
+
+
+class Planner:
+    """Compares one run's resources against live state."""
+
+    def __init__(
+        self,
+        resources: list[Resource],
+        live: dict[str, dict[int, dict]],
+        ident: Identity,
+        schema: AccountSchema,
+        lock: LockFile | None,
+    ) -> None:
+        self.resources = resources
+        self.live = live
+        self.ident = ident
+        self.schema = schema
+        self.lock = lock
+        self.matched = ident.ids
+        self.creating: set[tuple[str, str]] = set()
+        self.problems: list[Problem] = []
+        self._key_by_id: dict[tuple[str, int], str] = {(k, i): key for (k, key), i in self.matched.items()}
+        if lock:
+            for kind_name, key, object_id in lock.entries():
+                self._key_by_id.setdefault((kind_name, object_id), key)
+        self.ctx = Context(schema=schema, resolve_key=self._resolve_key, key_for_id=self._key_for_id)
+
+    def _resolve_key(self, kind: str, key: str) -> int | Placeholder | None:
+        if (kind, key) in self.matched:
+            return self.matched[(kind, key)]
+        if (kind, key) in self.creating:
+            return Placeholder(f"{kind}.{key}")
+        return None
+
+    def _key_for_id(self, kind: str, object_id: int) -> str | None:
+        return self._key_by_id.get((kind, object_id))
+
+    def _problem(self, res: Resource, name: str | None, message: str) -> None:
+        pos = res.field_pos.get(name, res.pos) if name else res.pos
+        self.problems.append(Problem(pos, message))
+
+    def build(self) -> Plan:
+        plan = Plan()
+        ordered = sorted(self.resources, key=lambda r: kinds.kind(r.kind).order)
+        # Everything that will be created is known before values are converted, so that
+        # references between new objects become placeholders in any order.
+        for res in ordered:
+            if not res.absent and (res.kind, res.key) not in self.matched:
+                if res.id is not None:
+                    self._problem(res, None, f"{res.kind} {res.key!r} is pinned to id {res.id}, "
+                                  "which does not exist in this account")
+                    continue
+                self.creating.add((res.kind, res.key))
+        creates_updates: list[Change] = []
+        deletes: list[Change] = []
+        for res in ordered:
+            if res.protect:
+                plan.protected.setdefault(res.kind, []).append(res.key)
+            match = self.ident.matches.get((res.kind, res.key))
+            if res.absent:
+                if match is None:
+                    plan.unchanged += 1
+                    continue
+                deletes.append(Change("delete", res.kind, res.key, match.object_id, reason="absent: true",
+                                      source=_source(res.pos)))
+                continue
+            if (res.kind, res.key) not in self.matched and res.id is not None:
+                continue  # reported above
+            change = self._compare(res, match.object_id if match else None, match.how if match else None)
+            if change is None:
+                plan.unchanged += 1
+                if match and match.how == "natural":
+                    plan.adopt.append({"kind": res.kind, "key": res.key, "id": match.object_id})
+            else:
+                creates_updates.append(change)
+        for kind_name, key, object_id in self.ident.orphans:
+            protected = bool(self.lock and key in self.lock.protected.get(kind_name, ()))
+            change = Change("delete", kind_name, key, object_id, reason="removed from the manifests",
+                            protect=protected)
+            deletes.append(change)
+            if protected:
+                self.problems.append(Problem(Position(str(self.lock.path if self.lock else "reconciler.lock"), 1, 1),
+                                             f"{kind_name} {key!r} (id {object_id}) is protected "
+                                             "(protect: true) but the plan would delete it"))
+        if self.problems:
+            problems = sorted(self.problems, key=lambda p: (p.pos.file, p.pos.line, p.pos.col))
+            raise PlanError(f"{len(problems)} problem(s) in the manifests", problems)
+        deletes.sort(key=lambda c: -kinds.kind(c.kind).order)
+        plan.changes = creates_updates + deletes
+        for objects_kind, objects in self.live.items():
+            for object_id, obj in objects.items():
+                plan.fingerprints[f"{objects_kind}:{object_id}"] = fingerprint(obj)
+        return plan
+
+    def _compare(self, res: Resource, object_id: int | None, how: str | None) -> Change | None:
+        spec = kinds.kind(res.kind)
+        live = self.live.get(res.kind, {}).get(object_id) if object_id is not None else None
+        change = Change("update" if live else "create", res.kind, res.key, object_id, source=_source(res.pos))
+        if how == "natural":
+            change.adopted = True
+            change.reason = "adopted: matched an existing object by its natural key"
+        for name, value in res.fields.items():
+            field_spec = spec.field(name)
+            if field_spec is None:
+                continue
+            if field_spec.type == kinds.CUSTOM:
+                self._compare_custom(res, value or {}, live, change)
+                continue
+            try:
+                desired = to_api(field_spec, value, self.ctx, res.fields, live)
+            except NormalizeError as exc:
+                self._problem(res, name, f"{name}: {exc}")
+                continue
+            if live is not None:
+                current = live.get(field_spec.api)
+                if same(field_spec, desired, current):
+                    continue
+                before = from_api(field_spec, current, self.ctx)
+            else:
+                if desired is None:
+                    continue
+                before = None
+            change.fields[name] = {"before": before, "after": _manifest_value(value)}
+            change.writes[field_spec.api] = desired
+            if isinstance(desired, Placeholder):
+                change.depends_on.append(desired.address)
+        if res.kind == "note" and "pinned" in change.writes:
+            parent = next((p for p in spec.parents if res.fields.get(p) is not None), None)
+            if parent is None and live is not None:
+                parent = "deal" if live.get("deal_id") else "person" if live.get("person_id") else "org"
+            change.writes["_parent"] = {"org": "organization"}.get(parent or "deal", parent or "deal")
+        if not change.fields:
+            return None
+        if change.action == "create":
+            change.recovery_keys = [list(k) for k in desired_keys(res, self._resolved_for_recovery())]
+        return change
+
+    def _resolved_for_recovery(self) -> dict[tuple[str, str], Any]:
+        resolved: dict[tuple[str, str], Any] = dict(self.matched)
+        for kind_name, key in self.creating:
+            resolved[(kind_name, key)] = Placeholder(f"{kind_name}.{key}")
+        return resolved
+
+    def _compare_custom(self, res: Resource, declared: dict, live: dict | None, change: Change) -> None:
+        live_custom = (live or {}).get("custom_fields") or {}
+        currency_hint = res.fields.get("currency") or (live or {}).get("currency") or DEFAULT_CURRENCY
+        writes: dict[str, Any] = {}
+        for name, value in declared.items():
+            label = f"fields.{name}"
+            try:
+                custom = self.schema.custom_field(res.kind, name)
+                desired = custom_to_api(custom, value, currency_hint)
+            except (UnknownName, NormalizeError) as exc:
+                self._problem(res, label, f"fields.{name}: {exc}")
+                continue
+            current = live_custom.get(custom.key)
+            if live is not None:
+                if custom_same(custom, desired, current, not isinstance(value, dict)):
+                    continue
+            elif desired is None:
+                continue
+            change.fields[label] = {
+                "before": custom_from_api(custom, current) if live is not None else None,
+                "after": value,
+            }
+            writes[custom.key] = desired
+        if writes:
+            change.writes.setdefault("custom_fields", {}).update(writes)
+
+
+def _source(pos: Position) -> str:
+    return f"{pos.file}:{pos.line}"
+
+
+def build_plan(
+    resources: list[Resource],
+    live: dict[str, dict[int, dict]],
+    ident: Identity,
+    schema: AccountSchema,
+    lock: LockFile | None,
+) -> Plan:
+    """The plan for these resources against this live state."""
+    return Planner(resources, live, ident, schema, lock).build()

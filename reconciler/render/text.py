@@ -1,0 +1,42 @@
+"""Terraform-style text: `+` create, `~` update (changed fields only), `-` delete."""
+
+from __future__ import annotations
+
+from reconciler.plan import Plan
+from reconciler.render.values import SYMBOLS, VERBS, headline, show
+
+COLOURS = {"create": "green", "update": "yellow", "delete": "red"}
+
+
+def render_text(plan: Plan) -> str:
+    """Plain text with rich markup tags ([green]…[/]); the CLI prints it through rich."""
+    lines: list[str] = []
+    if plan.changes:
+        lines.append("reconciler will perform the following actions:")
+        lines.append("")
+    for change in plan.changes:
+        colour = COLOURS[change.action]
+        ident = f" (id {change.id})" if change.id is not None else ""
+        note = f" — {change.reason}" if change.reason else ""
+        lines.append(f"  [{colour}]{SYMBOLS[change.action]}[/] [bold]{change.kind}.{change.key}[/]{ident} "
+                     f"{VERBS[change.action]}{note}")
+        for name, diff in change.fields.items():
+            if change.action == "create":
+                lines.append(f"      [green]+[/] {name} = {_esc(show(diff.get('after')))}")
+            else:
+                lines.append(f"      [yellow]~[/] {name}: {_esc(show(diff.get('before')))} "
+                             f"→ {_esc(show(diff.get('after')))}")
+        lines.append("")
+    for entry in plan.adopt:
+        lines.append(f"  [cyan]=[/] {entry['kind']}.{entry['key']} (id {entry['id']}) adopted: matches by its "
+                     "natural key, recorded in the lock")
+    if plan.adopt:
+        lines.append("")
+    for warning in plan.warnings:
+        lines.append(f"[yellow]warning:[/] {_esc(warning)}")
+    lines.append(f"[bold]{headline(plan.summary)}[/]")
+    return "\n".join(lines)
+
+
+def _esc(text: str) -> str:
+    return text.replace("[", "\\[")

@@ -1,0 +1,211 @@
+"""One run's wiring: settings → client → account → manifests → live state → plan.
+
+The CLI parses and renders; this module does the work in between, so that tests and
+benchmarks can drive exactly what the commands drive, over any transport.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from reconciler import kinds
+from reconciler.config import Settings
+from reconciler.identity import Identity, IdentityError, match
+from reconciler.live import read_live
+from reconciler.lock import LockFile, lock_path_for
+from reconciler.manifest import load_manifests
+from reconciler.manifest.model import Manifest, Problem, Resource
+from reconciler.pipedrive.client import PipedriveClient
+from reconciler.pipedrive.http import HttpClient, stderr_trace
+from reconciler.pipedrive.schema import AccountSchema
+from reconciler.plan import Plan, PlanError, build_plan
+
+SANDBOX_KEY = "sandbox"
+SANDBOX_ENDPOINT = "http://127.0.0.1/pipedrive"
+
+
+class ManifestErrors(Exception):
+    """The manifests have problems; nothing was sent to the API."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the manifests")
+        self.problems = problems
+
+
+@dataclass
+class Account:
+    company_id: int | None
+    company_name: str | None
+    user_name: str | None
+    user_email: str | None
+    connection: str | None
+    sandbox: bool = False
+
+    def header(self) -> str:
+        where = "embedded sandbox" if self.sandbox else f"connection {self.connection or '(default)'}"
+        return (f"Account: {self.company_name} (company {self.company_id}) as {self.user_name} "
+                f"<{self.user_email}>, {where}")
+
+    def as_dict(self) -> dict:
+        return {
+            "company_id": self.company_id,
+            "company_name": self.company_name,
+            "user": {"name": self.user_name, "email": self.user_email},
+            "connection": self.connection,
+            "sandbox": self.sandbox,
+        }
+
+
+def make_transport(settings: Settings) -> httpx.BaseTransport | None:
+    """The embedded sandbox when asked for; None means real network."""
+    if not settings.uses_sandbox:
+        return None
+    from reconciler.sandbox.gateway import SandboxGateway
+    from reconciler.sandbox.transport import SandboxTransport
+
+    db = Path(settings.sandbox_db or "")
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return SandboxTransport(SandboxGateway(str(db), api_key=SANDBOX_KEY))
+
+
+@contextlib.contextmanager
+def open_client(settings: Settings, transport: httpx.BaseTransport | None = None) -> Iterator[PipedriveClient]:
+    if transport is None:
+        transport = make_transport(settings)
+    if settings.uses_sandbox:
+        endpoint, key = SANDBOX_ENDPOINT, SANDBOX_KEY
+    else:
+        endpoint, key = settings.endpoint, settings.api_key.reveal()
+    http = HttpClient(
+        endpoint,
+        api_key=key,
+        connection=settings.connection,
+        timeout=settings.timeout,
+        rate_limit=settings.rate_limit,
+        transport=transport,
+        trace=stderr_trace if settings.debug else None,
+    )
+    try:
+        yield PipedriveClient(http, api_version=settings.api_version)
+    finally:
+        http.close()
+        gateway = getattr(transport, "gateway", None)
+        if gateway is not None and settings.uses_sandbox:
+            gateway.close()
+
+
+def read_account(client: PipedriveClient, settings: Settings) -> Account:
+    me = client.me()
+    return Account(
+        company_id=me.get("company_id"),
+        company_name=me.get("company_name"),
+        user_name=me.get("name"),
+        user_email=me.get("email"),
+        connection=settings.connection,
+        sandbox=settings.uses_sandbox,
+    )
+
+
+def load(paths: list[str]) -> Manifest:
+    manifest, problems = load_manifests(paths)
+    if problems:
+        raise ManifestErrors(problems)
+    return manifest
+
+
+def select_targets(manifest: Manifest, targets: list[str]) -> list[Resource]:
+    """`--target kind.key`: those resources and every resource they reference, transitively."""
+    if not targets:
+        return list(manifest.resources)
+    wanted: dict[tuple[str, str], Resource] = {}
+    stack: list[tuple[str, str]] = []
+    problems = []
+    for target in targets:
+        kind_name, _, key = target.partition(".")
+        spec = kinds.BY_NAME.get(kind_name) or kinds.BY_SECTION.get(kind_name)
+        res = manifest.get(spec.name, key) if spec else None
+        if res is None:
+            raise PlanError(f"--target {target}: no such resource (use KIND.KEY, e.g. deal.acme-renewal)")
+        stack.append((res.kind, res.key))
+    while stack:
+        kind_name, key = stack.pop()
+        if (kind_name, key) in wanted:
+            continue
+        res = manifest.get(kind_name, key)
+        if res is None:
+            continue
+        wanted[(kind_name, key)] = res
+        for spec in kinds.kind(kind_name).ref_fields:
+            ref = res.fields.get(spec.name)
+            if ref is not None and getattr(ref, "key", None):
+                stack.append((ref.kind, ref.key))
+    del problems
+    return [r for r in manifest.resources if (r.kind, r.key) in wanted]
+
+
+@dataclass
+class PlanRun:
+    plan: Plan
+    account: Account
+    lock: LockFile
+    identity: Identity
+    warnings: list[str] = field(default_factory=list)
+
+
+def plan_run(
+    client: PipedriveClient,
+    settings: Settings,
+    paths: list[str],
+    *,
+    targets: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+    manifest: Manifest | None = None,
+    allow_account_change: bool = False,
+) -> PlanRun:
+    """Everything `plan` does, returning the plan and what apply needs with it."""
+    manifest = manifest or load(paths)
+    resources = select_targets(manifest, targets or [])
+    account = read_account(client, settings)
+    lock_path = lock_path_for(paths[0])
+    lock = LockFile.read(lock_path)
+    warnings: list[str] = []
+    used_lock: LockFile | None = lock
+    if lock.account and account.company_id is not None and lock.account.get("company_id") != account.company_id:
+        warnings.append(
+            f"{lock_path} belongs to company {lock.account.get('company_id')} "
+            f"({lock.account.get('company_name')}), not to this account ({account.company_id}); "
+            "it is ignored: ids repeat across accounts"
+        )
+        used_lock = None
+    if targets and used_lock is not None:
+        # a targeted plan deletes nothing it was not pointed at
+        used_lock = _lock_restricted(used_lock, {(r.kind, r.key) for r in resources})
+    kinds_needed = {r.kind for r in resources}
+    schema = AccountSchema.load(client, kinds_needed)
+    live = read_live(client, resources, used_lock, progress)
+    try:
+        ident = match(resources, live.objects, used_lock)
+    except IdentityError as exc:
+        raise PlanError(str(exc)) from None
+    plan = build_plan(resources, live.objects, ident, schema, used_lock)
+    plan.account = account.as_dict()
+    plan.stats = client.stats.as_dict()
+    plan.lock_file = str(lock_path)
+    plan.warnings = warnings
+    if used_lock is None:
+        lock = LockFile(path=lock_path)
+    lock.account = {"company_id": account.company_id, "company_name": account.company_name}
+    return PlanRun(plan=plan, account=account, lock=lock, identity=ident, warnings=warnings)
+
+
+def _lock_restricted(lock: LockFile, keep: set[tuple[str, str]]) -> LockFile:
+    restricted = LockFile(path=lock.path, account=lock.account)
+    for kind_name, key, object_id in lock.entries():
+        if (kind_name, key) in keep:
+            restricted.resources.setdefault(kind_name, {})[key] = object_id
+    return restricted
