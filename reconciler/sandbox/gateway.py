@@ -19,10 +19,11 @@ Routes (CONTRACT §4 and §7):
 - ``GET /_sandbox/connect/{id}``: the page a created connection's ``url`` points at;
   the sandbox needs no OAuth, so it only says the connection is already active.
 
-Gateway-made errors (401, 400, 404, 405) use one body shape, ``{"error": {"status",
-"code", "message"}}``: Maton documents the statuses and their meanings but not a body,
-and this shape has no ``success`` key, so a client can tell a gateway error from a
-Pipedrive error (which always carries ``"success": false``) by the body alone.
+Gateway-made errors (401, 400, 404, 405) use one flat body shape, ``{"status", "error":
+CODE, "message"}``: Maton documents the statuses and their meanings but not a body.
+This shape has no ``success`` key, so a client can tell a gateway error from a Pipedrive
+error (which always carries ``"success": false``) by the body alone, and its ``error``
+and ``message`` are plain strings, as a client that prints Pipedrive's errors expects.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def gateway_error(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> GatewayResult:
     """A gateway-made error, in the one shape every gateway error uses (see the module doc)."""
-    body = {"error": {"status": status, "code": code, "message": message}}
+    body = {"status": status, "error": code, "message": message}
     return GatewayResult(status, {"content-type": JSON_TYPE, **(headers or {})}, encode_json(body))
 
 
