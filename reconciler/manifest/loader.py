@@ -11,6 +11,7 @@ declared are unknown and every reference to them would be a false alarm.
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -235,6 +236,9 @@ def _convert(walker: Walker, spec: FieldSpec, value: Any, pos: Position, positio
         except ValueError as exc:
             walker.problems.append(Problem(pos, f"field '{spec.name}' is not a real date: '{value}' ({exc})"))
             return _INVALID
+    if spec.type == kinds.NUMBER and not math.isfinite(value):
+        walker.problems.append(Problem(pos, f"field '{spec.name}' must be a finite number, got {value}"))
+        return _INVALID
     if spec.type == kinds.TIME and len(value) == 4:
         return "0" + value  # the model promises HH:MM
     if spec.type in (kinds.EMAILS, kinds.PHONES):

@@ -95,8 +95,10 @@ def _syntax_problem(display: str, text: str, exc: yaml.MarkedYAMLError) -> Probl
     problem = exc.problem or exc.context or "invalid YAML"
     if problem == "but found another document":
         message = "a manifest file holds one YAML document, but a second one starts here ('---')"
-    elif problem == "found undefined alias":
-        message = "undefined alias: no anchor (&name) of that name appears before it"
+    elif problem.startswith("found undefined alias"):  # the pure-Python parser adds the name
+        name = problem[len("found undefined alias") :].strip().strip("'")
+        alias = f" '*{name}'" if name else ""
+        message = f"undefined alias{alias}: no anchor (&name) of that name appears before it"
     else:
         message = f"invalid YAML: {problem}"
         if exc.context and exc.context_mark is not None and exc.problem:

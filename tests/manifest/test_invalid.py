@@ -191,6 +191,9 @@ EXPECTED: dict[str, list[str]] = {
     "unterminated-quote.yaml": [
         "unterminated-quote.yaml:4:1: error: invalid YAML: found unexpected end of stream (while scanning a quoted scalar started at line 3)",
     ],
+    "value-not-finite.yaml": [
+        "value-not-finite.yaml:4:12: error: field 'value' must be a finite number, got inf",
+    ],
     "value-not-number.yaml": [
         "value-not-number.yaml:4:12: error: field 'value' must be a number, got string 'abc'",
     ],
@@ -268,3 +271,26 @@ def test_a_problem_in_one_file_does_not_hide_problems_in_another(monkeypatch: py
     monkeypatch.chdir(FIXTURES)
     _manifest, problems = load_manifests(["tab-indent.yaml", "bad-owner.yaml"])
     assert [str(p) for p in problems] == EXPECTED["bad-owner.yaml"] + EXPECTED["tab-indent.yaml"]
+
+
+def test_same_messages_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pure-Python loader (no libyaml) gives the same lines, bar pyyaml's own syntax wording."""
+    import yaml
+
+    from reconciler.manifest import yamlio
+
+    monkeypatch.setattr(yamlio, "Loader", yaml.SafeLoader)
+    monkeypatch.chdir(FIXTURES)
+    for name, expected in EXPECTED.items():
+        got = [str(p) for p in load_manifests([name])[1]]
+        if any("invalid YAML:" in line or "undefined alias" in line for line in expected):
+            assert [line.split(": error: ")[0] for line in got] == [line.split(": error: ")[0] for line in expected]
+        else:
+            assert got == expected, name
+
+
+def test_deep_nesting_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("deals:\n  d:\n    title: x\n    fields:\n      a: " + "[" * 70 + "]" * 70 + "\n")
+    _manifest, problems = load_manifests([path])
+    assert [p.message for p in problems] == ["nesting deeper than 64 levels"]
