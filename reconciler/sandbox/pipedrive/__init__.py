@@ -1,17 +1,31 @@
 """The local Pipedrive: one company's v1 and v2 API behind a single ``handle`` call.
 
 The gateway (auth, connection choice, rate limits, faults, stats) calls
-:meth:`PipedriveAPI.handle` with Pipedrive's native path; everything after that, routing,
-validation, storage and the v1/v2 response shapes, lives in this package.
+:meth:`PipedriveAPI.handle` with Pipedrive's native path; everything after that (routing,
+validation, storage and the v1/v2 response shapes) lives in this package:
+
+- ``model``: version-neutral objects and Pipedrive's rules (required fields, references,
+  deal stage/status consistency), ``base``: router, paging, input parsing,
+- ``v1`` / ``v2``: serialisers and routes per family, ``search``: both versions' search,
+- ``fields``: adding custom fields, ``html``: note content sanitising,
+- ``tokens``: the published token cost table, ``errors``: Pipedrive's error body.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from ..store import Store
-from .errors import ApiError, not_found
+from . import search, v1, v2
+from .base import Ctx, Router
+from .errors import ApiError
+from .model import Company
 from .tokens import token_cost as _token_cost
+from .util import Query, parse_body
+
+log = logging.getLogger(__name__)
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 @dataclass
@@ -23,11 +37,21 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def build_router() -> Router:
+    """Every route of both versions; search first so ``/deals/search`` is not read as an id."""
+    router = Router()
+    search.register(router)
+    v1.register(router)
+    v2.register(router)
+    return router
+
+
 class PipedriveAPI:
     """Pipedrive's API for the companies held in one :class:`Store`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.router = build_router()
 
     def handle(
         self,
@@ -38,9 +62,37 @@ class PipedriveAPI:
         body: bytes | None,
         content_type: str | None,
     ) -> ApiResponse:
-        """Answer one request for the company behind ``connection_id``."""
-        error = not_found(f"Unknown method {method} {path}")
-        return ApiResponse(error.status, error.body(), {"Content-Type": "application/json"})
+        """Answer one request for the company behind ``connection_id``.
+
+        The whole request runs in one store transaction: it sees one consistent state and a
+        refused request (any 4xx/5xx) leaves nothing behind.
+        """
+        try:
+            path = "/" + path.split("?", 1)[0].strip("/")
+            handler, params = self.router.match(method, path)
+            company_id = self.store.company_id(connection_id)
+            if company_id is None:
+                raise ApiError(404, f"Connection {connection_id} not found")
+            with self.store.transaction():
+                ctx = Ctx(
+                    company=Company(self.store, company_id),
+                    version="v2" if path.startswith("/api/v2/") else "v1",
+                    method=method.upper(),
+                    query=Query(list(query)),
+                    body=parse_body(body, content_type) if method.upper() in ("POST", "PUT", "PATCH") else {},
+                    params=params,
+                )
+                status, payload = handler(ctx)
+            return ApiResponse(status, payload, dict(JSON_HEADERS))
+        except ApiError as error:
+            headers = dict(JSON_HEADERS)
+            allowed = getattr(error, "allowed", None)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+            return ApiResponse(error.status, error.body(), headers)
+        except Exception:  # a sandbox bug must still answer like a server would
+            log.exception("sandbox error on %s %s", method, path)
+            return ApiResponse(500, ApiError(500, "Internal server error").body(), dict(JSON_HEADERS))
 
     def token_cost(self, method: str, path: str) -> int:
         """Pipedrive's published token cost of that call (see tokens.py for the source)."""

@@ -1,0 +1,520 @@
+"""Pipedrive API v2: deals, persons, organizations, activities, pipelines, stages, fields.
+
+Shapes follow the v2 reference and the official clients' v2 models: plain integer
+references, RFC 3339 timestamps, booleans as booleans, ``custom_fields`` as an object keyed
+by field hash (every custom field of the entity is present, null when empty), persons'
+``emails``/``phones`` as ``[{value, primary, label}]``, an organization's ``address`` as an
+object. Lists page with an opaque ``cursor`` and answer ``additional_data.next_cursor``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Ctx, Router, keyset_page, parse_input, time_filters, v2_limit, v2_sort
+from .errors import bad_request
+from .model import Company
+
+ENTITY_PATHS = {
+    "deals": "deal",
+    "persons": "person",
+    "organizations": "organization",
+    "activities": "activity",
+}
+
+
+# ----------------------------------------------------------------------------- serialisers
+def custom_v2(company: Company, entity: str, obj: dict[str, Any], only: set[str] | None) -> dict[str, Any]:
+    """Every custom field of the entity (null when empty), or only the requested ones."""
+    values = obj.get("custom_fields") or {}
+    out: dict[str, Any] = {}
+    for key in company.custom_fields(entity):
+        if only is not None and key not in only:
+            continue
+        value = values.get(key)
+        out[key] = (
+            dict(value) if isinstance(value, dict) else (list(value) if isinstance(value, list) else value)
+        )
+    return out
+
+
+def deal_v2(company: Company, d: dict[str, Any], only: set[str] | None = None) -> dict[str, Any]:
+    status = "deleted" if d.get("is_deleted") else d["status"]
+    return {
+        "id": d["id"],
+        "title": d["title"],
+        "creator_user_id": d["creator_user_id"],
+        "owner_id": d["owner_id"],
+        "value": d["value"],
+        "person_id": d["person_id"],
+        "org_id": d["org_id"],
+        "stage_id": d["stage_id"],
+        "pipeline_id": d["pipeline_id"],
+        "currency": d["currency"],
+        "add_time": d["add_time"],
+        "update_time": d["update_time"],
+        "stage_change_time": d.get("stage_change_time"),
+        "is_deleted": bool(d.get("is_deleted")),
+        "is_archived": False,
+        "archive_time": None,
+        "status": status,
+        "probability": d.get("probability"),
+        "lost_reason": d.get("lost_reason"),
+        "visible_to": d["visible_to"],
+        "close_time": d.get("close_time"),
+        "won_time": d.get("won_time"),
+        "lost_time": d.get("lost_time"),
+        "local_won_date": (d.get("won_time") or "")[:10] or None,
+        "local_lost_date": (d.get("lost_time") or "")[:10] or None,
+        "local_close_date": (d.get("close_time") or "")[:10] or None,
+        "expected_close_date": d.get("expected_close_date"),
+        "label_ids": list(d.get("label_ids") or []),
+        "origin": d.get("origin", "API"),
+        "origin_id": None,
+        "channel": None,
+        "channel_id": None,
+        "acv": None,
+        "arr": None,
+        "mrr": None,
+        "custom_fields": custom_v2(company, "deal", d, only),
+    }
+
+
+def _contacts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"value": i["value"], "primary": bool(i["primary"]), "label": i.get("label")} for i in items]
+
+
+def person_v2(company: Company, p: dict[str, Any], only: set[str] | None = None) -> dict[str, Any]:
+    return {
+        "id": p["id"],
+        "name": p["name"],
+        "first_name": p.get("first_name"),
+        "last_name": p.get("last_name"),
+        "owner_id": p["owner_id"],
+        "org_id": p.get("org_id"),
+        "add_time": p["add_time"],
+        "update_time": p["update_time"],
+        "emails": _contacts(p.get("emails") or []),
+        "phones": _contacts(p.get("phones") or []),
+        "is_deleted": bool(p.get("is_deleted")),
+        "visible_to": p["visible_to"],
+        "label_ids": list(p.get("label_ids") or []),
+        "picture_id": p.get("picture_id"),
+        "custom_fields": custom_v2(company, "person", p, only),
+    }
+
+
+def address_v2(address: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not address:
+        return None
+    from .model import ADDRESS_PARTS
+
+    return {part: address.get(part) for part in ADDRESS_PARTS}
+
+
+def organization_v2(company: Company, o: dict[str, Any], only: set[str] | None = None) -> dict[str, Any]:
+    return {
+        "id": o["id"],
+        "name": o["name"],
+        "owner_id": o["owner_id"],
+        "add_time": o["add_time"],
+        "update_time": o["update_time"],
+        "is_deleted": bool(o.get("is_deleted")),
+        "visible_to": o["visible_to"],
+        "picture_id": o.get("picture_id"),
+        "label_ids": list(o.get("label_ids") or []),
+        "address": address_v2(o.get("address")),
+        "custom_fields": custom_v2(company, "organization", o, only),
+    }
+
+
+def activity_v2(company: Company, a: dict[str, Any], only: set[str] | None = None) -> dict[str, Any]:
+    return {
+        "id": a["id"],
+        "subject": a["subject"],
+        "type": a["type"],
+        "owner_id": a["owner_id"],
+        "creator_user_id": a.get("creator_user_id"),
+        "is_deleted": bool(a.get("is_deleted")),
+        "add_time": a["add_time"],
+        "update_time": a["update_time"],
+        "deal_id": a.get("deal_id"),
+        "lead_id": a.get("lead_id"),
+        "person_id": a.get("person_id"),
+        "org_id": a.get("org_id"),
+        "project_id": a.get("project_id"),
+        "due_date": a.get("due_date"),
+        "due_time": a.get("due_time"),
+        "duration": a.get("duration"),
+        "busy": bool(a.get("busy")),
+        "done": bool(a.get("done")),
+        "marked_as_done_time": a.get("marked_as_done_time"),
+        "location": address_v2(a.get("location")),
+        "participants": [dict(p) for p in a.get("participants") or []],
+        "attendees": list(a.get("attendees") or []),
+        "conference_meeting_client": None,
+        "conference_meeting_url": None,
+        "conference_meeting_id": None,
+        "public_description": a.get("public_description"),
+        "priority": a.get("priority"),
+        "note": a.get("note"),
+    }
+
+
+SERIALISERS = {"deal": deal_v2, "person": person_v2, "organization": organization_v2, "activity": activity_v2}
+
+
+def pipeline_v2(p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": p["id"],
+        "name": p["name"],
+        "order_nr": p["order_nr"],
+        "is_deleted": bool(p.get("is_deleted")),
+        "is_deal_probability_enabled": bool(p.get("is_deal_probability_enabled")),
+        "add_time": p["add_time"],
+        "update_time": p["update_time"],
+        "is_selected": bool(p.get("is_selected")),
+    }
+
+
+def stage_v2(s: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": s["id"],
+        "order_nr": s["order_nr"],
+        "name": s["name"],
+        "is_deleted": bool(s.get("is_deleted")),
+        "deal_probability": s.get("deal_probability"),
+        "pipeline_id": s["pipeline_id"],
+        "is_deal_rot_enabled": bool(s.get("is_deal_rot_enabled")),
+        "days_to_rotten": s.get("days_to_rotten"),
+        "add_time": s["add_time"],
+        "update_time": s["update_time"],
+    }
+
+
+V2_FIELD_TYPES = {"people": "person", "int": "int"}
+
+
+def field_v2(f: dict[str, Any]) -> dict[str, Any]:
+    """A field schema entry as v2's Fields API returns it (field_code is the hash for custom fields)."""
+    options = None
+    if f.get("options"):
+        options = [{"id": o["id"], "label": o["label"], "color": None} for o in f["options"]]
+    subfields = None
+    if f["field_type"] == "monetary" and f["is_custom"]:
+        subfields = [
+            {"field_code": f["key"] + "_currency", "field_name": "Currency", "field_type": "varchar"}
+        ]
+    return {
+        "field_name": f["name"],
+        "field_code": f["key"],
+        "field_type": V2_FIELD_TYPES.get(f["field_type"], f["field_type"]),
+        "options": options,
+        "subfields": subfields,
+        "is_custom_field": bool(f["is_custom"]),
+        "is_optional_response_field": False,
+        "description": None,
+        "ui_visibility": {"add_visible_flag": True, "details_visible_flag": True},
+        "important_fields": {"enabled": False, "stage_ids": []},
+        "required_fields": {"enabled": False, "stage_ids": []},
+    }
+
+
+# ----------------------------------------------------------------------------- responses
+def ok(data: Any, next_cursor: str | None = None, listing: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {"success": True, "data": data}
+    if listing:
+        body["additional_data"] = {"next_cursor": next_cursor}
+    return body
+
+
+def _only_custom(ctx: Ctx) -> set[str] | None:
+    raw = ctx.query.get("custom_fields")
+    if raw is None:
+        return None
+    keys = {k.strip() for k in raw.split(",") if k.strip()}
+    if len(keys) > 15:
+        raise bad_request("Parameter 'custom_fields' accepts at most 15 keys")
+    return keys
+
+
+# ----------------------------------------------------------------------------- entity routes
+def make_entity_routes(router: Router, path: str, kind: str) -> None:
+    """GET list, POST, GET/PATCH/DELETE by id for one of deals/persons/organizations/activities."""
+    serialise = SERIALISERS[kind]
+
+    def list_(ctx: Ctx) -> tuple[int, Any]:
+        q = ctx.query
+        where: dict[str, Any] = {}
+        sql = time_filters(ctx)
+        ids = q.int_list("ids", max_items=100)
+        if ids is not None:
+            where["id"] = ids
+        for column in ("owner_id", "org_id", "person_id", "deal_id", "pipeline_id", "stage_id"):
+            if column in FILTERS[kind] and q.has(column):
+                where[column] = q.int(column)
+        deleted: bool | None = False
+        if kind == "deal" and q.has("status"):
+            statuses = [s.strip() for s in (q.get("status") or "").split(",") if s.strip()]
+            for s in statuses:
+                if s not in ("open", "won", "lost", "deleted"):
+                    raise bad_request("Parameter 'status' must be one of: open, won, lost, deleted")
+            if statuses == ["deleted"]:
+                deleted = True
+            elif "deleted" in statuses:
+                deleted = None
+                live = [s for s in statuses if s != "deleted"]
+                sql.append(
+                    (
+                        f"(is_deleted = 1 OR category IN ({','.join('?' * len(live))}))"
+                        if live
+                        else "is_deleted = 1",
+                        live,
+                    )
+                )
+            else:
+                where["category"] = statuses
+        if kind == "activity" and q.has("done"):
+            sql.append(("json_extract(data, '$.done') = ?", [1 if q.bool("done") else 0]))
+        if kind == "person" and q.has("deal_id"):
+            deal = ctx.company.get("deal", q.int("deal_id") or 0)
+            where["id"] = [deal["person_id"]] if deal and deal.get("person_id") else []
+            where.pop("deal_id", None)
+        sort_by, direction = v2_sort(ctx)
+        rows, cursor = keyset_page(
+            ctx,
+            kind,
+            where=where,
+            deleted=deleted,
+            sql=sql,
+            sort_by=sort_by,
+            direction=direction,
+            limit=v2_limit(ctx),
+        )
+        only = _only_custom(ctx) if kind != "activity" else None
+        return 200, ok([serialise(ctx.company, r, only) for r in rows], cursor, listing=True)
+
+    def get(ctx: Ctx) -> tuple[int, Any]:
+        # Deleted deals stay readable (with is_deleted true) as Pipedrive keeps them 30 days
+        # and lists them under status=deleted; other deleted objects are a 404.
+        obj = ctx.company.find(kind, ctx.id(), deleted_ok=kind == "deal")
+        return 200, ok(serialise(ctx.company, obj, _only_custom(ctx) if kind != "activity" else None))
+
+    def create(ctx: Ctx) -> tuple[int, Any]:
+        changes, custom = parse_input(ctx, kind)
+        obj = ctx.company.create(kind, changes, custom)
+        return 200, ok(serialise(ctx.company, obj))
+
+    def update(ctx: Ctx) -> tuple[int, Any]:
+        obj = ctx.company.find(kind, ctx.id())
+        changes, custom = parse_input(ctx, kind, obj)
+        if not changes and not custom:
+            return 200, ok(serialise(ctx.company, obj))
+        obj = ctx.company.update(kind, obj, changes, custom)
+        return 200, ok(serialise(ctx.company, obj))
+
+    def delete(ctx: Ctx) -> tuple[int, Any]:
+        obj = ctx.company.find(kind, ctx.id())
+        ctx.company.delete(kind, obj)
+        return 200, ok({"id": obj["id"]})
+
+    router.add(f"/api/v2/{path}", get=list_, post=create)
+    router.add(f"/api/v2/{path}/{{id}}", get=get, patch=update, delete=delete)
+
+
+FILTERS = {
+    "deal": ("owner_id", "person_id", "org_id", "pipeline_id", "stage_id"),
+    "person": ("owner_id", "org_id"),
+    "organization": ("owner_id",),
+    "activity": ("owner_id", "deal_id", "person_id", "org_id"),
+}
+
+
+# ----------------------------------------------------------------------------- pipelines, stages
+def _pipelines(router: Router) -> None:
+    from .model import to_bool, to_int, to_str
+
+    def list_pipelines(ctx: Ctx) -> tuple[int, Any]:
+        sort_by, direction = v2_sort(ctx)
+        rows, cursor = keyset_page(
+            ctx,
+            "pipeline",
+            where={},
+            deleted=False,
+            sql=[],
+            sort_by=sort_by,
+            direction=direction,
+            limit=v2_limit(ctx),
+        )
+        return 200, ok([pipeline_v2(r) for r in rows], cursor, listing=True)
+
+    def get_pipeline(ctx: Ctx) -> tuple[int, Any]:
+        return 200, ok(pipeline_v2(ctx.company.find("pipeline", ctx.id())))
+
+    def write_pipeline(ctx: Ctx, obj: dict[str, Any] | None) -> dict[str, Any]:
+        body = ctx.body
+        record = obj or {
+            "name": None,
+            "order_nr": 0,
+            "is_deal_probability_enabled": False,
+            "is_selected": False,
+        }
+        if "name" in body:
+            record["name"] = to_str(body["name"], "name", True)
+        if not (record.get("name") or "").strip():
+            raise bad_request("Parameter 'name' is required")
+        if "is_deal_probability_enabled" in body:
+            record["is_deal_probability_enabled"] = to_bool(
+                body["is_deal_probability_enabled"], "is_deal_probability_enabled", True
+            )
+        if "order_nr" in body:
+            record["order_nr"] = to_int(body["order_nr"], "order_nr", True)
+        store = ctx.company.store
+        if obj is None:
+            if "order_nr" not in body:
+                record["order_nr"] = len(store.select(ctx.company.id, "pipeline")) + 1
+            return store.insert(ctx.company.id, "pipeline", record)
+        return store.put(ctx.company.id, "pipeline", record)
+
+    def create_pipeline(ctx: Ctx) -> tuple[int, Any]:
+        return 200, ok(pipeline_v2(write_pipeline(ctx, None)))
+
+    def update_pipeline(ctx: Ctx) -> tuple[int, Any]:
+        return 200, ok(pipeline_v2(write_pipeline(ctx, ctx.company.find("pipeline", ctx.id()))))
+
+    def delete_pipeline(ctx: Ctx) -> tuple[int, Any]:
+        obj = ctx.company.find("pipeline", ctx.id())
+        obj["is_deleted"] = True
+        ctx.company.store.put(ctx.company.id, "pipeline", obj)
+        for stage in ctx.company.store.select(ctx.company.id, "stage", where={"pipeline_id": obj["id"]}):
+            stage["is_deleted"] = True
+            ctx.company.store.put(ctx.company.id, "stage", stage)
+        return 200, ok({"id": obj["id"]})
+
+    def list_stages(ctx: Ctx) -> tuple[int, Any]:
+        where: dict[str, Any] = {}
+        if ctx.query.has("pipeline_id"):
+            where["pipeline_id"] = ctx.query.int("pipeline_id")
+        sort_by, direction = v2_sort(ctx)
+        rows, cursor = keyset_page(
+            ctx,
+            "stage",
+            where=where,
+            deleted=False,
+            sql=[],
+            sort_by=sort_by,
+            direction=direction,
+            limit=v2_limit(ctx),
+        )
+        return 200, ok([stage_v2(r) for r in rows], cursor, listing=True)
+
+    def get_stage(ctx: Ctx) -> tuple[int, Any]:
+        return 200, ok(stage_v2(ctx.company.find("stage", ctx.id())))
+
+    def write_stage(ctx: Ctx, obj: dict[str, Any] | None) -> dict[str, Any]:
+        body = ctx.body
+        record = obj or {
+            "name": None,
+            "order_nr": 0,
+            "pipeline_id": None,
+            "deal_probability": 100,
+            "is_deal_rot_enabled": False,
+            "days_to_rotten": None,
+        }
+        if "name" in body:
+            record["name"] = to_str(body["name"], "name", True)
+        if "pipeline_id" in body:
+            record["pipeline_id"] = to_int(body["pipeline_id"], "pipeline_id", True)
+        if not (record.get("name") or "").strip():
+            raise bad_request("Parameter 'name' is required")
+        if record.get("pipeline_id") is None:
+            raise bad_request("Parameter 'pipeline_id' is required")
+        ctx.company.require("pipeline", record["pipeline_id"])
+        if "deal_probability" in body:
+            record["deal_probability"] = to_int(body["deal_probability"], "deal_probability", True)
+        if "is_deal_rot_enabled" in body:
+            record["is_deal_rot_enabled"] = to_bool(body["is_deal_rot_enabled"], "is_deal_rot_enabled", True)
+        if "days_to_rotten" in body:
+            record["days_to_rotten"] = (
+                None
+                if body["days_to_rotten"] is None
+                else to_int(body["days_to_rotten"], "days_to_rotten", True)
+            )
+        store = ctx.company.store
+        if obj is None:
+            siblings = store.select(ctx.company.id, "stage", where={"pipeline_id": record["pipeline_id"]})
+            record["order_nr"] = max([s["order_nr"] for s in siblings] or [0]) + 1
+            return store.insert(ctx.company.id, "stage", record)
+        return store.put(ctx.company.id, "stage", record)
+
+    def create_stage(ctx: Ctx) -> tuple[int, Any]:
+        return 200, ok(stage_v2(write_stage(ctx, None)))
+
+    def update_stage(ctx: Ctx) -> tuple[int, Any]:
+        return 200, ok(stage_v2(write_stage(ctx, ctx.company.find("stage", ctx.id()))))
+
+    def delete_stage(ctx: Ctx) -> tuple[int, Any]:
+        obj = ctx.company.find("stage", ctx.id())
+        obj["is_deleted"] = True
+        ctx.company.store.put(ctx.company.id, "stage", obj)
+        return 200, ok({"id": obj["id"]})
+
+    router.add("/api/v2/pipelines", get=list_pipelines, post=create_pipeline)
+    router.add("/api/v2/pipelines/{id}", get=get_pipeline, patch=update_pipeline, delete=delete_pipeline)
+    router.add("/api/v2/stages", get=list_stages, post=create_stage)
+    router.add("/api/v2/stages/{id}", get=get_stage, patch=update_stage, delete=delete_stage)
+
+
+# ----------------------------------------------------------------------------- fields
+FIELD_PATHS = {"dealFields": "deal", "personFields": "person", "organizationFields": "organization"}
+
+
+def _fields(router: Router) -> None:
+    from .fields import add_field
+
+    for path, entity in FIELD_PATHS.items():
+
+        def list_fields(ctx: Ctx, entity: str = entity) -> tuple[int, Any]:
+            fields = ctx.company.fields(entity)
+            limit = v2_limit(ctx)
+            from .base import decode_cursor, encode_cursor
+
+            cursor = decode_cursor(ctx.query.get("cursor"))
+            start = int(cursor.get("o", 0)) if cursor else 0
+            page = fields[start : start + limit]
+            more = start + limit < len(fields)
+            next_cursor = encode_cursor({"o": start + limit}) if more else None
+            return 200, ok([field_v2(f) for f in page], next_cursor, listing=True)
+
+        def get_field(ctx: Ctx, entity: str = entity) -> tuple[int, Any]:
+            code = ctx.params["code"]
+            for field in ctx.company.fields(entity):
+                if field["key"] == code:
+                    return 200, ok(field_v2(field))
+            from .errors import not_found
+
+            raise not_found("Field not found")
+
+        def create_field(ctx: Ctx, entity: str = entity) -> tuple[int, Any]:
+            body = ctx.body
+            field = add_field(
+                ctx.company,
+                entity,
+                name=body.get("field_name"),
+                field_type=body.get("field_type"),
+                options=body.get("options"),
+                strict=True,
+                name_param="field_name",
+            )
+            return 200, ok(field_v2(field))
+
+        router.add(f"/api/v2/{path}", get=list_fields, post=create_field)
+        router.add(f"/api/v2/{path}/{{code}}", get=get_field)
+
+
+def register(router: Router) -> None:
+    """All v2 routes (search is registered by search.py)."""
+    for path, kind in ENTITY_PATHS.items():
+        make_entity_routes(router, path, kind)
+    _pipelines(router)
+    _fields(router)
