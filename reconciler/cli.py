@@ -360,28 +360,35 @@ def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None
 
 
 @cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Text for people, JSON for scripts.")
 @_connection_options
 @_global_options
 @click.pass_context
 @_handle_errors
-def whoami(ctx, **kwargs) -> None:
-    """Name the account that commands would change."""
-    from reconciler.session import open_client, read_account
+def whoami(ctx, fmt, **kwargs) -> None:
+    """Name the account that commands would change: company, user and connection."""
+    from reconciler.commands.whoami import describe
 
     out: Output = ctx.obj["output"]
     settings, _ = _settings(ctx.obj, [], kwargs)
-    with open_client(settings) as client:
-        account = read_account(client, settings)
-    out.print(account.header(), markup=False)
+    identity = describe(settings)
+    if fmt == "json":
+        out.print(json.dumps(identity.as_dict(), indent=2), markup=False)
+        return
+    for line in identity.lines():
+        out.print(line, markup=False)
 
 
-def _mount_sandbox() -> None:
+def _mount_groups() -> None:
+    from reconciler.commands.connections import connections
     from reconciler.sandbox.cli import sandbox
 
     cli.add_command(sandbox)
+    cli.add_command(connections)
 
 
-_mount_sandbox()
+_mount_groups()
 
 
 def main(argv: list[str] | None = None) -> None:
