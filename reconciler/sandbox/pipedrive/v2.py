@@ -157,6 +157,7 @@ def activity_v2(company: Company, a: dict[str, Any], only: set[str] | None = Non
         "conference_meeting_id": None,
         "public_description": a.get("public_description"),
         "priority": a.get("priority"),
+        "outcome": None,
         "note": a.get("note"),
     }
 
