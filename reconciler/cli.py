@@ -219,7 +219,7 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
         run = plan_run(client, settings, paths, targets=list(targets), progress=_progress_line(out))
     plan_value = run.plan
     if fmt == "text":
-        out.info(run.account.header())
+        out.print(run.account.header(), markup=False)
         out.print(render_text(plan_value))
     elif fmt == "json":
         out.print(render_json(plan_value), markup=False)
@@ -291,7 +291,7 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
                 _fail(out, f"{plan_file} was made for company {planned.get('company_id')} "
                            f"({planned.get('company_name')}), but this connection is company "
                            f"{account.company_id} ({account.company_name}); refusing to apply it here")
-            out.info(account.header())
+            (out.print if fmt == "text" else out.err.print)(account.header(), markup=False)
             check_fresh(client, plan_value)
             lock = LockFile.read(lock_path)
             if not lock.belongs_to(account.company_id):
@@ -306,8 +306,9 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
                            f"({existing.account.get('company_name')}), but this connection is company "
                            f"{account.company_id} ({account.company_name}). Pass --allow-account-change to "
                            "apply here and start a new lock for this account.")
-            out.info(account.header())
-            out.print(render_text(plan_value))
+            shown = out.print if fmt == "text" else out.err.print
+            shown(account.header(), markup=False)
+            shown(render_text(plan_value))
             for warning in run.warnings:
                 out.warn(warning)
         lock.account = {"company_id": account.company_id, "company_name": account.company_name}

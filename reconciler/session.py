@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from reconciler import kinds
-from reconciler.config import Settings
+from reconciler.config import ConfigError, Settings
 from reconciler.identity import Identity, IdentityError, match
 from reconciler.live import read_live
 from reconciler.lock import LockFile, lock_path_for
@@ -81,6 +81,11 @@ def open_client(settings: Settings, transport: httpx.BaseTransport | None = None
         endpoint, key = SANDBOX_ENDPOINT, SANDBOX_KEY
     else:
         endpoint, key = settings.endpoint, settings.api_key.reveal()
+        if not key and transport is None:
+            raise ConfigError(
+                "MATON_API_KEY is not set: export your key from maton.ai (it is never printed or saved), "
+                "or use --sandbox to try the embedded sandbox"
+            )
     http = HttpClient(
         endpoint,
         api_key=key,
