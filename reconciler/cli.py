@@ -7,6 +7,7 @@ they are mapped to 1 so that 2 keeps its one meaning.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -215,8 +216,8 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
 
     out: Output = ctx.obj["output"]
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
-    with open_client(settings) as client:
-        run = plan_run(client, settings, paths, targets=list(targets), progress=_progress_line(out))
+    with open_client(settings) as client, _progress_line(out) as progress:
+        run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
     plan_value = run.plan
     if fmt == "text":
         out.print(run.account.header(), markup=False)
@@ -235,12 +236,16 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
         raise SystemExit(EXIT_CHANGES)
 
 
+@contextlib.contextmanager
 def _progress_line(out: Output):
-    def progress(message: str) -> None:
-        if out.debug:
-            out.info(message)
+    """A spinner while live state is read (on a terminal); debug lines otherwise."""
+    from reconciler.render.progress import read_progress
 
-    return progress
+    if out.debug:
+        yield out.info
+        return
+    with read_progress(out.err, out.quiet) as progress:
+        yield progress
 
 
 # -- apply -------------------------------------------------------------------------------
@@ -267,6 +272,7 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
     from reconciler.lock import LockFile, lock_path_for, project_lock
     from reconciler.plan import Plan
     from reconciler.render import render_text
+    from reconciler.render.progress import apply_progress
     from reconciler.session import open_client, plan_run, read_account
 
     out: Output = ctx.obj["output"]
@@ -297,7 +303,8 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
             if not lock.belongs_to(account.company_id):
                 lock = LockFile(path=lock_path)
         else:
-            run = plan_run(client, settings, paths, targets=list(targets), progress=_progress_line(out))
+            with _progress_line(out) as progress:
+                run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
             plan_value, account, lock = run.plan, run.account, run.lock
             existing = LockFile.read(lock_path)
             if existing.account and existing.account.get("company_id") != account.company_id \
@@ -323,25 +330,15 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
                                   default="", show_default=False)
             if answer.strip() != "yes":
                 _fail(out, "apply cancelled")
-        result = apply_plan(client, plan_value, lock, workers=max(1, min(16, int(settings.rate_limit))),
-                            progress=_outcome_printer(out))
+        with apply_progress(out.err, len(plan_value.changes), out.quiet) as progress:
+            result = apply_plan(client, plan_value, lock, workers=max(1, min(16, int(settings.rate_limit))),
+                                progress=progress)
         summary = result.summary(plan_value.unchanged)
         for failure in result.failed:
             out.err.print(f"{failure.status}: {failure.address}: {failure.error}", markup=False)
         _finish(out, fmt, summary, client.stats.as_dict(), ok=result.ok)
         if not result.ok:
             raise SystemExit(EXIT_ERROR)
-
-
-def _outcome_printer(out: Output):
-    def progress(outcome) -> None:
-        if out.quiet or outcome.status != "done":
-            return
-        ident = f" (id {outcome.id})" if outcome.id is not None else ""
-        verb = {"create": "created", "update": "updated", "delete": "deleted"}[outcome.action]
-        out.err.print(f"{outcome.address}{ident}: {verb}", markup=False)
-
-    return progress
 
 
 def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None:
