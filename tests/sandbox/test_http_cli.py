@@ -219,3 +219,24 @@ def test_bad_fault_spec_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.returncode in (1, 2)  # click's usage error, or the main CLI's CONTRACT §5 error code
     assert "unknown kind 'boom'" in result.stderr
+
+
+def test_seed_prints_counts_and_fills_the_database(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from reconciler.sandbox.cli import sandbox
+    from reconciler.sandbox.gateway import SandboxGateway
+
+    db = tmp_path / "seeded.db"
+    args = ["seed", "--db", str(db), "--organizations", "5", "--persons", "8", "--deals", "12", "--seed", "4"]
+    result = CliRunner().invoke(sandbox, args)
+    assert result.exit_code == 0, result.output
+    assert "deals: 12" in result.output and " s:" in result.output
+    gw = SandboxGateway(str(db), api_key=KEY)
+    try:
+        body = gw.handle(
+            "GET", "/pipedrive/api/v2/deals", [("limit", "500")], {"Authorization": f"Bearer {KEY}"}, None
+        )
+        assert len(body.json()["data"]) == 12
+    finally:
+        gw.close()
