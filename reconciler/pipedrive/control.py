@@ -198,7 +198,7 @@ class ControlClient:
                     f"connection {conn.id!r} is for {conn.app}, not {self.app}; {LIST_HINT}"
                 )
             if not conn.active:
-                finish = f"; finish OAuth at {conn.url}" if conn.url and conn.status == "PENDING" else ""
+                finish = f"; finish OAuth at {conn.url}" if conn.url and conn.status != "DELETED" else ""
                 raise InactiveConnectionError(
                     f"connection {conn.id!r} is {conn.status or 'not active'}, not ACTIVE{finish}; "
                     f"pass another --connection ({LIST_HINT})"
