@@ -163,7 +163,8 @@ def _change_json(change: Change) -> dict:
         "key": change.key,
         "id": change.id,
         "fields": {
-            name: {"before": _display(v.get("before")), "after": _display(v.get("after"))}
+            name: {"before": _display(v.get("before")), "after": _display(v.get("after")),
+                   **({"detail": v["detail"]} if v.get("detail") else {})}
             for name, v in change.fields.items()
         },
         "writes": _encode(change.writes),
@@ -318,6 +319,9 @@ class Planner:
                     continue
                 before = None
             change.fields[name] = {"before": before, "after": _manifest_value(value)}
+            detail = _detail(before, change.fields[name]["after"])
+            if detail:
+                change.fields[name]["detail"] = detail
             change.writes[field_spec.api] = desired
             if isinstance(desired, Placeholder):
                 change.depends_on.append(desired.address)
@@ -360,9 +364,32 @@ class Planner:
                 "before": custom_from_api(custom, current) if live is not None else None,
                 "after": value,
             }
+            detail = _detail(change.fields[label]["before"], value)
+            if detail:
+                change.fields[label]["detail"] = detail
             writes[custom.key] = desired
         if writes:
             change.writes.setdefault("custom_fields", {}).update(writes)
+
+
+def _detail(before: Any, after: Any) -> dict[str, list] | None:
+    """What was added to and removed from a list value (emails, phones, set options).
+
+    deepdiff runs only here, on the few fields whose plain equality already failed.
+    """
+    if not (isinstance(before, list) and isinstance(after, list)):
+        return None
+    from deepdiff import DeepDiff
+
+    diff = DeepDiff(before, after, ignore_order=True)
+    added = list(diff.get("iterable_item_added", {}).values())
+    removed = list(diff.get("iterable_item_removed", {}).values())
+    for change in diff.get("values_changed", {}).values():
+        added.append(change["new_value"])
+        removed.append(change["old_value"])
+    if not added and not removed:
+        return {"reordered": list(after)}
+    return {"added": added, "removed": removed}
 
 
 def _source(pos: Position) -> str:

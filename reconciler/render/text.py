@@ -24,8 +24,13 @@ def render_text(plan: Plan) -> str:
             if change.action == "create":
                 lines.append(f"      [green]+[/] {name} = {_esc(show(diff.get('after')))}")
             else:
+                detail = diff.get("detail") or {}
+                extra = "".join(
+                    [f" [green]+{_esc(show(v, 40))}[/]" for v in detail.get("added", [])]
+                    + [f" [red]-{_esc(show(v, 40))}[/]" for v in detail.get("removed", [])]
+                )
                 lines.append(f"      [yellow]~[/] {name}: {_esc(show(diff.get('before')))} "
-                             f"→ {_esc(show(diff.get('after')))}")
+                             f"→ {_esc(show(diff.get('after')))}{extra}")
         lines.append("")
     for entry in plan.adopt:
         lines.append(f"  [cyan]=[/] {entry['kind']}.{entry['key']} (id {entry['id']}) adopted: matches by its "
