@@ -1,0 +1,116 @@
+"""`reconciler export --out DIR [--kind KIND]... [--force]`: manifests for the live account.
+
+The command only connects, shows progress and reports; `reconciler.export` does the work.
+It reuses the shared connection options and error handling of :mod:`reconciler.cli`, which
+mounts this command once they are defined (import :mod:`reconciler.cli`, not this module).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from reconciler import kinds
+from reconciler.cli import EXIT_ERROR, Output, _connection_options, _global_options, _handle_errors, _settings
+from reconciler.export import ExportError, ExportProgress, export_account
+from reconciler.kinds import KindSpec
+
+KIND_CHOICES = [spec.name for spec in kinds.KINDS] + [spec.section for spec in kinds.KINDS]
+
+
+class RichProgress(ExportProgress):
+    """A progress display on stderr: one line per kind while reading, then a bar for the files.
+
+    Pipedrive's list endpoints do not say how many objects there are, so reading shows a
+    running count; writing knows its total and shows a bar.
+    """
+
+    def __init__(self, out: Output) -> None:
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,.0f}"),
+            TimeElapsedColumn(),
+            console=out.err,
+            transient=True,
+        )
+        self.tasks: dict[str, Any] = {}
+        self.write_task: Any = None
+        self.progress.start()
+
+    def reading(self, spec: KindSpec) -> None:
+        self.tasks[spec.name] = self.progress.add_task(f"Reading {spec.section}", total=None)
+
+    def advance(self, spec: KindSpec, count: int) -> None:
+        self.progress.advance(self.tasks[spec.name], count)
+
+    def writing(self, files: int) -> None:
+        for task in self.tasks.values():
+            self.progress.update(task, total=self.progress.tasks[task].completed)
+        self.write_task = self.progress.add_task("Writing files", total=files)
+
+    def wrote(self, count: int) -> None:
+        self.progress.advance(self.write_task, count)
+
+    def done(self) -> None:
+        self.progress.stop()
+
+
+@click.command(name="export")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the manifests and reconciler.lock into; must be empty (hidden "
+                   "entries such as .git do not count) unless --force.")
+@click.option("--kind", "kind_names", multiple=True, type=click.Choice(KIND_CHOICES), metavar="KIND",
+              help="Only this kind (organization, person, deal, note, activity; plural works too). "
+                   "Repeatable; default all. References to kinds left out are written as {id: N}.")
+@click.option("--force", is_flag=True,
+              help="Write into a non-empty DIR: its *.yaml/*.yml manifests are replaced (old ones "
+                   "removed, so the next plan sees exactly the export) and reconciler.lock rewritten, "
+                   "keeping the keys it already gives to the same objects.")
+@_connection_options
+@_global_options
+@click.pass_context
+@_handle_errors
+def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force: bool, **kwargs: Any) -> None:
+    """Write manifests and reconciler.lock for the live account, so that `plan` of DIR shows no changes.
+
+    One file per organization (DIR/accounts/<key>.yaml) with its persons, deals, notes and
+    activities; objects with no organization go to DIR/<kind>.yaml. With --sandbox and no
+    FILE, the sandbox database is .reconciler/sandbox.db in the current directory.
+    """
+    from reconciler.session import open_client, read_account
+
+    out: Output = ctx.obj["output"]
+    settings, _ = _settings(ctx.obj, [], kwargs)
+    progress: ExportProgress | None = None
+    try:
+        with open_client(settings) as client:
+            from reconciler.export import check_out_dir
+
+            check_out_dir(out_dir, force)  # before any call: a mistake costs nothing
+            account = read_account(client, settings)
+            out.info(account.header())
+            if out.err.is_terminal and not out.quiet:
+                progress = RichProgress(out)
+            result = export_account(client, out_dir, account.as_dict(), kind_names, force=force, progress=progress)
+    except ExportError as exc:
+        if progress is not None:
+            progress.done()
+        out.error(str(exc))
+        raise SystemExit(EXIT_ERROR) from None
+    for warning in result.warnings:
+        out.warn(warning)
+    for rel in result.removed:
+        out.info(f"removed {out_dir / rel} (not part of this export)")
+    by_kind = ", ".join(f"{count:,} {kinds.kind(name).section}" for name, count in result.counts.items())
+    out.print(
+        f"Exported {result.objects:,} objects ({by_kind}) into {len(result.files):,} files and "
+        f"{out_dir / 'reconciler.lock'}. API calls: {result.stats['api_calls']:,}, tokens: "
+        f"{result.stats['tokens']:,}.",
+        markup=False,
+    )
+    out.info(f"Check the round trip with: reconciler plan {out_dir}  (same connection options)")
