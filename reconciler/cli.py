@@ -380,10 +380,12 @@ def whoami(ctx, fmt, **kwargs) -> None:
 
 def _mount_groups() -> None:
     from reconciler.commands.connections import connections
+    from reconciler.commands.export import export
     from reconciler.sandbox.cli import sandbox
 
     cli.add_command(sandbox)
     cli.add_command(connections)
+    cli.add_command(export)
 
 
 _mount_groups()
