@@ -1,0 +1,338 @@
+"""Shared helpers for the benches: seeded accounts, manifests generated from live data, output.
+
+Not a test module and not part of the package: the benches import it as ``common`` (they run
+as scripts from ``bench/``, so this directory is on ``sys.path``).
+
+The ``--json`` contract (what ``bench/run_all.py`` reads, and what any bench must print to
+appear in ``bench/README.md``):
+
+- the bench accepts ``--json`` (and ``--quick`` for a smaller run);
+- with ``--json``, the LAST line of its stdout is one JSON object::
+
+      {"bench": "read",                      # short name
+       "command": "python bench/bench_read.py",
+       "results": [                          # one row per figure, in the order to show them
+         {"figure": "calls, complete lock",  # what was measured
+          "target": "<= 1.2x minimum",       # the target as text, or null when there is none
+          "result": "66 (1.00x of 66)",      # the measured result as text
+          "ok": true}                        # true/false against the target, null without one
+       ],
+       "notes": ["free text shown under the table"]}
+
+  anything before that line (progress, the human table) is ignored by ``run_all``;
+- the exit status is 0 when the bench ran (a missed target is reported through ``ok``, not
+  through the exit status), anything else when it could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import resource
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run from a checkout without `pip install -e .`
+    sys.path.insert(0, str(ROOT))
+
+from reconciler import kinds  # noqa: E402
+from reconciler.config import Settings  # noqa: E402
+from reconciler.lock import LockFile  # noqa: E402
+from reconciler.normalize import Context, custom_from_api, from_api  # noqa: E402
+from reconciler.pipedrive.client import PipedriveClient  # noqa: E402
+from reconciler.pipedrive.schema import AccountSchema  # noqa: E402
+from reconciler.session import open_client  # noqa: E402
+
+# The large account of issues 4 and 8.
+LARGE = {"organizations": 5000, "persons": 10000, "deals": 20000, "notes": 20000}
+# The managed set of issue 4 (a sales team's share of the large account).
+MANAGED = {"organization": 300, "person": 600, "deal": 1000, "note": 1000}
+UNPACED = 1e6  # a client-side rate limit that never waits (in-process sandbox only)
+KEY_PREFIX = {"organization": "org", "person": "person", "deal": "deal", "note": "note"}
+READ_KINDS = ("organization", "person", "deal", "note")
+
+
+# -- output -----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    figure: str
+    result: str
+    target: str | None = None
+    ok: bool | None = None
+
+
+@dataclass
+class Report:
+    bench: str
+    command: str
+    results: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, figure: str, result: str, target: str | None = None, ok: bool | None = None) -> None:
+        self.results.append(Row(figure, result, target, ok))
+
+    def emit(self, as_json: bool) -> None:
+        """The summary table on stdout; with --json, the contract line after it."""
+        print()
+        print_table(
+            ["figure", "target", "result", "verdict"],
+            [[r.figure, r.target or "-", r.result, verdict(r.ok)] for r in self.results],
+        )
+        for note in self.notes:
+            print(f"  note: {note}")
+        if as_json:
+            print(json.dumps({"bench": self.bench, "command": self.command,
+                              "results": [asdict(r) for r in self.results], "notes": self.notes}))
+
+
+def verdict(ok: bool | None) -> str:
+    return "-" if ok is None else ("ok" if ok else "MISSED")
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    rows = [[str(c) for c in row] for row in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) if rows else len(str(h)) for i, h in enumerate(headers)]
+    line = "  ".join(f"{h:<{w}}" for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(f"{c:<{w}}" for c, w in zip(row, widths, strict=True)))
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true", help="a smaller run (minutes become seconds)")
+    p.add_argument("--json", action="store_true", help="end with one JSON line (bench/common.py contract)")
+    return p
+
+
+def command_line(script: str, quick: bool) -> str:
+    return f"python bench/{script}" + (" --quick" if quick else "")
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so stdout stays the table (and the JSON line)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def maxrss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- sandbox ----------------------------------------------------------------------------
+
+
+def seed(db: Path, *, organizations: int, persons: int, deals: int, notes: int, seed_value: int = 0) -> dict:
+    from reconciler.sandbox.seed import seed_database
+
+    started = time.perf_counter()
+    counts = seed_database(str(db), organizations=organizations, persons=persons, deals=deals, notes=notes,
+                           seed=seed_value)
+    log(f"seeded {db.name}: {organizations} organizations, {persons} persons, {deals} deals, {notes} notes "
+        f"in {time.perf_counter() - started:.1f} s")
+    return counts
+
+
+def sandbox_settings(db: Path, rate_limit: float = UNPACED) -> Settings:
+    return Settings(sandbox_db=str(db), rate_limit=rate_limit)
+
+
+def read_everything(client: PipedriveClient, kind_names: Sequence[str] = READ_KINDS) -> dict[str, dict[int, dict]]:
+    """Every live object of these kinds, canonical (field types loaded first for v1 custom fields)."""
+    out: dict[str, dict[int, dict]] = {}
+    for name in kind_names:
+        out[name] = {obj["id"]: obj for obj in client.list(name)}
+    return out
+
+
+# -- manifests generated from live data ----------------------------------------------------
+
+
+@dataclass
+class ManifestSet:
+    """A directory of manifests that matches the live account, and what it manages."""
+
+    directory: Path
+    ids: dict[str, list[int]]  # kind -> managed live ids
+    total_live: dict[str, int]  # kind -> live objects of the kind in the account
+    positions: dict[str, list[int]]  # kind -> 1-based rank of each managed id among live ids (id order)
+    company: dict
+    resources: int = 0
+    distinct_parents: dict[str, int] = field(default_factory=dict)  # kind -> parents of its managed children
+
+
+def key_of(kind_name: str, object_id: int) -> str:
+    return f"{KEY_PREFIX[kind_name]}-{object_id}"
+
+
+def _natural_key(kind_name: str, obj: dict) -> tuple | None:
+    """The natural key identity would look this object up by, when managed with its declared parent."""
+    from reconciler.normalize import text_key
+
+    if kind_name == "deal":
+        title = " ".join(str(obj.get("title") or "").split()).casefold()
+        if obj.get("org_id"):
+            return ("title_org", title, obj["org_id"])
+        if obj.get("person_id"):
+            return ("title_person", title, obj["person_id"])
+        return ("title", title)
+    if kind_name == "note":
+        for parent in ("deal_id", "person_id", "org_id"):
+            if obj.get(parent):
+                return ("note", parent, obj[parent], text_key(obj.get("content")))
+    return None
+
+
+def _pick(rng: random.Random, candidates: list[int], preferred: set[int], count: int) -> list[int]:
+    """`count` ids: those in `preferred` first (in random order), then others at random."""
+    first = [i for i in candidates if i in preferred]
+    rest = [i for i in candidates if i not in preferred]
+    rng.shuffle(first)
+    rng.shuffle(rest)
+    return sorted((first + rest)[:count])
+
+
+def select_managed(live: dict[str, dict[int, dict]], counts: dict[str, int], seed_value: int = 7) -> dict[str, list[int]]:
+    """A sales team's share of the account: organizations, then their people, deals and notes.
+
+    Deals and notes whose natural key is not unique in the account are left out, so the set
+    can also be planned without a lock (identity would rightly refuse to guess).
+    """
+    rng = random.Random(seed_value)
+    chosen: dict[str, list[int]] = {}
+    orgs = sorted(live["organization"])
+    rng.shuffle(orgs)
+    chosen["organization"] = sorted(orgs[: counts.get("organization", 0)])
+    org_set = set(chosen["organization"])
+    persons = [i for i, p in live["person"].items()]
+    chosen["person"] = _pick(rng, sorted(persons), {i for i in persons if live["person"][i].get("org_id") in org_set},
+                             counts.get("person", 0))
+    person_set = set(chosen["person"])
+    for kind_name in ("deal", "note"):
+        keys: dict[tuple, int] = {}
+        for obj in live[kind_name].values():
+            nk = _natural_key(kind_name, obj)
+            keys[nk] = keys.get(nk, 0) + 1
+        unique = sorted(i for i, obj in live[kind_name].items() if keys[_natural_key(kind_name, obj)] == 1)
+        if kind_name == "deal":
+            preferred = {i for i in unique if live["deal"][i].get("org_id") in org_set
+                         or live["deal"][i].get("person_id") in person_set}
+        else:
+            deal_set = set(chosen["deal"])
+            preferred = {i for i in unique if live["note"][i].get("deal_id") in deal_set
+                         or live["note"][i].get("person_id") in person_set
+                         or live["note"][i].get("org_id") in org_set}
+        chosen[kind_name] = _pick(rng, unique, preferred, counts.get(kind_name, 0))
+    return chosen
+
+
+def manifest_fields(kind_name: str, obj: dict, ctx: Context, schema: AccountSchema) -> dict[str, Any]:
+    """A live object in manifest language: every field it has a value for (empty ones left out)."""
+    spec = kinds.kind(kind_name)
+    out: dict[str, Any] = {}
+    for fs in spec.fields:
+        if fs.type == kinds.CUSTOM:
+            custom: dict[str, Any] = {}
+            for hash_key, value in sorted((obj.get("custom_fields") or {}).items()):
+                definition = schema.custom_by_key.get(kind_name, {}).get(hash_key)
+                if definition is None or value is None:
+                    continue
+                custom[definition.name] = custom_from_api(definition, value)
+            if custom:
+                out["fields"] = custom
+            continue
+        value = from_api(fs, obj.get(fs.api), ctx)
+        if value is None or value == []:
+            continue
+        out[fs.name] = value
+    return out
+
+
+def write_manifests(
+    directory: Path,
+    client: PipedriveClient,
+    live: dict[str, dict[int, dict]],
+    managed: dict[str, list[int]],
+    *,
+    with_lock: bool,
+) -> ManifestSet:
+    """One YAML file per kind whose resources match the live objects; a complete lock if asked."""
+    directory.mkdir(parents=True, exist_ok=True)
+    schema = AccountSchema.load(client, set(managed))
+    me = client.me()
+    keys = {(k, i): key_of(k, i) for k, ids in managed.items() for i in ids}
+    ctx = Context(schema=schema, resolve_key=lambda kind, key: None, key_for_id=lambda k, i: keys.get((k, i)))
+    total = 0
+    for kind_name in READ_KINDS:
+        ids = managed.get(kind_name) or []
+        if not ids:
+            continue
+        section = {key_of(kind_name, i): manifest_fields(kind_name, live[kind_name][i], ctx, schema) for i in ids}
+        text = yaml.safe_dump({kinds.kind(kind_name).section: section}, sort_keys=False, allow_unicode=True,
+                              width=1000)
+        (directory / f"{kinds.kind(kind_name).section}.yaml").write_text(text, encoding="utf-8")
+        total += len(ids)
+    company = {"company_id": me.get("company_id"), "company_name": me.get("company_name")}
+    if with_lock:
+        lock = LockFile(path=directory / "reconciler.lock", account=company)
+        for kind_name, ids in managed.items():
+            lock.resources[kind_name] = {key_of(kind_name, i): i for i in ids}
+        lock.save()
+    positions = {}
+    for kind_name, ids in managed.items():
+        order = {object_id: rank for rank, object_id in enumerate(sorted(live[kind_name]), start=1)}
+        positions[kind_name] = sorted(order[i] for i in ids)
+    parents = {}
+    for kind_name, ids in managed.items():
+        spec = kinds.kind(kind_name)
+        if spec.parents:
+            apis = [spec.field(p).api for p in spec.parents]
+            parents[kind_name] = len({next(((a, live[kind_name][i][a]) for a in apis if live[kind_name][i].get(a)),
+                                           None) for i in ids})
+    return ManifestSet(directory, {k: list(v) for k, v in managed.items()},
+                       {k: len(v) for k, v in live.items()}, positions, company, total, parents)
+
+
+def generate_managed_set(
+    db: Path,
+    directory: Path,
+    counts: dict[str, int],
+    *,
+    with_lock: bool,
+    seed_value: int = 7,
+) -> ManifestSet:
+    """Read the sandbox account through the API and write manifests managing `counts` of it."""
+    started = time.perf_counter()
+    with open_client(sandbox_settings(db)) as client:
+        AccountSchema.load(client, set(READ_KINDS))  # loads custom field types for the canonical shape
+        live = read_everything(client)
+        managed = select_managed(live, counts, seed_value)
+        result = write_manifests(directory, client, live, managed, with_lock=with_lock)
+    log(f"wrote {result.resources} resources to {directory} ({'with' if with_lock else 'without'} lock) "
+        f"in {time.perf_counter() - started:.1f} s")
+    return result
+
+
+def pages(n: int, size: int) -> int:
+    return math.ceil(n / size) if n > 0 else 0
+
+
+def env_with_root() -> dict[str, str]:
+    """The environment for subprocesses: this checkout importable, output unbuffered."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
