@@ -1,31 +1,79 @@
-"""What each Pipedrive call costs against the account's daily token budget.
+"""What each Pipedrive call costs against the account's daily token budget: the one table.
 
-One table, used by the client (plan/apply `stats`) and by the sandbox (`/_sandbox/stats`),
-so that what we report is what the sandbox charges.
+Used by the client (plan/apply `stats`) and by the sandbox (`/_sandbox/stats`), so that
+what reconciler reports is what the sandbox charges.
 
-Source: Pipedrive, "Rate limiting" (pipedrive.readme.io/docs/core-api-concepts-rate-limiting),
-section "Token costs": requests cost by kind of call and API version; v2 endpoints cost
-about half of their v1 equivalents. Kinds of call: single-object GET, list GET, search,
-write (POST/PUT/PATCH), DELETE.
+Source: Pipedrive's "Rate limiting" page, section "Token-based rate limiting"
+(https://pipedrive.readme.io/docs/core-api-concepts-rate-limiting), which prices calls by
+endpoint type: get a single entity 2, get a list 20, update (POST/PUT/PATCH) 10, delete 6,
+search 40. The same page and the v1 deprecation changelog
+(https://developers.pipedrive.com/changelog/post/deprecation-of-selected-api-v1-endpoints)
+say the v2 equivalents cost half, hence the v2 column.
 """
+
 
 from __future__ import annotations
 
 import re
 
-# (version, kind of call) -> tokens
-TOKEN_COSTS: dict[tuple[str, str], int] = {
-    ("v1", "get"): 2,
-    ("v1", "list"): 20,
-    ("v1", "search"): 40,
-    ("v1", "write"): 10,
-    ("v1", "delete"): 6,
-    ("v2", "get"): 1,
-    ("v2", "list"): 10,
-    ("v2", "search"): 20,
-    ("v2", "write"): 5,
-    ("v2", "delete"): 3,
+# endpoint type -> (v1 tokens, v2 tokens)
+TOKEN_COSTS: dict[str, tuple[int, int]] = {
+    "get_single": (2, 1),
+    "get_list": (20, 10),
+    "write": (10, 5),  # POST, PUT, PATCH
+    "delete": (6, 3),
+    "search": (40, 20),
 }
+
+_VERSION = re.compile(r"^/api/(v1|v2)(/.*)?$")
+# A trailing segment that names one object: a number, "me" (/users/me), or a 40-hex field key.
+_SINGLE = re.compile(r"/(\d+|me|[0-9a-f]{40}|[a-z_]+)$")
+_COLLECTIONS = frozenset(
+    {
+        "deals",
+        "persons",
+        "organizations",
+        "activities",
+        "notes",
+        "pipelines",
+        "stages",
+        "users",
+        "activityTypes",
+        "dealFields",
+        "personFields",
+        "organizationFields",
+        "activityFields",
+        "noteFields",
+        "itemSearch",
+    }
+)
+
+
+def endpoint_type(method: str, path: str) -> str:
+    """Classify a call as one of the table's endpoint types (why: costs depend on type only)."""
+    method = method.upper()
+    path = path.split("?", 1)[0].rstrip("/")
+    if path.endswith("/search") or path.endswith("/itemSearch"):
+        return "search"
+    if method == "DELETE":
+        return "delete"
+    if method in ("POST", "PUT", "PATCH"):
+        return "write"
+    last = path.rsplit("/", 1)[-1]
+    if last in _COLLECTIONS:
+        return "get_list"
+    if _SINGLE.search(path):
+        return "get_single"
+    return "get_list"
+
+
+def token_cost(method: str, path: str) -> int:
+    """The tokens Pipedrive charges for ``method path`` (v1 prices unless the path is v2)."""
+    match = _VERSION.match(path.split("?", 1)[0])
+    version = match.group(1) if match else "v1"
+    v1, v2 = TOKEN_COSTS[endpoint_type(method, path)]
+    return v2 if version == "v2" else v1
+
 
 _ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
 
@@ -33,27 +81,3 @@ _ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
 def route_template(path: str) -> str:
     """`/api/v2/deals/12` → `/api/v2/deals/{id}`, for per-route counts."""
     return _ID_SEGMENT.sub("/{id}", path.split("?", 1)[0])
-
-
-def call_kind(method: str, path: str) -> str:
-    """Classify a call the way the cost table does."""
-    method = method.upper()
-    template = route_template(path)
-    if method == "DELETE":
-        return "delete"
-    if method in ("POST", "PUT", "PATCH"):
-        return "write"
-    if template.endswith("/search"):
-        return "search"
-    if template.endswith("/{id}") or template.endswith("/me"):
-        return "get"
-    return "list"
-
-
-def api_version(path: str) -> str:
-    return "v2" if "/api/v2/" in path or path.startswith("/v2/") else "v1"
-
-
-def token_cost(method: str, path: str) -> int:
-    """Tokens one call of `method path` costs."""
-    return TOKEN_COSTS[(api_version(path), call_kind(method, path))]
