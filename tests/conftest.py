@@ -1,0 +1,448 @@
+"""Shared fixtures and helpers for the plan, apply and robustness suites.
+
+Three ways to reach a sandbox, each for what it is best at:
+
+- ``InProcess``: a :class:`SandboxGateway` behind :class:`SandboxTransport`, driven through
+  the very client, planner and applier the commands use (``reconciler.session``). No
+  socket, no subprocess: fast enough for hypothesis.
+- ``http_sandbox``: a real HTTP server on loopback in this process (``start_server``), for
+  running the CLI in-process (click's CliRunner) against ``--endpoint`` and reading the
+  gateway's stats afterwards.
+- ``sandbox_process``: ``reconciler sandbox serve --port 0`` as a subprocess with faults
+  and a rate limit, the way users and CI run it; the CLI is then run as a subprocess too
+  (``run_cli``/``start_cli``), so it can be killed with SIGKILL.
+
+``KEY`` is distinctive so that a leak anywhere is found by a plain substring search.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "rk-canary-5f1e0c7a9b3d-LEAK"
+PLAN_SCHEMA = json.loads((ROOT / "schemas" / "plan.schema.json").read_text(encoding="utf-8"))
+
+# The sandbox company's vocabulary (docs/sandbox-company.md).
+USERS = ("alice@example.com", "bob@example.com", "carol@example.com")
+PIPELINES = {
+    "Sales": ("Lead In", "Qualified", "Contact Made", "Proposal Made", "Negotiation"),
+    "Partners": ("Prospect", "Onboarding", "Active"),
+}
+ACTIVITY_TYPES = ("call", "meeting", "task", "deadline", "email", "lunch")
+INDUSTRIES = ("Manufacturing", "Software", "Retail", "Healthcare", "Finance", "Logistics")
+LEAD_SOURCES = ("Referral", "Website", "Cold call", "Event", "Partner")
+INTERESTS = ("Product updates", "Events", "Newsletter", "Beta program")
+VISIBILITY = ("owner", "company", "owner_group", "company_group")
+SECTIONS = ("organizations", "persons", "deals", "notes", "activities")
+KIND_OF = {"organizations": "organization", "persons": "person", "deals": "deal", "notes": "note",
+           "activities": "activity"}
+
+
+# -- plan JSON -------------------------------------------------------------------------
+
+
+def check_plan_json(data: dict) -> dict:
+    """Every plan JSON the tests see must validate against schemas/plan.schema.json."""
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(PLAN_SCHEMA).iter_errors(data), key=lambda e: list(e.path))
+    assert not errors, "plan JSON does not match schemas/plan.schema.json:\n" + "\n".join(
+        f"  {list(e.path)}: {e.message}" for e in errors[:10]
+    )
+    return data
+
+
+# -- manifests -------------------------------------------------------------------------
+
+
+def write_manifests(directory: Path, data: dict[str, dict], *, split: bool = True) -> Path:
+    """Write manifest sections as YAML: one file per section (split) or one file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.yaml"):
+        old.unlink()
+    if split:
+        for index, section in enumerate(SECTIONS):
+            if data.get(section):
+                text = yaml.safe_dump({section: data[section]}, sort_keys=False, allow_unicode=True)
+                (directory / f"{index}-{section}.yaml").write_text(text, encoding="utf-8")
+    else:
+        body = {s: data[s] for s in SECTIONS if data.get(s)}
+        (directory / "all.yaml").write_text(yaml.safe_dump(body, sort_keys=False, allow_unicode=True),
+                                            encoding="utf-8")
+    return directory
+
+
+def company_manifests(orgs: int = 6, prefix: str = "t") -> dict[str, dict]:
+    """A realistic manifest set: per organization 2 persons, 2 deals, 3 notes, 2 activities (10 each).
+
+    Every resource has a distinct natural key (name, email, title, content, subject), so
+    live objects can be counted per resource by that key.
+    """
+    data: dict[str, dict] = {s: {} for s in SECTIONS}
+    for i in range(orgs):
+        org = f"{prefix}-org-{i}"
+        data["organizations"][org] = {
+            "name": f"{prefix.upper()} Org {i} Holdings",
+            "address": f"{i} Main St, Springfield",
+            "owner": USERS[i % 3],
+            "visible_to": VISIBILITY[i % 4],
+            "fields": {"Industry": INDUSTRIES[i % len(INDUSTRIES)]},
+        }
+        for j in range(2):
+            person = f"{org}-p{j}"
+            data["persons"][person] = {
+                "name": f"Person {i}-{j} {prefix}",
+                "org": org,
+                "emails": [f"p{i}.{j}@{prefix}-org{i}.example.com"],
+                "phones": [f"+1 555 {i:02d}{j:02d}"],
+                "owner": USERS[(i + j) % 3],
+                "fields": {"Interests": list(INTERESTS[: j + 1])},
+            }
+            deal = f"{org}-d{j}"
+            pipeline = "Sales" if j == 0 else "Partners"
+            data["deals"][deal] = {
+                "title": f"{prefix.upper()} deal {i}-{j}",
+                "value": 1000 * (i + 1) + j,
+                "currency": "USD" if j == 0 else "EUR",
+                "org": org,
+                "person": person,
+                "pipeline": pipeline,
+                "stage": PIPELINES[pipeline][i % len(PIPELINES[pipeline])],
+                "status": "open",
+                "expected_close_date": f"2027-0{1 + i % 9}-1{j}",
+                "owner": USERS[i % 3],
+                "fields": {"Lead source": LEAD_SOURCES[i % len(LEAD_SOURCES)], "Contract value": 500 * i},
+            }
+            data["notes"][f"{deal}-note"] = {"deal": deal, "content": f"Note on {prefix} deal {i}-{j}: a & b.",
+                                             "pinned": j == 0}
+            data["activities"][f"{deal}-call"] = {
+                "subject": f"Call {prefix} {i}-{j}",
+                "type": ACTIVITY_TYPES[(i + j) % len(ACTIVITY_TYPES)],
+                "due_date": f"2026-1{j}-0{1 + i % 9}",
+                "due_time": "14:00",
+                "duration": "00:30",
+                "deal": deal,
+                "person": person,
+                "done": False,
+            }
+        data["notes"][f"{org}-profile"] = {"org": org, "content": f"Profile of {prefix} org {i}.\nSecond line."}
+    return data
+
+
+def count_resources(data: dict[str, dict]) -> int:
+    return sum(len(data.get(s) or {}) for s in SECTIONS)
+
+
+# -- running the CLI -------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """One CLI run: exit code and both streams."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def both(self) -> str:
+        return self.out + self.err
+
+
+def cli_env(key: str | None = KEY, **extra: str) -> dict[str, str]:
+    """A clean environment: no MATON_/RECONCILER_ from the caller, no colour, a fast client rate."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MATON_", "RECONCILER_")) and k not in ("NO_COLOR", "PYTHONWARNINGS")}
+    env.update({"NO_COLOR": "1", "COLUMNS": "200", "RECONCILER_RATE_LIMIT": "200"})
+    if key is not None:
+        env["MATON_API_KEY"] = key
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 180, stdin: Any = subprocess.DEVNULL) -> Result:
+    """`python -m reconciler ARGS` as a user runs it."""
+    proc = subprocess.run([sys.executable, "-m", "reconciler", *args], cwd=cwd, env=env or cli_env(),
+                          capture_output=True, text=True, timeout=timeout, stdin=stdin)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def start_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """The CLI as a background process (to be killed, or to race another one)."""
+    return subprocess.Popen([sys.executable, "-m", "reconciler", *args], cwd=cwd, env=env or cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+
+
+def invoke(args: list[str], env: dict[str, str] | None = None, input_text: str | None = None) -> Result:
+    """The CLI in this process (click's CliRunner): fast, and the sandbox's stats stay readable."""
+    from click.testing import CliRunner
+
+    from reconciler.cli import cli
+
+    runner = CliRunner()
+    base = {"MATON_API_KEY": None, "MATON_CONNECTION": None, "RECONCILER_ENDPOINT": None,
+            "RECONCILER_CONTROL_ENDPOINT": None, "RECONCILER_TIMEOUT": None, "RECONCILER_API_VERSION": None,
+            "RECONCILER_RATE_LIMIT": "100000", "NO_COLOR": "1", "COLUMNS": "200"}
+    base.update(env or {})
+    result = runner.invoke(cli, args, env=base, input=input_text, catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        import traceback
+
+        tb = "".join(traceback.format_exception(result.exception))
+        raise AssertionError(f"reconciler {' '.join(args)} raised instead of reporting:\n{tb}")
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+# -- sandboxes -------------------------------------------------------------------------
+
+
+class SandboxApi:
+    """Direct access to a served sandbox: raw calls with the key, listing, stats."""
+
+    def __init__(self, url: str, key: str = KEY) -> None:
+        self.url = url.rstrip("/")
+        self.endpoint = self.url + "/pipedrive"
+        self.key = key
+        self.http = httpx.Client(base_url=self.endpoint, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        assert response.status_code < 400, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json().get("data")
+
+    def list_all(self, kind: str) -> list[dict]:
+        """Every live object of a kind (v2 cursors; notes are v1)."""
+        section = {"organization": "organizations", "person": "persons", "deal": "deals", "note": "notes",
+                   "activity": "activities"}[kind]
+        out: list[dict] = []
+        if kind == "note":
+            start = 0
+            while True:
+                body = self.http.get("/api/v1/notes", params={"start": start, "limit": 500}).json()
+                out.extend(body.get("data") or [])
+                pagination = (body.get("additional_data") or {}).get("pagination") or {}
+                if not pagination.get("more_items_in_collection"):
+                    return out
+                start = pagination["next_start"]
+        cursor = None
+        while True:
+            params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+            body = self.http.get(f"/api/v2/{section}", params=params).json()
+            out.extend(o for o in body.get("data") or [] if o.get("status") != "deleted")
+            cursor = (body.get("additional_data") or {}).get("next_cursor")
+            if not cursor:
+                return out
+
+    def stats(self) -> dict:
+        return httpx.get(self.url + "/_sandbox/stats", timeout=10).json()
+
+    def reset_stats(self) -> None:
+        httpx.post(self.url + "/_sandbox/reset-stats", timeout=10)
+
+
+NATURAL = {
+    "organization": lambda o: o.get("name"),
+    "person": lambda o: next((e["value"] for e in o.get("emails") or [] if e.get("primary")), None),
+    "deal": lambda o: o.get("title"),
+    "note": lambda o: o.get("content"),
+    "activity": lambda o: o.get("subject"),
+}
+DECLARED = {
+    "organization": lambda r: r["name"],
+    "person": lambda r: r["emails"][0],
+    "deal": lambda r: r["title"],
+    "note": lambda r: r["content"],
+    "activity": lambda r: r["subject"],
+}
+
+
+def live_census(api: SandboxApi, data: dict[str, dict]) -> dict[str, Any]:
+    """Per kind: how many live objects each declared resource has, and live objects no resource declares.
+
+    Notes are compared after Pipedrive's HTML normalisation (text_key).
+    """
+    from reconciler.normalize import text_key
+
+    report: dict[str, Any] = {"duplicates": [], "missing": [], "extra": []}
+    for section in SECTIONS:
+        kind = KIND_OF[section]
+        norm = (lambda v: text_key(v)) if kind == "note" else (lambda v: v)
+        live = Counter(norm(NATURAL[kind](o)) for o in api.list_all(kind))
+        declared = {norm(DECLARED[kind](r)): key for key, r in (data.get(section) or {}).items()
+                    if not r.get("absent")}
+        for value, key in declared.items():
+            n = live.get(value, 0)
+            if n == 0:
+                report["missing"].append(f"{kind}.{key}")
+            elif n > 1:
+                report["duplicates"].append(f"{kind}.{key} x{n}")
+        report["extra"].extend(f"{kind}: {v!r}" for v in live if v not in declared)
+    return report
+
+
+class ServeProcess:
+    """`reconciler sandbox serve --port 0` in a subprocess; the URL is read from its first line."""
+
+    def __init__(self, db: Path, *, faults: tuple[str, ...] = (), fault_seed: int = 0,
+                 rate_limit: float | None = None, key: str = KEY, timeout_hold: float = 30) -> None:
+        args = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0", "--db", str(db),
+                "--fault-seed", str(fault_seed), "--timeout-hold", str(timeout_hold)]
+        for fault in faults:
+            args += ["--fault", fault]
+        if rate_limit is not None:
+            args += ["--rate-limit", str(rate_limit)]
+        self.proc = subprocess.Popen(args, env=cli_env(key), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, text=True)
+        first = self.proc.stdout.readline() if self.proc.stdout else ""
+        if "listening on " not in first:
+            self.proc.kill()
+            raise RuntimeError(f"sandbox serve did not start: {first!r} {self.proc.stderr.read() if self.proc.stderr else ''}")
+        self.url = first.split("listening on ", 1)[1].strip()
+        self.endpoint = self.url + "/pipedrive"
+        self.api = SandboxApi(self.url, key)
+        self.output = first
+
+    def stop(self) -> str:
+        """SIGTERM, then the rest of its output (for leak checks)."""
+        self.api.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        self.output += out + err
+        return self.output
+
+
+@pytest.fixture
+def sandbox_process(tmp_path: Path) -> Iterator[Any]:
+    """Factory: start `sandbox serve` subprocesses (faults, rate limit); all stopped at teardown."""
+    started: list[ServeProcess] = []
+
+    def start(name: str = "sandbox", **kwargs: Any) -> ServeProcess:
+        server = ServeProcess(tmp_path / f"{name}.db", **kwargs)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@dataclass
+class HttpSandbox:
+    """A served sandbox in this process: the gateway (stats, store) and the direct API."""
+
+    url: str
+    endpoint: str
+    gateway: Any
+    api: SandboxApi
+
+
+@pytest.fixture
+def http_sandbox(tmp_path: Path) -> Iterator[HttpSandbox]:
+    from reconciler.sandbox.gateway import SandboxGateway
+    from reconciler.sandbox.server import start_server
+
+    gateway = SandboxGateway(str(tmp_path / "served.db"), api_key=KEY)
+    server = start_server(gateway, timeout_hold=5)
+    api = SandboxApi(server.url)
+    try:
+        yield HttpSandbox(server.url, server.url + "/pipedrive", gateway, api)
+    finally:
+        api.close()
+        server.stop()
+        gateway.close()
+
+
+class InProcess:
+    """The commands' pipeline (session.plan_run, apply.apply_plan) over an in-process sandbox."""
+
+    def __init__(self, db: str | None = None) -> None:
+        from reconciler.sandbox.gateway import SandboxGateway
+        from reconciler.sandbox.transport import SandboxTransport
+
+        self.gateway = SandboxGateway(db, api_key="sandbox")
+        self.transport = SandboxTransport(self.gateway)
+        self.raw = httpx.Client(transport=self.transport, base_url="http://sandbox.local/pipedrive",
+                                headers={"Authorization": "Bearer sandbox"})
+
+    def close(self) -> None:
+        self.raw.close()
+        self.gateway.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.raw.request(method, path, **kwargs)
+        assert response.status_code < 400, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json().get("data")
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[Any]:
+        from reconciler.pipedrive.client import PipedriveClient
+        from reconciler.pipedrive.http import HttpClient
+        from reconciler.session import SANDBOX_ENDPOINT
+
+        http = HttpClient(SANDBOX_ENDPOINT, api_key="sandbox", rate_limit=1e6, transport=self.transport)
+        try:
+            yield PipedriveClient(http)
+        finally:
+            http.close()
+
+    def plan(self, path: Path, targets: list[str] | None = None) -> Any:
+        from reconciler.config import Settings
+        from reconciler.session import plan_run
+
+        with self.client() as client:
+            run = plan_run(client, Settings(), [str(path)], targets=targets)
+        check_plan_json(json.loads(json.dumps(run.plan.to_json(), default=str)))
+        return run
+
+    def apply(self, path: Path) -> tuple[Any, Any]:
+        """Plan then apply, as `apply --auto-approve` does; returns (plan, result)."""
+        from reconciler.apply import apply_plan
+        from reconciler.config import Settings
+        from reconciler.session import plan_run
+
+        with self.client() as client:
+            run = plan_run(client, Settings(), [str(path)])
+            check_plan_json(json.loads(json.dumps(run.plan.to_json(), default=str)))
+            result = apply_plan(client, run.plan, run.lock, workers=4)
+        return run.plan, result
+
+
+@pytest.fixture
+def in_process() -> Iterator[InProcess]:
+    sandbox = InProcess()
+    yield sandbox
+    sandbox.close()
+
+
+def wait_for(predicate, timeout: float = 10.0, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
