@@ -407,4 +407,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug, not a user error: one line, the traceback only with --debug
+        if "--debug" in (argv if argv is not None else sys.argv[1:]):
+            click.echo(_redact(traceback.format_exc()), err=True)
+        detail = _redact(f"{type(exc).__name__}: {exc}")
+        click.echo(f"error: internal error ({detail}); run again with --debug for the traceback, "
+                   "and please report it", err=True)
+        sys.exit(EXIT_ERROR)
     sys.exit(EXIT_OK)
