@@ -67,11 +67,16 @@ def describe(settings: Settings) -> Identity:
     each get their own next step, which the data API's one 400 cannot give.
     """
     transport = make_transport(settings)
-    # one transport for both clients: with --sandbox they must share one gateway and store;
-    # open_client closes that gateway on the way out, after open_control is done with it
-    with open_client(settings, transport) as client, open_control(settings, transport) as control:
-        connection = control.resolve(settings.connection)
-        account = read_account(client, settings)
+    # one transport for both clients: with --sandbox they must share one gateway and store
+    try:
+        with open_client(settings, transport) as client, open_control(settings, transport) as control:
+            connection = control.resolve(settings.connection)
+            account = read_account(client, settings)
+    finally:
+        # we made it, so we close it (closing twice is harmless if open_client did too)
+        gateway = getattr(transport, "gateway", None)
+        if gateway is not None:
+            gateway.close()
     account.connection = connection.id
     return Identity(
         account=account,
