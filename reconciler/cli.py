@@ -226,9 +226,8 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
         out.print(render_json(plan_value), markup=False)
     else:
         out.print(render_markdown(plan_value), markup=False)
-    if fmt != "json":
-        for warning in run.warnings:
-            out.warn(warning)
+    for warning in run.warnings:  # on stderr, whatever the format (JSON also carries them)
+        out.warn(warning)
     if out_file:
         atomic_write(Path(out_file), render_json(plan_value) + "\n")
         out.info(f"Saved the plan to {out_file}; apply it with: reconciler apply --plan {out_file}")
@@ -358,18 +357,19 @@ def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None
 
 
 @cli.command()
+@click.argument("path", required=False, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Text for people, JSON for scripts.")
 @_connection_options
 @_global_options
 @click.pass_context
 @_handle_errors
-def whoami(ctx, fmt, **kwargs) -> None:
+def whoami(ctx, path, fmt, **kwargs) -> None:
     """Name the account that commands would change: company, user and connection."""
     from reconciler.commands.whoami import describe
 
     out: Output = ctx.obj["output"]
-    settings, _ = _settings(ctx.obj, [], kwargs)
+    settings, _ = _settings(ctx.obj, [path] if path else [], kwargs)
     identity = describe(settings)
     if fmt == "json":
         out.print(json.dumps(identity.as_dict(), indent=2), markup=False)

@@ -47,7 +47,9 @@ class Account:
     sandbox: bool = False
 
     def header(self) -> str:
-        where = "embedded sandbox" if self.sandbox else f"connection {self.connection or '(default)'}"
+        where = f"connection {self.connection or '(default)'}"
+        if self.sandbox:
+            where = f"embedded sandbox, {where}"
         return (f"Account: {self.company_name} (company {self.company_id}) as {self.user_name} "
                 f"<{self.user_email}>, {where}")
 
@@ -75,7 +77,8 @@ def make_transport(settings: Settings) -> httpx.BaseTransport | None:
 
 @contextlib.contextmanager
 def open_client(settings: Settings, transport: httpx.BaseTransport | None = None) -> Iterator[PipedriveClient]:
-    if transport is None:
+    owned = transport is None
+    if owned:
         transport = make_transport(settings)
     if settings.uses_sandbox:
         endpoint, key = SANDBOX_ENDPOINT, SANDBOX_KEY
@@ -100,20 +103,34 @@ def open_client(settings: Settings, transport: httpx.BaseTransport | None = None
     finally:
         http.close()
         gateway = getattr(transport, "gateway", None)
-        if gateway is not None and settings.uses_sandbox:
+        if owned and gateway is not None and settings.uses_sandbox:
             gateway.close()
 
 
 def read_account(client: PipedriveClient, settings: Settings) -> Account:
+    """The account a run changes: /users/me, and the connection id the gateway will use."""
     me = client.me()
     return Account(
         company_id=me.get("company_id"),
         company_name=me.get("company_name"),
         user_name=me.get("name"),
         user_email=me.get("email"),
-        connection=settings.connection,
+        connection=settings.connection or _default_connection(client, settings),
         sandbox=settings.uses_sandbox,
     )
+
+
+def _default_connection(client: PipedriveClient, settings: Settings) -> str | None:
+    """Best effort: the oldest active connection, as the gateway picks it; never fails a run."""
+    from reconciler.pipedrive.control import open_control
+    from reconciler.pipedrive.errors import PipedriveError
+
+    try:
+        with open_control(settings, transport=client.http.transport) as control:
+            default = control.default()
+        return default.id if default else None
+    except (PipedriveError, ConfigError, httpx.HTTPError):
+        return None
 
 
 def load(paths: list[str]) -> Manifest:

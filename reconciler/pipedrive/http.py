@@ -87,6 +87,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
+        self.transport = transport  # kept so the control client can share an in-process sandbox
         self._key = api_key
         self.connection = connection
         self.stats = CallStats()
@@ -220,7 +221,7 @@ class HttpClient:
             )
         if status == 400 and not (isinstance(body, dict) and "success" in body):
             # Pipedrive's own errors always carry `success`; the gateway's do not.
-            which = f"connection {self.connection!r}" if self.connection else "a Pipedrive connection"
+            which = f"connection {self.connection!r}" if self.connection else "Pipedrive connection"
             return NoConnectionError(
                 f"the gateway has no usable {which} for this key ({self.redact(text) or 'HTTP 400'}): create one "
                 "with `reconciler connections create` (or at https://ctrl.maton.ai), or pass --connection ID",

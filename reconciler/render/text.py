@@ -37,8 +37,6 @@ def render_text(plan: Plan) -> str:
                      "natural key, recorded in the lock")
     if plan.adopt:
         lines.append("")
-    for warning in plan.warnings:
-        lines.append(f"[yellow]warning:[/] {_esc(warning)}")
     lines.append(f"[bold]{headline(plan.summary)}[/]")
     return "\n".join(lines)
 
