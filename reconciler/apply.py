@@ -22,7 +22,7 @@ from typing import Any
 
 from reconciler import kinds
 from reconciler.identity import live_keys
-from reconciler.lock import LockFile
+from reconciler.lock import LockError, LockFile
 from reconciler.normalize import Placeholder
 from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.errors import AmbiguousWriteError, ApiValidationError, PipedriveError
@@ -69,18 +69,35 @@ class ApplyResult:
 
 
 def check_fresh(client: PipedriveClient, plan: Plan) -> None:
-    """Refuse a saved plan whose touched objects changed since it was made; name them."""
+    """Refuse a saved plan whose touched objects changed since it was made; name them.
+
+    A create is stale once the lock beside the manifests records an object for its key
+    that is live: it was created since the plan was made (the same plan applied twice, or
+    a rerun after an interrupted apply), and creating it again would be a duplicate.
+    """
     wanted: dict[str, set[int]] = {}
+    created_since: dict[tuple[str, int], str] = {}
     for change in plan.changes:
         if change.id is not None:
             wanted.setdefault(change.kind, set()).add(change.id)
+    lock = _plan_lock(plan)
+    if lock is not None:
+        for change in plan.changes:
+            object_id = lock.id_for(change.kind, change.key) if change.action == "create" else None
+            if object_id is not None:
+                wanted.setdefault(change.kind, set()).add(object_id)
+                created_since[(change.kind, object_id)] = change.key
     changed: list[str] = []
     for kind_name, ids in wanted.items():
         current = {obj["id"]: obj for obj in client.get_many(kind_name, ids)}
         for object_id in sorted(ids):
             recorded = plan.fingerprints.get(f"{kind_name}:{object_id}")
             obj = current.get(object_id)
-            if obj is None:
+            created_key = created_since.get((kind_name, object_id))
+            if created_key is not None:
+                if obj is not None:
+                    changed.append(f"{kind_name} {object_id} ({created_key}: created since the plan was made)")
+            elif obj is None:
                 changed.append(f"{kind_name} {object_id} (deleted)")
             elif recorded is not None and fingerprint(obj) != recorded:
                 changed.append(f"{kind_name} {object_id}")
@@ -89,6 +106,20 @@ def check_fresh(client: PipedriveClient, plan: Plan) -> None:
             "the saved plan is stale: these live objects changed since it was made: "
             + ", ".join(changed) + ". Make a new plan."
         )
+
+
+def _plan_lock(plan: Plan) -> LockFile | None:
+    """The lock the plan was made with, when it is there and belongs to the plan's account."""
+    if not plan.lock_file:
+        return None
+    try:
+        lock = LockFile.read(plan.lock_file)
+    except LockError:
+        return None
+    planned = (plan.account or {}).get("company_id")
+    if lock.account and planned is not None and lock.account.get("company_id") != planned:
+        return None
+    return lock
 
 
 class Applier:
