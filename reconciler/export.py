@@ -150,7 +150,7 @@ def old_manifests(root: Path) -> list[str]:
             if name.startswith(".") or not name.endswith((".yaml", ".yml")):
                 continue
             found.append(str((Path(dirpath) / name).relative_to(root)).replace(os.sep, "/"))
-    return found
+    return sorted(found)
 
 
 # -- 1. reading --------------------------------------------------------------------------------
@@ -469,6 +469,10 @@ def build_files(
             section = result.files.setdefault(path, {}).setdefault(spec.section, {})
             section[key] = converter.fields(spec, obj)
             result.lock.setdefault(spec.name, {})[key] = object_id
+    if not result.files and exportable:
+        # an empty account still gets a manifest: plan refuses a directory without any
+        first = next(spec for spec in ORDERED_KINDS if spec.name in exportable)
+        result.files[f"{first.section}.yaml"] = {first.section: {}}
     for kind_name, count in sorted(skipped.items()):
         result.warnings.append(f"skipped {count} {kinds.kind(kind_name).section} with no parent or no content "
                                "(a manifest cannot declare them)")
@@ -563,12 +567,12 @@ def render_file(document: dict[str, dict[str, dict]], header: str) -> str:
     """
     out: list[str] = [header.rstrip("\n")] if header else []
     for spec in ORDERED_KINDS:
-        resources = document.get(spec.section)
-        if not resources:
+        if spec.section not in document:
             continue
+        resources = document[spec.section]
         if out:
             out.append("")
-        out.append(f"{spec.section}:")
+        out.append(f"{spec.section}:" if resources else f"{spec.section}: {{}}")
         for number, (key, fields) in enumerate(sorted(resources.items())):
             if number:
                 out.append("")

@@ -57,7 +57,8 @@ class RichProgress(ExportProgress):
         self.progress.advance(self.write_task, count)
 
     def done(self) -> None:
-        self.progress.stop()
+        if self.progress.live.is_started:
+            self.progress.stop()
 
 
 @click.command(name="export")
@@ -82,26 +83,26 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
     activities; objects with no organization go to DIR/<kind>.yaml. With --sandbox and no
     FILE, the sandbox database is .reconciler/sandbox.db in the current directory.
     """
+    from reconciler.export import check_out_dir
     from reconciler.session import open_client, read_account
 
     out: Output = ctx.obj["output"]
     settings, _ = _settings(ctx.obj, [], kwargs)
     progress: ExportProgress | None = None
     try:
+        check_out_dir(out_dir, force)  # before connecting: a mistake costs nothing
         with open_client(settings) as client:
-            from reconciler.export import check_out_dir
-
-            check_out_dir(out_dir, force)  # before any call: a mistake costs nothing
             account = read_account(client, settings)
             out.info(account.header())
             if out.err.is_terminal and not out.quiet:
                 progress = RichProgress(out)
             result = export_account(client, out_dir, account.as_dict(), kind_names, force=force, progress=progress)
     except ExportError as exc:
-        if progress is not None:
-            progress.done()
         out.error(str(exc))
         raise SystemExit(EXIT_ERROR) from None
+    finally:
+        if progress is not None:
+            progress.done()  # also on errors, so the terminal is left clean
     for warning in result.warnings:
         out.warn(warning)
     for rel in result.removed:

@@ -1,0 +1,32 @@
+"""Fixtures for the export tests: the embedded sandbox through the CLI, as users run export.
+
+Why the embedded sandbox (`--sandbox FILE`): export, plan and apply then share one SQLite
+file with no server to start, and each test gets a fresh account in its own tmp_path.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Result, invoke
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def rc(*args: str) -> Result:
+    """`reconciler ARGS` in this process; fast rate limit so tests do not wait on the pacing."""
+    return invoke(list(args))
+
+
+@pytest.fixture
+def applied(tmp_path: Path) -> Path:
+    """A sandbox database holding examples/ applied once; returns the database path."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "examples", project)
+    db = tmp_path / "sandbox.db"
+    result = rc("apply", str(project), "--sandbox", str(db), "--auto-approve")
+    assert result.code == 0, result.both
+    return db
