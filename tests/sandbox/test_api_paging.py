@@ -126,7 +126,6 @@ def test_listing_500_is_fast(seeded: PD) -> None:
     assert time.perf_counter() - start < 0.25
 
 
-@pytest.mark.slow
 def test_full_size_seed_pages_20000_deals_each_once(tmp_path) -> None:
     from reconciler.sandbox.pipedrive import PipedriveAPI
     from reconciler.sandbox.seed import seed_database
