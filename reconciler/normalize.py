@@ -64,7 +64,7 @@ def text_key(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    text = str(value).replace("\r\n", "\n")
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")  # Pipedrive makes every line break <br>
     text = _BR.sub("\n", text)
     text = _P_CLOSE.sub("\n", _P_OPEN.sub("", text))
     text = html.unescape(text)
@@ -150,10 +150,23 @@ def from_api(spec: FieldSpec, value: Any, ctx: Context) -> Any:
     if spec.type in (kinds.EMAILS, kinds.PHONES):
         return _contacts_from_api(value)
     if spec.type == kinds.TEXT:
-        return text_key(value)
+        return _shown_text(value)
     if spec.type == kinds.NUMBER and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _shown_text(value: Any) -> str | None:
+    """Live text as a manifest writes it: plain, unless plain would read back differently.
+
+    Text a user typed that looks like markup ("&lt;", "<br>") is stored escaped; shown
+    plainly it would be read as markup again. Such text is shown escaped instead, so that
+    text_key() of what is shown is the live text (export writes manifests that plan clean).
+    """
+    shown = text_key(value)
+    if shown is not None and text_key(shown) != shown:
+        shown = html.escape(shown, quote=False)
+    return shown
 
 
 def same(spec: FieldSpec, desired: Any, live: Any) -> bool:
