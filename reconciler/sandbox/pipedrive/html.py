@@ -7,8 +7,9 @@ What this sandbox implements (a documented approximation of Pipedrive's sanitise
   only if harmless (href/src without ``javascript:``, title, alt, style is dropped);
 - script, style, iframe, object and embed are removed together with their content; any
   other tag is dropped but its text kept;
-- text is re-escaped, so a bare ``&``, ``<`` or ``>`` comes back as ``&amp;``, ``&lt;``,
-  ``&gt;``; existing entities are preserved as written.
+- text is decoded (entities and character references, as browsers and ``html.unescape``
+  read them) then re-escaped, so a bare ``&``, ``<`` or ``>`` comes back as ``&amp;``,
+  ``&lt;``, ``&gt;`` (``AT&T`` as ``AT&amp;T``) and other entities as their characters.
 Why it matters: the reconciler compares a manifest's plain text with what Pipedrive returns,
 so the sandbox must return the transformed text, not the input.
 """
@@ -29,7 +30,9 @@ SAFE_ATTRS = frozenset({"href", "src", "title", "alt", "target", "rel"})
 
 class _Sanitiser(HTMLParser):
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=False)
+        # convert_charrefs: with False, HTMLParser reads "AT&T rocks" as an entity "&T" and
+        # drops a bare "&" at the end of the input ("R&D" became "RD").
+        super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self.skip = 0
 
