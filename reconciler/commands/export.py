@@ -107,9 +107,11 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
         out.warn(warning)
     for rel in result.removed:
         out.info(f"removed {out_dir / rel} (not part of this export)")
-    by_kind = ", ".join(f"{count:,} {kinds.kind(name).section}" for name, count in result.counts.items())
+    by_kind = ", ".join(f"{count:,} {kinds.kind(name).name if count == 1 else kinds.kind(name).section}"
+                        for name, count in result.counts.items())
     out.print(
-        f"Exported {result.objects:,} objects ({by_kind}) into {len(result.files):,} files and "
+        f"Exported {result.objects:,} objects ({by_kind}) into {len(result.files):,} "
+        f"{'file' if len(result.files) == 1 else 'files'} and "
         f"{out_dir / 'reconciler.lock'}. API calls: {result.stats['api_calls']:,}, tokens: "
         f"{result.stats['tokens']:,}.",
         markup=False,
