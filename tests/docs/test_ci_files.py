@@ -22,8 +22,14 @@ from reconciler.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / "examples" / "ci"
-FILES = sorted([*CI.glob("*.yml"), *CI.glob("*.yaml"), ROOT / ".pre-commit-hooks.yaml"])
-WORKFLOWS = [p for p in FILES if p.name != "pre-commit-config.yaml"]  # that one only names a hook
+# Hidden, as they sit in a user's repository, which also keeps `reconciler validate examples`
+# (the loader skips hidden paths) from reading them as manifests.
+GITHUB = CI / ".github" / "workflows" / "reconciler.yml"
+GITLAB = CI / ".gitlab-ci.yml"
+PRE_COMMIT_CONFIG = CI / ".pre-commit-config.yaml"
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+FILES = [GITHUB, GITLAB, PRE_COMMIT_CONFIG, HOOKS]
+WORKFLOWS = [GITHUB, GITLAB, HOOKS]  # the pre-commit config only names a hook
 SHELL_KEYS = {"run", "script", "before_script", "after_script", "entry"}
 COMMAND = re.compile(r"(?:^|[\s;&|(])(reconciler\s[^\n]*)")
 PIP_INSTALL = re.compile(r"pip\s+install\b[^;&|\n]*")
@@ -93,11 +99,20 @@ def check_argv(argv: list[str]) -> None:
 
 
 def test_there_are_ci_files() -> None:
-    names = {p.name for p in FILES}
-    assert {"github-actions.yml", "gitlab-ci.yml", ".pre-commit-hooks.yaml"} <= names
+    assert all(p.is_file() for p in FILES)
+    # every YAML file under examples/ci is one of them: nothing unchecked
+    assert sorted(p for p in CI.rglob("*") if p.suffix in (".yml", ".yaml")) == sorted(FILES[:3])
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_examples_directory_stays_valid_manifests() -> None:
+    """examples/ is applied by the README's first command: the CI files must not be read as manifests."""
+    from reconciler.manifest import load_manifests
+
+    _, problems = load_manifests([ROOT / "examples"])
+    assert not problems, "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_parses_as_yaml_and_every_reconciler_command_exists(path: Path) -> None:
     commands = reconciler_commands(path)
     assert commands, f"{path.name} runs no reconciler command"
@@ -109,10 +124,10 @@ def test_parses_as_yaml_and_every_reconciler_command_exists(path: Path) -> None:
 
 
 def test_github_workflow_covers_the_three_flows() -> None:
-    doc = yaml.safe_load((CI / "github-actions.yml").read_text(encoding="utf-8"))
+    doc = yaml.safe_load(GITHUB.read_text(encoding="utf-8"))
     triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
     assert {"pull_request", "push", "schedule"} <= set(triggers)
-    commands = [shlex.join(a) for a in reconciler_commands(CI / "github-actions.yml")]
+    commands = [shlex.join(a) for a in reconciler_commands(GITHUB)]
     assert any("plan" in c and "--format markdown" in c for c in commands)
     assert any(c.startswith("reconciler apply") and "--auto-approve" in c for c in commands)
     assert any("--detailed-exitcode" in c for c in commands)
@@ -121,10 +136,10 @@ def test_github_workflow_covers_the_three_flows() -> None:
 
 
 def test_gitlab_pipeline_covers_the_three_flows() -> None:
-    doc = yaml.safe_load((CI / "gitlab-ci.yml").read_text(encoding="utf-8"))
+    doc = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
     assert {"plan", "apply", "drift"} <= set(doc)
     assert doc["apply"]["resource_group"]
-    commands = [shlex.join(a) for a in reconciler_commands(CI / "gitlab-ci.yml")]
+    commands = [shlex.join(a) for a in reconciler_commands(GITLAB)]
     assert any("plan" in c and "--format markdown" in c for c in commands)
     assert any(c.startswith("reconciler apply") and "--auto-approve" in c for c in commands)
     assert any("--detailed-exitcode" in c for c in commands)
@@ -132,7 +147,7 @@ def test_gitlab_pipeline_covers_the_three_flows() -> None:
 
 
 def test_pre_commit_hook_validates_the_whole_directory() -> None:
-    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
     hook = next(h for h in hooks if h["id"] == "reconciler-validate")
     assert hook["language"] == "python" and hook["pass_filenames"] is False
     assert re.search(hook["files"], "accounts/acme.yaml") and re.search(hook["files"], "x.yml")
@@ -140,8 +155,8 @@ def test_pre_commit_hook_validates_the_whole_directory() -> None:
 
 
 def test_sample_pre_commit_config_uses_the_hook() -> None:
-    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
-    config = yaml.safe_load((CI / "pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = {h["id"]: h for h in yaml.safe_load(HOOKS.read_text(encoding="utf-8"))}
+    config = yaml.safe_load(PRE_COMMIT_CONFIG.read_text(encoding="utf-8"))
     used = [hook for repo in config["repos"] for hook in repo["hooks"]]
     assert used
     for hook in used:
@@ -153,7 +168,7 @@ def test_pre_commit_hook_entry_accepts_the_examples() -> None:
     """The hook's command, run as pre-commit runs it, on a directory of valid manifests."""
     from click.testing import CliRunner
 
-    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
     entry = shlex.split(hooks[0]["entry"])[1:]
     result = CliRunner().invoke(cli, [*entry, str(ROOT / "examples" / "accounts")])
     assert result.exit_code == 0, result.output
