@@ -34,7 +34,7 @@ import random
 import resource
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,11 +205,14 @@ def _pick(rng: random.Random, candidates: list[int], preferred: set[int], count:
     return sorted((first + rest)[:count])
 
 
-def select_managed(live: dict[str, dict[int, dict]], counts: dict[str, int], seed_value: int = 7) -> dict[str, list[int]]:
+def select_managed(
+    live: dict[str, dict[int, dict]], counts: dict[str, int], seed_value: int = 7, *, unique_only: bool = True
+) -> dict[str, list[int]]:
     """A sales team's share of the account: organizations, then their people, deals and notes.
 
-    Deals and notes whose natural key is not unique in the account are left out, so the set
-    can also be planned without a lock (identity would rightly refuse to guess).
+    With `unique_only`, deals and notes whose natural key is not unique in the account are
+    left out, so the set can also be planned without a lock (identity would rightly refuse
+    to guess); without it (a complete lock is then needed), any object may be chosen.
     """
     rng = random.Random(seed_value)
     chosen: dict[str, list[int]] = {}
@@ -226,7 +229,8 @@ def select_managed(live: dict[str, dict[int, dict]], counts: dict[str, int], see
         for obj in live[kind_name].values():
             nk = _natural_key(kind_name, obj)
             keys[nk] = keys.get(nk, 0) + 1
-        unique = sorted(i for i, obj in live[kind_name].items() if keys[_natural_key(kind_name, obj)] == 1)
+        unique = sorted(i for i, obj in live[kind_name].items()
+                        if not unique_only or keys[_natural_key(kind_name, obj)] == 1)
         if kind_name == "deal":
             preferred = {i for i in unique if live["deal"][i].get("org_id") in org_set
                          or live["deal"][i].get("person_id") in person_set}
@@ -268,23 +272,32 @@ def write_manifests(
     managed: dict[str, list[int]],
     *,
     with_lock: bool,
+    edit: Callable[[dict[str, dict[str, dict]]], None] | None = None,
 ) -> ManifestSet:
-    """One YAML file per kind whose resources match the live objects; a complete lock if asked."""
+    """One YAML file per kind whose resources match the live objects; a complete lock if asked.
+
+    `edit(sections)` may change the resources (kind -> key -> fields) before they are written:
+    the lock still records every managed object, so a removed key is planned for deletion.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     schema = AccountSchema.load(client, set(managed))
     me = client.me()
     keys = {(k, i): key_of(k, i) for k, ids in managed.items() for i in ids}
     ctx = Context(schema=schema, resolve_key=lambda kind, key: None, key_for_id=lambda k, i: keys.get((k, i)))
+    sections = {
+        kind_name: {key_of(kind_name, i): manifest_fields(kind_name, live[kind_name][i], ctx, schema)
+                    for i in managed[kind_name]}
+        for kind_name in READ_KINDS if managed.get(kind_name)
+    }
+    if edit is not None:
+        edit(sections)
     total = 0
-    for kind_name in READ_KINDS:
-        ids = managed.get(kind_name) or []
-        if not ids:
-            continue
-        section = {key_of(kind_name, i): manifest_fields(kind_name, live[kind_name][i], ctx, schema) for i in ids}
-        text = yaml.safe_dump({kinds.kind(kind_name).section: section}, sort_keys=False, allow_unicode=True,
-                              width=1000)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    for kind_name, section in sections.items():
+        text = yaml.dump({kinds.kind(kind_name).section: section}, Dumper=dumper, sort_keys=False,
+                         allow_unicode=True, width=1000)
         (directory / f"{kinds.kind(kind_name).section}.yaml").write_text(text, encoding="utf-8")
-        total += len(ids)
+        total += len(section)
     company = {"company_id": me.get("company_id"), "company_name": me.get("company_name")}
     if with_lock:
         lock = LockFile(path=directory / "reconciler.lock", account=company)
@@ -313,14 +326,16 @@ def generate_managed_set(
     *,
     with_lock: bool,
     seed_value: int = 7,
+    unique_only: bool = True,
+    edit: Callable[[dict[str, dict[str, dict]]], None] | None = None,
 ) -> ManifestSet:
     """Read the sandbox account through the API and write manifests managing `counts` of it."""
     started = time.perf_counter()
     with open_client(sandbox_settings(db)) as client:
         AccountSchema.load(client, set(READ_KINDS))  # loads custom field types for the canonical shape
         live = read_everything(client)
-        managed = select_managed(live, counts, seed_value)
-        result = write_manifests(directory, client, live, managed, with_lock=with_lock)
+        managed = select_managed(live, counts, seed_value, unique_only=unique_only)
+        result = write_manifests(directory, client, live, managed, with_lock=with_lock, edit=edit)
     log(f"wrote {result.resources} resources to {directory} ({'with' if with_lock else 'without'} lock) "
         f"in {time.perf_counter() - started:.1f} s")
     return result
