@@ -101,11 +101,55 @@ def check_fresh(client: PipedriveClient, plan: Plan) -> None:
                 changed.append(f"{kind_name} {object_id} (deleted)")
             elif recorded is not None and fingerprint(obj) != recorded:
                 changed.append(f"{kind_name} {object_id}")
+    changed += _created_since(client, plan)
     if changed:
         raise StalePlanError(
             "the saved plan is stale: these live objects changed since it was made: "
             + ", ".join(changed) + ". Make a new plan."
         )
+
+
+def _created_since(client: PipedriveClient, plan: Plan) -> list[str]:
+    """Creates of the plan whose object exists now: found by natural key among objects
+    updated since the plan read live state. One list call per kind (usually one page);
+    the lock is not needed for this (CONTRACT §2).
+
+    A key that holds a placeholder (the parent is created by the same plan) matches any
+    id in that position: refusing a plan too eagerly is safe, a duplicate is not.
+    """
+    if not plan.created_at:
+        return []
+    try:
+        started = datetime.strptime(plan.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return []
+    since = started - RECOVERY_WINDOW
+    found: list[str] = []
+    creates_by_kind: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        if change.action == "create" and change.recovery_keys:
+            creates_by_kind.setdefault(change.kind, []).append(change)
+    for kind_name, creates in creates_by_kind.items():
+        recent = list(client.list(kind_name, _since_params(client, kind_name, since)))
+        recent_keys = [(obj["id"], live_keys(kind_name, obj)) for obj in recent]
+        for change in creates:
+            for object_id, keys in recent_keys:
+                if any(_key_matches(want, have) for want in change.recovery_keys for have in keys):
+                    found.append(f"{kind_name} {object_id} ({change.key}: created since the plan was made)")
+                    break
+    return found
+
+
+def _key_matches(want: list, have: tuple) -> bool:
+    if len(want) != len(have):
+        return False
+    return all(isinstance(w, Placeholder) or w == h for w, h in zip(want, have, strict=True))
+
+
+def _since_params(client: PipedriveClient, kind_name: str, since: datetime) -> dict[str, str]:
+    if client.version_for(kind_name) == "v2":
+        return {"updated_since": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "sort_by": "id", "sort_direction": "desc"}
+    return {"updated_since": since.strftime("%Y-%m-%d %H:%M:%S"), "sort": "id DESC"}
 
 
 def _plan_lock(plan: Plan) -> LockFile | None:
@@ -221,13 +265,7 @@ class Applier:
         keys = {tuple(k) for k in self._resolve_keys(change.recovery_keys)}
         if not keys:
             return None
-        since = started - RECOVERY_WINDOW
-        version = self.client.version_for(change.kind)
-        if version == "v2":
-            params = {"updated_since": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "sort_by": "id",
-                      "sort_direction": "desc"}
-        else:
-            params = {"updated_since": since.strftime("%Y-%m-%d %H:%M:%S"), "sort": "id DESC"}
+        params = _since_params(self.client, change.kind, started - RECOVERY_WINDOW)
         for _attempt in range(3):
             try:
                 for obj in self.client.list(change.kind, params):

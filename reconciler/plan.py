@@ -74,6 +74,9 @@ class Plan:
     lock_file: str | None = None
     protected: dict[str, list[str]] = field(default_factory=dict)  # kind -> keys declared protect: true
     warnings: list[str] = field(default_factory=list)
+    # When live state was read (UTC, RFC 3339): anything created after it was not seen by
+    # identity, so apply --plan looks for creates that happened since (no duplicates).
+    created_at: str | None = None
 
     @property
     def summary(self) -> dict[str, int]:
@@ -97,6 +100,7 @@ class Plan:
             "adopt": list(self.adopt),
             "warnings": list(self.warnings),
             "lock_file": self.lock_file,
+            "created_at": self.created_at,
             "protected": self.protected,
             "fingerprints": dict(self.fingerprints),
         }
@@ -114,6 +118,7 @@ class Plan:
             lock_file=data.get("lock_file"),
             protected=dict(data.get("protected") or {}),
             warnings=list(data.get("warnings") or []),
+            created_at=data.get("created_at"),
         )
         for raw in data.get("changes") or []:
             plan.changes.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -208,6 +209,7 @@ def plan_run(
         # a targeted plan deletes nothing it was not pointed at
         used_lock = _lock_restricted(used_lock, {(r.kind, r.key) for r in resources})
     kinds_needed = {r.kind for r in resources}
+    read_started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     schema = AccountSchema.load(client, kinds_needed)
     live = read_live(client, resources, used_lock, progress)
     try:
@@ -218,6 +220,7 @@ def plan_run(
     plan.account = account.as_dict()
     plan.stats = client.stats.as_dict()
     plan.lock_file = str(lock_path)
+    plan.created_at = read_started
     plan.warnings = warnings
     if used_lock is None:
         lock = LockFile(path=lock_path)

@@ -257,10 +257,6 @@ def test_a_saved_plan_applied_twice_creates_nothing_twice(fresh: Project, tmp_pa
         sandbox.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "check_fresh finds objects created since a saved plan only through the lock; without it (not "
-    "committed, or a crash between a create and its journal entry) a replayed plan creates duplicates. "
-    "Proposed fix: for each create, look its recovery_keys up live (search or list by parent) and refuse."))
 def test_a_saved_plan_replayed_without_the_lock_creates_nothing_twice(fresh: Project, tmp_path: Path) -> None:
     """CONTRACT §2: the lock is never needed to avoid duplicates."""
     saved = tmp_path / "plan.json"
