@@ -174,7 +174,7 @@ def same(spec: FieldSpec, desired: Any, live: Any) -> bool:
     if isinstance(desired, Placeholder):
         return False
     if spec.type == kinds.TEXT:
-        return text_key(desired) == text_key(live)
+        return (text_key(desired) or None) == (text_key(live) or None)  # Pipedrive stores "" as null
     if spec.type in (kinds.EMAILS, kinds.PHONES):
         want = [c["value"].strip().lower() for c in desired or []]
         have = [v.strip().lower() for v in _contacts_from_api(live)]
@@ -255,7 +255,7 @@ def custom_same(custom: CustomField, desired: Any, live: Any, declared_plain_num
     if custom.field_type in ("double", "int"):
         return _num_equal(desired, live)
     if custom.field_type == "text":
-        return text_key(desired) == text_key(live)
+        return (text_key(desired) or None) == (text_key(live) or None)
     if desired in ("", None) and live in ("", None):
         return True
     return desired == live
