@@ -97,6 +97,10 @@ class PipedriveClient:
 
     def list(self, kind: str, params: dict[str, Any] | None = None) -> Iterator[dict]:
         version = self.version_for(kind)
+        if kind == "activity" and version == "v1":
+            # v1 lists only the API user's own activities unless asked for everyone's (user_id=0);
+            # without it, other owners' activities look absent and would be created again
+            params = {"user_id": 0, **(params or {})}
         for record in self.paged(self._path(kind), params, version=version):
             if record.get("is_deleted") or record.get("active_flag") is False:
                 continue
