@@ -98,3 +98,21 @@ def test_adopted_objects_that_differ_get_only_their_differences(in_process: InPr
     _, result = in_process.apply(project)
     assert result.ok
     assert _live_counts(in_process)["deal"] == 4
+
+
+def test_v1_adoption_finds_every_owners_activities(tmp_path: Path) -> None:
+    """Over v1, activities of other owners are listed too (user_id=0), so none is created twice."""
+    import shutil
+
+    from tests.conftest import invoke
+
+    project = tmp_path / "project"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "accounts", project)
+    db = str(tmp_path / "sandbox.db")
+    assert invoke(["apply", str(project), "--sandbox", db, "--auto-approve", "--api-version", "v1"]).code == 0
+    (project / "reconciler.lock").unlink()
+    result = invoke(["plan", str(project), "--sandbox", db, "--api-version", "v1", "--format", "json"])
+    assert result.code == 0, result.both
+    plan = json.loads(result.out)
+    assert plan["summary"]["create"] == 0
+    assert {a["kind"] for a in plan["adopt"]} == {"organization", "person", "deal", "note", "activity"}
