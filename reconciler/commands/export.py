@@ -42,15 +42,21 @@ class RichProgress(ExportProgress):
         self.write_task: Any = None
         self.progress.start()
 
+    def _finish_reading(self) -> None:
+        """A kind is read in full once the next starts: its bar fills and its clock stops."""
+        for task in self.progress.tasks:
+            if task.total is None:
+                self.progress.update(task.id, total=task.completed)
+
     def reading(self, spec: KindSpec) -> None:
+        self._finish_reading()
         self.tasks[spec.name] = self.progress.add_task(f"Reading {spec.section}", total=None)
 
     def advance(self, spec: KindSpec, count: int) -> None:
         self.progress.advance(self.tasks[spec.name], count)
 
     def writing(self, files: int) -> None:
-        for task in self.tasks.values():
-            self.progress.update(task, total=self.progress.tasks[task].completed)
+        self._finish_reading()
         self.write_task = self.progress.add_task("Writing files", total=files)
 
     def wrote(self, count: int) -> None:
