@@ -87,7 +87,8 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
 
     One file per organization (DIR/accounts/<key>.yaml) with its persons, deals, notes and
     activities; objects with no organization go to DIR/<kind>.yaml. With --sandbox and no
-    FILE, the sandbox database is .reconciler/sandbox.db in the current directory.
+    FILE, the sandbox database is .reconciler/sandbox.db in the current directory;
+    `--sandbox PROJECT_DIR` reads the sandbox of that project (PROJECT_DIR/.reconciler/sandbox.db).
     """
     from reconciler.export import check_out_dir
     from reconciler.session import open_client, read_account
