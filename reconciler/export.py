@@ -35,7 +35,7 @@ from typing import Any
 from reconciler import kinds
 from reconciler.kinds import KindSpec
 from reconciler.lock import LOCK_NAME, LockError, LockFile
-from reconciler.normalize import Context, custom_from_api, from_api
+from reconciler.normalize import Context, custom_from_api, from_api, text_key
 from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.schema import AccountSchema
 
@@ -195,9 +195,7 @@ def slugify(text: Any, limit: int = SLUG_MAX) -> str:
 
 
 def _words(text: Any, count: int) -> str:
-    """The first few words of a note, enough to recognise it."""
-    from reconciler.normalize import text_key
-
+    """The first few words of a text (a note), enough to recognise it."""
     plain = text_key(text) or ""
     return " ".join(plain.split()[:count])
 
@@ -216,22 +214,29 @@ def parent_field(spec: KindSpec, obj: dict) -> str | None:
 
 
 def base_key(spec: KindSpec, obj: dict, keys: dict[str, dict[int, str]]) -> str:
-    """The key an object would get without collisions: its name, its parent's key for children."""
-    if spec.name in ("note", "activity"):
-        own = slugify(_words(obj.get("content"), 4) if spec.name == "note" else obj.get("subject"), 40)
-        own = own or spec.name
+    """The key an object would get without collisions, from its title field.
+
+    Kinds that always hang off a parent (notes, activities) are keyed under the parent's
+    key, which makes "follow-up-call" readable: `acme-renewal-2027-follow-up-call`. A long
+    text title (a note's content) contributes its first words.
+    """
+    title_spec = spec.field(spec.title_field)
+    title = obj.get(title_spec.api if title_spec else spec.title_field)
+    if title_spec is not None and title_spec.type == kinds.TEXT:
+        title = _words(title, 4)
+    if spec.parent_count[0] >= 1:
+        own = slugify(title, 40) or spec.name
         parent = parent_field(spec, obj)
-        if parent is not None:
-            field_spec = spec.field(parent)
-            assert field_spec is not None and field_spec.ref_kind is not None
-            parent_key = keys.get(field_spec.ref_kind, {}).get(int(obj[field_spec.api]))
+        parent_spec = spec.field(parent) if parent else None
+        if parent_spec is not None and parent_spec.ref_kind is not None:
+            parent_key = keys.get(parent_spec.ref_kind, {}).get(int(obj[parent_spec.api]))
             if parent_key:
                 return f"{parent_key[:SLUG_MAX].rstrip('-.')}-{own}"
         return own
-    slug = slugify(obj.get(spec.title_field))
-    if not slug and spec.name == "person":
-        emails = obj.get("emails") or []
-        slug = slugify(str(emails[0].get("value", "")).split("@")[0]) if emails else ""
+    slug = slugify(title)
+    emails_spec = next((f for f in spec.fields if f.type == kinds.EMAILS), None)
+    if not slug and emails_spec is not None and obj.get(emails_spec.api):
+        slug = slugify(str(obj[emails_spec.api][0].get("value", "")).split("@")[0])  # a nameless person
     return slug or spec.name
 
 
@@ -245,7 +250,8 @@ def assign_keys(
 
     Keys a previous export recorded for these ids (`reserved`) are kept. Otherwise, in id
     order, the oldest object of a name gets the bare slug and each later one `slug-<id>`:
-    the suffix appears only on a collision, and adding objects later renames none.
+    the suffix appears only on a collision, and objects added later (higher ids) do not
+    rename earlier ones (with a lock from the previous export, nothing is ever renamed).
     """
     out: dict[int, str] = {}
     taken: set[str] = set()
@@ -402,34 +408,50 @@ class ExportFiles:
     warnings: list[str] = field(default_factory=list)
 
 
+HOME_KIND = "organization"  # the kind that gets a file of its own, holding what hangs off it
+
+
 def home_org(spec: KindSpec, obj: dict, live: dict[str, dict[int, dict]], keys: dict[str, dict[int, str]]) -> int | None:
-    """The exported organization an object hangs off, following deal → person → org links."""
-    orgs = keys.get("organization", {})
+    """The exported organization an object hangs off: its own org, else its parents' (deal, person).
+
+    References are followed in the order the kinds table lists them, organization first,
+    so a deal with an org and a person goes with its org, a person-only deal with the
+    person's organization, a note with its one declared parent's.
+    """
+    homes = keys.get(HOME_KIND, {})
     seen: set[tuple[str, int]] = set()
 
-    def walk(kind_name: str, item: dict | None) -> int | None:
-        if item is None or (kind_name, int(item["id"])) in seen:
+    def walk(kind_spec: KindSpec, item: dict | None, refs: tuple[str, ...] | None = None) -> int | None:
+        if item is None or (kind_spec.name, int(item["id"])) in seen:
             return None
-        seen.add((kind_name, int(item["id"])))
-        if kind_name == "organization":
-            return int(item["id"]) if int(item["id"]) in orgs else None
-        if item.get("org_id") and int(item["org_id"]) in orgs:
-            return int(item["org_id"])
-        for api, parent_kind in (("deal_id", "deal"), ("person_id", "person")):
-            if item.get(api):
-                found = walk(parent_kind, live.get(parent_kind, {}).get(int(item[api])))
+        seen.add((kind_spec.name, int(item["id"])))
+        if kind_spec.name == HOME_KIND:
+            return int(item["id"]) if int(item["id"]) in homes else None
+        ref_specs = sorted(kind_spec.ref_fields, key=lambda f: f.ref_kind != HOME_KIND)
+        for ref in ref_specs:
+            if refs is not None and ref.name not in refs:
+                continue
+            if item.get(ref.api) and ref.ref_kind:
+                target = kinds.kind(ref.ref_kind)
+                found = walk(target, live.get(target.name, {}).get(int(item[ref.api])))
                 if found is not None:
                     return found
         return None
 
-    if spec.name in ("note",):
+    if spec.parent_count == (1, 1):  # exactly one parent (notes): follow the one declared
         parent = parent_field(spec, obj)
-        if parent is None:
-            return None
-        parent_spec = spec.field(parent)
-        assert parent_spec is not None and parent_spec.ref_kind is not None
-        return walk(parent_spec.ref_kind, live.get(parent_spec.ref_kind, {}).get(int(obj[parent_spec.api])))
-    return walk(spec.name, obj)
+        return walk(spec, obj, (parent,)) if parent else None
+    return walk(spec, obj)
+
+
+def _has_title(spec: KindSpec, obj: dict) -> bool:
+    """Whether an object has the title a manifest must give it to create it (a note's content)."""
+    if spec.title_field not in spec.required_on_create:
+        return True
+    title_spec = spec.field(spec.title_field)
+    value = obj.get(title_spec.api if title_spec else spec.title_field)
+    text = text_key(value) if title_spec is not None and title_spec.type == kinds.TEXT else value
+    return bool(str(text or "").strip())
 
 
 def build_files(
@@ -450,8 +472,8 @@ def build_files(
             if spec.parent_count[0] >= 1 and parent_field(spec, obj) is None:
                 skipped[spec.name] = skipped.get(spec.name, 0) + 1  # a manifest needs a parent
                 continue
-            if spec.name == "note" and not (obj.get("content") or "").strip():
-                skipped[spec.name] = skipped.get(spec.name, 0) + 1
+            if not _has_title(spec, obj):
+                skipped[spec.name] = skipped.get(spec.name, 0) + 1  # e.g. an empty note
                 continue
             objects[object_id] = obj
         exportable[spec.name] = objects
@@ -465,7 +487,7 @@ def build_files(
         for object_id, obj in exportable[spec.name].items():
             key = keys[spec.name][object_id]
             org_id = home_org(spec, obj, live, keys)
-            path = f"{ACCOUNTS_DIR}/{keys['organization'][org_id]}.yaml" if org_id is not None else f"{spec.section}.yaml"
+            path = f"{ACCOUNTS_DIR}/{keys[HOME_KIND][org_id]}.yaml" if org_id is not None else f"{spec.section}.yaml"
             section = result.files.setdefault(path, {}).setdefault(spec.section, {})
             section[key] = converter.fields(spec, obj)
             result.lock.setdefault(spec.name, {})[key] = object_id
@@ -474,8 +496,8 @@ def build_files(
         first = next(spec for spec in ORDERED_KINDS if spec.name in exportable)
         result.files[f"{first.section}.yaml"] = {first.section: {}}
     for kind_name, count in sorted(skipped.items()):
-        result.warnings.append(f"skipped {count} {kinds.kind(kind_name).section} with no parent or no content "
-                               "(a manifest cannot declare them)")
+        result.warnings.append(f"skipped {count} {kinds.kind(kind_name).section} with no parent or an empty "
+                               f"{kinds.kind(kind_name).title_field} (a manifest cannot declare them)")
     result.warnings.extend(converter.summary())
     return result
 
