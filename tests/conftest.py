@@ -85,6 +85,8 @@ def write_manifests(directory: Path, data: dict[str, dict], *, split: bool = Tru
         body = {s: data[s] for s in SECTIONS if data.get(s)}
         (directory / "all.yaml").write_text(yaml.safe_dump(body, sort_keys=False, allow_unicode=True),
                                             encoding="utf-8")
+    if not any(directory.glob("*.yaml")):
+        (directory / "empty.yaml").write_text("{}\n", encoding="utf-8")  # a project that declares nothing
     return directory
 
 
