@@ -8,6 +8,7 @@ never shows it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -88,14 +89,24 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _is_loopback(host: str) -> bool:
+    """localhost or a loopback address; a name that merely starts with "127." is not."""
+    host = host.lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_endpoint(url: str, what: str = "endpoint") -> str:
     """Refuse endpoints that would send the key in clear text, except to loopback."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"{what} {url!r} is not an http(s) URL")
     if parts.scheme == "http":
-        host = (parts.hostname or "").lower()
-        if not (host == "localhost" or host.startswith("127.") or host == "::1"):
+        if not _is_loopback(parts.hostname or ""):
             raise ConfigError(
                 f"{what} {url!r} uses plain http:// to a non-loopback host; the API key would travel "
                 "unencrypted. Use https://, or http:// only on 127.0.0.1/localhost."
