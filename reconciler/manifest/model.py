@@ -29,7 +29,15 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.pos.file}:{self.pos.line}:{self.pos.col}: error: {self.message}"
+        return f"{self.pos.file}:{self.pos.line}:{self.pos.col}: error: {_one_line(self.message)}"
+
+
+def _one_line(message: str) -> str:
+    """Messages quote users' values; a line break or control character in one (\\n, NEL, U+2028)
+    must not split the problem's line, so such characters are shown escaped."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message)
 
 
 @dataclass(frozen=True)

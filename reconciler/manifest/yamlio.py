@@ -113,8 +113,14 @@ def compose(display: str, data: bytes) -> Node:
         root = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
         raise FileAbort(_syntax_problem(display, text, exc)) from None
-    except yaml.YAMLError as exc:  # unmarked (e.g. a reader error): still one clear line
-        raise FileAbort(Problem(Position(display, 1, 1), f"invalid YAML: {exc}")) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: point at it
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        what = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise FileAbort(Problem(Position(display, line, col),
+                                f"invalid YAML: unacceptable character {what}: {exc.reason}")) from None
+    except yaml.YAMLError as exc:  # unmarked: still one clear line (pyyaml's text spans several)
+        raise FileAbort(Problem(Position(display, 1, 1), "invalid YAML: " + " ".join(str(exc).split()))) from None
     except RecursionError:
         raise FileAbort(Problem(Position(display, 1, 1), "invalid YAML: nesting too deep")) from None
     if root is None:
