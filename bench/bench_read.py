@@ -35,13 +35,21 @@ import common
 from common import pages
 
 from reconciler import kinds
-from reconciler.pipedrive.costs import TOKEN_COSTS
+from reconciler.pipedrive.costs import token_cost
 from reconciler.session import load, open_client, plan_run
 
 TARGET_RATIO = 1.2
 TARGET_SAVING = 40.0
 IDS_BATCH = 100
 PAGE = 500
+
+
+# the price of each kind of call, asked of the cost table by an example path
+V1_GET = token_cost("GET", "/api/v1/notes/1")
+V1_LIST = token_cost("GET", "/api/v1/notes")
+V2_LIST = token_cost("GET", "/api/v2/deals")
+V2_SEARCH = token_cost("GET", "/api/v2/deals/search")
+ME = token_cost("GET", "/api/v1/users/me")
 
 
 def minimum(ms: common.ManifestSet, with_lock: bool) -> tuple[dict[str, int], dict[str, int], dict[str, str]]:
@@ -51,13 +59,13 @@ def minimum(ms: common.ManifestSet, with_lock: bool) -> tuple[dict[str, int], di
     how: dict[str, str] = {}
     schema_kinds = [k for k in ms.ids if kinds.kind(k).field_schema_path]
     calls["fixed"] = 4 + len(schema_kinds)
-    tokens["fixed"] = (TOKEN_COSTS[("v1", "get")] + TOKEN_COSTS[("v1", "list")] + 2 * TOKEN_COSTS[("v2", "list")]
-                       + len(schema_kinds) * TOKEN_COSTS[("v1", "list")])
+    tokens["fixed"] = ME + token_cost("GET", "/api/v1/users") + token_cost("GET", "/api/v2/pipelines") \
+        + token_cost("GET", "/api/v2/stages") + len(schema_kinds) * token_cost("GET", "/api/v1/dealFields")
     how["fixed"] = f"me + users + pipelines + stages + {len(schema_kinds)} field schemas"
     for kind_name, ids in ms.ids.items():
         n, total = len(ids), ms.total_live[kind_name]
         v2 = kinds.kind(kind_name).v2_path is not None
-        list_cost = TOKEN_COSTS[("v2" if v2 else "v1", "list")]
+        list_cost = V2_LIST if v2 else V1_LIST
         full_scan = pages(total, PAGE)
         if with_lock and v2:
             calls[kind_name] = pages(n, IDS_BATCH)
@@ -67,12 +75,12 @@ def minimum(ms: common.ManifestSet, with_lock: bool) -> tuple[dict[str, int], di
             pos = ms.positions[kind_name]
             scan = min(pages(pos[-1], PAGE), pages(total - pos[0] + 1, PAGE))
             calls[kind_name] = min(n, scan)
-            tokens[kind_name] = min(n * TOKEN_COSTS[("v1", "get")], scan * list_cost)
+            tokens[kind_name] = min(n * V1_GET, scan * list_cost)
             how[kind_name] = f"min({n} GETs, {scan} pages of an id-sorted scan)"
         elif v2:
             search = n + pages(n, IDS_BATCH)
             calls[kind_name] = min(search, full_scan)
-            tokens[kind_name] = min(n * TOKEN_COSTS[("v2", "search")] + pages(n, IDS_BATCH) * list_cost,
+            tokens[kind_name] = min(n * V2_SEARCH + pages(n, IDS_BATCH) * list_cost,
                                     full_scan * list_cost)
             how[kind_name] = f"min({n} searches + {pages(n, IDS_BATCH)} batches, {full_scan} scan pages)"
         else:
