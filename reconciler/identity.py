@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from reconciler import kinds
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Reference, Resource
-from reconciler.normalize import text_key
+from reconciler.normalize import plain_key, text_key
 
 
 class IdentityError(Exception):
@@ -73,7 +73,7 @@ def desired_keys(res: Resource, matched: dict[tuple[str, str], int]) -> list[tup
         if parent and f.get("content") is not None:
             pid = _ref_id(f[parent], matched)
             if pid is not None:
-                out.append(("note", parent, pid, text_key(f["content"])))
+                out.append(("note", parent, pid, plain_key(f["content"])))
     elif res.kind == "activity":
         parent = _parent(res)
         if parent and f.get("subject"):

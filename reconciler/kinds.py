@@ -10,6 +10,7 @@ kind's name, so adding a kind means one new entry here, one schema and tests.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # Field value types, used by the loader (how to read a YAML scalar), by normalize
 # (how to compare) and by the schemas generator.
@@ -44,6 +45,9 @@ class FieldSpec:
     ref_kind: str | None = None
     choices: tuple[str, ...] = ()
     nullable: bool = True
+    # What `null` ("empty") means to Pipedrive when it is not null itself: a deal's value
+    # cannot be empty, it is 0 when unset.
+    empty: Any = None
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,8 @@ DEAL = KindSpec(
     title_field="title",
     fields=(
         FieldSpec("title", STRING, "title", "The deal's title. Matched together with org (else person) to adopt an existing deal.", nullable=False),
-        FieldSpec("value", NUMBER, "value", "The deal's value, a number in the deal's currency."),
+        FieldSpec("value", NUMBER, "value", "The deal's value, a number in the deal's currency; null means 0.",
+                  empty=0),
         FieldSpec("currency", STRING, "currency", "ISO 4217 currency code of the value, e.g. USD."),
         FieldSpec("org", REF, "org_id", "The organization the deal is with.", ref_kind="organization"),
         FieldSpec("person", REF, "person_id", "The contact person of the deal.", ref_kind="person"),

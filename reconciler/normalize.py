@@ -67,9 +67,26 @@ def text_key(value: str | None) -> str | None:
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")  # Pipedrive makes every line break <br>
     text = _BR.sub("\n", text)
     text = _P_CLOSE.sub("\n", _P_OPEN.sub("", text))
+    text = _TAG.sub("", text)  # formatting (bold, links) is Pipedrive's business: the text is ours
     text = html.unescape(text)
     lines = [line.rstrip() for line in text.split("\n")]
     return "\n".join(lines).strip("\n")
+
+
+def plain_key(value: str | None) -> str | None:
+    """Manifest text (plain text, never markup) in the form text_key gives live text."""
+    if value is None:
+        return None
+    return text_key(html.escape(str(value), quote=False))
+
+
+def text_to_api(value: str) -> str:
+    """Manifest text is plain text: escape what Pipedrive would read as markup.
+
+    Without this, 'Reply to <john@acme.com>' would lose the address to Pipedrive's HTML
+    sanitiser, plan an update forever, and be unfindable by its natural key.
+    """
+    return html.escape(value, quote=False)
 
 
 # -- per-type conversions -------------------------------------------------------------
@@ -106,10 +123,12 @@ def ref_from_api(value: int | None, ref_kind: str, ctx: Context) -> Any:
 def to_api(spec: FieldSpec, value: Any, ctx: Context, declared: dict[str, Any], live: dict | None) -> Any:
     """A declared manifest value of one field → its canonical API value."""
     if value is None:
-        return None
+        return spec.empty
     try:
         if spec.type == kinds.REF:
             return ref_to_api(value, ctx)
+        if spec.type == kinds.TEXT:
+            return text_to_api(value)
         if spec.type == kinds.USER:
             return ctx.schema.user_id(value)
         if spec.type == kinds.VISIBILITY:
@@ -150,29 +169,19 @@ def from_api(spec: FieldSpec, value: Any, ctx: Context) -> Any:
     if spec.type in (kinds.EMAILS, kinds.PHONES):
         return _contacts_from_api(value)
     if spec.type == kinds.TEXT:
-        return _shown_text(value)
+        return text_key(value)
     if spec.type == kinds.NUMBER and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def _shown_text(value: Any) -> str | None:
-    """Live text as a manifest writes it: plain, unless plain would read back differently.
-
-    Text a user typed that looks like markup ("&lt;", "<br>") is stored escaped; shown
-    plainly it would be read as markup again. Such text is shown escaped instead, so that
-    text_key() of what is shown is the live text (export writes manifests that plan clean).
-    """
-    shown = text_key(value)
-    if shown is not None and text_key(shown) != shown:
-        shown = html.escape(shown, quote=False)
-    return shown
 
 
 def same(spec: FieldSpec, desired: Any, live: Any) -> bool:
     """Do a desired and a live canonical value mean the same thing?"""
     if isinstance(desired, Placeholder):
         return False
+    if spec.empty is not None:  # e.g. a deal's value: null and 0 are the same thing to Pipedrive
+        desired = spec.empty if desired is None else desired
+        live = spec.empty if live is None else live
     if spec.type == kinds.TEXT:
         return (text_key(desired) or None) == (text_key(live) or None)  # Pipedrive stores "" as null
     if spec.type in (kinds.EMAILS, kinds.PHONES):

@@ -315,7 +315,7 @@ class Planner:
                 self._problem(res, name, f"{name}: {exc}")
                 continue
             if live is not None:
-                current = live.get(field_spec.api)
+                current = _live_value(res, field_spec.api, live)
                 if same(field_spec, desired, current):
                     continue
                 before = from_api(field_spec, current, self.ctx)
@@ -375,6 +375,19 @@ class Planner:
             writes[custom.key] = desired
         if writes:
             change.writes.setdefault("custom_fields", {}).update(writes)
+
+
+def _live_value(res: Resource, api_name: str, live: dict) -> Any:
+    """The live value a declared field is compared with.
+
+    A note's `pinned` means "pinned on its declared parent": a note that hangs off a deal
+    and a person is compared with the flag of the parent the manifest names.
+    """
+    if api_name == "pinned" and "pinned_flags" in live:
+        parent = next((p for p in kinds.kind(res.kind).parents if res.fields.get(p) is not None), None)
+        if parent is not None:
+            return live["pinned_flags"].get(parent, live.get("pinned"))
+    return live.get(api_name)
 
 
 def _detail(before: Any, after: Any) -> dict[str, list] | None:

@@ -140,6 +140,12 @@ def from_api(kind: str, record: dict, version: str, field_types: dict[str, str] 
             "pinned_to_person_flag" if out["person_id"] else "pinned_to_organization_flag"
         )
         out["pinned"] = _bool(record.get(parent_flag))
+        # a note can hang off several parents; `pinned` is compared with the declared one's flag
+        out["pinned_flags"] = {
+            "deal": _bool(record.get("pinned_to_deal_flag")),
+            "person": _bool(record.get("pinned_to_person_flag")),
+            "org": _bool(record.get("pinned_to_organization_flag")),
+        }
         out["owner_id"] = _ref(record.get("user_id"))
     elif kind == "activity":
         out["subject"] = record.get("subject")

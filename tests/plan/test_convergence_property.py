@@ -19,7 +19,6 @@ import re
 import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
@@ -239,10 +238,6 @@ def test_apply_then_plan_shows_no_changes(first, edits, second) -> None:
             sandbox.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the deal schema allows `value: null` ('null declares it empty') but Pipedrive refuses an empty deal "
-    "value (400 'value cannot be empty'; a deal's value is 0 when unset), so apply fails on every run. "
-    "Proposed fix: make deal.value non-nullable in kinds.py (and regenerate schemas), or treat null as 0."))
 def test_deal_value_null_declares_empty(in_process, tmp_path) -> None:
     project = write_manifests(tmp_path / "project", {"deals": {"d": {"title": "Valueless", "value": None}}})
     in_process.call("POST", "/api/v2/deals", json={"title": "Valueless", "value": 100})
@@ -251,12 +246,6 @@ def test_deal_value_null_declares_empty(in_process, tmp_path) -> None:
     assert in_process.plan(project).plan.changes == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a note moved from a deal to a person keeps its deal_id (undeclared parents are not managed); apply "
-    "sets pinned_to_person_flag (the declared parent) but the reader takes `pinned` from the first live "
-    "parent in the order deal, person, org, so the plan shows `pinned` changed forever. Proposed fix: read "
-    "every pinned_to_*_flag into the canonical note and compare `pinned` with the declared parent's flag "
-    "(or clear the other parents when a note's single parent changes)."))
 def test_moving_a_pinned_note_to_another_kind_of_parent(in_process, tmp_path) -> None:
     data = {"persons": {"p": {"name": "Pinned Person"}}, "deals": {"d": {"title": "Pinned deal"}},
             "notes": {"n": {"deal": "d", "content": "Moves around"}}}
@@ -268,12 +257,6 @@ def test_moving_a_pinned_note_to_another_kind_of_parent(in_process, tmp_path) ->
     assert in_process.plan(project).plan.changes == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "manifest text is sent to Pipedrive as is, and Pipedrive reads it as HTML: plain text such as "
-    "'Reply to <john@acme.com> today' loses the address to the sanitiser (an unknown tag), so the note plans an update forever, and "
-    "without the lock a fresh run cannot find it by its natural key (parent and text) and creates it again. "
-    "Proposed fix: decide that manifest text is plain text and escape & < > (and newlines to <br>) in "
-    "to_api, or validate that text has no tag-like '<'."))
 def test_note_text_that_looks_like_a_tag(in_process, tmp_path) -> None:
     data = {"deals": {"d": {"title": "Tag deal"}}, "notes": {"n": {"deal": "d", "content": "Reply to <john@acme.com> today"}}}
     project = write_manifests(tmp_path / "project", data)
