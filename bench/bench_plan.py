@@ -8,8 +8,9 @@ note texts), so the plan must hold exactly 100 updates.
 
 Measured, each in a fresh process:
 1. `reconciler plan DIR --sandbox DB --rate-limit 1000000 --format json` (the command as users
-   run it, in-process sandbox, client pacing off so wall time is work): CPU time (user + sys)
-   and peak RSS from wait4; the target is < 5 s and < 400 MB. The in-process sandbox serves
+   run it, in-process sandbox, client pacing off so wall time is work), three times: CPU time
+   (user + sys, best of the three, as the machine is shared) and peak RSS (worst) from wait4;
+   the target is < 5 s and < 400 MB. The in-process sandbox serves
    the reads in the same process, so its work is included.
 2. The same pipeline step by step (load, read, identity, diff), to show where the time goes;
    then, on the same inputs, the naive comparison: one DeepDiff of the whole desired object
@@ -187,7 +188,8 @@ def main() -> int:
         ms = common.generate_managed_set(db, Path(tmp) / "manifests", counts, with_lock=True)
         changed = change_live(db, ms, changes)
         common.log(f"changed {changed} live objects; running `reconciler plan` ...")
-        cli = run_cli(ms.directory, db)
+        runs = [run_cli(ms.directory, db) for _ in range(1 if args.quick else 3)]
+        cli = min(runs, key=lambda r: r["cpu"])
         common.log("running the phase breakdown and the naive comparison ...")
         phases = run_child(ms.directory, db)
 
@@ -208,10 +210,12 @@ def main() -> int:
     ])
     faithful = summary.get("update") == changed and summary.get("create") == 0 and summary.get("delete") == 0
     ratio = cpu["naive"] / cpu["diff"] if cpu["diff"] else float("inf")
-    report.add(f"plan CPU time, {n} resources, {changed} changed", f"{cli['cpu']:.2f} s (wall {cli['wall']:.2f} s)",
+    cpus = sorted(r["cpu"] for r in runs)
+    rss = max(r["rss_mb"] for r in runs)
+    report.add(f"plan CPU time, {n} resources, {changed} changed (best of {len(runs)})",
+               f"{cli['cpu']:.2f} s (wall {cli['wall']:.2f} s; all runs {', '.join(f'{c:.2f}' for c in cpus)} s)",
                f"< {TARGET_CPU:.0f} s", cli["cpu"] < TARGET_CPU)
-    report.add("plan peak memory (max RSS)", f"{cli['rss_mb']:.0f} MB", f"< {TARGET_MB:.0f} MB",
-               cli["rss_mb"] < TARGET_MB)
+    report.add("plan peak memory (max RSS, worst run)", f"{rss:.0f} MB", f"< {TARGET_MB:.0f} MB", rss < TARGET_MB)
     report.add("plan finds exactly the changed objects", f"{summary.get('update')} updates of {changed} changed",
                f"{changed} updates", faithful)
     report.add("diff step: declared fields, equality first", f"{cpu['diff']:.3f} s CPU")
