@@ -1,9 +1,10 @@
 """Read live state at the least cost in calls and tokens.
 
 Per kind, the reader picks the cheapest way to get what identity and diffing need:
-- ids known (pins, lock): v2 `ids` batches of 100 (one call per 100 objects); for notes,
-  which have no v2 and no ids filter, one GET each when few, else a scan sorted by id
-  that stops as soon as every wanted id has been seen;
+- ids known (pins, lock): direct fetches when few (v2 `ids` batches of 100; for notes,
+  which have no v2 and no ids filter, one GET each); when many, a scan in id order that
+  stops once every wanted id is past, and switches to direct fetches as soon as the
+  ids still wanted would cost fewer calls than the pages still to read;
 - resources with no known id (natural match keys): a scan in pages of 500; when only a
   few are unknown and the first page shows the account is large, Pipedrive's search
   finds them instead (one call each) and one ids batch fetches them;
@@ -13,16 +14,17 @@ Kinds no resource and no lock entry mentions are not read at all.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler import identity, kinds
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Resource
-from reconciler.pipedrive.client import PAGE_LIMIT, PipedriveClient
+from reconciler.pipedrive.client import IDS_BATCH, PAGE_LIMIT, PipedriveClient
 
+DIRECT_CALLS_MAX = 5  # up to this many direct calls (ids batches or GETs) are made without trying a scan
 SEARCH_MAX = 5  # at most this many unknown resources are looked up by search instead of a scan
-NOTE_GETS_MAX = 25  # at most this many notes by id are fetched one by one instead of scanned
 PARENT_LISTS_MAX = 5  # at most this many parents' children are listed per parent instead of scanned
 
 SEARCH_FIELDS = {"organization": ("name", "name"), "person": ("email", "emails"), "deal": ("title", "title")}
@@ -82,39 +84,66 @@ class LiveReader:
         if missing:
             self._find_unknown(spec, missing, set())
 
+    def _per_call(self, spec: kinds.KindSpec) -> int:
+        """How many known ids one direct call fetches: a v2 `ids` batch, or one v1 GET."""
+        return IDS_BATCH if self.client.version_for(spec.name) == "v2" else 1
+
     def _fetch_ids(self, spec: kinds.KindSpec, ids: set[int]) -> None:
         objects = self.state.objects[spec.name]
         ids = {i for i in ids if i not in objects}
         if not ids:
             return
+        if math.ceil(len(ids) / self._per_call(spec)) <= DIRECT_CALLS_MAX:
+            self._fetch_direct(spec, ids)
+        else:
+            self._scan_for_ids(spec, ids)
+
+    def _fetch_direct(self, spec: kinds.KindSpec, ids: set[int]) -> None:
+        objects = self.state.objects[spec.name]
         if self.client.version_for(spec.name) == "v2":
             for obj in self.client.get_many(spec.name, ids):
                 objects[obj["id"]] = obj
-        elif len(ids) <= NOTE_GETS_MAX:
-            for object_id in sorted(ids):
-                obj = self.client.get(spec.name, object_id)
-                if obj is not None:
-                    objects[obj["id"]] = obj
-        else:
-            self._scan(spec, stop_when_seen=ids)
+            return
+        for object_id in sorted(ids):
+            obj = self.client.get(spec.name, object_id)
+            if obj is not None:
+                objects[obj["id"]] = obj
 
-    def _scan(self, spec: kinds.KindSpec, params: dict | None = None, stop_when_seen: set[int] | None = None) -> None:
-        """List the kind; with `stop_when_seen`, in id order, stopping once every id is past."""
+    def _scan_for_ids(self, spec: kinds.KindSpec, ids: set[int]) -> None:
+        """Many known ids: scan in id order, switching to direct fetches when they get cheaper.
+
+        The total number of objects is unknown (Pipedrive's lists give no count), so after
+        each page the pages still needed are estimated from the id span one page covered,
+        and compared with the direct calls the remaining ids would take. A wanted id at or
+        below the last id seen and not on a page no longer exists.
+        """
         objects = self.state.objects[spec.name]
-        filtered = bool(params)
-        params = dict(params or {})
-        if stop_when_seen:
-            if self.client.version_for(spec.name) == "v2":
-                params.update(sort_by="id", sort_direction="asc")
-            else:
-                params["sort"] = "id ASC"
-            highest = max(stop_when_seen)
-        for obj in self.client.list(spec.name, params):
-            objects[obj["id"]] = obj
-            if stop_when_seen and obj["id"] >= highest:
+        params = ({"sort_by": "id", "sort_direction": "asc"} if self.client.version_for(spec.name) == "v2"
+                  else {"sort": "id ASC"})
+        remaining = set(ids)
+        for page in self.client.list_pages(spec.name, params):
+            for obj in page:
+                objects[obj["id"]] = obj
+            if not page:
+                continue
+            first, last = page[0]["id"], page[-1]["id"]
+            remaining = {i for i in remaining if i > last}
+            if not remaining:
                 return
-        if not filtered:
-            self.state.complete.add(spec.name)
+            span = max(1, last - first + 1)
+            pages_left = math.ceil((max(remaining) - last) / span)
+            direct_left = math.ceil(len(remaining) / self._per_call(spec))
+            if direct_left < pages_left:
+                self._fetch_direct(spec, remaining)
+                return
+        self.state.complete.add(spec.name)  # read from the first id to the end
+
+    def _scan(self, spec: kinds.KindSpec) -> None:
+        """List the whole kind, pages of 500."""
+        objects = self.state.objects[spec.name]
+        for obj in self.client.list(spec.name):
+            objects[obj["id"]] = obj
+        self.state.complete.add(spec.name)
 
     def _find_unknown(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[int]) -> None:
         if spec.name in self.state.complete:

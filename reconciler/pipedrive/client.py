@@ -40,15 +40,15 @@ class PipedriveClient:
 
     # -- paging -----------------------------------------------------------------
 
-    def paged(self, path: str, params: dict[str, Any] | None = None, *, version: str) -> Iterator[dict]:
-        """Every item of a list endpoint: v2 cursors or v1 start/limit, pages of 500."""
+    def pages(self, path: str, params: dict[str, Any] | None = None, *, version: str) -> Iterator[list[dict]]:
+        """Every page of a list endpoint: v2 cursors or v1 start/limit, pages of 500."""
         params = dict(params or {})
         params.setdefault("limit", PAGE_LIMIT)
         if version == "v2":
             cursor = None
             while True:
                 page = self.http.request("GET", path, params={**params, "cursor": cursor})
-                yield from page.get("data") or []
+                yield list(page.get("data") or [])
                 cursor = (page.get("additional_data") or {}).get("next_cursor")
                 if not cursor:
                     return
@@ -56,11 +56,16 @@ class PipedriveClient:
             start = 0
             while True:
                 page = self.http.request("GET", path, params={**params, "start": start})
-                yield from page.get("data") or []
+                yield list(page.get("data") or [])
                 pagination = (page.get("additional_data") or {}).get("pagination") or {}
                 if not pagination.get("more_items_in_collection"):
                     return
                 start = pagination.get("next_start", start + params["limit"])
+
+    def paged(self, path: str, params: dict[str, Any] | None = None, *, version: str) -> Iterator[dict]:
+        """Every item of a list endpoint."""
+        for page in self.pages(path, params, version=version):
+            yield from page
 
     # -- account and schemas ------------------------------------------------------
 
@@ -96,15 +101,21 @@ class PipedriveClient:
         return adapters.from_api(kind, record, version, self.field_types.get(kind))
 
     def list(self, kind: str, params: dict[str, Any] | None = None) -> Iterator[dict]:
+        for page in self.list_pages(kind, params):
+            yield from page
+
+    def list_pages(self, kind: str, params: dict[str, Any] | None = None) -> Iterator[list[dict]]:
+        """Live objects page by page (canonical, deleted ones left out), for readers that stop early."""
         version = self.version_for(kind)
         if kind == "activity" and version == "v1":
             # v1 lists only the API user's own activities unless asked for everyone's (user_id=0);
             # without it, other owners' activities look absent and would be created again
             params = {"user_id": 0, **(params or {})}
-        for record in self.paged(self._path(kind), params, version=version):
-            if record.get("is_deleted") or record.get("active_flag") is False:
-                continue
-            yield self._canon(kind, record, version)
+        for page in self.pages(self._path(kind), params, version=version):
+            yield [
+                self._canon(kind, record, version) for record in page
+                if not (record.get("is_deleted") or record.get("active_flag") is False)
+            ]
 
     def get_many(self, kind: str, ids: Iterable[int]) -> list[dict]:
         """Objects by id: v2 `ids` filter in batches of 100; v1 one GET each. Missing ids are skipped."""
