@@ -6,7 +6,7 @@ Long plans go in a collapsible <details> block so the comment stays readable.
 from __future__ import annotations
 
 from reconciler.plan import Plan
-from reconciler.render.values import SYMBOLS, headline, show
+from reconciler.render.values import SYMBOLS, adopted_count, headline, show
 
 COLLAPSE_AFTER = 20
 
@@ -20,13 +20,13 @@ def render_markdown(plan: Plan) -> str:
     if plan.account:
         out.append(f"Account: **{plan.account.get('company_name')}** (company {plan.account.get('company_id')})")
         out.append("")
-    out.append(f"**{headline(plan.summary)}** ({plan.summary['unchanged']} unchanged)")
+    out.append(f"**{headline(plan.summary, adopted_count(plan))}** ({plan.summary['unchanged']} unchanged)")
     out.append("")
     body: list[str] = []
     if plan.changes:
         body += ["| | resource | id | changes |", "|---|---|---|---|"]
         for change in plan.changes:
-            if change.action == "delete":
+            if change.action == "delete" or (change.adopted and not change.fields):
                 detail = change.reason or ""
             else:
                 detail = "<br>".join(
@@ -34,6 +34,8 @@ def render_markdown(plan: Plan) -> str:
                     if change.action == "update" else f"`{name}` = {_cell(show(d.get('after'), 40))}"
                     for name, d in change.fields.items()
                 )
+            if change.adopted:
+                detail = f"adopted (matched by natural key)<br>{detail}"
             body.append(f"| {SYMBOLS[change.action]} {change.action} | `{change.kind}.{change.key}` | "
                         f"{change.id if change.id is not None else ''} | {detail} |")
         body.append("")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.plan import Plan
-from reconciler.render.values import SYMBOLS, VERBS, headline, show
+from reconciler.render.values import SYMBOLS, VERBS, adopted_count, headline, show
 
 COLOURS = {"create": "green", "update": "yellow", "delete": "red"}
 
@@ -37,7 +37,7 @@ def render_text(plan: Plan) -> str:
                      "natural key, recorded in the lock")
     if plan.adopt:
         lines.append("")
-    lines.append(f"[bold]{headline(plan.summary)}[/]")
+    lines.append(f"[bold]{headline(plan.summary, adopted_count(plan))}[/]")
     return "\n".join(lines)
 
 
