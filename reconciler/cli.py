@@ -33,8 +33,8 @@ class Output:
         no_color = no_color or bool(os.environ.get("NO_COLOR"))
         self.quiet = quiet
         self.debug = debug
-        self.out = Console(no_color=no_color, highlight=False, soft_wrap=True)
-        self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+        self.out = Console(no_color=no_color, highlight=False, soft_wrap=True, emoji=False)
+        self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True, emoji=False)
 
     def print(self, text: str = "", markup: bool = True) -> None:
         self.out.print(text, markup=markup)
