@@ -306,23 +306,30 @@ class ServeProcess:
     """`reconciler sandbox serve --port 0` in a subprocess; the URL is read from its first line."""
 
     def __init__(self, db: Path, *, faults: tuple[str, ...] = (), fault_seed: int = 0,
-                 rate_limit: float | None = None, key: str = KEY, timeout_hold: float = 30) -> None:
+                 rate_limit: float | None = None, key: str = KEY, timeout_hold: float = 30,
+                 extra: tuple[str, ...] = (), env_key: str | None = KEY) -> None:
         args = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0", "--db", str(db),
-                "--fault-seed", str(fault_seed), "--timeout-hold", str(timeout_hold)]
+                "--fault-seed", str(fault_seed), "--timeout-hold", str(timeout_hold), *extra]
         for fault in faults:
             args += ["--fault", fault]
         if rate_limit is not None:
             args += ["--rate-limit", str(rate_limit)]
-        self.proc = subprocess.Popen(args, env=cli_env(key), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        self.proc = subprocess.Popen(args, env=cli_env(env_key), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL, text=True)
-        first = self.proc.stdout.readline() if self.proc.stdout else ""
+        assert self.proc.stdout is not None
+        first = self.proc.stdout.readline()
         if "listening on " not in first:
             self.proc.kill()
             raise RuntimeError(f"sandbox serve did not start: {first!r} {self.proc.stderr.read() if self.proc.stderr else ''}")
+        self.output = first
+        while True:  # the whole banner, so that nothing stays in this side's read buffer
+            line = self.proc.stdout.readline()
+            self.output += line
+            if not line or line.startswith("Press Ctrl-C"):
+                break
         self.url = first.split("listening on ", 1)[1].strip()
         self.endpoint = self.url + "/pipedrive"
         self.api = SandboxApi(self.url, key)
-        self.output = first
 
     def stop(self) -> str:
         """SIGTERM, then the rest of its output (for leak checks)."""
