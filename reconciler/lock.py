@@ -143,7 +143,14 @@ def project_lock(lock_file: Path, wait_seconds: float = 30.0) -> Iterator[None]:
     """Hold `reconciler.lock.lck` exclusively; a second apply waits, then fails clearly."""
     path = Path(str(lock_file) + ".lck")
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+")  # noqa: SIM115 - held for the context's lifetime
+    try:  # never through a symbolic link: a planted one would make apply create a file elsewhere
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LockError(f"{path} is a symbolic link; the project lock is never taken through one: "
+                            "remove it") from None
+        raise
+    handle = os.fdopen(fd, "a+")  # held for the context's lifetime
     deadline = time.monotonic() + wait_seconds
     try:
         while True:
