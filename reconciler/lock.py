@@ -121,6 +121,13 @@ def atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes 0600 files; a lock meant to be committed and shared keeps the mode it had
+        # (0644 when new), as a file written the ordinary way would
+        try:
+            mode = os.lstat(path).st_mode & 0o777 if not path.is_symlink() else 0o644
+        except FileNotFoundError:
+            mode = 0o644
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
