@@ -21,6 +21,7 @@ import re
 import shutil
 import string
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -63,9 +64,10 @@ def _lines(text: str) -> list[str]:
 class Checker:
     """One project directory and one served sandbox, reused across examples."""
 
-    def __init__(self, http_sandbox) -> None:
+    def __init__(self, http_sandbox, tally: Counter | None = None) -> None:
         self.sandbox = http_sandbox
         self.env = {"MATON_API_KEY": KEY}
+        self.tally = tally if tally is not None else Counter()  # outcomes, for bench/bench_fuzz.py
 
     def check(self, files: dict[str, str | bytes]) -> None:
         with tempfile.TemporaryDirectory() as tmp:
@@ -86,13 +88,20 @@ class Checker:
             planned = invoke(["plan", str(project), "--endpoint", self.sandbox.endpoint], env=self.env)
             assert planned.code in (0, 1), planned
             requests = self.sandbox.gateway.stats()["requests"]
+            self.tally["inputs"] += 1
+            self.tally["api calls on invalid input"] += requests if validated.code == 1 else 0
             if validated.code == 1:
+                self.tally["invalid"] += 1
+                self.tally["error lines"] += len(_lines(validated.both))
                 assert planned.code == 1, "validate failed but plan passed"
                 assert _lines(planned.err) == _lines(validated.both), "plan and validate disagree"
                 assert requests == 0, f"plan of invalid manifests made {requests} API calls"
             elif planned.code == 1:
+                self.tally["valid, refused by plan"] += 1
                 bad = [line for line in _lines(planned.err) if not ERROR_LINE.match(line)]
                 assert not bad, f"plan failed with non-FILE:LINE:COL lines: {bad}"
+            else:
+                self.tally["valid, planned"] += 1
 
 
 @SETTINGS
