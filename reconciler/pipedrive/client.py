@@ -156,11 +156,22 @@ class PipedriveClient:
         path = f"/api/{version}/{spec.section}/search"
         params = {"term": term, "fields": fields, "exact_match": "true" if exact else "false"}
         ids = []
-        for item in self.paged(path, params, version=version) if version == "v2" else self._v1_search(path, params):
+        items = self._v2_search(path, params) if version == "v2" else self._v1_search(path, params)
+        for item in items:
             inner = item.get("item") if isinstance(item, dict) and "item" in item else item
             if inner and inner.get("id") is not None:
                 ids.append(int(inner["id"]))
         return ids
+
+    def _v2_search(self, path: str, params: dict) -> Iterator[dict]:
+        """v2 search pages: `data.items` with a cursor (not a plain list like other v2 lists)."""
+        cursor = None
+        while True:
+            page = self.http.request("GET", path, params={**params, "cursor": cursor, "limit": PAGE_LIMIT})
+            yield from ((page.get("data") or {}).get("items") or [])
+            cursor = (page.get("additional_data") or {}).get("next_cursor")
+            if not cursor:
+                return
 
     def _v1_search(self, path: str, params: dict) -> Iterator[dict]:
         start = 0
