@@ -1,0 +1,70 @@
+"""The live reader's strategies, each on the account shape that makes it the cheapest.
+
+Counted through the client's own stats: what the reader spends is what users pay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.sandbox.seed import seed_database
+from tests.conftest import InProcess, write_manifests
+
+
+def _seeded(tmp_path: Path, **sizes) -> tuple[InProcess, dict]:
+    db = str(tmp_path / "seeded.db")
+    seed_database(db, seed=5, **sizes)
+    return InProcess(db), {}
+
+
+def test_few_unknown_in_a_large_account_are_searched_not_scanned(tmp_path):
+    sandbox, _ = _seeded(tmp_path, organizations=1600)
+    try:
+        first = sandbox.raw.get("/api/v2/organizations", params={"limit": 500}).json()
+        cursor = first["additional_data"]["next_cursor"]
+        later = sandbox.raw.get("/api/v2/organizations", params={"limit": 500, "cursor": cursor}).json()
+        wanted = later["data"][100:102]  # not on the first page
+        project = write_manifests(tmp_path / "p", {"organizations": {
+            f"o{i}": {"name": org["name"]} for i, org in enumerate(wanted)}})
+        with sandbox.client() as client:
+            from reconciler.config import Settings
+            from reconciler.session import plan_run
+
+            run = plan_run(client, Settings(), [str(project)])
+            routes = dict(client.stats.by_route)
+        assert run.plan.summary["create"] == 0
+        assert {a["id"] for a in run.plan.adopt} == {o["id"] for o in wanted}
+        # one page of 500, then two searches and one ids batch: not the 4 pages of a full scan
+        assert routes.get("GET /api/v2/organizations/search") == 2
+        assert routes.get("GET /api/v2/organizations") == 2
+    finally:
+        sandbox.close()
+
+
+def test_a_complete_lock_over_most_of_a_kind_is_read_by_scan(tmp_path):
+    sandbox, _ = _seeded(tmp_path, organizations=1200)
+    try:
+        orgs = []
+        cursor = None
+        while True:
+            params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+            page = sandbox.raw.get("/api/v2/organizations", params=params).json()
+            orgs += page["data"]
+            cursor = page["additional_data"].get("next_cursor")
+            if not cursor:
+                break
+        data = {"organizations": {f"o{o['id']}": {"name": o["name"]} for o in orgs}}
+        project = write_manifests(tmp_path / "p", data)
+        plan, result = sandbox.apply(project)  # adopts all and writes the lock
+        assert result.ok and plan.summary["create"] == 0
+        with sandbox.client() as client:
+            from reconciler.config import Settings
+            from reconciler.session import plan_run
+
+            run = plan_run(client, Settings(), [str(project)])
+            calls = client.stats.by_route.get("GET /api/v2/organizations", 0)
+        assert run.plan.summary["unchanged"] == 1200
+        # 3 pages of an id-ordered scan, not 12 ids batches
+        assert calls == 3
+    finally:
+        sandbox.close()
