@@ -205,6 +205,7 @@ class Applier:
             for order in sorted({kinds.kind(c.kind).order for c in deletes}, reverse=True):
                 group = [c for c in deletes if kinds.kind(c.kind).order == order]
                 self._delete_group(pool, group)
+        self.lock.save()  # compact the journal into the lock
         return self.result
 
     def _record(self, outcome: Outcome) -> None:

@@ -1,8 +1,10 @@
 """reconciler.lock: key → id for every object this project created or adopted.
 
-Written atomically (temp file in the same directory, fsync, rename, fsync of the
-directory) after every successful write of an apply, so a crash at any moment leaves
-either the old or the new file, never half of one. It records the account (company id)
+During an apply every successful write is appended to a journal beside it
+(`reconciler.lock.journal`, one JSON line, fsynced) — constant cost per write, however
+large the lock — and at the end the lock is rewritten atomically (temp file, fsync,
+rename, fsync of the directory) and the journal removed. Reading replays a journal left
+by a crash (a torn last line is ignored), so a crash at any moment loses nothing. It records the account (company id)
 it belongs to: ids repeat across accounts, so a lock from another account is ignored.
 Also here: the project file lock that keeps two applies of one project apart.
 """
@@ -51,6 +53,7 @@ class LockFile:
         path = Path(path)
         lock = cls(path=path)
         if not path.exists():
+            lock._replay()
             return lock
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -66,6 +69,7 @@ class LockFile:
         for kind_name, keys in (data.get("protected") or {}).items():
             if kind_name in kinds.BY_NAME and isinstance(keys, list):
                 lock.protected[kind_name] = {str(k) for k in keys}
+        lock._replay()
         return lock
 
     def id_for(self, kind: str, key: str) -> int | None:
@@ -79,11 +83,15 @@ class LockFile:
     def belongs_to(self, company_id: int | None) -> bool:
         return self.account is None or company_id is None or self.account.get("company_id") == company_id
 
+    @property
+    def journal_path(self) -> Path:
+        return Path(str(self.path) + ".journal")
+
     def record(self, kind: str, key: str, object_id: int) -> None:
-        """Journal one object and write the file at once."""
+        """Journal one object at once (durable before this returns)."""
         with self._mutex:
             self.resources.setdefault(kind, {})[key] = int(object_id)
-            self._write()
+            self._journal({"set": [kind, key, int(object_id)]})
 
     def forget(self, kind: str, key: str) -> None:
         with self._mutex:
@@ -92,7 +100,45 @@ class LockFile:
                 self.protected[kind].discard(key)
                 removed = True
             if removed:
-                self._write()
+                self._journal({"del": [kind, key]})
+
+    def _journal(self, entry: dict) -> None:
+        path = self.journal_path
+        fresh = not path.exists()
+        if fresh:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            if fresh:
+                handle.write(json.dumps({"account": self.account}) + "\n")
+            handle.write(json.dumps(entry) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def _replay(self) -> None:
+        """Apply a journal left by an apply that did not finish; a torn last line is skipped."""
+        try:
+            lines = self.journal_path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(entry, dict):
+                continue
+            if "account" in entry:
+                account = entry["account"]
+                if self.account and account and account.get("company_id") != self.account.get("company_id"):
+                    return  # a journal of another account's lock: never trusted
+                self.account = self.account or account
+            elif "set" in entry:
+                kind_name, key, object_id = entry["set"]
+                if kind_name in kinds.BY_NAME:
+                    self.resources.setdefault(kind_name, {})[str(key)] = int(object_id)
+            elif "del" in entry:
+                kind_name, key = entry["del"]
+                self.resources.get(kind_name, {}).pop(str(key), None)
 
     def set_protected(self, protected: dict[str, list[str]]) -> None:
         """Remember which keys are protected, so deleting one after it leaves the manifests fails."""
@@ -112,7 +158,10 @@ class LockFile:
         }
 
     def _write(self) -> None:
+        """Compact: the whole lock atomically, then the journal it now contains goes."""
         atomic_write(self.path, json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
+        with contextlib.suppress(FileNotFoundError):
+            self.journal_path.unlink()
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -11,10 +11,13 @@ from reconciler.lock import LockError, LockFile, project_lock
 def test_record_is_written_at_once(tmp_path):
     lock = LockFile(path=tmp_path / "reconciler.lock", account={"company_id": 7, "company_name": "X"})
     lock.record("deal", "a", 12)
+    # durable at once: a reader (or the next run after a crash) sees it through the journal
+    again = LockFile.read(tmp_path / "reconciler.lock")
+    assert again.account["company_id"] == 7
+    lock.save()
     data = json.loads((tmp_path / "reconciler.lock").read_text())
     assert data["resources"] == {"deal": {"a": 12}}
     assert data["account"]["company_id"] == 7
-    again = LockFile.read(tmp_path / "reconciler.lock")
     assert again.id_for("deal", "a") == 12
     again.forget("deal", "a")
     assert LockFile.read(tmp_path / "reconciler.lock").id_for("deal", "a") is None
@@ -52,3 +55,43 @@ def test_second_holder_waits_then_fails(tmp_path):
     thread.join()
     with project_lock(target, wait_seconds=1):
         pass
+
+
+def test_journal_survives_a_crash_and_is_compacted(tmp_path):
+    path = tmp_path / "reconciler.lock"
+    lock = LockFile(path=path, account={"company_id": 7, "company_name": "X"})
+    lock.save()
+    lock.record("deal", "a", 1)
+    lock.record("deal", "b", 2)
+    lock.forget("deal", "a")
+    # the process dies here: the lock file itself was not rewritten
+    assert json.loads(path.read_text())["resources"] == {}
+    with open(str(path) + ".journal", "a") as handle:
+        handle.write('{"set": ["deal", "c", 3')  # torn by the crash
+    again = LockFile.read(path)
+    assert again.resources == {"deal": {"b": 2}}
+    again.save()
+    assert json.loads(path.read_text())["resources"] == {"deal": {"b": 2}}
+    assert not (tmp_path / "reconciler.lock.journal").exists()
+
+
+def test_a_journal_of_another_account_is_not_replayed(tmp_path):
+    path = tmp_path / "reconciler.lock"
+    LockFile(path=path, account={"company_id": 1}).save()
+    other = LockFile(path=path, account={"company_id": 2})
+    other.record("deal", "x", 99)
+    assert LockFile.read(path).resources == {}
+
+
+def test_record_cost_does_not_grow_with_the_lock(tmp_path):
+    import time
+
+    lock = LockFile(path=tmp_path / "reconciler.lock", account={"company_id": 1})
+    for i in range(20000):
+        lock.resources.setdefault("deal", {})[f"d{i}"] = i
+    lock.save()
+    started = time.perf_counter()
+    for i in range(50):
+        lock.record("person", f"p{i}", i)
+    per_write = (time.perf_counter() - started) / 50
+    assert per_write < 0.02, f"{per_write * 1000:.1f} ms per journalled write"
