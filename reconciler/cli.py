@@ -39,6 +39,10 @@ class Output:
     def print(self, text: str = "", markup: bool = True) -> None:
         self.out.print(text, markup=markup)
 
+    def raw(self, text: str) -> None:
+        """Machine output (JSON, markdown) as is: no rich processing, which costs seconds on big plans."""
+        click.echo(text)
+
     def info(self, text: str) -> None:
         if not self.quiet:
             self.err.print(text, markup=False)
@@ -223,9 +227,9 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
         out.print(run.account.header(), markup=False)
         out.print(render_text(plan_value))
     elif fmt == "json":
-        out.print(render_json(plan_value), markup=False)
+        out.raw(render_json(plan_value))
     else:
-        out.print(render_markdown(plan_value), markup=False)
+        out.raw(render_markdown(plan_value))
     for warning in run.warnings:  # on stderr, whatever the format (JSON also carries them)
         out.warn(warning)
     if out_file:

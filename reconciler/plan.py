@@ -10,7 +10,6 @@ with placeholders for ids that only apply will know).
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,9 +188,12 @@ def _change_json(change: Change) -> dict:
 
 
 def fingerprint(obj: dict) -> str:
-    """A short stable hash of a live object, for apply's staleness check."""
-    blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()[:20]
+    """A short hash of a live object, for apply's staleness check.
+
+    The canonical object's repr is stable (adapters build it in a fixed order from the
+    answer) and twice as cheap as canonical JSON, which matters at 50,000 objects.
+    """
+    return hashlib.blake2b(repr(obj).encode(), digest_size=10).hexdigest()
 
 
 def _manifest_value(value: Any) -> Any:

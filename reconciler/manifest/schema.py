@@ -186,3 +186,11 @@ def validator(kind_name: str) -> Draft202012Validator:
     schema = kind_schema(kinds.kind(kind_name))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
+
+
+@cache
+def quick_check(kind_name: str):
+    """A fast predicate for the same schema (see fastcheck), or None when it cannot be compiled."""
+    from reconciler.manifest.fastcheck import compile_schema
+
+    return compile_schema(kind_schema(kinds.kind(kind_name)))
