@@ -89,7 +89,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     """localhost or a loopback address; a name that merely starts with "127." is not."""
     host = host.lower().rstrip(".")
     if host == "localhost":
@@ -106,7 +106,7 @@ def check_endpoint(url: str, what: str = "endpoint") -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"{what} {url!r} is not an http(s) URL")
     if parts.scheme == "http":
-        if not _is_loopback(parts.hostname or ""):
+        if not is_loopback(parts.hostname or ""):
             raise ConfigError(
                 f"{what} {url!r} uses plain http:// to a non-loopback host; the API key would travel "
                 "unencrypted. Use https://, or http:// only on 127.0.0.1/localhost."

@@ -20,7 +20,6 @@ The faults, as a client sees them on the wire:
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import select
 import socket
@@ -33,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from reconciler.config import is_loopback
 from reconciler.sandbox.faults import DROP_AFTER_COMMIT, TIMEOUT
 from reconciler.sandbox.gateway import GatewayResult, SandboxGateway, gateway_error
 
@@ -40,16 +40,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_HOLD = 120.0
 MAX_BODY = 32 * 1024 * 1024
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses: the only hosts the sandbox binds to without a warning."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _GatewayHTTPServer(ThreadingHTTPServer):
