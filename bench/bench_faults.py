@@ -6,7 +6,7 @@ The long form of tests/apply/test_convergence.py (issue 8). For each scenario a 
 `reconciler sandbox serve` (HTTP, temp database) is started with the scenario's faults, and
 `reconciler apply DIR --auto-approve` is run as a subprocess again and again until it exits
 0 (at most 15 runs). The kill -9 scenario instead SIGKILLs each run after a random delay,
-until one run is left to finish on its own. Then a fault-free server on the same database
+12 times, then one run is left to finish on its own. Then a fault-free server on the same database
 counts the live objects per declared resource:
 
 - duplicates: resources with more than one live object (must be 0);
@@ -49,6 +49,7 @@ from tests.conftest import (  # noqa: E402  (the tests' helpers: one way to serv
 )
 
 MAX_RUNS = 15
+KILLS = 12  # SIGKILLs at random moments before the run that is left to finish
 SCENARIOS = {
     "drop-after-commit": ("drop-after-commit:0.2",),
     "timeout": ("timeout:0.1",),
@@ -93,9 +94,10 @@ def scenario(name: str, faults: tuple[str, ...], orgs: int, seed: int, workdir: 
     try:
         if name == "kill -9":
             kill_env = cli_env(RECONCILER_RATE_LIMIT="40")
-            for _ in range(60):
+            longest = 1.0 + count_resources(data) * 1.2 / 40  # about one uninterrupted run at 40 calls/s
+            for _ in range(KILLS):
                 proc = start_cli(*args, env=kill_env)
-                time.sleep(rng.uniform(0.3, 3.0))
+                time.sleep(rng.uniform(0.3, longest))
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGKILL)
                     proc.communicate()
@@ -131,6 +133,18 @@ def scenario(name: str, faults: tuple[str, ...], orgs: int, seed: int, workdir: 
             "seconds": seconds, "final_plan": final.code, **counts}
 
 
+def _codes(codes: list[str]) -> str:
+    """'K K K 0' as 'K×3 0'."""
+    out: list[str] = []
+    for code in codes:
+        if out and out[-1].split("×")[0] == code:
+            head, _, n = out[-1].partition("×")
+            out[-1] = f"{head}×{int(n or 1) + 1}"
+        else:
+            out.append(code)
+    return " ".join(out)
+
+
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--resources", type=int, default=None, help="resources per scenario (10 per organization)")
@@ -147,7 +161,7 @@ def main() -> None:
     print_table(
         ["scenario", "resources", "runs", "exit codes (K = killed)", "faults met", "duplicates", "lost",
          "stray", "unjournalled", "final plan", "seconds"],
-        [[r["scenario"], r["resources"], len(r["runs"]), " ".join(r["runs"]),
+        [[r["scenario"], r["resources"], len(r["runs"]), _codes(r["runs"]),
           ", ".join(f"{k} {v}" for k, v in r["faults"].items()) or "-", r["duplicates"], r["lost"], r["stray"],
           r["unjournalled"], "no changes" if r["final_plan"] == 0 else f"exit {r['final_plan']}",
           f"{r['seconds']:.1f}"] for r in rows],
