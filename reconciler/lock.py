@@ -195,8 +195,17 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 @contextlib.contextmanager
-def project_lock(lock_file: Path, wait_seconds: float = 30.0) -> Iterator[None]:
-    """Hold `reconciler.lock.lck` exclusively; a second apply waits, then fails clearly."""
+def project_lock(lock_file: Path, wait_seconds: float | None = None) -> Iterator[None]:
+    """Hold `reconciler.lock.lck` exclusively; a second apply waits, then fails clearly.
+
+    The wait is RECONCILER_LOCK_WAIT seconds (default 30): long enough for a CI job queued
+    behind another to go on, short enough that a stuck one is reported.
+    """
+    if wait_seconds is None:
+        try:
+            wait_seconds = float(os.environ.get("RECONCILER_LOCK_WAIT", "30"))
+        except ValueError:
+            raise LockError("RECONCILER_LOCK_WAIT must be a number of seconds") from None
     path = Path(str(lock_file) + ".lck")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:  # never through a symbolic link: a planted one would make apply create a file elsewhere

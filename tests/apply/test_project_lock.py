@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-import reconciler.lock
 from tests.conftest import (
     KEY,
     cli_env,
@@ -55,7 +54,7 @@ class _Holder:
 
 def test_second_apply_waits_then_fails_clearly(tmp_path: Path, http_sandbox, monkeypatch) -> None:
     project = write_manifests(tmp_path / "project", company_manifests(orgs=1, prefix="lk"))
-    monkeypatch.setattr(reconciler.lock.project_lock.__wrapped__, "__defaults__", (1.0,))  # wait 1 s, not 30
+    monkeypatch.setenv("RECONCILER_LOCK_WAIT", "1")  # wait 1 s, not 30
     holder = _Holder(project)
     try:
         http_sandbox.gateway.reset_stats()
