@@ -191,7 +191,8 @@ NOTE = KindSpec(
             "content",
             TEXT,
             "content",
-            "The note's text. Pipedrive stores it as HTML; plain text is compared as Pipedrive renders it.",
+            "The note's text, as plain text: it is escaped before it is sent (Pipedrive stores HTML), so "
+            "text such as <john@acme.com> is kept as written; formatting added in Pipedrive is not compared.",
             nullable=False,
         ),
         FieldSpec("pinned", BOOL, "pinned", "Whether the note is pinned to the top of its parent's timeline.", nullable=False),
@@ -220,7 +221,8 @@ ACTIVITY = KindSpec(
         FieldSpec("person", REF, "person_id", "The person the activity is with. An activity needs at least one of deal, person, org.", ref_kind="person"),
         FieldSpec("org", REF, "org_id", "The organization the activity is with. An activity needs at least one of deal, person, org.", ref_kind="organization"),
         FieldSpec("done", BOOL, "done", "Whether the activity is marked done.", nullable=False),
-        FieldSpec("note", TEXT, "note", "Free text attached to the activity (HTML in Pipedrive)."),
+        FieldSpec("note", TEXT, "note", "Free text attached to the activity, as plain text (escaped before it is "
+                  "sent; Pipedrive stores HTML)."),
         OWNER,
     ),
     v1_path="/api/v1/activities",
