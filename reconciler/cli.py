@@ -387,9 +387,31 @@ def _mount_groups() -> None:
     from reconciler.commands.export import export
     from reconciler.sandbox.cli import sandbox
 
+    _accept_global_options(sandbox)
     cli.add_command(sandbox)
     cli.add_command(connections)
     cli.add_command(export)
+
+
+def _accept_global_options(command: click.Command) -> None:
+    """Let commands defined outside this module take --debug/--quiet/--no-color after their name.
+
+    The sandbox's commands are built without importing this module (so they also run as
+    `python -m reconciler.sandbox.cli`); the options are added here, where they are known.
+    """
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_global_options(sub)
+        return
+    names = {p.name for p in command.params}
+    if "debug" in names or command.callback is None:
+        return
+    command.params += [
+        click.Option(["--debug"], is_flag=True, default=None, help="Tracebacks and an HTTP trace (key redacted)."),
+        click.Option(["--quiet", "-q"], is_flag=True, default=None, help="Only results and errors."),
+        click.Option(["--no-color"], is_flag=True, default=None, help="No colour (also NO_COLOR)."),
+    ]
+    command.callback = _global_options(command.callback)
 
 
 _mount_groups()

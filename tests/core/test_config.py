@@ -52,3 +52,21 @@ def test_unknown_setting_in_project_file(tmp_path):
 def test_bad_timeout(monkeypatch):
     with pytest.raises(ConfigError):
         resolve(env={"RECONCILER_TIMEOUT": "soon"})
+
+
+def test_global_options_after_every_command():
+    """CONTRACT §3: --debug, --quiet and --no-color go before or after the command."""
+    import click
+
+    from reconciler.cli import cli
+
+    def walk(command, path):
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield path, command
+
+    for path, command in walk(cli, []):
+        names = {opt for p in command.params for opt in getattr(p, "opts", [])}
+        assert {"--debug", "--quiet", "--no-color"} <= names, " ".join(path)
