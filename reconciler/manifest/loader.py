@@ -105,6 +105,7 @@ def _read_file(display: str, real: str, problems: list[Problem]) -> tuple[list[R
     try:
         with open(real, "rb") as handle:
             data = handle.read()
+        walker.aliases_possible = b"&" in data
         root = compose(display, data)
         resources, ok = _read_sections(walker, root)
     except OSError as exc:

@@ -154,6 +154,9 @@ class Walker:
 
     file: str
     problems: list[Problem] = field(default_factory=list)
+    # False when the file has no '&' at all: with no anchor there can be no alias, and the
+    # per-node bookkeeping (a tenth of a second per 10,000 resources) can be skipped.
+    aliases_possible: bool = True
     _seen: set[int] = field(default_factory=set)
     _expanded: int = 0
     _active: set[int] = field(default_factory=set)
@@ -168,6 +171,8 @@ class Walker:
         self.problems.append(Problem(self.pos(node), message))
 
     def _visit(self, node: Node) -> None:
+        if not self.aliases_possible:
+            return
         ident = id(node)
         if ident in self._seen:
             self._expanded += 1
