@@ -109,6 +109,8 @@ def from_api(kind: str, record: dict, version: str, field_types: dict[str, str] 
     out["update_time"] = record.get("update_time")
     if version == "v2":
         custom = dict(record.get("custom_fields") or {})
+    elif kinds.kind(kind).field_schema_path is None:
+        custom = {}  # notes and activities have no custom fields we manage: skip the key scan
     else:
         custom = _v1_custom_fields(record, field_types)
     if kind == "organization":
