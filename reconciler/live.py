@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from reconciler import identity, kinds
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Resource
-from reconciler.pipedrive.client import IDS_BATCH, PAGE_LIMIT, PipedriveClient
+from reconciler.pipedrive.client import IDS_BATCH, Page, PipedriveClient
 
 DIRECT_CALLS_MAX = 5  # up to this many direct calls (ids batches or GETs) are made without trying a scan
 SEARCH_MAX = 5  # at most this many unknown resources are looked up by search instead of a scan
@@ -67,7 +67,6 @@ class LiveReader:
 
     def _read_kind(self, spec: kinds.KindSpec, declared: list[Resource], lock_entries: dict[str, int]) -> None:
         objects = self.state.objects.setdefault(spec.name, {})
-        declared_keys = {res.key for res in declared}
         wanted: set[int] = {res.id for res in declared if res.id is not None}
         wanted |= set(lock_entries.values())
         unknown = [res for res in declared if res.id is None and res.key not in lock_entries]
@@ -78,8 +77,7 @@ class LiveReader:
         # lock entries whose objects are gone: find those resources by natural keys
         missing = [
             res for res in declared
-            if res.id is None and res.key in declared_keys and lock_entries.get(res.key) is not None
-            and lock_entries[res.key] not in objects
+            if res.id is None and lock_entries.get(res.key) is not None and lock_entries[res.key] not in objects
         ]
         if missing:
             self._find_unknown(spec, missing, set())
@@ -157,17 +155,10 @@ class LiveReader:
     def _search(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[int]) -> bool:
         """Read the first page; if the account has more, search the few unknown ones."""
         objects = self.state.objects[spec.name]
-        version = self.client.version_for(spec.name)
-        path = spec.v2_path if version == "v2" else spec.v1_path
-        first = self.client.http.request("GET", path, params={"limit": PAGE_LIMIT})
-        for record in first.get("data") or []:
-            if record.get("is_deleted") or record.get("active_flag") is False:
-                continue
-            obj = self.client._canon(spec.name, record, version)
+        first = next(self.client.list_pages(spec.name), Page())  # the second page is never asked for
+        for obj in first:
             objects[obj["id"]] = obj
-        extra = first.get("additional_data") or {}
-        more = extra.get("next_cursor") or (extra.get("pagination") or {}).get("more_items_in_collection")
-        if not more:
+        if not first.more:
             self.state.complete.add(spec.name)
             return True
         search_field, manifest_field = SEARCH_FIELDS[spec.name]
@@ -185,7 +176,7 @@ class LiveReader:
     def _list_per_parent(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[int]) -> bool:
         """Children of a few known parents: one list call per parent instead of a scan."""
         parents: set[tuple[str, int]] = set()
-        known = self._known_ids()
+        known = self._known_ids(spec)
         for res in unknown:
             parent = next((p for p in spec.parents if res.fields.get(p) is not None), None)
             if parent is None:
@@ -207,9 +198,16 @@ class LiveReader:
         for obj in self.client.list(spec.name, params):
             objects[obj["id"]] = obj
 
-    def _known_ids(self) -> dict[tuple[str, str], int]:
-        """Ids of the parents matched so far (the parent kinds were read first)."""
-        parent_resources = [r for r in self.resources if r.kind in ("organization", "person", "deal")]
+    def _known_ids(self, spec: kinds.KindSpec) -> dict[tuple[str, str], int]:
+        """Ids of the parents matched so far (a kind's ancestors are read before it)."""
+        ancestors: set[str] = set()
+        todo = [spec]
+        while todo:
+            for ref in todo.pop().ref_fields:
+                if ref.ref_kind and ref.ref_kind not in ancestors:
+                    ancestors.add(ref.ref_kind)
+                    todo.append(kinds.kind(ref.ref_kind))
+        parent_resources = [r for r in self.resources if r.kind in ancestors]
         try:
             return identity.match(parent_resources, self.state.objects, self.lock).ids
         except identity.IdentityError:

@@ -18,6 +18,14 @@ PAGE_LIMIT = 500
 IDS_BATCH = 100
 
 
+class Page(list):
+    """One page of a list answer; `more` says whether another page follows."""
+
+    def __init__(self, items: Iterable[dict] = (), *, more: bool = False) -> None:
+        super().__init__(items)
+        self.more = more
+
+
 class PipedriveClient:
     """High-level calls: list, get by ids, search, create, update, delete, and the schemas."""
 
@@ -40,25 +48,30 @@ class PipedriveClient:
 
     # -- paging -----------------------------------------------------------------
 
-    def pages(self, path: str, params: dict[str, Any] | None = None, *, version: str) -> Iterator[list[dict]]:
-        """Every page of a list endpoint: v2 cursors or v1 start/limit, pages of 500."""
+    def pages(self, path: str, params: dict[str, Any] | None = None, *, version: str) -> Iterator[Page]:
+        """Every page of a list endpoint: v2 cursors or v1 start/limit, pages of 500.
+
+        Each page says whether another follows, so a reader can stop after the first
+        without paying for the second.
+        """
         params = dict(params or {})
         params.setdefault("limit", PAGE_LIMIT)
         if version == "v2":
             cursor = None
             while True:
-                page = self.http.request("GET", path, params={**params, "cursor": cursor})
-                yield list(page.get("data") or [])
-                cursor = (page.get("additional_data") or {}).get("next_cursor")
+                answer = self.http.request("GET", path, params={**params, "cursor": cursor})
+                cursor = (answer.get("additional_data") or {}).get("next_cursor")
+                yield Page(answer.get("data") or [], more=bool(cursor))
                 if not cursor:
                     return
         else:
             start = 0
             while True:
-                page = self.http.request("GET", path, params={**params, "start": start})
-                yield list(page.get("data") or [])
-                pagination = (page.get("additional_data") or {}).get("pagination") or {}
-                if not pagination.get("more_items_in_collection"):
+                answer = self.http.request("GET", path, params={**params, "start": start})
+                pagination = (answer.get("additional_data") or {}).get("pagination") or {}
+                more = bool(pagination.get("more_items_in_collection"))
+                yield Page(answer.get("data") or [], more=more)
+                if not more:
                     return
                 start = pagination.get("next_start", start + params["limit"])
 
@@ -104,7 +117,7 @@ class PipedriveClient:
         for page in self.list_pages(kind, params):
             yield from page
 
-    def list_pages(self, kind: str, params: dict[str, Any] | None = None) -> Iterator[list[dict]]:
+    def list_pages(self, kind: str, params: dict[str, Any] | None = None) -> Iterator[Page]:
         """Live objects page by page (canonical, deleted ones left out), for readers that stop early."""
         version = self.version_for(kind)
         if kind == "activity" and version == "v1":
@@ -112,10 +125,11 @@ class PipedriveClient:
             # without it, other owners' activities look absent and would be created again
             params = {"user_id": 0, **(params or {})}
         for page in self.pages(self._path(kind), params, version=version):
-            yield [
-                self._canon(kind, record, version) for record in page
-                if not (record.get("is_deleted") or record.get("active_flag") is False)
-            ]
+            yield Page(
+                (self._canon(kind, record, version) for record in page
+                 if not (record.get("is_deleted") or record.get("active_flag") is False)),
+                more=page.more,
+            )
 
     def get_many(self, kind: str, ids: Iterable[int]) -> list[dict]:
         """Objects by id: v2 `ids` filter in batches of 100; v1 one GET each. Missing ids are skipped."""
