@@ -1,8 +1,9 @@
 """Execute a Plan: dependency order, calls in flight up to the rate limit, a journal in the lock.
 
 The promises, and how they are kept:
-- nothing lost: every successful write is recorded in reconciler.lock at once (atomic
-  rename), so a crash loses at most the knowledge of the one call in flight;
+- nothing lost: every successful write is journalled at once (reconciler.lock.journal,
+  compacted into the lock at the end), so a crash loses at most the knowledge of the one
+  call in flight;
 - never a duplicate: a create whose outcome is unknown (timeout, dropped connection, 5xx)
   is looked for by its natural keys among recently updated objects before it is tried
   again; and the next run's identity finds, by natural keys, anything created but not
@@ -14,7 +15,7 @@ The promises, and how they are kept:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -71,9 +72,11 @@ class ApplyResult:
 def check_fresh(client: PipedriveClient, plan: Plan) -> None:
     """Refuse a saved plan whose touched objects changed since it was made; name them.
 
-    A create is stale once the lock beside the manifests records an object for its key
-    that is live: it was created since the plan was made (the same plan applied twice, or
-    a rerun after an interrupted apply), and creating it again would be a duplicate.
+    A create is stale once its object exists: either the lock beside the manifests records
+    a live object for its key (the same plan applied twice, or a rerun after an
+    interrupted apply), or one with its natural keys was updated since the plan read live
+    state (found without the lock, see _created_since). Creating it again would be a
+    duplicate.
     """
     wanted: dict[str, set[int]] = {}
     created_since: dict[tuple[str, int], str] = {}
@@ -130,26 +133,36 @@ def _created_since(client: PipedriveClient, plan: Plan) -> list[str]:
         if change.action == "create" and change.recovery_keys:
             creates_by_kind.setdefault(change.kind, []).append(change)
     for kind_name, creates in creates_by_kind.items():
-        recent = list(client.list(kind_name, _since_params(client, kind_name, since)))
-        recent_keys = [(obj["id"], live_keys(kind_name, obj)) for obj in recent]
+        recent = list(_recent_keys(client, kind_name, since))  # one listing serves every create
         for change in creates:
-            for object_id, keys in recent_keys:
-                if any(_key_matches(want, have) for want in change.recovery_keys for have in keys):
-                    found.append(f"{kind_name} {object_id} ({change.key}: created since the plan was made)")
-                    break
+            object_id = _first_match(change.recovery_keys, recent)
+            if object_id is not None:
+                found.append(f"{kind_name} {object_id} ({change.key}: created since the plan was made)")
     return found
+
+
+def _recent_keys(client: PipedriveClient, kind_name: str, since: datetime) -> Iterator[tuple[int, list[tuple]]]:
+    """(id, natural keys) of the objects updated since `since`, newest first, read lazily."""
+    if client.version_for(kind_name) == "v2":
+        params = {"updated_since": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "sort_by": "id", "sort_direction": "desc"}
+    else:
+        params = {"updated_since": since.strftime("%Y-%m-%d %H:%M:%S"), "sort": "id DESC"}
+    for obj in client.list(kind_name, params):
+        yield int(obj["id"]), live_keys(kind_name, obj)
+
+
+def _first_match(wanted: list, recent: Iterable[tuple[int, list[tuple]]]) -> int | None:
+    """The first object having one of the `wanted` natural keys; a placeholder matches any id."""
+    for object_id, keys in recent:
+        if any(_key_matches(want, have) for want in wanted for have in keys):
+            return object_id
+    return None
 
 
 def _key_matches(want: list, have: tuple) -> bool:
     if len(want) != len(have):
         return False
     return all(isinstance(w, Placeholder) or w == h for w, h in zip(want, have, strict=True))
-
-
-def _since_params(client: PipedriveClient, kind_name: str, since: datetime) -> dict[str, str]:
-    if client.version_for(kind_name) == "v2":
-        return {"updated_since": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "sort_by": "id", "sort_direction": "desc"}
-    return {"updated_since": since.strftime("%Y-%m-%d %H:%M:%S"), "sort": "id DESC"}
 
 
 def _plan_lock(plan: Plan) -> LockFile | None:
@@ -189,10 +202,11 @@ class Applier:
 
     def run(self) -> ApplyResult:
         self.lock.set_protected(self.plan.protected)
+        # The lock on disk must name this account before anything is journalled: a journal
+        # whose account differs from its lock's is never replayed (an account change).
+        self.lock.save()
         for entry in self.plan.adopt:
             self.lock.record(entry["kind"], entry["key"], entry["id"])
-        if not self.plan.adopt:
-            self.lock.save()
         for change in self.plan.changes:
             if change.id is not None:
                 self.ids[change.address] = change.id
@@ -263,16 +277,12 @@ class Applier:
 
     def _find_created(self, change: Change, started: datetime) -> int | None:
         """Did an ambiguous create happen? Look for its natural keys among recent objects."""
-        keys = {tuple(k) for k in self._resolve_keys(change.recovery_keys)}
+        keys = self._resolve_keys(change.recovery_keys)
         if not keys:
             return None
-        params = _since_params(self.client, change.kind, started - RECOVERY_WINDOW)
         for _attempt in range(3):
             try:
-                for obj in self.client.list(change.kind, params):
-                    if keys & set(live_keys(change.kind, obj)):
-                        return int(obj["id"])
-                return None
+                return _first_match(keys, _recent_keys(self.client, change.kind, started - RECOVERY_WINDOW))
             except PipedriveError:
                 time.sleep(0.5)
         raise PipedriveError(f"cannot find out whether {change.address} was created; run apply again")
