@@ -69,13 +69,13 @@ def desired_keys(res: Resource, matched: dict[tuple[str, str], int]) -> list[tup
             else:
                 out.append(("title", _norm(title)))
     elif res.kind == "note":
-        parent = _parent(res)
+        parent = declared_parent(res)
         if parent and f.get("content") is not None:
             pid = _ref_id(f[parent], matched)
             if pid is not None:
                 out.append(("note", parent, pid, plain_key(f["content"])))
     elif res.kind == "activity":
-        parent = _parent(res)
+        parent = declared_parent(res)
         if parent and f.get("subject"):
             pid = _ref_id(f[parent], matched)
             if pid is not None:
@@ -83,7 +83,8 @@ def desired_keys(res: Resource, matched: dict[tuple[str, str], int]) -> list[tup
     return out
 
 
-def _parent(res: Resource) -> str | None:
+def declared_parent(res: Resource) -> str | None:
+    """The first parent field (deal, person, org) a resource declares; its natural key uses it."""
     for name in kinds.kind(res.kind).parents:
         if res.fields.get(name) is not None:
             return name
@@ -136,17 +137,11 @@ class Identity:
     matches: dict[tuple[str, str], Match] = field(default_factory=dict)
     # lock entries whose keys left the manifests and whose objects still exist
     orphans: list[tuple[str, str, int]] = field(default_factory=list)
-    stale_lock: list[tuple[str, str, int]] = field(default_factory=list)  # lock ids no longer live
 
     @property
     def ids(self) -> dict[tuple[str, str], int]:
         return {k: m.object_id for k, m in self.matches.items()}
 
-    def key_for_id(self, kind: str, object_id: int) -> str | None:
-        for (k, key), m in self.matches.items():
-            if k == kind and m.object_id == object_id:
-                return key
-        return None
 
 
 def match(
@@ -187,8 +182,6 @@ def match(
             if locked is not None and locked in objects:
                 claim(res, locked, "lock")
                 continue
-            if locked is not None:
-                identity.stale_lock.append((spec.name, res.key, locked))
             pending.append(res)
         if pending:
             index: dict[tuple, list[int]] = {}

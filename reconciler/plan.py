@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import kinds
-from reconciler.identity import Identity, desired_keys
+from reconciler.identity import Identity, declared_parent, desired_keys
 from reconciler.lock import LockFile
-from reconciler.manifest.model import Position, Problem, Resource
+from reconciler.manifest.model import Position, Problem, Reference, Resource
 from reconciler.normalize import (
     Context,
     NormalizeError,
@@ -198,8 +198,6 @@ def fingerprint(obj: dict) -> str:
 
 def _manifest_value(value: Any) -> Any:
     """A declared value as shown in the plan (references as their key or {id})."""
-    from reconciler.manifest.model import Reference
-
     if isinstance(value, Reference):
         return value.key if value.key is not None else {"id": value.id}
     return value
@@ -256,6 +254,10 @@ class Planner:
                                   "which does not exist in this account")
                     continue
                 self.creating.add((res.kind, res.key))
+        # natural keys of creates, for apply to find one that may have happened: matched
+        # ids, and placeholders for the objects this plan creates (computed once)
+        self._recovery_ids: dict[tuple[str, str], Any] = {
+            **self.matched, **{(k, key): Placeholder(f"{k}.{key}") for k, key in self.creating}}
         creates_updates: list[Change] = []
         deletes: list[Change] = []
         for res in ordered:
@@ -332,22 +334,16 @@ class Planner:
             change.writes[field_spec.api] = desired
             if isinstance(desired, Placeholder):
                 change.depends_on.append(desired.address)
-        if res.kind == "note" and "pinned" in change.writes:
-            parent = next((p for p in spec.parents if res.fields.get(p) is not None), None)
+        if "pinned" in change.writes:  # the flag is per parent (pinned_to_<parent>_flag)
+            parent = declared_parent(res)
             if parent is None and live is not None:
                 parent = "deal" if live.get("deal_id") else "person" if live.get("person_id") else "org"
             change.writes["_parent"] = {"org": "organization"}.get(parent or "deal", parent or "deal")
         if not change.fields:
             return None
         if change.action == "create":
-            change.recovery_keys = [list(k) for k in desired_keys(res, self._resolved_for_recovery())]
+            change.recovery_keys = [list(k) for k in desired_keys(res, self._recovery_ids)]
         return change
-
-    def _resolved_for_recovery(self) -> dict[tuple[str, str], Any]:
-        resolved: dict[tuple[str, str], Any] = dict(self.matched)
-        for kind_name, key in self.creating:
-            resolved[(kind_name, key)] = Placeholder(f"{kind_name}.{key}")
-        return resolved
 
     def _compare_custom(self, res: Resource, declared: dict, live: dict | None, change: Change) -> None:
         live_custom = (live or {}).get("custom_fields") or {}
@@ -386,7 +382,7 @@ def _live_value(res: Resource, api_name: str, live: dict) -> Any:
     and a person is compared with the flag of the parent the manifest names.
     """
     if api_name == "pinned" and "pinned_flags" in live:
-        parent = next((p for p in kinds.kind(res.kind).parents if res.fields.get(p) is not None), None)
+        parent = declared_parent(res)
         if parent is not None:
             return live["pinned_flags"].get(parent, live.get("pinned"))
     return live.get(api_name)
