@@ -291,16 +291,15 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
             _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
     lock_path = lock_path_for(paths[0]) if paths else Path(saved.lock_file or "reconciler.lock")
+    shown = out.print if fmt == "text" else out.err.print  # stdout stays pure JSON with --format json
     with open_client(settings) as client, project_lock(lock_path):
         if saved is not None:
             plan_value = saved
             account = read_account(client, settings)
             planned = plan_value.account or {}
             if planned.get("company_id") != account.company_id:
-                _fail(out, f"{plan_file} was made for company {planned.get('company_id')} "
-                           f"({planned.get('company_name')}), but this connection is company "
-                           f"{account.company_id} ({account.company_name}); refusing to apply it here")
-            (out.print if fmt == "text" else out.err.print)(account.header(), markup=False)
+                _fail(out, f"{plan_file} was made for {_other_account(planned, account)}; refusing to apply it here")
+            shown(account.header(), markup=False)
             check_fresh(client, plan_value)
             lock = LockFile.read(lock_path)
             if not lock.belongs_to(account.company_id):
@@ -309,14 +308,9 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
             with _progress_line(out) as progress:
                 run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
             plan_value, account, lock = run.plan, run.account, run.lock
-            existing = LockFile.read(lock_path)
-            if existing.account and existing.account.get("company_id") != account.company_id \
-                    and not allow_account_change:
-                _fail(out, f"{lock_path} belongs to company {existing.account.get('company_id')} "
-                           f"({existing.account.get('company_name')}), but this connection is company "
-                           f"{account.company_id} ({account.company_name}). Pass --allow-account-change to "
-                           "apply here and start a new lock for this account.")
-            shown = out.print if fmt == "text" else out.err.print
+            if run.foreign_lock and not allow_account_change:
+                _fail(out, f"{lock_path} belongs to {_other_account(run.foreign_lock, account)}. Pass "
+                           "--allow-account-change to apply here and start a new lock for this account.")
             shown(account.header(), markup=False)
             shown(render_text(plan_value))
             for warning in run.warnings:
@@ -342,6 +336,12 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
         _finish(out, fmt, summary, client.stats.as_dict(), ok=result.ok)
         if not result.ok:
             raise SystemExit(EXIT_ERROR)
+
+
+def _other_account(other: dict, account) -> str:
+    """'company 1 (A), but this connection is company 2 (B)': for refusals across accounts."""
+    return (f"company {other.get('company_id')} ({other.get('company_name')}), but this connection is "
+            f"company {account.company_id} ({account.company_name})")
 
 
 def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None:

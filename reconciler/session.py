@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -147,7 +147,6 @@ def select_targets(manifest: Manifest, targets: list[str]) -> list[Resource]:
         return list(manifest.resources)
     wanted: dict[tuple[str, str], Resource] = {}
     stack: list[tuple[str, str]] = []
-    problems = []
     for target in targets:
         kind_name, _, key = target.partition(".")
         spec = kinds.BY_NAME.get(kind_name) or kinds.BY_SECTION.get(kind_name)
@@ -167,7 +166,6 @@ def select_targets(manifest: Manifest, targets: list[str]) -> list[Resource]:
             ref = res.fields.get(spec.name)
             if ref is not None and getattr(ref, "key", None):
                 stack.append((ref.kind, ref.key))
-    del problems
     return [r for r in manifest.resources if (r.kind, r.key) in wanted]
 
 
@@ -177,7 +175,11 @@ class PlanRun:
     account: Account
     lock: LockFile
     identity: Identity
-    warnings: list[str] = field(default_factory=list)
+    foreign_lock: dict | None = None  # the account of a lock that belongs to another one
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.plan.warnings
 
 
 def plan_run(
@@ -188,7 +190,6 @@ def plan_run(
     targets: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
     manifest: Manifest | None = None,
-    allow_account_change: bool = False,
 ) -> PlanRun:
     """Everything `plan` does, returning the plan and what apply needs with it."""
     manifest = manifest or load(paths)
@@ -198,7 +199,9 @@ def plan_run(
     lock = LockFile.read(lock_path)
     warnings: list[str] = []
     used_lock: LockFile | None = lock
+    foreign = None
     if lock.account and account.company_id is not None and lock.account.get("company_id") != account.company_id:
+        foreign = lock.account
         warnings.append(
             f"{lock_path} belongs to company {lock.account.get('company_id')} "
             f"({lock.account.get('company_name')}), not to this account ({account.company_id}); "
@@ -225,7 +228,7 @@ def plan_run(
     if used_lock is None:
         lock = LockFile(path=lock_path)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
-    return PlanRun(plan=plan, account=account, lock=lock, identity=ident, warnings=warnings)
+    return PlanRun(plan=plan, account=account, lock=lock, identity=ident, foreign_lock=foreign)
 
 
 def _lock_restricted(lock: LockFile, keep: set[tuple[str, str]]) -> LockFile:
