@@ -77,7 +77,7 @@ def plain_key(value: str | None) -> str | None:
     """Manifest text (plain text, never markup) in the form text_key gives live text."""
     if value is None:
         return None
-    return text_key(html.escape(str(value), quote=False))
+    return text_key(text_to_api(str(value)))  # what is sent, read back as Pipedrive shows it
 
 
 def text_to_api(value: str) -> str:
@@ -142,9 +142,7 @@ def to_api(spec: FieldSpec, value: Any, ctx: Context, declared: dict[str, Any], 
             elif live is not None and live.get("pipeline_id"):
                 pipeline_id = live["pipeline_id"]
             return ctx.schema.stage_id(value, pipeline_id)
-        if spec.type == kinds.EMAILS:
-            return _contacts_to_api(value, "work")
-        if spec.type == kinds.PHONES:
+        if spec.type in (kinds.EMAILS, kinds.PHONES):
             return _contacts_to_api(value, "work")
     except UnknownName as exc:
         raise NormalizeError(str(exc)) from None
