@@ -108,15 +108,18 @@ def open_client(settings: Settings, transport: httpx.BaseTransport | None = None
             gateway.close()
 
 
-def read_account(client: PipedriveClient, settings: Settings) -> Account:
-    """The account a run changes: /users/me, and the connection id the gateway will use."""
+def read_account(client: PipedriveClient, settings: Settings, connection: str | None = None) -> Account:
+    """The account a run changes: /users/me, and the connection id the gateway will use.
+
+    `connection` is the id when the caller already knows it (whoami resolved it).
+    """
     me = client.me()
     return Account(
         company_id=me.get("company_id"),
         company_name=me.get("company_name"),
         user_name=me.get("name"),
         user_email=me.get("email"),
-        connection=settings.connection or _default_connection(client, settings),
+        connection=connection or settings.connection or _default_connection(client, settings),
         sandbox=settings.uses_sandbox,
     )
 

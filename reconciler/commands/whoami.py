@@ -71,13 +71,12 @@ def describe(settings: Settings) -> Identity:
     try:
         with open_client(settings, transport) as client, open_control(settings, transport) as control:
             connection = control.resolve(settings.connection)
-            account = read_account(client, settings)
+            account = read_account(client, settings, connection.id)  # no second look-up
     finally:
-        # we made it, so we close it (closing twice is harmless if open_client did too)
+        # we made it, so we close it (open_client closes only transports it made itself)
         gateway = getattr(transport, "gateway", None)
         if gateway is not None:
             gateway.close()
-    account.connection = connection.id
     return Identity(
         account=account,
         connection=connection,
