@@ -7,34 +7,20 @@ reached over the wire exactly as ``--endpoint``/``--control-endpoint`` route it.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from reconciler.sandbox.gateway import SandboxGateway
 from reconciler.sandbox.server import RunningServer, start_server
+from tests.conftest import Result, cli_env
 
 # distinctive, so that a leak anywhere in any output is found by a plain substring search
 KEY = "acct-test-key-7f3a9c51e2"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Result:
-    """One CLI run: exit code and both streams."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def both(self) -> str:
-        return self.out + self.err
 
 
 class Cli:
@@ -53,9 +39,7 @@ class Cli:
         argv = [sys.executable, "-m", "reconciler", *args]
         if endpoint:
             argv += ["--endpoint", self.endpoint]
-        full_env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("MATON_", "RECONCILER_")) and k != "NO_COLOR"}
-        full_env.update({"MATON_API_KEY": key, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})})
+        full_env = cli_env(key, **(env or {}))
         proc = subprocess.run(
             argv, cwd=self.cwd, env=full_env, capture_output=True, text=True, timeout=120,
             stdin=None if input_text is not None else stdin, input=input_text,
