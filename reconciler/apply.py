@@ -296,20 +296,12 @@ class Applier:
     # -- deletes -----------------------------------------------------------------------
 
     def _delete_group(self, pool: ThreadPoolExecutor, group: list[Change]) -> None:
-        kind_name = group[0].kind
-        spec = kinds.kind(kind_name)
-        if spec.bulk_delete and len(group) > 1:
-            for start in range(0, len(group), 100):
-                batch = group[start:start + 100]
-                try:
-                    self.client.bulk_delete(kind_name, [c.id for c in batch if c.id is not None])
-                except PipedriveError:
-                    list(pool.map(self._delete_one, batch))  # fall back to one by one
-                    continue
-                for change in batch:
-                    self.lock.forget(change.kind, change.key)
-                    self._record(Outcome(change.address, "delete", "done", change.id))
-            return
+        """One DELETE per object, concurrently within the rate limit.
+
+        Pipedrive's only bulk deletes (`DELETE /api/v1/<kind>?ids=`) are deprecated v1
+        endpoints, out of support since 1 August 2026; v2 deletes one object per call, at
+        half of v1's token price.
+        """
         list(pool.map(self._delete_one, group))
 
     def _delete_one(self, change: Change) -> None:

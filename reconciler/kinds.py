@@ -69,7 +69,6 @@ class KindSpec:
     parent_count: tuple[int, int] = (0, 3)
     required_on_create: tuple[str, ...] = ()
     field_schema_path: str | None = None  # custom field schemas, e.g. "dealFields"
-    bulk_delete: bool = True  # DELETE /api/v1/<kind>?ids=1,2
     search_item_type: str | None = None  # /api/v2/<kind>/search
     order: int = 0  # creation order: parents before children
     extra: dict = field(default_factory=dict)
@@ -203,7 +202,6 @@ NOTE = KindSpec(
     parents=("deal", "person", "org"),
     parent_count=(1, 1),
     required_on_create=("content",),
-    bulk_delete=False,
     order=3,
 )
 

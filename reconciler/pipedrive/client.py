@@ -215,9 +215,3 @@ class PipedriveClient:
 
     def delete(self, kind: str, object_id: int) -> None:
         self.http.request("DELETE", f"{self._path(kind)}/{int(object_id)}", what=f"{kind} {object_id}")
-
-    def bulk_delete(self, kind: str, ids: list[int]) -> None:
-        """v1 bulk delete, `DELETE /api/v1/<kind>?ids=1,2`, where the kind has it."""
-        spec = kinds.kind(kind)
-        self.http.request("DELETE", spec.v1_path, params={"ids": ",".join(str(i) for i in ids)},
-                          what=f"{spec.section} {ids}")
