@@ -273,6 +273,7 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
     """Make the live account match the manifests (or a saved plan)."""
     from reconciler.apply import apply_plan, check_fresh
     from reconciler.lock import LockFile, lock_path_for, project_lock
+    from reconciler.pipedrive.schema import AccountSchema
     from reconciler.plan import Plan
     from reconciler.render import render_text
     from reconciler.render.progress import apply_progress
@@ -300,6 +301,7 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
             if planned.get("company_id") != account.company_id:
                 _fail(out, f"{plan_file} was made for {_other_account(planned, account)}; refusing to apply it here")
             shown(account.header(), markup=False)
+            client = client.using(AccountSchema.load(client, {c.kind for c in plan_value.changes}))
             check_fresh(client, plan_value)
             lock = LockFile.read(lock_path)
             if not lock.belongs_to(account.company_id):
@@ -307,7 +309,7 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
         else:
             with _progress_line(out) as progress:
                 run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
-            plan_value, account, lock = run.plan, run.account, run.lock
+            plan_value, account, lock, client = run.plan, run.account, run.lock, run.client
             if run.foreign_lock and not allow_account_change:
                 _fail(out, f"{lock_path} belongs to {_other_account(run.foreign_lock, account)}. Pass "
                            "--allow-account-change to apply here and start a new lock for this account.")

@@ -16,7 +16,7 @@ import httpx
 
 from reconciler import kinds
 from reconciler.config import ConfigError, Settings
-from reconciler.identity import Identity, IdentityError, match
+from reconciler.identity import Identity, IdentityError, match, same_key_problems
 from reconciler.live import read_live
 from reconciler.lock import LockFile, lock_path_for
 from reconciler.manifest import load_manifests
@@ -178,6 +178,7 @@ class PlanRun:
     account: Account
     lock: LockFile
     identity: Identity
+    client: PipedriveClient  # bound to the account schema the plan was made with: apply writes through it
     foreign_lock: dict | None = None  # the account of a lock that belongs to another one
 
     @property
@@ -214,24 +215,25 @@ def plan_run(
     if targets and used_lock is not None:
         # a targeted plan deletes nothing it was not pointed at
         used_lock = _lock_restricted(used_lock, {(r.kind, r.key) for r in resources})
+    same_key = same_key_problems(resources, used_lock)
+    if same_key:
+        raise PlanError(f"{len(same_key)} problem(s) in the manifests", same_key)
     kinds_needed = {r.kind for r in resources}
     read_started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     schema = AccountSchema.load(client, kinds_needed)
+    client = client.using(schema)
     live = read_live(client, resources, used_lock, progress)
     try:
         ident = match(resources, live.objects, used_lock)
     except IdentityError as exc:
-        raise PlanError(str(exc)) from None
-    plan = build_plan(resources, live.objects, ident, schema, used_lock)
-    plan.account = account.as_dict()
-    plan.stats = client.stats.as_dict()
-    plan.lock_file = str(lock_path)
-    plan.created_at = read_started
-    plan.warnings = warnings
+        raise PlanError(f"{len(exc.problems)} problem(s) matching live objects", exc.problems) from None
+    plan = build_plan(resources, live.objects, ident, schema, used_lock,
+                      account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
+                      created_at=read_started, warnings=warnings)
     if used_lock is None:
         lock = LockFile(path=lock_path)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
-    return PlanRun(plan=plan, account=account, lock=lock, identity=ident, foreign_lock=foreign)
+    return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign)
 
 
 def _lock_restricted(lock: LockFile, keep: set[tuple[str, str]]) -> LockFile:
