@@ -10,6 +10,7 @@ with placeholders for ids that only apply will know).
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,13 @@ class Plan:
     # When live state was read (UTC, RFC 3339): anything created after it was not seen by
     # identity, so apply --plan looks for creates that happened since (no duplicates).
     created_at: str | None = None
+    # The addresses a targeted plan covers (None: every resource and lock entry). Apply
+    # changes the lock's protections only within it.
+    scope: list[str] | None = None
+    # The manifests the plan was made from: their PATHs (absolute) and a digest of their
+    # files, so that apply --plan refuses a plan whose manifests have changed since.
+    manifest_paths: list[str] = field(default_factory=list)
+    manifests_digest: str | None = None
 
     @property
     def summary(self) -> dict[str, int]:
@@ -81,6 +89,11 @@ class Plan:
         return bool(self.changes)
 
     def to_json(self) -> dict:
+        data = self._body()
+        data["digest"] = content_digest(data)
+        return data
+
+    def _body(self) -> dict:
         return {
             "format_version": FORMAT_VERSION,
             "account": self.account,
@@ -93,12 +106,24 @@ class Plan:
             "created_at": self.created_at,
             "protected": self.protected,
             "fingerprints": dict(self.fingerprints),
+            "scope": self.scope,
+            "manifest_paths": list(self.manifest_paths),
+            "manifests_digest": self.manifests_digest,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Plan:
+        """A saved plan, refused when it was changed after it was written (its digest differs)."""
         if data.get("format_version") != FORMAT_VERSION:
             raise PlanError(f"unsupported plan format_version {data.get('format_version')!r}")
+        recorded = data.get("digest")
+        if recorded is None:
+            raise PlanError("the plan has no digest (it was not written by `reconciler plan --out`, or by an "
+                            "older version): make a new plan")
+        body = {k: v for k, v in data.items() if k != "digest"}
+        if content_digest(body) != recorded:
+            raise PlanError("the plan was changed after it was written (its digest does not match its "
+                            "content): make a new plan, never edit one")
         plan = cls(
             unchanged=data["summary"].get("unchanged", 0),
             adopt=list(data.get("adopt") or []),
@@ -109,6 +134,9 @@ class Plan:
             protected=dict(data.get("protected") or {}),
             warnings=list(data.get("warnings") or []),
             created_at=data.get("created_at"),
+            scope=data.get("scope"),
+            manifest_paths=list(data.get("manifest_paths") or []),
+            manifests_digest=data.get("manifests_digest"),
         )
         for raw in data.get("changes") or []:
             plan.changes.append(
@@ -122,6 +150,16 @@ class Plan:
                 )
             )
         return plan
+
+
+def content_digest(body: dict) -> str:
+    """A digest of a plan's content, so that an edited plan file is refused.
+
+    It protects against edits and mangling (a merge, a careless hand), not against someone
+    who recomputes it: a saved plan is only as trustworthy as where it is kept.
+    """
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _encode(value: Any) -> Any:
@@ -287,6 +325,7 @@ class Planner:
             problems = sorted(self.problems, key=lambda p: (p.pos.file, p.pos.line, p.pos.col))
             raise PlanError(f"{len(problems)} problem(s) in the manifests", problems)
         deletes.sort(key=lambda c: -kinds.kind(c.kind).order)
+        self._order_deletes(deletes)
         plan.changes = creates_updates + deletes
         for change in plan.changes:  # only what apply --plan will check: the objects it touches
             if change.id is not None:
@@ -294,6 +333,16 @@ class Planner:
                 if obj is not None:
                     plan.fingerprints[f"{change.kind}:{change.id}"] = fingerprint(obj)
         return plan
+
+    def _order_deletes(self, deletes: list[Change]) -> None:
+        """A delete waits for the deletes of the objects that point at its object (its children)."""
+        by_object = {(c.kind, c.id): c for c in deletes}
+        for change in deletes:
+            obj = self.live.get(change.kind, {}).get(change.id) or {}
+            for ref in kinds.kind(change.kind).ref_fields:
+                parent = by_object.get((ref.ref_kind, obj.get(ref.api)))
+                if parent is not None and parent is not change and change.address not in parent.depends_on:
+                    parent.depends_on.append(change.address)
 
     def _compare(self, res: Resource, object_id: Any, how: str | None) -> Change | None:
         spec = kinds.kind(res.kind)
