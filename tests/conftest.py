@@ -201,6 +201,7 @@ def invoke(args: list[str], env: dict[str, str] | None = None, input_text: str |
     runner = CliRunner()
     base = {"MATON_API_KEY": None, "MATON_CONNECTION": None, "RECONCILER_ENDPOINT": None,
             "RECONCILER_CONTROL_ENDPOINT": None, "RECONCILER_TIMEOUT": None, "RECONCILER_API_VERSION": None,
+            "RECONCILER_SANDBOX_DEPRECATED_V1": None,
             "RECONCILER_RATE_LIMIT": "100000", "NO_COLOR": "1", "COLUMNS": "200"}
     base.update(env or {})
     result = runner.invoke(cli, args, env=base, input=input_text, catch_exceptions=True)
