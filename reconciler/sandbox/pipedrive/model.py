@@ -83,6 +83,8 @@ SPECS: dict[str, tuple[F, ...]] = {
         F("won_time", "v_time", "won_time", "won_time"),
         F("lost_time", "v_time", "lost_time", "lost_time"),
         F("close_time", "v_time", "close_time", "close_time"),
+        F("is_archived", "bool", None, "is_archived", nullable=False),
+        F("archive_time", "archive_time", None, "archive_time"),
     ),
     "person": (
         F("name", "str", "name", "name", nullable=False),
@@ -178,6 +180,8 @@ def defaults(kind: str, company: Company) -> dict[str, Any]:
             "expected_close_date": None,
             "label_ids": [],
             "stage_change_time": None,
+            "is_archived": False,
+            "archive_time": None,
             "origin": "API",
             "custom_fields": {},
         }
@@ -395,6 +399,10 @@ def coerce(company: Company, spec: F, value: Any, name: str, strict: bool) -> An
         from .util import parse_v1_time, parse_v2_time
 
         return parse_v2_time(value, name) if strict else parse_v1_time(value, name)
+    if kind == "archive_time":
+        from .util import parse_v1_time
+
+        return parse_v1_time(value, name)  # the official description: UTC, YYYY-MM-DD HH:MM:SS
     if kind == "currency":
         text = to_str(value, name, strict)
         if not CURRENCY_RE.match(text.upper()):
@@ -612,7 +620,14 @@ class Company:
     def update(
         self, kind: str, record: dict[str, Any], changes: dict[str, Any], custom: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        """Apply parsed input to a stored object: only the given fields change."""
+        """Apply parsed input to a stored object: only the given fields change.
+
+        An archived deal takes no other change unless the same request unarchives it
+        (Pipedrive: "archived deals will not be editable through the API", 2025-07-15).
+        """
+        if kind == "deal" and record.get("is_archived") and changes.get("is_archived") is not False:
+            if set(changes) - {"is_archived", "archive_time"} or custom:
+                raise bad_request("Archived deals cannot be edited; unarchive the deal first (is_archived: false)")
         before = dict(record)
         record.update(changes)
         if custom:
@@ -715,6 +730,11 @@ class Company:
             record["pipeline_id"] = first["id"]
             record["stage_id"] = self.first_stage(first["id"])["id"]
         stamp = now_iso()
+        if "is_archived" in changes or "archive_time" in changes:
+            if record.get("is_archived"):
+                record["archive_time"] = changes.get("archive_time") or record.get("archive_time") or stamp
+            else:
+                record["archive_time"] = None
         if not creating and record["stage_id"] != old_stage:
             record["stage_change_time"] = stamp
         if "status" in changes or creating:

@@ -535,6 +535,7 @@ def _list_filters(ctx: Ctx, kind: str) -> tuple[dict[str, Any], bool | None, lis
             where["pipeline_id"] = q.int("pipeline_id")
         if q.get("owned_by_you") in ("1", "true"):
             where["owner_id"] = ctx.company.api_user_id
+        sql.append(("COALESCE(json_extract(data, '$.is_archived'), 0) = 0", []))  # archived: v2 only
     if kind == "activity":
         # v1 quirk kept on purpose: without user_id, only the API user's activities are listed;
         # user_id=0 lists everyone's.

@@ -55,8 +55,8 @@ def deal_v2(company: Company, d: dict[str, Any], only: set[str] | None = None) -
         "update_time": d["update_time"],
         "stage_change_time": d.get("stage_change_time"),
         "is_deleted": bool(d.get("is_deleted")),
-        "is_archived": False,
-        "archive_time": None,
+        "is_archived": bool(d.get("is_archived")),
+        "archive_time": d.get("archive_time"),
         "status": status,
         "probability": d.get("probability"),
         "lost_reason": d.get("lost_reason"),
@@ -240,14 +240,25 @@ def _only_custom(ctx: Ctx) -> set[str] | None:
 
 
 # ----------------------------------------------------------------------------- entity routes
+ARCHIVED = "COALESCE(json_extract(data, '$.is_archived'), 0) = ?"
+
+
 def make_entity_routes(router: Router, path: str, kind: str) -> None:
-    """GET list, POST, GET/PATCH/DELETE by id for one of deals/persons/organizations/activities."""
+    """GET list, POST, GET/PATCH/DELETE by id for one of deals/persons/organizations/activities.
+
+    Deals: ``GET /deals`` leaves archived deals out and ``GET /deals/archived`` lists only them,
+    with the same parameters and paging (Pipedrive's change of 2025-07-15); ``ids`` selects
+    within that set, as the official description says ("if any of the requested entities do
+    not exist or are not visible, they are not included"). Get by id answers either.
+    """
     serialise = SERIALISERS[kind]
 
-    def list_(ctx: Ctx) -> tuple[int, Any]:
+    def list_(ctx: Ctx, archived: bool = False) -> tuple[int, Any]:
         q = ctx.query
         where: dict[str, Any] = {}
         sql = time_filters(ctx)
+        if kind == "deal":
+            sql.append((ARCHIVED, [1 if archived else 0]))
         ids = q.int_list("ids", max_items=100)
         if ids is not None:
             where["id"] = ids
@@ -319,6 +330,8 @@ def make_entity_routes(router: Router, path: str, kind: str) -> None:
         ctx.company.delete(kind, obj)
         return 200, ok({"id": obj["id"]})
 
+    if kind == "deal":
+        router.add("/api/v2/deals/archived", get=lambda ctx: list_(ctx, archived=True))
     router.add(f"/api/v2/{path}", get=list_, post=create)
     router.add(f"/api/v2/{path}/{{id}}", get=get, patch=update, delete=delete)
 
