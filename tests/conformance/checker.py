@@ -10,8 +10,12 @@ What counts as a difference (one :class:`Finding` each, keyed so that the allow-
 
 - ``missing``: a field the model names is absent from the answer,
 - ``type``: a present field has another type (or a value outside the enum),
-- ``null``: a field is null where the model does not say it may be,
+- ``null``: a required field is null where the model does not say it may be,
 - ``extra``: the answer has a field the model does not name.
+
+A null in a field the model marks optional (``?``) is accepted and counted apart: Pipedrive
+answers null for empty optional values (``next_cursor`` on the last page, an activity without a
+due time) and the generated models rarely say ``| null``.
 
 Objects whose only field is an upper-case placeholder (``USER_ID``, ``PERSON_ID``) are maps keyed
 by that id, as v1's ``related_objects`` are.
@@ -59,6 +63,7 @@ class Tally:
     models: set[tuple[str, str]] = field(default_factory=set)
     fields: set[tuple[str, str, str]] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
+    optional_nulls: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 class Checker:
@@ -105,7 +110,8 @@ class Checker:
         tally.findings.append(Finding(self.version, model, fname, kind, where, detail))
 
     def _check_ref(
-        self, value: Any, name: str, tally: Tally, where: str, *, owner: str, fname: str, nullable: bool
+        self, value: Any, name: str, tally: Tally, where: str, *, owner: str, fname: str, nullable: bool,
+        optional: bool = False,
     ) -> bool:
         model = self.models.get(name)
         if model is None:
@@ -129,7 +135,9 @@ class Checker:
         if fields is None:
             raise KeyError(f"{self.version}: model {name} has kind {model['kind']}")
         if value is None:
-            if not nullable:
+            if optional:
+                tally.optional_nulls.add((self.version, owner, fname))
+            elif not nullable:
                 self._find(tally, owner, fname, "null", where)
             return True
         if not isinstance(value, dict):
@@ -159,10 +167,14 @@ class Checker:
     def _check_type(self, value: Any, t: dict[str, Any], tally: Tally, where: str, *, owner: str, fname: str) -> bool:
         kind = t["type"]
         nullable = bool(t.get("nullable"))
+        optional = t.get("required") is False
         if kind == "ref":
-            return self._check_ref(value, t["ref"], tally, where, owner=owner, fname=fname, nullable=nullable)
+            return self._check_ref(value, t["ref"], tally, where, owner=owner, fname=fname, nullable=nullable,
+                                   optional=optional)
         if value is None:
-            if not nullable and kind not in ("any", "null"):
+            if optional and not nullable:
+                tally.optional_nulls.add((self.version, owner, fname))
+            elif not nullable and kind not in ("any", "null"):
                 self._find(tally, owner, fname, "null", where)
             return True
         ok = True
@@ -193,8 +205,6 @@ class Checker:
             else:
                 for key, item in value.items():
                     self._check_type(item, t["values"], tally, f"{where}.{key}", owner=owner, fname=fname)
-        elif kind == "object_inline" or (kind == "object" and "fields" in t):
-            pass
         elif kind == "union":
             for option in t["of"]:
                 trial = Tally()
@@ -218,3 +228,4 @@ class Checker:
         into.models |= other.models
         into.fields |= other.fields
         into.findings.extend(other.findings)
+        into.optional_nulls |= other.optional_nulls

@@ -151,10 +151,11 @@ def keyset_page(
         if sort_by == "id":
             conditions.append((f"id {op} ?", [last_id]))
         else:
+            from ..store import SORT_EXPRESSIONS
+
             value = cursor.get("v")
-            conditions.append(
-                (f"({sort_by} {op} ? OR ({sort_by} = ? AND id {op} ?))", [value, value, last_id])
-            )
+            column = SORT_EXPRESSIONS.get(sort_by, sort_by)
+            conditions.append((f"({column} {op} ? OR ({column} = ? AND id {op} ?))", [value, value, last_id]))
     order = [(sort_by, direction)] if sort_by == "id" else [(sort_by, direction), ("id", direction)]
     rows = ctx.company.store.select(
         ctx.company.id, kind, where=where, deleted=deleted, sql=conditions, order=order, limit=limit + 1
@@ -165,7 +166,8 @@ def keyset_page(
         last = rows[-1]
         payload: dict[str, Any] = {"s": sort_by, "d": direction, "id": last["id"]}
         if sort_by != "id":
-            payload["v"] = last[sort_by]
+            empty: Any = 0 if sort_by == "order_nr" else ""
+            payload["v"] = last.get(sort_by) if last.get(sort_by) is not None else empty
         next_cursor = encode_cursor(payload)
     return rows, next_cursor
 

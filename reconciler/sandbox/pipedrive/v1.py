@@ -485,8 +485,15 @@ def field_v1(f: dict[str, Any]) -> dict[str, Any]:
         "sortable_flag": bool(f["sortable_flag"]),
         "mandatory_flag": bool(f["mandatory_flag"]),
     }
-    if f.get("options"):
-        out["options"] = [{"id": o["id"], "label": o["label"]} for o in f["options"]]
+    out["options"] = [{"id": o["id"], "label": o["label"]} for o in f["options"]] if f.get("options") else None
+    out["options_deleted"] = []
+    out["is_subfield"] = False
+    out["subfields"] = (
+        [{"key": f["key"] + "_currency", "name": "Currency", "field_type": "varchar"}]
+        if f["field_type"] == "monetary" and f["is_custom"]
+        else None
+    )
+    out["created_by_user_id"] = f.get("last_updated_by_user_id")
     return out
 
 
@@ -615,6 +622,8 @@ def make_entity_routes(router: Router, path: str, kind: str) -> None:
     def delete(ctx: Ctx) -> tuple[int, Any]:
         obj = ctx.company.find(kind, ctx.id())
         ctx.company.delete(kind, obj)
+        if kind == "note":
+            return 200, ok(True)  # the official DeleteNoteResponse: data is a boolean
         return 200, ok({"id": obj["id"]})
 
     def bulk_delete(ctx: Ctx) -> tuple[int, Any]:
