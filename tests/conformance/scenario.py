@@ -130,6 +130,9 @@ def _deal_custom(run: Run, codes: dict[str, str], org_id: int, person_id: int) -
         codes["people"]: person_id,
         codes["phone"]: "+1 555 0100",
         codes["address"]: {"value": "1 Main St, Springfield"},
+        codes["time"]: {"value": "09:00:00", "timezone_id": 1, "timezone_name": "UTC"},
+        codes["timerange"]: {"value": "09:00:00", "until": "17:00:00", "timezone_id": None},
+        codes["daterange"]: {"value": "2027-01-01", "until": "2027-02-01"},
     }
 
 

@@ -158,6 +158,13 @@ def custom_v1(company: Company, entity: str, obj: dict[str, Any]) -> dict[str, A
             out[key] = ",".join(str(v) for v in value) if value else None
         elif ftype == "address" and isinstance(value, dict):
             out[key] = value.get("value")
+        elif ftype in ("time", "timerange", "daterange"):
+            value = value if isinstance(value, dict) else {}
+            out[key] = value.get("value")
+            if ftype != "time":
+                out[key + "_until"] = value.get("until")
+            if ftype != "daterange":
+                out[key + "_timezone_id"] = value.get("timezone_id")
         else:
             out[key] = value
     return out
