@@ -390,11 +390,11 @@ def http_sandbox(tmp_path: Path) -> Iterator[HttpSandbox]:
 class InProcess:
     """The commands' pipeline (session.plan_run, apply.apply_plan) over an in-process sandbox."""
 
-    def __init__(self, db: str | None = None) -> None:
+    def __init__(self, db: str | None = None, *, serve_deprecated_v1: bool | None = None) -> None:
         from reconciler.sandbox.gateway import SandboxGateway
         from reconciler.sandbox.transport import SandboxTransport
 
-        self.gateway = SandboxGateway(db, api_key="sandbox")
+        self.gateway = SandboxGateway(db, api_key="sandbox", serve_deprecated_v1=serve_deprecated_v1)
         self.transport = SandboxTransport(self.gateway)
         self.raw = httpx.Client(transport=self.transport, base_url="http://sandbox.local/pipedrive",
                                 headers={"Authorization": "Bearer sandbox"})
