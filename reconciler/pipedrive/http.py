@@ -262,6 +262,14 @@ class HttpClient:
             return NotFoundError(f"{target} not found (404)", status=status, path=path)
         if status == 403:
             return PipedriveError(f"forbidden (403) on {method} {path}: {self.redact(text)}", status=status, path=path)
+        if status == 410:
+            hint = "; use --api-version v2" if path.startswith("/api/v1/") or path.startswith("/v1/") else ""
+            return PipedriveError(
+                f"Pipedrive answered 410 Gone for {method} {path}: this endpoint is out of support "
+                f"(Pipedrive's v1 deprecations took effect on 2026-08-01){hint}",
+                status=status,
+                path=path,
+            )
         return ApiValidationError(self.redact(text) or f"HTTP {status}", status=status, path=path)
 
 
