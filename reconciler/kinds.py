@@ -79,6 +79,30 @@ class KindHooks:
         """Parameters every list call of this kind needs."""
         return {}
 
+    def check(self, declared: Mapping[str, Any], live: Mapping[str, Any] | None,
+              writes: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        """(problem, notice) about a planned change that Pipedrive would refuse, or that a
+        reviewer should know; None when there is nothing to say."""
+        return None, None
+
+
+class ArchivedDeals(KindHooks):
+    """Pipedrive refuses changes to an archived deal unless the same request unarchives it."""
+
+    def check(self, declared, live, writes):
+        if not live or not live.get("is_archived"):
+            return None, None
+        if declared.get("archived") is False:
+            return None, None
+        others = sorted(k for k in writes if k != "is_archived")
+        if others:
+            return ("is archived in Pipedrive, which refuses changes to archived deals: declare "
+                    "`archived: false` to unarchive and change it, or leave "
+                    f"{', '.join(others)} as Pipedrive has them"), None
+        if "archived" not in declared:
+            return None, "is archived in Pipedrive (found, not created again; declare `archived` to manage it)"
+        return None, None
+
 
 class NotePinned(KindHooks):
     """A note is pinned per parent (`pinned_to_deal_flag`...); the manifest's `pinned` means
@@ -147,6 +171,8 @@ class KindSpec:
     order: int = 0  # creation order: parents before children
     id_type: type = int  # ids are opaque values: int for most kinds, str (UUID) for leads
     export_home: bool = False  # export writes one file per object of this kind, with what hangs off it
+    # v2 lists leave archived objects out; they are listed here instead (deals: /api/v2/deals/archived)
+    archived_path: str | None = None
     hooks: KindHooks = field(default_factory=KindHooks)
 
     def field(self, name: str) -> FieldSpec | None:
@@ -258,12 +284,17 @@ DEAL = KindSpec(
         ),
         FieldSpec("expected_close_date", DATE, "expected_close_date", "The date the deal is expected to close, YYYY-MM-DD."),
         FieldSpec("lost_reason", STRING, "lost_reason", "Why the deal was lost (status lost only)."),
+        FieldSpec("archived", BOOL, "is_archived", "Whether the deal is archived: hidden from the pipeline, and "
+                  "not editable in Pipedrive until unarchived (false unarchives it). Undeclared, an archived deal "
+                  "is still found, never created again.", nullable=False),
         OWNER_V1_USER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
     ),
     v1_path="/api/v1/deals",
     v2_path="/api/v2/deals",
+    archived_path="/api/v2/deals/archived",
+    hooks=ArchivedDeals(),
     match_keys=(("title", "org"), ("title", "person"), ("title",)),
     parents=("org", "person"),
     required_on_create=("title",),

@@ -71,15 +71,58 @@ class LiveReader:
         unknown = [res for res in declared if res.id is None and res.key not in lock_entries]
         if unknown:
             self._find_unknown(spec, unknown, wanted)
-            return
-        self._fetch_ids(spec, wanted)
-        # lock entries whose objects are gone: find those resources by natural keys
-        missing = [
+        else:
+            self._fetch_ids(spec, wanted)
+            # lock entries whose objects are gone: find those resources by natural keys
+            missing = [
+                res for res in declared
+                if res.id is None and lock_entries.get(res.key) is not None and lock_entries[res.key] not in objects
+            ]
+            if missing:
+                self._find_unknown(spec, missing, set())
+        if spec.archived_path and self.client.version_for(spec.name) == "v2":
+            self._read_archived(spec, declared, wanted)
+
+    def _read_archived(self, spec: kinds.KindSpec, declared: list[Resource], wanted: set[Any]) -> None:
+        """Archived objects (deals) a resource may be: v2 lists leave them out.
+
+        Only what would otherwise be missed is read: ids pinned or locked that the lists did
+        not return, then, for resources whose natural key no live object has (they would be
+        created again), the archived list of their few parents or, failing that, all of it.
+        An archived deal is thus found and adopted (or unarchived), never duplicated.
+        """
+        objects = self.state.objects[spec.name]
+        missing_ids = {i for i in wanted if i not in objects}
+        if missing_ids:
+            for obj in self.client.get_many(spec.name, missing_ids, archived=True):
+                objects[obj["id"]] = obj
+        found = {key for obj in objects.values() for key in identity.live_keys(spec.name, obj)}
+        known = self._known_ids(spec)
+        lock_ids = self.lock.resources.get(spec.name, {}) if self.lock else {}
+        unmatched = [
             res for res in declared
-            if res.id is None and lock_entries.get(res.key) is not None and lock_entries[res.key] not in objects
+            if res.id is None and lock_ids.get(res.key) not in objects
+            and not any(key in found for key in identity.desired_keys(res, known))
+            and identity.desired_keys(res, known)
         ]
-        if missing:
-            self._find_unknown(spec, missing, set())
+        if not unmatched:
+            return
+        parents: set[tuple[str, Any]] = set()
+        for res in unmatched:
+            parent = next((p for p in spec.parents if res.fields.get(p) is not None), None)
+            ref = res.fields.get(parent) if parent else None
+            parent_id = None if ref is None else (ref.id if ref.id is not None else known.get((ref.kind, ref.key)))
+            if parent_id is None:
+                parents = set()
+                break
+            parents.add((parent, parent_id))
+        filters = [{f"{parent}_id": parent_id} for parent, parent_id in sorted(parents)]
+        if not filters or len(filters) > PARENT_LISTS_MAX:
+            filters = [{}]
+        for params in filters:
+            for page in self.client.list_pages(spec.name, params, archived=True):
+                for obj in page:
+                    objects[obj["id"]] = obj
 
     def _per_call(self, spec: kinds.KindSpec) -> int:
         """How many known ids one direct call fetches: a v2 `ids` batch, or one v1 GET."""

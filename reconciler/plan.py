@@ -251,6 +251,7 @@ class Planner:
         self.matched = ident.ids
         self.creating: set[tuple[str, str]] = set()
         self.problems: list[Problem] = []
+        self.notices: list[str] = []  # what a reviewer should know, shown with the plan's warnings
         self._key_by_id: dict[tuple[str, Any], str] = {(k, i): key for (k, key), i in self.matched.items()}
         if lock:
             for kind_name, key, object_id in lock.entries():
@@ -324,6 +325,7 @@ class Planner:
         if self.problems:
             problems = sorted(self.problems, key=lambda p: (p.pos.file, p.pos.line, p.pos.col))
             raise PlanError(f"{len(problems)} problem(s) in the manifests", problems)
+        plan.warnings = [*plan.warnings, *self.notices]
         deletes.sort(key=lambda c: -kinds.kind(c.kind).order)
         self._order_deletes(deletes)
         plan.changes = creates_updates + deletes
@@ -362,6 +364,11 @@ class Planner:
                     continue
                 self._compare_field(res, label, member, item, live, parent, change)
         spec.hooks.plan_writes(parent, live, change.writes)
+        problem, notice = spec.hooks.check(res.fields, live, change.writes)
+        if problem:
+            self._problem(res, None, f"{res.kind} {res.key!r} {problem}")
+        if notice:
+            self.notices.append(f"{res.kind}.{res.key} {notice}")
         if not change.fields:
             return None
         if change.action == "create":

@@ -73,12 +73,14 @@ def read_objects(
         progress.reading(spec)
         objects: dict[Any, dict] = {}
         pending = 0
-        for obj in client.list(spec.name):
-            objects[obj["id"]] = obj
-            pending += 1
-            if pending == 100:
-                progress.advance(spec, pending)
-                pending = 0
+        for archived in (False, True):  # v2 lists leave archived deals out: they are listed apart
+            for page in client.list_pages(spec.name, archived=archived):
+                for obj in page:
+                    objects[obj["id"]] = obj
+                    pending += 1
+                    if pending == 100:
+                        progress.advance(spec, pending)
+                        pending = 0
         progress.advance(spec, pending)
         live[spec.name] = objects
     return live

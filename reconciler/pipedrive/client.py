@@ -134,15 +134,28 @@ class PipedriveClient:
         for page in self.list_pages(kind, params):
             yield from page
 
-    def list_pages(self, kind: str, params: dict[str, Any] | None = None) -> Iterator[Page]:
-        """Live objects page by page (canonical, deleted ones left out), for readers that stop early."""
+    def list_pages(self, kind: str, params: dict[str, Any] | None = None, *,
+                   archived: bool = False) -> Iterator[Page]:
+        """Live objects page by page (canonical, deleted ones left out), for readers that stop early.
+
+        `archived` lists the kind's archived objects instead (v2 lists leave them out).
+        """
         version = self.version_for(kind)
         params = {**kinds.kind(kind).hooks.list_params(version), **(params or {})}
-        for page in self.pages(self._path(kind), params, version=version):
+        path = self._path(kind)
+        if archived:
+            archived_path = kinds.kind(kind).archived_path
+            if version != "v2" or not archived_path:
+                return
+            path = archived_path
+        for page in self.pages(path, params, version=version):
             yield Page((self._canon(kind, record, version) for record in page if not _gone(record)), more=page.more)
 
-    def get_many(self, kind: str, ids: Iterable[Any]) -> list[dict]:
-        """Objects by id: v2 `ids` filter in batches of 100; v1 one GET each. Missing ids are skipped."""
+    def get_many(self, kind: str, ids: Iterable[Any], *, archived: bool = False) -> list[dict]:
+        """Objects by id: v2 `ids` filter in batches of 100; v1 one GET each. Missing ids are skipped.
+
+        `archived` looks for them among the archived objects (v2 only).
+        """
         ids = sorted(set(ids), key=lambda i: (isinstance(i, str), i))
         version = self.version_for(kind)
         out: list[dict] = []
@@ -150,7 +163,10 @@ class PipedriveClient:
             for start in range(0, len(ids), IDS_BATCH):
                 batch = ids[start:start + IDS_BATCH]
                 params = {"ids": ",".join(map(str, batch)), "limit": IDS_BATCH}
-                out.extend(self.list(kind, params))
+                for page in self.list_pages(kind, params, archived=archived):
+                    out.extend(page)
+            return out
+        if archived:
             return out
         for object_id in ids:
             found = self.get(kind, object_id)
