@@ -18,11 +18,14 @@ Three ways to reach a sandbox, each for what it is best at:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -66,6 +69,48 @@ def check_plan_json(data: dict) -> dict:
         f"  {list(e.path)}: {e.message}" for e in errors[:10]
     )
     return data
+
+
+# -- the repository's own files ---------------------------------------------------------
+
+# What running the tool leaves beside manifests: the lock and its journal and project lock,
+# environment locks, the embedded sandbox's database. README command 1 leaves some of them
+# in examples/; no test may see them (issue 18).
+RUN_ARTIFACTS = ("reconciler.lock", "reconciler.*.lock", "*.lock.journal", "*.lck", ".reconciler", "*.db",
+                 "*.db-*", "__pycache__")
+
+
+def copy_examples(dest: Path, part: str = "", *, root: Path = ROOT) -> Path:
+    """A private copy of examples/ (or of `part` of it) in `dest`, as the repository holds it.
+
+    Tests never read examples/ in place: the README's first command applies it, leaving a
+    lock and a sandbox database there, and a test that read them would depend on what the
+    user ran before. The copy leaves those out and is the test's own to change. `root` is
+    the checkout to copy from (a test of this function uses another one).
+    """
+    shutil.copytree(root / "examples" / part, dest, ignore=shutil.ignore_patterns(*RUN_ARTIFACTS))
+    return dest
+
+
+def example_texts(part: str = "") -> dict[str, str]:
+    """The manifests of examples/`part` by file name, read from a private copy (see copy_examples).
+
+    A new dict on every call (the caller may change it), from texts read once.
+    """
+    return dict(_example_texts(part))
+
+
+@functools.cache
+def example_ci_dir() -> Path:
+    """A copy of examples/ci made once per test session, for tests that only read it."""
+    return copy_examples(Path(tempfile.mkdtemp(prefix="reconciler-examples-ci-")) / "ci", "ci")
+
+
+@functools.cache
+def _example_texts(part: str) -> tuple[tuple[str, str], ...]:
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = copy_examples(Path(tmp) / "examples", part)
+        return tuple((p.name, p.read_text(encoding="utf-8")) for p in sorted(copy.glob("*.yaml")))
 
 
 # -- manifests -------------------------------------------------------------------------
