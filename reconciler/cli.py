@@ -33,8 +33,11 @@ class Output:
         no_color = no_color or bool(os.environ.get("NO_COLOR"))
         self.quiet = quiet
         self.debug = debug
-        self.out = Console(no_color=no_color, highlight=False, soft_wrap=True, emoji=False)
-        self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True, emoji=False)
+        # no colour means no escape at all: rich's no_color alone still writes bold and the like
+        system = None if no_color else "auto"
+        self.out = Console(no_color=no_color, color_system=system, highlight=False, soft_wrap=True, emoji=False)
+        self.err = Console(stderr=True, no_color=no_color, color_system=system, highlight=False, soft_wrap=True,
+                           emoji=False)
 
     def print(self, text: str = "", markup: bool = True) -> None:
         self.out.print(text, markup=markup)
@@ -88,7 +91,9 @@ def _connection_options(func):
         metavar="[FILE]",
         help="Use the embedded sandbox, data kept in FILE (default .reconciler/sandbox.db beside the first PATH).",
     )
-    @click.option("--rate-limit", type=float, help="Requests per second, client side (default 10).")
+    @click.option("--rate-limit", type=float,
+                  help="Requests per second, client side [env RECONCILER_RATE_LIMIT; default 10; with --sandbox: "
+                       "unpaced unless this flag is given].")
     @click.option("--api-version", type=click.Choice(["v1", "v2"]), help="v2 where Pipedrive has it (default), or v1 everywhere.")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -220,7 +225,7 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
 
     out: Output = ctx.obj["output"]
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
-    with open_client(settings) as client, _progress_line(out) as progress:
+    with open_client(settings) as client, _progress_line(out, client.stats) as progress:
         run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
     plan_value = run.plan
     if fmt == "text":
@@ -240,14 +245,14 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
 
 
 @contextlib.contextmanager
-def _progress_line(out: Output):
-    """A spinner while live state is read (on a terminal); debug lines otherwise."""
+def _progress_line(out: Output, stats=None):
+    """Counts while live state is read (objects per kind, calls spent); debug lines with --debug."""
     from reconciler.render.progress import read_progress
 
     if out.debug:
         yield out.info
         return
-    with read_progress(out.err, out.quiet) as progress:
+    with read_progress(out.err, out.quiet, stats) as progress:
         yield progress
 
 
@@ -300,12 +305,13 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
             if planned.get("company_id") != account.company_id:
                 _fail(out, f"{plan_file} was made for {_other_account(planned, account)}; refusing to apply it here")
             shown(account.header(), markup=False)
+            shown(render_text(plan_value))  # what will be done, before any confirmation (as plan prints it)
             check_fresh(client, plan_value)
             lock = LockFile.read(lock_path)
             if not lock.belongs_to(account.company_id):
                 lock = LockFile(path=lock_path)
         else:
-            with _progress_line(out) as progress:
+            with _progress_line(out, client.stats) as progress:
                 run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
             plan_value, account, lock = run.plan, run.account, run.lock
             if run.foreign_lock and not allow_account_change:
@@ -355,6 +361,44 @@ def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None
     out.print(f"[bold]{head}[/] Resources: {summary['create']} created, {summary['update']} updated, "
               f"{summary['delete']} deleted, {summary['unchanged']} unchanged{extra}. "
               f"API calls: {stats['api_calls']}, tokens: {stats['tokens']}.")
+
+
+# -- show ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("plan_file", metavar="PLANFILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="Text for people, JSON for scripts, markdown for pull-request comments.")
+@_global_options
+@click.pass_context
+@_handle_errors
+def show(ctx, plan_file, fmt) -> None:
+    """Print a saved plan (plan --out FILE) as plan printed it; offline, nothing is read live."""
+    from reconciler.plan import Plan, PlanError
+    from reconciler.render import render_json, render_markdown, render_text
+    from reconciler.session import Account
+
+    out: Output = ctx.obj["output"]
+    try:
+        saved = Plan.from_json(json.loads(Path(plan_file).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, PlanError) as exc:
+        _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
+    if fmt == "text":
+        account = saved.account or {}
+        user = account.get("user") or {}
+        if account:
+            out.print(Account(company_id=account.get("company_id"), company_name=account.get("company_name"),
+                              user_name=user.get("name"), user_email=user.get("email"),
+                              connection=account.get("connection"), sandbox=bool(account.get("sandbox"))).header(),
+                      markup=False)
+        out.print(render_text(saved))
+    elif fmt == "json":
+        out.raw(render_json(saved))
+    else:
+        out.raw(render_markdown(saved))
+    for warning in saved.warnings:
+        out.warn(warning)
 
 
 # -- whoami --------------------------------------------------------------------------------

@@ -237,6 +237,49 @@ def start_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
 
 
+def run_pty(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            answers: dict[bytes, bytes] | None = None, timeout: float = 120) -> tuple[int, bytes]:
+    """`python -m reconciler ARGS` on a pseudo-terminal, as a person at a terminal runs it.
+
+    stdin, stdout and stderr are all the terminal, so rich and click see a TTY. When the
+    output ends with a key of `answers`, that answer is typed. Returns every byte the
+    program wrote (both streams, as the terminal shows them, escapes included) with the exit code.
+    """
+    import pty
+    import select
+
+    answers = dict(answers or {})
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", *args], cwd=cwd, env=env or cli_env(),
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True, start_new_session=True)
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the program ended and closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+                for prompt in list(answers):
+                    if output.rstrip().endswith(prompt):
+                        os.write(master, answers.pop(prompt))
+            elif proc.poll() is not None:
+                break
+        else:
+            proc.kill()
+            raise AssertionError(f"reconciler {' '.join(args)} did not finish on the terminal:\n{output!r}")
+    finally:
+        os.close(master)
+        proc.wait(timeout=30)
+    return proc.returncode, output
+
+
 def invoke(args: list[str], env: dict[str, str] | None = None, input_text: str | None = None) -> Result:
     """The CLI in this process (click's CliRunner): fast, and the sandbox's stats stay readable."""
     from click.testing import CliRunner

@@ -197,7 +197,7 @@ def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None
         body += [f"#### {title} ({len(first)})", "", *_fenced(shown_first), ""]
     if shown_rest:
         fenced = _fenced(shown_rest)
-        label = f"{len(rest)} other change{'s' if len(rest) != 1 else ''}"
+        label = f"{len(rest)}{' other' if first else ''} change{'s' if len(rest) != 1 else ''}"
         if len(shown_rest) > COLLAPSE_AFTER:
             part = "the" if len(shown_rest) == len(rest) else f"{len(shown_rest)} of the"
             body += [f"<details><summary>Show {part} {label}</summary>", "", *fenced, "", "</details>", ""]
