@@ -101,12 +101,6 @@ def example_texts(part: str = "") -> dict[str, str]:
 
 
 @functools.cache
-def example_ci_dir() -> Path:
-    """A copy of examples/ci made once per test session, for tests that only read it."""
-    return copy_examples(Path(tempfile.mkdtemp(prefix="reconciler-examples-ci-")) / "ci", "ci")
-
-
-@functools.cache
 def _example_texts(part: str) -> tuple[tuple[str, str], ...]:
     with tempfile.TemporaryDirectory() as tmp:
         copy = copy_examples(Path(tmp) / "examples", part)
