@@ -169,8 +169,38 @@ def _redact(text: str) -> str:
 
 # -- the group -------------------------------------------------------------------------
 
+# Every environment variable the program reads: (name, what it does). docs/cli.md is
+# generated from this table (scripts/gen_cli_reference.py), and a test checks that the
+# source reads exactly these.
+ENVIRONMENT: tuple[tuple[str, str], ...] = (
+    ("MATON_API_KEY", "The Maton API key, sent as `Authorization: Bearer KEY`. Never printed, logged or saved; "
+                      "not needed with `--sandbox`."),
+    ("MATON_CONNECTION", "The connection (Pipedrive account) to use, sent as `Maton-Connection`; as "
+                         "`--connection`. Unset: the gateway uses the key's oldest active connection."),
+    ("RECONCILER_ENDPOINT", "The gateway URL, as `--endpoint` (default `https://gateway.maton.ai/pipedrive`)."),
+    ("RECONCILER_CONTROL_ENDPOINT", "The control API URL (connections), as `--control-endpoint` (default "
+                                    "`https://ctrl.maton.ai` with the default endpoint, else the endpoint's "
+                                    "origin)."),
+    ("RECONCILER_TIMEOUT", "Seconds one request may take before it counts as failed (default 30)."),
+    ("RECONCILER_RATE_LIMIT", "Requests per second, client side, as `--rate-limit` (default 10). Not applied "
+                              "to the embedded sandbox, which runs unpaced unless `--rate-limit` is given."),
+    ("RECONCILER_API_VERSION", "`v2` (Pipedrive's v2 endpoints where they exist; the default) or `v1` "
+                               "everywhere, as `--api-version`."),
+    ("RECONCILER_LOCK_WAIT", "Seconds `apply` waits for another apply of the same project to finish "
+                             "(`reconciler.lock.lck`) before it fails (default 30)."),
+    ("RECONCILER_MARKDOWN_LIMIT", "The most bytes a markdown plan may take (default 60000, under GitHub's "
+                                  "65,536-character comment limit); deletes and drift are shown first, the "
+                                  "rest summarised."),
+    ("RECONCILER_PLAN_URL", "Where a capped markdown plan links for the whole plan (the CI job's artifacts)."),
+    ("NO_COLOR", "Any value: no colour and no other escape sequence in output, as `--no-color`."),
+)
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Environment: " + ", ".join(name for name, _ in ENVIRONMENT)
+                    + ". Settings: flag, then environment, then reconciler.toml beside the first PATH, then "
+                      "the default. Exit codes: 0 success (no changes with --detailed-exitcode), 1 error, "
+                      "2 changes found with --detailed-exitcode.")
 @click.version_option(__version__, "--version", prog_name="reconciler")
 @click.option("--debug", is_flag=True, help="Tracebacks and an HTTP trace (the key is always redacted).")
 @click.option("--quiet", "-q", is_flag=True, help="Only results and errors.")
@@ -275,7 +305,11 @@ def _progress_line(out: Output, stats=None):
 @click.pass_context
 @_handle_errors
 def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_account_change, fmt, **kwargs) -> None:
-    """Make the live account match the manifests (or a saved plan)."""
+    """Make the live account match the manifests (or a saved plan).
+
+    Prints the plan (as `plan` does), then asks for `yes` on a terminal; --auto-approve
+    skips the question, and without a terminal it is required.
+    """
     from reconciler.apply import apply_plan, check_fresh
     from reconciler.lock import LockFile, lock_path_for, project_lock
     from reconciler.plan import Plan
@@ -413,7 +447,12 @@ def show(ctx, plan_file, fmt) -> None:
 @click.pass_context
 @_handle_errors
 def whoami(ctx, path, fmt, **kwargs) -> None:
-    """Name the account that commands would change: company, user and connection."""
+    """Name the account that commands would change: company, user and connection.
+
+    PATH (optional) is a manifest directory or file, as for plan: its reconciler.toml
+    (endpoint, connection, ...) applies, and --sandbox without FILE uses the sandbox
+    database beside it, so `reconciler whoami crm` names the account `plan crm` would use.
+    """
     from reconciler.commands.whoami import describe
 
     out: Output = ctx.obj["output"]
