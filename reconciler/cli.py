@@ -135,7 +135,7 @@ def _handle_errors(func):
         from reconciler.manifest import Problem  # noqa: F401
         from reconciler.pipedrive.errors import PipedriveError
         from reconciler.plan import PlanError
-        from reconciler.session import ManifestErrors
+        from reconciler.session import ApplyRefused, ManifestErrors
 
         ctx = click.get_current_context()
         out: Output = ctx.obj["output"]
@@ -151,7 +151,7 @@ def _handle_errors(func):
             if not exc.problems:
                 out.error(str(exc))
             raise SystemExit(EXIT_ERROR) from None
-        except (ConfigError, LockError, PipedriveError, StalePlanError) as exc:
+        except (ConfigError, LockError, PipedriveError, StalePlanError, ApplyRefused) as exc:
             if out.debug:
                 out.err.print(_redact(traceback.format_exc()), markup=False)
             out.error(_redact(str(exc)))
@@ -310,12 +310,12 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
     Prints the plan (as `plan` does), then asks for `yes` on a terminal; --auto-approve
     skips the question, and without a terminal it is required.
     """
-    from reconciler.apply import apply_plan, check_fresh
-    from reconciler.lock import LockFile, lock_path_for, project_lock
-    from reconciler.plan import Plan
+    from reconciler.apply import apply_plan
+    from reconciler.lock import lock_path_for, project_lock
+    from reconciler.plan import Plan, PlanError
     from reconciler.render import render_text
     from reconciler.render.progress import apply_progress
-    from reconciler.session import open_client, plan_run, read_account
+    from reconciler.session import check_apply, open_client, plan_run, saved_plan_run
 
     out: Output = ctx.obj["output"]
     if not paths and not plan_file:
@@ -326,6 +326,8 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
     if plan_file:
         try:
             saved = Plan.from_json(json.loads(Path(plan_file).read_text(encoding="utf-8")))
+        except PlanError as exc:
+            _fail(out, f"{plan_file}: {exc}")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
@@ -333,33 +335,18 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
     shown = out.print if fmt == "text" else out.err.print  # stdout stays pure JSON with --format json
     with open_client(settings) as client, project_lock(lock_path):
         if saved is not None:
-            plan_value = saved
-            account = read_account(client, settings)
-            planned = plan_value.account or {}
-            if planned.get("company_id") != account.company_id:
-                _fail(out, f"{plan_file} was made for {_other_account(planned, account)}; refusing to apply it here")
-            shown(account.header(), markup=False)
-            shown(render_text(plan_value))  # what will be done, before any confirmation (as plan prints it)
-            check_fresh(client, plan_value)
-            lock = LockFile.read(lock_path)
-            if not lock.belongs_to(account.company_id):
-                lock = LockFile(path=lock_path)
+            run = saved_plan_run(client, settings, saved)
+            shown(run.account.header(), markup=False)
+            shown(render_text(run.plan))  # what will be done, before any confirmation (as plan prints it)
         else:
             with _progress_line(out, client.stats) as progress:
                 run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
-            plan_value, account, lock = run.plan, run.account, run.lock
-            if run.foreign_lock and not allow_account_change:
-                _fail(out, f"{lock_path} belongs to {_other_account(run.foreign_lock, account)}. Pass "
-                           "--allow-account-change to apply here and start a new lock for this account.")
-            shown(account.header(), markup=False)
-            shown(render_text(plan_value))
+            shown(run.account.header(), markup=False)
+            shown(render_text(run.plan))
             for warning in run.warnings:
                 out.warn(warning)
-        lock.account = {"company_id": account.company_id, "company_name": account.company_name}
-        deletes = sum(1 for c in plan_value.changes if c.action == "delete")
-        if deletes > max_deletes:
-            _fail(out, f"the plan deletes {deletes} objects, more than --max-deletes {max_deletes}; "
-                       "raise --max-deletes if that is intended")
+        check_apply(run, max_deletes=max_deletes, allow_account_change=allow_account_change)
+        plan_value, lock, client = run.plan, run.lock, run.client
         if plan_value.changes and not auto_approve:
             if not sys.stdin.isatty():
                 _fail(out, "apply needs confirmation: run it on a terminal, or pass --auto-approve")
@@ -376,12 +363,6 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
         _finish(out, fmt, summary, client.stats.as_dict(), ok=result.ok)
         if not result.ok:
             raise SystemExit(EXIT_ERROR)
-
-
-def _other_account(other: dict, account) -> str:
-    """'company 1 (A), but this connection is company 2 (B)': for refusals across accounts."""
-    return (f"company {other.get('company_id')} ({other.get('company_name')}), but this connection is "
-            f"company {account.company_id} ({account.company_name})")
 
 
 def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None:

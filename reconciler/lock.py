@@ -138,10 +138,25 @@ class LockFile:
                 kind_name, key = entry["del"]
                 self.resources.get(kind_name, {}).pop(str(key), None)
 
-    def set_protected(self, protected: dict[str, list[str]]) -> None:
-        """Remember which keys are protected, so deleting one after it leaves the manifests fails."""
+    def update_protected(self, protected: dict[str, list[str]], scope: list[str] | None) -> None:
+        """Remember which keys are protected, so deleting one after it leaves the manifests fails.
+
+        A plan only knows the resources it covers: a targeted plan (`scope`, addresses
+        `kind.key`) changes the protection of those alone, and every other key keeps its
+        protection. Only a resource in scope that no longer declares `protect` loses it.
+        """
         with self._mutex:
-            self.protected = {k: set(v) for k, v in protected.items() if v}
+            if scope is None:
+                self.protected = {k: set(v) for k, v in protected.items() if v}
+                return
+            for address in scope:
+                kind_name, _, key = address.partition(".")
+                keys = self.protected.setdefault(kind_name, set())
+                if key in protected.get(kind_name, ()):
+                    keys.add(key)
+                else:
+                    keys.discard(key)
+            self.protected = {k: v for k, v in self.protected.items() if v}
 
     def save(self) -> None:
         with self._mutex:
