@@ -140,12 +140,17 @@ def _created_since(client: PipedriveClient, plan: Plan) -> list[str]:
     return found
 
 
-def _recent_keys(client: PipedriveClient, kind_name: str, since: datetime) -> Iterator[tuple[int, list[tuple]]]:
-    """(id, natural keys) of the objects updated since `since`, newest first, read lazily."""
+def _recent_keys(client: PipedriveClient, kind_name: str,
+                 since: datetime | None) -> Iterator[tuple[Any, list[tuple]]]:
+    """(id, natural keys) of the objects updated since `since` (server time), newest first, read lazily."""
     if client.version_for(kind_name) == "v2":
-        params = {"updated_since": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "sort_by": "id", "sort_direction": "desc"}
+        params = {"sort_by": "id", "sort_direction": "desc"}
+        if since is not None:
+            params["updated_since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
     else:
-        params = {"updated_since": since.strftime("%Y-%m-%d %H:%M:%S"), "sort": "id DESC"}
+        params = {"sort": "id DESC"}
+        if since is not None:
+            params["updated_since"] = since.strftime("%Y-%m-%d %H:%M:%S")
     for obj in client.list(kind_name, params):
         yield obj["id"], live_keys(kind_name, obj)
 
@@ -296,10 +301,10 @@ class Applier:
         except PipedriveError as exc:
             self._record(Outcome(change.address, change.action, "failed", change.id, _describe(change, exc)))
 
-    def _create(self, change: Change, writes: dict) -> int:
+    def _create(self, change: Change, writes: dict) -> Any:
         last: Exception | None = None
         for _attempt in range(CREATE_ATTEMPTS):
-            started = datetime.now(UTC)
+            started = self.client.http.server_now()
             try:
                 return self.client.create(change.kind, writes)["id"]
             except AmbiguousWriteError as exc:
@@ -310,14 +315,19 @@ class Applier:
                 time.sleep(0.2)
         raise PipedriveError(f"create did not complete after {CREATE_ATTEMPTS} attempts: {last}")
 
-    def _find_created(self, change: Change, started: datetime) -> int | None:
-        """Did an ambiguous create happen? Look for its natural keys among recent objects."""
+    def _find_created(self, change: Change, started: datetime | None) -> Any:
+        """Did an ambiguous create happen? Look for its natural keys among recent objects.
+
+        "Recent" is in the server's time (its Date header before the attempt); when the
+        server never said its time, the newest objects are read, newest first, without a window.
+        """
         keys = self._resolve_keys(change.recovery_keys)
         if not keys:
             return None
+        since = started - RECOVERY_WINDOW if started is not None else None
         for _attempt in range(3):
             try:
-                return _first_match(keys, _recent_keys(self.client, change.kind, started - RECOVERY_WINDOW))
+                return _first_match(keys, _recent_keys(self.client, change.kind, since))
             except PipedriveError:
                 time.sleep(0.5)
         raise PipedriveError(f"cannot find out whether {change.address} was created; run apply again")

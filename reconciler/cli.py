@@ -151,7 +151,13 @@ def _handle_errors(func):
             if not exc.problems:
                 out.error(str(exc))
             raise SystemExit(EXIT_ERROR) from None
-        except (ConfigError, LockError, PipedriveError, StalePlanError, ApplyRefused) as exc:
+        except LockError as exc:  # already one `FILE:LINE: error: …` line per problem
+            if out.debug:
+                out.err.print(_redact(traceback.format_exc()), markup=False)
+            for line in str(exc).splitlines():
+                out.err.print(_redact(line) if ": error: " in line else f"error: {_redact(line)}", markup=False)
+            raise SystemExit(EXIT_ERROR) from None
+        except (ConfigError, PipedriveError, StalePlanError, ApplyRefused) as exc:
             if out.debug:
                 out.err.print(_redact(traceback.format_exc()), markup=False)
             out.error(_redact(str(exc)))

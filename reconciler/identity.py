@@ -271,11 +271,13 @@ def match(
     if problems:
         raise IdentityError(sorted(problems, key=lambda p: (p.pos.file, p.pos.line, p.pos.col)))
     if lock:
+        orphaned: set[tuple[str, Any]] = set()
         for kind_name, key, object_id in lock.entries():
-            if (kind_name, key) in declared:
-                continue
+            if (kind_name, key) in declared or (kind_name, object_id) in orphaned:
+                continue  # one object is deleted once, even under two keys of an old lock
             if object_id in live.get(kind_name, {}) and (kind_name, object_id) not in claimed:
                 identity.orphans.append((kind_name, key, object_id))
+                orphaned.add((kind_name, object_id))
     return identity
 
 

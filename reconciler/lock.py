@@ -20,15 +20,13 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from reconciler import kinds
+from reconciler.lockcheck import FORMAT_VERSION, LockContent, LockError, parse_lock, replay_journal
 
 LOCK_NAME = "reconciler.lock"
-FORMAT_VERSION = 1
 
 
-class LockError(Exception):
-    """The lock file cannot be read or written; the message names the file."""
 
 
 def lock_path_for(first_path: str | os.PathLike) -> Path:
@@ -42,38 +40,43 @@ def lock_path_for(first_path: str | os.PathLike) -> Path:
 class LockFile:
     path: Path
     account: dict | None = None  # {"company_id": int, "company_name": str}
-    resources: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> key -> id
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> key -> id
     protected: dict[str, set[str]] = field(default_factory=dict)  # kind -> keys declared protect: true
+    # kind -> key -> {field: digest of the value last applied}: what the manifests said at the
+    # last apply, so a plan can tell Pipedrive's changes (drift) from the manifests'
+    applied: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what reading found and skipped
     _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> LockFile:
+        """The lock at path, with a journal left by an interrupted apply replayed; validated
+        as it is read (reconciler/lockcheck.py): LockError lists every problem."""
         path = Path(path)
+        content = LockContent()
+        if path.exists():
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise LockError(f"{path}:1: error: cannot read the lock file ({exc}); fix or remove it") from None
+            content = parse_lock(path, text)
         lock = cls(path=path)
-        if not path.exists():
-            lock._replay()
-            return lock
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise LockError(f"{path}: cannot read the lock file ({exc}); fix or remove it") from None
-        if not isinstance(data, dict) or not isinstance(data.get("resources", {}), dict):
-            raise LockError(f"{path}: not a reconciler lock file")
-        lock.account = data.get("account")
-        for kind_name, entries in (data.get("resources") or {}).items():
-            if kind_name not in kinds.BY_NAME or not isinstance(entries, dict):
-                continue
-            lock.resources[kind_name] = {str(k): int(v) for k, v in entries.items() if isinstance(v, int)}
-        for kind_name, keys in (data.get("protected") or {}).items():
-            if kind_name in kinds.BY_NAME and isinstance(keys, list):
-                lock.protected[kind_name] = {str(k) for k in keys}
-        lock._replay()
+            journal = lock.journal_path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            journal = []
+        replay_journal(lock.journal_path, journal, content)
+        lock.account = content.account
+        lock.resources = content.resources
+        lock.protected = content.protected
+        lock.applied = content.applied
+        lock.warnings = content.warnings
         return lock
 
-    def id_for(self, kind: str, key: str) -> int | None:
+    def id_for(self, kind: str, key: str) -> Any:
         return self.resources.get(kind, {}).get(key)
 
-    def entries(self) -> Iterator[tuple[str, str, int]]:
+    def entries(self) -> Iterator[tuple[str, str, Any]]:
         for kind_name in sorted(self.resources):
             for key, object_id in sorted(self.resources[kind_name].items()):
                 yield kind_name, key, object_id
@@ -85,15 +88,25 @@ class LockFile:
     def journal_path(self) -> Path:
         return Path(str(self.path) + ".journal")
 
-    def record(self, kind: str, key: str, object_id: int) -> None:
-        """Journal one object at once (durable before this returns)."""
+    def record(self, kind: str, key: str, object_id: Any) -> None:
+        """Journal one object at once (durable before this returns).
+
+        A key maps to one id and an id to one key: recording an object under a new key (a
+        rename, an adoption) drops the old key, which would otherwise be an alias that a
+        later removal deletes twice and a reuse of the old key fights over.
+        """
         with self._mutex:
-            self.resources.setdefault(kind, {})[key] = int(object_id)
-            self._journal({"set": [kind, key, int(object_id)]})
+            entries = self.resources.setdefault(kind, {})
+            for alias in [k for k, v in entries.items() if v == object_id and k != key]:
+                del entries[alias]
+                self._journal({"del": [kind, alias]})
+            entries[key] = object_id
+            self._journal({"set": [kind, key, object_id]})
 
     def forget(self, kind: str, key: str) -> None:
         with self._mutex:
             removed = self.resources.get(kind, {}).pop(key, None) is not None
+            self.applied.get(kind, {}).pop(key, None)
             if key in self.protected.get(kind, set()):
                 self.protected[kind].discard(key)
                 removed = True
@@ -111,32 +124,6 @@ class LockFile:
             handle.write(json.dumps(entry) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-
-    def _replay(self) -> None:
-        """Apply a journal left by an apply that did not finish; a torn last line is skipped."""
-        try:
-            lines = self.journal_path.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            return
-        for line in lines:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(entry, dict):
-                continue
-            if "account" in entry:
-                account = entry["account"]
-                if self.account and account and account.get("company_id") != self.account.get("company_id"):
-                    return  # a journal of another account's lock: never trusted
-                self.account = self.account or account
-            elif "set" in entry:
-                kind_name, key, object_id = entry["set"]
-                if kind_name in kinds.BY_NAME:
-                    self.resources.setdefault(kind_name, {})[str(key)] = int(object_id)
-            elif "del" in entry:
-                kind_name, key = entry["del"]
-                self.resources.get(kind_name, {}).pop(str(key), None)
 
     def update_protected(self, protected: dict[str, list[str]], scope: list[str] | None) -> None:
         """Remember which keys are protected, so deleting one after it leaves the manifests fails.
@@ -168,6 +155,8 @@ class LockFile:
             "account": self.account,
             "resources": {k: dict(sorted(v.items())) for k, v in sorted(self.resources.items()) if v},
             "protected": {k: sorted(v) for k, v in sorted(self.protected.items()) if v},
+            **({"applied": {k: dict(sorted(v.items())) for k, v in sorted(self.applied.items()) if v}}
+               if any(self.applied.values()) else {}),
         }
 
     def _write(self) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -205,7 +204,7 @@ def plan_run(
     account = read_account(client, settings)
     lock_path = lock_path_for(paths[0]).absolute()
     lock = LockFile.read(lock_path)
-    warnings: list[str] = []
+    warnings: list[str] = list(lock.warnings)
     used_lock: LockFile | None = lock
     foreign = None
     if lock.account and account.company_id is not None and lock.account.get("company_id") != account.company_id:
@@ -227,7 +226,8 @@ def plan_run(
     if same_key:
         raise PlanError(f"{len(same_key)} problem(s) in the manifests", same_key)
     kinds_needed = {r.kind for r in resources}
-    read_started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server_time = client.http.server_now()  # the server's clock, never ours (issue 12: clock skew)
+    read_started = server_time.strftime("%Y-%m-%dT%H:%M:%SZ") if server_time is not None else None
     schema = AccountSchema.load(client, kinds_needed)
     client = client.using(schema)
     live = read_live(client, resources, used_lock, progress)

@@ -283,6 +283,7 @@ def invoke(args: list[str], env: dict[str, str] | None = None, input_text: str |
     runner = CliRunner()
     base = {"MATON_API_KEY": None, "MATON_CONNECTION": None, "RECONCILER_ENDPOINT": None,
             "RECONCILER_CONTROL_ENDPOINT": None, "RECONCILER_TIMEOUT": None, "RECONCILER_API_VERSION": None,
+            "RECONCILER_SANDBOX_DEPRECATED_V1": None,
             "RECONCILER_RATE_LIMIT": "100000", "NO_COLOR": "1", "COLUMNS": "200"}
     base.update(env or {})
     result = runner.invoke(cli, args, env=base, input=input_text, catch_exceptions=True)
@@ -471,11 +472,11 @@ def http_sandbox(tmp_path: Path) -> Iterator[HttpSandbox]:
 class InProcess:
     """The commands' pipeline (session.plan_run, apply.apply_plan) over an in-process sandbox."""
 
-    def __init__(self, db: str | None = None) -> None:
+    def __init__(self, db: str | None = None, *, serve_deprecated_v1: bool | None = None) -> None:
         from reconciler.sandbox.gateway import SandboxGateway
         from reconciler.sandbox.transport import SandboxTransport
 
-        self.gateway = SandboxGateway(db, api_key="sandbox")
+        self.gateway = SandboxGateway(db, api_key="sandbox", serve_deprecated_v1=serve_deprecated_v1)
         self.transport = SandboxTransport(self.gateway)
         self.raw = httpx.Client(transport=self.transport, base_url="http://sandbox.local/pipedrive",
                                 headers={"Authorization": "Bearer sandbox"})

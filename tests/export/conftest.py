@@ -14,8 +14,13 @@ from tests.conftest import Result, copy_examples, invoke
 
 
 def rc(*args: str) -> Result:
-    """`reconciler ARGS` in this process; fast rate limit so tests do not wait on the pacing."""
-    return invoke(list(args))
+    """`reconciler ARGS` in this process; fast rate limit so tests do not wait on the pacing.
+
+    With ``--api-version v1`` the embedded sandbox serves Pipedrive's deprecated v1 routes
+    (RECONCILER_SANDBOX_DEPRECATED_V1), as an old account would still answer them.
+    """
+    served = {"RECONCILER_SANDBOX_DEPRECATED_V1": "1"} if "v1" in args and "--api-version" in args else None
+    return invoke(list(args), served)
 
 
 @pytest.fixture

@@ -115,9 +115,10 @@ def test_v1_adoption_finds_every_owners_activities(tmp_path: Path) -> None:
     project = tmp_path / "project"
     copy_examples(project, "accounts")
     db = str(tmp_path / "sandbox.db")
-    assert invoke(["apply", str(project), "--sandbox", db, "--auto-approve", "--api-version", "v1"]).code == 0
+    served = {"RECONCILER_SANDBOX_DEPRECATED_V1": "1"}  # v1 deals/persons/... are out of support at Pipedrive
+    assert invoke(["apply", str(project), "--sandbox", db, "--auto-approve", "--api-version", "v1"], served).code == 0
     (project / "reconciler.lock").unlink()
-    result = invoke(["plan", str(project), "--sandbox", db, "--api-version", "v1", "--format", "json"])
+    result = invoke(["plan", str(project), "--sandbox", db, "--api-version", "v1", "--format", "json"], served)
     assert result.code == 0, result.both
     plan = json.loads(result.out)
     assert plan["summary"]["create"] == 0
