@@ -198,6 +198,9 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
                                   "65,536-character comment limit); deletes and drift are shown first, the "
                                   "rest summarised."),
     ("RECONCILER_PLAN_URL", "Where a capped markdown plan links for the whole plan (the CI job's artifacts)."),
+    ("RECONCILER_SANDBOX_DEPRECATED_V1", "`1`: the sandbox serves the v1 endpoints Pipedrive put out of "
+                                         "support on 2026-08-01 instead of answering 410 Gone (the embedded "
+                                         "one; `sandbox serve` also takes `--serve-deprecated-v1`)."),
     ("NO_COLOR", "Any value: no colour and no other escape sequence in output, as `--no-color`."),
 )
 

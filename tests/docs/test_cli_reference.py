@@ -69,7 +69,7 @@ def test_every_command_argument_and_option_is_on_the_page() -> None:
 def _read_by_the_source() -> set[str]:
     names: set[str] = set()
     for path in (ROOT / "reconciler").rglob("*.py"):
-        names |= set(re.findall(r"""["']((?:RECONCILER|MATON)_[A-Z_]+|NO_COLOR)["']""",
+        names |= set(re.findall(r"""["']((?:RECONCILER|MATON)_[A-Z0-9_]+|NO_COLOR)["']""",
                                 path.read_text(encoding="utf-8")))
     return names
 
