@@ -27,21 +27,24 @@ def _deals(value: int, source: str, interests: list[str]) -> dict:
     }
 
 
+V1 = {"RECONCILER_SANDBOX_DEPRECATED_V1": "1"}  # v1 deals are out of support: the sandbox serves them on request
+
+
 def test_apply_plan_with_v1_and_enum_set_and_monetary_values(tmp_path: Path) -> None:
     db = str(tmp_path / "sandbox.db")
     data = _deals(100, "Referral", ["Events"])
     data["deals"].pop("v1-new")
     project = write_manifests(tmp_path / "project", data)
-    first = invoke(["apply", str(project), "--auto-approve", "--sandbox", db, "--api-version", "v1"])
+    first = invoke(["apply", str(project), "--auto-approve", "--sandbox", db, "--api-version", "v1"], env=V1)
     assert first.code == 0, first.both
     project = write_manifests(tmp_path / "project", _deals(250, "Website", ["Events", "Newsletter"]))
     plan_file = tmp_path / "plan.json"
-    made = invoke(["plan", str(project), "--out", str(plan_file), "--sandbox", db, "--api-version", "v1"])
+    made = invoke(["plan", str(project), "--out", str(plan_file), "--sandbox", db, "--api-version", "v1"], env=V1)
     assert made.code == 0, made.both
     summary = json.loads(plan_file.read_text(encoding="utf-8"))["summary"]
     assert (summary["create"], summary["update"]) == (1, 2), summary
-    applied = invoke(["apply", "--plan", str(plan_file), "--auto-approve", "--sandbox", db, "--api-version", "v1"])
+    applied = invoke(["apply", "--plan", str(plan_file), "--auto-approve", "--sandbox", db, "--api-version", "v1"], env=V1)
     assert applied.code == 0, applied.both
-    again = invoke(["plan", str(project), "--sandbox", db, "--api-version", "v1", "--detailed-exitcode"])
+    again = invoke(["plan", str(project), "--sandbox", db, "--api-version", "v1", "--detailed-exitcode"], env=V1)
     assert again.code == 0, again.both
     assert "No changes" in again.out

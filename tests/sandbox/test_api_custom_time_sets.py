@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from reconciler.sandbox.pipedrive import model
-
 if TYPE_CHECKING:
     from conftest import PD
 
@@ -89,12 +87,9 @@ def test_v2_set_field_is_cleared_with_null(pd: PD, interests: tuple[str, int]) -
     assert cleared.data["custom_fields"][code] is None
 
 
-def test_v2_empty_array_for_a_set_field_is_refused(pd: PD, interests: tuple[str, int],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_v2_empty_array_for_a_set_field_is_refused(pd: PD, interests: tuple[str, int]) -> None:
     """Pipedrive's v2: "sending an empty array [] is not supported and will result in a validation
-    error". The sandbox default keeps [] accepted until the engine sends null (see
-    model.REFUSE_EMPTY_SET_V2); this checks the Pipedrive behaviour it switches on."""
-    monkeypatch.setattr(model, "REFUSE_EMPTY_SET_V2", True)
+    error"; null clears the field."""
     code, option = interests
     person = pd.person(custom_fields={code: [option]})
     pd.error(pd.patch(f"/api/v2/persons/{person['id']}", {"custom_fields": {code: []}}), 400, "null")

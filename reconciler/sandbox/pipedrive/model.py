@@ -42,10 +42,6 @@ DEAL_STATUSES = ("open", "won", "lost")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 # Pipedrive's v2 refuses ``[]`` for a multi-option (set) custom field with a validation error and
 # clears it with ``null`` (official v2 model description of custom_fields).
-# TODO(issue 14, engine): reconciler still sends [] for `Interests: []` (tests/plan/
-# test_convergence_property.py fails with the 400); switch this to True once the engine sends
-# null. tests/sandbox/test_api_custom_time_sets.py checks the Pipedrive behaviour with it on.
-REFUSE_EMPTY_SET_V2 = False
 HASH_RE = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -494,7 +490,7 @@ def coerce_custom(company: Company, field: dict[str, Any], value: Any, strict: b
             value = [value]
         if not isinstance(value, list):
             raise bad_request(f"Parameter '{name}' must be an array of option ids")
-        if strict and not value and REFUSE_EMPTY_SET_V2:
+        if strict and not value:
             # the official v2 description: use null to clear a multi-option field; [] is refused
             raise bad_request(f"Parameter '{name}' must not be an empty array; send null to clear the field")
         chosen = []
