@@ -33,8 +33,11 @@ class Output:
         no_color = no_color or bool(os.environ.get("NO_COLOR"))
         self.quiet = quiet
         self.debug = debug
-        self.out = Console(no_color=no_color, highlight=False, soft_wrap=True, emoji=False)
-        self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True, emoji=False)
+        # no colour means no escape at all: rich's no_color alone still writes bold and the like
+        system = None if no_color else "auto"
+        self.out = Console(no_color=no_color, color_system=system, highlight=False, soft_wrap=True, emoji=False)
+        self.err = Console(stderr=True, no_color=no_color, color_system=system, highlight=False, soft_wrap=True,
+                           emoji=False)
 
     def print(self, text: str = "", markup: bool = True) -> None:
         self.out.print(text, markup=markup)
@@ -88,7 +91,9 @@ def _connection_options(func):
         metavar="[FILE]",
         help="Use the embedded sandbox, data kept in FILE (default .reconciler/sandbox.db beside the first PATH).",
     )
-    @click.option("--rate-limit", type=float, help="Requests per second, client side (default 10).")
+    @click.option("--rate-limit", type=float,
+                  help="Requests per second, client side [env RECONCILER_RATE_LIMIT; default 10; with --sandbox: "
+                       "unpaced unless this flag is given].")
     @click.option("--api-version", type=click.Choice(["v1", "v2"]), help="v2 where Pipedrive has it (default), or v1 everywhere.")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -170,8 +175,41 @@ def _redact(text: str) -> str:
 
 # -- the group -------------------------------------------------------------------------
 
+# Every environment variable the program reads: (name, what it does). docs/cli.md is
+# generated from this table (scripts/gen_cli_reference.py), and a test checks that the
+# source reads exactly these.
+ENVIRONMENT: tuple[tuple[str, str], ...] = (
+    ("MATON_API_KEY", "The Maton API key, sent as `Authorization: Bearer KEY`. Never printed, logged or saved; "
+                      "not needed with `--sandbox`."),
+    ("MATON_CONNECTION", "The connection (Pipedrive account) to use, sent as `Maton-Connection`; as "
+                         "`--connection`. Unset: the gateway uses the key's oldest active connection."),
+    ("RECONCILER_ENDPOINT", "The gateway URL, as `--endpoint` (default `https://gateway.maton.ai/pipedrive`)."),
+    ("RECONCILER_CONTROL_ENDPOINT", "The control API URL (connections), as `--control-endpoint` (default "
+                                    "`https://ctrl.maton.ai` with the default endpoint, else the endpoint's "
+                                    "origin)."),
+    ("RECONCILER_TIMEOUT", "Seconds one request may take before it counts as failed (default 30)."),
+    ("RECONCILER_RATE_LIMIT", "Requests per second, client side, as `--rate-limit` (default 10). Not applied "
+                              "to the embedded sandbox, which runs unpaced unless `--rate-limit` is given."),
+    ("RECONCILER_API_VERSION", "`v2` (Pipedrive's v2 endpoints where they exist; the default) or `v1` "
+                               "everywhere, as `--api-version`."),
+    ("RECONCILER_LOCK_WAIT", "Seconds `apply` waits for another apply of the same project to finish "
+                             "(`reconciler.lock.lck`) before it fails (default 30)."),
+    ("RECONCILER_MARKDOWN_LIMIT", "The most bytes a markdown plan may take (default 60000, under GitHub's "
+                                  "65,536-character comment limit); deletes and drift are shown first, the "
+                                  "rest summarised."),
+    ("RECONCILER_PLAN_URL", "Where a capped markdown plan links for the whole plan (the CI job's artifacts)."),
+    ("RECONCILER_SANDBOX_DEPRECATED_V1", "`1`: the sandbox serves the v1 endpoints Pipedrive put out of "
+                                         "support on 2026-08-01 instead of answering 410 Gone (the embedded "
+                                         "one; `sandbox serve` also takes `--serve-deprecated-v1`)."),
+    ("NO_COLOR", "Any value: no colour and no other escape sequence in output, as `--no-color`."),
+)
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Environment: " + ", ".join(name for name, _ in ENVIRONMENT)
+                    + ". Settings: flag, then environment, then reconciler.toml beside the first PATH, then "
+                      "the default. Exit codes: 0 success (no changes with --detailed-exitcode), 1 error, "
+                      "2 changes found with --detailed-exitcode.")
 @click.version_option(__version__, "--version", prog_name="reconciler")
 @click.option("--debug", is_flag=True, help="Tracebacks and an HTTP trace (the key is always redacted).")
 @click.option("--quiet", "-q", is_flag=True, help="Only results and errors.")
@@ -226,7 +264,7 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
 
     out: Output = ctx.obj["output"]
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
-    with open_client(settings) as client, _progress_line(out) as progress:
+    with open_client(settings) as client, _progress_line(out, client.stats) as progress:
         run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
     plan_value = run.plan
     if fmt == "text":
@@ -246,14 +284,14 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
 
 
 @contextlib.contextmanager
-def _progress_line(out: Output):
-    """A spinner while live state is read (on a terminal); debug lines otherwise."""
+def _progress_line(out: Output, stats=None):
+    """Counts while live state is read (objects per kind, calls spent); debug lines with --debug."""
     from reconciler.render.progress import read_progress
 
     if out.debug:
         yield out.info
         return
-    with read_progress(out.err, out.quiet) as progress:
+    with read_progress(out.err, out.quiet, stats) as progress:
         yield progress
 
 
@@ -276,7 +314,11 @@ def _progress_line(out: Output):
 @click.pass_context
 @_handle_errors
 def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_account_change, fmt, **kwargs) -> None:
-    """Make the live account match the manifests (or a saved plan)."""
+    """Make the live account match the manifests (or a saved plan).
+
+    Prints the plan (as `plan` does), then asks for `yes` on a terminal; --auto-approve
+    skips the question, and without a terminal it is required.
+    """
     from reconciler.apply import apply_plan
     from reconciler.lock import lock_path_for, project_lock
     from reconciler.plan import Plan, PlanError
@@ -304,8 +346,9 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
         if saved is not None:
             run = saved_plan_run(client, settings, saved)
             shown(run.account.header(), markup=False)
+            shown(render_text(run.plan))  # what will be done, before any confirmation (as plan prints it)
         else:
-            with _progress_line(out) as progress:
+            with _progress_line(out, client.stats) as progress:
                 run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
             shown(run.account.header(), markup=False)
             shown(render_text(run.plan))
@@ -344,6 +387,44 @@ def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None
               f"API calls: {stats['api_calls']}, tokens: {stats['tokens']}.")
 
 
+# -- show ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("plan_file", metavar="PLANFILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="Text for people, JSON for scripts, markdown for pull-request comments.")
+@_global_options
+@click.pass_context
+@_handle_errors
+def show(ctx, plan_file, fmt) -> None:
+    """Print a saved plan (plan --out FILE) as plan printed it; offline, nothing is read live."""
+    from reconciler.plan import Plan, PlanError
+    from reconciler.render import render_json, render_markdown, render_text
+    from reconciler.session import Account
+
+    out: Output = ctx.obj["output"]
+    try:
+        saved = Plan.from_json(json.loads(Path(plan_file).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, PlanError) as exc:
+        _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
+    if fmt == "text":
+        account = saved.account or {}
+        user = account.get("user") or {}
+        if account:
+            out.print(Account(company_id=account.get("company_id"), company_name=account.get("company_name"),
+                              user_name=user.get("name"), user_email=user.get("email"),
+                              connection=account.get("connection"), sandbox=bool(account.get("sandbox"))).header(),
+                      markup=False)
+        out.print(render_text(saved))
+    elif fmt == "json":
+        out.raw(render_json(saved))
+    else:
+        out.raw(render_markdown(saved))
+    for warning in saved.warnings:
+        out.warn(warning)
+
+
 # -- whoami --------------------------------------------------------------------------------
 
 
@@ -356,7 +437,12 @@ def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None
 @click.pass_context
 @_handle_errors
 def whoami(ctx, path, fmt, **kwargs) -> None:
-    """Name the account that commands would change: company, user and connection."""
+    """Name the account that commands would change: company, user and connection.
+
+    PATH (optional) is a manifest directory or file, as for plan: its reconciler.toml
+    (endpoint, connection, ...) applies, and --sandbox without FILE uses the sandbox
+    database beside it, so `reconciler whoami crm` names the account `plan crm` would use.
+    """
     from reconciler.commands.whoami import describe
 
     out: Output = ctx.obj["output"]

@@ -60,6 +60,8 @@ class LiveReader:
                 continue
             self.progress(f"reading {spec.section}")
             self._read_kind(spec, declared, lock_entries)
+            count = len(self.state.objects.get(spec.name, {}))
+            self.progress(f"read {count:,} {spec.name if count == 1 else spec.section}")
         return self.state
 
     # -- one kind --------------------------------------------------------------------

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,7 +118,7 @@ class LockFile:
         fresh = not path.exists()
         if fresh:
             path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as handle:
+        with open(path, "a", encoding="utf-8", newline="\n") as handle:  # LF on Windows too
             if fresh:
                 handle.write(json.dumps({"account": self.account}) + "\n")
             handle.write(json.dumps(entry) + "\n")
@@ -180,8 +178,10 @@ def atomic_write(path: Path, text: str) -> None:
             mode = os.lstat(path).st_mode & 0o777 if not path.is_symlink() else 0o644
         except FileNotFoundError:
             mode = 0o644
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        if hasattr(os, "fchmod"):  # not on Windows (before 3.13), where the mode bits mean little
+            os.fchmod(fd, mode)
+        # newline="\n": a committed lock must not turn into CRLF (and a diff of every line) on Windows
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -203,8 +203,12 @@ def project_lock(lock_file: Path, wait_seconds: float | None = None) -> Iterator
     """Hold `reconciler.lock.lck` exclusively; a second apply waits, then fails clearly.
 
     The wait is RECONCILER_LOCK_WAIT seconds (default 30): long enough for a CI job queued
-    behind another to go on, short enough that a stuck one is reported.
+    behind another to go on, short enough that a stuck one is reported. The lock is the
+    `filelock` library's: flock(2) on Unix, LockFileEx on Windows, so no platform module
+    (fcntl, msvcrt) is imported here and every command also runs on Windows.
     """
+    import filelock  # here, not at import time: only apply takes the project lock
+
     if wait_seconds is None:
         try:
             wait_seconds = float(os.environ.get("RECONCILER_LOCK_WAIT", "30"))
@@ -212,31 +216,24 @@ def project_lock(lock_file: Path, wait_seconds: float | None = None) -> Iterator
             raise LockError("RECONCILER_LOCK_WAIT must be a number of seconds") from None
     path = Path(str(lock_file) + ".lck")
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # never through a symbolic link: a planted one would make apply create a file elsewhere
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+    symlink = LockError(f"{path} is a symbolic link; the project lock is never taken through one: remove it")
+    # never through a symbolic link: a planted one would make apply create a file elsewhere.
+    # Checked here for every platform; filelock also opens with O_NOFOLLOW where there is one.
+    if path.is_symlink():
+        raise symlink
+    lock = filelock.FileLock(str(path), timeout=max(0.0, wait_seconds))
+    try:
+        lock.acquire(poll_interval=0.1)
+    except filelock.Timeout:
+        raise LockError(
+            f"another apply of this project is running (it holds {path}); waited "
+            f"{wait_seconds:.0f} s. Try again when it has finished."
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise LockError(f"{path} is a symbolic link; the project lock is never taken through one: "
-                            "remove it") from None
-        raise
-    handle = os.fdopen(fd, "a+")  # held for the context's lifetime
-    deadline = time.monotonic() + wait_seconds
+            raise symlink from None
+        raise LockError(f"{path}: cannot take the project lock ({exc.strerror or exc})") from None
     try:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise LockError(
-                        f"another apply of this project is running (it holds {path}); waited "
-                        f"{wait_seconds:.0f} s. Try again when it has finished."
-                    ) from None
-                time.sleep(0.1)
         yield
     finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        handle.close()
+        lock.release()

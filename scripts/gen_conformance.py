@@ -87,7 +87,7 @@ PRIMITIVES = {"string", "number", "boolean"}
 def install(version: str, into: Path) -> Path:
     """``npm install pipedrive@version`` into ``into``; returns the package's ``dist/versions``."""
     into.mkdir(parents=True, exist_ok=True)
-    (into / "package.json").write_text('{"name": "conformance-gen", "private": true}\n', encoding="utf-8")
+    (into / "package.json").write_text('{"name": "conformance-gen", "private": true}\n', encoding="utf-8", newline="\n")
     cmd = ["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", "--silent", f"{PACKAGE}@{version}"]
     subprocess.run(cmd, cwd=into, check=True, timeout=600)
     root = into / "node_modules" / PACKAGE
@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         v1["current_client_version"] = args.v2
     for name, data in (("models_v2.json", v2), ("models_v1.json", v1)):
         target = out / name
-        target.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+        target.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8", newline="\n")
         print(f"wrote {target}: {len(data['endpoints'])} endpoints, {len(data['models'])} models")
     return 0
 

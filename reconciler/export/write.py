@@ -17,7 +17,7 @@ def _write_text(path: Path, text: str) -> None:
     """Write a file without following a symlink at its place (O_NOFOLLOW)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
 
 

@@ -7,19 +7,17 @@ embedded sandbox, on a copy of examples/ (never the working tree's).
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, invoke
+from tests.conftest import copy_examples, invoke
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     target = tmp_path / "project"
-    shutil.copytree(ROOT / "examples", target, ignore=shutil.ignore_patterns("reconciler.lock*", ".reconciler", "ci"))
-    return target
+    return copy_examples(target)
 
 
 def _run(project: Path, *args: str, input_text: str | None = None):

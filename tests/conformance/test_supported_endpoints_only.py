@@ -7,20 +7,17 @@ call and no call to a deprecated route.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from reconciler.sandbox.pipedrive.deprecated import replacement_for
-from tests.conftest import InProcess, company_manifests, count_resources, write_manifests
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import InProcess, company_manifests, copy_examples, count_resources, write_manifests
 
 
 def test_apply_and_replan_use_no_deprecated_endpoint(tmp_path: Path) -> None:
     sandbox = InProcess(serve_deprecated_v1=False)
     try:
         examples = tmp_path / "examples"
-        shutil.copytree(ROOT / "examples" / "accounts", examples)
+        copy_examples(examples, "accounts")
         generated = write_manifests(tmp_path / "generated", company_manifests(orgs=30, prefix="gen"), split=False)
         assert count_resources(company_manifests(orgs=30, prefix="gen")) == 300
         for project in (examples, generated):

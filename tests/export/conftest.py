@@ -6,14 +6,11 @@ file with no server to start, and each test gets a fresh account in its own tmp_
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Result, invoke
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import Result, copy_examples, invoke
 
 
 def rc(*args: str) -> Result:
@@ -30,7 +27,7 @@ def rc(*args: str) -> Result:
 def applied(tmp_path: Path) -> Path:
     """A sandbox database holding examples/ applied once; returns the database path."""
     project = tmp_path / "project"
-    shutil.copytree(ROOT / "examples", project)
+    copy_examples(project)
     db = tmp_path / "sandbox.db"
     result = rc("apply", str(project), "--sandbox", str(db), "--auto-approve")
     assert result.code == 0, result.both
