@@ -116,6 +116,7 @@ def _settings(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[
         sandbox=sandbox,
         rate_limit=kwargs.pop("rate_limit", None),
         api_version=kwargs.pop("api_version", None),
+        max_deletes=kwargs.pop("max_deletes", None),
         debug=bool(ctx_obj.get("debug")),
     )
     return settings, paths
@@ -252,6 +253,9 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--target", "targets", multiple=True, metavar="KIND.KEY", help="Only these resources and what they need.")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=None,
+              help="Warn (and fail with --detailed-exitcode) when the plan deletes more than apply will allow "
+                   "[default: max_deletes in reconciler.toml, else 10].")
 @_connection_options
 @_global_options
 @click.pass_context
@@ -279,6 +283,10 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
     if out_file:
         atomic_write(Path(out_file), render_json(plan_value) + "\n")
         out.info(f"Saved the plan to {out_file}; apply it with: reconciler apply --plan {out_file}")
+    deletes = plan_value.summary["delete"]
+    if detailed_exitcode and deletes > settings.max_deletes:
+        _fail(out, f"the plan deletes {deletes} objects, more than --max-deletes {settings.max_deletes}: "
+                   "apply will refuse it")
     if detailed_exitcode and plan_value.has_changes:
         raise SystemExit(EXIT_CHANGES)
 
@@ -303,8 +311,9 @@ def _progress_line(out: Output, stats=None):
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Apply a saved plan.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
 @click.option("--target", "targets", multiple=True, metavar="KIND.KEY", help="Only these resources and what they need.")
-@click.option("--max-deletes", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Refuse plans that delete more objects than this.")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=None,
+              help="Refuse plans that delete more objects than this [default: max_deletes in reconciler.toml, "
+                   "else 10].")
 @click.option("--allow-account-change", is_flag=True,
               help="Apply even though reconciler.lock belongs to another account (starts a new lock).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -313,7 +322,7 @@ def _progress_line(out: Output, stats=None):
 @_global_options
 @click.pass_context
 @_handle_errors
-def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_account_change, fmt, **kwargs) -> None:
+def apply(ctx, paths, plan_file, auto_approve, targets, allow_account_change, fmt, **kwargs) -> None:
     """Make the live account match the manifests (or a saved plan).
 
     Prints the plan (as `plan` does), then asks for `yes` on a terminal; --auto-approve
@@ -354,7 +363,7 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
             shown(render_text(run.plan))
             for warning in run.warnings:
                 out.warn(warning)
-        check_apply(run, max_deletes=max_deletes, allow_account_change=allow_account_change)
+        check_apply(run, max_deletes=settings.max_deletes, allow_account_change=allow_account_change)
         plan_value, lock, client = run.plan, run.lock, run.client
         if plan_value.changes and not auto_approve:
             if not sys.stdin.isatty():

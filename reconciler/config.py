@@ -19,6 +19,7 @@ DEFAULT_ENDPOINT = "https://gateway.maton.ai/pipedrive"
 DEFAULT_CONTROL_ENDPOINT = "https://ctrl.maton.ai"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RATE_LIMIT = 10.0
+DEFAULT_MAX_DELETES = 10
 # The embedded sandbox (--sandbox) has no gateway budget to respect: unpaced unless
 # --rate-limit is given (`sandbox serve` still imitates the gateway's limits).
 SANDBOX_RATE_LIMIT = 1_000_000.0
@@ -59,6 +60,7 @@ class Settings:
     rate_limit: float = DEFAULT_RATE_LIMIT
     api_version: str = "v2"  # "v2" (v1 for notes) or "v1" everywhere
     sandbox_db: str | None = None  # set: use the embedded sandbox with this database file
+    max_deletes: int = DEFAULT_MAX_DELETES  # apply refuses (and plan warns about) plans that delete more
     debug: bool = False
 
     @property
@@ -80,7 +82,7 @@ def read_project_file(first_path: str | None) -> dict:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{candidate}: not valid TOML: {exc}") from None
-    allowed = {"endpoint", "control_endpoint", "connection", "rate_limit", "api_version", "timeout"}
+    allowed = {"endpoint", "control_endpoint", "connection", "rate_limit", "api_version", "timeout", "max_deletes"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"{candidate}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")
@@ -126,6 +128,7 @@ def resolve(
     sandbox: str | None = None,
     rate_limit: float | None = None,
     api_version: str | None = None,
+    max_deletes: int | None = None,
     debug: bool = False,
     env: dict | None = None,
 ) -> Settings:
@@ -169,6 +172,10 @@ def resolve(
         raise ConfigError(f"api_version must be v1 or v2, not {version!r}")
     settings.api_version = version
     settings.api_key = Secret(env.get("MATON_API_KEY", ""))
+    limit = max_deletes if max_deletes is not None else project.get("max_deletes", DEFAULT_MAX_DELETES)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ConfigError(f"max_deletes must be a whole number of objects, 0 or more, not {limit!r}")
+    settings.max_deletes = limit
     if sandbox is not None:
         if sandbox == "":
             base = Path(first_path) if first_path else Path(".")

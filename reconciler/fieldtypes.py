@@ -197,6 +197,10 @@ class FieldType:
         """Extra advice after a wrong value ("; did you mean 'won'?")."""
         return ""
 
+    def references(self, spec: FieldSpec, value: Any) -> Iterator[Reference]:
+        """The references a declared value holds (validate checks them, --target follows them)."""
+        return iter(())
+
     def convert(self, spec: FieldSpec, value: Any, pos: Position) -> Any:
         """A schema-valid YAML value in the model's shape; ValueProblem if still wrong."""
         return value
@@ -528,6 +532,10 @@ class Ref(FieldType):
     def convert(self, spec, value, pos):
         return ref_value(spec.ref_kind or "", value, pos)
 
+    def references(self, spec, value):
+        if isinstance(value, Reference):
+            yield value
+
     def to_api(self, spec, value, ctx, declared, live):
         if not isinstance(value, Reference):  # a custom field's value, read without knowing its type
             value = ref_value(spec.ref_kind or "", value, None)
@@ -705,6 +713,69 @@ class Stage(FieldType):
         if len(ctx.schema.stages.get(obj.get("pipeline_id"), {}).get(value, [])) > 1:
             raise Drop(f"the name {value!r} is not unique in its pipeline")
         return value
+
+
+class Participants(FieldType):
+    """An activity's participants: persons by key or {id: N}, the first primary.
+
+    Pipedrive's v2 sets an activity's person through `participants` (its `person_id` is the
+    primary participant, read-only by the migration guide); v1 takes `primary_flag`.
+    """
+
+    name = "participants"
+
+    def schema(self, spec):
+        item, _ = REF.schema(spec)
+        return {"type": "array", "items": item}, "Persons by key or {id: N}; the first one is primary."
+
+    def expectation(self, spec):
+        return "a list of person keys (or {id: N}), the first primary"
+
+    def convert(self, spec, value, pos):
+        return [ref_value(spec.ref_kind or "", item, pos) for item in value]
+
+    def references(self, spec, value):
+        for item in value or []:
+            if isinstance(item, Reference):
+                yield item
+
+    def to_api(self, spec, value, ctx, declared, live):
+        return [{"person_id": REF.to_api(spec, item, ctx, declared, live), "primary": index == 0}
+                for index, item in enumerate(value)]
+
+    def from_api(self, spec, value, ctx):
+        ordered = sorted(value or [], key=lambda p: not p.get("primary"))
+        return [REF.from_api(spec, p["person_id"], ctx) for p in ordered]
+
+    def same(self, spec, desired, live):
+        def shape(items):
+            items = list(items or [])
+            primary = next((p["person_id"] for p in items if p.get("primary")), None)
+            return primary, sorted((str(p["person_id"]) for p in items), key=str)
+
+        if any(isinstance(p.get("person_id"), Placeholder) for p in desired or []):
+            return False
+        return shape(desired) == shape(live)
+
+    def read(self, spec, record, version):
+        out = []
+        for item in self.raw(spec, record, version) or []:
+            if isinstance(item, dict) and item.get("person_id") is not None:
+                primary = item.get("primary", item.get("primary_flag", False))
+                out.append({"person_id": as_id(item["person_id"]), "primary": as_bool(primary)})
+        return out
+
+    def write(self, spec, value, version):
+        flag = "primary_flag" if version == "v1" else "primary"
+        return {spec.api: [{"person_id": p["person_id"], flag: p["primary"]} for p in value or []]}
+
+    def match_value(self, spec, value):
+        return None
+
+    match_live = match_value
+
+    def export(self, spec, value, ctx, obj):
+        return value if len(value) > 1 else None  # one participant is the `person` field already
 
 
 # -- option fields (custom enum and set) ----------------------------------------------------------
@@ -1030,6 +1101,7 @@ BOOL = Bool()
 EMAILS = Contacts("emails", "email addresse", {"type": "string", "pattern": EMAIL_PATTERN})
 PHONES = Contacts("phones", "phone number", {"type": "string", "minLength": 1})
 REF = Ref()
+PARTICIPANTS = Participants()
 USER = User()
 VISIBILITY = Visibility()
 PIPELINE = Pipeline()

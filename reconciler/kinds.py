@@ -25,6 +25,7 @@ from reconciler.fieldtypes import (
     EMAILS,
     ENUM,
     NUMBER,
+    PARTICIPANTS,
     PHONES,
     PIPELINE,
     REF,
@@ -139,12 +140,27 @@ class NotePinned(KindHooks):
         return spec.live(live)
 
 
-class EveryOwner(KindHooks):
-    """v1 lists only the API user's own activities unless asked for everyone's (user_id=0);
-    without it, other owners' activities look absent and would be created again."""
+class ActivityHooks(KindHooks):
+    """Activities: v1 lists only the API user's own unless asked for everyone's (user_id=0),
+    or other owners' activities would look absent and be created again; and v2 sets the
+    person through `participants` (its `person_id` is the primary participant, read-only
+    by Pipedrive's migration guide), so a declared `person` is sent as the primary
+    participant, which both readings of the v2 description accept."""
 
     def list_params(self, version):
         return {"user_id": 0} if version == "v1" else {}
+
+    def write(self, changes, body, version):
+        if version == "v2" and "person_id" in body:
+            person = body.pop("person_id")
+            if "participants" not in body:
+                body["participants"] = [] if person is None else [{"person_id": person, "primary": True}]
+
+    def check(self, declared, live, writes):
+        person, participants = declared.get("person"), declared.get("participants")
+        if person is not None and participants and (participants[0].key, participants[0].id) != (person.key, person.id):
+            return "declares both person and participants: the person must be the first participant", None
+        return None, None
 
 
 @dataclass(frozen=True)
@@ -187,6 +203,7 @@ class KindSpec:
 
     @property
     def ref_fields(self) -> tuple[FieldSpec, ...]:
+        """Fields holding one reference (parents and links); see also FieldType.references."""
         return tuple(spec for spec in self.fields if spec.type is REF)
 
     @property
@@ -344,6 +361,8 @@ ACTIVITY = KindSpec(
         FieldSpec("deal", REF, "deal_id", "The deal the activity belongs to. An activity needs at least one of deal, person, org.", ref_kind="deal"),
         FieldSpec("person", REF, "person_id", "The person the activity is with. An activity needs at least one of deal, person, org.", ref_kind="person"),
         FieldSpec("org", REF, "org_id", "The organization the activity is with. An activity needs at least one of deal, person, org.", ref_kind="organization"),
+        FieldSpec("participants", PARTICIPANTS, "participants", "The persons taking part, by key or {id: N}; the "
+                  "first is primary (and is the activity's person).", ref_kind="person"),
         FieldSpec("done", BOOL, "done", "Whether the activity is marked done.", nullable=False),
         FieldSpec("note", TEXT, "note", "Free text attached to the activity, as plain text (escaped before it is "
                   "sent; Pipedrive stores HTML)."),
@@ -356,7 +375,7 @@ ACTIVITY = KindSpec(
     parent_count=(1, 3),
     required_on_create=("subject",),
     order=4,
-    hooks=EveryOwner(),
+    hooks=ActivityHooks(),
 )
 
 KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, DEAL, NOTE, ACTIVITY)

@@ -267,15 +267,22 @@ class Planner:
         return None
 
     def _key_for_id(self, kind: str, object_id: Any) -> str | None:
-        return self._key_by_id.get((kind, object_id))
+        key = self._key_by_id.get((kind, object_id))
+        if key is not None and (kind, key) in self.creating:
+            return f"{key} (deleted in Pipedrive)"  # the lock's old object: the key is being created again
+        return key
 
     def _problem(self, res: Resource, name: str | None, message: str) -> None:
         pos = res.field_pos.get(name, res.pos) if name else res.pos
         self.problems.append(Problem(pos, message))
 
-    def build(self, **about: Any) -> Plan:
+    def build(self, max_deletes: int | None = None, **about: Any) -> Plan:
         """The whole plan, complete when returned: `about` sets what the run knows of itself
-        (account, stats, lock_file, created_at, warnings); nothing is changed afterwards."""
+        (account, stats, lock_file, created_at, warnings); nothing is changed afterwards.
+
+        `max_deletes` is the limit apply will enforce: a plan over it says so, so that the
+        pull request's plan is not green while the merge's apply fails.
+        """
         plan = Plan(**about)
         ordered = sorted(self.resources, key=lambda r: kinds.kind(r.kind).order)
         # Everything that will be created is known before values are converted, so that
@@ -329,6 +336,9 @@ class Planner:
         deletes.sort(key=lambda c: -kinds.kind(c.kind).order)
         self._order_deletes(deletes)
         plan.changes = creates_updates + deletes
+        if max_deletes is not None and len(deletes) > max_deletes:
+            plan.warnings.append(f"the plan deletes {len(deletes)} objects, more than --max-deletes {max_deletes}: "
+                                 "apply will refuse it unless the limit is raised")
         for change in plan.changes:  # only what apply --plan will check: the objects it touches
             if change.id is not None:
                 obj = self.live.get(change.kind, {}).get(change.id)
@@ -353,6 +363,9 @@ class Planner:
         if how == "natural":
             change.adopted = True
             change.reason = "adopted: matched an existing object by its natural key"
+        elif live is None and self.lock is not None and self.lock.id_for(res.kind, res.key) is not None:
+            change.reason = (f"deleted in Pipedrive (it was id {self.lock.id_for(res.kind, res.key)}), "
+                             "will be created again")
         parent = declared_parent(res)
         for name, value in res.fields.items():
             field_spec = spec.field(name)
@@ -456,6 +469,7 @@ def build_plan(
     ident: Identity,
     schema: AccountSchema,
     lock: LockFile | None,
+    max_deletes: int | None = None,
     **about: Any,
 ) -> Plan:
     """The plan for these resources against this live state, complete when returned.
@@ -463,4 +477,4 @@ def build_plan(
     `about` is what the run knows of itself (account, stats, lock_file, created_at,
     warnings), recorded in the plan as it is made.
     """
-    return Planner(resources, live, ident, schema, lock).build(**about)
+    return Planner(resources, live, ident, schema, lock).build(max_deletes, **about)

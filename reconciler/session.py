@@ -169,10 +169,11 @@ def select_targets(manifest: Manifest, targets: list[str],
         if res is None:
             continue
         wanted[(kind_name, key)] = res
-        for spec in kinds.kind(kind_name).ref_fields:
-            ref = res.fields.get(spec.name)
-            if ref is not None and getattr(ref, "key", None):
-                stack.append((ref.kind, ref.key))
+        for name, value in res.fields.items():
+            spec = kinds.kind(kind_name).field(name)
+            for ref in spec.type.references(spec, value) if spec is not None else ():
+                if ref.key:
+                    stack.append((ref.kind, ref.key))
     return [r for r in manifest.resources if (r.kind, r.key) in wanted], lock_only
 
 
@@ -235,7 +236,7 @@ def plan_run(
         ident = match(resources, live.objects, used_lock)
     except IdentityError as exc:
         raise PlanError(f"{len(exc.problems)} problem(s) matching live objects", exc.problems) from None
-    plan = build_plan(resources, live.objects, ident, schema, used_lock,
+    plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
                       created_at=read_started, warnings=warnings, scope=scope,
                       manifest_paths=[str(Path(p).absolute()) for p in paths],

@@ -90,13 +90,17 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
     for res in manifest.resources:
         keys_by_kind.setdefault(res.kind, []).append(res.key)
     for res in manifest.resources:
-        for spec in kinds.kind(res.kind).ref_fields:
-            ref = res.fields.get(spec.name)
-            if not isinstance(ref, Reference) or ref.key is None:
+        spec_of = kinds.kind(res.kind)
+        for name, value in res.fields.items():
+            spec = spec_of.field(name)
+            if spec is None:
                 continue
-            problem = _reference_problem(manifest, res, spec.name, ref, keys_by_kind)
-            if problem is not None:
-                problems.append(problem)
+            for ref in spec.type.references(spec, value):
+                if ref.key is None:
+                    continue
+                problem = _reference_problem(manifest, res, spec.name, ref, keys_by_kind)
+                if problem is not None:
+                    problems.append(problem)
     return problems
 
 

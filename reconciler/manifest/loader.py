@@ -10,8 +10,6 @@ declared are unknown and every reference to them would be a false alarm.
 
 from __future__ import annotations
 
-import datetime
-import math
 import os
 import re
 from collections.abc import Sequence
@@ -21,11 +19,12 @@ from jsonschema.exceptions import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from reconciler import kinds
+from reconciler.fieldtypes import ValueProblem
 from reconciler.kinds import FieldSpec, KindSpec
 from reconciler.manifest import checks, schema
 from reconciler.manifest.checks import article, suggest
 from reconciler.manifest.files import collect_files
-from reconciler.manifest.model import Manifest, Position, Problem, Reference, Resource
+from reconciler.manifest.model import Manifest, Position, Problem, Resource
 from reconciler.manifest.yamlio import NULL, FileAbort, PathKey, Walker, compose, describe_node
 
 _KEY_RE = re.compile(kinds.KEY_PATTERN)
@@ -194,30 +193,17 @@ _INVALID = object()
 
 
 def _convert(walker: Walker, spec: FieldSpec, value: Any, pos: Position, positions: dict[PathKey, Position]) -> Any:
-    """A schema-valid value in the model's shape; _INVALID (after reporting) if still wrong."""
+    """A schema-valid value in the model's shape; _INVALID (after reporting) if still wrong.
+
+    Each field type converts its own values (reconciler/fieldtypes.py).
+    """
     if value is None:
         return None
-    if spec.type == kinds.REF:
-        target = spec.ref_kind or ""
-        if isinstance(value, dict):
-            return Reference(kind=target, key=None, id=int(value["id"]), pos=pos)
-        return Reference(kind=target, key=value, id=None, pos=pos)
-    if spec.type == kinds.DATE:
-        try:
-            datetime.date.fromisoformat(value)
-        except ValueError as exc:
-            walker.problems.append(Problem(pos, f"field '{spec.name}' is not a real date: '{value}' ({exc})"))
-            return _INVALID
-    if spec.type == kinds.NUMBER and not math.isfinite(value):
-        walker.problems.append(Problem(pos, f"field '{spec.name}' must be a finite number, got {value}"))
+    try:
+        return spec.type.convert(spec, value, pos)
+    except ValueProblem as problem:
+        walker.problems.append(Problem(pos, str(problem)))
         return _INVALID
-    if spec.type == kinds.TIME and len(value) == 4:
-        return "0" + value  # the model promises HH:MM
-    if spec.type in (kinds.EMAILS, kinds.PHONES):
-        return list(value)
-    if spec.type == kinds.CUSTOM:
-        return dict(value)
-    return value
 
 
 def _at(data: Any, path: PathKey) -> Any:

@@ -132,3 +132,16 @@ def test_an_absent_resource_matching_a_declared_one_is_an_error(project: Path) -
     result = _run(project, "plan", str(project))
     assert result.code == 1
     assert "organization 'old-acme' matches the same live object as organization 'acme'" in result.err
+
+
+def test_plan_warns_when_apply_would_refuse_the_deletes(project: Path) -> None:
+    _apply(project)
+    (project / "accounts" / "initech.yaml").unlink()
+    plan = _run(project, "plan", str(project), "--max-deletes", "3")
+    assert plan.code == 0
+    assert "more than --max-deletes 3: apply will refuse it" in plan.err
+    gate = _run(project, "plan", str(project), "--max-deletes", "3", "--detailed-exitcode")
+    assert gate.code == 1 and "apply will refuse it" in gate.err
+    (project / "reconciler.toml").write_text("max_deletes = 50\n", encoding="utf-8")
+    relaxed = _run(project, "plan", str(project), "--detailed-exitcode")
+    assert relaxed.code == 2 and "apply will refuse" not in relaxed.err
