@@ -48,6 +48,9 @@ class Outcome:
 @dataclass
 class ApplyResult:
     outcomes: list[Outcome] = field(default_factory=list)
+    # why apply stopped before the end: it gave up on an endpoint that kept failing (the
+    # message says what failed), or it was interrupted; None when every change was tried
+    stopped: str | None = None
 
     @property
     def failed(self) -> list[Outcome]:
@@ -243,20 +246,29 @@ class Applier:
 
         def start(address: str) -> None:
             started.add(address)
+            if self.result.stopped is not None:
+                change = by_address[address]
+                self._record(Outcome(address, change.action, "skipped", change.id,
+                                     f"not started: apply stopped ({_first_sentence(self.result.stopped)})"))
+                finished(address)
+                return
             running[pool.submit(work, by_address[address])] = address
 
+        def finished(address: str) -> None:
+            for dependent in dependents.get(address, []):
+                waiting[dependent].discard(address)
+                if not waiting[dependent] and dependent not in started:
+                    start(dependent)
+
         for change in changes:
-            if not waiting[change.address]:
+            if not waiting[change.address] and change.address not in started:
                 start(change.address)
         while running:
-            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in finished:
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in done:
                 address = running.pop(future)
                 future.result()
-                for dependent in dependents.get(address, []):
-                    waiting[dependent].discard(address)
-                    if not waiting[dependent] and dependent not in started:
-                        start(dependent)
+                finished(address)
         for change in changes:  # a dependency cycle, which a plan never has: say so, do nothing
             if change.address not in started:
                 self._record(Outcome(change.address, change.action, "skipped", change.id,
@@ -267,6 +279,16 @@ class Applier:
         if outcome.status != "done":
             self.failed.add(outcome.address)
         self.progress(outcome)
+
+    def _note_failure(self, exc: PipedriveError) -> None:
+        """A failure the client gave up on stops apply: nothing more is started."""
+        if getattr(exc, "gave_up", False) and self.result.stopped is None:
+            self.result.stopped = str(exc)
+
+    def stop(self, reason: str) -> None:
+        """Start nothing more (Ctrl-C, SIGTERM); what is in flight finishes and is journalled."""
+        if self.result.stopped is None:
+            self.result.stopped = reason
 
     # -- creates and updates ---------------------------------------------------------
 
@@ -299,6 +321,7 @@ class Applier:
             self.lock.record(change.kind, change.key, object_id)
             self._record(Outcome(change.address, change.action, "done", object_id))
         except PipedriveError as exc:
+            self._note_failure(exc)
             self._record(Outcome(change.address, change.action, "failed", change.id, _describe(change, exc)))
 
     def _create(self, change: Change, writes: dict) -> Any:
@@ -348,10 +371,15 @@ class Applier:
             if getattr(exc, "status", None) == 404:
                 pass  # already gone: the goal is reached
             else:
+                self._note_failure(exc)
                 self._record(Outcome(change.address, "delete", "failed", change.id, _describe(change, exc)))
                 return
         self.lock.forget(change.kind, change.key)
         self._record(Outcome(change.address, "delete", "done", change.id))
+
+
+def _first_sentence(text: str) -> str:
+    return text.split(". ", 1)[0]
 
 
 class _Skip(Exception):

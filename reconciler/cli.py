@@ -193,6 +193,9 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
                               "to the embedded sandbox, which runs unpaced unless `--rate-limit` is given."),
     ("RECONCILER_API_VERSION", "`v2` (Pipedrive's v2 endpoints where they exist; the default) or `v1` "
                                "everywhere, as `--api-version`."),
+    ("RECONCILER_RETRY_BUDGET", "Seconds of failed requests in a row (no success between them) after which a run "
+                                "gives up with one message (default 30; a rate-limited streak gets four times it). "
+                                "Also `retry_budget` in reconciler.toml."),
     ("RECONCILER_LOCK_WAIT", "Seconds `apply` waits for another apply of the same project to finish "
                              "(`reconciler.lock.lck`) before it fails (default 30)."),
     ("RECONCILER_MARKDOWN_LIMIT", "The most bytes a markdown plan may take (default 60000, under GitHub's "
@@ -328,7 +331,8 @@ def apply(ctx, paths, plan_file, auto_approve, targets, allow_account_change, fm
     Prints the plan (as `plan` does), then asks for `yes` on a terminal; --auto-approve
     skips the question, and without a terminal it is required.
     """
-    from reconciler.apply import apply_plan
+    from reconciler.apply import Applier
+    from reconciler.interrupts import stop_on_signals
     from reconciler.lock import lock_path_for, project_lock
     from reconciler.plan import Plan, PlanError
     from reconciler.render import render_text
@@ -373,12 +377,23 @@ def apply(ctx, paths, plan_file, auto_approve, targets, allow_account_change, fm
             if answer.strip() != "yes":
                 _fail(out, "apply cancelled")
         with apply_progress(out.err, len(plan_value.changes), out.quiet) as progress:
-            result = apply_plan(client, plan_value, lock, workers=max(1, min(16, int(settings.rate_limit))),
-                                progress=progress)
+            applier = Applier(client, plan_value, lock, workers=max(1, min(16, int(settings.rate_limit))),
+                              progress=progress)
+            with stop_on_signals(applier.stop) as signalled:
+                result = applier.run()
         summary = result.summary(plan_value.unchanged)
         for failure in result.failed:
-            out.err.print(f"{failure.status}: {failure.address}: {failure.error}", markup=False)
+            if not failure.error or not failure.error.startswith("not started"):
+                out.err.print(f"{failure.status}: {failure.address}: {failure.error}", markup=False)
+        if result.stopped:
+            left = sum(1 for o in result.outcomes if o.status == "skipped" and (o.error or "").startswith("not started"))
+            out.err.print(f"Stopped: {result.stopped}. Done before it: {summary['create']} created, "
+                          f"{summary['update']} updated, {summary['delete']} deleted; {left} changes not made. "
+                          "Nothing done is lost (the lock records it): running apply again finishes the job.",
+                          markup=False)
         _finish(out, fmt, summary, client.stats.as_dict(), ok=result.ok)
+        if signalled:
+            raise SystemExit(signalled["exit_code"])
         if not result.ok:
             raise SystemExit(EXIT_ERROR)
 
@@ -393,7 +408,8 @@ def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None
         extra = f", {summary.get('failed', 0)} failed, {summary.get('skipped', 0)} skipped"
     out.print(f"[bold]{head}[/] Resources: {summary['create']} created, {summary['update']} updated, "
               f"{summary['delete']} deleted, {summary['unchanged']} unchanged{extra}. "
-              f"API calls: {stats['api_calls']}, tokens: {stats['tokens']}.")
+              f"API calls: {stats['api_calls']}, tokens: {stats['tokens']}"
+              + (f", retried attempts: {stats['retries']}." if stats.get("retries") else "."))
 
 
 # -- show ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ DEFAULT_CONTROL_ENDPOINT = "https://ctrl.maton.ai"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RATE_LIMIT = 10.0
 DEFAULT_MAX_DELETES = 10
+DEFAULT_RETRY_BUDGET = 30.0
 # The embedded sandbox (--sandbox) has no gateway budget to respect: unpaced unless
 # --rate-limit is given (`sandbox serve` still imitates the gateway's limits).
 SANDBOX_RATE_LIMIT = 1_000_000.0
@@ -61,6 +62,8 @@ class Settings:
     api_version: str = "v2"  # "v2" (v1 for notes) or "v1" everywhere
     sandbox_db: str | None = None  # set: use the embedded sandbox with this database file
     max_deletes: int = DEFAULT_MAX_DELETES  # apply refuses (and plan warns about) plans that delete more
+    # seconds of failures in a row (no success between them) before a run gives up
+    retry_budget: float = DEFAULT_RETRY_BUDGET
     debug: bool = False
 
     @property
@@ -82,7 +85,8 @@ def read_project_file(first_path: str | None) -> dict:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{candidate}: not valid TOML: {exc}") from None
-    allowed = {"endpoint", "control_endpoint", "connection", "rate_limit", "api_version", "timeout", "max_deletes"}
+    allowed = {"endpoint", "control_endpoint", "connection", "rate_limit", "api_version", "timeout", "max_deletes",
+               "retry_budget"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"{candidate}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")
@@ -176,6 +180,12 @@ def resolve(
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise ConfigError(f"max_deletes must be a whole number of objects, 0 or more, not {limit!r}")
     settings.max_deletes = limit
+    try:
+        settings.retry_budget = float(pick(None, "RECONCILER_RETRY_BUDGET", "retry_budget", DEFAULT_RETRY_BUDGET))
+    except (TypeError, ValueError):
+        raise ConfigError("retry_budget (RECONCILER_RETRY_BUDGET) must be a number of seconds") from None
+    if settings.retry_budget < 0:
+        raise ConfigError("retry_budget (RECONCILER_RETRY_BUDGET) must be 0 or more seconds")
     if sandbox is not None:
         if sandbox == "":
             base = Path(first_path) if first_path else Path(".")

@@ -91,6 +91,7 @@ def open_client(settings: Settings, transport: httpx.BaseTransport | None = None
         rate_limit=settings.rate_limit,
         transport=transport,
         trace=stderr_trace if settings.debug else None,
+        retry_budget=settings.retry_budget,
     )
     try:
         yield PipedriveClient(http, api_version=settings.api_version)

@@ -52,3 +52,7 @@ class AmbiguousWriteError(PipedriveError):
 
     It must never be retried blindly: the caller first finds out whether it happened.
     """
+
+
+class BadAnswerError(PipedriveError):
+    """An answer that is not Pipedrive's JSON (an HTML page from a proxy, invalid JSON)."""

@@ -29,11 +29,13 @@ from typing import Any
 import httpx
 
 from reconciler import __version__
+from reconciler.pipedrive.breaker import DEFAULT_BUDGET, Breaker
 from reconciler.pipedrive.costs import route_template, token_cost
 from reconciler.pipedrive.errors import (
     AmbiguousWriteError,
     ApiValidationError,
     AuthError,
+    BadAnswerError,
     NoConnectionError,
     NotFoundError,
     PipedriveError,
@@ -60,17 +62,19 @@ class CallStats:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, method: str, path: str, *, retry: bool) -> None:
+        """One attempt. A retry is counted apart: `api_calls` are the calls that did the work."""
         with self._lock:
+            if retry:
+                self.retries += 1
+                return
             self.api_calls += 1
             self.tokens += token_cost(method, path)
             self.by_route[f"{method} {route_template(path)}"] += 1
             if method != "GET":
                 self.writes += 1
-            if retry:
-                self.retries += 1
 
     def as_dict(self) -> dict[str, int]:
-        return {"api_calls": self.api_calls, "tokens": self.tokens}
+        return {"api_calls": self.api_calls, "tokens": self.tokens, "retries": self.retries}
 
 
 class HttpClient:
@@ -87,6 +91,7 @@ class HttpClient:
         transport: httpx.BaseTransport | None = None,
         trace: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        retry_budget: float = DEFAULT_BUDGET,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.transport = transport  # kept so the control client can share an in-process sandbox
@@ -94,6 +99,7 @@ class HttpClient:
         self.connection = connection
         self.stats = CallStats()
         self.limiter = RateLimiter(rate_limit)
+        self.breaker = Breaker(retry_budget)
         # The server's clock as last seen (its Date header) against our monotonic clock: the
         # "did that create happen?" search asks for objects updated since a server time, and
         # a client clock minutes off must not make it miss one (and create a duplicate).
@@ -159,26 +165,36 @@ class HttpClient:
         body = None if json_body is None else json.dumps(json_body, default=str).encode()
         headers = {"Content-Type": "application/json"} if body is not None else None
         last_error: PipedriveError | None = None
-        for attempt in range(MAX_ATTEMPTS):
+        attempt = 0
+        while True:
+            self.breaker.check()
+            if attempt >= MAX_ATTEMPTS and not isinstance(last_error, RateLimitedError):
+                assert last_error is not None
+                raise last_error
             self.limiter.acquire()
             started = time.monotonic()
             self.stats.record(method, path, retry=attempt > 0)
+            attempt += 1
             try:
                 response = self._http.request(method, url, params=params, content=body, headers=headers)
             except httpx.ConnectError as exc:
                 # Never reached the server: safe to retry, even a create.
                 last_error = TransportError(f"cannot connect to {self.endpoint}: {type(exc).__name__}", path=path)
-                self._log(f"{method} {path} -> connect error ({attempt + 1}/{MAX_ATTEMPTS})")
-                self._sleep(self._backoff(attempt))
+                self._log(f"{method} {path} -> connect error ({attempt}/{MAX_ATTEMPTS})")
+                self.breaker.failure(last_error)
+                self.breaker.check()  # gave up: no point sleeping before saying so
+                self._sleep(self._backoff(attempt - 1))
                 continue
             except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection dropped"
-                self._log(f"{method} {path} -> {kind} ({attempt + 1}/{MAX_ATTEMPTS})")
+                self._log(f"{method} {path} -> {kind} ({attempt}/{MAX_ATTEMPTS})")
+                last_error = TransportError(f"{method} {path} {kind} after {attempt} attempts", path=path)
+                self.breaker.failure(last_error)
                 if creates:
                     raise AmbiguousWriteError(f"{method} {path} {kind}; the write may or may not have happened",
                                               path=path) from None
-                last_error = TransportError(f"{method} {path} {kind} after {attempt + 1} attempts", path=path)
-                self._sleep(self._backoff(attempt))
+                self.breaker.check()
+                self._sleep(self._backoff(attempt - 1))
                 continue
             elapsed = (time.monotonic() - started) * 1000
             self._observe_date(response.headers.get("date"))
@@ -187,33 +203,42 @@ class HttpClient:
             status = response.status_code
             if status == 429:
                 retry_after = _retry_after(response.headers)
-                self.limiter.pause(retry_after if retry_after is not None else self._backoff(attempt))
+                self.limiter.pause(retry_after if retry_after is not None else self._backoff(attempt - 1))
                 last_error = RateLimitedError(
-                    f"rate limited (429) on {method} {path} after {attempt + 1} attempts: the gateway allows "
+                    f"rate limited (429) on {method} {path} after {attempt} attempts: the gateway allows "
                     "10 requests a second per account and Pipedrive meters a daily token budget; lower "
                     "--rate-limit (or rate_limit in reconciler.toml) or wait for the budget to reset",
                     status=429,
                     path=path,
                 )
+                self.breaker.failure(last_error, rate_limited=True)
                 if retry_after is None:
-                    self._sleep(self._backoff(attempt))
+                    self._sleep(self._backoff(attempt - 1))
                 continue
             if status >= 500:
+                who = answered_by(response)
+                last_error = ServerError(f"{who} answered {status} on {method} {path} after {attempt} attempts"
+                                         f"{self.redact(_first_line_note(response))}", status=status, path=path)
+                self.breaker.failure(last_error)
                 if creates:
-                    raise AmbiguousWriteError(f"{method} {path} answered {status}; the write may or may not "
-                                              "have happened", status=status, path=path)
-                last_error = ServerError(f"Pipedrive answered {status} on {method} {path} after "
-                                         f"{attempt + 1} attempts", status=status, path=path)
-                self._sleep(self._backoff(attempt))
+                    raise AmbiguousWriteError(f"{method} {path}: {who} answered {status}; the write may or may "
+                                              "not have happened", status=status, path=path)
+                self.breaker.check()
+                self._sleep(self._backoff(attempt - 1))
                 continue
-            if status == 404 and method == "DELETE" and attempt > 0:
+            self.breaker.success()
+            if status == 404 and method == "DELETE" and attempt > 1:
                 # An earlier attempt whose answer we lost already deleted it.
                 return {"success": True, "data": None}
             if status >= 400:
                 raise self._error(response, method, path, what)
-            return _json(response)
-        assert last_error is not None
-        raise last_error
+            answer = _json(response)
+            if not isinstance(answer, dict):
+                raise BadAnswerError(
+                    f"{answered_by(response)} answered {status} on {method} {path} with "
+                    f"{_content_kind(response)}, not Pipedrive's JSON{self.redact(_first_line_note(response))}",
+                    status=status, path=path)
+            return answer
 
     def _observe_date(self, value: str | None) -> None:
         if not value:
@@ -241,6 +266,11 @@ class HttpClient:
         status = response.status_code
         body = _json(response, default={})
         text = _error_text(body)
+        if not isinstance(_json(response), dict) and status not in (401, 404):
+            # not Pipedrive's JSON, nor the gateway's: a proxy (an HTML login page, a 403 from a firewall)
+            return BadAnswerError(
+                f"{answered_by(response)} answered {status} on {method} {path} with {_content_kind(response)}, "
+                f"not Pipedrive's JSON{self.redact(_first_line_note(response))}", status=status, path=path)
         if status == 401:
             return AuthError(
                 "the gateway refused the API key (401): check MATON_API_KEY (an API key from maton.ai; "
@@ -271,6 +301,32 @@ class HttpClient:
                 path=path,
             )
         return ApiValidationError(self.redact(text) or f"HTTP {status}", status=status, path=path)
+
+
+def _content_kind(response: httpx.Response) -> str:
+    kind = (response.headers.get("content-type") or "").split(";")[0].strip()
+    if not response.content:
+        return "an empty body"
+    return f"a {kind} page" if kind == "text/html" else f"a {kind or 'body with no content type'}"
+
+
+def answered_by(response: httpx.Response) -> str:
+    """Who most likely wrote an answer: Pipedrive (its JSON carries `success`), the Maton gateway
+    (its own JSON errors do not), or a proxy in front of them (anything that is not JSON)."""
+    body = _json(response)
+    if isinstance(body, dict):
+        return "Pipedrive" if "success" in body else "the gateway"
+    return "a proxy (or the gateway)"
+
+
+def _first_line_note(response: httpx.Response) -> str:
+    """The first line of a body that is not JSON, shortened and made printable (never a header)."""
+    if isinstance(_json(response), dict) or not response.content:
+        return ""
+    text = response.content[:2000].decode("utf-8", errors="replace").strip()
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    line = "".join(c if c.isprintable() else "?" for c in line)[:120]
+    return f"; it began: {line!r}" if line else ""
 
 
 def _json(response: httpx.Response, default: Any = None) -> Any:

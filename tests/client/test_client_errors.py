@@ -33,7 +33,7 @@ KEY = "test-key-7f3a9c"
 
 @contextlib.contextmanager
 def sandbox(mode, tmp_path, *, faults=(), rate_limit=None, key=KEY, connection=None, client_key=KEY,
-            timeout=5.0, api_version="v2"):
+            timeout=5.0, api_version="v2", retry_budget=30.0):
     gateway = SandboxGateway(str(tmp_path / "sb.db"), api_key=key, rate_limit=rate_limit,
                              faults=[Fault.parse(f) for f in faults], fault_seed=1,
                              serve_deprecated_v1=api_version == "v1")
@@ -41,7 +41,7 @@ def sandbox(mode, tmp_path, *, faults=(), rate_limit=None, key=KEY, connection=N
     if mode == "inprocess":
         http = HttpClient("http://127.0.0.1/pipedrive", api_key=client_key, connection=connection,
                           transport=SandboxTransport(gateway), rate_limit=1000, timeout=timeout,
-                          trace=trace.append, sleep=lambda s: None)
+                          trace=trace.append, sleep=lambda s: None, retry_budget=retry_budget)
         try:
             yield PipedriveClient(http, api_version=api_version), gateway, trace
         finally:
@@ -50,7 +50,8 @@ def sandbox(mode, tmp_path, *, faults=(), rate_limit=None, key=KEY, connection=N
     else:
         server = start_server(gateway, timeout_hold=10)
         http = HttpClient(server.url + "/pipedrive", api_key=client_key, connection=connection,
-                          rate_limit=1000, timeout=timeout, trace=trace.append, sleep=lambda s: None)
+                          rate_limit=1000, timeout=timeout, trace=trace.append, sleep=lambda s: None,
+                          retry_budget=retry_budget)
         try:
             yield PipedriveClient(http, api_version=api_version), gateway, trace
         finally:
@@ -124,9 +125,12 @@ def test_validation_error_carries_pipedrive_words(mode, tmp_path):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_persistent_429_explains_the_limit(mode, tmp_path):
-    with sandbox(mode, tmp_path, faults=["rate-429:1"]) as (client, _gw, _trace):
-        with pytest.raises(RateLimitedError, match="10 requests a second"):
+    """Waiting out a rate limit is not failing: 429s are retried for 4 retry budgets (another
+    client may share the account), then the run gives up with the explanation."""
+    with sandbox(mode, tmp_path, faults=["rate-429:1"], retry_budget=0.4) as (client, _gw, _trace):
+        with pytest.raises(RateLimitedError, match="10 requests a second") as caught:
             client.me()
+        assert "gave up after" in str(caught.value) and getattr(caught.value, "gave_up", False)
 
 
 @pytest.mark.parametrize("mode", MODES)
