@@ -100,29 +100,31 @@ def parse_lock(path: Path, text: str) -> LockContent:
     problems: list[str] = []
     content = LockContent()
 
-    def problem(line: int, message: str) -> None:
-        problems.append(f"{where}:{line}: error: {message}")
+    def problem(line: int | tuple[str, ...], message: str) -> None:
+        """Record a problem; its line is looked up only now (a valid lock costs no scan)."""
+        number = _line_of(lines, *line) if isinstance(line, tuple) else line
+        problems.append(f"{where}:{number}: error: {message}")
 
     version = data.get("format_version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
-        problem(_line_of(lines, '"format_version"'),
+        problem(('"format_version"',),
                 f"format_version {version!r} cannot be read by this version of reconciler (it reads "
                 f"{FORMAT_VERSION}): upgrade reconciler, or make the lock again with export")
     known = {"format_version", "account", "resources", "protected", "applied"}
     for extra in sorted(set(data) - known):
-        problem(_line_of(lines, f'"{extra}"'), f"unknown key {extra!r} (keys: {', '.join(sorted(known))})")
+        problem((f'"{extra}"',), f"unknown key {extra!r} (keys: {', '.join(sorted(known))})")
     account = data.get("account")
     if not _valid_account(account):
-        problem(_line_of(lines, '"account"'),
+        problem(('"account"',),
                 "account must be {company_id: N, company_name: TEXT} or null, got " + json.dumps(account)[:60])
     else:
         content.account = account
     resources = data.get("resources", {})
     if not isinstance(resources, dict):
-        problem(_line_of(lines, '"resources"'), "resources must map kinds to {key: id}")
+        problem(('"resources"',), "resources must map kinds to {key: id}")
         resources = {}
     for kind_name, entries in resources.items():
-        kind_line = _line_of(lines, '"resources"', f'"{kind_name}"')
+        kind_line = ('"resources"', f'"{kind_name}"')
         if kind_name not in kinds.BY_NAME:
             problem(kind_line, _kind_problem(kind_name))
             continue
@@ -131,7 +133,7 @@ def parse_lock(path: Path, text: str) -> LockContent:
             continue
         good: dict[str, Any] = {}
         for key, object_id in entries.items():
-            line = _line_of(lines, '"resources"', f'"{kind_name}"', f'"{key}"')
+            line = ('"resources"', f'"{kind_name}"', f'"{key}"')
             if not re.match(kinds.KEY_PATTERN, key):
                 problem(line, f"{key!r} is not a valid key")
             elif not valid_id(kind_name, object_id):
@@ -142,10 +144,10 @@ def parse_lock(path: Path, text: str) -> LockContent:
         content.resources[kind_name] = good
     protected = data.get("protected", {})
     if not isinstance(protected, dict):
-        problem(_line_of(lines, '"protected"'), "protected must map kinds to lists of keys")
+        problem(('"protected"',), "protected must map kinds to lists of keys")
         protected = {}
     for kind_name, keys in protected.items():
-        line = _line_of(lines, '"protected"', f'"{kind_name}"')
+        line = ('"protected"', f'"{kind_name}"')
         if kind_name not in kinds.BY_NAME:
             problem(line, _kind_problem(kind_name))
         elif not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
