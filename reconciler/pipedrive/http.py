@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from reconciler import __version__
+from reconciler import __version__, jsoncodec
 from reconciler.pipedrive.costs import route_template, token_cost
 from reconciler.pipedrive.errors import (
     AmbiguousWriteError,
@@ -238,7 +238,7 @@ class HttpClient:
 
 def _json(response: httpx.Response, default: Any = None) -> Any:
     try:
-        return response.json()
+        return jsoncodec.loads(response.content)
     except ValueError:
         return default
 
