@@ -332,9 +332,8 @@ class Item:
         scalar = doc.scalar
         data: dict[str, Any] = {}
         positions: dict[PathKey, Position] = {}
-        keys: dict[PathKey, Any] = {}
+        keys: dict[str, Any] = {}  # field name -> its key's mark: also the duplicate check
         plain: dict[PathKey, str] = {}
-        seen: dict[str, Any] = {}
         while True:
             key_event = get()
             cls = key_event.__class__
@@ -342,18 +341,17 @@ class Item:
                 return Values(data, positions, keys, plain, file)
             if cls is ScalarEvent and key_event.tag is None and key_event.anchor is None and key_event.implicit[0]:
                 name = key_event.value
-                if (tags.get(name) or tag_of(key_event)) == STR and name not in seen:
-                    seen[name] = key_event.start_mark
+                if (tags.get(name) or tag_of(key_event)) == STR and name not in keys:
+                    keys[name] = key_event.start_mark
                 else:
-                    name = doc.key(key_event, seen)
+                    name = doc.key(key_event, keys)
             else:
-                name = doc.key(key_event, seen)
+                name = doc.key(key_event, keys)
             event = get()
             if name is None:
                 doc.skip(event)
                 continue
             path = (name,)
-            keys[path] = key_event.start_mark
             mark = event.start_mark
             positions[path] = _new(Position, (file, mark.line + 1, mark.column + 1))
             cls = event.__class__

@@ -327,17 +327,17 @@ class Values:
 
     __slots__ = ("data", "positions", "keys", "plain", "file")
 
-    def __init__(self, data: dict[str, Any], positions: dict[PathKey, Position], keys: dict[PathKey, Any],
+    def __init__(self, data: dict[str, Any], positions: dict[PathKey, Position], keys: dict[str, Any],
                  plain: dict[PathKey, str], file: str) -> None:
         self.data = data
         self.positions = positions
-        self.keys = keys  # path -> Position, or the parser's mark of the key
+        self.keys = keys  # field name -> its key's Position, or the parser's mark of it
         self.plain = plain
         self.file = file
 
     def key_pos(self, path: PathKey) -> Position:
-        """The position of the key that names `path`'s value."""
-        found = self.keys[path]
+        """The position of the key that names a field (`path` is `(name,)`)."""
+        found = self.keys[path[0]]
         if isinstance(found, Position):
             return found
         return Position(self.file, found.line + 1, found.column + 1)
@@ -377,7 +377,8 @@ class NodeItem:
         keys: dict[PathKey, Position] = {}
         plain: dict[PathKey, str] = {}
         data = self.walker.value(self.node, (), positions, keys, plain)
-        return Values(data, positions, keys, plain, self.walker.file)
+        fields = {path[0]: pos for path, pos in keys.items() if len(path) == 1}
+        return Values(data, positions, fields, plain, self.walker.file)
 
 
 class NodeDocument:
