@@ -24,6 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import bench_plan
 import common
 
 TARGET_CPU = 6.0
@@ -99,12 +100,16 @@ def main(argv: list[str] | None = None) -> int:
 
         common.log(f"exported {objects:,} objects; {common.RUNS} plans against sandbox serve ...")
         served = []
+        untuned = None
+        plan_args = ["plan", str(out), "--endpoint", "", "--rate-limit", "1000000", "--format", "json",
+                     "--detailed-exitcode"]
         with common.Serve(db) as serve:
+            plan_args[3] = serve.endpoint
             for _ in range(common.RUNS):
-                plan_run = common.measure(common.reconciler_argv(
-                    "plan", str(out), "--endpoint", serve.endpoint, "--rate-limit", "1000000", "--format", "json",
-                    "--detailed-exitcode"), env=serve.env(), cwd=work)
-                served.append(plan_run)
+                served.append(common.measure(common.reconciler_argv(*plan_args), env=serve.env(), cwd=work))
+            if bench_plan.has_gc_policy():
+                untuned = common.measure([sys.executable, "-c", bench_plan.UNTUNED, *plan_args], env=serve.env(),
+                                         cwd=work)
         plan, result = _plan_result(served[0])
         stats = plan["stats"]
         common.log("one plan with the embedded sandbox ...")
@@ -123,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     report.add("export: plan peak memory of our process (max RSS, worst run)", f"{rss:.0f} MB",
                f"<= {TARGET_MB:g} MB", rss <= TARGET_MB)
     report.add("export: plan wall time, unpaced", common.runs_text([r.wall for r in served]))
+    if untuned is not None:
+        report.add("export: garbage collector policy: plan with Python's default collector instead (CPU; max RSS)",
+                   f"{untuned.cpu:.2f} s; max RSS {untuned.rss_mb:.0f} MB (tuned: median {median:.2f} s, {rss:.0f} MB)")
     report.add("export: plan API calls, tokens", f"{stats['api_calls']:,}, {stats['tokens']:,}")
     report.add("export: plan result", result, "no changes", result.startswith("no changes"))
     report.add("export: plan with the embedded sandbox (`--sandbox`, serving included): wall | CPU | max RSS",

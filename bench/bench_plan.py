@@ -78,6 +78,26 @@ def plan_served(directory: Path, serve: common.Serve, rate: float | None = 1e6) 
     return _checked(common.measure(common.reconciler_argv(*args), env=serve.env()))
 
 
+UNTUNED = """
+import sys
+import reconciler.cli as cli
+cli.tune_gc = lambda: None  # Python's own collector settings
+cli.main(sys.argv[1:])
+"""
+
+
+def has_gc_policy() -> bool:
+    """Whether the code measured tunes the collector at its entry (so there is an untuned twin)."""
+    return (common.CODE / "reconciler" / "commands" / "common.py").exists() and \
+        "def tune_gc" in (common.CODE / "reconciler" / "commands" / "common.py").read_text(encoding="utf-8")
+
+
+def plan_served_untuned(directory: Path, serve: common.Serve) -> common.Measured:
+    """The same plan with the collector left at Python's defaults: what the GC policy costs and saves."""
+    return _checked(common.measure([sys.executable, "-c", UNTUNED, "plan", str(directory), "--endpoint",
+                                    serve.endpoint, "--format", "json", "--rate-limit", "1000000"], env=serve.env()))
+
+
 def plan_in_process(directory: Path, db: Path) -> common.Measured:
     """`reconciler plan --sandbox DB`: the embedded sandbox serves in the same process."""
     env = {k: v for k, v in common.env_with_root().items() if not k.startswith(("MATON_", "RECONCILER_ENDPOINT"))}
@@ -306,6 +326,7 @@ def main() -> int:
         inproc: list[common.Measured] = []
         loads: list[float] = []
         startups: list[float] = []
+        untuned: list[common.Measured] = []
         with common.Serve(db) as serve:
             common.log(f"changed {changed} live objects; {runs} x (served plan, in-process plan, yaml.load) ...")
             for _ in range(runs):
@@ -313,6 +334,8 @@ def main() -> int:
                 inproc.append(plan_in_process(ms.directory, db))
                 loads.append(yaml_load_cpu(ms.directory))
                 startups.append(startup_cpu())
+                if has_gc_policy():
+                    untuned.append(plan_served_untuned(ms.directory, serve))
             common.log("phase breakdown ...")
             phases = run_child(ms.directory, serve)
         common.log(f"paced plans at {PACE:g} req/s ...")
@@ -362,6 +385,10 @@ def main() -> int:
     report.add("plan CPU with the embedded sandbox (`--sandbox`, serving included)",
                common.runs_text([r.cpu for r in inproc]) + f"; max RSS {max(r.rss_mb for r in inproc):.0f} MB")
     report.add("start-up and imports a plan needs (CPU of a fresh process)", common.runs_text(startups))
+    if untuned:
+        report.add("garbage collector policy: plan with Python's default collector instead (CPU; max RSS)",
+                   common.runs_text([r.cpu for r in untuned]) + f"; max RSS {max(r.rss_mb for r in untuned):.0f} MB "
+                   f"(tuned: {rss:.0f} MB)")
     report.add("plan finds exactly the changed objects", f"{summary.get('update')} updates of {changed} changed",
                f"{changed} updates", faithful)
     report.add("plan file size (JSON)", f"{len(served[0].stdout) / 1e6:.2f} MB")

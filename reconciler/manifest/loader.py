@@ -18,6 +18,7 @@ import datetime
 import math
 import os
 import re
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,12 +51,13 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> tuple[Manifest, l
     """
     problems: list[Problem] = []
     files = _collect(paths, problems)
+    cache: dict[str, tuple[str, str]] = {}  # plain scalars already resolved, shared by the files
     resources: list[Resource] = []
     first: dict[tuple[str, str], Resource] = {}
     complete = not problems
     for display, real in files:
         file_problems: list[Problem] = []
-        file_resources, ok = _read_file(display, real, file_problems)
+        file_resources, ok = _read_file(display, real, file_problems, cache)
         problems.extend(file_problems)
         complete = complete and ok
         for res in file_resources:
@@ -108,7 +110,8 @@ def _collect(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -
     return sorted(((display, real) for real, display in found.items()), key=lambda pair: pair[0])
 
 
-def _read_file(display: str, real: str, problems: list[Problem]) -> tuple[list[Resource], bool]:
+def _read_file(display: str, real: str, problems: list[Problem],
+               cache: dict[str, tuple[str, str]] | None = None) -> tuple[list[Resource], bool]:
     """One file's resources, and whether the whole file could be read."""
     try:
         with open(real, "rb") as handle:
@@ -120,7 +123,7 @@ def _read_file(display: str, real: str, problems: list[Problem]) -> tuple[list[R
     try:
         text = yamlio.decode(display, data)
         try:
-            resources, ok, doc = _read_events(display, text)
+            resources, ok, doc = _read_events(display, text, cache)
         except Restart:
             # anchors, aliases, merge keys, deep nesting or an early end: the node walker's answer
             doc = NodeDocument(display, text, aliases_possible=b"&" in data)
@@ -134,14 +137,15 @@ def _read_file(display: str, real: str, problems: list[Problem]) -> tuple[list[R
     return resources, ok
 
 
-def _read_events(display: str, text: str) -> tuple[list[Resource], bool, EventDocument]:
+def _read_events(display: str, text: str, cache: dict[str, tuple[str, str]] | None = None,
+                 ) -> tuple[list[Resource], bool, EventDocument]:
     """The fast path: sections and resources straight from the parser's events.
 
     A syntax error anywhere is the file's only problem, as when the whole file was composed
     before anything was walked; Restart asks for the node walker.
     """
     try:
-        doc = EventDocument(display, text, yamlio.Loader)
+        doc = EventDocument(display, text, yamlio.Loader, cache)
     except (yaml.YAMLError, RecursionError) as exc:
         raise FileAbort(yamlio.parse_problem(display, text, exc)) from None
     try:
@@ -260,7 +264,7 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
         res.field_pos[name] = pos
         if spec.type == kinds.CUSTOM and isinstance(value, dict):
             for custom in value:
-                res.field_pos[f"fields.{custom}"] = positions[(name, custom)]
+                res.field_pos[sys.intern(f"fields.{custom}")] = positions[(name, custom)]
     doc.problems.extend(checks.resource_problems(kind, res, data))
     return res
 

@@ -43,7 +43,7 @@ def _one_line(message: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """The value of a REF field: another resource by manifest key, or a live object by id."""
 
@@ -53,7 +53,7 @@ class Reference:
     pos: Position
 
 
-@dataclass
+@dataclass(slots=True)
 class Resource:
     """One declared resource.
 
