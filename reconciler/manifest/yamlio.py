@@ -26,7 +26,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.manifest.model import Position, Problem
 
-Loader: type = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+def default_loader() -> type:
+    """libyaml's loader when pyyaml was built with it, else the pure-Python one (same answers, slower)."""
+    return getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
+Loader: type = default_loader()
 
 _T = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"

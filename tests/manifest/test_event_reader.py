@@ -170,3 +170,14 @@ def test_random_text_reads_the_same(text, prefix, tmp_path_factory, monkeypatch)
     path.write_text(prefix + text, encoding="utf-8")
     events, walked = both([path], monkeypatch)
     assert events == walked
+
+
+def test_without_libyaml_the_pure_python_parser_reads_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pyyaml built without libyaml has no CSafeLoader: the pure-Python parser is chosen, same answers."""
+    paths = sorted((ROOT / "examples").rglob("*.yaml"))
+    expected = _outcome(paths)
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    chosen = yamlio.default_loader()
+    assert chosen is yaml.SafeLoader
+    monkeypatch.setattr(yamlio, "Loader", chosen)
+    assert _outcome(paths) == expected
