@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reconciler import kinds
 from reconciler.identity import live_keys
 from reconciler.lock import LockError, LockFile
 from reconciler.normalize import Placeholder
@@ -141,14 +140,19 @@ def _created_since(client: PipedriveClient, plan: Plan) -> list[str]:
     return found
 
 
-def _recent_keys(client: PipedriveClient, kind_name: str, since: datetime) -> Iterator[tuple[int, list[tuple]]]:
-    """(id, natural keys) of the objects updated since `since`, newest first, read lazily."""
+def _recent_keys(client: PipedriveClient, kind_name: str,
+                 since: datetime | None) -> Iterator[tuple[Any, list[tuple]]]:
+    """(id, natural keys) of the objects updated since `since` (server time), newest first, read lazily."""
     if client.version_for(kind_name) == "v2":
-        params = {"updated_since": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "sort_by": "id", "sort_direction": "desc"}
+        params = {"sort_by": "id", "sort_direction": "desc"}
+        if since is not None:
+            params["updated_since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
     else:
-        params = {"updated_since": since.strftime("%Y-%m-%d %H:%M:%S"), "sort": "id DESC"}
+        params = {"sort": "id DESC"}
+        if since is not None:
+            params["updated_since"] = since.strftime("%Y-%m-%d %H:%M:%S")
     for obj in client.list(kind_name, params):
-        yield int(obj["id"]), live_keys(kind_name, obj)
+        yield obj["id"], live_keys(kind_name, obj)
 
 
 def _first_match(wanted: list, recent: Iterable[tuple[int, list[tuple]]]) -> int | None:
@@ -194,14 +198,14 @@ class Applier:
         self.lock = lock
         self.workers = max(1, workers)
         self.progress = progress or (lambda outcome: None)
-        self.ids: dict[str, int] = {}  # address -> id, for placeholders
+        self.ids: dict[str, Any] = {}  # address -> id, for placeholders
         self.failed: set[str] = set()
         self.result = ApplyResult()
 
     # -- orchestration -------------------------------------------------------------
 
     def run(self) -> ApplyResult:
-        self.lock.set_protected(self.plan.protected)
+        self.lock.update_protected(self.plan.protected, self.plan.scope)
         # The lock on disk must name this account before anything is journalled: a journal
         # whose account differs from its lock's is never replayed (an account change).
         self.lock.save()
@@ -213,14 +217,50 @@ class Applier:
         writes = [c for c in self.plan.changes if c.action != "delete"]
         deletes = [c for c in self.plan.changes if c.action == "delete"]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            for order in sorted({kinds.kind(c.kind).order for c in writes}):
-                group = [c for c in writes if kinds.kind(c.kind).order == order]
-                list(pool.map(self._write_one, group))
-            for order in sorted({kinds.kind(c.kind).order for c in deletes}, reverse=True):
-                group = [c for c in deletes if kinds.kind(c.kind).order == order]
-                self._delete_group(pool, group)
+            # every create and update before any delete: a delete may only be safe once
+            # the objects that pointed at its target have been moved elsewhere
+            self._run_in_order(pool, writes, self._write_one)
+            self._run_in_order(pool, deletes, self._delete_one)
         self.lock.save()  # compact the journal into the lock
         return self.result
+
+    def _run_in_order(self, pool: ThreadPoolExecutor, changes: list[Change],
+                      work: Callable[[Change], None]) -> None:
+        """Run each change as soon as the changes it depends on (`depends_on`) have finished.
+
+        The plan lists changes in a valid order and records what each one needs (a create's
+        parent, a delete's children); independent changes run side by side, within the
+        rate limit. A change whose dependency failed is skipped by `work` itself.
+        """
+        by_address = {c.address: c for c in changes}
+        waiting = {c.address: {d for d in c.depends_on if d in by_address and d != c.address} for c in changes}
+        dependents: dict[str, list[str]] = {}
+        for address, needs in waiting.items():
+            for need in needs:
+                dependents.setdefault(need, []).append(address)
+        running: dict[Future, str] = {}
+        started: set[str] = set()
+
+        def start(address: str) -> None:
+            started.add(address)
+            running[pool.submit(work, by_address[address])] = address
+
+        for change in changes:
+            if not waiting[change.address]:
+                start(change.address)
+        while running:
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in finished:
+                address = running.pop(future)
+                future.result()
+                for dependent in dependents.get(address, []):
+                    waiting[dependent].discard(address)
+                    if not waiting[dependent] and dependent not in started:
+                        start(dependent)
+        for change in changes:  # a dependency cycle, which a plan never has: say so, do nothing
+            if change.address not in started:
+                self._record(Outcome(change.address, change.action, "skipped", change.id,
+                                     "skipped: its dependencies form a cycle"))
 
     def _record(self, outcome: Outcome) -> None:
         self.result.outcomes.append(outcome)
@@ -261,12 +301,12 @@ class Applier:
         except PipedriveError as exc:
             self._record(Outcome(change.address, change.action, "failed", change.id, _describe(change, exc)))
 
-    def _create(self, change: Change, writes: dict) -> int:
+    def _create(self, change: Change, writes: dict) -> Any:
         last: Exception | None = None
         for _attempt in range(CREATE_ATTEMPTS):
-            started = datetime.now(UTC)
+            started = self.client.http.server_now()
             try:
-                return int(self.client.create(change.kind, writes)["id"])
+                return self.client.create(change.kind, writes)["id"]
             except AmbiguousWriteError as exc:
                 last = exc
                 found = self._find_created(change, started)
@@ -275,14 +315,19 @@ class Applier:
                 time.sleep(0.2)
         raise PipedriveError(f"create did not complete after {CREATE_ATTEMPTS} attempts: {last}")
 
-    def _find_created(self, change: Change, started: datetime) -> int | None:
-        """Did an ambiguous create happen? Look for its natural keys among recent objects."""
+    def _find_created(self, change: Change, started: datetime | None) -> Any:
+        """Did an ambiguous create happen? Look for its natural keys among recent objects.
+
+        "Recent" is in the server's time (its Date header before the attempt); when the
+        server never said its time, the newest objects are read, newest first, without a window.
+        """
         keys = self._resolve_keys(change.recovery_keys)
         if not keys:
             return None
+        since = started - RECOVERY_WINDOW if started is not None else None
         for _attempt in range(3):
             try:
-                return _first_match(keys, _recent_keys(self.client, change.kind, started - RECOVERY_WINDOW))
+                return _first_match(keys, _recent_keys(self.client, change.kind, since))
             except PipedriveError:
                 time.sleep(0.5)
         raise PipedriveError(f"cannot find out whether {change.address} was created; run apply again")
@@ -294,15 +339,6 @@ class Applier:
             return []
 
     # -- deletes -----------------------------------------------------------------------
-
-    def _delete_group(self, pool: ThreadPoolExecutor, group: list[Change]) -> None:
-        """One DELETE per object, concurrently within the rate limit.
-
-        Pipedrive's only bulk deletes (`DELETE /api/v1/<kind>?ids=`) are deprecated v1
-        endpoints, out of support since 1 August 2026; v2 deletes one object per call, at
-        half of v1's token price.
-        """
-        list(pool.map(self._delete_one, group))
 
     def _delete_one(self, change: Change) -> None:
         try:

@@ -40,8 +40,41 @@ LAZY_COMMANDS = {
 
 # -- the group -------------------------------------------------------------------------
 
+# Every environment variable the program reads: (name, what it does). docs/cli.md is
+# generated from this table (scripts/gen_cli_reference.py), and a test checks that the
+# source reads exactly these.
+ENVIRONMENT: tuple[tuple[str, str], ...] = (
+    ("MATON_API_KEY", "The Maton API key, sent as `Authorization: Bearer KEY`. Never printed, logged or saved; "
+                      "not needed with `--sandbox`."),
+    ("MATON_CONNECTION", "The connection (Pipedrive account) to use, sent as `Maton-Connection`; as "
+                         "`--connection`. Unset: the gateway uses the key's oldest active connection."),
+    ("RECONCILER_ENDPOINT", "The gateway URL, as `--endpoint` (default `https://gateway.maton.ai/pipedrive`)."),
+    ("RECONCILER_CONTROL_ENDPOINT", "The control API URL (connections), as `--control-endpoint` (default "
+                                    "`https://ctrl.maton.ai` with the default endpoint, else the endpoint's "
+                                    "origin)."),
+    ("RECONCILER_TIMEOUT", "Seconds one request may take before it counts as failed (default 30)."),
+    ("RECONCILER_RATE_LIMIT", "Requests per second, client side, as `--rate-limit` (default 10). Not applied "
+                              "to the embedded sandbox, which runs unpaced unless `--rate-limit` is given."),
+    ("RECONCILER_API_VERSION", "`v2` (Pipedrive's v2 endpoints where they exist; the default) or `v1` "
+                               "everywhere, as `--api-version`."),
+    ("RECONCILER_LOCK_WAIT", "Seconds `apply` waits for another apply of the same project to finish "
+                             "(`reconciler.lock.lck`) before it fails (default 30)."),
+    ("RECONCILER_MARKDOWN_LIMIT", "The most bytes a markdown plan may take (default 60000, under GitHub's "
+                                  "65,536-character comment limit); deletes and drift are shown first, the "
+                                  "rest summarised."),
+    ("RECONCILER_PLAN_URL", "Where a capped markdown plan links for the whole plan (the CI job's artifacts)."),
+    ("RECONCILER_SANDBOX_DEPRECATED_V1", "`1`: the sandbox serves the v1 endpoints Pipedrive put out of "
+                                         "support on 2026-08-01 instead of answering 410 Gone (the embedded "
+                                         "one; `sandbox serve` also takes `--serve-deprecated-v1`)."),
+    ("NO_COLOR", "Any value: no colour and no other escape sequence in output, as `--no-color`."),
+)
 
-@click.group(cls=LazyGroup, lazy=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(cls=LazyGroup, lazy=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Environment: " + ", ".join(name for name, _ in ENVIRONMENT)
+                    + ". Settings: flag, then environment, then reconciler.toml beside the first PATH, then "
+                      "the default. Exit codes: 0 success (no changes with --detailed-exitcode), 1 error, "
+                      "2 changes found with --detailed-exitcode.")
 @click.version_option(__version__, "--version", prog_name="reconciler")
 @click.option("--debug", is_flag=True, help="Tracebacks and an HTTP trace (the key is always redacted).")
 @click.option("--quiet", "-q", is_flag=True, help="Only results and errors.")
@@ -96,7 +129,7 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
 
     out: Output = ctx.obj["output"]
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
-    with open_client(settings) as client, _progress_line(out) as progress:
+    with open_client(settings) as client, _progress_line(out, client.stats) as progress:
         run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
     plan_value = run.plan
     if fmt == "text":
@@ -116,14 +149,14 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> Non
 
 
 @contextlib.contextmanager
-def _progress_line(out: Output):
-    """A spinner while live state is read (on a terminal); debug lines otherwise."""
+def _progress_line(out: Output, stats=None):
+    """Counts while live state is read (objects per kind, calls spent); debug lines with --debug."""
     from reconciler.render.progress import read_progress
 
     if out.debug:
         yield out.info
         return
-    with read_progress(out.err, out.quiet) as progress:
+    with read_progress(out.err, out.quiet, stats) as progress:
         yield progress
 
 
@@ -146,13 +179,17 @@ def _progress_line(out: Output):
 @click.pass_context
 @_handle_errors
 def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_account_change, fmt, **kwargs) -> None:
-    """Make the live account match the manifests (or a saved plan)."""
-    from reconciler.apply import apply_plan, check_fresh
-    from reconciler.lock import LockFile, lock_path_for, project_lock
-    from reconciler.plan import Plan
+    """Make the live account match the manifests (or a saved plan).
+
+    Prints the plan (as `plan` does), then asks for `yes` on a terminal; --auto-approve
+    skips the question, and without a terminal it is required.
+    """
+    from reconciler.apply import apply_plan
+    from reconciler.lock import lock_path_for, project_lock
+    from reconciler.plan import Plan, PlanError
     from reconciler.render import render_text
     from reconciler.render.progress import apply_progress
-    from reconciler.session import open_client, plan_run, read_account
+    from reconciler.session import check_apply, open_client, plan_run, saved_plan_run
 
     out: Output = ctx.obj["output"]
     if not paths and not plan_file:
@@ -163,6 +200,8 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
     if plan_file:
         try:
             saved = Plan.from_json(json.loads(Path(plan_file).read_text(encoding="utf-8")))
+        except PlanError as exc:
+            _fail(out, f"{plan_file}: {exc}")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
@@ -170,32 +209,18 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
     shown = out.print if fmt == "text" else out.err.print  # stdout stays pure JSON with --format json
     with open_client(settings) as client, project_lock(lock_path):
         if saved is not None:
-            plan_value = saved
-            account = read_account(client, settings)
-            planned = plan_value.account or {}
-            if planned.get("company_id") != account.company_id:
-                _fail(out, f"{plan_file} was made for {_other_account(planned, account)}; refusing to apply it here")
-            shown(account.header(), markup=False)
-            check_fresh(client, plan_value)
-            lock = LockFile.read(lock_path)
-            if not lock.belongs_to(account.company_id):
-                lock = LockFile(path=lock_path)
+            run = saved_plan_run(client, settings, saved)
+            shown(run.account.header(), markup=False)
+            shown(render_text(run.plan))  # what will be done, before any confirmation (as plan prints it)
         else:
-            with _progress_line(out) as progress:
+            with _progress_line(out, client.stats) as progress:
                 run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
-            plan_value, account, lock = run.plan, run.account, run.lock
-            if run.foreign_lock and not allow_account_change:
-                _fail(out, f"{lock_path} belongs to {_other_account(run.foreign_lock, account)}. Pass "
-                           "--allow-account-change to apply here and start a new lock for this account.")
-            shown(account.header(), markup=False)
-            shown(render_text(plan_value))
+            shown(run.account.header(), markup=False)
+            shown(render_text(run.plan))
             for warning in run.warnings:
                 out.warn(warning)
-        lock.account = {"company_id": account.company_id, "company_name": account.company_name}
-        deletes = sum(1 for c in plan_value.changes if c.action == "delete")
-        if deletes > max_deletes:
-            _fail(out, f"the plan deletes {deletes} objects, more than --max-deletes {max_deletes}; "
-                       "raise --max-deletes if that is intended")
+        check_apply(run, max_deletes=max_deletes, allow_account_change=allow_account_change)
+        plan_value, lock, client = run.plan, run.lock, run.client
         if plan_value.changes and not auto_approve:
             if not sys.stdin.isatty():
                 _fail(out, "apply needs confirmation: run it on a terminal, or pass --auto-approve")
@@ -214,12 +239,6 @@ def apply(ctx, paths, plan_file, auto_approve, targets, max_deletes, allow_accou
             raise SystemExit(EXIT_ERROR)
 
 
-def _other_account(other: dict, account) -> str:
-    """'company 1 (A), but this connection is company 2 (B)': for refusals across accounts."""
-    return (f"company {other.get('company_id')} ({other.get('company_name')}), but this connection is "
-            f"company {account.company_id} ({account.company_name})")
-
-
 def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None:
     if fmt == "json":
         out.print(json.dumps({"ok": ok, "summary": summary, "stats": stats}, indent=2), markup=False)
@@ -231,6 +250,44 @@ def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None
     out.print(f"[bold]{head}[/] Resources: {summary['create']} created, {summary['update']} updated, "
               f"{summary['delete']} deleted, {summary['unchanged']} unchanged{extra}. "
               f"API calls: {stats['api_calls']}, tokens: {stats['tokens']}.")
+
+
+# -- show ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("plan_file", metavar="PLANFILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="Text for people, JSON for scripts, markdown for pull-request comments.")
+@_global_options
+@click.pass_context
+@_handle_errors
+def show(ctx, plan_file, fmt) -> None:
+    """Print a saved plan (plan --out FILE) as plan printed it; offline, nothing is read live."""
+    from reconciler.plan import Plan, PlanError
+    from reconciler.render import render_json, render_markdown, render_text
+    from reconciler.session import Account
+
+    out: Output = ctx.obj["output"]
+    try:
+        saved = Plan.from_json(json.loads(Path(plan_file).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, PlanError) as exc:
+        _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
+    if fmt == "text":
+        account = saved.account or {}
+        user = account.get("user") or {}
+        if account:
+            out.print(Account(company_id=account.get("company_id"), company_name=account.get("company_name"),
+                              user_name=user.get("name"), user_email=user.get("email"),
+                              connection=account.get("connection"), sandbox=bool(account.get("sandbox"))).header(),
+                      markup=False)
+        out.print(render_text(saved))
+    elif fmt == "json":
+        out.raw(render_json(saved))
+    else:
+        out.raw(render_markdown(saved))
+    for warning in saved.warnings:
+        out.warn(warning)
 
 
 # -- whoami --------------------------------------------------------------------------------
@@ -245,7 +302,12 @@ def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None
 @click.pass_context
 @_handle_errors
 def whoami(ctx, path, fmt, **kwargs) -> None:
-    """Name the account that commands would change: company, user and connection."""
+    """Name the account that commands would change: company, user and connection.
+
+    PATH (optional) is a manifest directory or file, as for plan: its reconciler.toml
+    (endpoint, connection, ...) applies, and --sandbox without FILE uses the sandbox
+    database beside it, so `reconciler whoami crm` names the account `plan crm` would use.
+    """
     from reconciler.commands.whoami import describe
 
     out: Output = ctx.obj["output"]

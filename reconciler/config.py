@@ -19,6 +19,9 @@ DEFAULT_ENDPOINT = "https://gateway.maton.ai/pipedrive"
 DEFAULT_CONTROL_ENDPOINT = "https://ctrl.maton.ai"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RATE_LIMIT = 10.0
+# The embedded sandbox (--sandbox) has no gateway budget to respect: unpaced unless
+# --rate-limit is given (`sandbox serve` still imitates the gateway's limits).
+SANDBOX_RATE_LIMIT = 1_000_000.0
 SANDBOX_DB_DEFAULT = ".reconciler/sandbox.db"
 
 
@@ -172,4 +175,6 @@ def resolve(
             directory = base if base.is_dir() else base.parent
             sandbox = str(directory / SANDBOX_DB_DEFAULT)
         settings.sandbox_db = sandbox
+        if rate_limit is None:  # RECONCILER_RATE_LIMIT and reconciler.toml are the gateway's budget
+            settings.rate_limit = SANDBOX_RATE_LIMIT
     return settings

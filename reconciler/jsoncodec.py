@@ -4,7 +4,7 @@ Why: a plan decodes every page of live objects it reads, and the sandbox decodes
 stored rows and encodes every answer; measured on this machine, orjson decodes a page of
 500 deals in 0.7x the time of the standard library and encodes it in 0.14x (bench/README.md
 has the figures in use). Why optional: everything works without it, identically, only
-slower; `pip install 'reconciler[fast]'` adds it.
+slower; `pip install 'pipedrive-reconciler[fast]'` adds it.
 
 Identical means: whatever orjson refuses (NaN, integers beyond 64 bits, keys that are not
 strings, invalid documents) goes to the standard library, which then answers or raises

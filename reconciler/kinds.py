@@ -1,53 +1,150 @@
 """The one table of kind-specific knowledge.
 
 Everything that differs between organizations, persons, deals, notes and activities
-lives here: manifest section names, API paths per version, how each manifest field maps
-to the canonical (v2-shaped) API field, which fields are references, and the natural
-match keys identity uses. Other modules loop over this table instead of branching on a
-kind's name, so adding a kind means one new entry here, one schema and tests.
+lives here, as data: manifest section names, API paths per version, each field's type and
+its v1/v2 names, which fields are references, the natural match keys identity uses, how a
+kind is searched, which collection its lists are priced as, its home in export, and named
+hooks for the few genuine API quirks (notes' per-parent pinned flags, activities' v1
+listing). Other modules loop over this table and call field types (reconciler/fieldtypes.py)
+instead of branching on a kind's name, so adding a kind means one new entry here, its
+schema (generated) and tests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# Field value types, used by the loader (how to read a YAML scalar), by normalize
-# (how to compare) and by the schemas generator.
-STRING = "string"
-TEXT = "text"  # long text, compared after Pipedrive's HTML normalisation
-NUMBER = "number"
-DATE = "date"  # YYYY-MM-DD
-TIME = "time"  # HH:MM
-BOOL = "bool"
-EMAILS = "emails"  # list of strings; the first is primary
-PHONES = "phones"
-REF = "ref"  # a key of another kind in the manifests, or {id: N}
-USER = "user"  # a Pipedrive user, by email
-VISIBILITY = "visibility"  # owner | company | owner_group | company_group
-PIPELINE = "pipeline"  # by name
-STAGE = "stage"  # by name, within the deal's pipeline
-ENUM = "enum"  # a fixed set of strings, see FieldSpec.choices
-CUSTOM = "custom"  # the `fields` mapping: custom fields by name
+from reconciler import fieldtypes
+from reconciler.fieldtypes import (
+    ADDRESS,
+    BOOL,
+    CUSTOM,
+    DATE,
+    EMAILS,
+    ENUM,
+    NUMBER,
+    PHONES,
+    PIPELINE,
+    REF,
+    STAGE,
+    STRING,
+    TEXT,
+    TIME,
+    USER,
+    VISIBILITY,
+    VISIBILITY_IDS,
+    VISIBILITY_NAMES,
+    FieldSpec,
+    FieldType,
+    as_bool,
+)
 
-VISIBILITY_IDS = {"owner": 1, "company": 3, "owner_group": 5, "company_group": 7}
-VISIBILITY_NAMES = {v: k for k, v in VISIBILITY_IDS.items()}
+__all__ = [
+    "ADDRESS", "BOOL", "CUSTOM", "DATE", "EMAILS", "ENUM", "NUMBER", "PHONES", "PIPELINE", "REF", "STAGE",
+    "STRING", "TEXT", "TIME", "USER", "VISIBILITY", "VISIBILITY_IDS", "VISIBILITY_NAMES", "FieldSpec",
+    "FieldType", "KindHooks", "KindSpec", "SearchSpec",
+]
+
+PARENT = "@parent"  # in a match key: the declared parent (deal, person or org) and its id
 
 
 @dataclass(frozen=True)
-class FieldSpec:
-    """One manifest field: its type, the canonical API field it maps to, its docs."""
+class SearchSpec:
+    """How Pipedrive's search finds an object of this kind by a declared value."""
 
-    name: str
-    type: str
-    api: str  # canonical (v2-shaped) API field name
-    description: str
-    ref_kind: str | None = None
-    choices: tuple[str, ...] = ()
-    nullable: bool = True
-    # What `null` ("empty") means to Pipedrive when it is not null itself: a deal's value
-    # cannot be empty, it is 0 when unset.
-    empty: Any = None
+    term_field: str  # the manifest field whose (first) value is the search term
+    api_fields: str  # Pipedrive's `fields` parameter, e.g. "email"
+
+
+class KindHooks:
+    """Named hooks for genuine API quirks of one kind; the defaults do nothing."""
+
+    def read(self, record: Mapping[str, Any], out: dict[str, Any], version: str) -> None:
+        """Add to a canonical object what its fields alone cannot read."""
+
+    def write(self, changes: Mapping[str, Any], body: dict[str, Any], version: str) -> None:
+        """Adjust a request body built field by field."""
+
+    def plan_writes(self, declared_parent: str | None, live: Mapping[str, Any] | None,
+                    writes: dict[str, Any]) -> None:
+        """Add to a change's writes what the body will need besides the fields (apply has no manifest)."""
+
+    def live_value(self, spec: FieldSpec, declared_parent: str | None, live: Mapping[str, Any]) -> Any:
+        """The live value a declared field is compared with."""
+        return spec.live(live)
+
+    def list_params(self, version: str) -> dict[str, Any]:
+        """Parameters every list call of this kind needs."""
+        return {}
+
+    def check(self, declared: Mapping[str, Any], live: Mapping[str, Any] | None,
+              writes: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        """(problem, notice) about a planned change that Pipedrive would refuse, or that a
+        reviewer should know; None when there is nothing to say."""
+        return None, None
+
+
+class ArchivedDeals(KindHooks):
+    """Pipedrive refuses changes to an archived deal unless the same request unarchives it."""
+
+    def check(self, declared, live, writes):
+        if not live or not live.get("is_archived"):
+            return None, None
+        if declared.get("archived") is False:
+            return None, None
+        others = sorted(k for k in writes if k != "is_archived")
+        if others:
+            return ("is archived in Pipedrive, which refuses changes to archived deals: declare "
+                    "`archived: false` to unarchive and change it, or leave "
+                    f"{', '.join(others)} as Pipedrive has them"), None
+        if "archived" not in declared:
+            return None, "is archived in Pipedrive (found, not created again; declare `archived` to manage it)"
+        return None, None
+
+
+class NotePinned(KindHooks):
+    """A note is pinned per parent (`pinned_to_deal_flag`...); the manifest's `pinned` means
+    "pinned on the parent it declares", and notes are v1 only."""
+
+    FLAGS = {"deal": "pinned_to_deal_flag", "person": "pinned_to_person_flag", "org": "pinned_to_organization_flag"}
+
+    def read(self, record, out, version):
+        parent = "deal" if out.get("deal_id") else "person" if out.get("person_id") else "org"
+        out["pinned"] = as_bool(record.get(self.FLAGS[parent]))
+        out["pinned_flags"] = {name: as_bool(record.get(flag)) for name, flag in self.FLAGS.items()}
+
+    def plan_writes(self, declared_parent, live, writes):
+        if "pinned" not in writes:
+            return
+        parent = declared_parent
+        if parent is None and live is not None:
+            parent = "deal" if live.get("deal_id") else "person" if live.get("person_id") else "org"
+        writes["_parent"] = parent or "deal"
+
+    def write(self, changes, body, version):
+        body.pop("pinned", None)
+        body.pop("_parent", None)
+        if "pinned" not in changes:
+            return
+        parent = changes.get("_parent") or (
+            "deal" if changes.get("deal_id") else "person" if changes.get("person_id") else "org")
+        parent = {"organization": "org"}.get(parent, parent)  # plans saved before 0.2 say "organization"
+        body[self.FLAGS[parent]] = 1 if changes["pinned"] else 0
+
+    def live_value(self, spec, declared_parent, live):
+        if spec.api == "pinned" and declared_parent is not None and "pinned_flags" in live:
+            return live["pinned_flags"].get(declared_parent, live.get("pinned"))
+        return spec.live(live)
+
+
+class EveryOwner(KindHooks):
+    """v1 lists only the API user's own activities unless asked for everyone's (user_id=0);
+    without it, other owners' activities look absent and would be created again."""
+
+    def list_params(self, version):
+        return {"user_id": 0} if version == "v1" else {}
 
 
 @dataclass(frozen=True)
@@ -58,10 +155,11 @@ class KindSpec:
     section: str  # manifest section: "deals"
     title_field: str  # the human name of an object: "title" for deals
     fields: tuple[FieldSpec, ...]
-    v1_path: str  # "/api/v1/deals"
+    v1_path: str | None  # "/api/v1/deals"
     v2_path: str | None  # None when the kind has no v2 API (notes)
-    # Natural match keys, tried in order; each is a tuple of manifest field names that must
-    # all be declared (non-null) for that rule to apply.
+    # Natural match keys, most specific first. Each rule is a tuple of manifest field names
+    # (PARENT for the declared parent; a trailing "?" marks a part that may be empty); a
+    # resource uses the first rule whose other parts it declares, and only that one.
     match_keys: tuple[tuple[str, ...], ...]
     # Parent reference fields, in the order identity and display prefer them.
     parents: tuple[str, ...] = ()
@@ -69,9 +167,13 @@ class KindSpec:
     parent_count: tuple[int, int] = (0, 3)
     required_on_create: tuple[str, ...] = ()
     field_schema_path: str | None = None  # custom field schemas, e.g. "dealFields"
-    search_item_type: str | None = None  # /api/v2/<kind>/search
+    search: SearchSpec | None = None  # Pipedrive's search for this kind, by a declared value
     order: int = 0  # creation order: parents before children
-    extra: dict = field(default_factory=dict)
+    id_type: type = int  # ids are opaque values: int for most kinds, str (UUID) for leads
+    export_home: bool = False  # export writes one file per object of this kind, with what hangs off it
+    # v2 lists leave archived objects out; they are listed here instead (deals: /api/v2/deals/archived)
+    archived_path: str | None = None
+    hooks: KindHooks = field(default_factory=KindHooks)
 
     def field(self, name: str) -> FieldSpec | None:
         for spec in self.fields:
@@ -85,10 +187,27 @@ class KindSpec:
 
     @property
     def ref_fields(self) -> tuple[FieldSpec, ...]:
-        return tuple(spec for spec in self.fields if spec.type == REF)
+        return tuple(spec for spec in self.fields if spec.type is REF)
+
+    @property
+    def collections(self) -> tuple[str, ...]:
+        """The last path segment of this kind's list endpoints, for pricing calls."""
+        return tuple({path.rsplit("/", 1)[-1] for path in (self.v1_path, self.v2_path) if path})
+
+    def parse_id(self, value: Any) -> Any:
+        """An id of this kind from an answer or a file, or ValueError."""
+        if self.id_type is int:
+            if isinstance(value, bool) or not isinstance(value, int | str):
+                raise ValueError(f"not an id: {value!r}")
+            return int(value)
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"not an id: {value!r}")
+        return value
 
 
 OWNER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.")
+OWNER_V1_USER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.",
+                          v1_api="user_id")
 VISIBLE_TO = FieldSpec(
     "visible_to",
     VISIBILITY,
@@ -110,7 +229,7 @@ ORGANIZATION = KindSpec(
     title_field="name",
     fields=(
         FieldSpec("name", STRING, "name", "The organization's name, as shown in Pipedrive. Its natural match key: without an id pin or a lock entry, an existing organization with exactly this name is adopted.", nullable=False),
-        FieldSpec("address", STRING, "address", "The postal address, as one line, e.g. '123 Main St, Springfield'."),
+        FieldSpec("address", ADDRESS, "address", "The postal address, as one line, e.g. '123 Main St, Springfield'."),
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
@@ -120,8 +239,9 @@ ORGANIZATION = KindSpec(
     match_keys=(("name",),),
     required_on_create=("name",),
     field_schema_path="organizationFields",
-    search_item_type="organization",
+    search=SearchSpec("name", "name"),
     order=0,
+    export_home=True,
 )
 
 PERSON = KindSpec(
@@ -131,18 +251,18 @@ PERSON = KindSpec(
     fields=(
         FieldSpec("name", STRING, "name", "The person's full name. Matched together with org when the person has no email.", nullable=False),
         FieldSpec("org", REF, "org_id", "The organization the person works for.", ref_kind="organization"),
-        FieldSpec("emails", EMAILS, "emails", "Email addresses; the first one is primary and is the person's natural match key."),
-        FieldSpec("phones", PHONES, "phones", "Phone numbers as text (quote them), e.g. '+1 555 0100'; the first one is primary."),
+        FieldSpec("emails", EMAILS, "emails", "Email addresses; the first one is primary and is the person's natural match key.", v1_api="email"),
+        FieldSpec("phones", PHONES, "phones", "Phone numbers as text (quote them), e.g. '+1 555 0100'; the first one is primary.", v1_api="phone"),
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
     ),
     v1_path="/api/v1/persons",
     v2_path="/api/v2/persons",
-    match_keys=(("emails",), ("name", "org")),
+    match_keys=(("emails",), ("name", "org"), ("name",)),
     required_on_create=("name",),
     field_schema_path="personFields",
-    search_item_type="person",
+    search=SearchSpec("emails", "email"),
     order=1,
 )
 
@@ -164,17 +284,22 @@ DEAL = KindSpec(
         ),
         FieldSpec("expected_close_date", DATE, "expected_close_date", "The date the deal is expected to close, YYYY-MM-DD."),
         FieldSpec("lost_reason", STRING, "lost_reason", "Why the deal was lost (status lost only)."),
-        OWNER,
+        FieldSpec("archived", BOOL, "is_archived", "Whether the deal is archived: hidden from the pipeline, and "
+                  "not editable in Pipedrive until unarchived (false unarchives it). Undeclared, an archived deal "
+                  "is still found, never created again.", nullable=False),
+        OWNER_V1_USER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
     ),
     v1_path="/api/v1/deals",
     v2_path="/api/v2/deals",
-    match_keys=(("title", "org"), ("title", "person")),
+    archived_path="/api/v2/deals/archived",
+    hooks=ArchivedDeals(),
+    match_keys=(("title", "org"), ("title", "person"), ("title",)),
     parents=("org", "person"),
     required_on_create=("title",),
     field_schema_path="dealFields",
-    search_item_type="deal",
+    search=SearchSpec("title", "title"),
     order=2,
 )
 
@@ -198,11 +323,12 @@ NOTE = KindSpec(
     ),
     v1_path="/api/v1/notes",
     v2_path=None,
-    match_keys=(("@parent", "content"),),
+    match_keys=((PARENT, "content"),),
     parents=("deal", "person", "org"),
     parent_count=(1, 1),
     required_on_create=("content",),
     order=3,
+    hooks=NotePinned(),
 )
 
 ACTIVITY = KindSpec(
@@ -221,15 +347,16 @@ ACTIVITY = KindSpec(
         FieldSpec("done", BOOL, "done", "Whether the activity is marked done.", nullable=False),
         FieldSpec("note", TEXT, "note", "Free text attached to the activity, as plain text (escaped before it is "
                   "sent; Pipedrive stores HTML)."),
-        OWNER,
+        OWNER_V1_USER,
     ),
     v1_path="/api/v1/activities",
     v2_path="/api/v2/activities",
-    match_keys=(("subject", "due_date", "@parent"),),
+    match_keys=(("subject", "due_date?", PARENT),),
     parents=("deal", "person", "org"),
     parent_count=(1, 3),
     required_on_create=("subject",),
     order=4,
+    hooks=EveryOwner(),
 )
 
 KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, DEAL, NOTE, ACTIVITY)
@@ -245,7 +372,7 @@ META_DESCRIPTIONS = {
     "protect": "true makes every plan that would delete the object fail.",
 }
 
-KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
+KEY_PATTERN = fieldtypes.KEY_PATTERN
 
 
 def kind(name: str) -> KindSpec:

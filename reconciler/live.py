@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler import identity, kinds
 from reconciler.lock import LockFile
@@ -27,12 +28,10 @@ DIRECT_CALLS_MAX = 5  # up to this many direct calls (ids batches or GETs) are m
 SEARCH_MAX = 5  # at most this many unknown resources are looked up by search instead of a scan
 PARENT_LISTS_MAX = 5  # at most this many parents' children are listed per parent instead of scanned
 
-SEARCH_FIELDS = {"organization": ("name", "name"), "person": ("email", "emails"), "deal": ("title", "title")}
-
 
 @dataclass
 class LiveState:
-    objects: dict[str, dict[int, dict]] = field(default_factory=dict)  # kind -> id -> canonical
+    objects: dict[str, dict[Any, dict]] = field(default_factory=dict)  # kind -> id -> canonical
     complete: set[str] = field(default_factory=set)  # kinds read in full
 
 
@@ -61,42 +60,89 @@ class LiveReader:
                 continue
             self.progress(f"reading {spec.section}")
             self._read_kind(spec, declared, lock_entries)
+            count = len(self.state.objects.get(spec.name, {}))
+            self.progress(f"read {count:,} {spec.name if count == 1 else spec.section}")
         return self.state
 
     # -- one kind --------------------------------------------------------------------
 
-    def _read_kind(self, spec: kinds.KindSpec, declared: list[Resource], lock_entries: dict[str, int]) -> None:
+    def _read_kind(self, spec: kinds.KindSpec, declared: list[Resource], lock_entries: dict[str, Any]) -> None:
         objects = self.state.objects.setdefault(spec.name, {})
-        wanted: set[int] = {res.id for res in declared if res.id is not None}
+        wanted: set[Any] = {res.id for res in declared if res.id is not None}
         wanted |= set(lock_entries.values())
         unknown = [res for res in declared if res.id is None and res.key not in lock_entries]
         if unknown:
             self._find_unknown(spec, unknown, wanted)
-            return
-        self._fetch_ids(spec, wanted)
-        # lock entries whose objects are gone: find those resources by natural keys
-        missing = [
+        else:
+            self._fetch_ids(spec, wanted)
+            # lock entries whose objects are gone: find those resources by natural keys
+            missing = [
+                res for res in declared
+                if res.id is None and lock_entries.get(res.key) is not None and lock_entries[res.key] not in objects
+            ]
+            if missing:
+                self._find_unknown(spec, missing, set())
+        if spec.archived_path and self.client.version_for(spec.name) == "v2":
+            self._read_archived(spec, declared, wanted)
+
+    def _read_archived(self, spec: kinds.KindSpec, declared: list[Resource], wanted: set[Any]) -> None:
+        """Archived objects (deals) a resource may be: v2 lists leave them out.
+
+        Only what would otherwise be missed is read: ids pinned or locked that the lists did
+        not return, then, for resources whose natural key no live object has (they would be
+        created again), the archived list of their few parents or, failing that, all of it.
+        An archived deal is thus found and adopted (or unarchived), never duplicated.
+        """
+        objects = self.state.objects[spec.name]
+        missing_ids = {i for i in wanted if i not in objects}
+        if missing_ids:
+            for obj in self.client.get_many(spec.name, missing_ids, archived=True):
+                objects[obj["id"]] = obj
+        found = {key for obj in objects.values() for key in identity.live_keys(spec.name, obj)}
+        known = self._known_ids(spec)
+        lock_ids = self.lock.resources.get(spec.name, {}) if self.lock else {}
+        unmatched = [
             res for res in declared
-            if res.id is None and lock_entries.get(res.key) is not None and lock_entries[res.key] not in objects
+            if res.id is None and lock_ids.get(res.key) not in objects
+            and not any(key in found for key in identity.desired_keys(res, known))
+            and identity.desired_keys(res, known)
         ]
-        if missing:
-            self._find_unknown(spec, missing, set())
+        if not unmatched:
+            return
+        parents: set[tuple[str, Any]] = set()
+        for res in unmatched:
+            parent = next((p for p in spec.parents if res.fields.get(p) is not None), None)
+            ref = res.fields.get(parent) if parent else None
+            parent_id = None if ref is None else (ref.id if ref.id is not None else known.get((ref.kind, ref.key)))
+            if parent_id is None:
+                parents = set()
+                break
+            parents.add((parent, parent_id))
+        filters = [{f"{parent}_id": parent_id} for parent, parent_id in sorted(parents)]
+        if not filters or len(filters) > PARENT_LISTS_MAX:
+            filters = [{}]
+        for params in filters:
+            for page in self.client.list_pages(spec.name, params, archived=True):
+                for obj in page:
+                    objects[obj["id"]] = obj
 
     def _per_call(self, spec: kinds.KindSpec) -> int:
         """How many known ids one direct call fetches: a v2 `ids` batch, or one v1 GET."""
         return IDS_BATCH if self.client.version_for(spec.name) == "v2" else 1
 
-    def _fetch_ids(self, spec: kinds.KindSpec, ids: set[int]) -> None:
+    def _fetch_ids(self, spec: kinds.KindSpec, ids: set[Any]) -> None:
         objects = self.state.objects[spec.name]
         ids = {i for i in ids if i not in objects}
         if not ids:
             return
         if math.ceil(len(ids) / self._per_call(spec)) <= DIRECT_CALLS_MAX:
             self._fetch_direct(spec, ids)
+        elif spec.id_type is not int:
+            self._scan(spec)  # UUIDs (leads) have no order to stop a scan early at
         else:
             self._scan_for_ids(spec, ids)
 
-    def _fetch_direct(self, spec: kinds.KindSpec, ids: set[int]) -> None:
+    def _fetch_direct(self, spec: kinds.KindSpec, ids: set[Any]) -> None:
         objects = self.state.objects[spec.name]
         if self.client.version_for(spec.name) == "v2":
             for obj in self.client.get_many(spec.name, ids):
@@ -107,7 +153,7 @@ class LiveReader:
             if obj is not None:
                 objects[obj["id"]] = obj
 
-    def _scan_for_ids(self, spec: kinds.KindSpec, ids: set[int]) -> None:
+    def _scan_for_ids(self, spec: kinds.KindSpec, ids: set[Any]) -> None:
         """Many known ids: scan in id order, switching to direct fetches when they get cheaper.
 
         The total number of objects is unknown (Pipedrive's lists give no count), so after
@@ -143,16 +189,16 @@ class LiveReader:
             objects[obj["id"]] = obj
         self.state.complete.add(spec.name)
 
-    def _find_unknown(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[int]) -> None:
+    def _find_unknown(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[Any]) -> None:
         if spec.name in self.state.complete:
             return
         if spec.parents and self._list_per_parent(spec, unknown, wanted):
             return
-        if spec.name in SEARCH_FIELDS and len(unknown) <= SEARCH_MAX and self._search(spec, unknown, wanted):
+        if spec.search is not None and len(unknown) <= SEARCH_MAX and self._search(spec, unknown, wanted):
             return
         self._scan(spec)
 
-    def _search(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[int]) -> bool:
+    def _search(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[Any]) -> bool:
         """Read the first page; if the account has more, search the few unknown ones."""
         objects = self.state.objects[spec.name]
         first = next(self.client.list_pages(spec.name), Page())  # the second page is never asked for
@@ -161,21 +207,21 @@ class LiveReader:
         if not first.more:
             self.state.complete.add(spec.name)
             return True
-        search_field, manifest_field = SEARCH_FIELDS[spec.name]
-        found: set[int] = set(wanted)
+        assert spec.search is not None
+        found: set[Any] = set(wanted)
         for res in unknown:
-            value = res.fields.get(manifest_field)
+            value = res.fields.get(spec.search.term_field)
             if isinstance(value, list):
                 value = value[0] if value else None
             if not value:
                 return False  # no searchable value: only a scan can find it
-            found.update(self.client.search_ids(spec.name, str(value), search_field, exact=True))
+            found.update(self.client.search_ids(spec.name, str(value), spec.search.api_fields, exact=True))
         self._fetch_ids(spec, found)
         return True
 
-    def _list_per_parent(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[int]) -> bool:
+    def _list_per_parent(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[Any]) -> bool:
         """Children of a few known parents: one list call per parent instead of a scan."""
-        parents: set[tuple[str, int]] = set()
+        parents: set[tuple[str, Any]] = set()
         known = self._known_ids(spec)
         for res in unknown:
             parent = next((p for p in spec.parents if res.fields.get(p) is not None), None)
@@ -198,7 +244,7 @@ class LiveReader:
         for obj in self.client.list(spec.name, params):
             objects[obj["id"]] = obj
 
-    def _known_ids(self, spec: kinds.KindSpec) -> dict[tuple[str, str], int]:
+    def _known_ids(self, spec: kinds.KindSpec) -> dict[tuple[str, str], Any]:
         """Ids of the parents matched so far (a kind's ancestors are read before it)."""
         ancestors: set[str] = set()
         todo = [spec]

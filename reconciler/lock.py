@@ -13,24 +13,20 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from reconciler import kinds
+from reconciler.lockcheck import FORMAT_VERSION, LockContent, LockError, parse_lock, replay_journal
 
 LOCK_NAME = "reconciler.lock"
-FORMAT_VERSION = 1
 
 
-class LockError(Exception):
-    """The lock file cannot be read or written; the message names the file."""
 
 
 def lock_path_for(first_path: str | os.PathLike) -> Path:
@@ -44,38 +40,43 @@ def lock_path_for(first_path: str | os.PathLike) -> Path:
 class LockFile:
     path: Path
     account: dict | None = None  # {"company_id": int, "company_name": str}
-    resources: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> key -> id
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> key -> id
     protected: dict[str, set[str]] = field(default_factory=dict)  # kind -> keys declared protect: true
+    # kind -> key -> {field: digest of the value last applied}: what the manifests said at the
+    # last apply, so a plan can tell Pipedrive's changes (drift) from the manifests'
+    applied: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what reading found and skipped
     _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> LockFile:
+        """The lock at path, with a journal left by an interrupted apply replayed; validated
+        as it is read (reconciler/lockcheck.py): LockError lists every problem."""
         path = Path(path)
+        content = LockContent()
+        if path.exists():
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise LockError(f"{path}:1: error: cannot read the lock file ({exc}); fix or remove it") from None
+            content = parse_lock(path, text)
         lock = cls(path=path)
-        if not path.exists():
-            lock._replay()
-            return lock
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise LockError(f"{path}: cannot read the lock file ({exc}); fix or remove it") from None
-        if not isinstance(data, dict) or not isinstance(data.get("resources", {}), dict):
-            raise LockError(f"{path}: not a reconciler lock file")
-        lock.account = data.get("account")
-        for kind_name, entries in (data.get("resources") or {}).items():
-            if kind_name not in kinds.BY_NAME or not isinstance(entries, dict):
-                continue
-            lock.resources[kind_name] = {str(k): int(v) for k, v in entries.items() if isinstance(v, int)}
-        for kind_name, keys in (data.get("protected") or {}).items():
-            if kind_name in kinds.BY_NAME and isinstance(keys, list):
-                lock.protected[kind_name] = {str(k) for k in keys}
-        lock._replay()
+            journal = lock.journal_path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            journal = []
+        replay_journal(lock.journal_path, journal, content)
+        lock.account = content.account
+        lock.resources = content.resources
+        lock.protected = content.protected
+        lock.applied = content.applied
+        lock.warnings = content.warnings
         return lock
 
-    def id_for(self, kind: str, key: str) -> int | None:
+    def id_for(self, kind: str, key: str) -> Any:
         return self.resources.get(kind, {}).get(key)
 
-    def entries(self) -> Iterator[tuple[str, str, int]]:
+    def entries(self) -> Iterator[tuple[str, str, Any]]:
         for kind_name in sorted(self.resources):
             for key, object_id in sorted(self.resources[kind_name].items()):
                 yield kind_name, key, object_id
@@ -87,15 +88,25 @@ class LockFile:
     def journal_path(self) -> Path:
         return Path(str(self.path) + ".journal")
 
-    def record(self, kind: str, key: str, object_id: int) -> None:
-        """Journal one object at once (durable before this returns)."""
+    def record(self, kind: str, key: str, object_id: Any) -> None:
+        """Journal one object at once (durable before this returns).
+
+        A key maps to one id and an id to one key: recording an object under a new key (a
+        rename, an adoption) drops the old key, which would otherwise be an alias that a
+        later removal deletes twice and a reuse of the old key fights over.
+        """
         with self._mutex:
-            self.resources.setdefault(kind, {})[key] = int(object_id)
-            self._journal({"set": [kind, key, int(object_id)]})
+            entries = self.resources.setdefault(kind, {})
+            for alias in [k for k, v in entries.items() if v == object_id and k != key]:
+                del entries[alias]
+                self._journal({"del": [kind, alias]})
+            entries[key] = object_id
+            self._journal({"set": [kind, key, object_id]})
 
     def forget(self, kind: str, key: str) -> None:
         with self._mutex:
             removed = self.resources.get(kind, {}).pop(key, None) is not None
+            self.applied.get(kind, {}).pop(key, None)
             if key in self.protected.get(kind, set()):
                 self.protected[kind].discard(key)
                 removed = True
@@ -107,43 +118,32 @@ class LockFile:
         fresh = not path.exists()
         if fresh:
             path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as handle:
+        with open(path, "a", encoding="utf-8", newline="\n") as handle:  # LF on Windows too
             if fresh:
                 handle.write(json.dumps({"account": self.account}) + "\n")
             handle.write(json.dumps(entry) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
 
-    def _replay(self) -> None:
-        """Apply a journal left by an apply that did not finish; a torn last line is skipped."""
-        try:
-            lines = self.journal_path.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            return
-        for line in lines:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(entry, dict):
-                continue
-            if "account" in entry:
-                account = entry["account"]
-                if self.account and account and account.get("company_id") != self.account.get("company_id"):
-                    return  # a journal of another account's lock: never trusted
-                self.account = self.account or account
-            elif "set" in entry:
-                kind_name, key, object_id = entry["set"]
-                if kind_name in kinds.BY_NAME:
-                    self.resources.setdefault(kind_name, {})[str(key)] = int(object_id)
-            elif "del" in entry:
-                kind_name, key = entry["del"]
-                self.resources.get(kind_name, {}).pop(str(key), None)
+    def update_protected(self, protected: dict[str, list[str]], scope: list[str] | None) -> None:
+        """Remember which keys are protected, so deleting one after it leaves the manifests fails.
 
-    def set_protected(self, protected: dict[str, list[str]]) -> None:
-        """Remember which keys are protected, so deleting one after it leaves the manifests fails."""
+        A plan only knows the resources it covers: a targeted plan (`scope`, addresses
+        `kind.key`) changes the protection of those alone, and every other key keeps its
+        protection. Only a resource in scope that no longer declares `protect` loses it.
+        """
         with self._mutex:
-            self.protected = {k: set(v) for k, v in protected.items() if v}
+            if scope is None:
+                self.protected = {k: set(v) for k, v in protected.items() if v}
+                return
+            for address in scope:
+                kind_name, _, key = address.partition(".")
+                keys = self.protected.setdefault(kind_name, set())
+                if key in protected.get(kind_name, ()):
+                    keys.add(key)
+                else:
+                    keys.discard(key)
+            self.protected = {k: v for k, v in self.protected.items() if v}
 
     def save(self) -> None:
         with self._mutex:
@@ -155,6 +155,8 @@ class LockFile:
             "account": self.account,
             "resources": {k: dict(sorted(v.items())) for k, v in sorted(self.resources.items()) if v},
             "protected": {k: sorted(v) for k, v in sorted(self.protected.items()) if v},
+            **({"applied": {k: dict(sorted(v.items())) for k, v in sorted(self.applied.items()) if v}}
+               if any(self.applied.values()) else {}),
         }
 
     def _write(self) -> None:
@@ -176,8 +178,10 @@ def atomic_write(path: Path, text: str) -> None:
             mode = os.lstat(path).st_mode & 0o777 if not path.is_symlink() else 0o644
         except FileNotFoundError:
             mode = 0o644
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        if hasattr(os, "fchmod"):  # not on Windows (before 3.13), where the mode bits mean little
+            os.fchmod(fd, mode)
+        # newline="\n": a committed lock must not turn into CRLF (and a diff of every line) on Windows
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -199,8 +203,12 @@ def project_lock(lock_file: Path, wait_seconds: float | None = None) -> Iterator
     """Hold `reconciler.lock.lck` exclusively; a second apply waits, then fails clearly.
 
     The wait is RECONCILER_LOCK_WAIT seconds (default 30): long enough for a CI job queued
-    behind another to go on, short enough that a stuck one is reported.
+    behind another to go on, short enough that a stuck one is reported. The lock is the
+    `filelock` library's: flock(2) on Unix, LockFileEx on Windows, so no platform module
+    (fcntl, msvcrt) is imported here and every command also runs on Windows.
     """
+    import filelock  # here, not at import time: only apply takes the project lock
+
     if wait_seconds is None:
         try:
             wait_seconds = float(os.environ.get("RECONCILER_LOCK_WAIT", "30"))
@@ -208,31 +216,24 @@ def project_lock(lock_file: Path, wait_seconds: float | None = None) -> Iterator
             raise LockError("RECONCILER_LOCK_WAIT must be a number of seconds") from None
     path = Path(str(lock_file) + ".lck")
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # never through a symbolic link: a planted one would make apply create a file elsewhere
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+    symlink = LockError(f"{path} is a symbolic link; the project lock is never taken through one: remove it")
+    # never through a symbolic link: a planted one would make apply create a file elsewhere.
+    # Checked here for every platform; filelock also opens with O_NOFOLLOW where there is one.
+    if path.is_symlink():
+        raise symlink
+    lock = filelock.FileLock(str(path), timeout=max(0.0, wait_seconds))
+    try:
+        lock.acquire(poll_interval=0.1)
+    except filelock.Timeout:
+        raise LockError(
+            f"another apply of this project is running (it holds {path}); waited "
+            f"{wait_seconds:.0f} s. Try again when it has finished."
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise LockError(f"{path} is a symbolic link; the project lock is never taken through one: "
-                            "remove it") from None
-        raise
-    handle = os.fdopen(fd, "a+")  # held for the context's lifetime
-    deadline = time.monotonic() + wait_seconds
+            raise symlink from None
+        raise LockError(f"{path}: cannot take the project lock ({exc.strerror or exc})") from None
     try:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise LockError(
-                        f"another apply of this project is running (it holds {path}); waited "
-                        f"{wait_seconds:.0f} s. Try again when it has finished."
-                    ) from None
-                time.sleep(0.1)
         yield
     finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        handle.close()
+        lock.release()

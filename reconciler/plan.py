@@ -10,25 +10,17 @@ with placeholders for ids that only apply will know).
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import kinds
+from reconciler.fieldtypes import FieldSpec
 from reconciler.identity import Identity, declared_parent, desired_keys
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Position, Problem, Reference, Resource
-from reconciler.normalize import (
-    Context,
-    NormalizeError,
-    Placeholder,
-    custom_from_api,
-    custom_same,
-    custom_to_api,
-    from_api,
-    same,
-    to_api,
-)
-from reconciler.pipedrive.schema import AccountSchema, UnknownName
+from reconciler.normalize import Context, NormalizeError, Placeholder
+from reconciler.pipedrive.schema import AccountSchema
 
 FORMAT_VERSION = 1
 DEFAULT_CURRENCY = "USD"
@@ -47,7 +39,7 @@ class Change:
     action: str  # create | update | delete
     kind: str
     key: str
-    id: int | None
+    id: Any  # the live object's id (int, or a lead's UUID); None for a create
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {before, after}
     writes: dict[str, Any] = field(default_factory=dict)  # canonical API values to send
     reason: str | None = None  # why: "adopted by natural key", "absent: true", "removed from manifests"
@@ -76,6 +68,13 @@ class Plan:
     # When live state was read (UTC, RFC 3339): anything created after it was not seen by
     # identity, so apply --plan looks for creates that happened since (no duplicates).
     created_at: str | None = None
+    # The addresses a targeted plan covers (None: every resource and lock entry). Apply
+    # changes the lock's protections only within it.
+    scope: list[str] | None = None
+    # The manifests the plan was made from: their PATHs (absolute) and a digest of their
+    # files, so that apply --plan refuses a plan whose manifests have changed since.
+    manifest_paths: list[str] = field(default_factory=list)
+    manifests_digest: str | None = None
 
     @property
     def summary(self) -> dict[str, int]:
@@ -90,6 +89,11 @@ class Plan:
         return bool(self.changes)
 
     def to_json(self) -> dict:
+        data = self._body()
+        data["digest"] = content_digest(data)
+        return data
+
+    def _body(self) -> dict:
         return {
             "format_version": FORMAT_VERSION,
             "account": self.account,
@@ -102,12 +106,24 @@ class Plan:
             "created_at": self.created_at,
             "protected": self.protected,
             "fingerprints": dict(self.fingerprints),
+            "scope": self.scope,
+            "manifest_paths": list(self.manifest_paths),
+            "manifests_digest": self.manifests_digest,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Plan:
+        """A saved plan, refused when it was changed after it was written (its digest differs)."""
         if data.get("format_version") != FORMAT_VERSION:
             raise PlanError(f"unsupported plan format_version {data.get('format_version')!r}")
+        recorded = data.get("digest")
+        if recorded is None:
+            raise PlanError("the plan has no digest (it was not written by `reconciler plan --out`, or by an "
+                            "older version): make a new plan")
+        body = {k: v for k, v in data.items() if k != "digest"}
+        if content_digest(body) != recorded:
+            raise PlanError("the plan was changed after it was written (its digest does not match its "
+                            "content): make a new plan, never edit one")
         plan = cls(
             unchanged=data["summary"].get("unchanged", 0),
             adopt=list(data.get("adopt") or []),
@@ -118,6 +134,9 @@ class Plan:
             protected=dict(data.get("protected") or {}),
             warnings=list(data.get("warnings") or []),
             created_at=data.get("created_at"),
+            scope=data.get("scope"),
+            manifest_paths=list(data.get("manifest_paths") or []),
+            manifests_digest=data.get("manifests_digest"),
         )
         for raw in data.get("changes") or []:
             plan.changes.append(
@@ -131,6 +150,16 @@ class Plan:
                 )
             )
         return plan
+
+
+def content_digest(body: dict) -> str:
+    """A digest of a plan's content, so that an edited plan file is refused.
+
+    It protects against edits and mangling (a merge, a careless hand), not against someone
+    who recomputes it: a saved plan is only as trustworthy as where it is kept.
+    """
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _encode(value: Any) -> Any:
@@ -209,7 +238,7 @@ class Planner:
     def __init__(
         self,
         resources: list[Resource],
-        live: dict[str, dict[int, dict]],
+        live: dict[str, dict[Any, dict]],
         ident: Identity,
         schema: AccountSchema,
         lock: LockFile | None,
@@ -222,28 +251,32 @@ class Planner:
         self.matched = ident.ids
         self.creating: set[tuple[str, str]] = set()
         self.problems: list[Problem] = []
-        self._key_by_id: dict[tuple[str, int], str] = {(k, i): key for (k, key), i in self.matched.items()}
+        self.notices: list[str] = []  # what a reviewer should know, shown with the plan's warnings
+        self._key_by_id: dict[tuple[str, Any], str] = {(k, i): key for (k, key), i in self.matched.items()}
         if lock:
             for kind_name, key, object_id in lock.entries():
                 self._key_by_id.setdefault((kind_name, object_id), key)
-        self.ctx = Context(schema=schema, resolve_key=self._resolve_key, key_for_id=self._key_for_id)
+        self.ctx = Context(schema=schema, resolve_key=self._resolve_key, key_for_id=self._key_for_id,
+                           default_currency=DEFAULT_CURRENCY)
 
-    def _resolve_key(self, kind: str, key: str) -> int | Placeholder | None:
+    def _resolve_key(self, kind: str, key: str) -> Any:
         if (kind, key) in self.matched:
             return self.matched[(kind, key)]
         if (kind, key) in self.creating:
             return Placeholder(f"{kind}.{key}")
         return None
 
-    def _key_for_id(self, kind: str, object_id: int) -> str | None:
+    def _key_for_id(self, kind: str, object_id: Any) -> str | None:
         return self._key_by_id.get((kind, object_id))
 
     def _problem(self, res: Resource, name: str | None, message: str) -> None:
         pos = res.field_pos.get(name, res.pos) if name else res.pos
         self.problems.append(Problem(pos, message))
 
-    def build(self) -> Plan:
-        plan = Plan()
+    def build(self, **about: Any) -> Plan:
+        """The whole plan, complete when returned: `about` sets what the run knows of itself
+        (account, stats, lock_file, created_at, warnings); nothing is changed afterwards."""
+        plan = Plan(**about)
         ordered = sorted(self.resources, key=lambda r: kinds.kind(r.kind).order)
         # Everything that will be created is known before values are converted, so that
         # references between new objects become placeholders in any order.
@@ -292,100 +325,105 @@ class Planner:
         if self.problems:
             problems = sorted(self.problems, key=lambda p: (p.pos.file, p.pos.line, p.pos.col))
             raise PlanError(f"{len(problems)} problem(s) in the manifests", problems)
+        plan.warnings = [*plan.warnings, *self.notices]
         deletes.sort(key=lambda c: -kinds.kind(c.kind).order)
+        self._order_deletes(deletes)
         plan.changes = creates_updates + deletes
-        for objects_kind, objects in self.live.items():
-            for object_id, obj in objects.items():
-                plan.fingerprints[f"{objects_kind}:{object_id}"] = fingerprint(obj)
+        for change in plan.changes:  # only what apply --plan will check: the objects it touches
+            if change.id is not None:
+                obj = self.live.get(change.kind, {}).get(change.id)
+                if obj is not None:
+                    plan.fingerprints[f"{change.kind}:{change.id}"] = fingerprint(obj)
         return plan
 
-    def _compare(self, res: Resource, object_id: int | None, how: str | None) -> Change | None:
+    def _order_deletes(self, deletes: list[Change]) -> None:
+        """A delete waits for the deletes of the objects that point at its object (its children)."""
+        by_object = {(c.kind, c.id): c for c in deletes}
+        for change in deletes:
+            obj = self.live.get(change.kind, {}).get(change.id) or {}
+            for ref in kinds.kind(change.kind).ref_fields:
+                parent = by_object.get((ref.ref_kind, obj.get(ref.api)))
+                if parent is not None and parent is not change and change.address not in parent.depends_on:
+                    parent.depends_on.append(change.address)
+
+    def _compare(self, res: Resource, object_id: Any, how: str | None) -> Change | None:
         spec = kinds.kind(res.kind)
         live = self.live.get(res.kind, {}).get(object_id) if object_id is not None else None
         change = Change("update" if live else "create", res.kind, res.key, object_id, source=_source(res.pos))
         if how == "natural":
             change.adopted = True
             change.reason = "adopted: matched an existing object by its natural key"
+        parent = declared_parent(res)
         for name, value in res.fields.items():
             field_spec = spec.field(name)
             if field_spec is None:
                 continue
-            if field_spec.type == kinds.CUSTOM:
-                self._compare_custom(res, value or {}, live, change)
-                continue
-            try:
-                desired = to_api(field_spec, value, self.ctx, res.fields, live)
-            except NormalizeError as exc:
-                self._problem(res, name, f"{name}: {exc}")
-                continue
-            if live is not None:
-                current = _live_value(res, field_spec.api, live)
-                if same(field_spec, desired, current):
+            for label, member, item in _members(field_spec, value, self.ctx, res.kind):
+                if isinstance(member, Exception):
+                    self._problem(res, label, f"{label}: {member}")
                     continue
-                before = from_api(field_spec, current, self.ctx)
-            else:
-                if desired is None:
-                    continue
-                before = None
-            change.fields[name] = {"before": before, "after": _manifest_value(value)}
-            detail = _detail(before, change.fields[name]["after"])
-            if detail:
-                change.fields[name]["detail"] = detail
-            change.writes[field_spec.api] = desired
-            if isinstance(desired, Placeholder):
-                change.depends_on.append(desired.address)
-        if "pinned" in change.writes:  # the flag is per parent (pinned_to_<parent>_flag)
-            parent = declared_parent(res)
-            if parent is None and live is not None:
-                parent = "deal" if live.get("deal_id") else "person" if live.get("person_id") else "org"
-            change.writes["_parent"] = {"org": "organization"}.get(parent or "deal", parent or "deal")
+                self._compare_field(res, label, member, item, live, parent, change)
+        spec.hooks.plan_writes(parent, live, change.writes)
+        problem, notice = spec.hooks.check(res.fields, live, change.writes)
+        if problem:
+            self._problem(res, None, f"{res.kind} {res.key!r} {problem}")
+        if notice:
+            self.notices.append(f"{res.kind}.{res.key} {notice}")
         if not change.fields:
             return None
         if change.action == "create":
             change.recovery_keys = [list(k) for k in desired_keys(res, self._recovery_ids)]
         return change
 
-    def _compare_custom(self, res: Resource, declared: dict, live: dict | None, change: Change) -> None:
-        live_custom = (live or {}).get("custom_fields") or {}
-        currency_hint = res.fields.get("currency") or (live or {}).get("currency") or DEFAULT_CURRENCY
-        writes: dict[str, Any] = {}
-        for name, value in declared.items():
-            label = f"fields.{name}"
-            try:
-                custom = self.schema.custom_field(res.kind, name)
-                desired = custom_to_api(custom, value, currency_hint)
-            except (UnknownName, NormalizeError) as exc:
-                self._problem(res, label, f"fields.{name}: {exc}")
-                continue
-            current = live_custom.get(custom.key)
-            if live is not None:
-                if custom_same(custom, desired, current, not isinstance(value, dict)):
-                    continue
-            elif desired is None:
-                continue
-            change.fields[label] = {
-                "before": custom_from_api(custom, current) if live is not None else None,
-                "after": value,
-            }
-            detail = _detail(change.fields[label]["before"], value)
-            if detail:
-                change.fields[label]["detail"] = detail
-            writes[custom.key] = desired
-        if writes:
-            change.writes.setdefault("custom_fields", {}).update(writes)
+    def _compare_field(self, res: Resource, label: str, field_spec: FieldSpec, value: Any,
+                       live: dict | None, parent: str | None, change: Change) -> None:
+        """One declared field (or custom field) against its live value; records what differs."""
+        ftype = field_spec.type
+        try:
+            desired = ftype.to_api_value(field_spec, value, self.ctx, res.fields, live)
+        except NormalizeError as exc:
+            self._problem(res, label, f"{label}: {exc}")
+            return
+        if live is not None:
+            current = kinds.kind(res.kind).hooks.live_value(field_spec, parent, live)
+            if ftype.same(field_spec, desired, current):
+                return
+            before = ftype.from_api_value(field_spec, current, self.ctx)
+        else:
+            if desired is None:
+                return
+            before = None
+        after = _manifest_value(value)
+        change.fields[label] = {"before": before, "after": after}
+        detail = _detail(before, after)
+        if detail:
+            change.fields[label]["detail"] = detail
+        if field_spec.container:
+            change.writes.setdefault(field_spec.container, {})[field_spec.api] = desired
+        else:
+            change.writes[field_spec.api] = desired
+        for placeholder in _placeholders(desired):
+            if placeholder.address not in change.depends_on:
+                change.depends_on.append(placeholder.address)
 
 
-def _live_value(res: Resource, api_name: str, live: dict) -> Any:
-    """The live value a declared field is compared with.
+def _members(field_spec: FieldSpec, value: Any, ctx: Context, kind: str):
+    """A declared field's comparable parts: itself, or each custom field of a `fields:` mapping."""
+    members = getattr(field_spec.type, "members", None)
+    if members is None:
+        return [(field_spec.name, field_spec, value)]
+    return members(field_spec, value, ctx, kind)
 
-    A note's `pinned` means "pinned on its declared parent": a note that hangs off a deal
-    and a person is compared with the flag of the parent the manifest names.
-    """
-    if api_name == "pinned" and "pinned_flags" in live:
-        parent = declared_parent(res)
-        if parent is not None:
-            return live["pinned_flags"].get(parent, live.get("pinned"))
-    return live.get(api_name)
+
+def _placeholders(value: Any):
+    if isinstance(value, Placeholder):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _placeholders(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _placeholders(item)
 
 
 def _detail(before: Any, after: Any) -> dict[str, list] | None:
@@ -414,10 +452,15 @@ def _source(pos: Position) -> str:
 
 def build_plan(
     resources: list[Resource],
-    live: dict[str, dict[int, dict]],
+    live: dict[str, dict[Any, dict]],
     ident: Identity,
     schema: AccountSchema,
     lock: LockFile | None,
+    **about: Any,
 ) -> Plan:
-    """The plan for these resources against this live state."""
-    return Planner(resources, live, ident, schema, lock).build()
+    """The plan for these resources against this live state, complete when returned.
+
+    `about` is what the run knows of itself (account, stats, lock_file, created_at,
+    warnings), recorded in the plan as it is made.
+    """
+    return Planner(resources, live, ident, schema, lock).build(**about)

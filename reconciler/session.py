@@ -9,25 +9,30 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 from reconciler import kinds
 from reconciler.config import ConfigError, Settings
-from reconciler.identity import Identity, IdentityError, match
+from reconciler.embedded import SANDBOX_ENDPOINT, SANDBOX_KEY, make_transport
+from reconciler.identity import Identity, IdentityError, match, same_key_problems
 from reconciler.live import read_live
 from reconciler.lock import LockFile, lock_path_for
 from reconciler.manifest import load_manifests
+from reconciler.manifest.files import manifests_digest
 from reconciler.manifest.model import Manifest, Problem, Resource
 from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.http import HttpClient, stderr_trace
 from reconciler.pipedrive.schema import AccountSchema
 from reconciler.plan import Plan, PlanError, build_plan
 
-SANDBOX_KEY = "sandbox"
-SANDBOX_ENDPOINT = "http://127.0.0.1/pipedrive"
+__all__ = ["SANDBOX_ENDPOINT", "SANDBOX_KEY", "Account", "ManifestErrors", "PlanRun", "load", "make_transport",
+           "open_client", "plan_run", "read_account", "select_targets"]
+
+
+class ApplyRefused(Exception):
+    """Apply will not start (another account, a stale or changed plan, too many deletes); nothing was written."""
 
 
 class ManifestErrors(Exception):
@@ -62,18 +67,6 @@ class Account:
             "connection": self.connection,
             "sandbox": self.sandbox,
         }
-
-
-def make_transport(settings: Settings) -> httpx.BaseTransport | None:
-    """The embedded sandbox when asked for; None means real network."""
-    if not settings.uses_sandbox:
-        return None
-    from reconciler.sandbox.gateway import SandboxGateway
-    from reconciler.sandbox.transport import SandboxTransport
-
-    db = Path(settings.sandbox_db or "")
-    db.parent.mkdir(parents=True, exist_ok=True)
-    return SandboxTransport(SandboxGateway(str(db), api_key=SANDBOX_KEY))
 
 
 @contextlib.contextmanager
@@ -144,18 +137,29 @@ def load(paths: list[str]) -> Manifest:
     return manifest
 
 
-def select_targets(manifest: Manifest, targets: list[str]) -> list[Resource]:
-    """`--target kind.key`: those resources and every resource they reference, transitively."""
+def select_targets(manifest: Manifest, targets: list[str],
+                   lock: LockFile | None = None) -> tuple[list[Resource], set[tuple[str, str]]]:
+    """`--target kind.key`: those resources and every resource they reference, transitively.
+
+    A target that is no longer in the manifests but is in the lock is a deletion the user
+    wants to apply alone: it is returned in the second set (kind, key), and planned as
+    "removed from the manifests".
+    """
     if not targets:
-        return list(manifest.resources)
+        return list(manifest.resources), set()
     wanted: dict[tuple[str, str], Resource] = {}
+    lock_only: set[tuple[str, str]] = set()
     stack: list[tuple[str, str]] = []
     for target in targets:
         kind_name, _, key = target.partition(".")
         spec = kinds.BY_NAME.get(kind_name) or kinds.BY_SECTION.get(kind_name)
         res = manifest.get(spec.name, key) if spec else None
         if res is None:
-            raise PlanError(f"--target {target}: no such resource (use KIND.KEY, e.g. deal.acme-renewal)")
+            if spec is not None and lock is not None and lock.id_for(spec.name, key) is not None:
+                lock_only.add((spec.name, key))
+                continue
+            raise PlanError(f"--target {target}: no such resource in the manifests or the lock "
+                            "(use KIND.KEY, e.g. deal.acme-renewal)")
         stack.append((res.kind, res.key))
     while stack:
         kind_name, key = stack.pop()
@@ -169,7 +173,7 @@ def select_targets(manifest: Manifest, targets: list[str]) -> list[Resource]:
             ref = res.fields.get(spec.name)
             if ref is not None and getattr(ref, "key", None):
                 stack.append((ref.kind, ref.key))
-    return [r for r in manifest.resources if (r.kind, r.key) in wanted]
+    return [r for r in manifest.resources if (r.kind, r.key) in wanted], lock_only
 
 
 @dataclass
@@ -178,6 +182,7 @@ class PlanRun:
     account: Account
     lock: LockFile
     identity: Identity
+    client: PipedriveClient  # bound to the account schema the plan was made with: apply writes through it
     foreign_lock: dict | None = None  # the account of a lock that belongs to another one
 
     @property
@@ -196,47 +201,102 @@ def plan_run(
 ) -> PlanRun:
     """Everything `plan` does, returning the plan and what apply needs with it."""
     manifest = manifest or load(paths)
-    resources = select_targets(manifest, targets or [])
     account = read_account(client, settings)
-    lock_path = lock_path_for(paths[0])
+    lock_path = lock_path_for(paths[0]).absolute()
     lock = LockFile.read(lock_path)
-    warnings: list[str] = []
+    warnings: list[str] = list(lock.warnings)
     used_lock: LockFile | None = lock
     foreign = None
     if lock.account and account.company_id is not None and lock.account.get("company_id") != account.company_id:
         foreign = lock.account
         warnings.append(
-            f"{lock_path} belongs to company {lock.account.get('company_id')} "
+            f"{lock_path_for(paths[0])} belongs to company {lock.account.get('company_id')} "
             f"({lock.account.get('company_name')}), not to this account ({account.company_id}); "
             "it is ignored: ids repeat across accounts"
         )
         used_lock = None
-    if targets and used_lock is not None:
-        # a targeted plan deletes nothing it was not pointed at
-        used_lock = _lock_restricted(used_lock, {(r.kind, r.key) for r in resources})
+    resources, lock_only = select_targets(manifest, targets or [], used_lock)
+    scope = None
+    if targets:
+        scope = sorted(f"{kind_name}.{key}" for kind_name, key in {(r.kind, r.key) for r in resources} | lock_only)
+        if used_lock is not None:
+            # a targeted plan deletes nothing it was not pointed at
+            used_lock = _lock_restricted(used_lock, {(r.kind, r.key) for r in resources} | lock_only)
+    same_key = same_key_problems(resources, used_lock)
+    if same_key:
+        raise PlanError(f"{len(same_key)} problem(s) in the manifests", same_key)
     kinds_needed = {r.kind for r in resources}
-    read_started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server_time = client.http.server_now()  # the server's clock, never ours (issue 12: clock skew)
+    read_started = server_time.strftime("%Y-%m-%dT%H:%M:%SZ") if server_time is not None else None
     schema = AccountSchema.load(client, kinds_needed)
+    client = client.using(schema)
     live = read_live(client, resources, used_lock, progress)
     try:
         ident = match(resources, live.objects, used_lock)
     except IdentityError as exc:
-        raise PlanError(str(exc)) from None
-    plan = build_plan(resources, live.objects, ident, schema, used_lock)
-    plan.account = account.as_dict()
-    plan.stats = client.stats.as_dict()
-    plan.lock_file = str(lock_path)
-    plan.created_at = read_started
-    plan.warnings = warnings
+        raise PlanError(f"{len(exc.problems)} problem(s) matching live objects", exc.problems) from None
+    plan = build_plan(resources, live.objects, ident, schema, used_lock,
+                      account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
+                      created_at=read_started, warnings=warnings, scope=scope,
+                      manifest_paths=[str(Path(p).absolute()) for p in paths],
+                      manifests_digest=manifests_digest(paths))
     if used_lock is None:
         lock = LockFile(path=lock_path)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
-    return PlanRun(plan=plan, account=account, lock=lock, identity=ident, foreign_lock=foreign)
+    return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign)
 
 
 def _lock_restricted(lock: LockFile, keep: set[tuple[str, str]]) -> LockFile:
-    restricted = LockFile(path=lock.path, account=lock.account)
+    restricted = LockFile(path=lock.path, account=lock.account,
+                          protected={k: set(v) for k, v in lock.protected.items()})
     for kind_name, key, object_id in lock.entries():
         if (kind_name, key) in keep:
             restricted.resources.setdefault(kind_name, {})[key] = object_id
     return restricted
+
+
+def other_account(other: dict, account: Account) -> str:
+    """'company 1 (A), but this connection is company 2 (B)': for refusals across accounts."""
+    return (f"company {other.get('company_id')} ({other.get('company_name')}), but this connection is "
+            f"company {account.company_id} ({account.company_name})")
+
+
+def saved_plan_run(client: PipedriveClient, settings: Settings, plan: Plan) -> PlanRun:
+    """What `apply --plan` applies: the saved plan, once every check before the first write passed.
+
+    Refused when it was made for another account, when the manifests it was made from
+    (if they are still where they were) changed since, or when a live object it touches
+    changed (apply.check_fresh). The lock written is the one of the project the plan was
+    made for (its absolute path), wherever apply runs from.
+    """
+    from reconciler.apply import check_fresh
+
+    account = read_account(client, settings)
+    planned = plan.account or {}
+    if planned.get("company_id") != account.company_id:
+        raise ApplyRefused(f"the plan was made for {other_account(planned, account)}; refusing to apply it here")
+    if plan.manifests_digest and plan.manifest_paths and all(Path(p).exists() for p in plan.manifest_paths):
+        now = manifests_digest(plan.manifest_paths)
+        if now is not None and now != plan.manifests_digest:
+            raise ApplyRefused("the manifests the plan was made from have changed since ("
+                               + ", ".join(plan.manifest_paths) + "): make a new plan")
+    schema = AccountSchema.load(client, {c.kind for c in plan.changes})
+    client = client.using(schema)
+    check_fresh(client, plan)
+    lock_path = Path(plan.lock_file or "reconciler.lock")
+    lock = LockFile.read(lock_path)
+    if not lock.belongs_to(account.company_id):
+        lock = LockFile(path=lock_path)
+    lock.account = {"company_id": account.company_id, "company_name": account.company_name}
+    return PlanRun(plan=plan, account=account, lock=lock, identity=Identity(), client=client)
+
+
+def check_apply(run: PlanRun, *, max_deletes: int, allow_account_change: bool = False) -> None:
+    """The refusals apply makes before its first write, whatever asks for it (CLI or tests)."""
+    if run.foreign_lock and not allow_account_change:
+        raise ApplyRefused(f"{run.lock.path} belongs to {other_account(run.foreign_lock, run.account)}. Pass "
+                           "--allow-account-change to apply here and start a new lock for this account.")
+    deletes = sum(1 for c in run.plan.changes if c.action == "delete")
+    if deletes > max_deletes:
+        raise ApplyRefused(f"the plan deletes {deletes} objects, more than --max-deletes {max_deletes}; "
+                           "raise --max-deletes if that is intended")

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.out} is out of date: run python scripts/gen_reference.py", file=sys.stderr)
         return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    args.out.write_text(text, encoding="utf-8", newline="\n")
     print(f"wrote {args.out}")
     return 0
 

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         stale.append(name)
         if not args.check:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            path.write_text(text, encoding="utf-8", newline="\n")
     if args.check and stale:
         print(f"stale schemas (run scripts/gen_schemas.py): {', '.join(stale)}", file=sys.stderr)
         return 1

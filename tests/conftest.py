@@ -18,11 +18,14 @@ Three ways to reach a sandbox, each for what it is best at:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -66,6 +69,42 @@ def check_plan_json(data: dict) -> dict:
         f"  {list(e.path)}: {e.message}" for e in errors[:10]
     )
     return data
+
+
+# -- the repository's own files ---------------------------------------------------------
+
+# What running the tool leaves beside manifests: the lock and its journal and project lock,
+# environment locks, the embedded sandbox's database. README command 1 leaves some of them
+# in examples/; no test may see them (issue 18).
+RUN_ARTIFACTS = ("reconciler.lock", "reconciler.*.lock", "*.lock.journal", "*.lck", ".reconciler", "*.db",
+                 "*.db-*", "__pycache__")
+
+
+def copy_examples(dest: Path, part: str = "", *, root: Path = ROOT) -> Path:
+    """A private copy of examples/ (or of `part` of it) in `dest`, as the repository holds it.
+
+    Tests never read examples/ in place: the README's first command applies it, leaving a
+    lock and a sandbox database there, and a test that read them would depend on what the
+    user ran before. The copy leaves those out and is the test's own to change. `root` is
+    the checkout to copy from (a test of this function uses another one).
+    """
+    shutil.copytree(root / "examples" / part, dest, ignore=shutil.ignore_patterns(*RUN_ARTIFACTS))
+    return dest
+
+
+def example_texts(part: str = "") -> dict[str, str]:
+    """The manifests of examples/`part` by file name, read from a private copy (see copy_examples).
+
+    A new dict on every call (the caller may change it), from texts read once.
+    """
+    return dict(_example_texts(part))
+
+
+@functools.cache
+def _example_texts(part: str) -> tuple[tuple[str, str], ...]:
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = copy_examples(Path(tmp) / "examples", part)
+        return tuple((p.name, p.read_text(encoding="utf-8")) for p in sorted(copy.glob("*.yaml")))
 
 
 # -- manifests -------------------------------------------------------------------------
@@ -192,6 +231,49 @@ def start_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
 
 
+def run_pty(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            answers: dict[bytes, bytes] | None = None, timeout: float = 120) -> tuple[int, bytes]:
+    """`python -m reconciler ARGS` on a pseudo-terminal, as a person at a terminal runs it.
+
+    stdin, stdout and stderr are all the terminal, so rich and click see a TTY. When the
+    output ends with a key of `answers`, that answer is typed. Returns every byte the
+    program wrote (both streams, as the terminal shows them, escapes included) with the exit code.
+    """
+    import pty
+    import select
+
+    answers = dict(answers or {})
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", *args], cwd=cwd, env=env or cli_env(),
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True, start_new_session=True)
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the program ended and closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+                for prompt in list(answers):
+                    if output.rstrip().endswith(prompt):
+                        os.write(master, answers.pop(prompt))
+            elif proc.poll() is not None:
+                break
+        else:
+            proc.kill()
+            raise AssertionError(f"reconciler {' '.join(args)} did not finish on the terminal:\n{output!r}")
+    finally:
+        os.close(master)
+        proc.wait(timeout=30)
+    return proc.returncode, output
+
+
 def invoke(args: list[str], env: dict[str, str] | None = None, input_text: str | None = None) -> Result:
     """The CLI in this process (click's CliRunner): fast, and the sandbox's stats stay readable."""
     from click.testing import CliRunner
@@ -201,6 +283,7 @@ def invoke(args: list[str], env: dict[str, str] | None = None, input_text: str |
     runner = CliRunner()
     base = {"MATON_API_KEY": None, "MATON_CONNECTION": None, "RECONCILER_ENDPOINT": None,
             "RECONCILER_CONTROL_ENDPOINT": None, "RECONCILER_TIMEOUT": None, "RECONCILER_API_VERSION": None,
+            "RECONCILER_SANDBOX_DEPRECATED_V1": None,
             "RECONCILER_RATE_LIMIT": "100000", "NO_COLOR": "1", "COLUMNS": "200"}
     base.update(env or {})
     result = runner.invoke(cli, args, env=base, input=input_text, catch_exceptions=True)
@@ -389,11 +472,11 @@ def http_sandbox(tmp_path: Path) -> Iterator[HttpSandbox]:
 class InProcess:
     """The commands' pipeline (session.plan_run, apply.apply_plan) over an in-process sandbox."""
 
-    def __init__(self, db: str | None = None) -> None:
+    def __init__(self, db: str | None = None, *, serve_deprecated_v1: bool | None = None) -> None:
         from reconciler.sandbox.gateway import SandboxGateway
         from reconciler.sandbox.transport import SandboxTransport
 
-        self.gateway = SandboxGateway(db, api_key="sandbox")
+        self.gateway = SandboxGateway(db, api_key="sandbox", serve_deprecated_v1=serve_deprecated_v1)
         self.transport = SandboxTransport(self.gateway)
         self.raw = httpx.Client(transport=self.transport, base_url="http://sandbox.local/pipedrive",
                                 headers={"Authorization": "Bearer sandbox"})

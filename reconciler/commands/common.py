@@ -35,8 +35,11 @@ class Output:
         no_color = no_color or bool(os.environ.get("NO_COLOR"))
         self.quiet = quiet
         self.debug = debug
-        self.out = Console(no_color=no_color, highlight=False, soft_wrap=True, emoji=False)
-        self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True, emoji=False)
+        # no colour means no escape at all: rich's no_color alone still writes bold and the like
+        system = None if no_color else "auto"
+        self.out = Console(no_color=no_color, color_system=system, highlight=False, soft_wrap=True, emoji=False)
+        self.err = Console(stderr=True, no_color=no_color, color_system=system, highlight=False, soft_wrap=True,
+                           emoji=False)
 
     def print(self, text: str = "", markup: bool = True) -> None:
         self.out.print(text, markup=markup)
@@ -90,7 +93,9 @@ def _connection_options(func):
         metavar="[FILE]",
         help="Use the embedded sandbox, data kept in FILE (default .reconciler/sandbox.db beside the first PATH).",
     )
-    @click.option("--rate-limit", type=float, help="Requests per second, client side (default 10).")
+    @click.option("--rate-limit", type=float,
+                  help="Requests per second, client side [env RECONCILER_RATE_LIMIT; default 10; with --sandbox: "
+                       "unpaced unless this flag is given].")
     @click.option("--api-version", type=click.Choice(["v1", "v2"]), help="v2 where Pipedrive has it (default), or v1 everywhere.")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -136,7 +141,7 @@ def _handle_errors(func):
         from reconciler.manifest import Problem  # noqa: F401
         from reconciler.pipedrive.errors import PipedriveError
         from reconciler.plan import PlanError
-        from reconciler.session import ManifestErrors
+        from reconciler.session import ApplyRefused, ManifestErrors
 
         ctx = click.get_current_context()
         out: Output = ctx.obj["output"]
@@ -152,7 +157,13 @@ def _handle_errors(func):
             if not exc.problems:
                 out.error(str(exc))
             raise SystemExit(EXIT_ERROR) from None
-        except (ConfigError, LockError, PipedriveError, StalePlanError) as exc:
+        except LockError as exc:  # already one `FILE:LINE: error: …` line per problem
+            if out.debug:
+                out.err.print(_redact(traceback.format_exc()), markup=False)
+            for line in str(exc).splitlines():
+                out.err.print(_redact(line) if ": error: " in line else f"error: {_redact(line)}", markup=False)
+            raise SystemExit(EXIT_ERROR) from None
+        except (ConfigError, PipedriveError, StalePlanError, ApplyRefused) as exc:
             if out.debug:
                 out.err.print(_redact(traceback.format_exc()), markup=False)
             out.error(_redact(str(exc)))

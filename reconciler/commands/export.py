@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from reconciler import kinds
 from reconciler.commands.common import (
@@ -22,56 +21,10 @@ from reconciler.commands.common import (
     _handle_errors,
     _settings,
 )
-from reconciler.export import ExportError, ExportProgress, export_account
-from reconciler.kinds import KindSpec
+from reconciler.export import ExportError, export_account
+from reconciler.render.progress import ExportDisplay
 
 KIND_CHOICES = [spec.name for spec in kinds.KINDS] + [spec.section for spec in kinds.KINDS]
-
-
-class RichProgress(ExportProgress):
-    """A progress display on stderr: one line per kind while reading, then a bar for the files.
-
-    Pipedrive's list endpoints do not say how many objects there are, so reading shows a
-    running count; writing knows its total and shows a bar.
-    """
-
-    def __init__(self, out: Output) -> None:
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed:,.0f}"),
-            TimeElapsedColumn(),
-            console=out.err,
-            transient=True,
-        )
-        self.tasks: dict[str, Any] = {}
-        self.write_task: Any = None
-        self.progress.start()
-
-    def _finish_reading(self) -> None:
-        """A kind is read in full once the next starts: its bar fills and its clock stops."""
-        for task in self.progress.tasks:
-            if task.total is None:
-                self.progress.update(task.id, total=task.completed)
-
-    def reading(self, spec: KindSpec) -> None:
-        self._finish_reading()
-        self.tasks[spec.name] = self.progress.add_task(f"Reading {spec.section}", total=None)
-
-    def advance(self, spec: KindSpec, count: int) -> None:
-        self.progress.advance(self.tasks[spec.name], count)
-
-    def writing(self, files: int) -> None:
-        self._finish_reading()
-        self.write_task = self.progress.add_task("Writing files", total=files)
-
-    def wrote(self, count: int) -> None:
-        self.progress.advance(self.write_task, count)
-
-    def done(self) -> None:
-        if self.progress.live.is_started:
-            self.progress.stop()
 
 
 @click.command(name="export")
@@ -102,14 +55,13 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
 
     out: Output = ctx.obj["output"]
     settings, _ = _settings(ctx.obj, [], kwargs)
-    progress: ExportProgress | None = None
+    progress: ExportDisplay | None = None
     try:
         check_out_dir(out_dir, force)  # before connecting: a mistake costs nothing
         with open_client(settings) as client:
             account = read_account(client, settings)
             out.info(account.header())
-            if out.err.is_terminal and not out.quiet:
-                progress = RichProgress(out)
+            progress = ExportDisplay(out.err, out.quiet, client.stats)  # counts and calls while reading
             result = export_account(client, out_dir, account.as_dict(), kind_names, force=force, progress=progress)
     except ExportError as exc:
         out.error(str(exc))

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.config import Settings
+from reconciler.embedded import SANDBOX_ENDPOINT, make_transport
 from reconciler.pipedrive.control import Connection, control_endpoint, open_control
-from reconciler.session import SANDBOX_ENDPOINT, Account, make_transport, open_client, read_account
+from reconciler.session import Account, open_client, read_account
 
 
 @dataclass

@@ -28,6 +28,7 @@ from reconciler import kinds
 from reconciler.kinds import FieldSpec, KindSpec
 from reconciler.manifest import checks, schema, yamlio
 from reconciler.manifest.checks import article, suggest
+from reconciler.manifest.files import collect_files
 from reconciler.manifest.model import Manifest, Position, Problem, Reference, Resource
 from reconciler.manifest.yamlevents import EventDocument, Restart
 from reconciler.manifest.yamlio import FileAbort, NodeDocument, PathKey, Values
@@ -50,7 +51,7 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> tuple[Manifest, l
     a problem-free result should ever be planned or applied.
     """
     problems: list[Problem] = []
-    files = _collect(paths, problems)
+    files = collect_files(paths, problems)
     cache: dict[str, tuple[str, str]] = {}  # plain scalars already resolved, shared by the files
     resources: list[Resource] = []
     first: dict[tuple[str, str], Resource] = {}
@@ -78,36 +79,6 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> tuple[Manifest, l
         problems.extend(checks.reference_problems(manifest))
     problems.sort(key=lambda p: (p.pos.file, p.pos.line, p.pos.col, p.message))
     return manifest, problems
-
-
-def _collect(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> list[tuple[str, str]]:
-    """(display path, real path) of every manifest, sorted by display path, each once.
-
-    Directories are read recursively for *.yaml and *.yml; hidden files and directories
-    (.git, .github, .reconciler) are skipped, as they hold tooling, never manifests.
-    """
-    found: dict[str, str] = {}
-    for raw in paths:
-        given = os.fspath(raw)
-        if os.path.isdir(given):
-            count = 0
-            for dirpath, dirnames, filenames in os.walk(given):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if name.startswith(".") or not name.lower().endswith((".yaml", ".yml")):
-                        continue
-                    full = os.path.join(dirpath, name)
-                    found.setdefault(os.path.realpath(full), full)
-                    count += 1
-            if count == 0:
-                problems.append(
-                    Problem(Position(given, 1, 1), "no manifests (*.yaml, *.yml) in this directory")
-                )
-        elif os.path.exists(given):
-            found.setdefault(os.path.realpath(given), given)
-        else:
-            problems.append(Problem(Position(given, 1, 1), "no such file or directory"))
-    return sorted(((display, real) for real, display in found.items()), key=lambda pair: pair[0])
 
 
 def _read_file(display: str, real: str, problems: list[Problem],

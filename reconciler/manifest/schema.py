@@ -14,6 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
+from reconciler.fieldtypes import DATE_PATTERN, EMAIL_PATTERN, TIME_PATTERN  # noqa: F401  (re-exported)
 from reconciler.kinds import FieldSpec, KindSpec
 
 if TYPE_CHECKING:
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
-# Deliberately loose: enough to catch "alice" or "alice@" without rejecting real addresses.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-TIME_PATTERN = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"  # 9:30 is read as 09:30
 
 MANIFEST_FILE = "manifest.schema.json"
 
@@ -34,79 +31,12 @@ def schema_file(kind: KindSpec) -> str:
     return f"{kind.name}.schema.json"
 
 
-def _article(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
-
-
-def _money_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "description": "A monetary custom field with its own currency.",
-        "properties": {
-            "value": {"type": "number", "description": "The amount."},
-            "currency": {"type": "string", "minLength": 1, "description": "ISO 4217 currency code, e.g. USD."},
-        },
-        "required": ["value", "currency"],
-        "additionalProperties": False,
-    }
-
-
-def _custom_value_schema() -> dict[str, Any]:
-    return {
-        "description": "A custom field's value: text, a number, true/false, a date as YYYY-MM-DD, an option's "
-        "label, a list of option labels (multiple options), {value, currency} (monetary), or null (empty).",
-        "anyOf": [
-            {"type": ["string", "number", "boolean", "null"]},
-            {"type": "array", "items": {"type": "string"}},
-            _money_schema(),
-        ],
-    }
-
-
 def _type_schema(spec: FieldSpec) -> tuple[dict[str, Any], str]:
-    """The schema of one field type (without null), and a sentence that explains the shape."""
-    t = spec.type
-    if t in (kinds.STRING, kinds.TEXT):
-        return ({"type": "string"} if spec.nullable else {"type": "string", "minLength": 1}), ""
-    if t == kinds.PIPELINE:
-        return {"type": "string", "minLength": 1}, "Must name an existing pipeline."
-    if t == kinds.STAGE:
-        return {"type": "string", "minLength": 1}, "Must name a stage of the deal's pipeline."
-    if t == kinds.NUMBER:
-        return {"type": "number"}, ""
-    if t == kinds.BOOL:
-        return {"type": "boolean"}, ""
-    if t == kinds.DATE:
-        return {"type": "string", "pattern": DATE_PATTERN, "format": "date"}, "An unquoted YAML date is accepted."
-    if t == kinds.TIME:
-        return {"type": "string", "pattern": TIME_PATTERN}, "Quoted (\"14:00\") or not; 9:30 means 09:30."
-    if t == kinds.EMAILS:
-        return {"type": "array", "items": {"type": "string", "pattern": EMAIL_PATTERN}}, ""
-    if t == kinds.PHONES:
-        return {"type": "array", "items": {"type": "string", "minLength": 1}}, ""
-    if t == kinds.USER:
-        return {"type": "string", "pattern": EMAIL_PATTERN, "format": "email"}, "Must be a user of the account."
-    if t in (kinds.VISIBILITY, kinds.ENUM):
-        return {"type": "string", "enum": list(spec.choices)}, ""
-    if t == kinds.REF:
-        target = spec.ref_kind or ""
-        return (
-            {
-                "anyOf": [
-                    {"type": "string", "pattern": kinds.KEY_PATTERN},
-                    {
-                        "type": "object",
-                        "properties": {"id": {"type": "integer", "minimum": 1}},
-                        "required": ["id"],
-                        "additionalProperties": False,
-                    },
-                ]
-            },
-            f"The key of {_article(target)} in the manifests, or {{id: N}} for an existing Pipedrive {target}.",
-        )
-    if t == kinds.CUSTOM:
-        return {"type": "object", "additionalProperties": _custom_value_schema()}, ""
-    raise ValueError(f"kinds.py has a field type the schema generator does not know: {t!r}")
+    """The schema of one field type (without null), and a sentence that explains the shape.
+
+    Each field type says it itself (reconciler/fieldtypes.py): one place per type.
+    """
+    return spec.type.schema(spec)
 
 
 def field_schema(spec: FieldSpec) -> dict[str, Any]:

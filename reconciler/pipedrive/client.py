@@ -7,12 +7,16 @@ unless the settings force v1 (accounts or gateways that expose only v1); notes a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
+from reconciler.fieldtypes import is_hash_key
 from reconciler.pipedrive import adapters
 from reconciler.pipedrive.http import HttpClient
+
+if TYPE_CHECKING:
+    from reconciler.pipedrive.schema import AccountSchema
 
 PAGE_LIMIT = 500
 IDS_BATCH = 100
@@ -26,13 +30,27 @@ class Page(list):
         self.more = more
 
 
-class PipedriveClient:
-    """High-level calls: list, get by ids, search, create, update, delete, and the schemas."""
+def _gone(record: Mapping[str, Any]) -> bool:
+    """A deleted object still readable for a while (Pipedrive keeps them 30 days)."""
+    return bool(record.get("is_deleted") or record.get("active_flag") is False or record.get("status") == "deleted")
 
-    def __init__(self, http: HttpClient, *, api_version: str = "v2") -> None:
+
+class PipedriveClient:
+    """High-level calls: list, get by ids, search, create, update, delete, and the schemas.
+
+    Converting v1 custom values needs each custom field's type, which the account's schema
+    holds: a client made with `using(schema)` is given it explicitly (the schema is loaded
+    by whichever command needs it, with a client that has none).
+    """
+
+    def __init__(self, http: HttpClient, *, api_version: str = "v2", schema: AccountSchema | None = None) -> None:
         self.http = http
         self.api_version = api_version
-        self.field_types: dict[str, dict[str, str]] = {}  # kind -> hash -> field_type
+        self.schema = schema
+
+    def using(self, schema: AccountSchema) -> PipedriveClient:
+        """The same connection, converting custom values with this account schema."""
+        return PipedriveClient(self.http, api_version=self.api_version, schema=schema)
 
     @property
     def stats(self):
@@ -101,46 +119,54 @@ class PipedriveClient:
         spec = kinds.kind(kind)
         if not spec.field_schema_path:
             return []
-        fields = [
-            f for f in self.paged(f"/api/v1/{spec.field_schema_path}", version="v1")
-            if adapters.HASH_KEY.match(str(f.get("key", "")))
-        ]
-        self.field_types[spec.name] = {f["key"]: f.get("field_type", "varchar") for f in fields}
-        return fields
+        return [f for f in self.paged(f"/api/v1/{spec.field_schema_path}", version="v1")
+                if is_hash_key(str(f.get("key", "")))]
 
     # -- reads ---------------------------------------------------------------------
 
+    def _custom(self, kind: str) -> dict:
+        return self.schema.custom_specs(kind) if self.schema is not None else {}
+
     def _canon(self, kind: str, record: dict, version: str) -> dict:
-        return adapters.from_api(kind, record, version, self.field_types.get(kind))
+        return adapters.from_api(kind, record, version, self._custom(kind))
 
     def list(self, kind: str, params: dict[str, Any] | None = None) -> Iterator[dict]:
         for page in self.list_pages(kind, params):
             yield from page
 
-    def list_pages(self, kind: str, params: dict[str, Any] | None = None) -> Iterator[Page]:
-        """Live objects page by page (canonical, deleted ones left out), for readers that stop early."""
-        version = self.version_for(kind)
-        if kind == "activity" and version == "v1":
-            # v1 lists only the API user's own activities unless asked for everyone's (user_id=0);
-            # without it, other owners' activities look absent and would be created again
-            params = {"user_id": 0, **(params or {})}
-        for page in self.pages(self._path(kind), params, version=version):
-            yield Page(
-                (self._canon(kind, record, version) for record in page
-                 if not (record.get("is_deleted") or record.get("active_flag") is False)),
-                more=page.more,
-            )
+    def list_pages(self, kind: str, params: dict[str, Any] | None = None, *,
+                   archived: bool = False) -> Iterator[Page]:
+        """Live objects page by page (canonical, deleted ones left out), for readers that stop early.
 
-    def get_many(self, kind: str, ids: Iterable[int]) -> list[dict]:
-        """Objects by id: v2 `ids` filter in batches of 100; v1 one GET each. Missing ids are skipped."""
-        ids = sorted(set(int(i) for i in ids))
+        `archived` lists the kind's archived objects instead (v2 lists leave them out).
+        """
+        version = self.version_for(kind)
+        params = {**kinds.kind(kind).hooks.list_params(version), **(params or {})}
+        path = self._path(kind)
+        if archived:
+            archived_path = kinds.kind(kind).archived_path
+            if version != "v2" or not archived_path:
+                return
+            path = archived_path
+        for page in self.pages(path, params, version=version):
+            yield Page((self._canon(kind, record, version) for record in page if not _gone(record)), more=page.more)
+
+    def get_many(self, kind: str, ids: Iterable[Any], *, archived: bool = False) -> list[dict]:
+        """Objects by id: v2 `ids` filter in batches of 100; v1 one GET each. Missing ids are skipped.
+
+        `archived` looks for them among the archived objects (v2 only).
+        """
+        ids = sorted(set(ids), key=lambda i: (isinstance(i, str), i))
         version = self.version_for(kind)
         out: list[dict] = []
         if version == "v2":
             for start in range(0, len(ids), IDS_BATCH):
                 batch = ids[start:start + IDS_BATCH]
                 params = {"ids": ",".join(map(str, batch)), "limit": IDS_BATCH}
-                out.extend(self.list(kind, params))
+                for page in self.list_pages(kind, params, archived=archived):
+                    out.extend(page)
+            return out
+        if archived:
             return out
         for object_id in ids:
             found = self.get(kind, object_id)
@@ -148,33 +174,31 @@ class PipedriveClient:
                 out.append(found)
         return out
 
-    def get(self, kind: str, object_id: int) -> dict | None:
+    def get(self, kind: str, object_id: Any) -> dict | None:
         from reconciler.pipedrive.errors import NotFoundError
 
         version = self.version_for(kind)
         try:
-            answer = self.http.request("GET", f"{self._path(kind)}/{int(object_id)}", what=f"{kind} {object_id}")
+            answer = self.http.request("GET", f"{self._path(kind)}/{object_id}", what=f"{kind} {object_id}")
         except NotFoundError:
             return None
         record = answer.get("data")
-        if not record or record.get("is_deleted") or record.get("active_flag") is False:
-            return None
-        if kind == "deal" and record.get("status") == "deleted":
+        if not record or _gone(record):
             return None
         return self._canon(kind, record, version)
 
-    def search_ids(self, kind: str, term: str, fields: str, *, exact: bool = True) -> list[int]:
+    def search_ids(self, kind: str, term: str, fields: str, *, exact: bool = True) -> list[Any]:
         """Ids of objects whose `fields` match `term` (Pipedrive's search endpoint)."""
         spec = kinds.kind(kind)
         version = "v2" if self.api_version == "v2" else "v1"
-        path = f"/api/{version}/{spec.section}/search"
+        path = f"{spec.v2_path if version == 'v2' else spec.v1_path}/search"
         params = {"term": term, "fields": fields, "exact_match": "true" if exact else "false"}
         ids = []
         items = self._v2_search(path, params) if version == "v2" else self._v1_search(path, params)
         for item in items:
             inner = item.get("item") if isinstance(item, dict) and "item" in item else item
             if inner and inner.get("id") is not None:
-                ids.append(int(inner["id"]))
+                ids.append(spec.parse_id(inner["id"]))
         return ids
 
     def _v2_search(self, path: str, params: dict) -> Iterator[dict]:
@@ -201,17 +225,17 @@ class PipedriveClient:
 
     def create(self, kind: str, changes: dict[str, Any]) -> dict:
         version = self.version_for(kind)
-        body = adapters.to_api(kind, changes, version, self.field_types.get(kind))
+        body = adapters.to_api(kind, changes, version, self._custom(kind))
         answer = self.http.request("POST", self._path(kind), json_body=body, what=f"new {kind}")
         return self._canon(kind, answer["data"], version)
 
-    def update(self, kind: str, object_id: int, changes: dict[str, Any]) -> dict:
+    def update(self, kind: str, object_id: Any, changes: dict[str, Any]) -> dict:
         version = self.version_for(kind)
-        body = adapters.to_api(kind, changes, version, self.field_types.get(kind))
+        body = adapters.to_api(kind, changes, version, self._custom(kind))
         method = "PATCH" if version == "v2" else "PUT"
-        answer = self.http.request(method, f"{self._path(kind)}/{int(object_id)}", json_body=body,
+        answer = self.http.request(method, f"{self._path(kind)}/{object_id}", json_body=body,
                                    what=f"{kind} {object_id}")
         return self._canon(kind, answer["data"], version)
 
-    def delete(self, kind: str, object_id: int) -> None:
-        self.http.request("DELETE", f"{self._path(kind)}/{int(object_id)}", what=f"{kind} {object_id}")
+    def delete(self, kind: str, object_id: Any) -> None:
+        self.http.request("DELETE", f"{self._path(kind)}/{object_id}", what=f"{kind} {object_id}")

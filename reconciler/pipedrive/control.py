@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from reconciler.config import ConfigError, Settings
+from reconciler.embedded import SANDBOX_ENDPOINT, SANDBOX_KEY, make_transport
 from reconciler.pipedrive.errors import ApiValidationError, NoConnectionError, PipedriveError
 from reconciler.pipedrive.http import HttpClient, stderr_trace
 
@@ -216,8 +217,6 @@ class ControlClient:
 def control_endpoint(settings: Settings) -> str:
     """Where the control API is: the sandbox's origin with ``--sandbox``, else the setting."""
     if settings.uses_sandbox:
-        from reconciler.session import SANDBOX_ENDPOINT
-
         parts = urlsplit(SANDBOX_ENDPOINT)
         return f"{parts.scheme}://{parts.netloc}"
     return settings.control_endpoint
@@ -230,8 +229,6 @@ def open_control(settings: Settings, transport: httpx.BaseTransport | None = Non
     Pass the data client's ``transport`` to share one sandbox gateway (one store) with it;
     a transport this function made itself is closed with it.
     """
-    from reconciler.session import SANDBOX_KEY, make_transport
-
     if settings.uses_sandbox:
         key = SANDBOX_KEY
     else:

@@ -22,6 +22,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -92,6 +94,10 @@ class HttpClient:
         self.connection = connection
         self.stats = CallStats()
         self.limiter = RateLimiter(rate_limit)
+        # The server's clock as last seen (its Date header) against our monotonic clock: the
+        # "did that create happen?" search asks for objects updated since a server time, and
+        # a client clock minutes off must not make it miss one (and create a duplicate).
+        self._server_seen: tuple[datetime, float] | None = None
         self._trace = trace
         self._sleep = sleep
         headers = {"User-Agent": f"reconciler/{__version__}", "Accept": "application/json"}
@@ -175,6 +181,7 @@ class HttpClient:
                 self._sleep(self._backoff(attempt))
                 continue
             elapsed = (time.monotonic() - started) * 1000
+            self._observe_date(response.headers.get("date"))
             self._log(f"{method} {path}{_query_text(params)} -> {response.status_code} ({elapsed:.0f} ms)")
             self.limiter.observe_headers(response.headers)
             status = response.status_code
@@ -208,6 +215,28 @@ class HttpClient:
         assert last_error is not None
         raise last_error
 
+    def _observe_date(self, value: str | None) -> None:
+        if not value:
+            return
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        self._server_seen = (when.astimezone(UTC), time.monotonic())
+
+    def server_now(self) -> datetime | None:
+        """The server's current time (to the second), from its last Date header; None if never seen.
+
+        Never the local clock: a client whose clock is off would otherwise look for recent
+        objects in the wrong window.
+        """
+        if self._server_seen is None:
+            return None
+        when, seen_at = self._server_seen
+        return when + timedelta(seconds=time.monotonic() - seen_at)
+
     def _error(self, response: httpx.Response, method: str, path: str, what: str | None) -> PipedriveError:
         status = response.status_code
         body = _json(response, default={})
@@ -233,6 +262,14 @@ class HttpClient:
             return NotFoundError(f"{target} not found (404)", status=status, path=path)
         if status == 403:
             return PipedriveError(f"forbidden (403) on {method} {path}: {self.redact(text)}", status=status, path=path)
+        if status == 410:
+            hint = "; use --api-version v2" if path.startswith("/api/v1/") or path.startswith("/v1/") else ""
+            return PipedriveError(
+                f"Pipedrive answered 410 Gone for {method} {path}: this endpoint is out of support "
+                f"(Pipedrive's v1 deprecations took effect on 2026-08-01){hint}",
+                status=status,
+                path=path,
+            )
         return ApiValidationError(self.redact(text) or f"HTTP {status}", status=status, path=path)
 
 

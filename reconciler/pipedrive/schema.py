@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from reconciler import kinds
-from reconciler.pipedrive.client import PipedriveClient
+from reconciler.fieldtypes import FieldSpec, custom_spec
+from reconciler.normalize import UnknownName
 
+if TYPE_CHECKING:
+    from reconciler.pipedrive.client import PipedriveClient
 
-class UnknownName(Exception):
-    """A name the account does not know, or knows twice; the message lists the choices."""
+__all__ = ["AccountSchema", "CustomField", "UnknownName"]
 
 
 @dataclass
@@ -30,6 +33,11 @@ class CustomField:
     @property
     def option_labels(self) -> dict[int, str]:
         return {v: k for k, v in self.options.items()}
+
+    @cached_property
+    def spec(self) -> FieldSpec:
+        """This field as a FieldSpec: its field type does the converting and comparing."""
+        return custom_spec(self.key, self.name, self.field_type, self.options)
 
 
 def _choices(names) -> str:
@@ -47,6 +55,7 @@ def _unknown(what: str, name: str, names) -> UnknownName:
 class AccountSchema:
     users_by_email: dict[str, int] = field(default_factory=dict)
     emails_by_user: dict[int, str] = field(default_factory=dict)
+    inactive_users: dict[str, int] = field(default_factory=dict)  # email -> id of deactivated users
     pipelines: dict[str, list[int]] = field(default_factory=dict)  # name -> ids
     pipeline_names: dict[int, str] = field(default_factory=dict)
     stages: dict[int, dict[str, list[int]]] = field(default_factory=dict)  # pipeline id -> name -> ids
@@ -59,9 +68,10 @@ class AccountSchema:
         """Read users, pipelines, stages and the custom field schemas the manifests need."""
         schema = cls()
         for user in client.users():
-            if user.get("active_flag") is False:
-                continue
             email = str(user.get("email", "")).lower()
+            if user.get("active_flag") is False:
+                schema.inactive_users[email] = int(user["id"])
+                continue
             schema.users_by_email[email] = int(user["id"])
             schema.emails_by_user[int(user["id"])] = email
         for pipeline in client.pipelines():
@@ -94,6 +104,9 @@ class AccountSchema:
     def user_id(self, email: str) -> int:
         found = self.users_by_email.get(email.lower())
         if found is None:
+            if email.lower() in self.inactive_users:
+                raise UnknownName(f"user {email!r} is deactivated in this Pipedrive account; choose an active "
+                                  "user (or reactivate it in Pipedrive)")
             raise _unknown("user", email, self.users_by_email)
         return found
 
@@ -122,6 +135,10 @@ class AccountSchema:
             raise UnknownName(f"stage name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
         return ids[0]
 
+    def custom_specs(self, kind: str) -> dict[str, FieldSpec]:
+        """A kind's custom fields by key, as the adapters read and write them."""
+        return {key: custom.spec for key, custom in self.custom_by_key.get(kind, {}).items()}
+
     def custom_field(self, kind: str, name: str) -> CustomField:
         by_name = self.custom.get(kind, {})
         found = by_name.get(name)
@@ -132,9 +149,3 @@ class AccountSchema:
                 f"{kind} custom field name {name!r} is ambiguous: keys {', '.join(f.key for f in found)}"
             )
         return found[0]
-
-    def option_id(self, custom: CustomField, label: Any) -> int:
-        label = str(label)
-        if label not in custom.options:
-            raise _unknown(f"option of {custom.name!r}", label, custom.options)
-        return custom.options[label]

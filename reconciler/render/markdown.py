@@ -1,51 +1,217 @@
-"""Markdown for pull-request comments: a summary line, then a table per action.
+"""Markdown for pull-request and merge-request comments: safe with any value, and capped in size.
 
-Long plans go in a collapsible <details> block so the comment stays readable.
+Why it is shaped this way:
+
+- Values come from the manifests and from the live account, so anyone who can edit a
+  deal's title can write into the comment. Every value is therefore shown inside a fenced
+  code block, where GitHub- and GitLab-flavoured markdown render nothing: no `@mention`,
+  no `#123` or `!12` reference, no HTML (`</details>` cannot close the fold, `<!--` cannot
+  hide the rows after it), no table to break with `|`. Every line in the block starts with
+  a symbol of ours (`+`, `~`, `-`, `=`), so no value can close the fence, and values are
+  one line each (JSON-escaped, control and invisible characters as \\uXXXX). The only
+  value outside a block, the company name, goes in a code span and through the same
+  escaping.
+- GitHub refuses a comment over 65,536 characters (GitLab's notes allow 1,000,000), and a
+  large plan exceeds that. The comment is capped at RECONCILER_MARKDOWN_LIMIT bytes of
+  UTF-8 (default 60,000, under GitHub's limit however it counts), so the comment step
+  never fails. Deletes (and drifted fields) are always shown first, in full while they fit;
+  the other changes follow while they fit, and the rest is summarised by kind and action,
+  with a pointer to the whole plan (the CI job's artifact, RECONCILER_PLAN_URL when set).
 """
 
 from __future__ import annotations
 
-from reconciler.plan import Plan
-from reconciler.render.values import SYMBOLS, adopted_count, headline, show
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
 
-COLLAPSE_AFTER = 20
+from reconciler.config import ConfigError
+from reconciler.plan import Change, Plan
+from reconciler.render.values import SYMBOLS, VERBS, adopted_count, headline, printable, show
+
+DEFAULT_LIMIT = 60_000  # bytes of UTF-8; GitHub: 65,536 characters; GitLab: 1,000,000
+MIN_LIMIT = 2_000
+COLLAPSE_AFTER = 20  # more changes than this (besides the first ones) fold into <details>
+LIMIT_ENV = "RECONCILER_MARKDOWN_LIMIT"
+PLAN_URL_ENV = "RECONCILER_PLAN_URL"
+_RESERVE = 1_500  # bytes kept for the summary of what is not shown (a line per kind and action)
+_SECTION = 200  # bytes of a section's heading, fence and <details> lines
+_NAME_LIMIT = 200  # characters of the company name shown
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def markdown_limit(env: dict | None = None) -> int:
+    """The cap in bytes: RECONCILER_MARKDOWN_LIMIT, else DEFAULT_LIMIT."""
+    env = os.environ if env is None else env
+    raw = env.get(LIMIT_ENV)
+    if not raw:
+        return DEFAULT_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise ConfigError(f"{LIMIT_ENV} must be a number of bytes, not {raw!r}") from None
+    if limit < MIN_LIMIT:
+        raise ConfigError(f"{LIMIT_ENV} must be at least {MIN_LIMIT} bytes")
+    return limit
 
 
-def render_markdown(plan: Plan) -> str:
-    out = ["### reconciler plan", ""]
-    if plan.account:
-        out.append(f"Account: **{plan.account.get('company_name')}** (company {plan.account.get('company_id')})")
-        out.append("")
-    out.append(f"**{headline(plan.summary, adopted_count(plan))}** ({plan.summary['unchanged']} unchanged)")
-    out.append("")
-    body: list[str] = []
-    if plan.changes:
-        body += ["| | resource | id | changes |", "|---|---|---|---|"]
-        for change in plan.changes:
-            if change.action == "delete" or (change.adopted and not change.fields):
-                detail = change.reason or ""
+def plan_url(env: dict | None = None) -> str | None:
+    """RECONCILER_PLAN_URL, if it is an http(s) URL, made safe to put in a markdown link."""
+    env = os.environ if env is None else env
+    raw = (env.get(PLAN_URL_ENV) or "").strip()
+    if not raw:
+        return None
+    if urlsplit(raw).scheme not in ("http", "https"):
+        raise ConfigError(f"{PLAN_URL_ENV} must be an http(s) URL")
+    return quote(raw, safe=":/?#@!$&'*+,;=%~-._")  # also encodes ( ) < > [ ] and spaces
+
+
+def code_span(text: str) -> str:
+    """`text` as an inline code span, whatever backticks it holds (CommonMark's rule)."""
+    text = printable(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+@dataclass
+class _Block:
+    """One change as lines of the code block, and its cost in bytes."""
+
+    change: Change
+    lines: list[str]
+
+    @property
+    def size(self) -> int:
+        return sum(len(line.encode("utf-8")) + 1 for line in self.lines)
+
+
+def _drifted(change: Change) -> bool:
+    return any(isinstance(d, dict) and (d.get("drift") or d.get("conflict")) for d in change.fields.values())
+
+
+def _field_note(diff: dict) -> str:
+    if diff.get("conflict"):
+        return "  (conflict: changed in Pipedrive and in the manifests)"
+    if diff.get("drift"):
+        return "  (drift: changed in Pipedrive since the last apply)"
+    return ""
+
+
+def _address(change: Change) -> str:
+    # kind and key follow the manifest's key pattern, but a saved plan file can say anything
+    return printable(f"{change.kind}.{change.key}")
+
+
+def _block(change: Change) -> _Block:
+    symbol = SYMBOLS[change.action]
+    ident = f" (id {printable(str(change.id))})" if change.id is not None else ""
+    reason = f" — {printable(change.reason)}" if change.reason else ""
+    adopted = " (adopted: matched by natural key)" if change.adopted else ""
+    lines = [f"{symbol} {_address(change)}{ident} {VERBS[change.action]}{adopted}{reason}"]
+    if change.action != "delete":
+        for name, diff in change.fields.items():
+            label = printable(name)
+            if change.action == "create":
+                lines.append(f"{symbol}     {label} = {show(diff.get('after'))}")
             else:
-                detail = "<br>".join(
-                    f"`{name}`: {_cell(show(d.get('before'), 40))} → {_cell(show(d.get('after'), 40))}"
-                    if change.action == "update" else f"`{name}` = {_cell(show(d.get('after'), 40))}"
-                    for name, d in change.fields.items()
-                )
-            if change.adopted:
-                detail = f"adopted (matched by natural key)<br>{detail}"
-            body.append(f"| {SYMBOLS[change.action]} {change.action} | `{change.kind}.{change.key}` | "
-                        f"{change.id if change.id is not None else ''} | {detail} |")
-        body.append("")
+                lines.append(f"{symbol}     {label}: {show(diff.get('before'))} → {show(diff.get('after'))}"
+                             f"{_field_note(diff)}")
+    return _Block(change, lines)
+
+
+def _short(change: Change) -> _Block:
+    """A change on one line (when even the first changes do not fit in full)."""
+    ident = f" (id {printable(str(change.id))})" if change.id is not None else ""
+    return _Block(change, [f"{SYMBOLS[change.action]} {_address(change)}{ident} {VERBS[change.action]}"])
+
+
+def _fenced(blocks: list[_Block]) -> list[str]:
+    # every line starts with a symbol of ours, so a run of backticks in a value can never
+    # close this fence
+    return ["```diff", *(line for block in blocks for line in block.lines), "```"]
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line.encode("utf-8")) + 1 for line in lines)
+
+
+def _take(blocks: list[_Block], budget: int) -> tuple[list[_Block], int]:
+    """The leading blocks that fit in `budget` bytes; what is left of it."""
+    taken: list[_Block] = []
+    for block in blocks:
+        if block.size > budget:
+            break
+        taken.append(block)
+        budget -= block.size
+    return taken, budget
+
+
+def _left_out(changes: list[Change]) -> list[str]:
+    """What a capped comment does not show: counts per kind and action."""
+    counts = Counter((c.kind, c.action) for c in changes)
+    kinds = sorted({kind for kind, _ in counts})
+    parts = []
+    for kind in kinds:
+        per_action = ", ".join(f"{counts[(kind, a)]} to {a}" for a in ("delete", "update", "create")
+                               if counts[(kind, a)])
+        parts.append(f"- {kind}: {per_action}")
+    return parts
+
+
+def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None) -> str:
+    """The plan as a comment of at most `limit` bytes (default: markdown_limit())."""
+    limit = markdown_limit() if limit is None else limit
+    url = plan_url() if url is None else url
+    head = ["### reconciler plan", ""]
+    if plan.account:
+        name = code_span(str(plan.account.get("company_name") or "")[:_NAME_LIMIT])
+        head += [f"Account: {name} (company {printable(str(plan.account.get('company_id')))})", ""]
+    head += [f"**{headline(plan.summary, adopted_count(plan))}** ({plan.summary['unchanged']} unchanged)", ""]
+    footer = []
     if plan.adopt:
-        body.append(f"{len(plan.adopt)} existing object(s) adopted into the lock without changes.")
-        body.append("")
-    if len(plan.changes) > COLLAPSE_AFTER:
-        out += ["<details><summary>Show all changes</summary>", "", *body, "</details>", ""]
-    else:
-        out += body
-    out.append(f"<sub>{plan.stats.get('api_calls', 0)} API calls, {plan.stats.get('tokens', 0)} tokens "
-               "spent reading live state.</sub>")
-    return "\n".join(out) + "\n"
+        footer += [f"{len(plan.adopt)} existing object(s) adopted into the lock without changes.", ""]
+    footer.append(f"<sub>{plan.stats.get('api_calls', 0)} API calls, {plan.stats.get('tokens', 0)} tokens "
+                  "spent reading live state.</sub>")
+
+    first = [c for c in plan.changes if c.action == "delete"] + \
+            [c for c in plan.changes if c.action != "delete" and _drifted(c)]
+    chosen = {id(c) for c in first}
+    rest = [c for c in plan.changes if id(c) not in chosen]
+
+    # Fixed costs first: the head, the footer, the summary of what is left out (a line per
+    # kind, the link) and the section lines around each fence.
+    budget = limit - _size(head) - _size(footer) - _RESERVE - len((url or "").encode("utf-8"))
+    shown_first, left = _take([_block(c) for c in first], budget - _SECTION)
+    if len(shown_first) < len(first):  # not all in full: as many as fit, one line each
+        shown_first, left = _take([_short(c) for c in first], budget - _SECTION)
+    shown_rest: list[_Block] = []
+    if len(shown_first) == len(first):
+        shown_rest, left = _take([_block(c) for c in rest], left - _SECTION)
+
+    body: list[str] = []
+    if first:
+        title = "Deletes" if all(c.action == "delete" for c in first) else "Deletes and drift"
+        body += [f"#### {title} ({len(first)})", "", *_fenced(shown_first), ""]
+    if shown_rest:
+        fenced = _fenced(shown_rest)
+        label = f"{len(rest)}{' other' if first else ''} change{'s' if len(rest) != 1 else ''}"
+        if len(shown_rest) > COLLAPSE_AFTER:
+            part = "the" if len(shown_rest) == len(rest) else f"{len(shown_rest)} of the"
+            body += [f"<details><summary>Show {part} {label}</summary>", "", *fenced, "", "</details>", ""]
+        elif first:
+            body += [f"#### Other changes ({len(rest)})", "", *fenced, ""]
+        else:
+            body += [*fenced, ""]
+    left_out = first[len(shown_first):] + rest[len(shown_rest):]
+    if left_out:
+        where = f"[the CI job's artifacts]({url})" if url else "the CI job's artifacts"
+        body += [f"**{len(left_out)} more change{'s' if len(left_out) != 1 else ''} not shown** "
+                 f"(this comment is capped at {limit:,} bytes):", "", *_left_out(left_out), "",
+                 f"The whole plan is in {where} (`reconciler show plan.json`).", ""]
+    text = "\n".join(head + body + footer) + "\n"
+    if len(text.encode("utf-8")) > limit:  # cannot happen with the reserve; never post an oversized comment
+        raise ValueError(f"markdown plan of {len(text.encode('utf-8'))} bytes exceeds the {limit} byte cap")
+    return text

@@ -92,6 +92,14 @@ def sandbox() -> None:
     show_default=True,
     help="Longest a 'timeout' fault holds a connection, in seconds.",
 )
+@click.option(
+    "--serve-deprecated-v1",
+    is_flag=True,
+    default=False,
+    help="Serve the v1 endpoints Pipedrive put out of support on 2026-08-01 (deals, persons, "
+    "organizations, activities, pipelines, stages) instead of answering 410 Gone "
+    "[RECONCILER_SANDBOX_DEPRECATED_V1=1].",
+)
 @click.option("--verbose", is_flag=True, help="Log every request line to stderr (never the key).")
 def serve(
     host: str,
@@ -102,6 +110,7 @@ def serve(
     faults: tuple[str, ...],
     fault_seed: int,
     timeout_hold: float,
+    serve_deprecated_v1: bool,
     verbose: bool,
 ) -> None:
     """Serve the gateway on HOST:PORT: /pipedrive/api/v1|v2/..., /connections and /_sandbox/stats.
@@ -127,7 +136,12 @@ def serve(
         )
     db_path = None if db == ":memory:" else db
     gateway = SandboxGateway(
-        db_path, api_key=key, rate_limit=rate_limit, faults=parsed, fault_seed=fault_seed
+        db_path,
+        api_key=key,
+        rate_limit=rate_limit,
+        faults=parsed,
+        fault_seed=fault_seed,
+        serve_deprecated_v1=True if serve_deprecated_v1 else None,
     )
 
     def ready(server: object) -> None:
@@ -142,6 +156,10 @@ def serve(
         )
         click.echo(f"  Database:            {db_path or ':memory:'}")
         click.echo(f"  API key:             from {key_source}")
+        if gateway.api.serve_deprecated_v1:
+            click.echo("  Deprecated v1:       served (out of support at Pipedrive since 2026-08-01)")
+        else:
+            click.echo("  Deprecated v1:       410 Gone, as Pipedrive (--serve-deprecated-v1 serves them)")
         if rate_limit is not None:
             click.echo(f"  Rate limit:          {rate_limit:g} requests/second")
         if parsed:

@@ -210,12 +210,15 @@ class SandboxGateway:
         fault_seed: int = 0,
         *,
         clock: Callable[[], float] = time.monotonic,
+        serve_deprecated_v1: bool | None = None,
     ) -> None:
+        """``serve_deprecated_v1``: answer Pipedrive's out-of-support v1 routes instead of 410
+        (None: as ``RECONCILER_SANDBOX_DEPRECATED_V1`` says; see pipedrive/deprecated.py)."""
         if not api_key:
             raise ValueError("the sandbox gateway needs a non-empty API key")
         self.db_path = db_path
         self.store = Store(db_path)
-        self.api = PipedriveAPI(self.store)
+        self.api = PipedriveAPI(self.store, serve_deprecated_v1=serve_deprecated_v1)
         self._api_key = api_key.encode("utf-8")
         self.rate_limiter = RateLimiter(rate_limit, clock=clock)
         self.faults = FaultInjector(faults, seed=fault_seed)

@@ -92,6 +92,12 @@ CREATE INDEX IF NOT EXISTS objects_name ON objects (company_id, kind, name);
 """
 
 _SORTABLE = frozenset({"id", "add_time", "update_time", *INDEXED_COLUMNS})
+# Sort keys kept only inside the JSON document, as SQL expressions (NULL sorts as the empty value,
+# so keyset paging can compare them): v2 activities sort by due_date, stages by order_nr.
+SORT_EXPRESSIONS = {
+    "due_date": "COALESCE(json_extract(data, '$.due_date'), '')",
+    "order_nr": "COALESCE(json_extract(data, '$.order_nr'), 0)",
+}
 
 
 def now_iso() -> str:
@@ -412,9 +418,12 @@ class Store:
             params.extend(extra)
         order_sql = []
         for column, direction in order:
-            if column not in _SORTABLE or direction.upper() not in ("ASC", "DESC"):
+            if (column not in _SORTABLE and column not in SORT_EXPRESSIONS) or direction.upper() not in (
+                "ASC",
+                "DESC",
+            ):
                 raise ValueError(f"bad sort: {column} {direction}")
-            order_sql.append(f"{column} {direction.upper()}")
+            order_sql.append(f"{SORT_EXPRESSIONS.get(column, column)} {direction.upper()}")
         query = f"SELECT data FROM objects WHERE {' AND '.join(clauses)} ORDER BY {', '.join(order_sql)}"
         if limit is not None:
             query += " LIMIT ? OFFSET ?"

@@ -16,6 +16,8 @@ Thread-safe: it holds no state of its own, and the gateway is thread-safe.
 
 from __future__ import annotations
 
+from email.utils import formatdate
+
 import httpx
 
 from reconciler.sandbox.faults import DROP_AFTER_COMMIT, TIMEOUT
@@ -47,7 +49,8 @@ class SandboxTransport(httpx.BaseTransport):
             )
         return httpx.Response(
             result.status,
-            headers=list(result.headers.items()),
+            # every HTTP server says its time (the loopback server's send_response does too)
+            headers=[*result.headers.items(), ("date", formatdate(usegmt=True))],
             content=result.body,
             request=request,
         )

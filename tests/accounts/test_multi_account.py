@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.accounts.conftest import ROOT, Cli
+from tests.accounts.conftest import Cli
+from tests.conftest import copy_examples
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A private copy of examples/, so the lock the tests write stays in tmp."""
     target = tmp_path / "project"
-    shutil.copytree(ROOT / "examples", target)
+    copy_examples(target)
     (target / "reconciler.lock").unlink(missing_ok=True)
     return target
 

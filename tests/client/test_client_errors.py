@@ -35,7 +35,8 @@ KEY = "test-key-7f3a9c"
 def sandbox(mode, tmp_path, *, faults=(), rate_limit=None, key=KEY, connection=None, client_key=KEY,
             timeout=5.0, api_version="v2"):
     gateway = SandboxGateway(str(tmp_path / "sb.db"), api_key=key, rate_limit=rate_limit,
-                             faults=[Fault.parse(f) for f in faults], fault_seed=1)
+                             faults=[Fault.parse(f) for f in faults], fault_seed=1,
+                             serve_deprecated_v1=api_version == "v1")
     trace: list[str] = []
     if mode == "inprocess":
         http = HttpClient("http://127.0.0.1/pipedrive", api_key=client_key, connection=connection,

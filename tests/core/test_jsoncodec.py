@@ -1,6 +1,6 @@
 """The JSON codec gives the standard library's answers, with orjson and without it (the fallback).
 
-orjson is optional (`pip install 'reconciler[fast]'`): every test here runs twice, once with
+orjson is optional (`pip install 'pipedrive-reconciler[fast]'`): every test here runs twice, once with
 whatever is installed and once with orjson hidden, as on a machine without it.
 """
 

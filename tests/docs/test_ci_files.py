@@ -1,15 +1,31 @@
-"""The CI material in examples/ci/ and .pre-commit-hooks.yaml parses and uses only real commands.
+"""The CI files in examples/ci/ are valid for GitHub and GitLab and use only real commands (issue 18).
 
-Why: these files are copied verbatim into users' repositories and run unattended; a flag
-renamed in the CLI would break every copy silently. Every `reconciler ...` command line in
-their shell steps is parsed by the real click command tree (reconciler.cli.cli), so an
-unknown command, an unknown flag or a bad choice fails here first.
+Why: these files are copied verbatim into users' repositories and run unattended, with
+the Maton key in their environment. So:
+
+- each file validates against the official schema for its platform, the ones
+  `check-jsonschema` ships (vendored: no network), run as its own command line. The
+  GitLab file once had `git commit -m "reconciler.lock: ids ..."` as a script item, which
+  YAML reads as a mapping and GitLab refuses with the whole file;
+- every script item is a string, and every `reconciler ...` command line is parsed by the
+  real click command tree (reconciler.cli.cli), so an unknown command, flag or choice fails
+  here first;
+- every `pip install` installs this project's distribution (pyproject's name, pinned):
+  `reconciler` on PyPI is somebody else's package;
+- the concurrency promises of docs/ci.md hold (one group per account, no cancelled apply,
+  a drift check never cancelling a pending apply), and the lock commit-back script, run
+  for real against a git remote, rebases and retries a rejected push and fails the job on
+  a conflict.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,18 +35,18 @@ import pytest
 import yaml
 
 from reconciler.cli import cli
+from tests.conftest import ROOT, copy_examples
 
-ROOT = Path(__file__).resolve().parents[2]
-CI = ROOT / "examples" / "ci"
 # Hidden, as they sit in a user's repository, which also keeps `reconciler validate examples`
 # (the loader skips hidden paths) from reading them as manifests.
-GITHUB = CI / ".github" / "workflows" / "reconciler.yml"
-GITLAB = CI / ".gitlab-ci.yml"
-HOOKS = ROOT / ".pre-commit-hooks.yaml"
-FILES = [GITHUB, GITLAB, HOOKS]
-CI_DOC = ROOT / "docs" / "ci.md"
+GITHUB = ".github/workflows/reconciler.yml"
+GITLAB = ".gitlab-ci.yml"
+SCHEMAS = {GITHUB: "vendor.github-workflows", GITLAB: "vendor.gitlab-ci"}
+PYPROJECT = ROOT / "pyproject.toml"
 SHELL_KEYS = {"run", "script", "before_script", "after_script", "entry"}
-COMMAND = re.compile(r"(?:^|[\s;&|(])(reconciler\s[^\n]*)")
+# `reconciler` where the shell runs a command: a line's start, after ; & | ( or then/do/else
+# (not inside a string: `printf '### reconciler plan'` runs printf)
+COMMAND = re.compile(r"(?:^\s*|[;&|(]\s*|\b(?:then|do|else)\s+)(reconciler\s[^\n]*)", re.M)
 PIP_INSTALL = re.compile(r"pip\s+install\b[^;&|\n]*")
 OPERATORS = {"|", "||", "&", "&&", ";", ">", ">>", "<", "2>", "2>&1", "(", ")"}
 GROUP_FLAGS = {p for param in cli.params for p in param.opts + param.secondary_opts}
@@ -97,84 +113,258 @@ def check_argv(argv: list[str]) -> None:
     command.make_context(" ".join(names), list(args))  # unknown flags, bad choices, missing values
 
 
-def test_there_are_ci_files() -> None:
-    assert all(p.is_file() for p in FILES)
+@pytest.fixture(scope="module")
+def ci(tmp_path_factory) -> Path:
+    """A private copy of examples/ci (tests never read examples/ in place)."""
+    return copy_examples(tmp_path_factory.mktemp("examples") / "ci", "ci")
+
+
+def _load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _distribution() -> tuple[str, str]:
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    return project["name"], project["version"]
+
+
+def test_there_are_ci_files(ci: Path) -> None:
     # every YAML file under examples/ci is one of them: nothing unchecked
-    assert sorted(p for p in CI.rglob("*") if p.suffix in (".yml", ".yaml")) == sorted(FILES[:2])
+    found = sorted(p.relative_to(ci).as_posix() for p in ci.rglob("*") if p.suffix in (".yml", ".yaml"))
+    assert found == sorted(SCHEMAS)
 
 
-def test_examples_directory_stays_valid_manifests() -> None:
-    """examples/ is applied by the README's first command: the CI files must not be read as manifests."""
-    from reconciler.manifest import load_manifests
-
-    _, problems = load_manifests([ROOT / "examples"])
-    assert not problems, "\n".join(map(str, problems))
+def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
+                          capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_parses_as_yaml_and_every_reconciler_command_exists(path: Path) -> None:
-    commands = reconciler_commands(path)
-    assert commands, f"{path.name} runs no reconciler command"
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_valid_for_its_platform_by_the_official_schema(ci: Path, name: str) -> None:
+    result = _check_jsonschema(SCHEMAS[name], ci / name)
+    assert result.returncode == 0, f"{name}:\n{result.stdout}{result.stderr}"
+
+
+def test_the_schema_check_catches_an_unquoted_colon_in_a_script(ci: Path, tmp_path: Path) -> None:
+    """The defect this check was added for: `- git commit -m "x: y"` is a mapping, not a string."""
+    broken = tmp_path / ".gitlab-ci.yml"
+    text = (ci / GITLAB).read_text(encoding="utf-8")
+    broken.write_text(text.replace("    - status=0\n", '    - git commit -m "reconciler.lock: ids"\n', 1),
+                      encoding="utf-8")
+    assert broken.read_text(encoding="utf-8") != text
+    result = _check_jsonschema(SCHEMAS[GITLAB], broken)
+    assert result.returncode == 1 and "apply.script" in result.stdout
+    assert any(not isinstance(item, str) for item in _script_items(_load(broken), GITLAB))
+
+
+def _script_items(doc: Any, name: str) -> Iterator[Any]:
+    """Every shell item: GitHub steps' `run`, GitLab jobs' (before_|after_)script items."""
+    if name == GITHUB:
+        for job in doc["jobs"].values():
+            for step in job.get("steps", []):
+                if "run" in step:
+                    yield step["run"]
+        return
+    for key, job in doc.items():
+        sections = [job] if key == "default" else [job] if isinstance(job, dict) else []
+        for section in sections:
+            for field in ("before_script", "script", "after_script"):
+                items = section.get(field, [])
+                yield from items if isinstance(items, list) else [items]
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_every_script_item_is_a_string(ci: Path, name: str) -> None:
+    items = list(_script_items(_load(ci / name), name))
+    assert items
+    bad = [item for item in items if not isinstance(item, str)]
+    assert not bad, f"{name}: YAML reads these as something else than a command: {bad}"
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_every_reconciler_command_and_flag_exists(ci: Path, name: str, tmp_path: Path, monkeypatch) -> None:
+    commands = reconciler_commands(ci / name)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plan.json").touch()  # written by the step before (click checks PLANFILE exists)
+    assert len(commands) >= 4, f"{name} runs too few reconciler commands"
     for argv in commands:
         try:
             check_argv(argv)
         except click.ClickException as exc:
-            pytest.fail(f"{path.name}: `{shlex.join(argv)}`: {exc.format_message()}")
+            pytest.fail(f"{name}: `{shlex.join(argv)}`: {exc.format_message()}")
 
 
-def test_github_workflow_covers_the_three_flows() -> None:
-    doc = yaml.safe_load(GITHUB.read_text(encoding="utf-8"))
+def _pip_installs(text: str) -> list[str]:
+    return [m.group(0) for m in PIP_INSTALL.finditer(text)]
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_ci_installs_this_distribution_pinned(ci: Path, name: str) -> None:
+    dist, version = _distribution()
+    assert dist != "reconciler", "reconciler on PyPI is an unrelated project"
+    doc = _load(ci / name)
+    installs = [line for item in _script_items(doc, name) for line in _pip_installs(item)]
+    assert installs, f"{name} installs nothing"
+    variables = doc.get("env") or doc.get("variables") or {}
+    assert variables.get("RECONCILER_PIP") == f"{dist}=={version}"
+    assert all('"$RECONCILER_PIP"' in line for line in installs), installs
+
+
+def test_docs_and_readme_install_the_same_name() -> None:
+    dist, _ = _distribution()
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        code = re.findall(r"^```[^\n]*\n(.*?)^```", text, re.S | re.M) + re.findall(r"`([^`\n]+)`", text)
+        for line in (found for snippet in code for found in _pip_installs(snippet)):
+            words = [w.strip("'\"") for w in line.replace("`", " ").split()[2:]]
+            for target in [w for w in words if w and not w.startswith("-")]:
+                ok = target in (".", ".[test]") or target.startswith((dist, "$", "./", "dist/")) or "git+" in target
+                assert ok, f"{page.relative_to(ROOT)}: `{line}` installs {target!r}, not {dist}"
+
+
+# -- GitHub -------------------------------------------------------------------------------
+
+
+def test_github_workflow_covers_the_three_flows(ci: Path) -> None:
+    doc = _load(ci / GITHUB)
     triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
     assert {"pull_request", "push", "schedule"} <= set(triggers)
-    commands = [shlex.join(a) for a in reconciler_commands(GITHUB)]
-    assert any("plan" in c and "--format markdown" in c for c in commands)
+    commands = [shlex.join(a) for a in reconciler_commands(ci / GITHUB)]
+    assert any("plan" in c and "--format markdown" in c and "--out plan.json" in c for c in commands)
     assert any(c.startswith("reconciler apply") and "--auto-approve" in c for c in commands)
+    assert any(c.startswith("reconciler show plan.json") for c in commands)
     assert any("--detailed-exitcode" in c for c in commands)
-    runs = "\n".join(_shell_strings(doc))
-    assert "gh pr comment" in runs and "reconciler.lock" in runs and "git push" in runs
 
 
-def test_gitlab_pipeline_covers_the_three_flows() -> None:
-    doc = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
+def test_github_concurrency_one_group_per_account(ci: Path) -> None:
+    jobs = _load(ci / GITHUB)["jobs"]
+    apply, drift, plan = jobs["apply"]["concurrency"], jobs["drift"]["concurrency"], jobs["plan"]["concurrency"]
+    assert apply == drift, "the drift check waits for applies in the same group"
+    assert "vars.MATON_CONNECTION" in apply["group"], "one group per account, not per branch"
+    assert apply["cancel-in-progress"] is False, "a running apply is never cancelled"
+    assert apply["queue"] == "max", "a pending apply is never cancelled by a newer pending run"
+    assert plan["group"] != apply["group"] and "pull_request.number" in plan["group"]
+    assert "concurrency" not in _load(ci / GITHUB), "no workflow-wide group (plans would queue behind applies)"
+    assert jobs["apply"]["steps"][0]["with"]["ref"] == "main", "apply checks out main as it is (the last lock)"
+
+
+def test_github_comment_updates_its_own_comment_by_marker(ci: Path) -> None:
+    step = next(s for s in _load(ci / GITHUB)["jobs"]["plan"]["steps"] if s.get("name", "").startswith("Comment"))
+    script = step["run"]
+    assert 'marker="<!-- reconciler-plan:$CRM_DIR -->"' in script
+    assert 'select(.user.login == "github-actions[bot]" and (.body | startswith($marker)))' in script
+    assert "--method PATCH" in script and "--method POST" in script
+
+
+def test_github_pip_is_cached(ci: Path) -> None:
+    for job in _load(ci / GITHUB)["jobs"].values():
+        setup = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python"))
+        assert setup["with"]["cache"] == "pip" and setup["with"]["cache-dependency-path"] == GITHUB
+
+
+# -- GitLab -------------------------------------------------------------------------------
+
+
+def test_gitlab_pipeline_covers_the_three_flows(ci: Path) -> None:
+    doc = _load(ci / GITLAB)
     assert {"plan", "apply", "drift"} <= set(doc)
-    assert doc["apply"]["resource_group"]
-    commands = [shlex.join(a) for a in reconciler_commands(GITLAB)]
-    assert any("plan" in c and "--format markdown" in c for c in commands)
+    commands = [shlex.join(a) for a in reconciler_commands(ci / GITLAB)]
+    assert any("plan" in c and "--format markdown" in c and "--out plan.json" in c for c in commands)
     assert any(c.startswith("reconciler apply") and "--auto-approve" in c for c in commands)
     assert any("--detailed-exitcode" in c for c in commands)
-    assert "reconciler.lock" in "\n".join(_shell_strings(doc))
+    assert set(doc["plan"]["artifacts"]["paths"]) == {"plan.json", "plan.txt", "plan.md"}
 
 
-def test_pre_commit_hook_validates_the_whole_directory() -> None:
-    hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
-    hook = next(h for h in hooks if h["id"] == "reconciler-validate")
-    assert hook["language"] == "python" and hook["pass_filenames"] is False
-    assert re.search(hook["files"], "accounts/acme.yaml") and re.search(hook["files"], "x.yml")
-    check_argv([*shlex.split(hook["entry"]), *hook["args"]])
+def test_gitlab_runs_on_one_account_never_overlap(ci: Path) -> None:
+    doc = _load(ci / GITLAB)
+    assert doc["apply"]["resource_group"] == doc["drift"]["resource_group"] == "reconciler-$MATON_CONNECTION"
+    assert doc["apply"]["interruptible"] is False and doc["plan"]["interruptible"] is True
+    assert doc["workflow"]["auto_cancel"]["on_new_commit"] == "interruptible"
+    assert "after_script" not in doc["apply"], "after_script cannot fail the job when the lock is not pushed"
+    assert doc["plan"]["variables"]["MATON_API_KEY"] == "$MATON_PLAN_API_KEY", "protected variables never " \
+        "reach merge-request pipelines"
+    assert doc["variables"]["PIP_CACHE_DIR"].startswith("$CI_PROJECT_DIR") and doc["default"]["cache"]["paths"]
 
 
-def test_sample_pre_commit_config_uses_the_hook() -> None:
-    hooks = {h["id"]: h for h in yaml.safe_load(HOOKS.read_text(encoding="utf-8"))}
-    # the .pre-commit-config.yaml docs/ci.md shows (not a file under examples/: a test of the
-    # manifest schema reads every *.yaml there as a manifest)
-    block = re.search(r"```yaml\n(repos:.*?)```", CI_DOC.read_text(encoding="utf-8"), re.S)
-    assert block, "docs/ci.md no longer shows a .pre-commit-config.yaml"
-    config = yaml.safe_load(block.group(1))
-    used = [hook for repo in config["repos"] for hook in repo["hooks"]]
-    assert used
-    for hook in used:
-        assert hook["id"] in hooks
-        check_argv([*shlex.split(hooks[hook["id"]]["entry"]), *hook.get("args", hooks[hook["id"]]["args"])])
+# -- the lock commit-back, run for real ------------------------------------------------------
 
 
-def test_pre_commit_hook_entry_accepts_the_examples() -> None:
-    """The hook's command, run as pre-commit runs it, on a directory of valid manifests."""
-    from click.testing import CliRunner
+def _git(*args: str, cwd: Path) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout
 
-    hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
-    entry = shlex.split(hooks[0]["entry"])[1:]
-    result = CliRunner().invoke(cli, [*entry, str(ROOT / "examples" / "accounts")])
-    assert result.exit_code == 0, result.output
+
+def _repos(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """origin (bare, branch main), the job's checkout, and a teammate's clone."""
+    origin, job, mate = tmp_path / "origin.git", tmp_path / "job", tmp_path / "mate"
+    _git("init", "--quiet", "--bare", "--initial-branch=main", str(origin), cwd=tmp_path)
+    _git("clone", "--quiet", str(origin), str(mate), cwd=tmp_path)
+    (mate / "crm").mkdir()
+    (mate / "crm" / "reconciler.lock").write_text('{"resources": {}}\n', encoding="utf-8")
+    (mate / "crm" / "a.yaml").write_text("organizations: {}\n", encoding="utf-8")
+    _git("add", ".", cwd=mate)
+    _git("commit", "--quiet", "-m", "start", cwd=mate)
+    _git("push", "--quiet", "origin", "HEAD:main", cwd=mate)
+    _git("clone", "--quiet", "--depth", "1", "--branch", "main", str(origin), str(job), cwd=tmp_path)
+    return origin, job, mate
+
+
+def _commit_step(ci: Path) -> str:
+    steps = _load(ci / GITHUB)["jobs"]["apply"]["steps"]
+    step = next(s for s in steps if s.get("name") == "Commit the updated lock")
+    assert step["if"] == "success() || failure()", "the lock is committed after a failed apply too"
+    return step["run"]
+
+
+def _run_step(script: str, job: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CRM_DIR": "crm", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=job, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_the_lock_is_pushed_after_main_moved(ci: Path, tmp_path: Path) -> None:
+    origin, job, mate = _repos(tmp_path)
+    (job / "crm" / "reconciler.lock").write_text('{"resources": {"deal": {"d": 7}}}\n', encoding="utf-8")
+    (job / "crm" / "reconciler.lock.journal").write_text('{"set": ["deal", "e", 8]}\n', encoding="utf-8")
+    (job / "crm" / "reconciler.lock.lck").write_text("", encoding="utf-8")
+    (mate / "crm" / "b.yaml").write_text("deals: {}\n", encoding="utf-8")  # main moves meanwhile
+    _git("add", ".", cwd=mate)
+    _git("commit", "--quiet", "-m", "a teammate's merge", cwd=mate)
+    _git("push", "--quiet", "origin", "HEAD:main", cwd=mate)
+    result = _run_step(_commit_step(ci), job)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "push rejected (attempt 1); rebasing" in result.stdout
+    log = _git("log", "--format=%s", "main", cwd=origin).splitlines()
+    assert log[0].startswith("reconciler.lock: ids recorded by apply of ") and log[0].endswith("[skip ci]")
+    assert log[1] == "a teammate's merge"
+    files = _git("ls-tree", "-r", "--name-only", "main", cwd=origin).split()
+    assert "crm/reconciler.lock.journal" in files and "crm/reconciler.lock.lck" not in files
+    assert '"d": 7' in _git("show", "main:crm/reconciler.lock", cwd=origin)
+
+
+def test_a_conflicting_lock_fails_the_job(ci: Path, tmp_path: Path) -> None:
+    origin, job, mate = _repos(tmp_path)
+    (job / "crm" / "reconciler.lock").write_text('{"resources": {"deal": {"d": 7}}}\n', encoding="utf-8")
+    (mate / "crm" / "reconciler.lock").write_text('{"resources": {"deal": {"d": 9}}}\n', encoding="utf-8")
+    _git("commit", "--quiet", "-am", "someone edited the lock", cwd=mate)
+    _git("push", "--quiet", "origin", "HEAD:main", cwd=mate)
+    result = _run_step(_commit_step(ci), job)
+    assert result.returncode == 1
+    assert "::error::reconciler.lock conflicts with a change on main" in result.stdout
+    assert _git("log", "-1", "--format=%s", "main", cwd=origin).strip() == "someone edited the lock"
+
+
+def test_nothing_to_commit_is_not_a_push(ci: Path, tmp_path: Path) -> None:
+    origin, job, _ = _repos(tmp_path)
+    result = _run_step(_commit_step(ci), job)
+    assert result.returncode == 0 and "push" not in result.stdout
+    assert _git("log", "-1", "--format=%s", "main", cwd=origin).strip() == "start"
+
+
+# -- the checker itself ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("line", [
@@ -192,7 +382,8 @@ def test_the_checker_catches_mistakes(line: str) -> None:
 
 def test_pip_install_is_not_a_command(tmp_path: Path) -> None:
     path = tmp_path / "ci.yml"
-    path.write_text("job:\n  script:\n    - pip install --quiet reconciler && reconciler plan crm\n", encoding="utf-8")
+    path.write_text("job:\n  script:\n    - pip install --quiet pipedrive-reconciler && reconciler plan crm\n",
+                    encoding="utf-8")
     assert reconciler_commands(path) == [["reconciler", "plan", "crm"]]
 
 

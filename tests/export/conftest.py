@@ -6,26 +6,28 @@ file with no server to start, and each test gets a fresh account in its own tmp_
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Result, invoke
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import Result, copy_examples, invoke
 
 
 def rc(*args: str) -> Result:
-    """`reconciler ARGS` in this process; fast rate limit so tests do not wait on the pacing."""
-    return invoke(list(args))
+    """`reconciler ARGS` in this process; fast rate limit so tests do not wait on the pacing.
+
+    With ``--api-version v1`` the embedded sandbox serves Pipedrive's deprecated v1 routes
+    (RECONCILER_SANDBOX_DEPRECATED_V1), as an old account would still answer them.
+    """
+    served = {"RECONCILER_SANDBOX_DEPRECATED_V1": "1"} if "v1" in args and "--api-version" in args else None
+    return invoke(list(args), served)
 
 
 @pytest.fixture
 def applied(tmp_path: Path) -> Path:
     """A sandbox database holding examples/ applied once; returns the database path."""
     project = tmp_path / "project"
-    shutil.copytree(ROOT / "examples", project)
+    copy_examples(project)
     db = tmp_path / "sandbox.db"
     result = rc("apply", str(project), "--sandbox", str(db), "--auto-approve")
     assert result.code == 0, result.both

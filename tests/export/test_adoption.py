@@ -14,7 +14,14 @@ from pathlib import Path
 
 from reconciler.lock import LockFile
 from reconciler.render import render_markdown, render_text
-from tests.conftest import SECTIONS, InProcess, company_manifests, count_resources, write_manifests
+from tests.conftest import (
+    SECTIONS,
+    InProcess,
+    company_manifests,
+    copy_examples,
+    count_resources,
+    write_manifests,
+)
 
 KIND = {"organizations": "organization", "persons": "person", "deals": "deal", "notes": "note",
         "activities": "activity"}
@@ -102,16 +109,16 @@ def test_adopted_objects_that_differ_get_only_their_differences(in_process: InPr
 
 def test_v1_adoption_finds_every_owners_activities(tmp_path: Path) -> None:
     """Over v1, activities of other owners are listed too (user_id=0), so none is created twice."""
-    import shutil
 
     from tests.conftest import invoke
 
     project = tmp_path / "project"
-    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "accounts", project)
+    copy_examples(project, "accounts")
     db = str(tmp_path / "sandbox.db")
-    assert invoke(["apply", str(project), "--sandbox", db, "--auto-approve", "--api-version", "v1"]).code == 0
+    served = {"RECONCILER_SANDBOX_DEPRECATED_V1": "1"}  # v1 deals/persons/... are out of support at Pipedrive
+    assert invoke(["apply", str(project), "--sandbox", db, "--auto-approve", "--api-version", "v1"], served).code == 0
     (project / "reconciler.lock").unlink()
-    result = invoke(["plan", str(project), "--sandbox", db, "--api-version", "v1", "--format", "json"])
+    result = invoke(["plan", str(project), "--sandbox", db, "--api-version", "v1", "--format", "json"], served)
     assert result.code == 0, result.both
     plan = json.loads(result.out)
     assert plan["summary"]["create"] == 0

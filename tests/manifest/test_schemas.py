@@ -18,6 +18,7 @@ from referencing import Registry, Resource
 
 from reconciler import kinds
 from reconciler.manifest.schema import MANIFEST_FILE, all_schemas, render, schema_file
+from tests.conftest import copy_examples
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCHEMA_DIR = ROOT / "reconciler" / "schemas"
@@ -76,9 +77,9 @@ def _plain(path: Path) -> Any:
     return json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))
 
 
-def test_manifest_schema_accepts_the_examples() -> None:
+def test_manifest_schema_accepts_the_examples(tmp_path: Path) -> None:
     validator = _manifest_validator()
-    for path in sorted((ROOT / "examples").rglob("*.yaml")):
+    for path in sorted(copy_examples(tmp_path / "examples").rglob("*.yaml")):
         assert list(validator.iter_errors(_plain(path))) == [], path
 
 

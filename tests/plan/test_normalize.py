@@ -22,20 +22,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from reconciler import kinds
-from reconciler.normalize import (
-    Context,
-    Placeholder,
-    custom_from_api,
-    custom_same,
-    custom_to_api,
-    from_api,
-    plain_key,
-    same,
-    text_key,
-    text_to_api,
-    to_api,
-)
-from reconciler.pipedrive.schema import AccountSchema
+from reconciler.normalize import Context, Placeholder, plain_key, text_key, text_to_api
+from reconciler.pipedrive.schema import AccountSchema, CustomField
 from reconciler.sandbox.pipedrive.html import sanitize_html
 from tests.conftest import INDUSTRIES, INTERESTS, LEAD_SOURCES, PIPELINES, USERS, VISIBILITY, InProcess
 
@@ -63,6 +51,34 @@ def _ref(kind: str, key: str | None = None, object_id: int | None = None):
     from reconciler.manifest.model import Position, Reference
 
     return Reference(kind, key, object_id, Position("t.yaml", 1, 1))
+
+
+# Each field type converts and compares (reconciler/fieldtypes.py); these name its methods
+# as the round-trip promises speak of them.
+def to_api(spec, value, ctx, declared, live):
+    return spec.type.to_api_value(spec, value, ctx, declared, live)
+
+
+def from_api(spec, value, ctx):
+    return spec.type.from_api_value(spec, value, ctx)
+
+
+def same(spec, desired, live):
+    return spec.type.same(spec, desired, live)
+
+
+def custom_to_api(custom: CustomField, value, currency: str):
+    """A custom value as the planner converts it for an object whose currency is `currency`."""
+    ctx = Context(schema=None, resolve_key=lambda kind, key: None, key_for_id=lambda kind, i: None)  # type: ignore[arg-type]
+    return to_api(custom.spec, value, ctx, {"currency": currency}, None)
+
+
+def custom_from_api(custom: CustomField, value):
+    return from_api(custom.spec, value, None)  # type: ignore[arg-type]  (no names needed)
+
+
+def custom_same(custom: CustomField, desired, live):
+    return same(custom.spec, desired, live)
 
 
 def _spec(kind: str, name: str) -> kinds.FieldSpec:
@@ -135,17 +151,18 @@ def test_custom_fields_round_trip(schema, case, hint) -> None:
     api = custom_to_api(custom, value, hint)
     back = custom_from_api(custom, api)
     if custom.field_type == "set":
-        assert sorted(back) == sorted(value)
+        # an empty list is sent as null (Pipedrive's v2 refuses []), and reads back as empty
+        assert sorted(back or []) == sorted(value)
     elif custom.field_type == "monetary":
         want = value if isinstance(value, dict) else {"value": value, "currency": hint}
         assert back == {"value": int(want["value"]) if float(want["value"]).is_integer() else want["value"],
                         "currency": want["currency"]}
     else:
         assert back == value
-    assert custom_same(custom, api, api, not isinstance(value, dict))
+    assert custom_same(custom, api, api)
     # and from the live side: what export would write plans clean
     again = custom_to_api(custom, back, hint)
-    assert custom_same(custom, again, api, False)
+    assert custom_same(custom, again, api)
 
 
 # -- API -> manifest -> API ---------------------------------------------------------------------

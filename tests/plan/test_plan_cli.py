@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, InProcess, Result, check_plan_json, invoke
+from tests.conftest import InProcess, Result, check_plan_json, copy_examples, invoke
 
 
 class Project:
@@ -68,7 +68,7 @@ class Project:
 @pytest.fixture(scope="module")
 def applied_examples(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("examples")
-    shutil.copytree(ROOT / "examples", base / "project")
+    copy_examples(base / "project")
     result = invoke(["apply", str(base / "project"), "--auto-approve", "--sandbox", str(base / "sandbox.db")])
     assert result.code == 0, result.err
     assert "25 created" in result.out
@@ -86,7 +86,7 @@ def project(applied_examples: Path, tmp_path: Path) -> Iterator[Project]:
 @pytest.fixture
 def fresh(tmp_path: Path) -> Project:
     """examples/ not yet applied, on an empty sandbox."""
-    shutil.copytree(ROOT / "examples", tmp_path / "project")
+    copy_examples(tmp_path / "project")
     return Project(tmp_path / "project", tmp_path / "sandbox.db")
 
 

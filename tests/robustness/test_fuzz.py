@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import string
 import tempfile
 from collections import Counter
@@ -28,14 +27,13 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import KEY, ROOT, invoke
+from tests.conftest import KEY, copy_examples, example_texts, invoke
 
 EXAMPLES = int(os.environ.get("RECONCILER_FUZZ_EXAMPLES", "40"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.data_too_large])
 ERROR_LINE = re.compile(r"^.+:\d+:\d+: error: \S.*$")
-EXAMPLE_FILES = sorted((ROOT / "examples" / "accounts").glob("*.yaml"))
 
 WORDS = ["organizations", "persons", "deals", "notes", "activities", "name", "title", "org", "person", "deal",
          "emails", "phones", "value", "currency", "pipeline", "stage", "status", "owner", "visible_to", "fields",
@@ -137,7 +135,7 @@ MUTATIONS = ["delete", "duplicate", "swap", "indent", "dedent", "truncate", "ins
 
 @st.composite
 def mutated_examples(draw) -> dict[str, str]:
-    files = {path.name: path.read_text(encoding="utf-8") for path in EXAMPLE_FILES}
+    files = example_texts("accounts")
     for _ in range(draw(st.integers(1, 3))):
         name = draw(st.sampled_from(sorted(files)))
         lines = files[name].split("\n")
@@ -175,7 +173,7 @@ def test_mutated_example_manifests(http_sandbox, files) -> None:
 def test_the_unmutated_examples_plan_cleanly(http_sandbox) -> None:
     """The baseline of the mutations: the examples themselves validate and plan (25 creates)."""
     with tempfile.TemporaryDirectory() as tmp:
-        shutil.copytree(ROOT / "examples", Path(tmp) / "p")
+        copy_examples(Path(tmp) / "p")
         result = invoke(["plan", str(Path(tmp) / "p"), "--endpoint", http_sandbox.endpoint],
                         env={"MATON_API_KEY": KEY})
         assert result.code == 0 and "Plan: 25 to create" in result.out

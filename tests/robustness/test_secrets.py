@@ -19,7 +19,7 @@ import pytest
 from reconciler.config import ConfigError, check_endpoint, resolve
 from reconciler.pipedrive.errors import PipedriveError
 from reconciler.pipedrive.http import HttpClient
-from tests.conftest import KEY, ROOT, ServeProcess, cli_env, run_cli, write_manifests
+from tests.conftest import KEY, ServeProcess, cli_env, copy_examples, run_cli, write_manifests
 
 WRONG = "rk-wrong-key-0c9d8e7f6a5b-LEAK"
 
@@ -42,9 +42,7 @@ def _files_clean(*roots: Path) -> int:
 
 def test_no_command_leaks_the_key(tmp_path: Path, http_sandbox) -> None:
     project = tmp_path / "project"
-    import shutil
-
-    shutil.copytree(ROOT / "examples", project)
+    copy_examples(project)
     bad = write_manifests(tmp_path / "bad", {"deals": {"x": {"title": "Bad currency", "currency": "DOLLARS"}}})
     unknown_user = write_manifests(tmp_path / "unknown", {"deals": {"x": {"title": "T", "owner": "eve@example.com"}}})
     invalid = tmp_path / "invalid"

@@ -129,8 +129,18 @@ def store() -> Iterator[Store]:
 
 @pytest.fixture
 def pd(store: Store) -> PD:
-    """The default connection of a fresh in-memory sandbox."""
-    return PD(PipedriveAPI(store), store.list_connections()[0]["connection_id"])
+    """The default connection of a fresh in-memory sandbox that also serves the deprecated v1 routes.
+
+    Why served: these tests check the v1 behaviour the sandbox keeps for ``--api-version v1``
+    (``--serve-deprecated-v1``); ``pd_current`` is the sandbox as Pipedrive is today.
+    """
+    return PD(PipedriveAPI(store, serve_deprecated_v1=True), store.list_connections()[0]["connection_id"])
+
+
+@pytest.fixture
+def pd_current(store: Store) -> PD:
+    """The default connection of a fresh sandbox that answers the deprecated v1 routes 410, as Pipedrive."""
+    return PD(PipedriveAPI(store, serve_deprecated_v1=False), store.list_connections()[0]["connection_id"])
 
 
 @pytest.fixture(scope="session")
@@ -138,5 +148,5 @@ def seeded() -> Iterator[PD]:
     """A read-only seeded company (2,500 deals, 1,200 persons...) shared by paging tests."""
     s = Store()
     seed_store(s, organizations=600, persons=1200, deals=2500, notes=2200, activities=300, seed=7)
-    yield PD(PipedriveAPI(s), s.list_connections()[0]["connection_id"])
+    yield PD(PipedriveAPI(s, serve_deprecated_v1=True), s.list_connections()[0]["connection_id"])
     s.close()

@@ -144,7 +144,7 @@ def test_notes_crud_and_html(pd: PD) -> None:
     r = pd.put(f"/api/v1/notes/{note['id']}", {"content": kept, "pinned_to_deal_flag": 0})
     assert r.data["content"] == kept and r.data["pinned_to_deal_flag"] is False
     assert r.data["last_update_user_id"] == 1
-    assert pd.delete(f"/api/v1/notes/{note['id']}").data == {"id": note["id"]}
+    assert pd.delete(f"/api/v1/notes/{note['id']}").data is True  # the official DeleteNoteResponse
     assert pd.get("/api/v1/notes").data is None  # v1 answers an empty list as null
     assert pd.get(f"/api/v1/notes/{note['id']}").data["active_flag"] is False
 

@@ -23,8 +23,13 @@ V2_PERSON_KEYS = {
     "visible_to",
     "label_ids",
     "picture_id",
+    "postal_address",
+    "notes",
+    "im",
+    "birthday",
+    "job_title",
     "custom_fields",
-}
+}  # the official v2 Person (npm pipedrive 33.x)
 V2_ORG_KEYS = {
     "id",
     "name",
@@ -33,11 +38,15 @@ V2_ORG_KEYS = {
     "update_time",
     "is_deleted",
     "visible_to",
-    "picture_id",
     "label_ids",
     "address",
+    "website",
+    "linkedin",
+    "industry",
+    "annual_revenue",
+    "employee_count",
     "custom_fields",
-}
+}  # the official v2 OrganizationItem (npm pipedrive 33.x)
 V1_PERSON_KEYS = {
     "id",
     "company_id",

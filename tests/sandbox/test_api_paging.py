@@ -139,7 +139,7 @@ def test_full_size_seed_pages_20000_deals_each_once(tmp_path) -> None:
     store = Store(db)
     from conftest import PD as Client
 
-    pd = Client(PipedriveAPI(store), counts["connection_id"])
+    pd = Client(PipedriveAPI(store, serve_deprecated_v1=True), counts["connection_id"])
     v2 = _v2_all(pd, "/api/v2/deals", limit=500)
     assert len(v2) == len({d["id"] for d in v2}) == 20000
     v1 = _v1_all(pd, "/api/v1/deals", limit=500)

@@ -44,10 +44,10 @@ def test_v2_deal_search_shape_and_ranking(pd: PD) -> None:
         "organization": {
             "id": objs["org"]["id"],
             "name": "Acme Corporation",
-            "address": "123 Main St, Springfield",
-        },
+        },  # the official deal search item's organization has id and name only
         "custom_fields": [],
         "notes": [],
+        "is_archived": False,
     }
     exact = pd.get("/api/v2/deals/search", {"term": "acme pilot", "exact_match": "true"}).data["items"]
     assert [i["item"]["id"] for i in exact] == [objs["lost"]["id"]]

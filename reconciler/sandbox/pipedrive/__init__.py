@@ -8,17 +8,23 @@ validation, storage and the v1/v2 response shapes) lives in this package:
   deal stage/status consistency), ``base``: router, paging, input parsing,
 - ``v1`` / ``v2``: serialisers and routes per family, ``search``: both versions' search,
 - ``fields``: adding custom fields, ``html``: note content sanitising,
-- ``tokens``: the published token cost table, ``errors``: Pipedrive's error body.
+- ``tokens``: the published token cost table, ``errors``: Pipedrive's error body,
+- ``deprecated``: the v1 routes Pipedrive put out of support (410 unless served on purpose).
+
+Paths: ``/api/v2/...`` and ``/api/v1/...``; the legacy ``/v1/...`` prefix is read as
+``/api/v1/...``, as Pipedrive still accepts it for v1 (v2 exists only under ``/api/v2``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 from ..store import Store
 from . import search, v1, v2
 from .base import Ctx, Router
+from .deprecated import ENV_FLAG, gone_message, replacement_for
 from .errors import ApiError
 from .model import Company
 from .tokens import token_cost as _token_cost
@@ -37,6 +43,11 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def deprecated_v1_from_env() -> bool:
+    """Whether the environment asks the sandbox to serve Pipedrive's deprecated v1 routes."""
+    return os.environ.get(ENV_FLAG, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def build_router() -> Router:
     """Every route of both versions; search first so ``/deals/search`` is not read as an id."""
     router = Router()
@@ -49,9 +60,13 @@ def build_router() -> Router:
 class PipedriveAPI:
     """Pipedrive's API for the companies held in one :class:`Store`."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, serve_deprecated_v1: bool | None = None) -> None:
+        """``serve_deprecated_v1`` None reads ``RECONCILER_SANDBOX_DEPRECATED_V1`` (1/true/yes)."""
         self.store = store
         self.router = build_router()
+        if serve_deprecated_v1 is None:
+            serve_deprecated_v1 = deprecated_v1_from_env()
+        self.serve_deprecated_v1 = serve_deprecated_v1
 
     def handle(
         self,
@@ -69,6 +84,12 @@ class PipedriveAPI:
         """
         try:
             path = "/" + path.split("?", 1)[0].strip("/")
+            if path == "/v1" or path.startswith("/v1/"):
+                path = "/api" + path
+            if not self.serve_deprecated_v1 and path.startswith("/api/v1/"):
+                replacement = replacement_for(method, path)
+                if replacement is not None:
+                    raise ApiError(410, gone_message(method, path, replacement))
             handler, params = self.router.match(method, path)
             company_id = self.store.company_id(connection_id)
             if company_id is None:

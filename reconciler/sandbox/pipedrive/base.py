@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, bad_request
-from .model import CUSTOM_ENTITIES, HASH_RE, SPECS, Company, coerce, coerce_custom
+from .model import CUSTOM_ENTITIES, HASH_RE, SPECS, TIME_KEYS, Company, coerce, coerce_custom
 from .util import Query
 
 MAX_LIMIT = 500
@@ -151,10 +151,11 @@ def keyset_page(
         if sort_by == "id":
             conditions.append((f"id {op} ?", [last_id]))
         else:
+            from ..store import SORT_EXPRESSIONS
+
             value = cursor.get("v")
-            conditions.append(
-                (f"({sort_by} {op} ? OR ({sort_by} = ? AND id {op} ?))", [value, value, last_id])
-            )
+            column = SORT_EXPRESSIONS.get(sort_by, sort_by)
+            conditions.append((f"({column} {op} ? OR ({column} = ? AND id {op} ?))", [value, value, last_id]))
     order = [(sort_by, direction)] if sort_by == "id" else [(sort_by, direction), ("id", direction)]
     rows = ctx.company.store.select(
         ctx.company.id, kind, where=where, deleted=deleted, sql=conditions, order=order, limit=limit + 1
@@ -165,7 +166,8 @@ def keyset_page(
         last = rows[-1]
         payload: dict[str, Any] = {"s": sort_by, "d": direction, "id": last["id"]}
         if sort_by != "id":
-            payload["v"] = last[sort_by]
+            empty: Any = 0 if sort_by == "order_nr" else ""
+            payload["v"] = last.get(sort_by) if last.get(sort_by) is not None else empty
         next_cursor = encode_cursor(payload)
     return rows, next_cursor
 
@@ -263,7 +265,7 @@ def parse_input(
         return changes, custom
     known = ctx.company.custom_fields(kind)
     for key, raw in body.items():
-        base = key[: -len("_currency")] if key.endswith("_currency") else key
+        base = re.sub(r"_(currency|until|timezone_id)$", "", key) if HASH_RE.match(key[:40]) else key
         field = known.get(base)
         if field is None:
             if HASH_RE.match(base):
@@ -271,7 +273,19 @@ def parse_input(
             continue
         if base in custom:
             continue
-        if field["field_type"] == "monetary":
+        if field["field_type"] in ("time", "timerange", "daterange"):
+            old = ((existing or {}).get("custom_fields") or {}).get(base) or {}
+            parts = {"value": body.get(base, old.get("value"))}
+            for sub in ("until", "timezone_id"):
+                if sub in TIME_KEYS[field["field_type"]]:
+                    parts[sub] = body.get(f"{base}_{sub}", old.get(sub))
+            if "timezone_name" in TIME_KEYS[field["field_type"]]:
+                parts["timezone_name"] = old.get("timezone_name")
+            if parts["value"] in (None, ""):
+                custom[base] = None
+            else:
+                custom[base] = coerce_custom(ctx.company, field, parts, False, base)
+        elif field["field_type"] == "monetary":
             old = ((existing or {}).get("custom_fields") or {}).get(base) or {}
             amount = body.get(base, old.get("value"))
             currency = body.get(base + "_currency", old.get("currency"))

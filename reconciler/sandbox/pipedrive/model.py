@@ -40,6 +40,8 @@ LABELS = {
 VISIBILITY = (1, 3, 5, 7)
 DEAL_STATUSES = ("open", "won", "lost")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# Pipedrive's v2 refuses ``[]`` for a multi-option (set) custom field with a validation error and
+# clears it with ``null`` (official v2 model description of custom_fields).
 HASH_RE = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -83,6 +85,8 @@ SPECS: dict[str, tuple[F, ...]] = {
         F("won_time", "v_time", "won_time", "won_time"),
         F("lost_time", "v_time", "lost_time", "lost_time"),
         F("close_time", "v_time", "close_time", "close_time"),
+        F("is_archived", "bool", None, "is_archived", nullable=False),
+        F("archive_time", "archive_time", None, "archive_time"),
     ),
     "person": (
         F("name", "str", "name", "name", nullable=False),
@@ -178,6 +182,8 @@ def defaults(kind: str, company: Company) -> dict[str, Any]:
             "expected_close_date": None,
             "label_ids": [],
             "stage_change_time": None,
+            "is_archived": False,
+            "archive_time": None,
             "origin": "API",
             "custom_fields": {},
         }
@@ -395,6 +401,10 @@ def coerce(company: Company, spec: F, value: Any, name: str, strict: bool) -> An
         from .util import parse_v1_time, parse_v2_time
 
         return parse_v2_time(value, name) if strict else parse_v1_time(value, name)
+    if kind == "archive_time":
+        from .util import parse_v1_time
+
+        return parse_v1_time(value, name)  # the official description: UTC, YYYY-MM-DD HH:MM:SS
     if kind == "currency":
         text = to_str(value, name, strict)
         if not CURRENCY_RE.match(text.upper()):
@@ -480,6 +490,9 @@ def coerce_custom(company: Company, field: dict[str, Any], value: Any, strict: b
             value = [value]
         if not isinstance(value, list):
             raise bad_request(f"Parameter '{name}' must be an array of option ids")
+        if strict and not value:
+            # the official v2 description: use null to clear a multi-option field; [] is refused
+            raise bad_request(f"Parameter '{name}' must not be an empty array; send null to clear the field")
         chosen = []
         for item in value:
             option = to_int(item, name, strict)
@@ -508,8 +521,8 @@ def coerce_custom(company: Company, field: dict[str, Any], value: Any, strict: b
         return to_number(value, name, strict)
     if ftype == "date":
         return check_date(value, name)
-    if ftype == "time":
-        return check_time(value, name)
+    if ftype in ("time", "timerange", "daterange"):
+        return time_value(ftype, value, name, strict)
     if ftype == "user":
         user_id = to_int(value, name, strict)
         company.require_user(user_id)
@@ -521,6 +534,51 @@ def coerce_custom(company: Company, field: dict[str, Any], value: Any, strict: b
     if ftype == "address" and isinstance(value, dict):
         return _address(value, name, strict)
     return to_str(value, name, strict)
+
+
+# ----------------------------------------------------------------------------- time fields
+TIME_KEYS = {
+    "time": ("value", "timezone_id", "timezone_name"),
+    "timerange": ("value", "until", "timezone_id", "timezone_name"),
+    "daterange": ("value", "until"),
+}
+
+
+def clock(value: Any, name: str) -> str:
+    """A clock time as Pipedrive keeps it in time fields: ``HH:MM:SS`` (``HH:MM`` accepted)."""
+    if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?", value):
+        raise bad_request(f"Parameter '{name}' must be a time in format HH:MM:SS")
+    return value if len(value) == 8 else value + ":00"
+
+
+def time_value(ftype: str, value: Any, name: str, strict: bool) -> dict[str, Any]:
+    """A time, time-range or date-range custom field value -> its stored object.
+
+    v2 takes the official objects: time ``{value, timezone_id, timezone_name}``, time range
+    ``{value, until, timezone_id, timezone_name}``, date range ``{value, until}``; anything else
+    (a bare string, an unknown key, a range that ends before it starts) is a 400. v1 sends the
+    value as a string and the rest as ``<hash>_until`` / ``<hash>_timezone_id`` siblings, which
+    :func:`base.parse_input` gathers into the same object first.
+    """
+    if not isinstance(value, dict):
+        raise bad_request(f"Parameter '{name}' must be an object with {', '.join(TIME_KEYS[ftype])}")
+    unknown = sorted(set(value) - set(TIME_KEYS[ftype]))
+    if unknown and strict:
+        raise bad_request(f"Parameter '{name}' has unknown keys: {', '.join(unknown)}")
+    if ftype == "daterange":
+        start = check_date(value.get("value"), f"{name}.value")
+        until = check_date(value.get("until"), f"{name}.until")
+        if until < start:
+            raise bad_request(f"Parameter '{name}.until' must not be before '{name}.value'")
+        return {"value": start, "until": until}
+    out: dict[str, Any] = {"value": clock(value.get("value"), f"{name}.value")}
+    if ftype == "timerange":
+        out["until"] = clock(value.get("until"), f"{name}.until")
+    zone = value.get("timezone_id")
+    out["timezone_id"] = None if zone is None else to_int(zone, f"{name}.timezone_id", strict)
+    zone_name = value.get("timezone_name")
+    out["timezone_name"] = None if zone_name is None else to_str(zone_name, f"{name}.timezone_name", strict)
+    return out
 
 
 # ----------------------------------------------------------------------------- company
@@ -612,7 +670,14 @@ class Company:
     def update(
         self, kind: str, record: dict[str, Any], changes: dict[str, Any], custom: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        """Apply parsed input to a stored object: only the given fields change."""
+        """Apply parsed input to a stored object: only the given fields change.
+
+        An archived deal takes no other change unless the same request unarchives it
+        (Pipedrive: "archived deals will not be editable through the API", 2025-07-15).
+        """
+        if kind == "deal" and record.get("is_archived") and changes.get("is_archived") is not False:
+            if set(changes) - {"is_archived", "archive_time"} or custom:
+                raise bad_request("Archived deals cannot be edited; unarchive the deal first (is_archived: false)")
         before = dict(record)
         record.update(changes)
         if custom:
@@ -693,7 +758,10 @@ class Company:
     def _deal_rules(
         self, record: dict[str, Any], changes: dict[str, Any], creating: bool, old_stage: int | None
     ) -> None:
-        """Stage/pipeline consistency and the won/lost/close timestamps of a deal."""
+        """Stage/pipeline consistency, the won/lost/close timestamps, and ``lost_reason`` only on a
+        deal that is (or in the same request becomes) lost, as Pipedrive validates it."""
+        if changes.get("lost_reason") is not None and record.get("status") != "lost":
+            raise bad_request("Parameter 'lost_reason' can only be set when the deal status is lost")
         stage_given = changes.get("stage_id") is not None
         pipeline_given = changes.get("pipeline_id") is not None
         if stage_given:
@@ -715,6 +783,11 @@ class Company:
             record["pipeline_id"] = first["id"]
             record["stage_id"] = self.first_stage(first["id"])["id"]
         stamp = now_iso()
+        if "is_archived" in changes or "archive_time" in changes:
+            if record.get("is_archived"):
+                record["archive_time"] = changes.get("archive_time") or record.get("archive_time") or stamp
+            else:
+                record["archive_time"] = None
         if not creating and record["stage_id"] != old_stage:
             record["stage_change_time"] = stamp
         if "status" in changes or creating:

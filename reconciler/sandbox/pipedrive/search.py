@@ -25,7 +25,24 @@ SEARCH_FIELDS = {
     "person": ("custom_fields", "email", "notes", "phone", "name"),
     "organization": ("address", "custom_fields", "notes", "name"),
 }
-TEXT_TYPES = ("varchar", "varchar_auto", "text", "address", "phone")
+# The custom field types Pipedrive's search covers (official v2 description of the search endpoints).
+SEARCHABLE_TYPES = ("varchar", "varchar_auto", "text", "address", "phone", "double", "monetary")
+ITEM_TYPES = ("deal", "person", "organization", "product", "lead", "file", "mail_attachment", "project")
+ITEM_FIELDS = ("address", "code", "custom_fields", "email", "name", "notes", "phone", "title", "description")
+INCLUDE_FIELDS = {"deal": ("deal.cc_email",), "person": ("person.picture",), "organization": ()}
+
+
+def _searchable_text(field: dict[str, Any], value: Any) -> str | None:
+    """A custom field value as the text search matches: numbers as written, monetary by amount."""
+    if field["field_type"] == "monetary":
+        value = value.get("value") if isinstance(value, dict) else None
+    elif isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
 
 
 def _like(term: str) -> str:
@@ -55,25 +72,36 @@ def _weighted(value: str | None, term: str, exact: bool, weight: float) -> float
     return weight if found == 1.0 else round(weight * 0.7, 4)
 
 
+def _term(ctx: Ctx, exact: bool) -> str:
+    raw_term = (ctx.query.get("term") or "").strip()
+    if not raw_term:
+        raise bad_request("Parameter 'term' is required")
+    if len(raw_term) < (1 if exact else 2):
+        raise bad_request("Parameter 'term' must be at least 2 characters long (1 with exact_match)")
+    return raw_term
+
+
+def _csv(ctx: Ctx, name: str, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
+    """A comma-separated enum parameter; a value outside ``allowed`` is a 400 (v2 validates)."""
+    if not ctx.query.has(name):
+        return None
+    values = tuple(v.strip() for v in (ctx.query.get(name) or "").split(",") if v.strip())
+    for value in values:
+        if value not in allowed:
+            raise bad_request(f"Parameter '{name}' must be a subset of: {', '.join(allowed)}")
+    return values
+
+
 def run_search(
     company: Company, ctx: Ctx, kind: str
 ) -> list[tuple[float, dict[str, Any], list[str], list[str]]]:
     """All matches as (score, object, matched custom values, matched note texts), best first."""
     q = ctx.query
-    raw_term = (q.get("term") or "").strip()
     exact = bool(q.bool("exact_match"))
-    if not raw_term:
-        raise bad_request("Parameter 'term' is required")
-    if len(raw_term) < (1 if exact else 2):
-        raise bad_request("Parameter 'term' must be at least 2 characters long (1 with exact_match)")
-    term = raw_term.lower()
-    allowed = SEARCH_FIELDS[kind]
-    fields = allowed
-    if q.has("fields"):
-        fields = tuple(f.strip() for f in (q.get("fields") or "").split(",") if f.strip())
-        for name in fields:
-            if name not in allowed:
-                raise bad_request(f"Parameter 'fields' must be a subset of: {', '.join(allowed)}")
+    raw_term = _term(ctx, exact)
+    fields = _csv(ctx, "fields", SEARCH_FIELDS[kind]) or SEARCH_FIELDS[kind]
+    if ctx.version == "v2":
+        _csv(ctx, "include_fields", INCLUDE_FIELDS[kind])
     where: dict[str, Any] = {}
     if kind == "deal":
         if q.has("person_id"):
@@ -87,7 +115,14 @@ def run_search(
             where["category"] = status
     if kind == "person" and q.has("organization_id"):
         where["org_id"] = q.int("organization_id")
+    return search_kind(company, kind, raw_term, exact, fields, where)
 
+
+def search_kind(
+    company: Company, kind: str, raw_term: str, exact: bool, fields: tuple[str, ...], where: dict[str, Any]
+) -> list[tuple[float, dict[str, Any], list[str], list[str]]]:
+    """One family's matches for ``raw_term`` in ``fields`` (its own field names), best first."""
+    term = raw_term.lower()
     store, cid = company.store, company.id
     candidates = {
         o["id"]: o
@@ -107,7 +142,7 @@ def run_search(
         for obj in store.get_many(cid, kind, missing).values():
             if not obj.get("is_deleted") and all(obj.get(keys[c]) == v for c, v in where.items()):
                 candidates[obj["id"]] = obj
-    text_custom = [k for k, f in company.custom_fields(kind).items() if f["field_type"] in TEXT_TYPES]
+    text_custom = {k: f for k, f in company.custom_fields(kind).items() if f["field_type"] in SEARCHABLE_TYPES}
     results = []
     for obj in candidates.values():
         score = 0.0
@@ -122,9 +157,9 @@ def run_search(
             score = max(score, _weighted((obj.get("address") or {}).get("value"), term, exact, 0.4))
         matched_custom: list[str] = []
         if "custom_fields" in fields:
-            for key in text_custom:
-                value = (obj.get("custom_fields") or {}).get(key)
-                if isinstance(value, str) and _match(value, term, exact):
+            for key, field in text_custom.items():
+                value = _searchable_text(field, (obj.get("custom_fields") or {}).get(key))
+                if value is not None and _match(value, term, exact):
                     matched_custom.append(value)
             if matched_custom:
                 score = max(score, 0.3)
@@ -138,7 +173,7 @@ def run_search(
 
 
 def _item(
-    company: Company, kind: str, obj: dict[str, Any], custom: list[str], notes: list[str]
+    company: Company, kind: str, obj: dict[str, Any], custom: list[str], notes: list[str], version: str = "v2"
 ) -> dict[str, Any]:
     """One result's ``item`` in Pipedrive's search shape for the family."""
     store, cid = company.store, company.id
@@ -147,7 +182,7 @@ def _item(
         org = store.get(cid, "organization", org_id) if org_id else None
         if org is None:
             return None
-        return {"id": org["id"], "name": org["name"], "address": (org.get("address") or {}).get("value")}
+        return {"id": org["id"], "name": org["name"]}
 
     if kind == "deal":
         person = store.get(cid, "person", obj["person_id"]) if obj.get("person_id") else None
@@ -166,6 +201,7 @@ def _item(
             "organization": org_ref(obj.get("org_id")),
             "custom_fields": custom,
             "notes": notes,
+            **({"is_archived": bool(obj.get("is_archived"))} if version == "v2" else {}),
         }
     if kind == "person":
         return {
@@ -179,7 +215,6 @@ def _item(
             "organization": org_ref(obj.get("org_id")),
             "custom_fields": custom,
             "notes": notes,
-            "update_time": obj["update_time"],
         }
     return {
         "id": obj["id"],
@@ -190,12 +225,124 @@ def _item(
         "owner": {"id": obj["owner_id"]},
         "custom_fields": custom,
         "notes": notes,
-        "update_time": obj["update_time"],
     }
+
+
+# itemSearch's field names per family -> the family's own search field names
+ITEM_FIELD_MAP = {
+    "deal": {"custom_fields": "custom_fields", "notes": "notes", "title": "title"},
+    "person": {"custom_fields": "custom_fields", "email": "email", "notes": "notes", "phone": "phone", "name": "name"},
+    "organization": {"address": "address", "custom_fields": "custom_fields", "notes": "notes", "name": "name"},
+}
+ITEM_SEARCH_LIMIT = 100  # the official description: "a maximum value of 100 is allowed"
+
+
+def item_search_v2(ctx: Ctx) -> tuple[int, Any]:
+    """``GET /api/v2/itemSearch``: one search over several families, best score first.
+
+    The sandbox holds deals, persons and organizations; the other item types are accepted and
+    find nothing. ``search_for_related_items`` is accepted; ``related_items`` is always empty.
+    """
+    q = ctx.query
+    exact = bool(q.bool("exact_match"))
+    raw_term = _term(ctx, exact)
+    types = _csv(ctx, "item_types", ITEM_TYPES) or ITEM_TYPES
+    fields = _csv(ctx, "fields", ITEM_FIELDS)
+    _csv(ctx, "include_fields", ("deal.cc_email", "person.picture", "product.price"))
+    q.bool("search_for_related_items")
+    limit = q.int("limit", ITEM_SEARCH_LIMIT, minimum=1) or ITEM_SEARCH_LIMIT
+    if limit > ITEM_SEARCH_LIMIT:
+        raise bad_request(f"Parameter 'limit' must be at most {ITEM_SEARCH_LIMIT}")
+    found: list[tuple[float, str, dict[str, Any], list[str], list[str]]] = []
+    for kind in ("deal", "person", "organization"):
+        if kind not in types:
+            continue
+        mapping = ITEM_FIELD_MAP[kind]
+        own = tuple(mapping[f] for f in (fields or tuple(mapping)) if f in mapping)
+        if not own:
+            continue
+        for score, obj, custom, notes in search_kind(ctx.company, kind, raw_term, exact, own, {}):
+            found.append((score, kind, obj, custom, notes))
+    found.sort(key=lambda r: (-r[0], ("deal", "person", "organization").index(r[1]), r[2]["id"]))
+    cursor = decode_cursor(q.get("cursor"))
+    start = int(cursor.get("o", 0)) if cursor else 0
+    page = found[start : start + limit]
+    items = [{"result_score": s, "item": _item(ctx.company, k, o, c, n)} for s, k, o, c, n in page]
+    next_cursor = encode_cursor({"o": start + limit}) if start + limit < len(found) else None
+    return 200, {
+        "success": True,
+        "data": {"items": items, "related_items": []},
+        "additional_data": {"next_cursor": next_cursor},
+    }
+
+
+FIELD_SEARCH_ENTITIES = ("deal", "lead", "person", "organization", "product", "project")
+
+
+def item_search_field_v2(ctx: Ctx) -> tuple[int, Any]:
+    """``GET /api/v2/itemSearch/field``: objects whose one field matches, case-sensitively.
+
+    ``match`` exact, beginning or middle (default exact); standard text fields (title, name)
+    and the searchable custom field types. Each result's ``item`` carries the id, the type and
+    the matched value under the field's key.
+    """
+    q = ctx.query
+    match = q.get("match") or "exact"
+    if match not in ("exact", "beginning", "middle"):
+        raise bad_request("Parameter 'match' must be one of: exact, beginning, middle")
+    raw = q.get("term") or ""
+    if not raw.strip():
+        raise bad_request("Parameter 'term' is required")
+    if len(raw.strip()) < (1 if match == "exact" else 2):
+        raise bad_request("Parameter 'term' must be at least 2 characters long (1 with match=exact)")
+    entity = q.get("entity_type")
+    if entity not in FIELD_SEARCH_ENTITIES:
+        raise bad_request(f"Parameter 'entity_type' must be one of: {', '.join(FIELD_SEARCH_ENTITIES)}")
+    key = q.get("field")
+    if not key:
+        raise bad_request("Parameter 'field' is required")
+    limit = q.int("limit", 100, minimum=1) or 100
+    if limit > 500:
+        raise bad_request("Parameter 'limit' must be at most 500")
+    if entity not in ("deal", "person", "organization"):
+        return 200, {"success": True, "data": [], "additional_data": {"next_cursor": None}}
+    company = ctx.company
+    standard = {"deal": "title", "person": "name", "organization": "name"}[entity]
+    custom = company.custom_fields(entity).get(key)
+    if key != standard and (custom is None or custom["field_type"] not in SEARCHABLE_TYPES):
+        raise bad_request(f"Field '{key}' is not searchable for {entity}")
+
+    def hit(value: str | None) -> bool:
+        if value is None:
+            return False
+        if match == "exact":
+            return value == raw
+        if match == "beginning":
+            return value.startswith(raw)
+        return raw in value
+
+    found = []
+    for obj in company.store.select(company.id, entity, sql=[("data LIKE ? ESCAPE '\\'", [_like(raw)])]):
+        if key == standard:
+            value = obj.get(standard)
+        else:
+            value = _searchable_text(custom, (obj.get("custom_fields") or {}).get(key))  # type: ignore[arg-type]
+        if hit(value):
+            score = 1.0 if value == raw else (0.8 if value.startswith(raw) else 0.5)  # type: ignore[union-attr]
+            found.append((score, obj["id"], value))
+    found.sort(key=lambda r: (-r[0], r[1]))
+    cursor = decode_cursor(q.get("cursor"))
+    start = int(cursor.get("o", 0)) if cursor else 0
+    page = found[start : start + limit]
+    data = [{"result_score": s, "item": {"id": i, "type": entity, key: v}} for s, i, v in page]
+    next_cursor = encode_cursor({"o": start + limit}) if start + limit < len(found) else None
+    return 200, {"success": True, "data": data, "additional_data": {"next_cursor": next_cursor}}
 
 
 def register(router: Router) -> None:
     """Search routes for both versions."""
+    router.add("/api/v2/itemSearch", get=item_search_v2)
+    router.add("/api/v2/itemSearch/field", get=item_search_field_v2)
     for path, kind in (("deals", "deal"), ("persons", "person"), ("organizations", "organization")):
 
         def search_v2(ctx: Ctx, kind: str = kind) -> tuple[int, Any]:
@@ -218,7 +365,7 @@ def register(router: Router) -> None:
             results = run_search(ctx.company, ctx, kind)
             page = results[start : start + limit]
             more = start + limit < len(results)
-            items = [{"result_score": s, "item": _item(ctx.company, kind, o, c, n)} for s, o, c, n in page]
+            items = [{"result_score": s, "item": _item(ctx.company, kind, o, c, n, "v1")} for s, o, c, n in page]
             return 200, {
                 "success": True,
                 "data": {"items": items},

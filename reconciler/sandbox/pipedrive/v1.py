@@ -158,6 +158,13 @@ def custom_v1(company: Company, entity: str, obj: dict[str, Any]) -> dict[str, A
             out[key] = ",".join(str(v) for v in value) if value else None
         elif ftype == "address" and isinstance(value, dict):
             out[key] = value.get("value")
+        elif ftype in ("time", "timerange", "daterange"):
+            value = value if isinstance(value, dict) else {}
+            out[key] = value.get("value")
+            if ftype != "time":
+                out[key + "_until"] = value.get("until")
+            if ftype != "daterange":
+                out[key + "_timezone_id"] = value.get("timezone_id")
         else:
             out[key] = value
     return out
@@ -485,8 +492,15 @@ def field_v1(f: dict[str, Any]) -> dict[str, Any]:
         "sortable_flag": bool(f["sortable_flag"]),
         "mandatory_flag": bool(f["mandatory_flag"]),
     }
-    if f.get("options"):
-        out["options"] = [{"id": o["id"], "label": o["label"]} for o in f["options"]]
+    out["options"] = [{"id": o["id"], "label": o["label"]} for o in f["options"]] if f.get("options") else None
+    out["options_deleted"] = []
+    out["is_subfield"] = False
+    out["subfields"] = (
+        [{"key": f["key"] + "_currency", "name": "Currency", "field_type": "varchar"}]
+        if f["field_type"] == "monetary" and f["is_custom"]
+        else None
+    )
+    out["created_by_user_id"] = f.get("last_updated_by_user_id")
     return out
 
 
@@ -535,6 +549,7 @@ def _list_filters(ctx: Ctx, kind: str) -> tuple[dict[str, Any], bool | None, lis
             where["pipeline_id"] = q.int("pipeline_id")
         if q.get("owned_by_you") in ("1", "true"):
             where["owner_id"] = ctx.company.api_user_id
+        sql.append(("COALESCE(json_extract(data, '$.is_archived'), 0) = 0", []))  # archived: v2 only
     if kind == "activity":
         # v1 quirk kept on purpose: without user_id, only the API user's activities are listed;
         # user_id=0 lists everyone's.
@@ -614,6 +629,8 @@ def make_entity_routes(router: Router, path: str, kind: str) -> None:
     def delete(ctx: Ctx) -> tuple[int, Any]:
         obj = ctx.company.find(kind, ctx.id())
         ctx.company.delete(kind, obj)
+        if kind == "note":
+            return 200, ok(True)  # the official DeleteNoteResponse: data is a boolean
         return 200, ok({"id": obj["id"]})
 
     def bulk_delete(ctx: Ctx) -> tuple[int, Any]:

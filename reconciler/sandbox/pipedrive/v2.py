@@ -55,8 +55,8 @@ def deal_v2(company: Company, d: dict[str, Any], only: set[str] | None = None) -
         "update_time": d["update_time"],
         "stage_change_time": d.get("stage_change_time"),
         "is_deleted": bool(d.get("is_deleted")),
-        "is_archived": False,
-        "archive_time": None,
+        "is_archived": bool(d.get("is_archived")),
+        "archive_time": d.get("archive_time"),
         "status": status,
         "probability": d.get("probability"),
         "lost_reason": d.get("lost_reason"),
@@ -100,16 +100,23 @@ def person_v2(company: Company, p: dict[str, Any], only: set[str] | None = None)
         "visible_to": p["visible_to"],
         "label_ids": list(p.get("label_ids") or []),
         "picture_id": p.get("picture_id"),
+        "postal_address": None,
+        "notes": None,
+        "im": [],
+        "birthday": None,
+        "job_title": None,
         "custom_fields": custom_v2(company, "person", p, only),
     }
 
 
 def address_v2(address: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An address object as v2 answers it: ``value`` and its parts (the official model has no
+    ``formatted_address``; the sandbox keeps it only for v1's ``address_formatted_address``)."""
     if not address:
         return None
     from .model import ADDRESS_PARTS
 
-    return {part: address.get(part) for part in ADDRESS_PARTS}
+    return {part: address.get(part) for part in ADDRESS_PARTS if part != "formatted_address"}
 
 
 def organization_v2(company: Company, o: dict[str, Any], only: set[str] | None = None) -> dict[str, Any]:
@@ -121,9 +128,13 @@ def organization_v2(company: Company, o: dict[str, Any], only: set[str] | None =
         "update_time": o["update_time"],
         "is_deleted": bool(o.get("is_deleted")),
         "visible_to": o["visible_to"],
-        "picture_id": o.get("picture_id"),
         "label_ids": list(o.get("label_ids") or []),
         "address": address_v2(o.get("address")),
+        "website": None,
+        "linkedin": None,
+        "industry": None,
+        "annual_revenue": None,
+        "employee_count": None,
         "custom_fields": custom_v2(company, "organization", o, only),
     }
 
@@ -174,7 +185,6 @@ def pipeline_v2(p: dict[str, Any]) -> dict[str, Any]:
         "is_deal_probability_enabled": bool(p.get("is_deal_probability_enabled")),
         "add_time": p["add_time"],
         "update_time": p["update_time"],
-        "is_selected": bool(p.get("is_selected")),
     }
 
 
@@ -193,32 +203,163 @@ def stage_v2(s: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-V2_FIELD_TYPES = {"people": "person", "int": "int"}
+FIELD_EXTRAS = ("ui_visibility", "important_fields", "required_fields")
 
 
-def field_v2(f: dict[str, Any]) -> dict[str, Any]:
-    """A field schema entry as v2's Fields API returns it (field_code is the hash for custom fields)."""
+def field_v2(f: dict[str, Any], include: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A field schema entry as v2's Fields API returns it (field_code is the hash for custom fields).
+
+    ``field_type`` uses Pipedrive's names (``people`` for a person reference, as the official
+    enum has it). ``ui_visibility``, ``important_fields`` and ``required_fields`` are answered
+    only when ``include_fields`` asks for them, in the entity's shape; ``description`` exists
+    on deal fields only (the official person and organization field models have none).
+    """
+    entity = f.get("entity") or f.get("category")
     options = None
     if f.get("options"):
-        options = [{"id": o["id"], "label": o["label"], "color": None} for o in f["options"]]
+        options = [
+            {"id": o["id"], "label": o["label"], "color": None, "add_time": f["add_time"],
+             "update_time": f["update_time"]}
+            for o in f["options"]
+        ]
     subfields = None
     if f["field_type"] == "monetary" and f["is_custom"]:
         subfields = [
             {"field_code": f["key"] + "_currency", "field_name": "Currency", "field_type": "varchar"}
         ]
-    return {
+    out: dict[str, Any] = {
         "field_name": f["name"],
         "field_code": f["key"],
-        "field_type": V2_FIELD_TYPES.get(f["field_type"], f["field_type"]),
+        "field_type": "people" if f["field_type"] == "person" else f["field_type"],
         "options": options,
         "subfields": subfields,
         "is_custom_field": bool(f["is_custom"]),
         "is_optional_response_field": False,
-        "description": None,
-        "ui_visibility": {"add_visible_flag": True, "details_visible_flag": True},
-        "important_fields": {"enabled": False, "stage_ids": []},
-        "required_fields": {"enabled": False, "stage_ids": []},
     }
+    if entity == "deal":
+        out["description"] = None
+    visible = {"add_visible_flag": bool(f.get("add_visible_flag", True)),
+               "details_visible_flag": bool(f.get("details_visible_flag", True))}
+    if entity == "deal":
+        visible.update({"projects_detail_visible_flag": False,
+                        "show_in_pipelines": {"show_in_all": True, "pipeline_ids": []}})
+    elif entity == "person":
+        visible["show_in_add_deal_dialog"] = {"show": False, "order": 0}
+    else:
+        visible.update({"org_detail_visible_flag": True, "person_detail_visible_flag": False,
+                        "deal_detail_visible_flag": False,
+                        "show_in_add_deal_dialog": {"show": False, "order": 0},
+                        "show_in_add_person_dialog": {"show": False, "order": 0}})
+    required: dict[str, Any] = {"enabled": False}
+    if entity == "deal":
+        required.update({"stage_ids": [], "statuses": {}})
+    extras = {
+        "ui_visibility": visible,
+        "important_fields": {"enabled": False, "stage_ids": []},
+        "required_fields": required,
+    }
+    for name in FIELD_EXTRAS:
+        if name in include:
+            out[name] = extras[name]
+    return out
+
+
+def _field_include(ctx: Ctx) -> tuple[str, ...]:
+    """v2 fields' ``include_fields``: any of ui_visibility, important_fields, required_fields."""
+    raw = ctx.query.get("include_fields")
+    if not raw:
+        return ()
+    names = tuple(n.strip() for n in raw.split(",") if n.strip())
+    for name in names:
+        if name not in FIELD_EXTRAS:
+            raise bad_request(f"Parameter 'include_fields' must be a subset of: {', '.join(FIELD_EXTRAS)}")
+    return names
+
+
+# ----------------------------------------------------------------------------- include_fields
+_COUNTS = ("activities_count", "done_activities_count", "undone_activities_count", "notes_count",
+           "files_count", "followers_count", "email_messages_count")
+# What each family's include_fields accepts: the official v2 enums (npm pipedrive 33.x).
+INCLUDE_FIELDS: dict[str, tuple[str, ...]] = {
+    "deal": ("next_activity_id", "last_activity_id", "first_won_time", "products_count", "files_count",
+             "notes_count", "followers_count", "email_messages_count", "activities_count",
+             "done_activities_count", "undone_activities_count", "participants_count",
+             "last_incoming_mail_time", "last_outgoing_mail_time", "smart_bcc_email", "source_lead_id"),
+    "person": ("next_activity_id", "last_activity_id", "open_deals_count", "related_open_deals_count",
+               "closed_deals_count", "related_closed_deals_count", "participant_open_deals_count",
+               "participant_closed_deals_count", "email_messages_count", "activities_count",
+               "done_activities_count", "undone_activities_count", "files_count", "notes_count",
+               "followers_count", "won_deals_count", "related_won_deals_count", "lost_deals_count",
+               "related_lost_deals_count", "last_incoming_mail_time", "last_outgoing_mail_time",
+               "marketing_status", "doi_status", "smart_bcc_email"),
+    "organization": ("next_activity_id", "last_activity_id", "open_deals_count", "related_open_deals_count",
+                     "closed_deals_count", "related_closed_deals_count", "email_messages_count",
+                     "people_count", "activities_count", "done_activities_count", "undone_activities_count",
+                     "files_count", "notes_count", "followers_count", "won_deals_count",
+                     "related_won_deals_count", "lost_deals_count", "related_lost_deals_count",
+                     "smart_bcc_email"),
+    "activity": ("attendees",),
+}
+_PARENT = {"deal": "deal_id", "person": "person_id", "organization": "org_id"}
+
+
+def include_fields(ctx: Ctx, kind: str) -> tuple[str, ...]:
+    """The request's ``include_fields``; a name outside the official enum is a 400 (v2 validates)."""
+    raw = ctx.query.get("include_fields")
+    if not raw:
+        return ()
+    names = tuple(n.strip() for n in raw.split(",") if n.strip())
+    allowed = INCLUDE_FIELDS[kind]
+    for name in names:
+        if name not in allowed:
+            raise bad_request(f"Parameter 'include_fields' must be a subset of: {', '.join(allowed)}")
+    return names
+
+
+def add_included(company: Company, kind: str, obj: dict[str, Any], out: dict[str, Any],
+                 names: tuple[str, ...]) -> dict[str, Any]:
+    """Add the requested optional fields: counts of the object's notes and activities, the deals
+    of a person or organization by status; what the sandbox does not keep (mail, files,
+    followers, products) is 0 or null."""
+    if not names or kind == "activity":
+        return out
+    from ..company import COMPANY_DOMAIN
+
+    store, cid = company.store, company.id
+    parent = _PARENT[kind]
+    activities = store.select(cid, "activity", where={parent: obj["id"]})
+    done = [a for a in activities if a.get("done")]
+    deals = store.select(cid, "deal", where={parent: obj["id"]}) if kind != "deal" else []
+    by_status = {s: sum(1 for d in deals if d.get("status") == s) for s in ("open", "won", "lost")}
+    for name in names:
+        if name == "activities_count":
+            value: Any = len(activities)
+        elif name == "done_activities_count":
+            value = len(done)
+        elif name == "undone_activities_count":
+            value = len(activities) - len(done)
+        elif name == "notes_count":
+            value = len(store.select(cid, "note", where={parent: obj["id"]}))
+        elif name == "people_count":
+            value = len(store.select(cid, "person", where={"org_id": obj["id"]}))
+        elif name in ("open_deals_count", "related_open_deals_count", "participant_open_deals_count"):
+            value = by_status["open"]
+        elif name in ("won_deals_count", "related_won_deals_count"):
+            value = by_status["won"]
+        elif name in ("lost_deals_count", "related_lost_deals_count"):
+            value = by_status["lost"]
+        elif name in ("closed_deals_count", "related_closed_deals_count", "participant_closed_deals_count"):
+            value = by_status["won"] + by_status["lost"]
+        elif name.endswith("_count"):
+            value = 0
+        elif name == "first_won_time":
+            value = obj.get("won_time")
+        elif name == "smart_bcc_email":
+            value = f"{COMPANY_DOMAIN}+{kind}{obj['id']}@pipedrivemail.com"
+        else:
+            value = None
+        out[name] = value
+    return out
 
 
 # ----------------------------------------------------------------------------- responses
@@ -240,14 +381,25 @@ def _only_custom(ctx: Ctx) -> set[str] | None:
 
 
 # ----------------------------------------------------------------------------- entity routes
+ARCHIVED = "COALESCE(json_extract(data, '$.is_archived'), 0) = ?"
+
+
 def make_entity_routes(router: Router, path: str, kind: str) -> None:
-    """GET list, POST, GET/PATCH/DELETE by id for one of deals/persons/organizations/activities."""
+    """GET list, POST, GET/PATCH/DELETE by id for one of deals/persons/organizations/activities.
+
+    Deals: ``GET /deals`` leaves archived deals out and ``GET /deals/archived`` lists only them,
+    with the same parameters and paging (Pipedrive's change of 2025-07-15); ``ids`` selects
+    within that set, as the official description says ("if any of the requested entities do
+    not exist or are not visible, they are not included"). Get by id answers either.
+    """
     serialise = SERIALISERS[kind]
 
-    def list_(ctx: Ctx) -> tuple[int, Any]:
+    def list_(ctx: Ctx, archived: bool = False) -> tuple[int, Any]:
         q = ctx.query
         where: dict[str, Any] = {}
         sql = time_filters(ctx)
+        if kind == "deal":
+            sql.append((ARCHIVED, [1 if archived else 0]))
         ids = q.int_list("ids", max_items=100)
         if ids is not None:
             where["id"] = ids
@@ -281,7 +433,8 @@ def make_entity_routes(router: Router, path: str, kind: str) -> None:
             deal = ctx.company.get("deal", q.int("deal_id") or 0)
             where["id"] = [deal["person_id"]] if deal and deal.get("person_id") else []
             where.pop("deal_id", None)
-        sort_by, direction = v2_sort(ctx)
+        sortable = ("id", "update_time", "add_time", "due_date") if kind == "activity" else ("id", "update_time", "add_time")
+        sort_by, direction = v2_sort(ctx, sortable)
         rows, cursor = keyset_page(
             ctx,
             kind,
@@ -293,13 +446,17 @@ def make_entity_routes(router: Router, path: str, kind: str) -> None:
             limit=v2_limit(ctx),
         )
         only = _only_custom(ctx) if kind != "activity" else None
-        return 200, ok([serialise(ctx.company, r, only) for r in rows], cursor, listing=True)
+        names = include_fields(ctx, kind)
+        data = [add_included(ctx.company, kind, r, serialise(ctx.company, r, only), names) for r in rows]
+        return 200, ok(data, cursor, listing=True)
 
     def get(ctx: Ctx) -> tuple[int, Any]:
         # Deleted deals stay readable (with is_deleted true) as Pipedrive keeps them 30 days
         # and lists them under status=deleted; other deleted objects are a 404.
         obj = ctx.company.find(kind, ctx.id(), deleted_ok=kind == "deal")
-        return 200, ok(serialise(ctx.company, obj, _only_custom(ctx) if kind != "activity" else None))
+        names = include_fields(ctx, kind)
+        out = serialise(ctx.company, obj, _only_custom(ctx) if kind != "activity" else None)
+        return 200, ok(add_included(ctx.company, kind, obj, out, names))
 
     def create(ctx: Ctx) -> tuple[int, Any]:
         changes, custom = parse_input(ctx, kind)
@@ -319,6 +476,8 @@ def make_entity_routes(router: Router, path: str, kind: str) -> None:
         ctx.company.delete(kind, obj)
         return 200, ok({"id": obj["id"]})
 
+    if kind == "deal":
+        router.add("/api/v2/deals/archived", get=lambda ctx: list_(ctx, archived=True))
     router.add(f"/api/v2/{path}", get=list_, post=create)
     router.add(f"/api/v2/{path}/{{id}}", get=get, patch=update, delete=delete)
 
@@ -396,7 +555,7 @@ def _pipelines(router: Router) -> None:
         where: dict[str, Any] = {}
         if ctx.query.has("pipeline_id"):
             where["pipeline_id"] = ctx.query.int("pipeline_id")
-        sort_by, direction = v2_sort(ctx)
+        sort_by, direction = v2_sort(ctx, ("id", "update_time", "add_time", "order_nr"))
         rows, cursor = keyset_page(
             ctx,
             "stage",
@@ -485,13 +644,14 @@ def _fields(router: Router) -> None:
             page = fields[start : start + limit]
             more = start + limit < len(fields)
             next_cursor = encode_cursor({"o": start + limit}) if more else None
-            return 200, ok([field_v2(f) for f in page], next_cursor, listing=True)
+            include = _field_include(ctx)
+            return 200, ok([field_v2(f, include) for f in page], next_cursor, listing=True)
 
         def get_field(ctx: Ctx, entity: str = entity) -> tuple[int, Any]:
             code = ctx.params["code"]
             for field in ctx.company.fields(entity):
                 if field["key"] == code:
-                    return 200, ok(field_v2(field))
+                    return 200, ok(field_v2(field, _field_include(ctx)))
             from .errors import not_found
 
             raise not_found("Field not found")

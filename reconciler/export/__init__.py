@@ -1,0 +1,116 @@
+"""Live account → manifests and a lock, so that `plan` of what was written shows no changes.
+
+Most teams start from an account that is already full of data. `reconciler export` turns
+it into the manifest language a person would write (names, emails, labels, keys), then
+records every key → id in `reconciler.lock`, so the next plan finds each object through
+the lock and compares only what was declared: nothing differs, nothing is created.
+
+The steps, each a module with one job, so tests can drive them one by one:
+
+1. reading (here): every object of the chosen kinds, by full scans in pages of 500 (the
+   cheapest read there is: one call per 500 objects), plus the account's vocabulary
+   (`AccountSchema`: users, pipelines, stages, custom fields), a handful of calls more.
+2. `keys`: readable, stable keys derived from names, with a deterministic suffix (the
+   object's id) only where two objects would get the same key. Keys of a previous export's
+   lock for the same account are kept, so re-exporting does not rename anything.
+3. `convert`: each object's declared fields in manifest language, converted by each
+   field's type (the same functions the planner uses, so the round trip holds by
+   construction); one file per organization holding what hangs off it, the rest grouped
+   by kind.
+4. `emit` and `write`: the YAML text, then the files and the lock, never outside the
+   output directory (`paths`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler import kinds
+from reconciler.export.convert import ACCOUNTS_DIR, Converter, ExportFiles, build_files, home_of
+from reconciler.export.emit import ORDERED_KINDS, Flow, FlowList, emit_scalar, render_file
+from reconciler.export.errors import ExportError, ExportProgress
+from reconciler.export.keys import assign_keys, base_key, parent_field, slugify
+from reconciler.export.paths import check_out_dir, old_manifests, safe_path
+from reconciler.export.write import previous_keys, write_export
+from reconciler.fieldtypes import Quoted
+from reconciler.kinds import KindSpec
+from reconciler.pipedrive.client import PipedriveClient
+from reconciler.pipedrive.schema import AccountSchema
+
+__all__ = [
+    "ACCOUNTS_DIR", "Converter", "ExportError", "ExportFiles", "ExportProgress", "ExportResult", "Flow", "FlowList",
+    "Quoted", "assign_keys", "base_key", "build_files", "check_out_dir", "emit_scalar", "export_account", "home_of",
+    "old_manifests", "parent_field", "read_objects", "render_file", "safe_path", "slugify",
+]
+
+
+@dataclass
+class ExportResult:
+    """What was written, for the command's closing line and for tests."""
+
+    out_dir: Path
+    counts: dict[str, int]  # kind -> objects written
+    files: list[str]  # relative paths of the manifests written, sorted
+    removed: list[str]  # relative paths of old manifests removed (--force)
+    warnings: list[str]
+    stats: dict[str, int]  # api_calls, tokens
+    account: dict[str, Any]
+
+    @property
+    def objects(self) -> int:
+        return sum(self.counts.values())
+
+
+def read_objects(
+    client: PipedriveClient, specs: Sequence[KindSpec], progress: ExportProgress
+) -> dict[str, dict[Any, dict]]:
+    """Every live object of these kinds, canonical, by id: full scans in pages of 500."""
+    live: dict[str, dict[Any, dict]] = {}
+    for spec in specs:
+        progress.reading(spec)
+        objects: dict[Any, dict] = {}
+        pending = 0
+        for archived in (False, True):  # v2 lists leave archived deals out: they are listed apart
+            for page in client.list_pages(spec.name, archived=archived):
+                for obj in page:
+                    objects[obj["id"]] = obj
+                    pending += 1
+                    if pending == 100:
+                        progress.advance(spec, pending)
+                        pending = 0
+        progress.advance(spec, pending)
+        live[spec.name] = objects
+    return live
+
+
+def export_account(
+    client: PipedriveClient,
+    out_dir: Path,
+    account: dict[str, Any],
+    kind_names: Iterable[str] = (),
+    *,
+    force: bool = False,
+    progress: ExportProgress | None = None,
+) -> ExportResult:
+    """Everything `reconciler export` does after connecting: read, name, convert, write."""
+    progress = progress or ExportProgress()
+    root = check_out_dir(out_dir, force)
+    wanted = {kinds.kind(name).name for name in kind_names}
+    specs = [spec for spec in ORDERED_KINDS if not wanted or spec.name in wanted]
+    schema = AccountSchema.load(client, {spec.name for spec in specs})
+    client = client.using(schema)
+    live = read_objects(client, specs, progress)
+    built = build_files(live, schema, previous_keys(root, account.get("company_id")) if force else None)
+    written, removed = write_export(root, built, account, force=force, progress=progress)
+    return ExportResult(
+        out_dir=out_dir,
+        counts=built.counts,
+        files=written,
+        removed=removed,
+        warnings=built.warnings,
+        stats=client.stats.as_dict(),
+        account=account,
+    )

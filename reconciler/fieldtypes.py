@@ -1,0 +1,1080 @@
+"""One registered object per field type: everything a type means, in one place.
+
+A manifest field (`value: 50000`, `owner: alice@example.com`, `fields: {Region: EMEA}`)
+travels through many stages: its JSON Schema, the loader's check and conversion, the
+planner's translation into the canonical (v2-shaped) API value and back into manifest
+language for display, the comparison with the live value, the natural keys identity
+matches on, each API version's wire shape, and export. Each field type is one object that
+answers all of these, as Alembic registers one comparator per object type; modules loop
+over fields and call their type instead of switching on it.
+
+Custom fields use the same objects: a custom field's Pipedrive type (`enum`, `user`,
+`monetary`, ...) maps to a field type here (CUSTOM_TYPES), and the account's schema
+builds a `FieldSpec` for it, so a user-type custom field takes an email exactly as
+`owner:` does and an organization-type one a manifest key or `{id: N}` as `org:` does.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reconciler.manifest.model import Reference
+from reconciler.normalize import (
+    Context,
+    NormalizeError,
+    Placeholder,
+    UnknownName,
+    plain_key,
+    text_key,
+    text_to_api,
+)
+
+if TYPE_CHECKING:
+    from reconciler.manifest.model import Position
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"  # loose on purpose: catches "alice", accepts real addresses
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+TIME_PATTERN = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"  # 9:30 is read as 09:30
+KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+VISIBILITY_IDS = {"owner": 1, "company": 3, "owner_group": 5, "company_group": 7}
+VISIBILITY_NAMES = {v: k for k, v in VISIBILITY_IDS.items()}
+
+
+class ValueProblem(Exception):
+    """A declared value the loader cannot accept even though its schema matched (a 31 February)."""
+
+
+class Drop(Exception):
+    """Export cannot write this live value in manifest language; the message says why."""
+
+
+class Quoted(str):
+    """A string export always writes double-quoted: phone numbers, which YAML could misread."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a kind (or one custom field of an account): its type, names and docs.
+
+    `api` is the canonical (v2) name; `v1_api` the v1 name where it differs. Custom fields
+    live in a container (`custom_fields`) of the canonical object and of the v2 body.
+    """
+
+    name: str
+    type: FieldType
+    api: str
+    description: str = ""
+    v1_api: str | None = None
+    ref_kind: str | None = None
+    choices: tuple[str, ...] = ()
+    nullable: bool = True
+    # What `null` ("empty") means to Pipedrive when it is not null itself: a deal's value
+    # cannot be empty, it is 0 when unset.
+    empty: Any = None
+    container: str | None = None  # "custom_fields" for custom fields
+    options: Mapping[str, Any] = field(default_factory=dict)  # option label -> id (enum, set)
+    read_only: bool = False  # read and compared, never declared (e.g. update_time)
+    uuid_ref: bool = False  # a reference to a kind whose ids are UUIDs (leads)
+
+    def wire_name(self, version: str) -> str:
+        return self.v1_api if version == "v1" and self.v1_api else self.api
+
+    def live(self, obj: Mapping[str, Any]) -> Any:
+        """This field's canonical value in a canonical live object."""
+        if self.container:
+            return (obj.get(self.container) or {}).get(self.api)
+        return obj.get(self.api)
+
+    @property
+    def option_labels(self) -> dict[Any, str]:
+        return {v: k for k, v in self.options.items()}
+
+
+# -- small helpers shared by several types -------------------------------------------------
+
+
+def norm_words(value: Any) -> str:
+    """Names as people mean them: case and runs of whitespace do not matter."""
+    return " ".join(str(value).split()).casefold()
+
+
+def num_equal(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return a == b
+
+
+def as_id(value: Any) -> int | str | None:
+    """An id from an answer: integers for most objects, UUID strings for leads (opaque)."""
+    if isinstance(value, dict):
+        value = value.get("value", value.get("id"))
+    if value in (None, "", 0):
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    return text or None
+
+
+def as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+def _hms(value: Any) -> str | None:
+    """Pipedrive answers HH:MM or HH:MM:SS; manifests speak HH:MM."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    return text[:5] if len(text) >= 5 else text
+
+
+def _seconds(value: str | None) -> str | None:
+    """HH:MM → HH:MM:SS, the form Pipedrive's time custom fields take."""
+    if value is None:
+        return None
+    return value if value.count(":") == 2 else f"{value}:00"
+
+
+def _check_date(spec: FieldSpec, value: str) -> str:
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueProblem(f"field '{spec.name}' is not a real date: '{value}' ({exc})") from None
+    return value
+
+
+def _pad_time(value: str) -> str:
+    return "0" + value if len(value) == 4 else value
+
+
+def article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+# -- the base type -------------------------------------------------------------------------------
+
+
+class FieldType:
+    """A value type; subclasses override what differs. Defaults suit a plain scalar."""
+
+    name = "value"
+    # The loader suggests quoting an unquoted value YAML read as another type
+    # (`currency: NO` is false in YAML 1.1).
+    quote_hint = False
+
+    def __repr__(self) -> str:
+        return f"<field type {self.name}>"
+
+    # manifest side ---------------------------------------------------------------
+
+    def schema(self, spec: FieldSpec) -> tuple[dict[str, Any], str]:
+        """The JSON Schema of a declared value (without null), and a sentence on its shape."""
+        return {"type": "string"}, ""
+
+    def expectation(self, spec: FieldSpec) -> str:
+        """What the value must be, for "must be X, got Y" messages."""
+        return "a string"
+
+    def hint(self, spec: FieldSpec, value: Any) -> str:
+        """Extra advice after a wrong value ("; did you mean 'won'?")."""
+        return ""
+
+    def convert(self, spec: FieldSpec, value: Any, pos: Position) -> Any:
+        """A schema-valid YAML value in the model's shape; ValueProblem if still wrong."""
+        return value
+
+    # manifest <-> canonical API value ---------------------------------------------------
+
+    def to_api(self, spec: FieldSpec, value: Any, ctx: Context, declared: Mapping[str, Any],
+               live: Mapping[str, Any] | None) -> Any:
+        """A declared manifest value → the canonical API value (ids, hashes, option ids)."""
+        return value
+
+    def from_api(self, spec: FieldSpec, value: Any, ctx: Context) -> Any:
+        """A canonical live value → manifest language (keys, emails, names, labels)."""
+        return value
+
+    def same(self, spec: FieldSpec, desired: Any, live: Any) -> bool:
+        """Do a desired and a live canonical value mean the same thing?"""
+        return desired == live
+
+    def to_api_value(self, spec: FieldSpec, value: Any, ctx: Context, declared: Mapping[str, Any],
+                     live: Mapping[str, Any] | None) -> Any:
+        """to_api with `null` meaning the field's empty value, and unknown names as NormalizeError."""
+        if value is None:
+            return spec.empty
+        try:
+            return self.to_api(spec, value, ctx, declared, live)
+        except UnknownName as exc:
+            raise NormalizeError(str(exc)) from None
+
+    def from_api_value(self, spec: FieldSpec, value: Any, ctx: Context) -> Any:
+        return None if value is None else self.from_api(spec, value, ctx)
+
+    # natural keys ------------------------------------------------------------------------
+
+    def match_value(self, spec: FieldSpec, value: Any) -> Any:
+        """A declared value as identity compares it (manifest side)."""
+        return norm_words(value)
+
+    def match_live(self, spec: FieldSpec, value: Any) -> Any:
+        """A canonical live value as identity compares it."""
+        return norm_words(value)
+
+    # wire (per API version) <-> canonical -------------------------------------------------
+
+    def raw(self, spec: FieldSpec, record: Mapping[str, Any], version: str) -> Any:
+        """The field's value as the answer holds it: custom fields under `custom_fields` in v2,
+        at the root by their key in v1; standard fields under their version's name."""
+        if spec.container and version == "v2":
+            return (record.get(spec.container) or {}).get(spec.api)
+        return record.get(spec.wire_name(version))
+
+    def read(self, spec: FieldSpec, record: Mapping[str, Any], version: str) -> Any:
+        """The canonical value of this field in an API answer of either version."""
+        value = self.raw(spec, record, version)
+        return None if value == "" else value
+
+    def write(self, spec: FieldSpec, value: Any, version: str) -> dict[str, Any]:
+        """Request-body keys for a canonical value (usually one; v1 monetary adds `_currency`)."""
+        return {spec.wire_name(version): value}
+
+    # export ----------------------------------------------------------------------------------
+
+    def export(self, spec: FieldSpec, value: Any, ctx: Context, obj: Mapping[str, Any]) -> Any:
+        """A manifest-language value as export writes it; Drop when it has no manifest form."""
+        if isinstance(value, dict) and set(value) == {"id"}:
+            raise Drop(f"{spec.api} {value['id']} has no name")
+        return value
+
+
+# -- standard types ------------------------------------------------------------------------------
+
+
+class Text(FieldType):
+    """One-line text."""
+
+    name = "string"
+    quote_hint = True
+
+    def schema(self, spec):
+        return ({"type": "string"} if spec.nullable else {"type": "string", "minLength": 1}), ""
+
+    def expectation(self, spec):
+        return "a string" if spec.nullable else "a non-empty string"
+
+    def same(self, spec, desired, live):
+        return (desired or None) == (live or None)  # Pipedrive stores "" as null
+
+
+class Html(Text):
+    """Note and activity text: plain text in manifests, sanitised HTML in Pipedrive.
+
+    Escaped before it is sent, so `<john@acme.com>` survives the sanitiser; compared after
+    Pipedrive's HTML normalisation; formatting added in Pipedrive is not compared.
+    """
+
+    name = "text"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        return text_to_api(value)
+
+    def from_api(self, spec, value, ctx):
+        return text_key(value)
+
+    def same(self, spec, desired, live):
+        return (text_key(desired) or None) == (text_key(live) or None)
+
+    def match_value(self, spec, value):
+        return plain_key(value)
+
+    def match_live(self, spec, value):
+        return text_key(value)
+
+
+class LargeText(Html):
+    """A large-text custom field: sent as written, compared like note text."""
+
+    name = "large text"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        return value
+
+
+class Address(Text):
+    """An address as one line; v2 sends and answers an object with `value`."""
+
+    name = "address"
+
+    def read(self, spec, record, version):
+        value = self.raw(spec, record, version)
+        if isinstance(value, dict):
+            value = value.get("value") or value.get("formatted_address")
+        return value or None
+
+    def write(self, spec, value, version):
+        if version == "v2":
+            return {spec.api: {"value": value} if value is not None else None}
+        return {spec.wire_name(version): value}
+
+
+class Number(FieldType):
+    name = "number"
+
+    def schema(self, spec):
+        return {"type": "number"}, ""
+
+    def expectation(self, spec):
+        return "a number"
+
+    def convert(self, spec, value, pos):
+        if not math.isfinite(value):
+            raise ValueProblem(f"field '{spec.name}' must be a finite number, got {value}")
+        return value
+
+    def from_api(self, spec, value, ctx):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    def same(self, spec, desired, live):
+        if spec.empty is not None:  # a deal's value: null and 0 are the same thing to Pipedrive
+            desired = spec.empty if desired is None else desired
+            live = spec.empty if live is None else live
+        return num_equal(desired, live)
+
+    def read(self, spec, record, version):
+        value = self.raw(spec, record, version)
+        if spec.container and version == "v1" and isinstance(value, str):
+            try:
+                return float(value) if "." in value else int(value)
+            except ValueError:
+                return value
+        return None if value == "" else value
+
+    def match_value(self, spec, value):
+        return value
+
+    match_live = match_value
+
+
+class Date(FieldType):
+    name = "date"
+
+    def schema(self, spec):
+        return {"type": "string", "pattern": DATE_PATTERN, "format": "date"}, "An unquoted YAML date is accepted."
+
+    def expectation(self, spec):
+        return "a date YYYY-MM-DD"
+
+    def convert(self, spec, value, pos):
+        return _check_date(spec, value)
+
+    def match_value(self, spec, value):
+        return value
+
+    match_live = match_value
+
+    def read(self, spec, record, version):
+        return self.raw(spec, record, version) or None
+
+
+class Time(FieldType):
+    """A time of day or a duration, HH:MM on a 24-hour clock."""
+
+    name = "time"
+
+    def schema(self, spec):
+        return {"type": "string", "pattern": TIME_PATTERN}, "Quoted (\"14:00\") or not; 9:30 means 09:30."
+
+    def expectation(self, spec):
+        return "a time HH:MM (24-hour)"
+
+    def convert(self, spec, value, pos):
+        return _pad_time(value)
+
+    def read(self, spec, record, version):
+        return _hms(self.raw(spec, record, version))
+
+    def match_value(self, spec, value):
+        return value
+
+    match_live = match_value
+
+
+class Bool(FieldType):
+    name = "bool"
+
+    def schema(self, spec):
+        return {"type": "boolean"}, ""
+
+    def expectation(self, spec):
+        return "true or false"
+
+    def read(self, spec, record, version):
+        return as_bool(self.raw(spec, record, version))
+
+    def write(self, spec, value, version):
+        if version == "v1" and value is not None:
+            return {spec.wire_name(version): 1 if value else 0}
+        return {spec.wire_name(version): value}
+
+    def export(self, spec, value, ctx, obj):
+        return value if value else None  # false is Pipedrive's default: left undeclared
+
+
+class Contacts(FieldType):
+    """Emails or phones: a list in manifests (the first is primary), {value, primary, label} in the API."""
+
+    def __init__(self, name: str, item: str, item_schema: dict[str, Any], label: str = "work") -> None:
+        self.name = name
+        self.item = item
+        self.item_schema = item_schema
+        self.label = label
+
+    def schema(self, spec):
+        return {"type": "array", "items": self.item_schema}, ""
+
+    def expectation(self, spec):
+        return f"a list of {self.item}s"
+
+    def hint(self, spec, value):
+        return f"; write a list: [{value}]" if isinstance(value, str) else ""
+
+    def convert(self, spec, value, pos):
+        return list(value)
+
+    def to_api(self, spec, value, ctx, declared, live):
+        return [{"value": v, "primary": i == 0, "label": self.label} for i, v in enumerate(value or [])]
+
+    def from_api(self, spec, value, ctx):
+        items = list(value or [])
+        items.sort(key=lambda c: not c.get("primary"))  # primary first, stable otherwise
+        return [str(c["value"]) for c in items]
+
+    def same(self, spec, desired, live):
+        want = [c["value"].strip().lower() for c in desired or []]
+        have = [v.strip().lower() for v in self.from_api(spec, live, None)]  # type: ignore[arg-type]
+        return want == have
+
+    def match_value(self, spec, value):
+        return str(value[0]).strip().casefold() if value else None
+
+    def match_live(self, spec, value):
+        primary = [c for c in value or [] if c.get("primary")] or list(value or [])[:1]
+        return str(primary[0]["value"]).strip().casefold() if primary else None
+
+    def read(self, spec, record, version):
+        out = []
+        for item in self.raw(spec, record, version) or []:
+            if isinstance(item, dict):
+                value = item.get("value")
+                if value in (None, ""):
+                    continue
+                out.append({"value": str(value), "primary": as_bool(item.get("primary")), "label": item.get("label")})
+            elif item:
+                out.append({"value": str(item), "primary": not out, "label": None})
+        return out
+
+    def write(self, spec, value, version):
+        return {spec.wire_name(version): [
+            {"value": c["value"], "primary": c["primary"], **({"label": c["label"]} if c.get("label") else {})}
+            for c in value or []
+        ]}
+
+    def export(self, spec, value, ctx, obj):
+        if self.name == "phones":
+            return [Quoted(v) for v in value]
+        return value
+
+
+class Ref(FieldType):
+    """Another resource by manifest key, or an existing object by `{id: N}`."""
+
+    name = "ref"
+
+    def schema(self, spec):
+        target = spec.ref_kind or ""
+        return (
+            {"anyOf": [
+                {"type": "string", "pattern": KEY_PATTERN},
+                {"type": "object", "properties": {"id": _id_schema(spec)},
+                 "required": ["id"], "additionalProperties": False},
+            ]},
+            f"The key of {article(target)} in the manifests, or {{id: N}} for an existing Pipedrive {target}.",
+        )
+
+    def expectation(self, spec):
+        return f"the key of {article(spec.ref_kind or '')} or {{id: N}} with N a positive integer"
+
+    def convert(self, spec, value, pos):
+        return ref_value(spec.ref_kind or "", value, pos)
+
+    def to_api(self, spec, value, ctx, declared, live):
+        if not isinstance(value, Reference):  # a custom field's value, read without knowing its type
+            value = ref_value(spec.ref_kind or "", value, None)
+        if value.id is not None:
+            return value.id
+        resolved = ctx.resolve_key(value.kind, value.key or "")
+        if resolved is None:
+            raise NormalizeError(f"reference to {value.kind} {value.key!r} cannot be resolved")
+        return resolved
+
+    def from_api(self, spec, value, ctx):
+        key = ctx.key_for_id(spec.ref_kind or "", value)
+        return key if key is not None else {"id": value}
+
+    def same(self, spec, desired, live):
+        if isinstance(desired, Placeholder):
+            return False
+        return desired == live
+
+    def read(self, spec, record, version):
+        return as_id(self.raw(spec, record, version))
+
+    def match_value(self, spec, value):
+        return value  # identity resolves references to ids before comparing
+
+    match_live = match_value
+
+    def export(self, spec, value, ctx, obj):
+        return value
+
+
+def _id_schema(spec: FieldSpec) -> dict[str, Any]:
+    """An id in `{id: N}`: a positive integer, or a UUID for kinds with opaque ids (leads)."""
+    if spec.uuid_ref:
+        return {"type": "string", "pattern": UUID_PATTERN}
+    return {"type": "integer", "minimum": 1}
+
+
+def ref_value(kind: str, value: Any, pos: Position | None) -> Reference:
+    """A reference from its manifest form: a key, or {id: N}."""
+    if isinstance(value, dict):
+        return Reference(kind=kind, key=None, id=value["id"], pos=pos)  # type: ignore[arg-type]
+    if not isinstance(value, str) or not re.match(KEY_PATTERN, value):
+        raise NormalizeError(f"expected the key of {article(kind)} or {{id: N}}, got {value!r}")
+    return Reference(kind=kind, key=value, id=None, pos=pos)  # type: ignore[arg-type]
+
+
+class User(FieldType):
+    """A Pipedrive user, by email."""
+
+    name = "user"
+    quote_hint = True
+
+    def schema(self, spec):
+        return {"type": "string", "pattern": EMAIL_PATTERN, "format": "email"}, "Must be a user of the account."
+
+    def expectation(self, spec):
+        return "a user's email address"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        if not isinstance(value, str):
+            raise NormalizeError(f"expected a user's email address, got {value!r}")
+        return ctx.schema.user_id(value)
+
+    def from_api(self, spec, value, ctx):
+        return ctx.schema.emails_by_user.get(value, {"id": value})
+
+    def read(self, spec, record, version):
+        return as_id(self.raw(spec, record, version))
+
+    def match_value(self, spec, value):
+        return value
+
+    match_live = match_value
+
+
+class Choice(FieldType):
+    """One of a fixed set of words (a deal's status), sent as the word itself."""
+
+    name = "enum"
+    quote_hint = True
+
+    def schema(self, spec):
+        return {"type": "string", "enum": list(spec.choices)}, ""
+
+    def expectation(self, spec):
+        return "one of " + ", ".join(spec.choices)
+
+    def hint(self, spec, value):
+        if not isinstance(value, str):
+            return ""
+        from reconciler.manifest.checks import suggest
+
+        return suggest(value, spec.choices)
+
+
+class Visibility(Choice):
+    """Who can see an object: owner (1), company (3), owner_group (5), company_group (7)."""
+
+    name = "visibility"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        return VISIBILITY_IDS[value]
+
+    def from_api(self, spec, value, ctx):
+        return VISIBILITY_NAMES.get(int(value), int(value))
+
+    def read(self, spec, record, version):
+        return as_id(self.raw(spec, record, version))
+
+    def export(self, spec, value, ctx, obj):
+        if not isinstance(value, str):
+            raise Drop(f"unknown value {value}")
+        return value
+
+
+class Pipeline(FieldType):
+    """A pipeline by name."""
+
+    name = "pipeline"
+    quote_hint = True
+
+    def schema(self, spec):
+        return {"type": "string", "minLength": 1}, "Must name an existing pipeline."
+
+    def expectation(self, spec):
+        return "a pipeline name"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        return ctx.schema.pipeline_id(value)
+
+    def from_api(self, spec, value, ctx):
+        return ctx.schema.pipeline_names.get(value, {"id": value})
+
+    def read(self, spec, record, version):
+        return as_id(self.raw(spec, record, version))
+
+    def export(self, spec, value, ctx, obj):
+        value = super().export(spec, value, ctx, obj)
+        if len(ctx.schema.pipelines.get(value, [])) > 1:
+            # the stage is still declared: plan resolves it in the deal's live pipeline
+            raise Drop(f"the name {value!r} is shared by several pipelines")
+        return value
+
+
+class Stage(FieldType):
+    """A stage by name, within the object's pipeline (declared, else live)."""
+
+    name = "stage"
+    quote_hint = True
+
+    def schema(self, spec):
+        return {"type": "string", "minLength": 1}, "Must name a stage of the deal's pipeline."
+
+    def expectation(self, spec):
+        return "a stage name"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        pipeline_id = None
+        if declared.get("pipeline") is not None:
+            pipeline_id = ctx.schema.pipeline_id(declared["pipeline"])
+        elif live is not None and live.get("pipeline_id"):
+            pipeline_id = live["pipeline_id"]
+        return ctx.schema.stage_id(value, pipeline_id)
+
+    def from_api(self, spec, value, ctx):
+        info = ctx.schema.stage_info.get(value)
+        return info[1] if info else {"id": value}
+
+    def read(self, spec, record, version):
+        return as_id(self.raw(spec, record, version))
+
+    def export(self, spec, value, ctx, obj):
+        value = super().export(spec, value, ctx, obj)
+        if len(ctx.schema.stages.get(obj.get("pipeline_id"), {}).get(value, [])) > 1:
+            raise Drop(f"the name {value!r} is not unique in its pipeline")
+        return value
+
+
+# -- option fields (custom enum and set) ----------------------------------------------------------
+
+
+def _bad_option(spec: FieldSpec, value: Any) -> NormalizeError:
+    choices = ", ".join(repr(label) for label in spec.options)
+    return NormalizeError(f"unknown option {value!r} for custom field {spec.name!r} (choices: {choices})")
+
+
+class Option(FieldType):
+    """One option of a custom single-option field, by its label; the API speaks option ids."""
+
+    name = "option"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        if str(value) not in spec.options:
+            raise _bad_option(spec, value)
+        return spec.options[str(value)]
+
+    def from_api(self, spec, value, ctx):
+        return spec.option_labels.get(as_id(value), value)
+
+    def read(self, spec, record, version):
+        value = self.raw(spec, record, version)
+        if value in (None, ""):
+            return None
+        if isinstance(value, dict):
+            value = value.get("id")
+        return as_id(value)
+
+    def export(self, spec, value, ctx, obj):
+        if not isinstance(value, str):
+            raise Drop("an option id has no label")
+        return value
+
+
+class Options(FieldType):
+    """Several options of a custom multi-option field, by label; cleared with null, never []."""
+
+    name = "options"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        labels = value if isinstance(value, list) else [value]
+        ids = []
+        for label in labels:
+            if str(label) not in spec.options:
+                raise _bad_option(spec, label)
+            ids.append(spec.options[str(label)])
+        return sorted(ids) or None  # Pipedrive's v2 refuses []: null is "no option"
+
+    def from_api(self, spec, value, ctx):
+        ids = value if isinstance(value, list) else [value]
+        labels = spec.option_labels
+        return [labels.get(i, i) for i in sorted(ids, key=lambda i: (str(type(i)), i))]
+
+    def same(self, spec, desired, live):
+        return sorted(desired or []) == sorted(live or [])
+
+    def read(self, spec, record, version):
+        value = self.raw(spec, record, version)
+        if value in (None, "", []):
+            return None
+        if isinstance(value, str):
+            return [as_id(v) for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            value = [value]
+        return [as_id(v.get("id") if isinstance(v, dict) else v) for v in value]
+
+    def write(self, spec, value, version):
+        if version == "v1" and isinstance(value, list):
+            return {spec.api: ",".join(str(v) for v in value)}
+        return {spec.api: value}
+
+    def export(self, spec, value, ctx, obj):
+        if any(not isinstance(label, str) for label in value):
+            raise Drop("an option id has no label")
+        return value
+
+
+class PlainAmount(dict):
+    """A monetary value declared as a plain number: only its amount is compared (the currency
+    sent is the object's). A dict as far as the API and plan files are concerned."""
+
+
+class Money(FieldType):
+    """A monetary custom field: a number in the object's currency, or {value, currency}."""
+
+    name = "monetary"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        hint = declared.get("currency") or (live or {}).get("currency") or ctx.default_currency
+        if isinstance(value, dict):
+            return {"value": value.get("value"), "currency": value.get("currency") or hint}
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise NormalizeError(f"expected a number or {{value, currency}}, got {value!r}")
+        return PlainAmount(value=value, currency=hint)
+
+    def from_api(self, spec, value, ctx):
+        if not isinstance(value, dict):
+            return value
+        amount = value.get("value")
+        if isinstance(amount, float) and amount.is_integer():
+            amount = int(amount)
+        return {"value": amount, "currency": value.get("currency")}
+
+    def same(self, spec, desired, live):
+        if desired is None or live is None:
+            return desired is None and live is None
+        if not isinstance(live, dict):
+            live = {"value": live, "currency": None}
+        if isinstance(desired, PlainAmount):  # declared as a plain number: the amount is what is managed
+            return num_equal(desired.get("value"), live.get("value"))
+        return num_equal(desired.get("value"), live.get("value")) and desired.get("currency") == live.get("currency")
+
+    def read(self, spec, record, version):
+        value = self.raw(spec, record, version)
+        if value in (None, ""):
+            return None
+        if isinstance(value, dict):
+            return {"value": value.get("value"), "currency": value.get("currency")}
+        return {"value": value, "currency": record.get(f"{spec.api}_currency")}
+
+    def write(self, spec, value, version):
+        if value is None:
+            return {spec.api: None}
+        clean = {"value": value.get("value"), "currency": value.get("currency")}
+        if version == "v1":
+            out = {spec.api: clean["value"]}
+            if clean["currency"]:
+                out[f"{spec.api}_currency"] = clean["currency"]
+            return out
+        return {spec.api: clean}
+
+    def export(self, spec, value, ctx, obj):
+        if not isinstance(value, dict) or value.get("value") is None:
+            raise Drop("a monetary value has no amount")
+        return value if value.get("currency") else value["value"]
+
+
+class TimeOfDay(FieldType):
+    """A time custom field: "09:00" in manifests; {value: "09:00:00", timezone...} in v2."""
+
+    name = "time of day"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        if not isinstance(value, str) or not re.match(TIME_PATTERN, value):
+            raise NormalizeError(f"expected a time HH:MM, got {value!r}")
+        return {"value": _seconds(_pad_time(value))}
+
+    def from_api(self, spec, value, ctx):
+        return _hms(value.get("value")) if isinstance(value, dict) else _hms(value)
+
+    def same(self, spec, desired, live):
+        return self.from_api(spec, desired, None) == self.from_api(spec, live, None)  # type: ignore[arg-type]
+
+    def read(self, spec, record, version):
+        value = self.raw(spec, record, version)
+        if value in (None, ""):
+            return None
+        if isinstance(value, dict):
+            return dict(value)
+        out = {"value": value}
+        for extra in ("timezone_id", "timezone_name"):
+            if record.get(f"{spec.api}_{extra}") is not None:
+                out[extra] = record[f"{spec.api}_{extra}"]
+        return out
+
+    def write(self, spec, value, version):
+        if version == "v1":
+            return {spec.api: None if value is None else value.get("value")}
+        return {spec.api: value}
+
+
+class Range(FieldType):
+    """A date-range or time-range custom field: {from, until} in manifests, {value, until} in v2."""
+
+    def __init__(self, name: str, bound: str) -> None:
+        self.name = name
+        self.bound = bound  # "date" | "time"
+
+    def _bound(self, value: Any) -> Any:
+        if value is None:
+            return None
+        text = str(value)
+        if self.bound == "date":
+            try:
+                datetime.date.fromisoformat(text)
+            except ValueError:
+                raise NormalizeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+            return text
+        if not re.match(TIME_PATTERN, text):
+            raise NormalizeError(f"expected a time HH:MM, got {value!r}")
+        return _seconds(_pad_time(text))
+
+    def to_api(self, spec, value, ctx, declared, live):
+        if not isinstance(value, dict) or set(value) - {"from", "until"} or "from" not in value:
+            raise NormalizeError(f"expected {{from: …, until: …}}, got {value!r}")
+        return {"value": self._bound(value.get("from")), "until": self._bound(value.get("until"))}
+
+    def _show(self, value: Any) -> Any:
+        return _hms(value) if self.bound == "time" else value
+
+    def from_api(self, spec, value, ctx):
+        if not isinstance(value, dict):
+            return value
+        return {"from": self._show(value.get("value")), "until": self._show(value.get("until"))}
+
+    def same(self, spec, desired, live):
+        if desired is None or live is None:
+            return desired is None and live is None
+        return self.from_api(spec, desired, None) == self.from_api(spec, live, None)  # type: ignore[arg-type]
+
+    def read(self, spec, record, version):
+        value = self.raw(spec, record, version)
+        if value in (None, ""):
+            return None
+        if isinstance(value, dict):
+            return dict(value)
+        out = {"value": value, "until": record.get(f"{spec.api}_until")}
+        if record.get(f"{spec.api}_timezone_id") is not None:
+            out["timezone_id"] = record[f"{spec.api}_timezone_id"]
+        return out
+
+    def write(self, spec, value, version):
+        if version == "v1":
+            if value is None:
+                return {spec.api: None, f"{spec.api}_until": None}
+            return {spec.api: value.get("value"), f"{spec.api}_until": value.get("until")}
+        return {spec.api: value}
+
+
+class Raw(FieldType):
+    """A custom field of a type reconciler does not know: compared and sent as written."""
+
+    name = "raw"
+
+    def same(self, spec, desired, live):
+        if desired in ("", None) and live in ("", None):
+            return True
+        return desired == live
+
+    def read(self, spec, record, version):
+        value = self.raw(spec, record, version)
+        return None if value == "" else value
+
+    def export(self, spec, value, ctx, obj):
+        if isinstance(value, dict | list):
+            raise Drop("this value has no manifest form")
+        return value
+
+
+class CustomFields(FieldType):
+    """The `fields:` mapping: custom fields by name; each value is typed by the account's schema."""
+
+    name = "custom"
+
+    def schema(self, spec):
+        return {"type": "object", "additionalProperties": custom_value_schema()}, ""
+
+    def expectation(self, spec):
+        return "a mapping of custom field names to values"
+
+    def convert(self, spec, value, pos):
+        return dict(value)
+
+    def members(self, spec: FieldSpec, value: Any, ctx: Context, kind: str) -> Iterator[tuple[str, Any, Any]]:
+        """(label, FieldSpec or UnknownName, value) for each declared custom field."""
+        for name, item in (value or {}).items():
+            try:
+                yield f"fields.{name}", ctx.schema.custom_field(kind, name).spec, item
+            except UnknownName as exc:
+                yield f"fields.{name}", exc, item
+
+
+def custom_value_schema() -> dict[str, Any]:
+    """What a custom field's value may look like before the account says its type."""
+    return {
+        "description": "A custom field's value: text, a number, true/false, a date as YYYY-MM-DD, a time "
+        "HH:MM, an option's label, a list of option labels (multiple options), {value, currency} "
+        "(monetary), {from, until} (date or time range), a user's email, the key of an organization or "
+        "person or {id: N}, or null (empty).",
+        "anyOf": [
+            {"type": ["string", "number", "boolean", "null"]},
+            {"type": "array", "items": {"type": "string"}},
+            {
+                "type": "object",
+                "description": "A monetary custom field with its own currency.",
+                "properties": {
+                    "value": {"type": "number", "description": "The amount."},
+                    "currency": {"type": "string", "minLength": 1, "description": "ISO 4217 currency code, e.g. USD."},
+                },
+                "required": ["value", "currency"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "description": "A date range (YYYY-MM-DD) or time range (HH:MM).",
+                "properties": {"from": {"type": "string"}, "until": {"type": ["string", "null"]}},
+                "required": ["from"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "description": "An existing organization or person by its Pipedrive id.",
+                "properties": {"id": {"type": "integer", "minimum": 1}},
+                "required": ["id"],
+                "additionalProperties": False,
+            },
+        ],
+    }
+
+
+# -- the registry ------------------------------------------------------------------------------------
+
+STRING = Text()
+TEXT = Html()
+ADDRESS = Address()
+NUMBER = Number()
+DATE = Date()
+TIME = Time()
+BOOL = Bool()
+EMAILS = Contacts("emails", "email addresse", {"type": "string", "pattern": EMAIL_PATTERN})
+PHONES = Contacts("phones", "phone number", {"type": "string", "minLength": 1})
+REF = Ref()
+USER = User()
+VISIBILITY = Visibility()
+PIPELINE = Pipeline()
+STAGE = Stage()
+ENUM = Choice()
+CUSTOM = CustomFields()
+OPTION = Option()
+OPTIONS = Options()
+MONEY = Money()
+TIME_OF_DAY = TimeOfDay()
+TIME_RANGE = Range("timerange", "time")
+DATE_RANGE = Range("daterange", "date")
+LARGE_TEXT = LargeText()
+RAW = Raw()
+
+# Pipedrive's custom field types (the `field_type` of /dealFields etc.) → field type, and
+# for reference types the kind they point at.
+CUSTOM_TYPES: dict[str, tuple[FieldType, str | None]] = {
+    "varchar": (STRING, None),
+    "varchar_auto": (STRING, None),
+    "phone": (STRING, None),
+    "text": (LARGE_TEXT, None),
+    "double": (NUMBER, None),
+    "int": (NUMBER, None),
+    "monetary": (MONEY, None),
+    "enum": (OPTION, None),
+    "set": (OPTIONS, None),
+    "date": (DATE, None),
+    "time": (TIME_OF_DAY, None),
+    "timerange": (TIME_RANGE, None),
+    "daterange": (DATE_RANGE, None),
+    "user": (USER, None),
+    "org": (REF, "organization"),
+    "people": (REF, "person"),
+    "address": (ADDRESS, None),
+}
+
+
+def custom_spec(key: str, name: str, field_type: str, options: Mapping[str, Any] | None = None) -> FieldSpec:
+    """The FieldSpec of one custom field of an account (its 40-character key, name and type)."""
+    ftype, ref_kind = CUSTOM_TYPES.get(field_type, (RAW, None))
+    return FieldSpec(name=name, type=ftype, api=key, container="custom_fields", ref_kind=ref_kind,
+                     options=dict(options or {}))
+
+
+def is_hash_key(key: str) -> bool:
+    """A custom field's key: 40 lowercase hex characters."""
+    return len(key) == 40 and all(c in "0123456789abcdef" for c in key)

@@ -1,0 +1,231 @@
+"""Validating `reconciler.lock` and its journal as they are read: every problem named, none dropped.
+
+A lock is edited by git merges and, sometimes, by hand. Whatever is wrong with it becomes
+one line `FILE:LINE: error: …` (or `warning:` where going on is safe), never a traceback
+and never a silent drop: a kind misspelt, an id that is not an id (`true` is not 1, "12"
+is not 12), a format this version cannot read, an account that is not one, conflict
+markers left by a merge. A journal (written only by apply) is checked the same way: a
+line cut short by a crash or a line that makes no sense is skipped with a warning, since
+replaying less of it only means the next plan adopts by natural key what was not
+recorded; a journal of another account is never replayed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler import kinds
+
+FORMAT_VERSION = 1
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7})( |$)")
+
+
+class LockError(Exception):
+    """The lock file cannot be used; the message is one line per problem, naming the file and line."""
+
+
+@dataclass
+class LockContent:
+    """What a valid lock holds."""
+
+    account: dict | None = None
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    protected: dict[str, set[str]] = field(default_factory=dict)
+    applied: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _line_of(lines: list[str], *needles: str) -> int:
+    """The 1-based line of the first needle, then of each next one after it (a key inside its kind)."""
+    start = 0
+    found = 1
+    for needle in needles:
+        for index in range(start, len(lines)):
+            if needle in lines[index]:
+                found, start = index + 1, index + 1
+                break
+    return found
+
+
+def _kind_problem(kind_name: str) -> str:
+    close = difflib.get_close_matches(kind_name, list(kinds.BY_NAME), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (kinds: {', '.join(kinds.BY_NAME)})"
+    return f"unknown kind {kind_name!r}{hint}"
+
+
+def valid_id(kind_name: str, value: Any) -> bool:
+    """An id of that kind exactly as apply writes it: a positive integer, or a UUID for leads."""
+    spec = kinds.BY_NAME[kind_name]
+    if spec.id_type is int:
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return isinstance(value, str) and bool(re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", value))
+
+
+def _valid_account(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    company = value.get("company_id")
+    name = value.get("company_name")
+    return (company is None or (isinstance(company, int) and not isinstance(company, bool))) and (
+        name is None or isinstance(name, str))
+
+
+def parse_lock(path: Path, text: str) -> LockContent:
+    """A lock file's text → its content; LockError listing every problem at once."""
+    lines = text.splitlines()
+    where = str(path)
+    markers = [n + 1 for n, line in enumerate(lines) if _CONFLICT.match(line)]
+    if markers:
+        raise LockError(
+            f"{where}:{markers[0]}: error: the lock has git conflict markers (lines "
+            f"{', '.join(map(str, markers[:6]))}): a merge left both sides in it. Keep the entries of both "
+            "sides (every \"key\": id line), remove the marker lines, then run `reconciler plan`; a key "
+            "present on both sides with different ids should keep the id of the side whose apply ran last"
+        )
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", 1)
+        raise LockError(f"{where}:{line}: error: not valid JSON ({getattr(exc, 'msg', exc)}); fix it, or "
+                        "remove the file (the lock is never needed to avoid duplicates)") from None
+    if not isinstance(data, dict):
+        raise LockError(f"{where}:1: error: not a reconciler lock file (a JSON object is expected)")
+    problems: list[str] = []
+    content = LockContent()
+
+    def problem(line: int, message: str) -> None:
+        problems.append(f"{where}:{line}: error: {message}")
+
+    version = data.get("format_version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        problem(_line_of(lines, '"format_version"'),
+                f"format_version {version!r} cannot be read by this version of reconciler (it reads "
+                f"{FORMAT_VERSION}): upgrade reconciler, or make the lock again with export")
+    known = {"format_version", "account", "resources", "protected", "applied"}
+    for extra in sorted(set(data) - known):
+        problem(_line_of(lines, f'"{extra}"'), f"unknown key {extra!r} (keys: {', '.join(sorted(known))})")
+    account = data.get("account")
+    if not _valid_account(account):
+        problem(_line_of(lines, '"account"'),
+                "account must be {company_id: N, company_name: TEXT} or null, got " + json.dumps(account)[:60])
+    else:
+        content.account = account
+    resources = data.get("resources", {})
+    if not isinstance(resources, dict):
+        problem(_line_of(lines, '"resources"'), "resources must map kinds to {key: id}")
+        resources = {}
+    for kind_name, entries in resources.items():
+        kind_line = _line_of(lines, '"resources"', f'"{kind_name}"')
+        if kind_name not in kinds.BY_NAME:
+            problem(kind_line, _kind_problem(kind_name))
+            continue
+        if not isinstance(entries, dict):
+            problem(kind_line, f"resources.{kind_name} must map keys to ids")
+            continue
+        good: dict[str, Any] = {}
+        for key, object_id in entries.items():
+            line = _line_of(lines, '"resources"', f'"{kind_name}"', f'"{key}"')
+            if not re.match(kinds.KEY_PATTERN, key):
+                problem(line, f"{key!r} is not a valid key")
+            elif not valid_id(kind_name, object_id):
+                problem(line, f"{kind_name} {key!r}: {json.dumps(object_id)} is not a {kind_name} id "
+                              f"({'a UUID' if kinds.BY_NAME[kind_name].id_type is str else 'a positive integer'})")
+            else:
+                good[key] = object_id
+        content.resources[kind_name] = good
+    protected = data.get("protected", {})
+    if not isinstance(protected, dict):
+        problem(_line_of(lines, '"protected"'), "protected must map kinds to lists of keys")
+        protected = {}
+    for kind_name, keys in protected.items():
+        line = _line_of(lines, '"protected"', f'"{kind_name}"')
+        if kind_name not in kinds.BY_NAME:
+            problem(line, _kind_problem(kind_name))
+        elif not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            problem(line, f"protected.{kind_name} must be a list of keys")
+        else:
+            content.protected[kind_name] = set(keys)
+    applied = data.get("applied", {})
+    if isinstance(applied, dict):
+        for kind_name, entries in applied.items():
+            if kind_name in kinds.BY_NAME and isinstance(entries, dict):
+                content.applied[kind_name] = {
+                    key: dict(fields) for key, fields in entries.items()
+                    if isinstance(fields, dict) and all(isinstance(v, str) for v in fields.values())
+                }
+    if problems:
+        raise LockError("\n".join(problems))
+    return content
+
+
+def replay_journal(path: Path, lines: list[str], content: LockContent) -> None:
+    """Apply a journal left by an apply that did not finish, warning about what it skips."""
+    where = str(path)
+    for number, line in enumerate(lines, start=1):
+        last = number == len(lines)
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            reason = "cut short (an apply was interrupted while writing it)" if last else "not valid JSON"
+            content.warnings.append(f"{where}:{number}: warning: journal line {reason}; ignored")
+            continue
+        problem = _journal_problem(entry)
+        if problem:
+            content.warnings.append(f"{where}:{number}: warning: {problem}; ignored")
+            continue
+        if "account" in entry:
+            account = entry["account"]
+            mine = (content.account or {}).get("company_id")
+            if content.account and account and account.get("company_id") != mine:
+                content.warnings.append(
+                    f"{where}:{number}: warning: the journal belongs to company {account.get('company_id')}, "
+                    f"not to the lock's company {mine}; it is not replayed (ids repeat across accounts)")
+                return
+            content.account = content.account or account
+        elif "set" in entry:
+            kind_name, key, object_id = entry["set"]
+            entries = content.resources.setdefault(kind_name, {})
+            for alias in [k for k, v in entries.items() if v == object_id and k != key]:
+                del entries[alias]
+            entries[key] = object_id
+        elif "del" in entry:
+            kind_name, key = entry["del"]
+            content.resources.get(kind_name, {}).pop(key, None)
+            content.protected.get(kind_name, set()).discard(key)
+            content.applied.get(kind_name, {}).pop(key, None)
+        elif "applied" in entry:
+            kind_name, key, fields = entry["applied"]
+            content.applied.setdefault(kind_name, {})[key] = dict(fields)
+
+
+def _journal_problem(entry: Any) -> str | None:
+    """What is wrong with one journal entry, or None."""
+    if not isinstance(entry, dict) or len(entry) != 1:
+        return "a journal entry is one of {account}, {set}, {del}, {applied}"
+    (verb, value), = entry.items()
+    if verb == "account":
+        return None if _valid_account(value) else "the journal's account is not one"
+    if verb == "set":
+        if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str) and isinstance(value[1], str)):
+            return "a set entry is [kind, key, id]"
+        if value[0] not in kinds.BY_NAME:
+            return _kind_problem(value[0])
+        if not valid_id(value[0], value[2]):
+            return f"{json.dumps(value[2])} is not a {value[0]} id"
+        return None
+    if verb == "del":
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+            return "a del entry is [kind, key]"
+        return None if value[0] in kinds.BY_NAME else _kind_problem(value[0])
+    if verb == "applied":
+        ok = (isinstance(value, list) and len(value) == 3 and value[0] in kinds.BY_NAME and isinstance(value[1], str)
+              and isinstance(value[2], dict) and all(isinstance(v, str) for v in value[2].values()))
+        return None if ok else "an applied entry is [kind, key, {field: digest}]"
+    return f"unknown journal entry {verb!r}"

@@ -1,0 +1,66 @@
+"""Which files a set of PATHs names, and a digest of their content.
+
+Shared by the loader (what to read) and by saved plans (were the manifests changed since
+the plan was made?), so both always agree on what "the manifests" are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+
+from reconciler.manifest.model import Position, Problem
+
+
+def collect_files(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> list[tuple[str, str]]:
+    """(display path, real path) of every manifest, sorted by display path, each once.
+
+    Directories are read recursively for *.yaml and *.yml; hidden files and directories
+    (.git, .github, .reconciler) are skipped, as they hold tooling, never manifests.
+    """
+    found: dict[str, str] = {}
+    for raw in paths:
+        given = os.fspath(raw)
+        if os.path.isdir(given):
+            count = 0
+            for dirpath, dirnames, filenames in os.walk(given):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    if name.startswith(".") or not name.lower().endswith((".yaml", ".yml")):
+                        continue
+                    full = os.path.join(dirpath, name)
+                    found.setdefault(os.path.realpath(full), full)
+                    count += 1
+            if count == 0:
+                problems.append(
+                    Problem(Position(given, 1, 1), "no manifests (*.yaml, *.yml) in this directory")
+                )
+        elif os.path.exists(given):
+            found.setdefault(os.path.realpath(given), given)
+        else:
+            problems.append(Problem(Position(given, 1, 1), "no such file or directory"))
+    return sorted(((display, real) for real, display in found.items()), key=lambda pair: pair[0])
+
+
+def manifests_digest(paths: Sequence[str | os.PathLike[str]]) -> str | None:
+    """A digest of the manifest files under PATHs (names relative to their PATH, and contents).
+
+    None when a PATH is missing or unreadable: the digest is then unknown, not different.
+    """
+    problems: list[Problem] = []
+    files = collect_files(paths, problems)
+    if problems:
+        return None
+    digest = hashlib.sha256()
+    roots = [os.path.realpath(os.fspath(p)) for p in paths]
+    for _display, real in sorted(files, key=lambda pair: pair[1]):
+        root = next((r for r in roots if real == r or real.startswith(r + os.sep)), os.path.dirname(real))
+        name = os.path.relpath(real, root if os.path.isdir(root) else os.path.dirname(root))
+        try:
+            with open(real, "rb") as handle:
+                content = handle.read()
+        except OSError:
+            return None
+        digest.update(name.replace(os.sep, "/").encode() + b"\0" + hashlib.sha256(content).digest())
+    return "sha256:" + digest.hexdigest()

@@ -1,0 +1,276 @@
+"""One pass over every sandbox endpoint that has an official model, recording each answer.
+
+Why one scripted pass rather than a test per endpoint: the answers need realistic data behind them
+(custom fields of every type, a person with emails, an activity with participants, an archived
+deal, a lost deal, notes), and building it once keeps the whole conformance suite to a second or
+two. Everything goes through the gateway and the in-process httpx transport, as the engine's
+client does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from reconciler.sandbox.gateway import SandboxGateway
+from reconciler.sandbox.transport import SandboxTransport
+
+from .checker import load
+
+KEY = "conformance-key"
+CUSTOM_TYPES = ("varchar", "text", "double", "monetary", "date", "set", "enum", "user", "org", "people",
+                "phone", "time", "timerange", "daterange", "address")
+
+
+@dataclass
+class Answer:
+    """One call: which official endpoint it exercised, the answer's status and body, and its model."""
+
+    version: str
+    method: str
+    template: str
+    status: int
+    body: Any
+    model: str
+
+
+@dataclass
+class Run:
+    """The sandbox behind the transport, and what the pass recorded."""
+
+    http: httpx.Client
+    facts: dict[str, dict[str, Any]]
+    answers: list[Answer] = field(default_factory=list)
+
+    def endpoint(self, version: str, method: str, template: str) -> dict[str, Any]:
+        for endpoint in self.facts[version]["endpoints"]:
+            if endpoint["method"] == method and endpoint["path"] == template:
+                return endpoint
+        raise KeyError(f"no official {version} endpoint {method} {template}")
+
+    def call(self, version: str, method: str, template: str, *, params: dict[str, Any] | None = None,
+             query: dict[str, Any] | None = None, json: Any = None, expect: int = 200,
+             model: str | None = None) -> Any:
+        """Call ``method /api/VERSION/TEMPLATE`` and record the answer against the official model."""
+        path = f"/api/{version}" + template.format(**(params or {}))
+        response = self.http.request(method, path, params=query, json=json)
+        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
+        body = response.json()
+        if model is None:
+            model = self.endpoint(version, method, template)["response"]
+        self.answers.append(Answer(version, method, template, response.status_code, body, model))
+        return body.get("data") if isinstance(body, dict) else body
+
+
+def client(serve_deprecated_v1: bool) -> tuple[SandboxGateway, httpx.Client]:
+    gateway = SandboxGateway(None, api_key=KEY, serve_deprecated_v1=serve_deprecated_v1)
+    http = httpx.Client(transport=SandboxTransport(gateway), base_url="http://sandbox.local/pipedrive",
+                        headers={"Authorization": f"Bearer {KEY}"})
+    return gateway, http
+
+
+def exercise() -> Run:
+    """The whole pass; returns every recorded answer."""
+    facts = {"v1": load("v1"), "v2": load("v2")}
+    gateway, http = client(serve_deprecated_v1=True)
+    run = Run(http, facts)
+    try:
+        _v2(run)
+        _v1(run)
+    finally:
+        http.close()
+        gateway.close()
+    gateway, http = client(serve_deprecated_v1=False)
+    errors = Run(http, facts)
+    try:
+        _errors(errors)
+    finally:
+        http.close()
+        gateway.close()
+    run.answers.extend(errors.answers)
+    return run
+
+
+def _fields(run: Run) -> dict[str, str]:
+    """Custom fields of every type on deals (and one each on persons and organizations)."""
+    codes: dict[str, str] = {}
+    for ftype in CUSTOM_TYPES:
+        body: dict[str, Any] = {"field_name": f"Conf {ftype}", "field_type": ftype}
+        if ftype in ("set", "enum"):
+            body["options"] = [{"label": "One"}, {"label": "Two"}]
+        codes[ftype] = run.call("v2", "POST", "/dealFields", json=body)["field_code"]
+    codes["person_field"] = run.call("v2", "POST", "/personFields",
+                               json={"field_name": "Conf nick", "field_type": "varchar"})["field_code"]
+    codes["org_field"] = run.call("v2", "POST", "/organizationFields",
+                            json={"field_name": "Conf size", "field_type": "double"})["field_code"]
+    for entity in ("deal", "person", "organization"):
+        listed = run.call("v2", "GET", f"/{entity}Fields", query={"limit": 500})
+        run.call("v2", "GET", f"/{entity}Fields", query={
+            "limit": 500, "include_fields": "ui_visibility,important_fields,required_fields"})
+        run.call("v2", "GET", f"/{entity}Fields/{{field_code}}", params={"field_code": listed[0]["field_code"]})
+        run.call("v2", "GET", f"/{entity}Fields/{{field_code}}", params={"field_code": listed[-1]["field_code"]})
+    return codes
+
+
+def _deal_custom(run: Run, codes: dict[str, str], org_id: int, person_id: int) -> dict[str, Any]:
+    options = {f["field_code"]: f["options"] for f in run.http.get("/api/v2/dealFields",
+                                                                     params={"limit": 500}).json()["data"]}
+    return {
+        codes["varchar"]: "short text",
+        codes["text"]: "long text",
+        codes["double"]: 12.5,
+        codes["monetary"]: {"value": 1500, "currency": "EUR"},
+        codes["date"]: "2027-01-31",
+        codes["set"]: [options[codes["set"]][0]["id"], options[codes["set"]][1]["id"]],
+        codes["enum"]: options[codes["enum"]][0]["id"],
+        codes["user"]: 1,
+        codes["org"]: org_id,
+        codes["people"]: person_id,
+        codes["phone"]: "+1 555 0100",
+        codes["address"]: {"value": "1 Main St, Springfield"},
+        codes["time"]: {"value": "09:00:00", "timezone_id": 1, "timezone_name": "UTC"},
+        codes["timerange"]: {"value": "09:00:00", "until": "17:00:00", "timezone_id": None},
+        codes["daterange"]: {"value": "2027-01-01", "until": "2027-02-01"},
+    }
+
+
+def _v2(run: Run) -> None:
+    codes = _fields(run)
+    org = run.call("v2", "POST", "/organizations", json={
+        "name": "Acme Conformance", "address": {"value": "1 Main St, Springfield"},
+        "custom_fields": {codes["org_field"]: 250}})
+    ids = {"id": org["id"]}
+    run.call("v2", "GET", "/organizations/{id}", params=ids)
+    run.call("v2", "PATCH", "/organizations/{id}", params=ids, json={"name": "Acme Conformance Ltd"})
+    run.call("v2", "GET", "/organizations", query={"limit": 10})
+
+    person = run.call("v2", "POST", "/persons", json={
+        "name": "John Conformance", "org_id": org["id"],
+        "emails": [{"value": "john@conformance.example", "primary": True, "label": "work"}],
+        "phones": [{"value": "+1 555 0101", "primary": True, "label": "mobile"}],
+        "custom_fields": {codes["person_field"]: "Johnny"}})
+    other = run.call("v2", "POST", "/persons", json={"name": "Jane Conformance"})
+    pid = {"id": person["id"]}
+    run.call("v2", "GET", "/persons/{id}", params=pid)
+    run.call("v2", "PATCH", "/persons/{id}", params=pid, json={"name": "John Q Conformance"})
+    run.call("v2", "GET", "/persons", query={"limit": 10})
+
+    custom = _deal_custom(run, codes, org["id"], person["id"])
+    deal = run.call("v2", "POST", "/deals", json={
+        "title": "Conformance deal", "value": 5000, "currency": "USD", "org_id": org["id"],
+        "person_id": person["id"], "expected_close_date": "2027-03-01", "custom_fields": custom})
+    did = {"id": deal["id"]}
+    run.call("v2", "GET", "/deals/{id}", params=did)
+    run.call("v2", "PATCH", "/deals/{id}", params=did, json={"status": "lost", "lost_reason": "Budget"})
+    run.call("v2", "GET", "/deals", query={"limit": 10})
+    run.call("v2", "GET", "/deals/{id}", params=did, query={"include_fields": "source_lead_id,notes_count"})
+    archived = run.call("v2", "POST", "/deals", json={"title": "Conformance archived", "is_archived": True})
+    run.call("v2", "GET", "/deals/archived", query={"limit": 10})
+    run.call("v2", "GET", "/deals/{id}", params={"id": archived["id"]})
+
+    activity = run.call("v2", "POST", "/activities", json={
+        "subject": "Conformance call", "type": "call", "deal_id": deal["id"], "org_id": org["id"],
+        "due_date": "2027-02-01", "due_time": "10:00", "duration": "00:30",
+        "participants": [{"person_id": person["id"], "primary": True},
+                         {"person_id": other["id"], "primary": False}],
+        "location": {"value": "1 Main St, Springfield"}, "note": "Agenda"})
+    aid = {"id": activity["id"]}
+    run.call("v2", "GET", "/activities/{id}", params=aid)
+    run.call("v2", "PATCH", "/activities/{id}", params=aid, json={"done": True})
+    run.call("v2", "GET", "/activities", query={"limit": 10})
+
+    pipeline = run.call("v2", "POST", "/pipelines", json={"name": "Conformance pipeline"})
+    run.call("v2", "GET", "/pipelines/{id}", params={"id": pipeline["id"]})
+    run.call("v2", "PATCH", "/pipelines/{id}", params={"id": pipeline["id"]}, json={"name": "Conformance P"})
+    run.call("v2", "GET", "/pipelines")
+    stage = run.call("v2", "POST", "/stages", json={"name": "Conformance stage", "pipeline_id": pipeline["id"]})
+    run.call("v2", "GET", "/stages/{id}", params={"id": stage["id"]})
+    run.call("v2", "PATCH", "/stages/{id}", params={"id": stage["id"]}, json={"name": "Conformance S"})
+    run.call("v2", "GET", "/stages", query={"pipeline_id": pipeline["id"]})
+
+    run.call("v2", "GET", "/deals/search", query={"term": "Conformance"})
+    run.call("v2", "GET", "/persons/search", query={"term": "Conformance"})
+    run.call("v2", "GET", "/organizations/search", query={"term": "Conformance"})
+    run.call("v2", "GET", "/itemSearch", query={"term": "Conformance"})
+    run.call("v2", "GET", "/itemSearch/field", query={"term": "Conformance", "entity_type": "deal", "field": "title"})
+
+    run.call("v2", "DELETE", "/stages/{id}", params={"id": stage["id"]})
+    run.call("v2", "DELETE", "/pipelines/{id}", params={"id": pipeline["id"]})
+    run.call("v2", "DELETE", "/activities/{id}", params=aid)
+    throwaway = run.call("v2", "POST", "/deals", json={"title": "Conformance throwaway"})
+    run.call("v2", "DELETE", "/deals/{id}", params={"id": throwaway["id"]})
+    run.call("v2", "GET", "/deals/{id}", params={"id": throwaway["id"]})
+    run.call("v2", "DELETE", "/persons/{id}", params={"id": other["id"]})
+    spare = run.call("v2", "POST", "/organizations", json={"name": "Conformance spare"})
+    run.call("v2", "DELETE", "/organizations/{id}", params={"id": spare["id"]})
+
+
+def _v1(run: Run) -> None:
+    deal = run.http.post("/api/v2/deals", json={"title": "Conformance v1 deal"}).json()["data"]
+    note = run.call("v1", "POST", "/notes", json={"content": "Conformance note", "deal_id": deal["id"]},
+                    expect=201)
+    nid = {"id": note["id"]}
+    run.call("v1", "GET", "/notes/{id}", params=nid)
+    run.call("v1", "PUT", "/notes/{id}", params=nid, json={"content": "Conformance note, edited"})
+    run.call("v1", "GET", "/notes")
+    run.call("v1", "GET", "/users")
+    run.call("v1", "GET", "/users/me")
+    run.call("v1", "GET", "/users/{id}", params={"id": 1})
+    run.call("v1", "GET", "/activityTypes")
+    for entity in ("deal", "person", "organization"):
+        listed = run.call("v1", "GET", f"/{entity}Fields")
+        run.call("v1", "GET", f"/{entity}Fields/{{id}}", params={"id": listed[-1]["id"]})
+    for entity in ("deal", "person", "organization"):
+        run.call("v1", "POST", f"/{entity}Fields", json={"name": "Conformance v1 field", "field_type": "varchar"})
+    run.call("v1", "DELETE", "/notes/{id}", params=nid)
+
+    # the deprecated ones, served because this sandbox was started with serve_deprecated_v1
+    org = run.call("v1", "POST", "/organizations", json={"name": "Conformance v1 org"}, expect=201)
+    run.call("v1", "GET", "/organizations/{id}", params={"id": org["id"]})
+    run.call("v1", "PUT", "/organizations/{id}", params={"id": org["id"]}, json={"name": "Conformance v1 org2"})
+    run.call("v1", "GET", "/organizations")
+    person = run.call("v1", "POST", "/persons", json={"name": "Conformance v1 person", "org_id": org["id"],
+                                                      "email": "v1@conformance.example"}, expect=201)
+    run.call("v1", "GET", "/persons/{id}", params={"id": person["id"]})
+    run.call("v1", "PUT", "/persons/{id}", params={"id": person["id"]}, json={"name": "Conformance v1 person2"})
+    run.call("v1", "GET", "/persons")
+    d1 = run.call("v1", "POST", "/deals", json={"title": "Conformance v1 deal2", "org_id": org["id"],
+                                                "person_id": person["id"]}, expect=201)
+    run.call("v1", "GET", "/deals/{id}", params={"id": d1["id"]})
+    run.call("v1", "PUT", "/deals/{id}", params={"id": d1["id"]}, json={"value": 10})
+    run.call("v1", "GET", "/deals")
+    act = run.call("v1", "POST", "/activities", json={"subject": "Conformance v1 call", "type": "call",
+                                                      "deal_id": d1["id"], "person_id": person["id"]},
+                   expect=201)
+    run.call("v1", "GET", "/activities/{id}", params={"id": act["id"]})
+    run.call("v1", "PUT", "/activities/{id}", params={"id": act["id"]}, json={"done": 1})
+    run.call("v1", "GET", "/activities", query={"user_id": 0})
+    run.call("v1", "GET", "/pipelines")
+    run.call("v1", "GET", "/pipelines/{id}", params={"id": 1})
+    run.call("v1", "GET", "/stages")
+    run.call("v1", "GET", "/stages/{id}", params={"id": 1})
+    run.call("v1", "GET", "/deals/search", query={"term": "Conformance"})
+    run.call("v1", "GET", "/persons/search", query={"term": "Conformance"})
+    run.call("v1", "GET", "/organizations/search", query={"term": "Conformance"})
+    run.call("v1", "DELETE", "/activities/{id}", params={"id": act["id"]})
+    run.call("v1", "DELETE", "/deals/{id}", params={"id": d1["id"]})
+    run.call("v1", "DELETE", "/persons/{id}", params={"id": person["id"]})
+    run.call("v1", "DELETE", "/organizations/{id}", params={"id": org["id"]})
+    spares = {kind: [run.http.post(f"/api/v2/{kind}", json=body).json()["data"]["id"] for _ in range(2)]
+              for kind, body in (("deals", {"title": "Spare"}), ("persons", {"name": "Spare"}),
+                                 ("organizations", {"name": "Spare"}),
+                                 ("activities", {"subject": "Spare", "type": "call"}))}
+    for kind, spare_ids in spares.items():
+        run.call("v1", "DELETE", f"/{kind}", query={"ids": ",".join(map(str, spare_ids))})
+
+
+def _errors(run: Run) -> None:
+    """Error bodies: 400, 404 and 410, each against the official error models."""
+    run.call("v1", "POST", "/notes", json={"content": ""}, expect=400, model="CallLogBadRequestResponse")
+    run.call("v2", "POST", "/deals", json={"value": 5}, expect=400, model="CallLogBadRequestResponse")
+    run.call("v1", "GET", "/notes/{id}", params={"id": 999999}, expect=404, model="CallLogNotFoundResponse")
+    run.call("v2", "GET", "/deals/{id}", params={"id": 999999}, expect=404, model="CallLogNotFoundResponse")
+    run.call("v1", "GET", "/deals", expect=410, model="CallLogGoneResponse")
+    run.call("v1", "DELETE", "/persons", query={"ids": "1"}, expect=410, model="CallLogGoneResponse")
