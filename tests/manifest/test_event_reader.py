@@ -19,9 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.manifest import load_manifests, loader, yamlevents, yamlio
+from tests.conftest import example_texts
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = sorted((ROOT / "tests" / "fixtures").rglob("*.y*ml")) + sorted((ROOT / "examples").rglob("*.yaml"))
+FIXTURES = sorted((ROOT / "tests" / "fixtures").rglob("*.y*ml"))
+EXAMPLES = example_texts("accounts")  # read from a private copy of examples/ (tests.conftest)
 VALID = ROOT / "tests" / "fixtures" / "valid"
 LOADERS = [pytest.param(yaml.SafeLoader, id="pure-python")]
 if hasattr(yaml, "CSafeLoader"):
@@ -54,7 +56,23 @@ def parser(request, monkeypatch: pytest.MonkeyPatch) -> type:
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_fixtures_and_examples_read_the_same(path: Path, parser: type, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fixtures_read_the_same(path: Path, parser: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    events, walked = both([path], monkeypatch)
+    assert events == walked
+
+
+def _write_examples(directory: Path) -> list[Path]:
+    paths = []
+    for name, text in EXAMPLES.items():
+        paths.append(directory / name)
+        paths[-1].write_text(text, encoding="utf-8")
+    return paths
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_examples_read_the_same(name: str, parser: type, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / name
+    path.write_text(EXAMPLES[name], encoding="utf-8")
     events, walked = both([path], monkeypatch)
     assert events == walked
 
@@ -121,13 +139,13 @@ def test_invalid_utf8_reads_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert events == walked and "invalid UTF-8" in events[0][0]
 
 
-def test_manifests_without_anchors_never_need_the_walker(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_manifests_without_anchors_never_need_the_walker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast path is the path: examples/ and the valid fixtures are read from events alone."""
     def refuse(*_args, **_kwargs):
         raise AssertionError("the node walker was used")
 
     monkeypatch.setattr(loader, "NodeDocument", refuse)
-    for path in sorted((ROOT / "examples").rglob("*.yaml")) + sorted((VALID).rglob("*.y*ml")):
+    for path in _write_examples(tmp_path) + sorted(VALID.rglob("*.y*ml")):
         if b"&" not in path.read_bytes():
             load_manifests([path])
 
@@ -172,9 +190,10 @@ def test_random_text_reads_the_same(text, prefix, tmp_path_factory, monkeypatch)
     assert events == walked
 
 
-def test_without_libyaml_the_pure_python_parser_reads_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_libyaml_the_pure_python_parser_reads_the_same(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A pyyaml built without libyaml has no CSafeLoader: the pure-Python parser is chosen, same answers."""
-    paths = sorted((ROOT / "examples").rglob("*.yaml"))
+    paths = _write_examples(tmp_path)
     expected = _outcome(paths)
     monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
     chosen = yamlio.default_loader()
