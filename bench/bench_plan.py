@@ -233,11 +233,26 @@ def naive_compare(inputs) -> dict:
     from deepdiff import DeepDiff
 
     from reconciler import kinds
-    from reconciler.normalize import NormalizeError, custom_to_api, to_api
+    from reconciler.normalize import NormalizeError
     from reconciler.plan import Planner
 
     resources, live, ident, schema, lock = inputs
     planner = Planner(resources, live, ident, schema, lock)
+
+    def api_value(fs, value, declared, live_obj):  # field types as objects, or normalize's functions before
+        if hasattr(fs.type, "to_api_value"):
+            return fs.type.to_api_value(fs, value, planner.ctx, declared, live_obj)
+        from reconciler.normalize import to_api
+
+        return to_api(fs, value, planner.ctx, declared, live_obj)
+
+    def custom_value(custom, value, declared, live_obj):
+        if hasattr(custom, "spec"):
+            return custom.spec.type.to_api_value(custom.spec, value, planner.ctx, declared, live_obj)
+        from reconciler.normalize import custom_to_api
+
+        return custom_to_api(custom, value, declared.get("currency") or live_obj.get("currency") or "USD")
+
     started = time.process_time()
     differing = compared = 0
     for res in resources:
@@ -253,12 +268,12 @@ def naive_compare(inputs) -> dict:
                 continue
             try:
                 if fs.type == kinds.CUSTOM:
-                    currency = res.fields.get("currency") or live_obj.get("currency") or "USD"
-                    for custom_name, custom_value in (value or {}).items():
-                        custom = schema.custom_field(res.kind, custom_name)
-                        desired["custom_fields"][custom.key] = custom_to_api(custom, custom_value, currency)
+                    for custom_name, custom in (value or {}).items():
+                        definition = schema.custom_field(res.kind, custom_name)
+                        desired.setdefault("custom_fields", {})[definition.key] = custom_value(
+                            definition, custom, res.fields, live_obj)
                 else:
-                    desired[fs.api] = to_api(fs, value, planner.ctx, res.fields, live_obj)
+                    desired[fs.api] = api_value(fs, value, res.fields, live_obj)
             except NormalizeError:
                 continue
         compared += 1

@@ -53,7 +53,7 @@ if str(CODE) not in sys.path:  # run from a checkout without `pip install -e .`
 from reconciler import kinds  # noqa: E402
 from reconciler.config import Settings  # noqa: E402
 from reconciler.lock import LockFile  # noqa: E402
-from reconciler.normalize import Context, custom_from_api, from_api  # noqa: E402
+from reconciler.normalize import Context  # noqa: E402
 from reconciler.pipedrive.client import PipedriveClient  # noqa: E402
 from reconciler.pipedrive.schema import AccountSchema  # noqa: E402
 from reconciler.session import open_client  # noqa: E402
@@ -248,8 +248,40 @@ def select_managed(
     return chosen
 
 
+def _plain(value: Any) -> Any:
+    """dict, list and str subclasses (export's style markers) as plain values, for yaml.dump."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)  # export's Quoted marker
+    return value
+
+
+def manifest_converter(schema: AccountSchema, keys: dict[tuple[str, int], str],
+                       ) -> Callable[[str, dict], dict[str, Any]]:
+    """kind, live object -> its fields in manifest language, by whatever the measured code offers.
+
+    The code measured may be older than the bench (run_all.py --before): field types and the
+    export's Converter where they exist (field types as objects), normalize's functions before.
+    """
+    try:
+        from reconciler.export.convert import Converter
+    except ImportError:
+        ctx = Context(schema=schema, resolve_key=lambda kind, key: None, key_for_id=lambda k, i: keys.get((k, i)))
+        return lambda kind_name, obj: manifest_fields(kind_name, obj, ctx, schema)
+    by_kind: dict[str, dict[Any, str]] = {}
+    for (kind_name, object_id), key in keys.items():
+        by_kind.setdefault(kind_name, {})[object_id] = key
+    converter = Converter(schema, by_kind)
+    return lambda kind_name, obj: _plain(converter.fields(kinds.kind(kind_name), obj))
+
+
 def manifest_fields(kind_name: str, obj: dict, ctx: Context, schema: AccountSchema) -> dict[str, Any]:
-    """A live object in manifest language: every field it has a value for (empty ones left out)."""
+    """A live object in manifest language (code before field types were objects): every field it has a value for."""
+    from reconciler.normalize import custom_from_api, from_api
+
     spec = kinds.kind(kind_name)
     out: dict[str, Any] = {}
     for fs in spec.fields:
@@ -288,10 +320,9 @@ def write_manifests(
     schema = AccountSchema.load(client, set(managed))
     me = client.me()
     keys = {(k, i): key_of(k, i) for k, ids in managed.items() for i in ids}
-    ctx = Context(schema=schema, resolve_key=lambda kind, key: None, key_for_id=lambda k, i: keys.get((k, i)))
+    to_manifest = manifest_converter(schema, keys)
     sections = {
-        kind_name: {key_of(kind_name, i): manifest_fields(kind_name, live[kind_name][i], ctx, schema)
-                    for i in managed[kind_name]}
+        kind_name: {key_of(kind_name, i): to_manifest(kind_name, live[kind_name][i]) for i in managed[kind_name]}
         for kind_name in READ_KINDS if managed.get(kind_name)
     }
     if edit is not None:
