@@ -212,6 +212,7 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
         field_pos={},
     )
     meta = kinds.META_FIELDS
+    by_name = _fields_by_name(kind)
     for name, value in data.items():
         pos = positions[(name,)]
         if name in bad:
@@ -225,7 +226,7 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
             else:
                 res.protect = bool(value)
             continue
-        spec = kind.field(name)
+        spec = by_name.get(name)
         if spec is None:
             continue
         converted = _convert(doc, spec, value, pos, positions)
@@ -238,6 +239,20 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
                 res.field_pos[sys.intern(f"fields.{custom}")] = positions[(name, custom)]
     doc.problems.extend(checks.resource_problems(kind, res, data))
     return res
+
+
+_FIELD_MAPS: dict[int, tuple[KindSpec, dict[str, FieldSpec]]] = {}
+
+
+def _fields_by_name(kind: KindSpec) -> dict[str, FieldSpec]:
+    """A kind's fields by name: one dict look-up per declared field, on the hot path of a load.
+
+    Kept per kind object (not per name), so that a kinds table changed at run time is seen.
+    """
+    found = _FIELD_MAPS.get(id(kind))
+    if found is None or found[0] is not kind:
+        found = _FIELD_MAPS[id(kind)] = (kind, {spec.name: spec for spec in kind.fields})
+    return found[1]
 
 
 _INVALID = object()

@@ -219,7 +219,9 @@ class EventDocument:
         if tag not in _KEY_TAGS:
             self.error(event, _unsupported(tag))
             return None
-        key = sys.intern(event.value)  # field names repeat in every resource: one string each
+        hit = self._tags.get(event.value) if event.implicit[0] else None
+        # field names repeat in every resource: one string object each (the shared cache's, or interned)
+        key = hit[0] if hit is not None else sys.intern(event.value)
         first = seen.get(key)
         if first is not None:
             self.error(event, f"duplicate key '{key}' (first defined at line {first.line + 1})")
@@ -337,7 +339,6 @@ class Item:
         tag_of = doc.tag
         tags = doc._tags
         scalar = doc.scalar
-        intern = sys.intern
         data: dict[str, Any] = {}
         positions: dict[PathKey, Position] = {}
         keys: dict[str, Any] = {}  # field name -> its key's mark: also the duplicate check
@@ -349,8 +350,7 @@ class Item:
                 return Values(data, positions, keys, plain, file)
             if cls is ScalarEvent and key_event.tag is None and key_event.anchor is None and key_event.implicit[0]:
                 name, tag = tags.get(key_event.value) or doc.resolve(key_event.value)
-                if tag == STR and name not in keys:
-                    name = intern(name)
+                if tag == STR and name not in keys:  # the cache's string: one object per name
                     keys[name] = key_event.start_mark
                 else:
                     name = doc.key(key_event, keys)
