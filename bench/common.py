@@ -32,6 +32,7 @@ import math
 import os
 import random
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -42,13 +43,17 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+# The code measured: this checkout, or another one (RECONCILER_BENCH_CODE=DIR, e.g. a worktree of
+# the commit before a change) so that run_all.py can measure "before" and "after" with the same bench.
+CODE = Path(os.environ.get("RECONCILER_BENCH_CODE") or ROOT).resolve()
+if str(CODE) not in sys.path:  # run from a checkout without `pip install -e .`
+    sys.path.insert(0, str(CODE))
 
 from reconciler import kinds  # noqa: E402
 from reconciler.config import Settings  # noqa: E402
 from reconciler.lock import LockFile  # noqa: E402
-from reconciler.normalize import Context, custom_from_api, from_api  # noqa: E402
+from reconciler.normalize import Context  # noqa: E402
 from reconciler.pipedrive.client import PipedriveClient  # noqa: E402
 from reconciler.pipedrive.schema import AccountSchema  # noqa: E402
 from reconciler.session import open_client  # noqa: E402
@@ -243,8 +248,40 @@ def select_managed(
     return chosen
 
 
+def _plain(value: Any) -> Any:
+    """dict, list and str subclasses (export's style markers) as plain values, for yaml.dump."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)  # export's Quoted marker
+    return value
+
+
+def manifest_converter(schema: AccountSchema, keys: dict[tuple[str, int], str],
+                       ) -> Callable[[str, dict], dict[str, Any]]:
+    """kind, live object -> its fields in manifest language, by whatever the measured code offers.
+
+    The code measured may be older than the bench (run_all.py --before): field types and the
+    export's Converter where they exist (field types as objects), normalize's functions before.
+    """
+    try:
+        from reconciler.export.convert import Converter
+    except ImportError:
+        ctx = Context(schema=schema, resolve_key=lambda kind, key: None, key_for_id=lambda k, i: keys.get((k, i)))
+        return lambda kind_name, obj: manifest_fields(kind_name, obj, ctx, schema)
+    by_kind: dict[str, dict[Any, str]] = {}
+    for (kind_name, object_id), key in keys.items():
+        by_kind.setdefault(kind_name, {})[object_id] = key
+    converter = Converter(schema, by_kind)
+    return lambda kind_name, obj: _plain(converter.fields(kinds.kind(kind_name), obj))
+
+
 def manifest_fields(kind_name: str, obj: dict, ctx: Context, schema: AccountSchema) -> dict[str, Any]:
-    """A live object in manifest language: every field it has a value for (empty ones left out)."""
+    """A live object in manifest language (code before field types were objects): every field it has a value for."""
+    from reconciler.normalize import custom_from_api, from_api
+
     spec = kinds.kind(kind_name)
     out: dict[str, Any] = {}
     for fs in spec.fields:
@@ -283,10 +320,9 @@ def write_manifests(
     schema = AccountSchema.load(client, set(managed))
     me = client.me()
     keys = {(k, i): key_of(k, i) for k, ids in managed.items() for i in ids}
-    ctx = Context(schema=schema, resolve_key=lambda kind, key: None, key_for_id=lambda k, i: keys.get((k, i)))
+    to_manifest = manifest_converter(schema, keys)
     sections = {
-        kind_name: {key_of(kind_name, i): manifest_fields(kind_name, live[kind_name][i], ctx, schema)
-                    for i in managed[kind_name]}
+        kind_name: {key_of(kind_name, i): to_manifest(kind_name, live[kind_name][i]) for i in managed[kind_name]}
         for kind_name in READ_KINDS if managed.get(kind_name)
     }
     if edit is not None:
@@ -346,8 +382,110 @@ def pages(n: int, size: int) -> int:
 
 
 def env_with_root() -> dict[str, str]:
-    """The environment for subprocesses: this checkout importable, output unbuffered."""
+    """The environment for subprocesses: the measured code (CODE) importable, output unbuffered.
+
+    PYTHONSAFEPATH keeps `python -m reconciler` from importing the package in the current
+    directory instead of CODE; bench/ is on the path for the benches' own child processes.
+    """
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = os.pathsep.join([str(CODE), str(HERE)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONSAFEPATH"] = "1"
+    env["RECONCILER_BENCH_CODE"] = str(CODE)
     return env
+
+
+# -- measuring ----------------------------------------------------------------------------
+
+SERVE_KEY = "bench-serve-key"
+RUNS = 3  # the machine is shared: every figure with a target is the best and the median of RUNS
+
+
+@dataclass
+class Measured:
+    """One child process: wall time, CPU (user + sys) and peak RSS from wait4, its output."""
+
+    wall: float
+    cpu: float
+    rss_mb: float
+    rc: int
+    stdout: str
+    stderr: str
+
+
+def measure(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
+    """Run argv to completion; the figures are the child's own (os.wait4), not this process's."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                env=env or env_with_root(), cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                        os.waitstatus_to_exitcode(status), out.read().decode(errors="replace"),
+                        err.read().decode(errors="replace"))
+
+
+def reconciler_argv(*args: str) -> list[str]:
+    """`python -m reconciler ARGS` with this interpreter (CODE comes from env_with_root)."""
+    return [sys.executable, "-m", "reconciler", *args]
+
+
+def best_median(values: Sequence[float]) -> tuple[float, float]:
+    """The best (lowest) and the median of repeated measurements."""
+    import statistics
+
+    return min(values), statistics.median(values)
+
+
+def runs_text(values: Sequence[float], unit: str = "s", digits: int = 2) -> str:
+    """'best 1.23 s, median 1.30 s (runs 1.23, 1.30, 1.41)'."""
+    best, median = best_median(values)
+    runs = ", ".join(f"{v:.{digits}f}" for v in values)
+    return f"best {best:.{digits}f} {unit}, median {median:.{digits}f} {unit} (runs {runs})"
+
+
+class Serve:
+    """`reconciler sandbox serve --port 0` as a child process (the code measured), stopped by `stop`."""
+
+    def __init__(self, db: Path, rate: float | None = None, key: str = SERVE_KEY) -> None:
+        import re
+
+        argv = reconciler_argv("sandbox", "serve", "--port", "0", "--db", str(db), "--api-key", key)
+        if rate is not None:
+            argv += ["--rate-limit", str(rate)]
+        self.key = key
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     text=True, env=env_with_root())
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        found = re.search(r"http://127\.0\.0\.1:\d+", line)
+        if not found:
+            self.proc.kill()
+            raise SystemExit(f"sandbox serve did not start: {line!r} {self.proc.stderr.read() if self.proc.stderr else ''}")
+        self.url = found.group(0)
+        self.endpoint = self.url + "/pipedrive"
+
+    def env(self) -> dict[str, str]:
+        """The environment of a reconciler command talking to this server."""
+        env = {k: v for k, v in env_with_root().items() if not k.startswith(("MATON_", "RECONCILER_ENDPOINT"))}
+        env["MATON_API_KEY"] = self.key
+        env["NO_COLOR"] = "1"
+        return env
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> Serve:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -8,171 +8,35 @@ they are mapped to 1 so that 2 keeps its one meaning.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
-import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
 
 import click
-from rich.console import Console
 
 from reconciler import __version__
-from reconciler.config import ConfigError, Settings, resolve
-from reconciler.lock import LockError
+from reconciler.commands.common import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    LazyGroup,
+    Output,
+    _connection_options,
+    _fail,
+    _global_options,
+    _handle_errors,
+    _redact,
+    _settings,
+    tune_gc,
+)
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-
-
-class Output:
-    """Where text goes: rich consoles for stdout/stderr, honouring --quiet and --no-color."""
-
-    def __init__(self, quiet: bool = False, no_color: bool = False, debug: bool = False) -> None:
-        no_color = no_color or bool(os.environ.get("NO_COLOR"))
-        self.quiet = quiet
-        self.debug = debug
-        # no colour means no escape at all: rich's no_color alone still writes bold and the like
-        system = None if no_color else "auto"
-        self.out = Console(no_color=no_color, color_system=system, highlight=False, soft_wrap=True, emoji=False)
-        self.err = Console(stderr=True, no_color=no_color, color_system=system, highlight=False, soft_wrap=True,
-                           emoji=False)
-
-    def print(self, text: str = "", markup: bool = True) -> None:
-        self.out.print(text, markup=markup)
-
-    def raw(self, text: str) -> None:
-        """Machine output (JSON, markdown) as is: no rich processing, which costs seconds on big plans."""
-        click.echo(text)
-
-    def info(self, text: str) -> None:
-        if not self.quiet:
-            self.err.print(text, markup=False)
-
-    def error(self, text: str) -> None:
-        self.err.print(f"error: {text}", markup=False)
-
-    def warn(self, text: str) -> None:
-        self.err.print(f"warning: {text}", markup=False)
-
-
-def _global_options(func):
-    """--debug/--quiet/--no-color accepted after the command too, not only before it."""
-
-    @click.option("--debug", is_flag=True, default=None, help="Tracebacks and an HTTP trace (key redacted).")
-    @click.option("--quiet", "-q", is_flag=True, default=None, help="Only results and errors.")
-    @click.option("--no-color", is_flag=True, default=None, help="No colour (also NO_COLOR).")
-    @functools.wraps(func)
-    def wrapper(*args, debug=None, quiet=None, no_color=None, **kwargs):
-        ctx = click.get_current_context()
-        obj = ctx.ensure_object(dict)
-        for name, value in (("debug", debug), ("quiet", quiet), ("no_color", no_color)):
-            if value:
-                obj[name] = True
-        obj["output"] = Output(obj.get("quiet", False), obj.get("no_color", False), obj.get("debug", False))
-        return func(*args, **kwargs)
-
-    return wrapper
-
-
-def _connection_options(func):
-    """Where to connect (CONTRACT §4), on every command that talks to Pipedrive."""
-
-    @click.option("--endpoint", help="Gateway URL [env RECONCILER_ENDPOINT; default https://gateway.maton.ai/pipedrive].")
-    @click.option("--control-endpoint", help="Control API URL [env RECONCILER_CONTROL_ENDPOINT].")
-    @click.option("--connection", help="Maton connection id, sent as Maton-Connection [env MATON_CONNECTION].")
-    @click.option(
-        "--sandbox",
-        "sandbox",
-        is_flag=False,
-        flag_value="",
-        default=None,
-        metavar="[FILE]",
-        help="Use the embedded sandbox, data kept in FILE (default .reconciler/sandbox.db beside the first PATH).",
-    )
-    @click.option("--rate-limit", type=float,
-                  help="Requests per second, client side [env RECONCILER_RATE_LIMIT; default 10; with --sandbox: "
-                       "unpaced unless this flag is given].")
-    @click.option("--api-version", type=click.Choice(["v1", "v2"]), help="v2 where Pipedrive has it (default), or v1 everywhere.")
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        return func(*args, **kwargs)
-
-    return wrapper
-
-
-def _settings(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[Settings, list[str]]:
-    sandbox = kwargs.pop("sandbox", None)
-    # `--sandbox examples` reads as "use the sandbox" followed by a PATH
-    if sandbox and (Path(sandbox).is_dir() or sandbox.endswith((".yaml", ".yml"))):
-        paths = [*paths, sandbox]
-        sandbox = ""
-    settings = resolve(
-        first_path=paths[0] if paths else None,
-        endpoint=kwargs.pop("endpoint", None),
-        control_endpoint=kwargs.pop("control_endpoint", None),
-        connection=kwargs.pop("connection", None),
-        sandbox=sandbox,
-        rate_limit=kwargs.pop("rate_limit", None),
-        api_version=kwargs.pop("api_version", None),
-        max_deletes=kwargs.pop("max_deletes", None),
-        debug=bool(ctx_obj.get("debug")),
-    )
-    return settings, paths
-
-
-def _fail(out: Output, message: str) -> None:
-    out.error(message)
-    raise SystemExit(EXIT_ERROR)
-
-
-def _handle_errors(func):
-    """Turn every known failure into one actionable line and exit 1; --debug adds the traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from reconciler.apply import StalePlanError
-        from reconciler.manifest import Problem  # noqa: F401
-        from reconciler.pipedrive.errors import PipedriveError
-        from reconciler.plan import PlanError
-        from reconciler.session import ApplyRefused, ManifestErrors
-
-        ctx = click.get_current_context()
-        out: Output = ctx.obj["output"]
-        try:
-            return func(*args, **kwargs)
-        except ManifestErrors as exc:
-            for problem in exc.problems:
-                out.err.print(str(problem), markup=False)
-            raise SystemExit(EXIT_ERROR) from None
-        except PlanError as exc:
-            for problem in exc.problems:
-                out.err.print(str(problem), markup=False)
-            if not exc.problems:
-                out.error(str(exc))
-            raise SystemExit(EXIT_ERROR) from None
-        except LockError as exc:  # already one `FILE:LINE: error: …` line per problem
-            if out.debug:
-                out.err.print(_redact(traceback.format_exc()), markup=False)
-            for line in str(exc).splitlines():
-                out.err.print(_redact(line) if ": error: " in line else f"error: {_redact(line)}", markup=False)
-            raise SystemExit(EXIT_ERROR) from None
-        except (ConfigError, PipedriveError, StalePlanError, ApplyRefused) as exc:
-            if out.debug:
-                out.err.print(_redact(traceback.format_exc()), markup=False)
-            out.error(_redact(str(exc)))
-            raise SystemExit(EXIT_ERROR) from None
-
-    return wrapper
-
-
-def _redact(text: str) -> str:
-    key = os.environ.get("MATON_API_KEY")
-    if key:
-        text = text.replace(key, "***")
-    return text
-
+# Commands whose modules are imported only when they run (or --help lists them).
+LAZY_COMMANDS = {
+    "connections": "reconciler.commands.connections:connections",
+    "export": "reconciler.commands.export:export",
+    "sandbox": "reconciler.sandbox.cli:sandbox",
+}
 
 # -- the group -------------------------------------------------------------------------
 
@@ -209,7 +73,7 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+@click.group(cls=LazyGroup, lazy=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]},
              epilog="Environment: " + ", ".join(name for name, _ in ENVIRONMENT)
                     + ". Settings: flag, then environment, then reconciler.toml beside the first PATH, then "
                       "the default. Exit codes: 0 success (no changes with --detailed-exitcode), 1 error, "
@@ -480,43 +344,9 @@ def whoami(ctx, path, fmt, **kwargs) -> None:
         out.print(line, markup=False)
 
 
-def _mount_groups() -> None:
-    from reconciler.commands.connections import connections
-    from reconciler.commands.export import export
-    from reconciler.sandbox.cli import sandbox
-
-    _accept_global_options(sandbox)
-    cli.add_command(sandbox)
-    cli.add_command(connections)
-    cli.add_command(export)
-
-
-def _accept_global_options(command: click.Command) -> None:
-    """Let commands defined outside this module take --debug/--quiet/--no-color after their name.
-
-    The sandbox's commands are built without importing this module (so they also run as
-    `python -m reconciler.sandbox.cli`); the options are added here, where they are known.
-    """
-    if isinstance(command, click.Group):
-        for sub in command.commands.values():
-            _accept_global_options(sub)
-        return
-    names = {p.name for p in command.params}
-    if "debug" in names or command.callback is None:
-        return
-    command.params += [
-        click.Option(["--debug"], is_flag=True, default=None, help="Tracebacks and an HTTP trace (key redacted)."),
-        click.Option(["--quiet", "-q"], is_flag=True, default=None, help="Only results and errors."),
-        click.Option(["--no-color"], is_flag=True, default=None, help="No colour (also NO_COLOR)."),
-    ]
-    command.callback = _global_options(command.callback)
-
-
-_mount_groups()
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI with CONTRACT §5's exit codes."""
+    tune_gc()
     try:
         cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
     except click.exceptions.Abort:

@@ -5,8 +5,8 @@ users need to see which ids exist, which one is the default (the oldest active o
 to add or remove one without leaving the tool. ``delete`` is the one destructive command
 here: it names the account behind the connection and asks, as ``apply`` does.
 
-Import :mod:`reconciler.cli` rather than this module: cli.py mounts this group once its
-shared options and error handling, which this module reuses, are defined.
+The shared options and error handling come from :mod:`reconciler.commands.common`; cli.py
+mounts this group lazily (the module is imported when the command runs).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from reconciler.cli import (
+from reconciler.commands.common import (
     Output,
     _connection_options,
     _fail,

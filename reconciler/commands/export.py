@@ -1,8 +1,8 @@
 """`reconciler export --out DIR [--kind KIND]... [--force]`: manifests for the live account.
 
 The command only connects, shows progress and reports; `reconciler.export` does the work.
-It reuses the shared connection options and error handling of :mod:`reconciler.cli`, which
-mounts this command once they are defined (import :mod:`reconciler.cli`, not this module).
+It reuses the shared connection options and error handling of :mod:`reconciler.commands.common`;
+cli.py mounts it lazily (the module is imported when the command runs).
 """
 
 from __future__ import annotations
@@ -13,7 +13,14 @@ from typing import Any
 import click
 
 from reconciler import kinds
-from reconciler.cli import EXIT_ERROR, Output, _connection_options, _global_options, _handle_errors, _settings
+from reconciler.commands.common import (
+    EXIT_ERROR,
+    Output,
+    _connection_options,
+    _global_options,
+    _handle_errors,
+    _settings,
+)
 from reconciler.export import ExportError, export_account
 from reconciler.render.progress import ExportDisplay
 

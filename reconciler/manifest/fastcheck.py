@@ -69,6 +69,47 @@ def _json_equal(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _both(first: Check, second: Check) -> Check:
+    return lambda v: first(v) and second(v)
+
+
+def _every(checks: list[Check]) -> Check:
+    """One predicate that holds when all hold; pairs without a loop (most schemas have two)."""
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        return _both(checks[0], checks[1])
+
+    def every(v: Any, cs: tuple[Check, ...] = tuple(checks)) -> bool:
+        for check in cs:
+            if not check(v):
+                return False
+        return True
+
+    return every
+
+
+def _items(item: Check) -> Check:
+    def items(v: Any) -> bool:
+        if isinstance(v, list):
+            for x in v:
+                if not item(x):
+                    return False
+        return True
+
+    return items
+
+
+def _any_of(options: list[Check]) -> Check:
+    def any_of(v: Any, cs: tuple[Check, ...] = tuple(options)) -> bool:
+        for check in cs:
+            if check(v):
+                return True
+        return False
+
+    return any_of
+
+
 def _compile(schema: Any) -> Check:
     if schema is True:
         return lambda value: True
@@ -99,11 +140,9 @@ def _compile(schema: Any) -> Check:
         elif keyword == "required":
             checks.append(lambda v, keys=tuple(arg): not isinstance(v, dict) or all(k in v for k in keys))
         elif keyword == "items":
-            item = _compile(arg)
-            checks.append(lambda v, c=item: not isinstance(v, list) or all(c(x) for x in v))
+            checks.append(_items(_compile(arg)))
         elif keyword == "anyOf":
-            options = [_compile(s) for s in arg]
-            checks.append(lambda v, cs=tuple(options): any(c(v) for c in cs))
+            checks.append(_any_of([_compile(s) for s in arg]))
         elif keyword in ("properties", "additionalProperties"):
             continue  # handled together below
         else:
@@ -126,9 +165,9 @@ def _compile(schema: Any) -> Check:
             return True
 
         checks.append(check_object)
-    if len(checks) == 1:
-        return checks[0]
-    return lambda v, cs=tuple(checks): all(c(v) for c in cs)
+    if not checks:
+        return lambda value: True
+    return _every(checks)
 
 
 def compile_schema(schema: dict) -> Check | None:

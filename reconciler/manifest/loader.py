@@ -1,31 +1,41 @@
 """load_manifests: PATHs → Manifest plus every problem, sorted by position.
 
-Steps, each reporting problems instead of raising: find the files; compose each (yamlio);
-walk kind sections and resource keys; validate each resource against its kind's JSON
-Schema and translate every schema error into a one-line message at the offending node;
-convert values into the model's shapes; then the semantic checks (checks.py). A file that
-cannot be read at all turns off the reference checks, since the keys it would have
-declared are unknown and every reference to them would be a false alarm.
+Steps, each reporting problems instead of raising: find the files; read each from the
+YAML parser's events (yamlevents; the node walker of yamlio for anchors, aliases and merge
+keys); walk kind sections and resource keys; validate each resource against its kind's
+JSON Schema and translate every schema error into a one-line message at the offending
+value; convert values into the model's shapes; then the semantic checks (checks.py). A
+file that cannot be read at all turns off the reference checks, since the keys it would
+have declared are unknown and every reference to them would be a false alarm.
+
+jsonschema is imported only when a resource fails the compiled quick check (fastcheck):
+valid manifests never pay for it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import ValidationError
-from yaml.nodes import MappingNode, Node, ScalarNode
+import yaml
 
 from reconciler import kinds
 from reconciler.fieldtypes import ValueProblem
 from reconciler.kinds import FieldSpec, KindSpec
-from reconciler.manifest import checks, schema
+from reconciler.manifest import checks, schema, yamlio
 from reconciler.manifest.checks import article, suggest
 from reconciler.manifest.files import collect_files
 from reconciler.manifest.model import Manifest, Position, Problem, Resource
-from reconciler.manifest.yamlio import NULL, FileAbort, PathKey, Walker, compose, describe_node
+from reconciler.manifest.yamlevents import EventDocument, Restart
+from reconciler.manifest.yamlio import FileAbort, NodeDocument, PathKey, Values
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+    from reconciler.manifest.yamlevents import Item
 
 _KEY_RE = re.compile(kinds.KEY_PATTERN)
 _SECTIONS = ", ".join(k.section for k in kinds.KINDS)
@@ -41,12 +51,13 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> tuple[Manifest, l
     """
     problems: list[Problem] = []
     files = collect_files(paths, problems)
+    cache: dict[str, tuple[str, str]] = {}  # plain scalars already resolved, shared by the files
     resources: list[Resource] = []
     first: dict[tuple[str, str], Resource] = {}
     complete = not problems
     for display, real in files:
         file_problems: list[Problem] = []
-        file_resources, ok = _read_file(display, real, file_problems)
+        file_resources, ok = _read_file(display, real, file_problems, cache)
         problems.extend(file_problems)
         complete = complete and ok
         for res in file_resources:
@@ -69,37 +80,71 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> tuple[Manifest, l
     return manifest, problems
 
 
-def _read_file(display: str, real: str, problems: list[Problem]) -> tuple[list[Resource], bool]:
+def _read_file(display: str, real: str, problems: list[Problem],
+               cache: dict[str, tuple[str, str]] | None = None) -> tuple[list[Resource], bool]:
     """One file's resources, and whether the whole file could be read."""
-    walker = Walker(display)
     try:
         with open(real, "rb") as handle:
             data = handle.read()
-        walker.aliases_possible = b"&" in data
-        root = compose(display, data)
-        resources, ok = _read_sections(walker, root)
     except OSError as exc:
         problems.append(Problem(Position(display, 1, 1), f"cannot read the file: {exc.strerror or exc}"))
         return [], False
+    doc: EventDocument | NodeDocument | None = None
+    try:
+        text = yamlio.decode(display, data)
+        try:
+            resources, ok, doc = _read_events(display, text, cache)
+        except Restart:
+            # anchors, aliases, merge keys, deep nesting or an early end: the node walker's answer
+            doc = NodeDocument(display, text, aliases_possible=b"&" in data)
+            resources, ok = _read_sections(doc, doc.root())
     except FileAbort as abort:
-        problems.extend(walker.problems)
+        if doc is not None:
+            problems.extend(doc.problems)
         problems.append(abort.problem)
         return [], False
-    problems.extend(walker.problems)
+    problems.extend(doc.problems)
     return resources, ok
 
 
-def _read_sections(walker: Walker, root: Node) -> tuple[list[Resource], bool]:
-    if not isinstance(root, MappingNode):
+def _read_events(display: str, text: str, cache: dict[str, tuple[str, str]] | None = None,
+                 ) -> tuple[list[Resource], bool, EventDocument]:
+    """The fast path: sections and resources straight from the parser's events.
+
+    A syntax error anywhere is the file's only problem, as when the whole file was composed
+    before anything was walked; Restart asks for the node walker.
+    """
+    try:
+        doc = EventDocument(display, text, yamlio.Loader, cache)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise FileAbort(yamlio.parse_problem(display, text, exc)) from None
+    try:
+        resources, ok = _read_sections(doc, doc.root())
+        doc.finish()
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise FileAbort(yamlio.parse_problem(display, text, exc)) from None
+    except FileAbort:
+        raise Restart from None  # the walker words it, after composing the whole file
+    finally:
+        doc.close()
+    return resources, ok, doc
+
+
+def _error(doc: EventDocument | NodeDocument, pos: Position, message: str) -> None:
+    doc.problems.append(Problem(pos, message))
+
+
+def _read_sections(doc: EventDocument | NodeDocument, root: Item) -> tuple[list[Resource], bool]:
+    if not root.is_mapping:
         raise FileAbort(
             Problem(
-                walker.pos(root),
-                f"the top level must be a mapping of kind sections ({_SECTIONS}), got {describe_node(root)}",
+                root.pos,
+                f"the top level must be a mapping of kind sections ({_SECTIONS}), got {root.describe()}",
             )
         )
     resources: list[Resource] = []
     ok = True
-    for section, key_node, section_node in walker.pairs(root):
+    for section, key_pos, section_item in root.pairs():
         kind = kinds.BY_SECTION.get(section)
         if kind is None:
             ok = False
@@ -108,22 +153,23 @@ def _read_sections(walker: Walker, root: Node) -> tuple[list[Resource], bool]:
                 hint = f"; did you mean '{kinds.BY_NAME[section].section}'?"
             else:
                 hint = suggest(section, choices) or f" (sections: {_SECTIONS})"
-            walker.error(key_node, f"unknown kind section '{section}'{hint}")
+            _error(doc, key_pos, f"unknown kind section '{section}'{hint}")
             continue
-        if isinstance(section_node, ScalarNode) and section_node.tag == NULL:
+        if section_item.is_null:
             continue  # an empty section declares nothing
-        if not isinstance(section_node, MappingNode):
+        if not section_item.is_mapping:
             ok = False
-            walker.error(
-                section_node,
-                f"section '{section}' must be a mapping of keys to {kind.section}, got {describe_node(section_node)}",
+            _error(
+                doc,
+                section_item.pos,
+                f"section '{section}' must be a mapping of keys to {kind.section}, got {section_item.describe()}",
             )
             continue
-        for key, res_key_node, res_node in walker.pairs(section_node):
+        for key, res_key_pos, res_item in section_item.pairs():
             if not _KEY_RE.match(key):
-                walker.error(res_key_node, _bad_key_message(key))
+                _error(doc, res_key_pos, _bad_key_message(key))
                 continue
-            res = _read_resource(walker, kind, key, res_key_node, res_node)
+            res = _read_resource(doc, kind, key, res_key_pos, res_item)
             if res is not None:
                 resources.append(res)
     return resources, ok
@@ -138,19 +184,22 @@ def _bad_key_message(key: str) -> str:
     )
 
 
-def _read_resource(walker: Walker, kind: KindSpec, key: str, key_node: Node, node: Node) -> Resource | None:
-    if not isinstance(node, MappingNode):
-        got = "nothing" if isinstance(node, ScalarNode) and node.tag == NULL else describe_node(node)
-        walker.error(node if got != "nothing" else key_node, f"{kind.name} '{key}' must be a mapping of fields, got {got}")
+def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, key_pos: Position,
+                   item: Item) -> Resource | None:
+    if not item.is_mapping:
+        got = "nothing" if item.is_null else item.describe()
+        _error(doc, item.pos if got != "nothing" else key_pos, f"{kind.name} '{key}' must be a mapping of fields, got {got}")
         return None
-    positions: dict[PathKey, Position] = {}
-    key_positions: dict[PathKey, Position] = {}
-    plain: dict[PathKey, str] = {}
-    seen_before = len(walker.problems)
-    data = walker.value(node, (), positions, key_positions, plain)
-    # A node already reported while walking (an unsupported tag) is not reported twice.
-    reported = {p.pos for p in walker.problems[seen_before:]}
-    bad = _schema_problems(walker, kind, data, positions, key_positions, plain, reported)
+    seen_before = len(doc.problems)
+    values = item.read()
+    data = values.data
+    positions = values.positions
+    bad: set[str] = set()
+    quick = schema.quick_check(kind.name)
+    if quick is None or not quick(data):  # valid: jsonschema is only asked to explain what is not
+        # A value already reported while reading (an unsupported tag) is not reported twice.
+        reported = {p.pos for p in doc.problems[seen_before:]}
+        bad = _schema_problems(doc, kind, values, reported)
     res = Resource(
         kind=kind.name,
         key=key,
@@ -158,14 +207,16 @@ def _read_resource(walker: Walker, kind: KindSpec, key: str, key_node: Node, nod
         id=None,
         absent=False,
         protect=False,
-        pos=walker.pos(key_node),
+        pos=key_pos,
         field_pos={},
     )
+    meta = kinds.META_FIELDS
+    by_name = _fields_by_name(kind)
     for name, value in data.items():
         pos = positions[(name,)]
         if name in bad:
             continue
-        if name in kinds.META_FIELDS:
+        if name in meta:
             res.field_pos[name] = pos
             if name == "id":
                 res.id = int(value)
@@ -174,25 +225,39 @@ def _read_resource(walker: Walker, kind: KindSpec, key: str, key_node: Node, nod
             else:
                 res.protect = bool(value)
             continue
-        spec = kind.field(name)
+        spec = by_name.get(name)
         if spec is None:
             continue
-        converted = _convert(walker, spec, value, pos, positions)
+        converted = _convert(doc, spec, value, pos, positions)
         if converted is _INVALID:
             continue
         res.fields[name] = converted
         res.field_pos[name] = pos
         if spec.type == kinds.CUSTOM and isinstance(value, dict):
             for custom in value:
-                res.field_pos[f"fields.{custom}"] = positions[(name, custom)]
-    walker.problems.extend(checks.resource_problems(kind, res, data))
+                res.field_pos[sys.intern(f"fields.{custom}")] = positions[(name, custom)]
+    doc.problems.extend(checks.resource_problems(kind, res, data))
     return res
+
+
+_FIELD_MAPS: dict[int, tuple[KindSpec, dict[str, FieldSpec]]] = {}
+
+
+def _fields_by_name(kind: KindSpec) -> dict[str, FieldSpec]:
+    """A kind's fields by name: one dict look-up per declared field, on the hot path of a load.
+
+    Kept per kind object (not per name), so that a kinds table changed at run time is seen.
+    """
+    found = _FIELD_MAPS.get(id(kind))
+    if found is None or found[0] is not kind:
+        found = _FIELD_MAPS[id(kind)] = (kind, {spec.name: spec for spec in kind.fields})
+    return found[1]
 
 
 _INVALID = object()
 
 
-def _convert(walker: Walker, spec: FieldSpec, value: Any, pos: Position, positions: dict[PathKey, Position]) -> Any:
+def _convert(walker: Any, spec: FieldSpec, value: Any, pos: Position, positions: dict[PathKey, Position]) -> Any:
     """A schema-valid value in the model's shape; _INVALID (after reporting) if still wrong.
 
     Each field type converts its own values (reconciler/fieldtypes.py).
@@ -212,20 +277,12 @@ def _at(data: Any, path: PathKey) -> Any:
     return data
 
 
-def _schema_problems(
-    walker: Walker,
-    kind: KindSpec,
-    data: dict[str, Any],
-    positions: dict[PathKey, Position],
-    key_positions: dict[PathKey, Position],
-    plain: dict[PathKey, str],
-    already: set[Position],
-) -> set[str]:
-    """Report every schema error of one resource; return the top-level keys found bad."""
+def _schema_problems(doc: EventDocument | NodeDocument, kind: KindSpec, values: Values,
+                     already: set[Position]) -> set[str]:
+    """Report every schema error of one resource (which failed the quick check); return the top-level keys found bad."""
+    data = values.data
+    positions = values.positions
     bad: set[str] = set()
-    quick = schema.quick_check(kind.name)
-    if quick is not None and quick(data):
-        return bad  # valid: jsonschema is only asked to explain what is not
     reported: set[PathKey] = set()
     known = (*kinds.META_FIELDS, *kind.field_names)
     for error in schema.validator(kind.name).iter_errors(data):
@@ -236,7 +293,7 @@ def _schema_problems(
                     if name not in known and (name,) not in reported:
                         reported.add((name,))
                         bad.add(name)
-                        walker.problems.append(Problem(key_positions[(name,)], _unknown_field(kind, name, known)))
+                        doc.problems.append(Problem(values.key_pos((name,)), _unknown_field(kind, name, known)))
             continue
         bad.add(path[0])
         if path in reported:
@@ -245,7 +302,7 @@ def _schema_problems(
         pos = positions.get(path) or positions[path[:1]]
         if pos in already:
             continue
-        walker.problems.append(Problem(pos, _field_message(kind, path, _at(data, path), plain.get(path), error)))
+        doc.problems.append(Problem(pos, _field_message(kind, path, _at(data, path), values.plain.get(path), error)))
     return bad
 
 

@@ -9,12 +9,15 @@ user at FILE:LINE:COL.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Position:
-    """A place in a manifest file; line and column are 1-based, as editors show them."""
+class Position(NamedTuple):
+    """A place in a manifest file; line and column are 1-based, as editors show them.
+
+    A named tuple, not a dataclass: a plan of 10,000 resources keeps ~100,000 of them, and
+    a tuple is made about three times faster than a frozen dataclass and holds no __dict__.
+    """
 
     file: str
     line: int
@@ -40,7 +43,7 @@ def _one_line(message: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """The value of a REF field: another resource by manifest key, or a live object by id."""
 
@@ -50,7 +53,7 @@ class Reference:
     pos: Position
 
 
-@dataclass
+@dataclass(slots=True)
 class Resource:
     """One declared resource.
 

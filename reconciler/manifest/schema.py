@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
 from reconciler.fieldtypes import DATE_PATTERN, EMAIL_PATTERN, TIME_PATTERN  # noqa: F401  (re-exported)
 from reconciler.kinds import FieldSpec, KindSpec
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -112,7 +113,13 @@ def render(schema: dict[str, Any]) -> str:
 
 @cache
 def validator(kind_name: str) -> Draft202012Validator:
-    """A compiled validator per kind; built once because validation is on the hot path."""
+    """A compiled validator per kind, built once; only asked when the quick check fails.
+
+    jsonschema is imported here, not at the top: it costs a tenth of a second to import,
+    and a run whose manifests are valid never needs it.
+    """
+    from jsonschema import Draft202012Validator
+
     schema = kind_schema(kinds.kind(kind_name))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)

@@ -1,17 +1,22 @@
-"""YAML files → nodes with positions → plain Python values with positions.
+"""YAML files → plain Python values with positions: the rules, and the node walker.
 
 Why not `yaml.safe_load`: it forgets where values came from, silently keeps the last of
 two duplicate keys, expands aliases without limit ("billion laughs"), and reads `14:00` as
-the sexagesimal integer 840. Here we only *compose* (the C composer when libyaml is
-present: it keeps marks and is about twice as fast), then walk the node graph ourselves:
-every value gets a 1-based position, duplicates are reported with the first line, alias
-expansion is capped, and scalars become values by rules fit for manifests (dates and
-times stay the text the user wrote). No constructor ever runs on a tag, so no YAML tag can
-execute anything; an unknown tag is an error.
+the sexagesimal integer 840. Here scalars become values by rules fit for manifests (dates
+and times stay the text the user wrote), duplicates are reported with the first line, and
+alias expansion is capped. No constructor ever runs on a tag, so no YAML tag can execute
+anything; an unknown tag is an error.
+
+Two readers apply these rules. Most files are read from the parser's events by
+`yamlevents` (fast: no node tree, positions only where kept). A file with anchors,
+aliases or merge keys, or one that ends early, is *composed* (the C composer when libyaml
+is present) and walked here by `Walker`, which gives every node a position and counts
+alias expansions. Both hand the loader the same `Item`s and `Values`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +26,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.manifest.model import Position, Problem
 
-Loader: type = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+def default_loader() -> type:
+    """libyaml's loader when pyyaml was built with it, else the pure-Python one (same answers, slower)."""
+    return getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
+Loader: type = default_loader()
 
 _T = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"
@@ -106,23 +117,33 @@ def _syntax_problem(display: str, text: str, exc: yaml.MarkedYAMLError) -> Probl
     return Problem(Position(display, line + 1, col + 1), message)
 
 
-def compose(display: str, data: bytes) -> Node:
-    """Decode and compose one manifest file; raise FileAbort with a positioned problem."""
-    text = _decode(display, data)
-    try:
-        root = yaml.compose(text, Loader=Loader)
-    except yaml.MarkedYAMLError as exc:
-        raise FileAbort(_syntax_problem(display, text, exc)) from None
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: point at it
+def parse_problem(display: str, text: str, exc: BaseException) -> Problem:
+    """The one positioned problem for a file the parser (or composer) refused."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return _syntax_problem(display, text, exc)
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow: point at it
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
         what = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
-        raise FileAbort(Problem(Position(display, line, col),
-                                f"invalid YAML: unacceptable character {what}: {exc.reason}")) from None
-    except yaml.YAMLError as exc:  # unmarked: still one clear line (pyyaml's text spans several)
-        raise FileAbort(Problem(Position(display, 1, 1), "invalid YAML: " + " ".join(str(exc).split()))) from None
-    except RecursionError:
-        raise FileAbort(Problem(Position(display, 1, 1), "invalid YAML: nesting too deep")) from None
+        return Problem(Position(display, line, col), f"invalid YAML: unacceptable character {what}: {exc.reason}")
+    if isinstance(exc, RecursionError):
+        return Problem(Position(display, 1, 1), "invalid YAML: nesting too deep")
+    # unmarked: still one clear line (pyyaml's text spans several)
+    return Problem(Position(display, 1, 1), "invalid YAML: " + " ".join(str(exc).split()))
+
+
+def decode(display: str, data: bytes) -> str:
+    """A file's text; FileAbort for bytes that are not UTF-8."""
+    return _decode(display, data)
+
+
+def compose(display: str, data: bytes | str) -> Node:
+    """Decode and compose one manifest file; raise FileAbort with a positioned problem."""
+    text = data if isinstance(data, str) else _decode(display, data)
+    try:
+        root = yaml.compose(text, Loader=Loader)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise FileAbort(parse_problem(display, text, exc)) from None
     if root is None:
         raise FileAbort(
             Problem(
@@ -298,3 +319,90 @@ class Walker:
             return result_map
         finally:
             self._active.discard(ident)
+
+
+class Values:
+    """A resource's fields as plain values, and where they were written.
+
+    `positions` maps a path below the resource (`("emails", 1)`) to the value's position;
+    the event reader fills it for the first two levels only (fields, then list items and
+    custom fields), the walker for every level. `plain` holds the text of unquoted scalars
+    that did not become strings (`currency: NO` is false in YAML 1.1), for messages that
+    suggest quoting. A key's position is made only when asked (for unknown fields).
+    """
+
+    __slots__ = ("data", "positions", "keys", "plain", "file")
+
+    def __init__(self, data: dict[str, Any], positions: dict[PathKey, Position], keys: dict[str, Any],
+                 plain: dict[PathKey, str], file: str) -> None:
+        self.data = data
+        self.positions = positions
+        self.keys = keys  # field name -> its key's Position, or the parser's mark of it
+        self.plain = plain
+        self.file = file
+
+    def key_pos(self, path: PathKey) -> Position:
+        """The position of the key that names a field (`path` is `(name,)`)."""
+        found = self.keys[path[0]]
+        if isinstance(found, Position):
+            return found
+        return Position(self.file, found.line + 1, found.column + 1)
+
+
+class NodeItem:
+    """A composed node seen as the loader's `Item` (what `yamlevents.Item` is for events)."""
+
+    __slots__ = ("walker", "node")
+
+    def __init__(self, walker: Walker, node: Node) -> None:
+        self.walker = walker
+        self.node = node
+
+    @property
+    def pos(self) -> Position:
+        return self.walker.pos(self.node)
+
+    @property
+    def is_mapping(self) -> bool:
+        return isinstance(self.node, MappingNode)
+
+    @property
+    def is_null(self) -> bool:
+        return isinstance(self.node, ScalarNode) and self.node.tag == NULL
+
+    def describe(self) -> str:
+        return describe_node(self.node)
+
+    def pairs(self) -> Iterator[tuple[str, Position, NodeItem]]:
+        walker = self.walker
+        for key, key_node, value_node in walker.pairs(self.node):
+            yield key, walker.pos(key_node), NodeItem(walker, value_node)
+
+    def read(self) -> Values:
+        positions: dict[PathKey, Position] = {}
+        keys: dict[PathKey, Position] = {}
+        plain: dict[PathKey, str] = {}
+        data = self.walker.value(self.node, (), positions, keys, plain)
+        fields = {path[0]: pos for path, pos in keys.items() if len(path) == 1}
+        return Values(data, positions, fields, plain, self.walker.file)
+
+
+class NodeDocument:
+    """A whole file composed into nodes and walked (anchors, aliases, merge keys)."""
+
+    def __init__(self, file: str, text: str, aliases_possible: bool = True) -> None:
+        self.walker = Walker(file, aliases_possible=aliases_possible)
+        self.problems = self.walker.problems
+        self.text = text
+
+    def root(self) -> NodeItem:
+        return NodeItem(self.walker, compose(self.walker.file, self.text))
+
+    def error(self, item: NodeItem, message: str) -> None:
+        self.walker.error(item.node, message)
+
+    def finish(self) -> None:
+        """Nothing to check: composing already insisted on a single document."""
+
+    def close(self) -> None:
+        """Nothing to release."""

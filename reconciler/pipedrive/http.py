@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from reconciler import __version__
+from reconciler import __version__, jsoncodec
 from reconciler.pipedrive.breaker import DEFAULT_BUDGET, Breaker
 from reconciler.pipedrive.costs import route_template, token_cost
 from reconciler.pipedrive.errors import (
@@ -331,7 +331,7 @@ def _first_line_note(response: httpx.Response) -> str:
 
 def _json(response: httpx.Response, default: Any = None) -> Any:
     try:
-        return response.json()
+        return jsoncodec.loads(response.content)
     except ValueError:
         return default
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
+from reconciler import jsoncodec
 from reconciler.sandbox.faults import (
     DROP_AFTER_COMMIT,
     ERROR_500,
@@ -78,12 +79,12 @@ class GatewayResult:
 
     def json(self) -> Any:
         """The body decoded, for tests and tools."""
-        return json.loads(self.body) if self.body else None
+        return jsoncodec.loads(self.body) if self.body else None
 
 
 def encode_json(value: Any) -> bytes:
     """Compact UTF-8 JSON: the wire format of every answer."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return jsoncodec.dumps(value)
 
 
 def route_template(method: str, native_path: str) -> str:

@@ -18,7 +18,6 @@ checks and writes are atomic.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sqlite3
@@ -28,6 +27,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+
+from reconciler import jsoncodec
 
 # Columns copied out of each JSON document so that the API can filter and sort in SQL.
 # ``category`` is a short per-kind discriminator: a deal's status, a field's entity, an
@@ -299,7 +300,7 @@ class Store:
             company_id,
             kind,
             record["id"],
-            json.dumps(record, separators=(",", ":"), ensure_ascii=False),
+            jsoncodec.dumps(record).decode("utf-8"),
             record["add_time"],
             record["update_time"],
             1 if record.get("is_deleted") else 0,
@@ -357,7 +358,7 @@ class Store:
                 "SELECT data FROM objects WHERE company_id = ? AND kind = ? AND id = ?",
                 (company_id, kind, object_id),
             ).fetchone()
-        return json.loads(row[0]) if row else None
+        return jsoncodec.loads(row[0]) if row else None
 
     def get_many(self, company_id: int, kind: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """Documents by id (deleted included), keyed by id; unknown ids are simply absent."""
@@ -371,7 +372,7 @@ class Store:
                     f"SELECT data FROM objects WHERE company_id = ? AND kind = ? AND id IN ({marks})",
                     (company_id, kind, *chunk),
                 ):
-                    doc = json.loads(data)
+                    doc = jsoncodec.loads(data)
                     out[doc["id"]] = doc
         return out
 
@@ -429,7 +430,7 @@ class Store:
             params.extend([limit, offset])
         with self.lock:
             rows = self._db.execute(query, params).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [jsoncodec.loads(r[0]) for r in rows]
 
     def count(self, company_id: int, kind: str, *, deleted: bool | None = False) -> int:
         """How many documents of a kind a company holds (why: tests and seed reports)."""

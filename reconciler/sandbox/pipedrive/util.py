@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
+
+from reconciler import jsoncodec
 
 from .errors import bad_request
 
@@ -79,7 +80,7 @@ def parse_body(body: bytes | None, content_type: str | None) -> dict[str, Any]:
                 out[key] = value
         return out
     try:
-        data = json.loads(body)
+        data = jsoncodec.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise bad_request("Invalid JSON in request body") from None
     if not isinstance(data, dict):

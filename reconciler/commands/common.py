@@ -1,0 +1,269 @@
+"""What every command shares: output, the common options, settings, error handling, exit codes.
+
+Why a module of its own: cli.py defines the core commands and the group, and the commands
+in this package (connections, export, whoami) use the same plumbing. With the plumbing
+here, both import it and neither imports the other, so cli.py can load each command
+module only when that command runs (`LazyGroup`), and `reconciler --version` imports
+neither rich, httpx, jsonschema nor yaml. Exit codes (CONTRACT §5): 0 success, 1 error,
+2 changes found with `plan --detailed-exitcode`.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import importlib
+import os
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from reconciler.config import Settings
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class Output:
+    """Where text goes: rich consoles for stdout/stderr, honouring --quiet and --no-color."""
+
+    def __init__(self, quiet: bool = False, no_color: bool = False, debug: bool = False) -> None:
+        from rich.console import Console  # rich only when a command runs (not for --version or --help)
+
+        no_color = no_color or bool(os.environ.get("NO_COLOR"))
+        self.quiet = quiet
+        self.debug = debug
+        # no colour means no escape at all: rich's no_color alone still writes bold and the like
+        system = None if no_color else "auto"
+        self.out = Console(no_color=no_color, color_system=system, highlight=False, soft_wrap=True, emoji=False)
+        self.err = Console(stderr=True, no_color=no_color, color_system=system, highlight=False, soft_wrap=True,
+                           emoji=False)
+
+    def print(self, text: str = "", markup: bool = True) -> None:
+        self.out.print(text, markup=markup)
+
+    def raw(self, text: str) -> None:
+        """Machine output (JSON, markdown) as is: no rich processing, which costs seconds on big plans."""
+        click.echo(text)
+
+    def info(self, text: str) -> None:
+        if not self.quiet:
+            self.err.print(text, markup=False)
+
+    def error(self, text: str) -> None:
+        self.err.print(f"error: {text}", markup=False)
+
+    def warn(self, text: str) -> None:
+        self.err.print(f"warning: {text}", markup=False)
+
+
+def _global_options(func):
+    """--debug/--quiet/--no-color accepted after the command too, not only before it."""
+
+    @click.option("--debug", is_flag=True, default=None, help="Tracebacks and an HTTP trace (key redacted).")
+    @click.option("--quiet", "-q", is_flag=True, default=None, help="Only results and errors.")
+    @click.option("--no-color", is_flag=True, default=None, help="No colour (also NO_COLOR).")
+    @functools.wraps(func)
+    def wrapper(*args, debug=None, quiet=None, no_color=None, **kwargs):
+        ctx = click.get_current_context()
+        obj = ctx.ensure_object(dict)
+        for name, value in (("debug", debug), ("quiet", quiet), ("no_color", no_color)):
+            if value:
+                obj[name] = True
+        obj["output"] = Output(obj.get("quiet", False), obj.get("no_color", False), obj.get("debug", False))
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _connection_options(func):
+    """Where to connect (CONTRACT §4), on every command that talks to Pipedrive."""
+
+    @click.option("--endpoint", help="Gateway URL [env RECONCILER_ENDPOINT; default https://gateway.maton.ai/pipedrive].")
+    @click.option("--control-endpoint", help="Control API URL [env RECONCILER_CONTROL_ENDPOINT].")
+    @click.option("--connection", help="Maton connection id, sent as Maton-Connection [env MATON_CONNECTION].")
+    @click.option(
+        "--sandbox",
+        "sandbox",
+        is_flag=False,
+        flag_value="",
+        default=None,
+        metavar="[FILE]",
+        help="Use the embedded sandbox, data kept in FILE (default .reconciler/sandbox.db beside the first PATH).",
+    )
+    @click.option("--rate-limit", type=float,
+                  help="Requests per second, client side [env RECONCILER_RATE_LIMIT; default 10; with --sandbox: "
+                       "unpaced unless this flag is given].")
+    @click.option("--api-version", type=click.Choice(["v1", "v2"]), help="v2 where Pipedrive has it (default), or v1 everywhere.")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _settings(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[Settings, list[str]]:
+    from reconciler.config import resolve
+
+    sandbox = kwargs.pop("sandbox", None)
+    # `--sandbox examples` reads as "use the sandbox" followed by a PATH
+    if sandbox and (Path(sandbox).is_dir() or sandbox.endswith((".yaml", ".yml"))):
+        paths = [*paths, sandbox]
+        sandbox = ""
+    settings = resolve(
+        first_path=paths[0] if paths else None,
+        endpoint=kwargs.pop("endpoint", None),
+        control_endpoint=kwargs.pop("control_endpoint", None),
+        connection=kwargs.pop("connection", None),
+        sandbox=sandbox,
+        rate_limit=kwargs.pop("rate_limit", None),
+        api_version=kwargs.pop("api_version", None),
+        max_deletes=kwargs.pop("max_deletes", None),
+        debug=bool(ctx_obj.get("debug")),
+    )
+    return settings, paths
+
+
+def _fail(out: Output, message: str) -> None:
+    out.error(message)
+    raise SystemExit(EXIT_ERROR)
+
+
+def _handle_errors(func):
+    """Turn every known failure into one actionable line and exit 1; --debug adds the traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from reconciler.apply import StalePlanError
+        from reconciler.config import ConfigError
+        from reconciler.lock import LockError
+        from reconciler.manifest import Problem  # noqa: F401
+        from reconciler.pipedrive.errors import PipedriveError
+        from reconciler.plan import PlanError
+        from reconciler.session import ApplyRefused, ManifestErrors
+
+        ctx = click.get_current_context()
+        out: Output = ctx.obj["output"]
+        try:
+            return func(*args, **kwargs)
+        except ManifestErrors as exc:
+            for problem in exc.problems:
+                out.err.print(str(problem), markup=False)
+            raise SystemExit(EXIT_ERROR) from None
+        except PlanError as exc:
+            for problem in exc.problems:
+                out.err.print(str(problem), markup=False)
+            if not exc.problems:
+                out.error(str(exc))
+            raise SystemExit(EXIT_ERROR) from None
+        except LockError as exc:  # already one `FILE:LINE: error: …` line per problem
+            if out.debug:
+                out.err.print(_redact(traceback.format_exc()), markup=False)
+            for line in str(exc).splitlines():
+                out.err.print(_redact(line) if ": error: " in line else f"error: {_redact(line)}", markup=False)
+            raise SystemExit(EXIT_ERROR) from None
+        except (ConfigError, PipedriveError, StalePlanError, ApplyRefused) as exc:
+            if out.debug:
+                out.err.print(_redact(traceback.format_exc()), markup=False)
+            out.error(_redact(str(exc)))
+            raise SystemExit(EXIT_ERROR) from None
+
+    return wrapper
+
+
+def _redact(text: str) -> str:
+    key = os.environ.get("MATON_API_KEY")
+    if key:
+        text = text.replace(key, "***")
+    return text
+
+
+def _accept_global_options(command: click.Command) -> None:
+    """Let commands defined outside this module take --debug/--quiet/--no-color after their name.
+
+    The sandbox's commands are built without importing this module (so they also run as
+    `python -m reconciler.sandbox.cli`); the options are added here, where they are known.
+    """
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_global_options(sub)
+        return
+    names = {p.name for p in command.params}
+    if "debug" in names or command.callback is None:
+        return
+    command.params += [
+        click.Option(["--debug"], is_flag=True, default=None, help="Tracebacks and an HTTP trace (key redacted)."),
+        click.Option(["--quiet", "-q"], is_flag=True, default=None, help="Only results and errors."),
+        click.Option(["--no-color"], is_flag=True, default=None, help="No colour (also NO_COLOR)."),
+    ]
+    command.callback = _global_options(command.callback)
+
+
+class _Commands(dict):
+    """A group's commands, where a lazily mounted one counts as present before it is imported."""
+
+    def __init__(self, group: LazyGroup, loaded: dict[str, click.Command]) -> None:
+        super().__init__(loaded)
+        self.group = group
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self.group.lazy
+
+    def __missing__(self, name: str) -> click.Command:
+        command = self.group.load(name)
+        if command is None:
+            raise KeyError(name)
+        return command
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self else default
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are imported when used (or listed by --help), not at start-up.
+
+    `lazy` maps a command name to "module:attribute". A command mounted this way also takes
+    --debug/--quiet/--no-color after its name (`_accept_global_options`).
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+        self.commands = _Commands(self, self.commands)
+
+    def load(self, name: str) -> click.Command | None:
+        where = self.lazy.get(name)
+        if where is None:
+            return None
+        module, _, attribute = where.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        _accept_global_options(command)
+        dict.__setitem__(self.commands, name, command)
+        del self.lazy[name]
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*dict.keys(self.commands), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self.commands.get(cmd_name)
+
+
+def tune_gc() -> None:
+    """The garbage collector set for a short run that builds large acyclic data (issue 19).
+
+    Python's cyclic collector scans every young container each 700 allocations, and every
+    object at each full collection; a plan builds hundreds of thousands of dicts, lists and
+    strings that are never garbage, and the collector cost a quarter of its CPU. What is
+    alive after start-up (modules, classes) is frozen out of the collector's sight, and
+    collections are made rare: cycles are still collected (a long `sandbox serve` stays
+    bounded), only less often. The memory this costs is measured in bench/bench_plan.py.
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+# young-generation allocations between collections, then how many of those per older one
+GC_THRESHOLDS = (100_000, 50, 100)
