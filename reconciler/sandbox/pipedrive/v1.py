@@ -380,6 +380,8 @@ def note_v1(company: Company, n: dict[str, Any], rel: Related) -> dict[str, Any]
         "person_id": n.get("person_id"),
         "org_id": n.get("org_id"),
         "lead_id": n.get("lead_id"),
+        "project_id": None,  # the sandbox keeps no projects or tasks (current v1 Note model)
+        "task_id": None,
         "content": n["content"],
         "add_time": v1_time(n["add_time"]),
         "update_time": v1_time(n["update_time"]),
@@ -388,10 +390,14 @@ def note_v1(company: Company, n: dict[str, Any], rel: Related) -> dict[str, Any]
         "pinned_to_person_flag": bool(n.get("pinned_to_person_flag")),
         "pinned_to_organization_flag": bool(n.get("pinned_to_organization_flag")),
         "pinned_to_lead_flag": bool(n.get("pinned_to_lead_flag")),
+        "pinned_to_project_flag": False,
+        "pinned_to_task_flag": False,
         "last_update_user_id": n.get("last_update_user_id"),
         "organization": {"name": org["name"]} if org else None,
         "person": {"name": person["name"]} if person else None,
         "deal": {"title": deal["title"]} if deal else None,
+        "project": None,
+        "task": None,
         "user": {
             "email": user["email"],
             "name": user["name"],
