@@ -9,10 +9,20 @@ is what differs between real Pipedrive accounts: the company id and the custom-f
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .store import Store
+
+class Store(Protocol):
+    """What installing a company needs of the store (why a protocol: the store creates companies,
+    so this module must not import it back)."""
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+    def next_ids(self, company_id: int, kind: str, count: int = 1) -> int: ...
+
+    def insert_many(self, company_id: int, kind: str, records: Iterable[dict[str, Any]]) -> int: ...
 
 COMPANY_NAME = "Example Sales Ltd"
 COMPANY_DOMAIN = "examplesales"

@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from .company import COMPANY_NAME, install_default_company
+
 # Columns copied out of each JSON document so that the API can filter and sort in SQL.
 # ``category`` is a short per-kind discriminator: a deal's status, a field's entity, an
 # activity's type, a stage's... nothing (None).
@@ -213,8 +215,6 @@ class Store:
         Custom-field hashes are generated per company, as Pipedrive does, so code that
         hard-codes one account's hashes fails against another.
         """
-        from .company import COMPANY_NAME, install_default_company
-
         with self.transaction():
             while True:
                 company_id = 1_000_000 + secrets.randbelow(9_000_000)

@@ -8,7 +8,8 @@ validation, storage and the v1/v2 response shapes) lives in this package:
   deal stage/status consistency), ``base``: router, paging, input parsing,
 - ``v1`` / ``v2``: serialisers and routes per family, ``search``: both versions' search,
 - ``fields``: adding custom fields, ``html``: note content sanitising,
-- ``tokens``: the published token cost table, ``errors``: Pipedrive's error body,
+- ``errors``: Pipedrive's error body (token costs come from ``reconciler.pipedrive.costs``, the
+  one table the client counts with),
 - ``deprecated``: the v1 routes Pipedrive put out of support (410 unless served on purpose).
 
 Paths: ``/api/v2/...`` and ``/api/v1/...``; the legacy ``/v1/...`` prefix is read as
@@ -21,13 +22,14 @@ import logging
 import os
 from dataclasses import dataclass, field
 
+from reconciler.pipedrive.costs import token_cost as _token_cost
+
 from ..store import Store
 from . import search, v1, v2
 from .base import Ctx, Router
 from .deprecated import ENV_FLAG, gone_message, replacement_for
 from .errors import ApiError
 from .model import Company
-from .tokens import token_cost as _token_cost
 from .util import Query, parse_body
 
 log = logging.getLogger(__name__)
@@ -116,7 +118,7 @@ class PipedriveAPI:
             return ApiResponse(500, ApiError(500, "Internal server error").body(), dict(JSON_HEADERS))
 
     def token_cost(self, method: str, path: str) -> int:
-        """Pipedrive's published token cost of that call (see tokens.py for the source)."""
+        """Pipedrive's published token cost of that call (reconciler/pipedrive/costs.py says where from)."""
         return _token_cost(method, path)
 
 

@@ -25,7 +25,6 @@ from .errors import bad_request, not_found
 from .html import sanitize_html
 from .util import check_date, check_time
 
-OBJECT_KINDS = ("deal", "person", "organization", "activity", "note")
 LABELS = {
     "deal": "Deal",
     "person": "Person",
