@@ -42,10 +42,11 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     # ---- v2 (Pipedrive's current API, what reconciler uses by default)
-    Rule("v2", r"Get(Deal|Person|Organization)Fields200ResponseDataInner",
+    Rule("v2", r"Get(Deal|Person|Organization|Activity)Fields200ResponseDataInner",
          r"ui_visibility|important_fields|required_fields", "missing",
          "answered only when include_fields asks for them (the official include_fields enum of the v2 "
-         "*Fields endpoints); the include_fields pass checks their shapes"),
+         "*Fields endpoints; product fields use the activity fields' model); the include_fields pass checks "
+         "their shapes"),
     Rule("v2", r"Deal", r"source_lead_id", "missing",
          "only with include_fields=source_lead_id (official model description); no deal comes from a lead "
          "in the sandbox"),
@@ -76,6 +77,10 @@ RULES: tuple[Rule, ...] = (
          "the v1 users answer carries is_admin (0/1) next to access[]; kept for clients that read it"),
     Rule("v1", r"Note", r"pinned_to_lead_flag", "extra",
          "the sandbox keeps the lead pin flag beside the deal/person/organization ones"),
+    Rule("v1", r"GetProductFieldsResponseDataInner|GetProductFieldResponseData", r"field_type", "type",
+         "system product fields have types (boolean, price_list, billing_frequency, visible_to) that the merged "
+         "model's enum lacks: it intersects the answer enum (GetFieldAllOf, which lists them) with the "
+         "request enum of ProductField"),
     Rule("v1", r"UpsertNoteResponse|GetActivityResponse", r"additional_data", "extra",
          "answered as an empty object, as the other v1 single-object answers do"),
     # ---- the deprecated v1 surface (410 unless served with --serve-deprecated-v1)

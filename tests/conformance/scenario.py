@@ -105,13 +105,51 @@ def _fields(run: Run) -> dict[str, str]:
                                json={"field_name": "Conf nick", "field_type": "varchar"})["field_code"]
     codes["org_field"] = run.call("v2", "POST", "/organizationFields",
                             json={"field_name": "Conf size", "field_type": "double"})["field_code"]
-    for entity in ("deal", "person", "organization"):
+    codes["product_field"] = run.call("v2", "POST", "/productFields", json={
+        "field_name": "Conf warranty", "field_type": "enum", "options": [{"label": "1y"}, {"label": "2y"}],
+        "ui_visibility": {"add_visible_flag": True}})["field_code"]
+    _field_writes(run)
+    for entity in ("deal", "person", "organization", "product"):
         listed = run.call("v2", "GET", f"/{entity}Fields", query={"limit": 500})
-        run.call("v2", "GET", f"/{entity}Fields", query={
-            "limit": 500, "include_fields": "ui_visibility,important_fields,required_fields"})
+        extras = "ui_visibility" if entity == "product" else "ui_visibility,important_fields,required_fields"
+        run.call("v2", "GET", f"/{entity}Fields", query={"limit": 500, "include_fields": extras})
         run.call("v2", "GET", f"/{entity}Fields/{{field_code}}", params={"field_code": listed[0]["field_code"]})
         run.call("v2", "GET", f"/{entity}Fields/{{field_code}}", params={"field_code": listed[-1]["field_code"]})
     return codes
+
+
+def _field_writes(run: Run) -> None:
+    """Change, relabel, add and remove options, and delete custom fields of every entity."""
+    settings = {
+        "deal": {"ui_visibility": {"add_visible_flag": True, "show_in_pipelines": {"show_in_all": False,
+                                                                                   "pipeline_ids": [1]}},
+                 "important_fields": {"enabled": True, "stage_ids": [1]},
+                 "required_fields": {"enabled": True, "stage_ids": [2], "statuses": {"won": ["open"]}},
+                 "description": "Where the deal came from"},
+        "person": {"ui_visibility": {"show_in_add_deal_dialog": {"show": True, "order": 1}},
+                   "important_fields": {"enabled": True}, "required_fields": {"enabled": False}},
+        "organization": {"ui_visibility": {"show_in_add_person_dialog": {"show": True, "order": None}}},
+        "product": {"ui_visibility": {"details_visible_flag": False}},
+    }
+    for entity, extra in settings.items():
+        path = f"/{entity}Fields"
+        code = run.call("v2", "POST", path, json={"field_name": f"Conf {entity} tier", "field_type": "set",
+                                                   "options": [{"label": "Gold"}, {"label": "Silver"}]})["field_code"]
+        ids = {"field_code": code}
+        run.call("v2", "PATCH", f"{path}/{{field_code}}", params=ids, json={"field_name": f"Conf {entity} level", **extra})
+        run.call("v2", "GET", f"{path}/{{field_code}}", params=ids,
+                 query={"include_fields": ",".join(k for k in extra if k != "description")})
+        added = run.call("v2", "POST", f"{path}/{{field_code}}/options", params=ids,
+                         json=[{"label": "Bronze"}, {"label": "Platinum"}])
+        run.call("v2", "PATCH", f"{path}/{{field_code}}/options", params=ids,
+                 json=[{"id": added[0]["id"], "label": "Copper"}])
+        run.call("v2", "DELETE", f"{path}/{{field_code}}/options", params=ids, json=[{"id": added[1]["id"]}])
+        spare = run.call("v2", "POST", path, json={"field_name": f"Conf {entity} spare", "field_type": "text"})
+        run.call("v2", "DELETE", f"{path}/{{field_code}}", params={"field_code": spare["field_code"]})
+    label = {"field_code": "label"}
+    added = run.call("v2", "POST", "/dealFields/{field_code}/options", params=label, json=[{"label": "Conf label"}])
+    run.call("v2", "PATCH", "/dealFields/{field_code}/options", params=label,
+             json=[{"id": added[0]["id"], "label": "Conf label 2"}])
 
 
 def _deal_custom(run: Run, codes: dict[str, str], org_id: int, person_id: int) -> dict[str, Any]:
@@ -185,7 +223,10 @@ def _v2(run: Run) -> None:
     run.call("v2", "GET", "/pipelines/{id}", params={"id": pipeline["id"]})
     run.call("v2", "PATCH", "/pipelines/{id}", params={"id": pipeline["id"]}, json={"name": "Conformance P"})
     run.call("v2", "GET", "/pipelines")
-    stage = run.call("v2", "POST", "/stages", json={"name": "Conformance stage", "pipeline_id": pipeline["id"]})
+    stage = run.call("v2", "POST", "/stages", json={"name": "Conformance stage", "pipeline_id": pipeline["id"],
+                                                    "deal_probability": 30, "is_deal_rot_enabled": True,
+                                                    "days_to_rotten": 10})
+    run.call("v2", "POST", "/stages", json={"name": "Conformance kept", "pipeline_id": pipeline["id"]})
     run.call("v2", "GET", "/stages/{id}", params={"id": stage["id"]})
     run.call("v2", "PATCH", "/stages/{id}", params={"id": stage["id"]}, json={"name": "Conformance S"})
     run.call("v2", "GET", "/stages", query={"pipeline_id": pipeline["id"]})
@@ -219,10 +260,11 @@ def _v1(run: Run) -> None:
     run.call("v1", "GET", "/users/me")
     run.call("v1", "GET", "/users/{id}", params={"id": 1})
     run.call("v1", "GET", "/activityTypes")
-    for entity in ("deal", "person", "organization"):
+    for entity in ("deal", "person", "organization", "product"):
         listed = run.call("v1", "GET", f"/{entity}Fields")
         run.call("v1", "GET", f"/{entity}Fields/{{id}}", params={"id": listed[-1]["id"]})
-    for entity in ("deal", "person", "organization"):
+        run.call("v1", "GET", f"/{entity}Fields/{{id}}", params={"id": listed[0]["id"]})
+    for entity in ("deal", "person", "organization", "product"):
         run.call("v1", "POST", f"/{entity}Fields", json={"name": "Conformance v1 field", "field_type": "varchar"})
     run.call("v1", "DELETE", "/notes/{id}", params=nid)
 

@@ -7,7 +7,9 @@ validation, storage and the v1/v2 response shapes) lives in this package:
 - ``model``: version-neutral objects and Pipedrive's rules (required fields, references,
   deal stage/status consistency), ``base``: router, paging, input parsing,
 - ``v1`` / ``v2``: serialisers and routes per family, ``search``: both versions' search,
-- ``fields``: adding custom fields, ``html``: note content sanitising,
+- ``pipelines``: v2 pipelines and stages with Pipedrive's rules,
+- ``fields``: custom fields and their options (``fields_v2``: the v2 field routes),
+  ``html``: note content sanitising,
 - ``errors``: Pipedrive's error body (token costs come from ``reconciler.pipedrive.costs``, the
   one table the client counts with),
 - ``deprecated``: the v1 routes Pipedrive put out of support (410 unless served on purpose).
@@ -25,12 +27,12 @@ from dataclasses import dataclass, field
 from reconciler.pipedrive.costs import token_cost as _token_cost
 
 from ..store import Store
-from . import search, v1, v2
+from . import fields_v2, pipelines, search, v1, v2
 from .base import Ctx, Router
 from .deprecated import ENV_FLAG, gone_message, replacement_for
 from .errors import ApiError
 from .model import Company
-from .util import Query, parse_body
+from .util import Query
 
 log = logging.getLogger(__name__)
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -56,6 +58,8 @@ def build_router() -> Router:
     search.register(router)
     v1.register(router)
     v2.register(router)
+    pipelines.register(router)
+    fields_v2.register(router)
     return router
 
 
@@ -88,11 +92,16 @@ class PipedriveAPI:
             path = "/" + path.split("?", 1)[0].strip("/")
             if path == "/v1" or path.startswith("/v1/"):
                 path = "/api" + path
-            if not self.serve_deprecated_v1 and path.startswith("/api/v1/"):
-                replacement = replacement_for(method, path)
-                if replacement is not None:
-                    raise ApiError(410, gone_message(method, path, replacement))
-            handler, params = self.router.match(method, path)
+            replacement = replacement_for(method, path) if path.startswith("/api/v1/") else None
+            if replacement is not None and not self.serve_deprecated_v1:
+                raise ApiError(410, gone_message(method, path, replacement))
+            try:
+                handler, params = self.router.match(method, path)
+            except ApiError as error:
+                # deprecated routes the sandbox never modelled (v1 products) are gone even when served
+                if replacement is not None and error.status in (404, 405):
+                    raise ApiError(410, gone_message(method, path, replacement)) from None
+                raise
             company_id = self.store.company_id(connection_id)
             if company_id is None:
                 raise ApiError(404, f"Connection {connection_id} not found")
@@ -102,7 +111,8 @@ class PipedriveAPI:
                     version="v2" if path.startswith("/api/v2/") else "v1",
                     method=method.upper(),
                     query=Query(list(query)),
-                    body=parse_body(body, content_type) if method.upper() in ("POST", "PUT", "PATCH") else {},
+                    raw=body,
+                    content_type=content_type,
                     params=params,
                 )
                 status, payload = handler(ctx)

@@ -630,6 +630,10 @@ class Company:
             )
         return self._fields[entity]
 
+    def forget_fields(self, entity: str) -> None:
+        """Drop the cached field schema of an entity (why: a field or option was just written)."""
+        self._fields.pop(entity, None)
+
     def custom_fields(self, entity: str) -> dict[str, dict[str, Any]]:
         return {f["key"]: f for f in self.fields(entity) if f["is_custom"]}
 

@@ -507,6 +507,10 @@ def field_v1(f: dict[str, Any]) -> dict[str, Any]:
         else None
     )
     out["created_by_user_id"] = f.get("last_updated_by_user_id")
+    if (f.get("entity") or f.get("category")) == "product":
+        # the official v1 ProductField has none of these (product fields have no subfields)
+        for key in ("index_visible_flag", "details_visible_flag", "options_deleted", "is_subfield", "subfields"):
+            out.pop(key)
     return out
 
 
@@ -733,7 +737,8 @@ def _pipelines(router: Router) -> None:
     router.add("/api/v1/stages/{id}", get=get_stage)
 
 
-FIELD_PATHS = {"dealFields": "deal", "personFields": "person", "organizationFields": "organization"}
+FIELD_PATHS = {"dealFields": "deal", "personFields": "person", "organizationFields": "organization",
+               "productFields": "product"}
 
 
 def _fields(router: Router) -> None:
