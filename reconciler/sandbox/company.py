@@ -311,8 +311,8 @@ def install_default_company(store: Store, company_id: int) -> None:
             company_id,
             "lead_label",
             [
-                {"id": new_uuid(), "name": name, "color": color, "add_time": BASE_TIME, "update_time": BASE_TIME,
-                 "is_deleted": False}
-                for name, color in LEAD_LABELS
+                {"id": new_uuid(), "seq": seq, "name": name, "color": color, "add_time": BASE_TIME,
+                 "update_time": BASE_TIME, "is_deleted": False}
+                for seq, (name, color) in enumerate(LEAD_LABELS, start=store.next_ids(company_id, "lead_label", 3))
             ],
         )

@@ -100,6 +100,8 @@ _SORTABLE = frozenset({"id", "add_time", "update_time", *INDEXED_COLUMNS})
 SORT_EXPRESSIONS = {
     "due_date": "COALESCE(json_extract(data, '$.due_date'), '')",
     "order_nr": "COALESCE(json_extract(data, '$.order_nr'), 0)",
+    # UUID-keyed kinds (leads, lead labels) keep their creation order in ``seq``
+    "seq": "COALESCE(json_extract(data, '$.seq'), 0)",
 }
 
 

@@ -7,7 +7,9 @@ validation, storage and the v1/v2 response shapes) lives in this package:
 - ``model``: version-neutral objects and Pipedrive's rules (required fields, references,
   deal stage/status consistency), ``base``: router, paging, input parsing,
 - ``v1`` / ``v2``: serialisers and routes per family, ``search``: both versions' search,
-- ``pipelines``: v2 pipelines and stages with Pipedrive's rules,
+- ``pipelines``: v2 pipelines and stages with Pipedrive's rules, ``products``: v2 products,
+  ``deal_products``: the products attached to deals (and the deal value they make),
+  ``leads``: v1 leads and lead labels (UUID ids),
 - ``fields``: custom fields and their options (``fields_v2``: the v2 field routes),
   ``html``: note content sanitising,
 - ``errors``: Pipedrive's error body (token costs come from ``reconciler.pipedrive.costs``, the
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from reconciler.pipedrive.costs import token_cost as _token_cost
 
 from ..store import Store
-from . import fields_v2, pipelines, search, v1, v2
+from . import deal_products, fields_v2, leads, pipelines, products, search, v1, v2
 from .base import Ctx, Router
 from .deprecated import ENV_FLAG, gone_message, replacement_for
 from .errors import ApiError
@@ -53,12 +55,15 @@ def deprecated_v1_from_env() -> bool:
 
 
 def build_router() -> Router:
-    """Every route of both versions; search first so ``/deals/search`` is not read as an id."""
+    """Every route of both versions; literal paths first so ``/deals/search`` is not read as an id."""
     router = Router()
     search.register(router)
+    deal_products.register(router)  # /api/v2/deals/products before /api/v2/deals/{id}
     v1.register(router)
     v2.register(router)
     pipelines.register(router)
+    products.register(router)
+    leads.register(router)
     fields_v2.register(router)
     return router
 

@@ -209,6 +209,8 @@ def keyset_page(
         if sort_by != "id":
             empty: Any = 0 if sort_by == "order_nr" else ""
             payload["v"] = last.get(sort_by) if last.get(sort_by) is not None else empty
+            if sort_by == "name":  # the indexed column holds the name in lower case
+                payload["v"] = str(payload["v"]).lower()
         next_cursor = encode_cursor(payload)
     return rows, next_cursor
 
@@ -239,6 +241,8 @@ def v1_sort(ctx: Ctx, name_column: bool = True) -> list[tuple[str, str]]:
             column = "name"
         if column == "user_id":
             column = "owner_id"
+        if column == "organization_id":  # the leads' name for it
+            column = "org_id"
         if column not in (
             "id",
             "add_time",
@@ -304,7 +308,18 @@ def parse_input(
         if body.get("custom_fields") is not None:
             custom = ctx.company.parse_custom_v2(kind, body["custom_fields"])
         return changes, custom
-    known = ctx.company.custom_fields(kind)
+    return changes, parse_custom_v1(ctx, kind, existing)
+
+
+def parse_custom_v1(ctx: Ctx, entity: str, existing: dict[str, Any] | None = None) -> dict[str, Any]:
+    """v1 custom field values: root-level hash keys of ``entity``'s custom fields, a monetary one with
+    a ``<hash>_currency`` sibling, time fields with ``_until``/``_timezone_id`` siblings.
+
+    Leads use it with the deals' fields, which they inherit.
+    """
+    body = ctx.body
+    custom: dict[str, Any] = {}
+    known = ctx.company.custom_fields(entity)
     for key, raw in body.items():
         base = re.sub(r"_(currency|until|timezone_id)$", "", key) if HASH_RE.match(key[:40]) else key
         field = known.get(base)
@@ -338,4 +353,4 @@ def parse_input(
                 )
         elif key == base:
             custom[base] = coerce_custom(ctx.company, field, raw, False, base)
-    return changes, custom
+    return custom

@@ -580,6 +580,8 @@ def _list_filters(ctx: Ctx, kind: str) -> tuple[dict[str, Any], bool | None, lis
         for column in ("deal_id", "person_id", "org_id"):
             if q.has(column):
                 where[column] = q.int(column)
+        if q.has("lead_id"):
+            sql.append(("json_extract(data, '$.lead_id') = ?", [(q.get("lead_id") or "").lower()]))
         if q.has("user_id"):
             where["owner_id"] = q.int("user_id")
         if q.has("updated_since"):

@@ -219,8 +219,8 @@ def include_fields(ctx: Ctx, kind: str) -> tuple[str, ...]:
 def add_included(company: Company, kind: str, obj: dict[str, Any], out: dict[str, Any],
                  names: tuple[str, ...]) -> dict[str, Any]:
     """Add the requested optional fields: counts of the object's notes and activities, the deals
-    of a person or organization by status; what the sandbox does not keep (mail, files,
-    followers, products) is 0 or null."""
+    of a person or organization by status, a deal's products; what the sandbox does not keep
+    (mail, files, followers) is 0 or null."""
     if not names or kind == "activity":
         return out
     from ..company import COMPANY_DOMAIN
@@ -240,6 +240,8 @@ def add_included(company: Company, kind: str, obj: dict[str, Any], out: dict[str
             value = len(activities) - len(done)
         elif name == "notes_count":
             value = len(store.select(cid, "note", where={parent: obj["id"]}))
+        elif name == "products_count":
+            value = len(store.select(cid, "deal_product", where={"deal_id": obj["id"]}))
         elif name == "people_count":
             value = len(store.select(cid, "person", where={"org_id": obj["id"]}))
         elif name in ("open_deals_count", "related_open_deals_count", "participant_open_deals_count"):
