@@ -128,6 +128,8 @@ def test_option_writes_are_atomic_and_checked(pd: PD) -> None:
     money = pd.field("deal", "Contract value")["field_code"]
     pd.error(pd.call("POST", f"/api/v2/dealFields/{money}/options", json_body=[{"label": "X"}]), 400, "no options")
     pd.error(pd.call("POST", "/api/v2/dealFields/nope/options", json_body=[{"label": "X"}]), 404, "field")
+    too_many = [{"label": f"Region {i}"} for i in range(10_000)]  # 3 exist: 10,003 is over the limit
+    pd.error(pd.call("POST", f"/api/v2/dealFields/{code}/options", json_body=too_many), 400, "at most 10000")
 
 
 def test_label_options_are_managed_like_a_custom_fields(pd: PD) -> None:

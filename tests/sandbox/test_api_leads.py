@@ -157,6 +157,9 @@ def test_notes_and_search_find_leads(pd: PD) -> None:
     assert pd.get("/api/v2/leads/search", {"term": "robot", "person_id": person["id"] + 1}).data["items"] == []
     items = pd.get("/api/v2/itemSearch", {"term": "robot", "item_types": "lead"}).data["items"]
     assert [(i["item"]["type"], i["item"]["title"]) for i in items] == [("lead", "Warehouse robots")]
+    field = pd.get("/api/v2/itemSearch/field", {"term": "Warehouse", "entity_type": "lead", "field": "title",
+                                               "match": "beginning"}).data
+    assert [i["item"]["id"] for i in field] == [lead["id"]]
 
 
 def test_stats_count_a_lead_route_once_whatever_its_id() -> None:
