@@ -80,6 +80,12 @@ def test_lists_filter_sort_and_page(pd: PD) -> None:
     assert [p["name"] for p in pd.get("/api/v2/products", {"ids": ids}).data] == ["beta", "Charlie"]
     assert {p["name"] for p in pd.get("/api/v2/products", {"owner_id": 2}).data} == {"Alpha", "Charlie"}
     pd.error(pd.get("/api/v2/products", {"sort_by": "code"}), 400, "sort_by")
+    assert pd.get("/api/v2/products", {"updated_since": "2100-01-01T00:00:00Z"}).data == []
+    assert len(pd.get("/api/v2/products", {"updated_since": made[0]["update_time"]}).data) == 5
+    warranty = pd.post("/api/v2/productFields", {"field_name": "Warranty", "field_type": "varchar"}).data
+    vendor = pd.post("/api/v2/productFields", {"field_name": "Vendor", "field_type": "varchar"}).data
+    narrowed = pd.get("/api/v2/products", {"custom_fields": warranty["field_code"]}).data[0]["custom_fields"]
+    assert narrowed == {warranty["field_code"]: None} and vendor["field_code"] not in narrowed
     pd.delete(f"/api/v2/products/{made[0]['id']}")
     assert "beta" not in {p["name"] for p in pd.get("/api/v2/products").data}
     pd.error(pd.get(f"/api/v2/products/{made[0]['id']}"), 404, "product")
