@@ -11,12 +11,15 @@ query parameters with their enums, request body model, answer model) and every m
 (fields, types, nested shapes, enums, nullability, required-ness). The conformance tests read only
 the written JSON, so they run offline; this script needs npm and the registry.
 
-Versions: 33.x is the newest client; its v2 API is Pipedrive's current API. 24.x is the last
-release whose v1 surface is complete (the v1 endpoints Pipedrive deprecated on 2026-01-01 and put
-out of support on 2026-08-01 were removed from later releases); it describes v1 notes, users,
-fields and activity types, and the deprecated v1 endpoints. Each v1 endpoint also records whether
-the current client (33.x) still has it: ``in_current_client`` false means Pipedrive no longer
-supports it.
+Versions: 33.x is the newest client; its v2 API is Pipedrive's current API, and its v1 API is the
+v1 Pipedrive still supports (notes, users, fields, leads, lead labels...): every v1 endpoint the
+current client still has is described by the current client. 24.x is the last release whose v1
+surface is complete (the v1 endpoints Pipedrive deprecated on 2026-01-01 and put out of support on
+2026-08-01 were removed from later releases); it describes only the deprecated v1 endpoints. Each
+v1 endpoint records which client described it (``client``) and whether the current client still
+has it (``in_current_client`` false means Pipedrive no longer supports it). Where a model of the
+same name differs between the two clients, the 24.x one is kept as ``Legacy<Name>`` so that the
+deprecated answers are still checked against the description they were written for.
 
 Usage: python scripts/gen_conformance.py [--out tests/conformance] [--v2 33.7.0] [--v1 24.2.0]
 """
@@ -49,9 +52,14 @@ V2_PATHS = (
     "/organizations", "/organizations/{id}", "/organizations/search",
     "/activities", "/activities/{id}",
     "/pipelines", "/pipelines/{id}", "/stages", "/stages/{id}",
-    "/dealFields", "/dealFields/{field_code}",
-    "/personFields", "/personFields/{field_code}",
-    "/organizationFields", "/organizationFields/{field_code}",
+    "/dealFields", "/dealFields/{field_code}", "/dealFields/{field_code}/options",
+    "/personFields", "/personFields/{field_code}", "/personFields/{field_code}/options",
+    "/organizationFields", "/organizationFields/{field_code}", "/organizationFields/{field_code}/options",
+    "/productFields", "/productFields/{field_code}", "/productFields/{field_code}/options",
+    "/products", "/products/{id}", "/products/search",
+    "/deals/products", "/deals/{id}/products", "/deals/{id}/products/bulk",
+    "/deals/{id}/products/{product_attachment_id}",
+    "/leads/search",
     "/itemSearch", "/itemSearch/field",
 )
 V1_PATHS = (
@@ -61,6 +69,9 @@ V1_PATHS = (
     "/dealFields", "/dealFields/{id}",
     "/personFields", "/personFields/{id}",
     "/organizationFields", "/organizationFields/{id}",
+    "/productFields", "/productFields/{id}",
+    "/leads", "/leads/{id}", "/leads/archived", "/leads/search",
+    "/leadLabels", "/leadLabels/{id}",
     # deprecated on 2026-01-01, out of support since 2026-08-01 (absent from the current client)
     "/deals", "/deals/{id}", "/deals/search",
     "/persons", "/persons/{id}", "/persons/search",
@@ -421,6 +432,9 @@ def read_operations(api_dir: Path, models: dict[str, dict[str, Any]]) -> list[di
                 if pname == ptype and ptype in models:
                     body = ptype
                     continue
+                if ptype == pname + "[]" and pname in models:  # a JSON array body (the fields' options)
+                    body = ptype
+                    continue
                 entry = parse_type(ptype)
                 entry["required"] = not optional
                 query[pname] = entry
@@ -440,25 +454,102 @@ def read_operations(api_dir: Path, models: dict[str, dict[str, Any]]) -> list[di
 
 
 # ----------------------------------------------------------------------------- output
+def model_name(body_or_answer: str) -> str:
+    """A body's model name without the array marker (``X[]`` is a JSON array of ``X``)."""
+    return body_or_answer.removesuffix("[]")
+
+
+def roots_of(operations: list[dict[str, Any]]) -> set[str]:
+    return {op["response"] for op in operations} | {model_name(op["body"]) for op in operations if op["body"]}
+
+
+def select(operations: list[dict[str, Any]], paths: tuple[str, ...]) -> list[dict[str, Any]]:
+    chosen = [op for op in operations if op["path"] in paths]
+    chosen.sort(key=lambda op: (paths.index(op["path"]), op["method"], op["operation"]))
+    return chosen
+
+
+def base_path(base: Path) -> str | None:
+    found = re.search(r'BASE_PATH = "([^"]+)"', (base / "base.js").read_text(encoding="utf-8"))
+    return found.group(1) if found else None
+
+
 def facts(dist: Path, version_dir: str, paths: tuple[str, ...], errors: tuple[str, ...], version: str) -> dict[str, Any]:
     base = dist / version_dir
     models = read_models(base / "models")
-    operations = [op for op in read_operations(base / "api", models) if op["path"] in paths]
-    operations.sort(key=lambda op: (paths.index(op["path"]), op["method"], op["operation"]))
+    operations = select(read_operations(base / "api", models), paths)
     missing = [p for p in paths if not any(op["path"] == p for op in operations)]
     if missing:
         raise SystemExit(f"{PACKAGE}@{version} {version_dir}: no operation for {missing}")
-    roots = {op["response"] for op in operations} | {op["body"] for op in operations if op["body"]} | set(errors)
-    base_path = re.search(r'BASE_PATH = "([^"]+)"', (base / "base.js").read_text(encoding="utf-8"))
     return {
         "_generated": GENERATED,
         "package": PACKAGE,
         "version": version,
         "api": version_dir,
-        "base_path": base_path.group(1) if base_path else None,
+        "base_path": base_path(base),
         "endpoints": operations,
         "error_models": list(errors),
-        "models": closure(models, roots),
+        "models": closure(models, roots_of(operations) | set(errors)),
+    }
+
+
+def rename_refs(node: Any, names: dict[str, str]) -> Any:
+    """``node`` with every reference (and ``extends``) to a renamed model pointing at its new name."""
+    if isinstance(node, dict):
+        out = {key: rename_refs(value, names) for key, value in node.items()}
+        if out.get("type") == "ref" and out.get("ref") in names:
+            out["ref"] = names[out["ref"]]
+        if "extends" in out:
+            out["extends"] = [names.get(parent, parent) for parent in out["extends"]]
+        return out
+    if isinstance(node, list):
+        return [rename_refs(item, names) for item in node]
+    return node
+
+
+def v1_facts(current: Path, legacy: Path, paths: tuple[str, ...], errors: tuple[str, ...], versions: tuple[str, str]) -> dict[str, Any]:
+    """v1 as Pipedrive supports it today (the current client) plus its deprecated endpoints (24.x).
+
+    An endpoint the current client still has is described by the current client; the others by the
+    legacy one. Legacy models that differ from a current model of the same name are renamed
+    ``Legacy<Name>`` (with every reference to them) so that both descriptions fit in one namespace.
+    """
+    current_version, legacy_version = versions
+    now_models = read_models(current / "v1" / "models")
+    old_models = read_models(legacy / "v1" / "models")
+    now_ops = select(read_operations(current / "v1" / "api", now_models), paths)
+    still = {(op["method"], op["path"]) for op in read_operations(current / "v1" / "api", now_models)}
+    old_ops = [op for op in select(read_operations(legacy / "v1" / "api", old_models), paths)
+               if (op["method"], op["path"]) not in still]
+    for op in now_ops:
+        op["client"], op["in_current_client"] = current_version, True
+    for op in old_ops:
+        op["client"], op["in_current_client"] = legacy_version, False
+    operations = now_ops + old_ops
+    operations.sort(key=lambda op: (paths.index(op["path"]), op["method"], op["operation"]))
+    missing = [p for p in paths if not any(op["path"] == p for op in operations)]
+    if missing:
+        raise SystemExit(f"{PACKAGE} v1: no operation for {missing}")
+    kept = closure(now_models, roots_of(now_ops) | set(errors))
+    old = closure(old_models, roots_of(old_ops) | set(errors))
+    renamed = {name: "Legacy" + name for name, model in old.items() if name in kept and kept[name] != model}
+    for name, model in rename_refs(old, renamed).items():
+        kept.setdefault(renamed.get(name, name), model)
+    for op in old_ops:
+        op["response"] = renamed.get(op["response"], op["response"])
+        if op["body"]:
+            marker = "[]" if op["body"].endswith("[]") else ""
+            op["body"] = renamed.get(model_name(op["body"]), model_name(op["body"])) + marker
+    return {
+        "_generated": GENERATED,
+        "package": PACKAGE,
+        "version": legacy_version,
+        "current_client_version": current_version,
+        "api": "v1",
+        "base_path": base_path(current / "v1"),
+        "endpoints": operations,
+        "error_models": list(errors),
+        "models": dict(sorted(kept.items())),
     }
 
 
@@ -479,11 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         current = installed(args.current_dir, args.v2) or install(args.v2, Path(tmp) / "current")
         legacy = installed(args.legacy_dir, args.v1) or install(args.v1, Path(tmp) / "legacy")
         v2 = facts(current, "v2", V2_PATHS, V2_ERROR_MODELS, args.v2)
-        v1 = facts(legacy, "v1", V1_PATHS, V1_ERROR_MODELS, args.v1)
-        still = {(op["method"], op["path"]) for op in read_operations(current / "v1" / "api", read_models(current / "v1" / "models"))}
-        for op in v1["endpoints"]:
-            op["in_current_client"] = (op["method"], op["path"]) in still
-        v1["current_client_version"] = args.v2
+        v1 = v1_facts(current, legacy, V1_PATHS, V1_ERROR_MODELS, (args.v2, args.v1))
     for name, data in (("models_v2.json", v2), ("models_v1.json", v1)):
         target = out / name
         target.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8", newline="\n")

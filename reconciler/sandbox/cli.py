@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from reconciler.sandbox.faults import parse_faults
+from reconciler.sandbox.seed import DEAL_PRODUCTS, LEADS, PRODUCTS
 
 DEFAULT_DB = ".reconciler/sandbox.db"
 DEFAULT_PORT = 8765
@@ -194,6 +195,12 @@ def serve(
 @click.option("--deals", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--notes", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--activities", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--products", type=click.IntRange(0), default=PRODUCTS, show_default=True)
+@click.option("--deal-products", "deal_products", type=click.IntRange(0), default=DEAL_PRODUCTS, show_default=True,
+              help="Deals (at most --deals) that get one product line; their value stays, and from then on "
+                   "is calculated from the product, as in Pipedrive.")
+@click.option("--leads", type=click.IntRange(0), default=LEADS, show_default=True,
+              help="Leads on the seeded persons and organizations (none without them).")
 @click.option("--seed", "seed", type=int, default=0, show_default=True, help="Same seed, same data.")
 @click.option(
     "--connection",
@@ -208,6 +215,9 @@ def seed(
     deals: int,
     notes: int,
     activities: int,
+    products: int,
+    deal_products: int,
+    leads: int,
     seed: int,
     connection_id: str | None,
 ) -> None:
@@ -223,6 +233,9 @@ def seed(
         deals=deals,
         notes=notes,
         activities=activities,
+        products=products,
+        deal_products=deal_products,
+        leads=leads,
         seed=seed,
         connection_id=connection_id,
     )

@@ -9,10 +9,21 @@ is what differs between real Pipedrive accounts: the company id and the custom-f
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+import uuid
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .store import Store
+
+class Store(Protocol):
+    """What installing a company needs of the store (why a protocol: the store creates companies,
+    so this module must not import it back)."""
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+    def next_ids(self, company_id: int, kind: str, count: int = 1) -> int: ...
+
+    def insert_many(self, company_id: int, kind: str, records: Iterable[dict[str, Any]]) -> int: ...
 
 COMPANY_NAME = "Example Sales Ltd"
 COMPANY_DOMAIN = "examplesales"
@@ -55,8 +66,11 @@ CUSTOM_FIELDS: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
 
 # Pipedrive's built-in fields per entity, as its field-schema endpoints list them:
 # (key, name, field_type, option labels). ``label`` holds the label options that
-# ``label_ids`` refer to.
+# ``label_ids`` refer to; a product's ``category`` holds its category options.
 PERSON_LABELS = ("Customer", "Hot lead", "Warm lead", "Cold lead")
+PRODUCT_CATEGORIES = ("Hardware", "Software", "Services")
+# The three lead labels Pipedrive creates in every new company: (name, color).
+LEAD_LABELS: tuple[tuple[str, str], ...] = (("Hot", "red"), ("Warm", "yellow"), ("Cold", "blue"))
 STANDARD_FIELDS: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] = {
     "deal": (
         ("title", "Title", "varchar", ()),
@@ -102,6 +116,22 @@ STANDARD_FIELDS: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] = 
         ("add_time", "Organization created", "date", ()),
         ("update_time", "Update time", "date", ()),
         ("label", "Label", "set", PERSON_LABELS),
+    ),
+    "product": (
+        ("name", "Name", "varchar", ()),
+        ("code", "Product code", "varchar", ()),
+        ("description", "Description", "text", ()),
+        ("unit", "Unit", "varchar", ()),
+        ("tax", "Tax", "double", ()),
+        ("category", "Category", "enum", PRODUCT_CATEGORIES),
+        ("active_flag", "Active", "boolean", ()),
+        ("selectable", "Selectable", "boolean", ()),
+        ("visible_to", "Visible to", "visible_to", ()),
+        ("owner_id", "Owner", "user", ()),
+        ("prices", "Price", "price_list", ()),
+        ("billing_frequency", "Billing frequency", "billing_frequency", ()),
+        ("add_time", "Product created", "date", ()),
+        ("update_time", "Update time", "date", ()),
     ),
 }
 
@@ -156,8 +186,13 @@ def new_field_key() -> str:
     return secrets.token_hex(20)
 
 
+def new_uuid() -> str:
+    """A lead's or lead label's id: a random UUID, as Pipedrive gives them."""
+    return str(uuid.uuid4())
+
+
 def install_default_company(store: Store, company_id: int) -> None:
-    """Write the default company's users, pipelines, stages, activity types and fields."""
+    """Write the default company's users, pipelines, stages, activity types, fields and lead labels."""
     with store.transaction():
         users = []
         for i, (name, email, admin) in enumerate(USERS, start=1):
@@ -272,3 +307,12 @@ def install_default_company(store: Store, company_id: int) -> None:
                     )
                 )
         store.insert_many(company_id, "field", fields)
+        store.insert_many(
+            company_id,
+            "lead_label",
+            [
+                {"id": new_uuid(), "seq": seq, "name": name, "color": color, "add_time": BASE_TIME,
+                 "update_time": BASE_TIME, "is_deleted": False}
+                for seq, (name, color) in enumerate(LEAD_LABELS, start=store.next_ids(company_id, "lead_label", 3))
+            ],
+        )

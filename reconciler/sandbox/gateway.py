@@ -32,6 +32,7 @@ import hmac
 import json
 import logging
 import math
+import re
 import threading
 import time
 from collections import deque
@@ -87,9 +88,15 @@ def encode_json(value: Any) -> bytes:
     return jsoncodec.dumps(value)
 
 
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 def route_template(method: str, native_path: str) -> str:
-    """``GET /api/v2/deals/12/followers`` → ``GET /api/v2/deals/{id}/followers``, for stats by route."""
-    parts = ["{id}" if part.isdigit() else part for part in native_path.split("/")]
+    """``GET /api/v2/deals/12/followers`` → ``GET /api/v2/deals/{id}/followers``, for stats by route.
+
+    A lead's (or lead label's) UUID is an id too: ``PATCH /api/v1/leads/{id}``.
+    """
+    parts = ["{id}" if part.isdigit() or _UUID.match(part) else part for part in native_path.split("/")]
     return f"{method.upper()} {'/'.join(parts)}"
 
 

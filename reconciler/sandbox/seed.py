@@ -4,12 +4,18 @@ Why: the reconciler's "read at least cost" and paging must be exercised at reali
 (thousands of organizations, tens of thousands of deals and notes); and a test or benchmark
 must get the same account for the same seed. Everything here derives from one
 ``random.Random(seed)``: names, values, stages, timestamps (relative to a fixed date, never
-the clock). Rows go in with ``executemany`` so 55,000 objects take seconds.
+the clock), lead UUIDs. Rows go in with ``executemany`` so 55,000 objects take seconds.
+
+Products, deal products and leads come last, drawn after every other kind, so adding them left
+every organization, person, deal, note and activity of a seed exactly as it was. A deal product
+is priced so that the deal's value stays what it was (Pipedrive calculates a deal's value from
+its products).
 """
 
 from __future__ import annotations
 
 import random
+import uuid
 from typing import Any
 
 from .company import PIPELINES, USERS
@@ -87,6 +93,13 @@ ACTIVITY_SUBJECTS = {
     "lunch": "Lunch with the team",
 }
 CURRENCIES = ("USD",) * 7 + ("EUR", "EUR", "GBP")
+PRODUCT_NAMES = (
+    "Starter licence", "Pro licence", "Enterprise licence", "Onboarding package", "Training day",
+    "Support plan", "Integration kit", "Hardware bundle", "Consulting hour", "Data migration",
+    "Premium support", "Extra storage", "API add-on", "Analytics module", "Mobile add-on",
+)
+UNITS = ("seat", "hour", "day", "pcs", "month")
+LEAD_TOPICS = ("inquiry", "demo request", "pricing question", "trial sign-up", "event contact", "referral")
 EPOCH_DAY = 739_617  # date(2026, 1, 1).toordinal()
 
 
@@ -120,6 +133,12 @@ def _org_names(rng: random.Random, count: int) -> list[str]:
     return names
 
 
+# The small defaults of the kinds issue 16 added. Deal products are off unless asked for: a deal
+# with products has its value calculated from them and refuses another, and today's tests and
+# benchmarks edit seeded deals' values.
+PRODUCTS, DEAL_PRODUCTS, LEADS = 10, 0, 15
+
+
 def seed_database(
     path: str,
     *,
@@ -128,13 +147,19 @@ def seed_database(
     deals: int = 0,
     notes: int = 0,
     activities: int = 0,
+    products: int = PRODUCTS,
+    deal_products: int = DEAL_PRODUCTS,
+    leads: int = LEADS,
     seed: int = 0,
     connection_id: str | None = None,
 ) -> dict[str, Any]:
     """Add a synthetic account's objects to a connection (the first one unless given).
 
     Returns the counts added plus the connection and company ids. The same seed on the same
-    starting database gives the same objects.
+    starting database gives the same objects. Products and leads have small defaults so that every
+    seeded account has a few; deal products are made only when asked for (see DEAL_PRODUCTS).
+    Deal products need deals and products, leads need organizations or persons, so fewer (or
+    none) are made without them.
     """
     store = Store(path)
     try:
@@ -145,6 +170,9 @@ def seed_database(
             deals=deals,
             notes=notes,
             activities=activities,
+            products=products,
+            deal_products=deal_products,
+            leads=leads,
             seed=seed,
             connection_id=connection_id,
         )
@@ -160,6 +188,9 @@ def seed_store(
     deals: int = 0,
     notes: int = 0,
     activities: int = 0,
+    products: int = PRODUCTS,
+    deal_products: int = DEAL_PRODUCTS,
+    leads: int = LEADS,
     seed: int = 0,
     connection_id: str | None = None,
 ) -> dict[str, Any]:
@@ -393,6 +424,9 @@ def seed_store(
                 }
             )
         store.insert_many(cid, "activity", activity_docs)
+        product_docs = _products(store, cid, rng, products, user_ids)
+        line_docs = _deal_products(store, cid, rng, deal_products, deal_docs, product_docs)
+        lead_docs = _leads(store, cid, rng, leads, orgs, people, user_ids, lead_source)
 
     return {
         "connection_id": connection["connection_id"],
@@ -402,5 +436,98 @@ def seed_store(
         "deals": len(deal_docs),
         "notes": len(note_docs),
         "activities": len(activity_docs),
+        "products": len(product_docs),
+        "deal_products": len(line_docs),
+        "leads": len(lead_docs),
         "pipelines": len(PIPELINES),
     }
+
+
+def _products(store: Store, cid: int, rng: random.Random, count: int, user_ids: list[int]) -> list[dict[str, Any]]:
+    """A small catalogue: codes, units, tax, a category, one or two prices, a few recurring items."""
+    fields = {f["key"]: f for f in store.select(cid, "field", where={"category": "product"})}
+    categories = [o["id"] for o in (fields.get("category") or {}).get("options") or []]
+    first = store.next_ids(cid, "product", count) if count else 0
+    docs = []
+    for i in range(count):
+        name = PRODUCT_NAMES[i % len(PRODUCT_NAMES)] + (f" {i // len(PRODUCT_NAMES) + 1}" if i >= len(PRODUCT_NAMES) else "")
+        price = rng.randrange(5, 200) * 10
+        prices = [{"currency": "USD", "price": price, "cost": price // 3, "direct_cost": None, "notes": ""}]
+        if rng.random() < 0.5:
+            prices.append({"currency": "EUR", "price": round(price * 0.9), "cost": price // 3, "direct_cost": None,
+                           "notes": ""})
+        recurring = rng.random() < 0.3
+        added = _stamp(rng, 500)
+        docs.append({
+            "id": first + i, "name": name, "code": f"SKU-{1000 + first + i}", "description": None,
+            "unit": rng.choice(UNITS), "tax": rng.choice((0, 0, 10, 20)),
+            "category": rng.choice(categories) if categories and rng.random() < 0.8 else None,
+            "owner_id": rng.choice(user_ids), "is_linkable": True, "visible_to": 3, "prices": prices,
+            "billing_frequency": "monthly" if recurring else "one-time",
+            "billing_frequency_cycles": 12 if recurring else None, "custom_fields": {},
+            "add_time": added, "update_time": _later(rng, added), "is_deleted": False,
+        })
+    store.insert_many(cid, "product", docs)
+    return docs
+
+
+def _deal_products(
+    store: Store, cid: int, rng: random.Random, count: int, deals: list[dict[str, Any]], products: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One product line on each of ``count`` deals, priced so that the deal's value is unchanged."""
+    if not deals or not products:
+        return []
+    chosen = rng.sample(deals, min(count, len(deals)))
+    first = store.next_ids(cid, "deal_product", len(chosen))
+    docs = []
+    for i, deal in enumerate(chosen):
+        product = rng.choice(products)
+        quantity = rng.choice((1, 2, 4, 5))  # deal values are multiples of 100, so the price stays whole
+        docs.append({
+            "id": first + i, "deal_id": deal["id"], "product_id": product["id"], "product_variation_id": None,
+            "name": product["name"], "order_nr": 1, "item_price": deal["value"] // quantity, "quantity": quantity,
+            "discount": 0, "discount_type": "percentage", "tax": 0, "tax_method": "none", "comments": None,
+            "is_enabled": True, "currency": deal["currency"], "billing_frequency": "one-time",
+            "billing_frequency_cycles": None, "billing_start_date": None, "sum": deal["value"],
+            "add_time": _later(rng, deal["add_time"]), "update_time": deal["update_time"], "is_deleted": False,
+        })
+    for doc in docs:
+        doc["update_time"] = max(doc["update_time"], doc["add_time"])
+    store.insert_many(cid, "deal_product", docs)
+    return docs
+
+
+def _leads(
+    store: Store, cid: int, rng: random.Random, count: int, orgs: list[dict[str, Any]],
+    people: list[dict[str, Any]], user_ids: list[int], lead_source: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """Leads on existing persons or organizations, some with a value, labels, a lead source; a few archived."""
+    if not orgs and not people:
+        return []
+    labels = [label["id"] for label in store.select(cid, "lead_label", order=(("seq", "ASC"),))]
+    first_seq = store.next_ids(cid, "lead", count) if count else 0
+    docs = []
+    for i in range(count):
+        person = rng.choice(people) if people and (not orgs or rng.random() < 0.6) else None
+        org_id = person["org_id"] if person else rng.choice(orgs)["id"]
+        who = person["name"] if person else next(o["name"] for o in orgs if o["id"] == org_id)
+        added = _stamp(rng, 200)
+        doc: dict[str, Any] = {
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "seq": first_seq + i,
+            "title": f"{who} {rng.choice(LEAD_TOPICS)}", "owner_id": person["owner_id"] if person else rng.choice(user_ids),
+            "creator_id": 1, "label_ids": [rng.choice(labels)] if labels and rng.random() < 0.6 else [],
+            "person_id": person["id"] if person else None, "org_id": org_id, "source_name": "API", "origin": "API",
+            "origin_id": None, "channel": None, "channel_id": None, "source_deal_id": None,
+            "is_archived": rng.random() < 0.1, "was_seen": rng.random() < 0.5,
+            "value": {"amount": rng.randrange(5, 300) * 100, "currency": rng.choice(CURRENCIES)}
+            if rng.random() < 0.6 else None,
+            "expected_close_date": f"2027-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+            if rng.random() < 0.4 else None,
+            "next_activity_id": None, "visible_to": 3, "custom_fields": {},
+            "add_time": added, "update_time": _later(rng, added), "is_deleted": False,
+        }
+        if lead_source and rng.random() < 0.5:
+            doc["custom_fields"][lead_source["key"]] = rng.choice(lead_source["options"])["id"]
+        docs.append(doc)
+    store.insert_many(cid, "lead", docs)
+    return docs

@@ -9,6 +9,8 @@ a matter of milliseconds.
 
 Ids auto-increment per company and kind from 1, as a fresh Pipedrive company's do, so ids
 repeat across connections (the reconciler must never trust a lock from another account).
+Leads and lead labels have UUIDs instead (strings, chosen by the caller): the ``id`` column
+holds either, since SQLite keeps a non-numeric text as text.
 All timestamps are UTC, stored as RFC 3339 (``2026-11-28T07:30:00Z``) which sorts as text.
 
 The store is thread-safe: one re-entrant lock around every operation, and the API layer
@@ -29,6 +31,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler import jsoncodec
+
+from .company import COMPANY_NAME, install_default_company
 
 # Columns copied out of each JSON document so that the API can filter and sort in SQL.
 # ``category`` is a short per-kind discriminator: a deal's status, a field's entity, an
@@ -97,6 +101,8 @@ _SORTABLE = frozenset({"id", "add_time", "update_time", *INDEXED_COLUMNS})
 SORT_EXPRESSIONS = {
     "due_date": "COALESCE(json_extract(data, '$.due_date'), '')",
     "order_nr": "COALESCE(json_extract(data, '$.order_nr'), 0)",
+    # UUID-keyed kinds (leads, lead labels) keep their creation order in ``seq``
+    "seq": "COALESCE(json_extract(data, '$.seq'), 0)",
 }
 
 
@@ -214,8 +220,6 @@ class Store:
         Custom-field hashes are generated per company, as Pipedrive does, so code that
         hard-codes one account's hashes fails against another.
         """
-        from .company import COMPANY_NAME, install_default_company
-
         with self.transaction():
             while True:
                 company_id = 1_000_000 + secrets.randbelow(9_000_000)
@@ -332,8 +336,9 @@ class Store:
         rows = [self._row(company_id, kind, r) for r in records]
         with self.transaction():
             self._db.executemany(self._INSERT, rows)
-            if rows:
-                top = max(r[2] for r in rows)
+            numbered = [r[2] for r in rows if isinstance(r[2], int)]
+            if numbered:  # UUID-keyed kinds (leads) have no counter
+                top = max(numbered)
                 self._db.execute(
                     "INSERT INTO counters (company_id, kind, next_id) VALUES (?, ?, ?)"
                     " ON CONFLICT (company_id, kind) DO UPDATE SET next_id = MAX(next_id, excluded.next_id)",
@@ -351,7 +356,7 @@ class Store:
             self._db.execute(self._INSERT, self._row(company_id, kind, record))
         return record
 
-    def get(self, company_id: int, kind: str, object_id: int) -> dict[str, Any] | None:
+    def get(self, company_id: int, kind: str, object_id: int | str) -> dict[str, Any] | None:
         """One document by id, deleted or not (callers decide what a deleted one means)."""
         with self.lock:
             row = self._db.execute(
@@ -360,10 +365,15 @@ class Store:
             ).fetchone()
         return jsoncodec.loads(row[0]) if row else None
 
-    def get_many(self, company_id: int, kind: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        """Documents by id (deleted included), keyed by id; unknown ids are simply absent."""
-        wanted = sorted({int(i) for i in ids if i is not None})
-        out: dict[int, dict[str, Any]] = {}
+    def get_many(self, company_id: int, kind: str, ids: Iterable[Any]) -> dict[Any, dict[str, Any]]:
+        """Documents by id (deleted included), keyed by id; unknown ids are simply absent.
+
+        Ids are integers, or UUID strings for leads and lead labels (a digit string is read as
+        an integer).
+        """
+        wanted = sorted({int(i) if isinstance(i, str) and i.isdigit() else i for i in ids if i is not None},
+                        key=lambda i: (isinstance(i, str), str(i).zfill(20)))
+        out: dict[Any, dict[str, Any]] = {}
         with self.lock:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]

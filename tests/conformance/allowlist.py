@@ -42,27 +42,36 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     # ---- v2 (Pipedrive's current API, what reconciler uses by default)
-    Rule("v2", r"Get(Deal|Person|Organization)Fields200ResponseDataInner",
+    Rule("v2", r"Get(Deal|Person|Organization|Activity)Fields200ResponseDataInner",
          r"ui_visibility|important_fields|required_fields", "missing",
          "answered only when include_fields asks for them (the official include_fields enum of the v2 "
-         "*Fields endpoints); the include_fields pass checks their shapes"),
+         "*Fields endpoints; product fields use the activity fields' model); the include_fields pass checks "
+         "their shapes"),
     Rule("v2", r"Deal", r"source_lead_id", "missing",
          "only with include_fields=source_lead_id (official model description); no deal comes from a lead "
          "in the sandbox"),
     Rule("v2", r"Deal", r"creator_user_id|local_(won|lost|close)_date", "extra",
          "kept from the sandbox's first v2 deal shape (v1 deals carry them too); the v2 model omits them and "
          "reconciler reads none of them"),
-    Rule("v2", r"Deal", r"notes_count", "extra",
-         "asked for with include_fields (the pass asks for notes_count); the answer model names only "
-         "source_lead_id of the official include_fields values"),
+    Rule("v2", r"Deal", r"notes_count|products_count", "extra",
+         "asked for with include_fields (the pass asks for notes_count and products_count); the answer model "
+         "names only source_lead_id of the official include_fields values"),
+    Rule("v2", r"GetProductSearchResponseAllOfDataItemsInnerItem", r"code", "type",
+         "the product search item's model types code as a number, but a product's code is text (the product "
+         "models type it as a string, and codes such as 'CW-1' are common); the sandbox answers the code as stored"),
+    Rule("v2", r"LeadSearchItemItem", r"was_seen", "extra",
+         "asked for with include_fields=lead.was_seen (an official value of the lead search); the item model "
+         "does not name the field it adds"),
     Rule("v2", r"Deal", r"archive_time", "extra",
          "the v2 request models take archive_time; the answer echoes it so a client can read back what it "
          "wrote (the answer model names only is_archived)"),
     # ---- v1 custom fields and deliberate v1 shapes
-    Rule("v1", r"Deal|DealNonStrictWithDetails|Person|BaseOrganizationItem(WithEditNameFlag)?|GetOrganizationItem",
+    Rule("v1", r"Deal|DealNonStrictWithDetails|Person|BaseOrganizationItem(WithEditNameFlag)?|GetOrganizationItem|"
+               r"Lead",
          HASH, "extra",
          "v1 puts custom fields at the root keyed by their 40-hex hash (with _currency and similar "
-         "siblings); a generated model cannot name per-account keys"),
+         "siblings), leads included ('the fields' values will be included in the response in the same format "
+         "as with the Deals endpoints'); a generated model cannot name per-account keys"),
     Rule("v1", r"DealPersonDataWithIdAllOfPhoneInner|PersonAllOfPhoneInner|PhoneData", r"label", "missing",
          "an empty phone list is answered as [{value: '', primary: true}] without label, as Pipedrive's v1 does"),
     Rule("v1", r"GetFieldsResponseAllOfAdditionalData", r"start|limit|more_items_in_collection", "missing",
@@ -70,12 +79,17 @@ RULES: tuple[Rule, ...] = (
          "v1 paging reads; the model's flat block is not what the other v1 lists answer"),
     Rule("v1", r"GetFieldsResponseAllOfAdditionalData", r"pagination", "extra",
          "see the rule above: the pagination block of every v1 list"),
-    Rule("v1", r"AdditionalData|GetActivitiesResponseAdditionalDataPagination", r"next_start", "missing",
+    Rule("v1", r"AdditionalData|GetActivitiesResponseAdditionalDataPagination|"
+               r"GetLeadSearchResponseAllOfAdditionalDataPagination", r"next_start", "missing",
          "next_start is answered only when there is a next page (more_items_in_collection true)"),
     Rule("v1", r"BaseUser|GetCurrentUserResponseAllOfData", r"is_admin", "extra",
          "the v1 users answer carries is_admin (0/1) next to access[]; kept for clients that read it"),
     Rule("v1", r"Note", r"pinned_to_lead_flag", "extra",
          "the sandbox keeps the lead pin flag beside the deal/person/organization ones"),
+    Rule("v1", r"GetProductFieldsResponseDataInner|GetProductFieldResponseData", r"field_type", "type",
+         "system product fields have types (boolean, price_list, billing_frequency, visible_to) that the merged "
+         "model's enum lacks: it intersects the answer enum (GetFieldAllOf, which lists them) with the "
+         "request enum of ProductField"),
     Rule("v1", r"UpsertNoteResponse|GetActivityResponse", r"additional_data", "extra",
          "answered as an empty object, as the other v1 single-object answers do"),
     # ---- the deprecated v1 surface (410 unless served with --serve-deprecated-v1)

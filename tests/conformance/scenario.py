@@ -77,8 +77,9 @@ def exercise() -> Run:
     gateway, http = client(serve_deprecated_v1=True)
     run = Run(http, facts)
     try:
-        _v2(run)
+        codes = _v2(run)
         _v1(run)
+        _leads(run, codes)
     finally:
         http.close()
         gateway.close()
@@ -105,13 +106,51 @@ def _fields(run: Run) -> dict[str, str]:
                                json={"field_name": "Conf nick", "field_type": "varchar"})["field_code"]
     codes["org_field"] = run.call("v2", "POST", "/organizationFields",
                             json={"field_name": "Conf size", "field_type": "double"})["field_code"]
-    for entity in ("deal", "person", "organization"):
+    codes["product_field"] = run.call("v2", "POST", "/productFields", json={
+        "field_name": "Conf warranty", "field_type": "enum", "options": [{"label": "1y"}, {"label": "2y"}],
+        "ui_visibility": {"add_visible_flag": True}})["field_code"]
+    _field_writes(run)
+    for entity in ("deal", "person", "organization", "product"):
         listed = run.call("v2", "GET", f"/{entity}Fields", query={"limit": 500})
-        run.call("v2", "GET", f"/{entity}Fields", query={
-            "limit": 500, "include_fields": "ui_visibility,important_fields,required_fields"})
+        extras = "ui_visibility" if entity == "product" else "ui_visibility,important_fields,required_fields"
+        run.call("v2", "GET", f"/{entity}Fields", query={"limit": 500, "include_fields": extras})
         run.call("v2", "GET", f"/{entity}Fields/{{field_code}}", params={"field_code": listed[0]["field_code"]})
         run.call("v2", "GET", f"/{entity}Fields/{{field_code}}", params={"field_code": listed[-1]["field_code"]})
     return codes
+
+
+def _field_writes(run: Run) -> None:
+    """Change, relabel, add and remove options, and delete custom fields of every entity."""
+    settings = {
+        "deal": {"ui_visibility": {"add_visible_flag": True, "show_in_pipelines": {"show_in_all": False,
+                                                                                   "pipeline_ids": [1]}},
+                 "important_fields": {"enabled": True, "stage_ids": [1]},
+                 "required_fields": {"enabled": True, "stage_ids": [2], "statuses": {"won": ["open"]}},
+                 "description": "Where the deal came from"},
+        "person": {"ui_visibility": {"show_in_add_deal_dialog": {"show": True, "order": 1}},
+                   "important_fields": {"enabled": True}, "required_fields": {"enabled": False}},
+        "organization": {"ui_visibility": {"show_in_add_person_dialog": {"show": True, "order": None}}},
+        "product": {"ui_visibility": {"details_visible_flag": False}},
+    }
+    for entity, extra in settings.items():
+        path = f"/{entity}Fields"
+        code = run.call("v2", "POST", path, json={"field_name": f"Conf {entity} tier", "field_type": "set",
+                                                   "options": [{"label": "Gold"}, {"label": "Silver"}]})["field_code"]
+        ids = {"field_code": code}
+        run.call("v2", "PATCH", f"{path}/{{field_code}}", params=ids, json={"field_name": f"Conf {entity} level", **extra})
+        run.call("v2", "GET", f"{path}/{{field_code}}", params=ids,
+                 query={"include_fields": ",".join(k for k in extra if k != "description")})
+        added = run.call("v2", "POST", f"{path}/{{field_code}}/options", params=ids,
+                         json=[{"label": "Bronze"}, {"label": "Platinum"}])
+        run.call("v2", "PATCH", f"{path}/{{field_code}}/options", params=ids,
+                 json=[{"id": added[0]["id"], "label": "Copper"}])
+        run.call("v2", "DELETE", f"{path}/{{field_code}}/options", params=ids, json=[{"id": added[1]["id"]}])
+        spare = run.call("v2", "POST", path, json={"field_name": f"Conf {entity} spare", "field_type": "text"})
+        run.call("v2", "DELETE", f"{path}/{{field_code}}", params={"field_code": spare["field_code"]})
+    label = {"field_code": "label"}
+    added = run.call("v2", "POST", "/dealFields/{field_code}/options", params=label, json=[{"label": "Conf label"}])
+    run.call("v2", "PATCH", "/dealFields/{field_code}/options", params=label,
+             json=[{"id": added[0]["id"], "label": "Conf label 2"}])
 
 
 def _deal_custom(run: Run, codes: dict[str, str], org_id: int, person_id: int) -> dict[str, Any]:
@@ -136,11 +175,15 @@ def _deal_custom(run: Run, codes: dict[str, str], org_id: int, person_id: int) -
     }
 
 
-def _v2(run: Run) -> None:
+def _label(run: Run, entity: str) -> int:
+    return run.http.get(f"/api/v2/{entity}Fields/label").json()["data"]["options"][0]["id"]
+
+
+def _v2(run: Run) -> dict[str, str]:
     codes = _fields(run)
     org = run.call("v2", "POST", "/organizations", json={
         "name": "Acme Conformance", "address": {"value": "1 Main St, Springfield"},
-        "custom_fields": {codes["org_field"]: 250}})
+        "custom_fields": {codes["org_field"]: 250}, "label_ids": [_label(run, "organization")]})
     ids = {"id": org["id"]}
     run.call("v2", "GET", "/organizations/{id}", params=ids)
     run.call("v2", "PATCH", "/organizations/{id}", params=ids, json={"name": "Acme Conformance Ltd"})
@@ -150,7 +193,7 @@ def _v2(run: Run) -> None:
         "name": "John Conformance", "org_id": org["id"],
         "emails": [{"value": "john@conformance.example", "primary": True, "label": "work"}],
         "phones": [{"value": "+1 555 0101", "primary": True, "label": "mobile"}],
-        "custom_fields": {codes["person_field"]: "Johnny"}})
+        "custom_fields": {codes["person_field"]: "Johnny"}, "label_ids": [_label(run, "person")]})
     other = run.call("v2", "POST", "/persons", json={"name": "Jane Conformance"})
     pid = {"id": person["id"]}
     run.call("v2", "GET", "/persons/{id}", params=pid)
@@ -160,12 +203,14 @@ def _v2(run: Run) -> None:
     custom = _deal_custom(run, codes, org["id"], person["id"])
     deal = run.call("v2", "POST", "/deals", json={
         "title": "Conformance deal", "value": 5000, "currency": "USD", "org_id": org["id"],
-        "person_id": person["id"], "expected_close_date": "2027-03-01", "custom_fields": custom})
+        "person_id": person["id"], "expected_close_date": "2027-03-01", "custom_fields": custom,
+        "label_ids": [_label(run, "deal")]})
     did = {"id": deal["id"]}
     run.call("v2", "GET", "/deals/{id}", params=did)
     run.call("v2", "PATCH", "/deals/{id}", params=did, json={"status": "lost", "lost_reason": "Budget"})
     run.call("v2", "GET", "/deals", query={"limit": 10})
     run.call("v2", "GET", "/deals/{id}", params=did, query={"include_fields": "source_lead_id,notes_count"})
+    _products(run, codes)
     archived = run.call("v2", "POST", "/deals", json={"title": "Conformance archived", "is_archived": True})
     run.call("v2", "GET", "/deals/archived", query={"limit": 10})
     run.call("v2", "GET", "/deals/{id}", params={"id": archived["id"]})
@@ -185,7 +230,10 @@ def _v2(run: Run) -> None:
     run.call("v2", "GET", "/pipelines/{id}", params={"id": pipeline["id"]})
     run.call("v2", "PATCH", "/pipelines/{id}", params={"id": pipeline["id"]}, json={"name": "Conformance P"})
     run.call("v2", "GET", "/pipelines")
-    stage = run.call("v2", "POST", "/stages", json={"name": "Conformance stage", "pipeline_id": pipeline["id"]})
+    stage = run.call("v2", "POST", "/stages", json={"name": "Conformance stage", "pipeline_id": pipeline["id"],
+                                                    "deal_probability": 30, "is_deal_rot_enabled": True,
+                                                    "days_to_rotten": 10})
+    run.call("v2", "POST", "/stages", json={"name": "Conformance kept", "pipeline_id": pipeline["id"]})
     run.call("v2", "GET", "/stages/{id}", params={"id": stage["id"]})
     run.call("v2", "PATCH", "/stages/{id}", params={"id": stage["id"]}, json={"name": "Conformance S"})
     run.call("v2", "GET", "/stages", query={"pipeline_id": pipeline["id"]})
@@ -194,6 +242,8 @@ def _v2(run: Run) -> None:
     run.call("v2", "GET", "/persons/search", query={"term": "Conformance"})
     run.call("v2", "GET", "/organizations/search", query={"term": "Conformance"})
     run.call("v2", "GET", "/itemSearch", query={"term": "Conformance"})
+    run.call("v2", "GET", "/itemSearch", query={"term": "Conformance", "item_types": "product,lead",
+                                                "include_fields": "product.price"})
     run.call("v2", "GET", "/itemSearch/field", query={"term": "Conformance", "entity_type": "deal", "field": "title"})
 
     run.call("v2", "DELETE", "/stages/{id}", params={"id": stage["id"]})
@@ -205,6 +255,78 @@ def _v2(run: Run) -> None:
     run.call("v2", "DELETE", "/persons/{id}", params={"id": other["id"]})
     spare = run.call("v2", "POST", "/organizations", json={"name": "Conformance spare"})
     run.call("v2", "DELETE", "/organizations/{id}", params={"id": spare["id"]})
+    return codes
+
+
+def _products(run: Run, codes: dict[str, str]) -> None:
+    """Products with prices, a category and custom fields; their search; deal products."""
+    warranty = run.http.get(f"/api/v2/productFields/{codes['product_field']}").json()["data"]["options"][0]["id"]
+    category = run.http.get("/api/v2/productFields/category").json()["data"]["options"][0]["id"]
+    product = run.call("v2", "POST", "/products", json={
+        "name": "Conformance widget", "code": "CW-1", "description": "A widget", "unit": "pcs", "tax": 20,
+        "category": category, "owner_id": 1, "is_linkable": True, "visible_to": 3,
+        "prices": [{"currency": "USD", "price": 100, "cost": 40, "direct_cost": 10, "notes": "list"},
+                   {"currency": "EUR", "price": 90}],
+        "billing_frequency": "monthly", "billing_frequency_cycles": 12,
+        "custom_fields": {codes["product_field"]: warranty}})
+    plain = run.call("v2", "POST", "/products", json={"name": "Conformance gadget"})
+    pid = {"id": product["id"]}
+    run.call("v2", "GET", "/products/{id}", params=pid)
+    run.call("v2", "PATCH", "/products/{id}", params=pid, json={"name": "Conformance widget 2", "tax": 10})
+    run.call("v2", "GET", "/products", query={"limit": 10, "sort_by": "name"})
+    run.call("v2", "GET", "/products/search", query={"term": "Conformance"})
+    run.call("v2", "GET", "/itemSearch/field", query={"term": "Conformance", "entity_type": "product",
+                                                      "field": "name", "match": "beginning"})
+
+    deal = run.http.post("/api/v2/deals", json={"title": "Conformance deal with products"}).json()["data"]
+    did = {"id": deal["id"]}
+    line = run.call("v2", "POST", "/deals/{id}/products", params=did, json={
+        "product_id": product["id"], "item_price": 100, "quantity": 3, "discount": 10, "discount_type": "percentage",
+        "tax": 20, "tax_method": "exclusive", "comments": "three", "is_enabled": True,
+        "billing_frequency": "monthly", "billing_frequency_cycles": 12, "billing_start_date": "2027-01-01"})
+    many = run.call("v2", "POST", "/deals/{id}/products/bulk", params=did, json={"data": [
+        {"product_id": plain["id"], "item_price": 5, "quantity": 1},
+        {"product_id": plain["id"], "item_price": 7, "quantity": 2, "discount": 1, "discount_type": "amount"}]})
+    run.call("v2", "GET", "/deals/{id}/products", params=did, query={"sort_by": "order_nr"})
+    run.call("v2", "GET", "/deals/products", query={"deal_ids": str(deal["id"]), "limit": 2})
+    run.call("v2", "PATCH", "/deals/{id}/products/{product_attachment_id}",
+             params={"id": deal["id"], "product_attachment_id": line["id"]}, json={"quantity": 4})
+    run.call("v2", "DELETE", "/deals/{id}/products/{product_attachment_id}",
+             params={"id": deal["id"], "product_attachment_id": many[0]["id"]})
+    run.call("v2", "DELETE", "/deals/{id}/products", params=did, query={"ids": str(many[1]["id"])})
+    run.call("v2", "GET", "/deals/{id}", params=did, query={"include_fields": "products_count"})
+    spare = run.call("v2", "POST", "/products", json={"name": "Conformance spare product"})
+    run.call("v2", "DELETE", "/products/{id}", params={"id": spare["id"]})
+
+
+def _leads(run: Run, codes: dict[str, str]) -> None:
+    """v1 leads with labels, values and deal custom fields; archived leads; lead labels; lead search."""
+    labels = run.call("v1", "GET", "/leadLabels")
+    label = run.call("v1", "POST", "/leadLabels", json={"name": "Conformance label", "color": "purple"},
+                     expect=201)
+    run.call("v1", "PATCH", "/leadLabels/{id}", params={"id": label["id"]}, json={"color": "dark-gray"})
+    org = run.http.post("/api/v2/organizations", json={"name": "Conformance lead org"}).json()["data"]
+    person = run.http.post("/api/v2/persons", json={
+        "name": "Conformance lead person", "org_id": org["id"],
+        "emails": [{"value": "lead@conformance.example", "primary": True}]}).json()["data"]
+    lead = run.call("v1", "POST", "/leads", expect=201, json={
+        "title": "Conformance lead", "owner_id": 1, "label_ids": [labels[0]["id"], label["id"]],
+        "person_id": person["id"], "organization_id": org["id"], "value": {"amount": 1200, "currency": "EUR"},
+        "expected_close_date": "2027-05-01", "visible_to": "3", "was_seen": True, "origin_id": "conformance",
+        codes["varchar"]: "lead text", codes["monetary"]: 300, codes["monetary"] + "_currency": "GBP"})
+    lid = {"id": lead["id"]}
+    run.call("v1", "GET", "/leads/{id}", params=lid)
+    run.call("v1", "PATCH", "/leads/{id}", params=lid, json={"title": "Conformance lead 2", "value": None})
+    run.call("v1", "GET", "/leads", query={"limit": 10})
+    other = run.call("v1", "POST", "/leads", expect=201, json={"title": "Conformance lead archived",
+                                                                 "organization_id": org["id"]})
+    run.call("v1", "PATCH", "/leads/{id}", params={"id": other["id"]}, json={"is_archived": True})
+    run.call("v1", "GET", "/leads/archived")
+    run.http.post("/api/v1/notes", json={"content": "Conformance lead note", "lead_id": lead["id"]})
+    run.call("v1", "GET", "/leads/search", query={"term": "Conformance"})
+    run.call("v2", "GET", "/leads/search", query={"term": "Conformance", "include_fields": "lead.was_seen"})
+    run.call("v1", "DELETE", "/leads/{id}", params={"id": other["id"]})
+    run.call("v1", "DELETE", "/leadLabels/{id}", params={"id": label["id"]})
 
 
 def _v1(run: Run) -> None:
@@ -219,10 +341,11 @@ def _v1(run: Run) -> None:
     run.call("v1", "GET", "/users/me")
     run.call("v1", "GET", "/users/{id}", params={"id": 1})
     run.call("v1", "GET", "/activityTypes")
-    for entity in ("deal", "person", "organization"):
+    for entity in ("deal", "person", "organization", "product"):
         listed = run.call("v1", "GET", f"/{entity}Fields")
         run.call("v1", "GET", f"/{entity}Fields/{{id}}", params={"id": listed[-1]["id"]})
-    for entity in ("deal", "person", "organization"):
+        run.call("v1", "GET", f"/{entity}Fields/{{id}}", params={"id": listed[0]["id"]})
+    for entity in ("deal", "person", "organization", "product"):
         run.call("v1", "POST", f"/{entity}Fields", json={"name": "Conformance v1 field", "field_type": "varchar"})
     run.call("v1", "DELETE", "/notes/{id}", params=nid)
 

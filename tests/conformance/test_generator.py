@@ -99,3 +99,25 @@ def test_operations_are_read_with_method_path_query_and_body(tmp_path: Path) -> 
     assert get["query"]["include_fields"] == {"type": "enum", "values": ["a,b", "c"], "required": False}
     assert (ops["addWidget"]["method"], ops["addWidget"]["body"]) == ("POST", "Widget")
     assert get["api"] == "WidgetsApi" and get["response"] == "WidgetResponse"
+
+
+def test_an_array_body_is_recorded_as_the_body_not_a_query_parameter(tmp_path: Path) -> None:
+    """The v2 fields' options endpoints take a JSON array of objects as their whole body."""
+    (tmp_path / "widget.d.ts").write_text(MODEL, encoding="utf-8")
+    js = API_JS.replace("addWidget: (Widget)", "addWidgets: (Widget)")
+    dts = API_DTS.replace("addWidget(Widget?: Widget)", "addWidgets(Widget: Widget[])")
+    (tmp_path / "widgets-api.js").write_text(js, encoding="utf-8")
+    (tmp_path / "widgets-api.d.ts").write_text(dts, encoding="utf-8")
+    ops = {op["operation"]: op for op in gen.read_operations(tmp_path, gen.read_models(tmp_path))}
+    assert ops["addWidgets"]["body"] == "Widget[]" and ops["addWidgets"]["query"] == {}
+    assert gen.roots_of([ops["addWidgets"]]) == {"WidgetResponse", "Widget"}
+
+
+def test_legacy_models_that_differ_are_renamed_with_their_references() -> None:
+    """One v1 namespace for two clients: a 24.x model that differs from the current one is kept apart."""
+    legacy = {"Deal": {"kind": "object", "fields": {"owner": {"type": "ref", "ref": "User", "required": False}}},
+              "Child": {"kind": "object", "extends": ["User"], "fields": {}}}
+    out = gen.rename_refs(legacy, {"User": "LegacyUser"})
+    assert out["Deal"]["fields"]["owner"]["ref"] == "LegacyUser"
+    assert out["Child"]["extends"] == ["LegacyUser"]
+    assert legacy["Deal"]["fields"]["owner"]["ref"] == "User"  # the input is left as it was

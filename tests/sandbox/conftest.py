@@ -78,7 +78,8 @@ class PD:
 
     def field(self, entity: str, name: str) -> dict[str, Any]:
         """A field's v2 schema entry by its display name (custom fields' hashes differ per company)."""
-        path = {"deal": "dealFields", "person": "personFields", "organization": "organizationFields"}[entity]
+        path = {"deal": "dealFields", "person": "personFields", "organization": "organizationFields",
+                "product": "productFields"}[entity]
         for entry in self.get(f"/api/v2/{path}", {"limit": 500}).data:
             if entry["field_name"] == name:
                 return entry

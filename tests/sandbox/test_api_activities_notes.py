@@ -44,6 +44,12 @@ V1_NOTE_KEYS = {
     "person_id",
     "org_id",
     "lead_id",
+    "project_id",  # the current official Note model (npm pipedrive 33.x) names projects and tasks
+    "task_id",
+    "project",
+    "task",
+    "pinned_to_project_flag",
+    "pinned_to_task_flag",
     "content",
     "add_time",
     "update_time",

@@ -137,10 +137,13 @@ def test_pipelines_and_stages(pd: PD) -> None:
     created = pd.post("/api/v2/pipelines", {"name": "Renewals"}).data
     stage = pd.post("/api/v2/stages", {"name": "Due", "pipeline_id": created["id"]}).data
     assert stage["order_nr"] == 1
-    assert pd.deal(pipeline_id=created["id"])["stage_id"] == stage["id"]
+    deal = pd.deal(pipeline_id=created["id"])
+    assert deal["stage_id"] == stage["id"]
     assert pd.patch(f"/api/v2/stages/{stage['id']}", {"name": "Due soon"}).data["name"] == "Due soon"
     pd.error(pd.post("/api/v2/stages", {"name": "X", "pipeline_id": 99}), 400, "pipeline")
     pd.error(pd.post("/api/v2/pipelines", {"name": 3}), 400, "string")
+    pd.error(pd.delete(f"/api/v2/pipelines/{created['id']}"), 400, "1 deals")  # its deals go first
+    pd.delete(f"/api/v2/deals/{deal['id']}")
     assert pd.delete(f"/api/v2/pipelines/{created['id']}").data == {"id": created["id"]}
     pd.error(pd.get(f"/api/v2/stages/{stage['id']}"), 404, "stage")
 

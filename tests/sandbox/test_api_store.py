@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from reconciler.pipedrive.costs import TOKEN_COSTS
 from reconciler.sandbox.pipedrive import PipedriveAPI
-from reconciler.sandbox.pipedrive.tokens import TOKEN_COSTS
 from reconciler.sandbox.seed import seed_database
 from reconciler.sandbox.store import Store
 

@@ -133,6 +133,8 @@ FAMILIES: dict[str, tuple[str, dict, str, dict, str]] = {
         "subject",
     ),
     "notes": ("/api/v1/notes", {"content": "Curl note"}, "PUT", {"content": "Curl note, edited"}, "content"),
+    "products": ("/api/v2/products", {"name": "Curl Product"}, "PATCH", {"name": "Curl Product, renamed"}, "name"),
+    "leads": ("/api/v1/leads", {"title": "Curl Lead"}, "PATCH", {"title": "Curl Lead, edited"}, "title"),
 }
 
 
@@ -141,10 +143,10 @@ def test_curl_crud_on_every_family(served: Served, family: str) -> None:
     base = served.url + "/pipedrive"
     path, create_body, update_method, update_body, field = FAMILIES[family]
     create_body = dict(create_body)
-    if family == "notes":  # a note needs a parent
-        status, org = call(base, "POST", "/api/v2/organizations", {"name": "Note parent"})
+    if family in ("notes", "leads"):  # a note or a lead needs a parent
+        status, org = call(base, "POST", "/api/v2/organizations", {"name": "Parent"})
         assert status in (200, 201), org
-        create_body["org_id"] = org["data"]["id"]
+        create_body["org_id" if family == "notes" else "organization_id"] = org["data"]["id"]
 
     status, created = call(base, "POST", path, create_body)
     assert status in (200, 201), created

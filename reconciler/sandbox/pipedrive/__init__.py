@@ -7,8 +7,13 @@ validation, storage and the v1/v2 response shapes) lives in this package:
 - ``model``: version-neutral objects and Pipedrive's rules (required fields, references,
   deal stage/status consistency), ``base``: router, paging, input parsing,
 - ``v1`` / ``v2``: serialisers and routes per family, ``search``: both versions' search,
-- ``fields``: adding custom fields, ``html``: note content sanitising,
-- ``tokens``: the published token cost table, ``errors``: Pipedrive's error body,
+- ``pipelines``: v2 pipelines and stages with Pipedrive's rules, ``products``: v2 products,
+  ``deal_products``: the products attached to deals (and the deal value they make),
+  ``leads``: v1 leads and lead labels (UUID ids),
+- ``fields``: custom fields and their options (``fields_v2``: the v2 field routes),
+  ``html``: note content sanitising,
+- ``errors``: Pipedrive's error body (token costs come from ``reconciler.pipedrive.costs``, the
+  one table the client counts with),
 - ``deprecated``: the v1 routes Pipedrive put out of support (410 unless served on purpose).
 
 Paths: ``/api/v2/...`` and ``/api/v1/...``; the legacy ``/v1/...`` prefix is read as
@@ -21,14 +26,15 @@ import logging
 import os
 from dataclasses import dataclass, field
 
+from reconciler.pipedrive.costs import token_cost as _token_cost
+
 from ..store import Store
-from . import search, v1, v2
+from . import deal_products, fields_v2, leads, pipelines, products, search, v1, v2
 from .base import Ctx, Router
 from .deprecated import ENV_FLAG, gone_message, replacement_for
 from .errors import ApiError
 from .model import Company
-from .tokens import token_cost as _token_cost
-from .util import Query, parse_body
+from .util import Query
 
 log = logging.getLogger(__name__)
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -49,11 +55,16 @@ def deprecated_v1_from_env() -> bool:
 
 
 def build_router() -> Router:
-    """Every route of both versions; search first so ``/deals/search`` is not read as an id."""
+    """Every route of both versions; literal paths first so ``/deals/search`` is not read as an id."""
     router = Router()
     search.register(router)
+    deal_products.register(router)  # /api/v2/deals/products before /api/v2/deals/{id}
     v1.register(router)
     v2.register(router)
+    pipelines.register(router)
+    products.register(router)
+    leads.register(router)
+    fields_v2.register(router)
     return router
 
 
@@ -86,11 +97,16 @@ class PipedriveAPI:
             path = "/" + path.split("?", 1)[0].strip("/")
             if path == "/v1" or path.startswith("/v1/"):
                 path = "/api" + path
-            if not self.serve_deprecated_v1 and path.startswith("/api/v1/"):
-                replacement = replacement_for(method, path)
-                if replacement is not None:
-                    raise ApiError(410, gone_message(method, path, replacement))
-            handler, params = self.router.match(method, path)
+            replacement = replacement_for(method, path) if path.startswith("/api/v1/") else None
+            if replacement is not None and not self.serve_deprecated_v1:
+                raise ApiError(410, gone_message(method, path, replacement))
+            try:
+                handler, params = self.router.match(method, path)
+            except ApiError as error:
+                # deprecated routes the sandbox never modelled (v1 products) are gone even when served
+                if replacement is not None and error.status in (404, 405):
+                    raise ApiError(410, gone_message(method, path, replacement)) from None
+                raise
             company_id = self.store.company_id(connection_id)
             if company_id is None:
                 raise ApiError(404, f"Connection {connection_id} not found")
@@ -100,7 +116,8 @@ class PipedriveAPI:
                     version="v2" if path.startswith("/api/v2/") else "v1",
                     method=method.upper(),
                     query=Query(list(query)),
-                    body=parse_body(body, content_type) if method.upper() in ("POST", "PUT", "PATCH") else {},
+                    raw=body,
+                    content_type=content_type,
                     params=params,
                 )
                 status, payload = handler(ctx)
@@ -116,7 +133,7 @@ class PipedriveAPI:
             return ApiResponse(500, ApiError(500, "Internal server error").body(), dict(JSON_HEADERS))
 
     def token_cost(self, method: str, path: str) -> int:
-        """Pipedrive's published token cost of that call (see tokens.py for the source)."""
+        """Pipedrive's published token cost of that call (reconciler/pipedrive/costs.py says where from)."""
         return _token_cost(method, path)
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from .errors import ApiError, bad_request
+from .errors import ApiError, bad_request, not_found
 from .model import CUSTOM_ENTITIES, HASH_RE, SPECS, TIME_KEYS, Company, coerce, coerce_custom
-from .util import Query
+from .util import Query, parse_body
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
@@ -30,8 +33,25 @@ class Ctx:
     version: str
     method: str
     query: Query
-    body: dict[str, Any]
+    raw: bytes | None = None
+    content_type: str | None = None
     params: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def payload(self) -> Any:
+        """The parsed request body (a JSON object, a JSON array, or a form as a dict; {} when none).
+
+        Parsed on first use, so that a route that takes no body never fails on one.
+        """
+        return parse_body(self.raw, self.content_type)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The request body as an object; anything else is a 400 (only the fields' options
+        endpoints take an array, through :attr:`payload`)."""
+        if not isinstance(self.payload, dict):
+            raise bad_request("Request body must be a JSON object")
+        return self.payload
 
     @property
     def strict(self) -> bool:
@@ -46,6 +66,27 @@ class Ctx:
                 raise bad_request(f"Parameter '{name}' must be an integer")
             raise ApiError(404, "Not found")
         return int(raw)
+
+    def uuid(self, name: str, label: str) -> str:
+        """A UUID path parameter (leads, lead labels); anything else names nothing: a 404."""
+        raw = self.params[name].lower()
+        if not UUID_RE.match(raw):
+            raise not_found(f"{label} not found")
+        return raw
+
+    def only(self, allowed: Iterable[str], body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The body, refusing any key outside the official request model.
+
+        Why: Pipedrive's v2 validates bodies against its schema and answers a key it does not
+        know with a 400 ("Parameter 'x' is not allowed for this request"); the sandbox does so on
+        the routes whose request models it implements in full.
+        """
+        body = self.body if body is None else body
+        allowed = set(allowed)
+        for key in body:
+            if key not in allowed:
+                raise bad_request(f"Parameter '{key}' is not allowed for this request")
+        return body
 
 
 Handler = Callable[[Ctx], tuple[int, Any]]
@@ -168,6 +209,8 @@ def keyset_page(
         if sort_by != "id":
             empty: Any = 0 if sort_by == "order_nr" else ""
             payload["v"] = last.get(sort_by) if last.get(sort_by) is not None else empty
+            if sort_by == "name":  # the indexed column holds the name in lower case
+                payload["v"] = str(payload["v"]).lower()
         next_cursor = encode_cursor(payload)
     return rows, next_cursor
 
@@ -198,6 +241,8 @@ def v1_sort(ctx: Ctx, name_column: bool = True) -> list[tuple[str, str]]:
             column = "name"
         if column == "user_id":
             column = "owner_id"
+        if column == "organization_id":  # the leads' name for it
+            column = "org_id"
         if column not in (
             "id",
             "add_time",
@@ -263,7 +308,18 @@ def parse_input(
         if body.get("custom_fields") is not None:
             custom = ctx.company.parse_custom_v2(kind, body["custom_fields"])
         return changes, custom
-    known = ctx.company.custom_fields(kind)
+    return changes, parse_custom_v1(ctx, kind, existing)
+
+
+def parse_custom_v1(ctx: Ctx, entity: str, existing: dict[str, Any] | None = None) -> dict[str, Any]:
+    """v1 custom field values: root-level hash keys of ``entity``'s custom fields, a monetary one with
+    a ``<hash>_currency`` sibling, time fields with ``_until``/``_timezone_id`` siblings.
+
+    Leads use it with the deals' fields, which they inherit.
+    """
+    body = ctx.body
+    custom: dict[str, Any] = {}
+    known = ctx.company.custom_fields(entity)
     for key, raw in body.items():
         base = re.sub(r"_(currency|until|timezone_id)$", "", key) if HASH_RE.match(key[:40]) else key
         field = known.get(base)
@@ -297,4 +353,4 @@ def parse_input(
                 )
         elif key == base:
             custom[base] = coerce_custom(ctx.company, field, raw, False, base)
-    return changes, custom
+    return custom

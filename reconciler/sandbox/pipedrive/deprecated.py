@@ -9,8 +9,8 @@ serve_deprecated_v1=True)`` or ``RECONCILER_SANDBOX_DEPRECATED_V1=1`` for the em
 people who still run ``--api-version v1`` against old accounts.
 
 The table is Pipedrive's changelog post "Deprecation of selected API v1 endpoints" restricted to
-the families the sandbox knows (deals, persons, organizations, activities, pipelines, stages and
-the v1 search endpoints); tests/conformance checks that every route here is absent from the
+the families the sandbox knows (deals, persons, organizations, activities, pipelines, stages,
+products, deal products and the v1 search endpoints); tests/conformance checks that every route here is absent from the
 current official client and every v1 route the sandbox still serves is present in it.
 Notes, users, activity types and the ``*Fields`` endpoints are not deprecated.
 """
@@ -58,6 +58,16 @@ DEPRECATED_V1: tuple[tuple[str, str, str], ...] = (
     *[r for r in _family("stages", search=False) if r[1] != "/api/v1/stages/collection"],
     ("GET", "/api/v1/itemSearch", "GET /api/v2/itemSearch"),
     ("GET", "/api/v1/itemSearch/field", "GET /api/v2/itemSearch/field"),
+    # products and deal products: deprecated with the rest and never modelled by the sandbox in v1,
+    # so they answer 410 even with --serve-deprecated-v1
+    *[r for r in _family("products", search=True) if r[1] != "/api/v1/products/collection"
+      and r[:2] != ("DELETE", "/api/v1/products")],
+    ("GET", "/api/v1/deals/{id}/products", "GET /api/v2/deals/{id}/products"),
+    ("POST", "/api/v1/deals/{id}/products", "POST /api/v2/deals/{id}/products"),
+    ("PUT", "/api/v1/deals/{id}/products/{product_attachment_id}",
+     "PATCH /api/v2/deals/{id}/products/{product_attachment_id}"),
+    ("DELETE", "/api/v1/deals/{id}/products/{product_attachment_id}",
+     "DELETE /api/v2/deals/{id}/products/{product_attachment_id}"),
 )
 
 _PATTERNS: list[tuple[str, re.Pattern[str], str, str]] = [

@@ -25,7 +25,6 @@ from .errors import bad_request, not_found
 from .html import sanitize_html
 from .util import check_date, check_time
 
-OBJECT_KINDS = ("deal", "person", "organization", "activity", "note")
 LABELS = {
     "deal": "Deal",
     "person": "Person",
@@ -36,6 +35,10 @@ LABELS = {
     "pipeline": "Pipeline",
     "stage": "Stage",
     "field": "Field",
+    "product": "Product",
+    "deal_product": "Deal product",
+    "lead": "Lead",
+    "lead_label": "Lead label",
 }
 VISIBILITY = (1, 3, 5, 7)
 DEAL_STATUSES = ("open", "won", "lost")
@@ -131,6 +134,8 @@ SPECS: dict[str, tuple[F, ...]] = {
         F("pinned_to_deal_flag", "bool", "pinned_to_deal_flag", None, nullable=False),
         F("pinned_to_person_flag", "bool", "pinned_to_person_flag", None, nullable=False),
         F("pinned_to_organization_flag", "bool", "pinned_to_organization_flag", None, nullable=False),
+        F("lead_id", "lead", "lead_id", None),
+        F("pinned_to_lead_flag", "bool", "pinned_to_lead_flag", None, nullable=False),
         F("add_time", "v_time", "add_time", None, nullable=False),
     ),
 }
@@ -431,6 +436,12 @@ def coerce(company: Company, spec: F, value: Any, name: str, strict: bool) -> An
             return None
         company.require(ref_kind, ref_id)
         return ref_id
+    if kind == "lead":  # a lead's UUID
+        lead_id = to_str(value, name, strict).strip().lower()
+        lead = company.get("lead", lead_id)
+        if lead is None or lead.get("is_deleted"):
+            raise bad_request(f"Lead with id {lead_id} does not exist")
+        return lead_id
     if kind == "activity_type":
         text = to_str(value, name, strict)
         if text not in company.activity_type_keys():
@@ -593,7 +604,7 @@ class Company:
         self._types: set[str] | None = None
 
     # lookups -------------------------------------------------------------
-    def get(self, kind: str, object_id: int) -> dict[str, Any] | None:
+    def get(self, kind: str, object_id: int | str) -> dict[str, Any] | None:
         return self.store.get(self.id, kind, object_id)
 
     def find(self, kind: str, object_id: int, *, deleted_ok: bool = False) -> dict[str, Any]:
@@ -630,6 +641,10 @@ class Company:
                 self.id, "field", where={"category": entity}, order=(("id", "ASC"),)
             )
         return self._fields[entity]
+
+    def forget_fields(self, entity: str) -> None:
+        """Drop the cached field schema of an entity (why: a field or option was just written)."""
+        self._fields.pop(entity, None)
 
     def custom_fields(self, entity: str) -> dict[str, dict[str, Any]]:
         return {f["key"]: f for f in self.fields(entity) if f["is_custom"]}
@@ -724,6 +739,8 @@ class Company:
                 record["label_ids"] = sorted(set(record["label_ids"]))
         if kind == "deal":
             self._deal_rules(record, changes, creating, before.get("stage_id"))
+            if not creating:
+                self._deal_products_rule(record, changes, before)
         elif kind == "person":
             if "name" in changes and ("first_name" not in changes or "last_name" not in changes):
                 first, _, last = record["name"].strip().partition(" ")
@@ -754,6 +771,24 @@ class Company:
                     raise bad_request("Parameter 'content' cannot be empty")
             if not creating:
                 record["last_update_user_id"] = self.api_user_id
+
+    def _deal_products_rule(self, record: dict[str, Any], changes: dict[str, Any], before: dict[str, Any]) -> None:
+        """A deal with products has its value calculated from them (deal_products.py): another value
+        is refused; a new currency is the products' currency too."""
+        if "value" not in changes and "currency" not in changes:
+            return
+        attached = self.store.select(self.id, "deal_product", where={"deal_id": record["id"]})
+        if not attached:
+            return
+        if "value" in changes and changes["value"] != before.get("value"):
+            raise bad_request(
+                f"Deal with id {record['id']} has products, so its value is calculated from them "
+                f"({before.get('value')}); change the products instead"
+            )
+        for product in attached:
+            if product["currency"] != record["currency"]:
+                product["currency"] = record["currency"]
+                self.store.put(self.id, "deal_product", product)
 
     def _deal_rules(
         self, record: dict[str, Any], changes: dict[str, Any], creating: bool, old_stage: int | None

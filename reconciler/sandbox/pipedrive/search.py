@@ -1,10 +1,13 @@
-"""Search: ``/api/v2/{deals,persons,organizations}/search`` and the v1 equivalents.
+"""Search: ``/api/v2/{deals,persons,organizations,products,leads}/search``, the v1 equivalents
+Pipedrive still serves or keeps for ``--serve-deprecated-v1`` (v1 leads search is still supported;
+v1 product search is out of support), ``/api/v2/itemSearch`` and ``/api/v2/itemSearch/field``.
 
 What it implements: ``term`` (at least 2 characters, or 1 with ``exact_match``), ``fields``
 (the family's searchable fields; a wrong one is a 400), ``exact_match`` (the whole field
 equals the term, case-insensitively; otherwise a case-insensitive substring match), the
-family filters (deals: person_id, organization_id, status; persons: organization_id), and
-paging (v2 cursor, v1 start/limit). Results are ``{"items": [{"result_score", "item"}]}``,
+family filters (deals: person_id, organization_id, status; persons: organization_id; leads:
+person_id, organization_id), and paging (v2 cursor, v1 start/limit). Leads search the deals'
+custom fields, which they share; archived deals and leads are found and say so. Results are ``{"items": [{"result_score", "item"}]}``,
 best score first: an exact match of the title/name scores highest, then a prefix, then a
 substring, then matches in other fields. Deleted objects are never found.
 
@@ -24,12 +27,18 @@ SEARCH_FIELDS = {
     "deal": ("custom_fields", "notes", "title"),
     "person": ("custom_fields", "email", "notes", "phone", "name"),
     "organization": ("address", "custom_fields", "notes", "name"),
+    "product": ("code", "custom_fields", "name"),
+    "lead": ("custom_fields", "notes", "title"),
 }
+TITLED = ("deal", "lead")  # the families whose main text is a title rather than a name
+CUSTOM_ENTITY = {"lead": "deal"}  # leads have the deals' custom fields
+NOTE_PARENT = {"deal": "deal_id", "person": "person_id", "organization": "org_id", "lead": "lead_id"}
 # The custom field types Pipedrive's search covers (official v2 description of the search endpoints).
 SEARCHABLE_TYPES = ("varchar", "varchar_auto", "text", "address", "phone", "double", "monetary")
 ITEM_TYPES = ("deal", "person", "organization", "product", "lead", "file", "mail_attachment", "project")
 ITEM_FIELDS = ("address", "code", "custom_fields", "email", "name", "notes", "phone", "title", "description")
-INCLUDE_FIELDS = {"deal": ("deal.cc_email",), "person": ("person.picture",), "organization": ()}
+INCLUDE_FIELDS = {"deal": ("deal.cc_email",), "person": ("person.picture",), "organization": (),
+                  "product": ("product.price",), "lead": ("lead.was_seen",)}
 
 
 def _searchable_text(field: dict[str, Any], value: Any) -> str | None:
@@ -113,8 +122,10 @@ def run_search(
             if status not in ("open", "won", "lost"):
                 raise bad_request("Parameter 'status' must be one of: open, won, lost")
             where["category"] = status
-    if kind == "person" and q.has("organization_id"):
+    if kind in ("person", "lead") and q.has("organization_id"):
         where["org_id"] = q.int("organization_id")
+    if kind == "lead" and q.has("person_id"):
+        where["person_id"] = q.int("person_id")
     return search_kind(company, kind, raw_term, exact, fields, where)
 
 
@@ -128,11 +139,12 @@ def search_kind(
         o["id"]: o
         for o in store.select(cid, kind, where=where, sql=[("data LIKE ? ESCAPE '\\'", [_like(raw_term)])])
     }
-    notes_by_parent: dict[int, list[str]] = {}
+    notes_by_parent: dict[Any, list[str]] = {}
     if "notes" in fields:
-        parent = {"deal": "deal_id", "person": "person_id", "organization": "org_id"}[kind]
+        parent = NOTE_PARENT[kind]
+        column = parent if parent != "lead_id" else "json_extract(data, '$.lead_id')"
         notes = store.select(
-            cid, "note", sql=[(f"{parent} IS NOT NULL", []), ("data LIKE ? ESCAPE '\\'", [_like(raw_term)])]
+            cid, "note", sql=[(f"{column} IS NOT NULL", []), ("data LIKE ? ESCAPE '\\'", [_like(raw_term)])]
         )
         for note in notes:
             if _match(note.get("content"), term, exact):
@@ -142,13 +154,18 @@ def search_kind(
         for obj in store.get_many(cid, kind, missing).values():
             if not obj.get("is_deleted") and all(obj.get(keys[c]) == v for c, v in where.items()):
                 candidates[obj["id"]] = obj
-    text_custom = {k: f for k, f in company.custom_fields(kind).items() if f["field_type"] in SEARCHABLE_TYPES}
+    custom_entity = CUSTOM_ENTITY.get(kind, kind)
+    text_custom = {
+        k: f for k, f in company.custom_fields(custom_entity).items() if f["field_type"] in SEARCHABLE_TYPES
+    }
     results = []
     for obj in candidates.values():
         score = 0.0
-        title = obj.get("title") if kind == "deal" else obj.get("name")
-        if ("title" in fields and kind == "deal") or ("name" in fields and kind != "deal"):
+        title = obj.get("title") if kind in TITLED else obj.get("name")
+        if ("title" in fields and kind in TITLED) or ("name" in fields and kind not in TITLED):
             score = max(score, _match(title, term, exact))
+        if "code" in fields:
+            score = max(score, _weighted(obj.get("code"), term, exact, 0.9))
         if "email" in fields:
             score = max([score] + [_weighted(e["value"], term, exact, 0.9) for e in obj.get("emails", [])])
         if "phone" in fields:
@@ -168,12 +185,13 @@ def search_kind(
             score = max(score, 0.2)
         if score > 0:
             results.append((round(score, 4), obj, matched_custom, matched_notes))
-    results.sort(key=lambda r: (-r[0], r[1]["id"]))
+    results.sort(key=lambda r: (-r[0], str(r[1]["id"]).zfill(40)))
     return results
 
 
 def _item(
-    company: Company, kind: str, obj: dict[str, Any], custom: list[str], notes: list[str], version: str = "v2"
+    company: Company, kind: str, obj: dict[str, Any], custom: list[str], notes: list[str], version: str = "v2",
+    include: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """One result's ``item`` in Pipedrive's search shape for the family."""
     store, cid = company.store, company.id
@@ -216,6 +234,42 @@ def _item(
             "custom_fields": custom,
             "notes": notes,
         }
+    if kind == "product":
+        out = {
+            "id": obj["id"],
+            "type": "product",
+            "name": obj["name"],
+            "code": obj.get("code"),
+            "visible_to": obj["visible_to"],
+            "owner": {"id": obj["owner_id"]},
+            "custom_fields": custom,
+        }
+        if "product.price" in include:
+            prices = obj.get("prices") or []
+            out["price"] = prices[0]["price"] if prices else None
+        return out
+    if kind == "lead":
+        person = store.get(cid, "person", obj["person_id"]) if obj.get("person_id") else None
+        value = obj.get("value") or {}
+        out = {
+            "id": obj["id"],
+            "type": "lead",
+            "title": obj["title"],
+            "owner": {"id": obj["owner_id"]},
+            "person": {"id": person["id"], "name": person["name"]} if person else None,
+            "organization": org_ref(obj.get("org_id")),
+            "phones": [p["value"] for p in (person or {}).get("phones") or []],
+            "emails": [e["value"] for e in (person or {}).get("emails") or []],
+            "custom_fields": custom,
+            "notes": notes,
+            "value": value.get("amount"),
+            "currency": value.get("currency"),
+            "visible_to": obj["visible_to"],
+            "is_archived": bool(obj.get("is_archived")),
+        }
+        if "lead.was_seen" in include:
+            out["was_seen"] = bool(obj.get("was_seen"))
+        return out
     return {
         "id": obj["id"],
         "type": "organization",
@@ -233,28 +287,31 @@ ITEM_FIELD_MAP = {
     "deal": {"custom_fields": "custom_fields", "notes": "notes", "title": "title"},
     "person": {"custom_fields": "custom_fields", "email": "email", "notes": "notes", "phone": "phone", "name": "name"},
     "organization": {"address": "address", "custom_fields": "custom_fields", "notes": "notes", "name": "name"},
+    "product": {"code": "code", "custom_fields": "custom_fields", "name": "name"},
+    "lead": {"custom_fields": "custom_fields", "notes": "notes", "title": "title"},
 }
+ITEM_KINDS = ("deal", "person", "organization", "product", "lead")
 ITEM_SEARCH_LIMIT = 100  # the official description: "a maximum value of 100 is allowed"
 
 
 def item_search_v2(ctx: Ctx) -> tuple[int, Any]:
     """``GET /api/v2/itemSearch``: one search over several families, best score first.
 
-    The sandbox holds deals, persons and organizations; the other item types are accepted and
-    find nothing. ``search_for_related_items`` is accepted; ``related_items`` is always empty.
+    The sandbox holds deals, persons, organizations, products and leads; the other item types
+    (files, mail attachments, projects) are accepted and find nothing. ``search_for_related_items`` is accepted; ``related_items`` is always empty.
     """
     q = ctx.query
     exact = bool(q.bool("exact_match"))
     raw_term = _term(ctx, exact)
     types = _csv(ctx, "item_types", ITEM_TYPES) or ITEM_TYPES
     fields = _csv(ctx, "fields", ITEM_FIELDS)
-    _csv(ctx, "include_fields", ("deal.cc_email", "person.picture", "product.price"))
+    include = _csv(ctx, "include_fields", ("deal.cc_email", "person.picture", "product.price")) or ()
     q.bool("search_for_related_items")
     limit = q.int("limit", ITEM_SEARCH_LIMIT, minimum=1) or ITEM_SEARCH_LIMIT
     if limit > ITEM_SEARCH_LIMIT:
         raise bad_request(f"Parameter 'limit' must be at most {ITEM_SEARCH_LIMIT}")
     found: list[tuple[float, str, dict[str, Any], list[str], list[str]]] = []
-    for kind in ("deal", "person", "organization"):
+    for kind in ITEM_KINDS:
         if kind not in types:
             continue
         mapping = ITEM_FIELD_MAP[kind]
@@ -263,11 +320,11 @@ def item_search_v2(ctx: Ctx) -> tuple[int, Any]:
             continue
         for score, obj, custom, notes in search_kind(ctx.company, kind, raw_term, exact, own, {}):
             found.append((score, kind, obj, custom, notes))
-    found.sort(key=lambda r: (-r[0], ("deal", "person", "organization").index(r[1]), r[2]["id"]))
+    found.sort(key=lambda r: (-r[0], ITEM_KINDS.index(r[1]), str(r[2]["id"]).zfill(40)))
     cursor = decode_cursor(q.get("cursor"))
     start = int(cursor.get("o", 0)) if cursor else 0
     page = found[start : start + limit]
-    items = [{"result_score": s, "item": _item(ctx.company, k, o, c, n)} for s, k, o, c, n in page]
+    items = [{"result_score": s, "item": _item(ctx.company, k, o, c, n, include=include)} for s, k, o, c, n in page]
     next_cursor = encode_cursor({"o": start + limit}) if start + limit < len(found) else None
     return 200, {
         "success": True,
@@ -304,11 +361,11 @@ def item_search_field_v2(ctx: Ctx) -> tuple[int, Any]:
     limit = q.int("limit", 100, minimum=1) or 100
     if limit > 500:
         raise bad_request("Parameter 'limit' must be at most 500")
-    if entity not in ("deal", "person", "organization"):
+    if entity not in ITEM_KINDS:
         return 200, {"success": True, "data": [], "additional_data": {"next_cursor": None}}
     company = ctx.company
-    standard = {"deal": "title", "person": "name", "organization": "name"}[entity]
-    custom = company.custom_fields(entity).get(key)
+    standard = "title" if entity in TITLED else "name"
+    custom = company.custom_fields(CUSTOM_ENTITY.get(entity, entity)).get(key)
     if key != standard and (custom is None or custom["field_type"] not in SEARCHABLE_TYPES):
         raise bad_request(f"Field '{key}' is not searchable for {entity}")
 
@@ -330,7 +387,7 @@ def item_search_field_v2(ctx: Ctx) -> tuple[int, Any]:
         if hit(value):
             score = 1.0 if value == raw else (0.8 if value.startswith(raw) else 0.5)  # type: ignore[union-attr]
             found.append((score, obj["id"], value))
-    found.sort(key=lambda r: (-r[0], r[1]))
+    found.sort(key=lambda r: (-r[0], str(r[1]).zfill(40)))
     cursor = decode_cursor(q.get("cursor"))
     start = int(cursor.get("o", 0)) if cursor else 0
     page = found[start : start + limit]
@@ -343,16 +400,20 @@ def register(router: Router) -> None:
     """Search routes for both versions."""
     router.add("/api/v2/itemSearch", get=item_search_v2)
     router.add("/api/v2/itemSearch/field", get=item_search_field_v2)
-    for path, kind in (("deals", "deal"), ("persons", "person"), ("organizations", "organization")):
+    families = (("deals", "deal", True), ("persons", "person", True), ("organizations", "organization", True),
+                ("products", "product", False), ("leads", "lead", True))
+    for path, kind, in_v1 in families:
 
         def search_v2(ctx: Ctx, kind: str = kind) -> tuple[int, Any]:
             limit = v2_limit(ctx)
             cursor = decode_cursor(ctx.query.get("cursor"))
             start = int(cursor.get("o", 0)) if cursor else 0
             results = run_search(ctx.company, ctx, kind)
+            include = _csv(ctx, "include_fields", INCLUDE_FIELDS[kind]) or ()
             page = results[start : start + limit]
             more = start + limit < len(results)
-            items = [{"result_score": s, "item": _item(ctx.company, kind, o, c, n)} for s, o, c, n in page]
+            items = [{"result_score": s, "item": _item(ctx.company, kind, o, c, n, include=include)}
+                     for s, o, c, n in page]
             next_cursor = encode_cursor({"o": start + limit}) if more else None
             return 200, {
                 "success": True,
@@ -363,9 +424,11 @@ def register(router: Router) -> None:
         def search_v1(ctx: Ctx, kind: str = kind) -> tuple[int, Any]:
             start, limit = v1_paging(ctx)
             results = run_search(ctx.company, ctx, kind)
+            include = tuple(v.strip() for v in (ctx.query.get("include_fields") or "").split(","))  # v1: lenient
             page = results[start : start + limit]
             more = start + limit < len(results)
-            items = [{"result_score": s, "item": _item(ctx.company, kind, o, c, n, "v1")} for s, o, c, n in page]
+            items = [{"result_score": s, "item": _item(ctx.company, kind, o, c, n, "v1", include)}
+                     for s, o, c, n in page]
             return 200, {
                 "success": True,
                 "data": {"items": items},
@@ -373,4 +436,5 @@ def register(router: Router) -> None:
             }
 
         router.add(f"/api/v2/{path}/search", get=search_v2)
-        router.add(f"/api/v1/{path}/search", get=search_v1)
+        if in_v1:  # v1 product search is out of support and was never modelled (deprecated.py)
+            router.add(f"/api/v1/{path}/search", get=search_v1)

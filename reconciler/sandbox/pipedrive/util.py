@@ -65,8 +65,9 @@ def check_time(value: Any, name: str) -> str:
     return value[:5]
 
 
-def parse_body(body: bytes | None, content_type: str | None) -> dict[str, Any]:
-    """A request body as a dict: JSON, or form-encoded (v1 clients still send forms)."""
+def parse_body(body: bytes | None, content_type: str | None) -> Any:
+    """A request body: a JSON object or array, or a form-encoded body as a dict (v1 clients still
+    send forms); {} when there is none. A JSON scalar is a 400."""
     if not body:
         return {}
     ctype = (content_type or "").split(";", 1)[0].strip().lower()
@@ -83,7 +84,7 @@ def parse_body(body: bytes | None, content_type: str | None) -> dict[str, Any]:
         data = jsoncodec.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise bad_request("Invalid JSON in request body") from None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict | list):
         raise bad_request("Request body must be a JSON object")
     return data
 

@@ -380,6 +380,8 @@ def note_v1(company: Company, n: dict[str, Any], rel: Related) -> dict[str, Any]
         "person_id": n.get("person_id"),
         "org_id": n.get("org_id"),
         "lead_id": n.get("lead_id"),
+        "project_id": None,  # the sandbox keeps no projects or tasks (current v1 Note model)
+        "task_id": None,
         "content": n["content"],
         "add_time": v1_time(n["add_time"]),
         "update_time": v1_time(n["update_time"]),
@@ -388,10 +390,14 @@ def note_v1(company: Company, n: dict[str, Any], rel: Related) -> dict[str, Any]
         "pinned_to_person_flag": bool(n.get("pinned_to_person_flag")),
         "pinned_to_organization_flag": bool(n.get("pinned_to_organization_flag")),
         "pinned_to_lead_flag": bool(n.get("pinned_to_lead_flag")),
+        "pinned_to_project_flag": False,
+        "pinned_to_task_flag": False,
         "last_update_user_id": n.get("last_update_user_id"),
         "organization": {"name": org["name"]} if org else None,
         "person": {"name": person["name"]} if person else None,
         "deal": {"title": deal["title"]} if deal else None,
+        "project": None,
+        "task": None,
         "user": {
             "email": user["email"],
             "name": user["name"],
@@ -501,6 +507,10 @@ def field_v1(f: dict[str, Any]) -> dict[str, Any]:
         else None
     )
     out["created_by_user_id"] = f.get("last_updated_by_user_id")
+    if (f.get("entity") or f.get("category")) == "product":
+        # the official v1 ProductField has none of these (product fields have no subfields)
+        for key in ("index_visible_flag", "details_visible_flag", "options_deleted", "is_subfield", "subfields"):
+            out.pop(key)
     return out
 
 
@@ -570,6 +580,8 @@ def _list_filters(ctx: Ctx, kind: str) -> tuple[dict[str, Any], bool | None, lis
         for column in ("deal_id", "person_id", "org_id"):
             if q.has(column):
                 where[column] = q.int(column)
+        if q.has("lead_id"):
+            sql.append(("json_extract(data, '$.lead_id') = ?", [(q.get("lead_id") or "").lower()]))
         if q.has("user_id"):
             where["owner_id"] = q.int("user_id")
         if q.has("updated_since"):
@@ -727,7 +739,8 @@ def _pipelines(router: Router) -> None:
     router.add("/api/v1/stages/{id}", get=get_stage)
 
 
-FIELD_PATHS = {"dealFields": "deal", "personFields": "person", "organizationFields": "organization"}
+FIELD_PATHS = {"dealFields": "deal", "personFields": "person", "organizationFields": "organization",
+               "productFields": "product"}
 
 
 def _fields(router: Router) -> None:

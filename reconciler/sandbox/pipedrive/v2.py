@@ -1,4 +1,4 @@
-"""Pipedrive API v2: deals, persons, organizations, activities, pipelines, stages, fields.
+"""Pipedrive API v2: deals, persons, organizations and activities.
 
 Shapes follow the v2 reference and the official clients' v2 models: plain integer
 references, RFC 3339 timestamps, booleans as booleans, ``custom_fields`` as an object keyed
@@ -176,106 +176,6 @@ def activity_v2(company: Company, a: dict[str, Any], only: set[str] | None = Non
 SERIALISERS = {"deal": deal_v2, "person": person_v2, "organization": organization_v2, "activity": activity_v2}
 
 
-def pipeline_v2(p: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": p["id"],
-        "name": p["name"],
-        "order_nr": p["order_nr"],
-        "is_deleted": bool(p.get("is_deleted")),
-        "is_deal_probability_enabled": bool(p.get("is_deal_probability_enabled")),
-        "add_time": p["add_time"],
-        "update_time": p["update_time"],
-    }
-
-
-def stage_v2(s: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": s["id"],
-        "order_nr": s["order_nr"],
-        "name": s["name"],
-        "is_deleted": bool(s.get("is_deleted")),
-        "deal_probability": s.get("deal_probability"),
-        "pipeline_id": s["pipeline_id"],
-        "is_deal_rot_enabled": bool(s.get("is_deal_rot_enabled")),
-        "days_to_rotten": s.get("days_to_rotten"),
-        "add_time": s["add_time"],
-        "update_time": s["update_time"],
-    }
-
-
-FIELD_EXTRAS = ("ui_visibility", "important_fields", "required_fields")
-
-
-def field_v2(f: dict[str, Any], include: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A field schema entry as v2's Fields API returns it (field_code is the hash for custom fields).
-
-    ``field_type`` uses Pipedrive's names (``people`` for a person reference, as the official
-    enum has it). ``ui_visibility``, ``important_fields`` and ``required_fields`` are answered
-    only when ``include_fields`` asks for them, in the entity's shape; ``description`` exists
-    on deal fields only (the official person and organization field models have none).
-    """
-    entity = f.get("entity") or f.get("category")
-    options = None
-    if f.get("options"):
-        options = [
-            {"id": o["id"], "label": o["label"], "color": None, "add_time": f["add_time"],
-             "update_time": f["update_time"]}
-            for o in f["options"]
-        ]
-    subfields = None
-    if f["field_type"] == "monetary" and f["is_custom"]:
-        subfields = [
-            {"field_code": f["key"] + "_currency", "field_name": "Currency", "field_type": "varchar"}
-        ]
-    out: dict[str, Any] = {
-        "field_name": f["name"],
-        "field_code": f["key"],
-        "field_type": "people" if f["field_type"] == "person" else f["field_type"],
-        "options": options,
-        "subfields": subfields,
-        "is_custom_field": bool(f["is_custom"]),
-        "is_optional_response_field": False,
-    }
-    if entity == "deal":
-        out["description"] = None
-    visible = {"add_visible_flag": bool(f.get("add_visible_flag", True)),
-               "details_visible_flag": bool(f.get("details_visible_flag", True))}
-    if entity == "deal":
-        visible.update({"projects_detail_visible_flag": False,
-                        "show_in_pipelines": {"show_in_all": True, "pipeline_ids": []}})
-    elif entity == "person":
-        visible["show_in_add_deal_dialog"] = {"show": False, "order": 0}
-    else:
-        visible.update({"org_detail_visible_flag": True, "person_detail_visible_flag": False,
-                        "deal_detail_visible_flag": False,
-                        "show_in_add_deal_dialog": {"show": False, "order": 0},
-                        "show_in_add_person_dialog": {"show": False, "order": 0}})
-    required: dict[str, Any] = {"enabled": False}
-    if entity == "deal":
-        required.update({"stage_ids": [], "statuses": {}})
-    extras = {
-        "ui_visibility": visible,
-        "important_fields": {"enabled": False, "stage_ids": []},
-        "required_fields": required,
-    }
-    for name in FIELD_EXTRAS:
-        if name in include:
-            out[name] = extras[name]
-    return out
-
-
-def _field_include(ctx: Ctx) -> tuple[str, ...]:
-    """v2 fields' ``include_fields``: any of ui_visibility, important_fields, required_fields."""
-    raw = ctx.query.get("include_fields")
-    if not raw:
-        return ()
-    names = tuple(n.strip() for n in raw.split(",") if n.strip())
-    for name in names:
-        if name not in FIELD_EXTRAS:
-            raise bad_request(f"Parameter 'include_fields' must be a subset of: {', '.join(FIELD_EXTRAS)}")
-    return names
-
-
 # ----------------------------------------------------------------------------- include_fields
 _COUNTS = ("activities_count", "done_activities_count", "undone_activities_count", "notes_count",
            "files_count", "followers_count", "email_messages_count")
@@ -319,8 +219,8 @@ def include_fields(ctx: Ctx, kind: str) -> tuple[str, ...]:
 def add_included(company: Company, kind: str, obj: dict[str, Any], out: dict[str, Any],
                  names: tuple[str, ...]) -> dict[str, Any]:
     """Add the requested optional fields: counts of the object's notes and activities, the deals
-    of a person or organization by status; what the sandbox does not keep (mail, files,
-    followers, products) is 0 or null."""
+    of a person or organization by status, a deal's products; what the sandbox does not keep
+    (mail, files, followers) is 0 or null."""
     if not names or kind == "activity":
         return out
     from ..company import COMPANY_DOMAIN
@@ -340,6 +240,8 @@ def add_included(company: Company, kind: str, obj: dict[str, Any], out: dict[str
             value = len(activities) - len(done)
         elif name == "notes_count":
             value = len(store.select(cid, "note", where={parent: obj["id"]}))
+        elif name == "products_count":
+            value = len(store.select(cid, "deal_product", where={"deal_id": obj["id"]}))
         elif name == "people_count":
             value = len(store.select(cid, "person", where={"org_id": obj["id"]}))
         elif name in ("open_deals_count", "related_open_deals_count", "participant_open_deals_count"):
@@ -490,192 +392,7 @@ FILTERS = {
 }
 
 
-# ----------------------------------------------------------------------------- pipelines, stages
-def _pipelines(router: Router) -> None:
-    from .model import to_bool, to_int, to_str
-
-    def list_pipelines(ctx: Ctx) -> tuple[int, Any]:
-        sort_by, direction = v2_sort(ctx)
-        rows, cursor = keyset_page(
-            ctx,
-            "pipeline",
-            where={},
-            deleted=False,
-            sql=[],
-            sort_by=sort_by,
-            direction=direction,
-            limit=v2_limit(ctx),
-        )
-        return 200, ok([pipeline_v2(r) for r in rows], cursor, listing=True)
-
-    def get_pipeline(ctx: Ctx) -> tuple[int, Any]:
-        return 200, ok(pipeline_v2(ctx.company.find("pipeline", ctx.id())))
-
-    def write_pipeline(ctx: Ctx, obj: dict[str, Any] | None) -> dict[str, Any]:
-        body = ctx.body
-        record = obj or {
-            "name": None,
-            "order_nr": 0,
-            "is_deal_probability_enabled": False,
-            "is_selected": False,
-        }
-        if "name" in body:
-            record["name"] = to_str(body["name"], "name", True)
-        if not (record.get("name") or "").strip():
-            raise bad_request("Parameter 'name' is required")
-        if "is_deal_probability_enabled" in body:
-            record["is_deal_probability_enabled"] = to_bool(
-                body["is_deal_probability_enabled"], "is_deal_probability_enabled", True
-            )
-        if "order_nr" in body:
-            record["order_nr"] = to_int(body["order_nr"], "order_nr", True)
-        store = ctx.company.store
-        if obj is None:
-            if "order_nr" not in body:
-                record["order_nr"] = len(store.select(ctx.company.id, "pipeline")) + 1
-            return store.insert(ctx.company.id, "pipeline", record)
-        return store.put(ctx.company.id, "pipeline", record)
-
-    def create_pipeline(ctx: Ctx) -> tuple[int, Any]:
-        return 200, ok(pipeline_v2(write_pipeline(ctx, None)))
-
-    def update_pipeline(ctx: Ctx) -> tuple[int, Any]:
-        return 200, ok(pipeline_v2(write_pipeline(ctx, ctx.company.find("pipeline", ctx.id()))))
-
-    def delete_pipeline(ctx: Ctx) -> tuple[int, Any]:
-        obj = ctx.company.find("pipeline", ctx.id())
-        obj["is_deleted"] = True
-        ctx.company.store.put(ctx.company.id, "pipeline", obj)
-        for stage in ctx.company.store.select(ctx.company.id, "stage", where={"pipeline_id": obj["id"]}):
-            stage["is_deleted"] = True
-            ctx.company.store.put(ctx.company.id, "stage", stage)
-        return 200, ok({"id": obj["id"]})
-
-    def list_stages(ctx: Ctx) -> tuple[int, Any]:
-        where: dict[str, Any] = {}
-        if ctx.query.has("pipeline_id"):
-            where["pipeline_id"] = ctx.query.int("pipeline_id")
-        sort_by, direction = v2_sort(ctx, ("id", "update_time", "add_time", "order_nr"))
-        rows, cursor = keyset_page(
-            ctx,
-            "stage",
-            where=where,
-            deleted=False,
-            sql=[],
-            sort_by=sort_by,
-            direction=direction,
-            limit=v2_limit(ctx),
-        )
-        return 200, ok([stage_v2(r) for r in rows], cursor, listing=True)
-
-    def get_stage(ctx: Ctx) -> tuple[int, Any]:
-        return 200, ok(stage_v2(ctx.company.find("stage", ctx.id())))
-
-    def write_stage(ctx: Ctx, obj: dict[str, Any] | None) -> dict[str, Any]:
-        body = ctx.body
-        record = obj or {
-            "name": None,
-            "order_nr": 0,
-            "pipeline_id": None,
-            "deal_probability": 100,
-            "is_deal_rot_enabled": False,
-            "days_to_rotten": None,
-        }
-        if "name" in body:
-            record["name"] = to_str(body["name"], "name", True)
-        if "pipeline_id" in body:
-            record["pipeline_id"] = to_int(body["pipeline_id"], "pipeline_id", True)
-        if not (record.get("name") or "").strip():
-            raise bad_request("Parameter 'name' is required")
-        if record.get("pipeline_id") is None:
-            raise bad_request("Parameter 'pipeline_id' is required")
-        ctx.company.require("pipeline", record["pipeline_id"])
-        if "deal_probability" in body:
-            record["deal_probability"] = to_int(body["deal_probability"], "deal_probability", True)
-        if "is_deal_rot_enabled" in body:
-            record["is_deal_rot_enabled"] = to_bool(body["is_deal_rot_enabled"], "is_deal_rot_enabled", True)
-        if "days_to_rotten" in body:
-            record["days_to_rotten"] = (
-                None
-                if body["days_to_rotten"] is None
-                else to_int(body["days_to_rotten"], "days_to_rotten", True)
-            )
-        store = ctx.company.store
-        if obj is None:
-            siblings = store.select(ctx.company.id, "stage", where={"pipeline_id": record["pipeline_id"]})
-            record["order_nr"] = max([s["order_nr"] for s in siblings] or [0]) + 1
-            return store.insert(ctx.company.id, "stage", record)
-        return store.put(ctx.company.id, "stage", record)
-
-    def create_stage(ctx: Ctx) -> tuple[int, Any]:
-        return 200, ok(stage_v2(write_stage(ctx, None)))
-
-    def update_stage(ctx: Ctx) -> tuple[int, Any]:
-        return 200, ok(stage_v2(write_stage(ctx, ctx.company.find("stage", ctx.id()))))
-
-    def delete_stage(ctx: Ctx) -> tuple[int, Any]:
-        obj = ctx.company.find("stage", ctx.id())
-        obj["is_deleted"] = True
-        ctx.company.store.put(ctx.company.id, "stage", obj)
-        return 200, ok({"id": obj["id"]})
-
-    router.add("/api/v2/pipelines", get=list_pipelines, post=create_pipeline)
-    router.add("/api/v2/pipelines/{id}", get=get_pipeline, patch=update_pipeline, delete=delete_pipeline)
-    router.add("/api/v2/stages", get=list_stages, post=create_stage)
-    router.add("/api/v2/stages/{id}", get=get_stage, patch=update_stage, delete=delete_stage)
-
-
-# ----------------------------------------------------------------------------- fields
-FIELD_PATHS = {"dealFields": "deal", "personFields": "person", "organizationFields": "organization"}
-
-
-def _fields(router: Router) -> None:
-    from .fields import add_field
-
-    for path, entity in FIELD_PATHS.items():
-
-        def list_fields(ctx: Ctx, entity: str = entity) -> tuple[int, Any]:
-            fields = ctx.company.fields(entity)
-            limit = v2_limit(ctx)
-            from .base import decode_cursor, encode_cursor
-
-            cursor = decode_cursor(ctx.query.get("cursor"))
-            start = int(cursor.get("o", 0)) if cursor else 0
-            page = fields[start : start + limit]
-            more = start + limit < len(fields)
-            next_cursor = encode_cursor({"o": start + limit}) if more else None
-            include = _field_include(ctx)
-            return 200, ok([field_v2(f, include) for f in page], next_cursor, listing=True)
-
-        def get_field(ctx: Ctx, entity: str = entity) -> tuple[int, Any]:
-            code = ctx.params["code"]
-            for field in ctx.company.fields(entity):
-                if field["key"] == code:
-                    return 200, ok(field_v2(field, _field_include(ctx)))
-            from .errors import not_found
-
-            raise not_found("Field not found")
-
-        def create_field(ctx: Ctx, entity: str = entity) -> tuple[int, Any]:
-            body = ctx.body
-            field = add_field(
-                ctx.company,
-                entity,
-                name=body.get("field_name"),
-                field_type=body.get("field_type"),
-                options=body.get("options"),
-                strict=True,
-                name_param="field_name",
-            )
-            return 200, ok(field_v2(field))
-
-        router.add(f"/api/v2/{path}", get=list_fields, post=create_field)
-        router.add(f"/api/v2/{path}/{{code}}", get=get_field)
-
-
 def register(router: Router) -> None:
     """All v2 routes (search is registered by search.py)."""
     for path, kind in ENTITY_PATHS.items():
         make_entity_routes(router, path, kind)
-    _pipelines(router)
-    _fields(router)
