@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.lock import LockFile
-from tests.conftest import KEY, cli_env, live_census, run_cli, start_cli, write_manifests
+from tests.conftest import KEY, cli_env, live_census, run_cli, start_cli, wait_for, write_manifests
 
 BUDGET = 2.0  # seconds: the tests' retry budget (the default is 30)
 
@@ -48,7 +48,8 @@ def test_a_killed_endpoint_is_given_up_on_quickly_and_the_next_apply_converges(t
     server = sandbox_process("killed", rate_limit=20)
     proc = start_cli("apply", str(project), "--auto-approve", "--endpoint", server.endpoint,
                      env=cli_env(RECONCILER_RATE_LIMIT="20"))
-    time.sleep(1.5)  # a few creates are done
+    assert wait_for(lambda: server.api.stats()["by_route"].get("POST /api/v2/organizations", 0) >= 3, 60), \
+        "apply never started writing"
     server.proc.kill()
     killed_at = time.monotonic()
     out, err = proc.communicate(timeout=120)
@@ -152,7 +153,8 @@ def test_an_interrupted_apply_says_what_was_done_and_exits_by_the_signal(tmp_pat
     server = sandbox_process("interrupted", rate_limit=10)
     proc = start_cli("apply", str(project), "--auto-approve", "--endpoint", server.endpoint,
                      env=cli_env(RECONCILER_RATE_LIMIT="10"))
-    time.sleep(1.5)
+    assert wait_for(lambda: server.api.stats()["by_route"].get("POST /api/v2/organizations", 0) >= 3, 60), \
+        "apply never started writing"
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == code, out + err
