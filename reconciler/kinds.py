@@ -87,10 +87,18 @@ class KindHooks:
         return None, None
 
 
-class ArchivedDeals(KindHooks):
-    """Pipedrive refuses changes to an archived deal unless the same request unarchives it."""
+class DealHooks(KindHooks):
+    """Deals: Pipedrive refuses changes to an archived deal unless the same request unarchives
+    it; keeps a lost reason only on a lost deal; and computes the value of a deal that has
+    products (a value sent beside them is refused)."""
 
     def check(self, declared, live, writes):
+        if declared.get("value") is not None and declared.get("products"):
+            return ("declares both value and products: Pipedrive computes a deal's value from its products; "
+                    "remove value"), None
+        status = declared.get("status", (live or {}).get("status"))
+        if declared.get("lost_reason") is not None and status != "lost":
+            return f"declares a lost_reason, which Pipedrive keeps only on a lost deal (status: {status or 'open'})", None
         if not live or not live.get("is_archived"):
             return None, None
         if declared.get("archived") is False:
@@ -187,8 +195,11 @@ class KindSpec:
     order: int = 0  # creation order: parents before children
     id_type: type = int  # ids are opaque values: int for most kinds, str (UUID) for leads
     export_home: bool = False  # export writes one file per object of this kind, with what hangs off it
-    # v2 lists leave archived objects out; they are listed here instead (deals: /api/v2/deals/archived)
+    # lists leave archived objects out; they are listed here instead (deals: /api/v2/deals/archived)
     archived_path: str | None = None
+    v1_update: str = "PUT"  # how v1 updates this kind (leads, v1 only, take PATCH)
+    labels_path: str | None = None  # labels from an endpoint of their own (leads), not the field schema
+    custom_fields_of: str | None = None  # a kind whose custom fields this one shares (leads: the deals')
     hooks: KindHooks = field(default_factory=KindHooks)
 
     def field(self, name: str) -> FieldSpec | None:
@@ -205,6 +216,11 @@ class KindSpec:
     def ref_fields(self) -> tuple[FieldSpec, ...]:
         """Fields holding one reference (parents and links); see also FieldType.references."""
         return tuple(spec for spec in self.fields if spec.type is REF)
+
+    @property
+    def attached_fields(self) -> tuple[FieldSpec, ...]:
+        """Fields written by calls of their own after the object's (see FieldType.attached)."""
+        return tuple(spec for spec in self.fields if spec.type.attached)
 
     @property
     def collections(self) -> tuple[str, ...]:
@@ -311,7 +327,7 @@ DEAL = KindSpec(
     v1_path="/api/v1/deals",
     v2_path="/api/v2/deals",
     archived_path="/api/v2/deals/archived",
-    hooks=ArchivedDeals(),
+    hooks=DealHooks(),
     match_keys=(("title", "org"), ("title", "person"), ("title",)),
     parents=("org", "person"),
     required_on_create=("title",),
