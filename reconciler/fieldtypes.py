@@ -903,6 +903,75 @@ class Labels(FieldType):
         return value
 
 
+class Prices(FieldType):
+    """A product's prices, one per currency: [{price: 120, currency: USD, cost: 80}]."""
+
+    name = "prices"
+    KEYS = ("price", "currency", "cost", "direct_cost", "notes")
+    NUMBERS = ("price", "cost", "direct_cost")
+
+    def schema(self, spec):
+        item = {
+            "type": "object",
+            "properties": {
+                "price": {"type": "number", "description": "The unit price."},
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code."},
+                "cost": {"type": "number", "description": "The unit cost."},
+                "direct_cost": {"type": "number", "description": "The direct (overhead) cost."},
+                "notes": {"type": "string"},
+            },
+            "required": ["price", "currency"],
+            "additionalProperties": False,
+        }
+        return {"type": "array", "items": item}, "One price per currency; only the keys written are managed."
+
+    def expectation(self, spec):
+        return "a list of {price, currency} (one per currency)"
+
+    def convert(self, spec, value, pos):
+        currencies = [item["currency"] for item in value]
+        if len(set(currencies)) != len(currencies):
+            raise ValueProblem(f"field '{spec.name}' has two prices in one currency: a product has one per currency")
+        return [dict(item) for item in value]
+
+    def to_api(self, spec, value, ctx, declared, live):
+        return sorted((dict(item) for item in value), key=lambda item: item["currency"])
+
+    def from_api(self, spec, value, ctx):
+        out = []
+        for item in sorted(value or [], key=lambda p: str(p.get("currency"))):
+            shown = {"price": _plain_number(item.get("price")), "currency": item.get("currency")}
+            for key in ("cost", "direct_cost"):
+                if item.get(key):
+                    shown[key] = _plain_number(item[key])
+            if item.get("notes"):
+                shown["notes"] = item["notes"]
+            out.append(shown)
+        return out
+
+    def same(self, spec, desired, live):
+        have = {p.get("currency"): p for p in live or []}
+        if set(have) != {p["currency"] for p in desired or []}:
+            return False
+        for want in desired or []:
+            current = have[want["currency"]]
+            for key, value in want.items():
+                if key in self.NUMBERS:
+                    if not num_equal(value, current.get(key) or 0):
+                        return False
+                elif (value or None) != (current.get(key) or None):
+                    return False
+        return True
+
+    def read(self, spec, record, version):
+        return [{k: p.get(k) for k in self.KEYS if k in p} for p in self.raw(spec, record, version) or []]
+
+    def match_value(self, spec, value):
+        return None
+
+    match_live = match_value
+
+
 def _plain_number(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
@@ -1410,6 +1479,7 @@ PARTICIPANTS = Participants()
 VISIBILITY_TEXT = VisibilityText()
 DATETIME = DateTime()
 LABELS = Labels()
+PRICES = Prices()
 LEAD_VALUE = LeadValue()
 DEAL_PRODUCTS = DealProducts()
 USER = User()

@@ -28,6 +28,7 @@ from reconciler.fieldtypes import (
     PARTICIPANTS,
     PHONES,
     PIPELINE,
+    PRICES,
     REF,
     STAGE,
     STRING,
@@ -299,6 +300,32 @@ PERSON = KindSpec(
     order=1,
 )
 
+PRODUCT = KindSpec(
+    name="product",
+    section="products",
+    title_field="name",
+    fields=(
+        FieldSpec("name", STRING, "name", "The product's name. Its natural match key when it has no code.", nullable=False),
+        FieldSpec("code", STRING, "code", "The product's code (SKU), e.g. WP-100; its natural match key."),
+        FieldSpec("description", STRING, "description", "A description of the product."),
+        FieldSpec("unit", STRING, "unit", "The unit it is sold in, e.g. licence, hour."),
+        FieldSpec("tax", NUMBER, "tax", "The tax rate, a percentage."),
+        FieldSpec("prices", PRICES, "prices", "Prices, one per currency: [{price: 120, currency: USD, cost: 80}]."),
+        FieldSpec("linkable", BOOL, "is_linkable", "Whether the product can be added to deals (Pipedrive's "
+                  "active products); false keeps it in the catalogue without offering it.", nullable=False),
+        OWNER,
+        VISIBLE_TO,
+        CUSTOM_FIELDS,
+    ),
+    v1_path=None,  # v1 products are out of support: v2 only
+    v2_path="/api/v2/products",
+    match_keys=(("code",), ("name",)),
+    required_on_create=("name",),
+    field_schema_path="productFields",
+    search=SearchSpec("name", "name"),
+    order=1,
+)
+
 DEAL = KindSpec(
     name="deal",
     section="deals",
@@ -394,7 +421,7 @@ ACTIVITY = KindSpec(
     hooks=ActivityHooks(),
 )
 
-KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, DEAL, NOTE, ACTIVITY)
+KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY)
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 
