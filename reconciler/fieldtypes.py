@@ -398,6 +398,18 @@ class Number(FieldType):
     match_live = match_value
 
 
+class Percent(Number):
+    """A percentage, 0 to 100 (a deal's probability)."""
+
+    name = "percent"
+
+    def schema(self, spec):
+        return {"type": "number", "minimum": 0, "maximum": 100}, ""
+
+    def expectation(self, spec):
+        return "a percentage from 0 to 100"
+
+
 class Date(FieldType):
     name = "date"
 
@@ -1469,6 +1481,7 @@ STRING = Text()
 TEXT = Html()
 ADDRESS = Address()
 NUMBER = Number()
+PERCENT = Percent()
 DATE = Date()
 TIME = Time()
 BOOL = Bool()

@@ -22,10 +22,14 @@ from reconciler.fieldtypes import (
     BOOL,
     CUSTOM,
     DATE,
+    DATETIME,
+    DEAL_PRODUCTS,
     EMAILS,
     ENUM,
+    LABELS,
     NUMBER,
     PARTICIPANTS,
+    PERCENT,
     PHONES,
     PIPELINE,
     PRICES,
@@ -81,6 +85,9 @@ class KindHooks:
         """Parameters every list call of this kind needs."""
         return {}
 
+    def export(self, fields: dict[str, Any]) -> None:
+        """Adjust the fields export writes for one object (what a manifest must not declare together)."""
+
     def check(self, declared: Mapping[str, Any], live: Mapping[str, Any] | None,
               writes: Mapping[str, Any]) -> tuple[str | None, str | None]:
         """(problem, notice) about a planned change that Pipedrive would refuse, or that a
@@ -92,6 +99,10 @@ class DealHooks(KindHooks):
     """Deals: Pipedrive refuses changes to an archived deal unless the same request unarchives
     it; keeps a lost reason only on a lost deal; and computes the value of a deal that has
     products (a value sent beside them is refused)."""
+
+    def export(self, fields):
+        if fields.get("products"):
+            fields.pop("value", None)  # Pipedrive's sum of the products
 
     def check(self, declared, live, writes):
         if declared.get("value") is not None and declared.get("products"):
@@ -264,6 +275,8 @@ ORGANIZATION = KindSpec(
     fields=(
         FieldSpec("name", STRING, "name", "The organization's name, as shown in Pipedrive. Its natural match key: without an id pin or a lock entry, an existing organization with exactly this name is adopted.", nullable=False),
         FieldSpec("address", ADDRESS, "address", "The postal address, as one line, e.g. '123 Main St, Springfield'."),
+        FieldSpec("labels", LABELS, "label_ids", "Labels by name, as shown in Pipedrive (e.g. [Hot, VIP]).",
+                  ref_kind="organization"),
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
@@ -287,6 +300,8 @@ PERSON = KindSpec(
         FieldSpec("org", REF, "org_id", "The organization the person works for.", ref_kind="organization"),
         FieldSpec("emails", EMAILS, "emails", "Email addresses; the first one is primary and is the person's natural match key.", v1_api="email"),
         FieldSpec("phones", PHONES, "phones", "Phone numbers as text (quote them), e.g. '+1 555 0100'; the first one is primary.", v1_api="phone"),
+        FieldSpec("labels", LABELS, "label_ids", "Labels by name, as shown in Pipedrive (e.g. [Hot, VIP]).",
+                  ref_kind="person"),
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
@@ -343,7 +358,15 @@ DEAL = KindSpec(
             "status", ENUM, "status", "The deal's status: open, won or lost.", choices=("open", "won", "lost"), nullable=False
         ),
         FieldSpec("expected_close_date", DATE, "expected_close_date", "The date the deal is expected to close, YYYY-MM-DD."),
+        FieldSpec("probability", PERCENT, "probability", "The deal's success probability, a percentage (0-100)."),
         FieldSpec("lost_reason", STRING, "lost_reason", "Why the deal was lost (status lost only)."),
+        FieldSpec("won_time", DATETIME, "won_time", "When the deal was won (status won), UTC."),
+        FieldSpec("lost_time", DATETIME, "lost_time", "When the deal was lost (status lost), UTC."),
+        FieldSpec("products", DEAL_PRODUCTS, "products", "Products on the deal: [{product: KEY, quantity: N, "
+                  "item_price: X, discount: Y}]; the deal's value is then Pipedrive's sum of them.", ref_kind="product"),
+        FieldSpec("labels", LABELS, "label_ids", "Labels by name, as shown in Pipedrive (e.g. [Hot, VIP]).",
+                  ref_kind="deal", v1_api="label"),
+
         FieldSpec("archived", BOOL, "is_archived", "Whether the deal is archived: hidden from the pipeline, and "
                   "not editable in Pipedrive until unarchived (false unarchives it). Undeclared, an archived deal "
                   "is still found, never created again.", nullable=False),
@@ -409,6 +432,11 @@ ACTIVITY = KindSpec(
         FieldSpec("done", BOOL, "done", "Whether the activity is marked done.", nullable=False),
         FieldSpec("note", TEXT, "note", "Free text attached to the activity, as plain text (escaped before it is "
                   "sent; Pipedrive stores HTML)."),
+        FieldSpec("location", ADDRESS, "location", "Where it takes place, as one line (an address)."),
+        FieldSpec("busy", BOOL, "busy", "Whether the activity marks its owner busy in the calendar.", v1_api="busy_flag",
+                  nullable=False),
+        FieldSpec("public_description", STRING, "public_description", "A description shown to the participants "
+                  "(calendar invitations)."),
         OWNER_V1_USER,
     ),
     v1_path="/api/v1/activities",
