@@ -475,6 +475,16 @@ class Bool(FieldType):
         return value if value else None  # false is Pipedrive's default: left undeclared
 
 
+class JsonBool(Bool):
+    """A boolean that every version takes as JSON true/false (the v1 endpoints that are still
+    supported, such as leads, do; the old ones took 0/1)."""
+
+    name = "boolean"
+
+    def write(self, spec, value, version):
+        return {spec.wire_name(version): value}
+
+
 class Contacts(FieldType):
     """Emails or phones: a list in manifests (the first is primary), {value, primary, label} in the API."""
 
@@ -1485,6 +1495,7 @@ PERCENT = Percent()
 DATE = Date()
 TIME = Time()
 BOOL = Bool()
+JSON_BOOL = JsonBool()
 EMAILS = Contacts("emails", "email addresse", {"type": "string", "pattern": EMAIL_PATTERN})
 PHONES = Contacts("phones", "phone number", {"type": "string", "minLength": 1})
 REF = Ref()

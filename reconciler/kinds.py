@@ -26,7 +26,9 @@ from reconciler.fieldtypes import (
     DEAL_PRODUCTS,
     EMAILS,
     ENUM,
+    JSON_BOOL,
     LABELS,
+    LEAD_VALUE,
     NUMBER,
     PARTICIPANTS,
     PERCENT,
@@ -42,6 +44,7 @@ from reconciler.fieldtypes import (
     VISIBILITY,
     VISIBILITY_IDS,
     VISIBILITY_NAMES,
+    VISIBILITY_TEXT,
     FieldSpec,
     FieldType,
     as_bool,
@@ -211,6 +214,9 @@ class KindSpec:
     archived_path: str | None = None
     v1_update: str = "PUT"  # how v1 updates this kind (leads, v1 only, take PATCH)
     labels_path: str | None = None  # labels from an endpoint of their own (leads), not the field schema
+    # how v1 lists of this kind take `updated_since` and sort newest first (leads: RFC 3339, by add time)
+    v1_time_format: str = "%Y-%m-%d %H:%M:%S"
+    v1_newest_first: str = "id DESC"
     custom_fields_of: str | None = None  # a kind whose custom fields this one shares (leads: the deals')
     hooks: KindHooks = field(default_factory=KindHooks)
 
@@ -449,7 +455,42 @@ ACTIVITY = KindSpec(
     hooks=ActivityHooks(),
 )
 
-KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY)
+LEAD = KindSpec(
+    name="lead",
+    section="leads",
+    title_field="title",
+    fields=(
+        FieldSpec("title", STRING, "title", "The lead's title. Matched together with org (else person).", nullable=False),
+        FieldSpec("org", REF, "organization_id", "The organization the lead is about. A lead needs an org or a person.",
+                  ref_kind="organization"),
+        FieldSpec("person", REF, "person_id", "The person the lead is about. A lead needs an org or a person.",
+                  ref_kind="person"),
+        FieldSpec("value", LEAD_VALUE, "value", "The lead's potential value: a number, or {amount, currency}."),
+        FieldSpec("expected_close_date", DATE, "expected_close_date", "When it is expected to close, YYYY-MM-DD."),
+        FieldSpec("labels", LABELS, "label_ids", "Lead labels by name, e.g. [Hot].", ref_kind="lead"),
+        FieldSpec("archived", JSON_BOOL, "is_archived", "Whether the lead is archived; undeclared, an archived lead is "
+                  "still found, never created again.", nullable=False),
+        OWNER,
+        FieldSpec("visible_to", VISIBILITY_TEXT, "visible_to", VISIBLE_TO.description, choices=tuple(VISIBILITY_IDS)),
+        FieldSpec("fields", CUSTOM, "custom_fields", "Custom fields by name: leads have the deals' custom fields."),
+    ),
+    v1_path="/api/v1/leads",  # leads exist only in v1
+    v2_path=None,
+    archived_path="/api/v1/leads/archived",
+    match_keys=(("title", "org"), ("title", "person"), ("title",)),
+    parents=("org", "person"),
+    parent_count=(1, 2),
+    required_on_create=("title",),
+    order=5,
+    id_type=str,  # UUIDs
+    v1_update="PATCH",
+    labels_path="/api/v1/leadLabels",
+    custom_fields_of="deal",
+    v1_time_format="%Y-%m-%dT%H:%M:%SZ",
+    v1_newest_first="add_time DESC",
+)
+
+KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY, LEAD)
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 
