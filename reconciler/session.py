@@ -252,12 +252,13 @@ def plan_run(
 def _read_attached(client: PipedriveClient, resources: list[Resource], objects: dict[str, dict],
                    ident: Identity) -> None:
     """Read the attached values (a deal's products) of the live objects whose resources declare them."""
+    matched = ident.ids  # built once: a property that makes a dict
     for spec in kinds.KINDS:
         names = {f.name for f in spec.attached_fields}
         if not names:
             continue
-        ids = {ident.ids[(r.kind, r.key)] for r in resources
-               if r.kind == spec.name and (r.kind, r.key) in ident.ids and names & set(r.fields)}
+        ids = {matched[(r.kind, r.key)] for r in resources
+               if r.kind == spec.name and (r.kind, r.key) in matched and not names.isdisjoint(r.fields)}
         live = objects.get(spec.name, {})
         client.read_attached(spec.name, {i: live[i] for i in ids if i in live}, names)
 
