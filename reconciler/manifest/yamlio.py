@@ -145,11 +145,13 @@ def compose(display: str, data: bytes | str) -> Node:
     except (yaml.YAMLError, RecursionError) as exc:
         raise FileAbort(parse_problem(display, text, exc)) from None
     if root is None:
+        from reconciler import kinds
+
         raise FileAbort(
             Problem(
                 Position(display, 1, 1),
                 "empty manifest: expected a mapping of kind sections "
-                "(organizations, persons, deals, notes, activities)",
+                f"({', '.join(k.section for k in kinds.KINDS)})",
             )
         )
     return root
