@@ -1023,6 +1023,9 @@ class Renamed(str):
         item.was = was
         return item
 
+    def __getnewargs__(self) -> tuple[str, str]:  # copies (deepdiff's, pickle's) keep `was`
+        return str(self), self.was
+
 
 def _option_item(value: Any) -> tuple[str, str | None]:
     """(label, old label) of one declared option: `EMEA`, or `{label: Americas, was: America}`."""

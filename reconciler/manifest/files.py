@@ -24,7 +24,7 @@ def project_excludes(paths: Sequence[str | os.PathLike[str]]) -> frozenset[str]:
 
 
 def collect_files(paths: Sequence[str | os.PathLike[str]], problems: list[Problem],
-                  exclude: frozenset[str] | None = None) -> list[tuple[str, str]]:
+                  exclude: frozenset[str] | None = None, *, allow_empty: bool = False) -> list[tuple[str, str]]:
     """(display path, real path) of every manifest, sorted by display path, each once.
 
     Directories are read recursively for *.yaml and *.yml; hidden files and directories
@@ -48,7 +48,7 @@ def collect_files(paths: Sequence[str | os.PathLike[str]], problems: list[Proble
                     full = os.path.join(dirpath, name)
                     found.setdefault(os.path.realpath(full), full)
                     count += 1
-            if count == 0:
+            if count == 0 and not allow_empty:  # an overlay may override nothing (yet)
                 problems.append(
                     Problem(Position(given, 1, 1), "no manifests (*.yaml, *.yml) in this directory")
                 )

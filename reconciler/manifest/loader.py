@@ -64,7 +64,7 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
         from reconciler.manifest.overlay import merge
 
         overlay_problems: list[Problem] = []
-        overlay_files = collect_files([overlay], overlay_problems, frozenset())
+        overlay_files = collect_files([overlay], overlay_problems, frozenset(), allow_empty=True)
         problems.extend(overlay_problems)
         layer, ok = _read_all(overlay_files, problems, cache, partial=True)
         complete = complete and ok and not overlay_problems

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
-from reconciler.fieldtypes import as_bool, as_id, is_hash_key
+from reconciler.fieldtypes import article, as_bool, as_id, is_hash_key
 
 if TYPE_CHECKING:
     from reconciler.pipedrive.client import Page, PipedriveClient
@@ -144,15 +144,16 @@ def check(declared: Mapping[str, Any], live: Mapping[str, Any] | None, writes: M
             return (f"is a field of {live.get('entity')}s in Pipedrive, the manifests say {declared.get('kind')}: "
                     "a field cannot move; declare a new field (another key) and remove this one")
         if "field_type" in writes:
-            return (f"is a {live.get('field_type')} field in Pipedrive, the manifests say {declared.get('type')}: "
+            return (f"is {article(str(live.get('field_type')))} field in Pipedrive, the manifests say "
+                    f"{declared.get('type')}: "
                     "Pipedrive cannot change a field's type; declare a new field (another name) and remove this one")
     field_type = declared.get("type") or (live or {}).get("field_type")
     options = declared.get("options")
     if field_type in OPTION_TYPES:
         if live is None and not options:
-            return f"is an {field_type} field: declare its options (Pipedrive needs at least one)"
+            return f"is {article(field_type)} field: declare its options (Pipedrive needs at least one)"
         if "options" in declared and not options:
-            return f"is an {field_type} field: it keeps at least one option"
+            return f"is {article(field_type)} field: it keeps at least one option"
     elif options:
         return f"declares options, but only enum and set fields have options (its type is {field_type})"
     return None
