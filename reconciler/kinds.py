@@ -220,6 +220,9 @@ class KindSpec:
     # Pipedrive deletes these with their parent (a pipeline's stages): a delete of one waits
     # for its parent's delete in the same plan (and finds it gone) instead of going first.
     deleted_with_parent: bool = False
+    # Pipedrive keeps at least one of these per parent (a pipeline keeps a stage): a plan that
+    # would delete the last one of a parent it keeps is refused.
+    keeps_one: bool = False
     # How a string id looks (custom fields: "deal:<40-hex key>"); None: a UUID (leads).
     id_pattern: str | None = None
 
@@ -541,6 +544,7 @@ STAGE_KIND = KindSpec(
     shape=True,
     create_sequence=("order", "pipeline"),
     deleted_with_parent=True,
+    keeps_one=True,
     hooks=StageHooks(),
 )
 

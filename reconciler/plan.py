@@ -349,6 +349,7 @@ class Planner:
                                              f"{kind_name} {key!r} (id {object_id}) is protected "
                                              "(protect: true) but the plan would delete it"))
         self._sequence_creates(creates_updates)
+        self._check_keeps_one(deletes, creates_updates)
         if self.problems:
             problems = sorted(self.problems, key=lambda p: (p.pos.file, p.pos.line, p.pos.col))
             raise PlanError(f"{len(problems)} problem(s) in the manifests", problems)
@@ -405,6 +406,34 @@ class Planner:
                 kinds.kind(res.kind).hooks.declare(self.schema, res, target, live, self.ctx)
             except (NormalizeError, UnknownName):
                 continue  # the same value is reported where the resource's fields are compared
+
+    def _check_keeps_one(self, deletes: list[Change], writes: list[Change]) -> None:
+        """A parent that Pipedrive makes keep one child of a kind (a pipeline, a stage) must
+        keep one: deleting all of them, the parent staying and getting none, is refused here,
+        before anything is written, rather than by Pipedrive halfway through an apply."""
+        for spec in kinds.KINDS:
+            gone = {c.id: c for c in deletes if c.kind == spec.name}
+            if not spec.keeps_one or not spec.parents or not gone:
+                continue
+            ref = spec.field(spec.parents[0])
+            assert ref is not None and ref.ref_kind is not None
+            parents_gone = {c.id for c in deletes if c.kind == ref.ref_kind}
+            arriving = {c.writes.get(ref.api) for c in writes if c.kind == spec.name}
+            children: dict[Any, list[Any]] = {}
+            for object_id, obj in self.live.get(spec.name, {}).items():
+                children.setdefault(obj.get(ref.api), []).append(object_id)
+            for parent_id, ids in children.items():
+                if parent_id in parents_gone or parent_id in arriving or not all(i in gone for i in ids):
+                    continue
+                changes = [gone[i] for i in ids]
+                source = next((c.source for c in changes if c.source), None)
+                file, _, line = (source or "").rpartition(":")
+                pos = Position(file, int(line), 1) if source else Position(
+                    str(self.lock.path if self.lock else "reconciler.lock"), 1, 1)
+                self.problems.append(Problem(pos, (
+                    f"the plan deletes every {spec.name} of {ref.ref_kind} id {parent_id} "
+                    f"({', '.join(c.address for c in changes)}) but keeps the {ref.ref_kind}: Pipedrive keeps at "
+                    f"least one {spec.name} in a {ref.ref_kind}; keep one, add one, or delete the {ref.ref_kind} too")))
 
     def _sequence_creates(self, changes: list[Change]) -> None:
         """Creates Pipedrive places last (new stages of a pipeline) run one after another, in the

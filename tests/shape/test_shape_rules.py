@@ -159,3 +159,20 @@ def test_new_stages_are_created_in_their_declared_order(project: Project) -> Non
     pipeline = project.lock()["resources"]["pipeline"]["p"]
     live = project.api("GET", "/api/v2/stages", params={"pipeline_id": pipeline, "sort_by": "order_nr"})
     assert [s["name"] for s in live] == ["Step 1", "Step 2", "Step 3", "Step 4"]
+
+
+def test_a_pipeline_keeps_a_stage(applied: Project) -> None:
+    data = base()
+    data["stages"] = {key: {**stage, "absent": True} for key, stage in data["stages"].items()}
+    applied.write("shape.yaml", data)
+    applied.write("deals.yaml", {"deals": {"big": {"title": "Big one", "pipeline": "Sales", "stage": "Qualified"}}})
+    found = problems(applied)
+    assert len(found) == 1, found
+    assert "the plan deletes every stage of pipeline id" in found[0] and "(stage.ent-a, stage.ent-b, stage.ent-c)" \
+        in found[0] and "Pipedrive keeps at least one stage in a pipeline" in found[0]
+    assert found[0].startswith(str(applied.path / "shape.yaml") + ":")
+    data["stages"]["ent-d"] = {"pipeline": "enterprise", "name": "D"}  # a new one: the others may go
+    applied.write("shape.yaml", data)
+    applied.apply("--max-deletes", "3")
+    pipeline = applied.lock()["resources"]["pipeline"]["enterprise"]
+    assert [s["name"] for s in applied.api("GET", "/api/v2/stages") if s["pipeline_id"] == pipeline] == ["D"]
