@@ -1055,8 +1055,7 @@ class OptionList(FieldType):
                             "was": {"type": "string", "minLength": 1}},
              "required": ["label", "was"], "additionalProperties": False},
         ]}
-        return ({"type": "array", "items": item},
-                "In order. `{label: NEW, was: OLD}` renames an option, keeping its id and the values using it.")
+        return {"type": "array", "items": item}, ""
 
     def expectation(self, spec):
         return "a list of option labels (or {label: NEW, was: OLD} for a rename)"
@@ -1125,7 +1124,7 @@ class Position(FieldType):
     name = "position"
 
     def schema(self, spec):
-        return {"type": "integer", "minimum": 1}, "Pipedrive's order_nr; the API cannot move a live one."
+        return {"type": "integer", "minimum": 1}, ""
 
     def expectation(self, spec):
         return "a whole number, 1 or more"
@@ -1156,7 +1155,7 @@ class Rotting(FieldType):
     FLAGS = {"v1": ("rotten_flag", "rotten_days"), "v2": ("is_deal_rot_enabled", "days_to_rotten")}
 
     def schema(self, spec):
-        return {"type": "integer", "minimum": 1}, "Days before a deal in the stage rots; null turns rotting off."
+        return {"type": "integer", "minimum": 1}, ""
 
     def expectation(self, spec):
         return "a whole number of days, 1 or more"

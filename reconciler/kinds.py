@@ -514,8 +514,8 @@ PIPELINE_KIND = KindSpec(
     hooks=PipelineHooks(),
 )
 
-STAGE_PIPELINE = FieldSpec("pipeline", REF, "pipeline_id", "The pipeline the stage belongs to: the key of a "
-                           "pipeline in the manifests, or {id: N}.", ref_kind="pipeline", nullable=False)
+STAGE_PIPELINE = FieldSpec("pipeline", REF, "pipeline_id", "The pipeline the stage belongs to; moving a stage "
+                           "to another pipeline moves its deals with it.", ref_kind="pipeline", nullable=False)
 
 STAGE_KIND = KindSpec(
     name="stage",
@@ -532,7 +532,7 @@ STAGE_KIND = KindSpec(
         FieldSpec("probability", NUMBER, "deal_probability", "The success probability of deals in this "
                   "stage, 0 to 100 (used when the pipeline has deal_probability on).", nullable=False),
         FieldSpec("rotting_days", ROTTING, "days_to_rotten", "After how many days without activity a deal in "
-                  "this stage rots."),
+                  "this stage rots; null turns rotting off."),
     ),
     v1_path="/api/v1/stages",
     v2_path="/api/v2/stages",

@@ -215,6 +215,10 @@ def update(client: PipedriveClient, object_id: Any, changes: Mapping[str, Any]) 
     if isinstance(options, dict):
         if options.get("reorder"):
             field_id = changes.get("_field_id")
+            if field_id is None:
+                from reconciler.pipedrive.errors import PipedriveError
+
+                raise PipedriveError(f"{what}: its v1 id is unknown, so its options cannot be reordered; plan again")
             items = [{"id": o["id"], "label": o["label"]} if o.get("id") is not None else {"label": o["label"]}
                      for o in options["list"]]
             client.http.request("PUT", f"/api/v1/{_schema_path(entity)}/{field_id}", json_body={"options": items},
@@ -242,18 +246,28 @@ def delete(client: PipedriveClient, object_id: Any) -> None:
     client.http.request("DELETE", f"/api/v2/{_schema_path(entity)}/{key}", what=f"{entity} field {key}")
 
 
-class _Api:
-    """The client's calls for custom fields (KindHooks.api)."""
+class CustomFieldCalls:
+    """The client's calls for custom fields (KindHooks.api): the functions above, as the client
+    calls any kind's (list pages, get many, create, update, delete)."""
 
-    list_pages = staticmethod(lambda client, params=None, archived=False: iter(()) if archived
-                              else list_pages(client))
-    get_many = staticmethod(get_many)
-    create = staticmethod(create)
-    update = staticmethod(update)
-    delete = staticmethod(delete)
+    def list_pages(self, client: PipedriveClient, params: dict[str, Any] | None = None,
+                   archived: bool = False) -> Iterator[Page]:
+        return iter(()) if archived else list_pages(client)  # fields have no filters, nor archived ones
+
+    def get_many(self, client: PipedriveClient, ids: set[Any]) -> list[dict]:
+        return get_many(client, ids)
+
+    def create(self, client: PipedriveClient, changes: Mapping[str, Any]) -> dict:
+        return create(client, changes)
+
+    def update(self, client: PipedriveClient, object_id: Any, changes: Mapping[str, Any]) -> dict:
+        return update(client, object_id, changes)
+
+    def delete(self, client: PipedriveClient, object_id: Any) -> None:
+        delete(client, object_id)
 
 
-API = _Api()
+API = CustomFieldCalls()
 
 
 # -- the records that use a field ----------------------------------------------------------------
