@@ -104,7 +104,7 @@ def check_fresh(client: PipedriveClient, plan: Plan) -> None:
                     changed.append(f"{kind_name} {object_id} ({created_key}: created since the plan was made)")
             elif obj is None:
                 changed.append(f"{kind_name} {object_id} (deleted)")
-            elif recorded is not None and fingerprint(obj) != recorded:
+            elif recorded is not None and fingerprint(obj, kind_name) != recorded:
                 changed.append(f"{kind_name} {object_id}")
     changed += _created_since(client, plan)
     if changed:
@@ -334,7 +334,9 @@ class Applier:
                 object_id = self._create(change, writes)
             else:
                 assert change.id is not None
-                self.objects[change.address] = self.client.update(change.kind, change.id, writes)
+                updated = self.client.update(change.kind, change.id, writes)
+                if updated is not None:  # None: only attached fields were written (a deal's products)
+                    self.objects[change.address] = updated
                 object_id = change.id
             self.ids[change.address] = object_id
             self.lock.record(change.kind, change.key, object_id)

@@ -22,14 +22,19 @@ from reconciler.fieldtypes import (
     BOOL,
     CUSTOM,
     DATE,
+    DATETIME,
+    DEAL_PRODUCTS,
     EMAILS,
     ENUM,
+    LABELS,
     NUMBER,
     OPTION_LIST,
     PARTICIPANTS,
+    PERCENT,
     PHONES,
     PIPELINE,
     POSITION,
+    PRICES,
     REF,
     ROTTING,
     STAGE,
@@ -83,6 +88,9 @@ class KindHooks:
         """Parameters every list call of this kind needs."""
         return {}
 
+    def export(self, fields: dict[str, Any]) -> None:
+        """Adjust the fields export writes for one object (what a manifest must not declare together)."""
+
     def check(self, declared: Mapping[str, Any], live: Mapping[str, Any] | None,
               writes: Mapping[str, Any]) -> tuple[str | None, str | None]:
         """(problem, notice) about a planned change that Pipedrive would refuse, or that a
@@ -107,10 +115,22 @@ class KindHooks:
     api: Any = None
 
 
-class ArchivedDeals(KindHooks):
-    """Pipedrive refuses changes to an archived deal unless the same request unarchives it."""
+class DealHooks(KindHooks):
+    """Deals: Pipedrive refuses changes to an archived deal unless the same request unarchives
+    it; keeps a lost reason only on a lost deal; and computes the value of a deal that has
+    products (a value sent beside them is refused)."""
+
+    def export(self, fields):
+        if fields.get("products"):
+            fields.pop("value", None)  # Pipedrive's sum of the products
 
     def check(self, declared, live, writes):
+        if declared.get("value") is not None and declared.get("products"):
+            return ("declares both value and products: Pipedrive computes a deal's value from its products; "
+                    "remove value"), None
+        status = declared.get("status", (live or {}).get("status"))
+        if declared.get("lost_reason") is not None and status != "lost":
+            return f"declares a lost_reason, which Pipedrive keeps only on a lost deal (status: {status or 'open'})", None
         if not live or not live.get("is_archived"):
             return None, None
         if declared.get("archived") is False:
@@ -207,8 +227,11 @@ class KindSpec:
     order: int = 0  # creation order: parents before children
     id_type: type = int  # ids are opaque values: int for most kinds, str (UUID) for leads
     export_home: bool = False  # export writes one file per object of this kind, with what hangs off it
-    # v2 lists leave archived objects out; they are listed here instead (deals: /api/v2/deals/archived)
+    # lists leave archived objects out; they are listed here instead (deals: /api/v2/deals/archived)
     archived_path: str | None = None
+    v1_update: str = "PUT"  # how v1 updates this kind (leads, v1 only, take PATCH)
+    labels_path: str | None = None  # labels from an endpoint of their own (leads), not the field schema
+    custom_fields_of: str | None = None  # a kind whose custom fields this one shares (leads: the deals')
     hooks: KindHooks = field(default_factory=KindHooks)
     # The account's shape (pipelines, stages, custom fields): a few objects, read whole (one list,
     # never by ids, search or parent), and entered into the planned vocabulary (hooks.declare)
@@ -240,6 +263,11 @@ class KindSpec:
     def ref_fields(self) -> tuple[FieldSpec, ...]:
         """Fields holding one reference (parents and links); see also FieldType.references."""
         return tuple(spec for spec in self.fields if spec.type is REF)
+
+    @property
+    def attached_fields(self) -> tuple[FieldSpec, ...]:
+        """Fields written by calls of their own after the object's (see FieldType.attached)."""
+        return tuple(spec for spec in self.fields if spec.type.attached)
 
     @property
     def collections(self) -> tuple[str, ...]:
@@ -355,6 +383,8 @@ ORGANIZATION = KindSpec(
     fields=(
         FieldSpec("name", STRING, "name", "The organization's name, as shown in Pipedrive. Its natural match key: without an id pin or a lock entry, an existing organization with exactly this name is adopted.", nullable=False),
         FieldSpec("address", ADDRESS, "address", "The postal address, as one line, e.g. '123 Main St, Springfield'."),
+        FieldSpec("labels", LABELS, "label_ids", "Labels by name, as shown in Pipedrive (e.g. [Hot, VIP]).",
+                  ref_kind="organization"),
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
@@ -378,6 +408,8 @@ PERSON = KindSpec(
         FieldSpec("org", REF, "org_id", "The organization the person works for.", ref_kind="organization"),
         FieldSpec("emails", EMAILS, "emails", "Email addresses; the first one is primary and is the person's natural match key.", v1_api="email"),
         FieldSpec("phones", PHONES, "phones", "Phone numbers as text (quote them), e.g. '+1 555 0100'; the first one is primary.", v1_api="phone"),
+        FieldSpec("labels", LABELS, "label_ids", "Labels by name, as shown in Pipedrive (e.g. [Hot, VIP]).",
+                  ref_kind="person"),
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
@@ -388,6 +420,32 @@ PERSON = KindSpec(
     required_on_create=("name",),
     field_schema_path="personFields",
     search=SearchSpec("emails", "email"),
+    order=1,
+)
+
+PRODUCT = KindSpec(
+    name="product",
+    section="products",
+    title_field="name",
+    fields=(
+        FieldSpec("name", STRING, "name", "The product's name. Its natural match key when it has no code.", nullable=False),
+        FieldSpec("code", STRING, "code", "The product's code (SKU), e.g. WP-100; its natural match key."),
+        FieldSpec("description", STRING, "description", "A description of the product."),
+        FieldSpec("unit", STRING, "unit", "The unit it is sold in, e.g. licence, hour."),
+        FieldSpec("tax", NUMBER, "tax", "The tax rate, a percentage."),
+        FieldSpec("prices", PRICES, "prices", "Prices, one per currency: [{price: 120, currency: USD, cost: 80}]."),
+        FieldSpec("linkable", BOOL, "is_linkable", "Whether the product can be added to deals (Pipedrive's "
+                  "active products); false keeps it in the catalogue without offering it.", nullable=False),
+        OWNER,
+        VISIBLE_TO,
+        CUSTOM_FIELDS,
+    ),
+    v1_path=None,  # v1 products are out of support: v2 only
+    v2_path="/api/v2/products",
+    match_keys=(("code",), ("name",)),
+    required_on_create=("name",),
+    field_schema_path="productFields",
+    search=SearchSpec("name", "name"),
     order=1,
 )
 
@@ -408,7 +466,15 @@ DEAL = KindSpec(
             "status", ENUM, "status", "The deal's status: open, won or lost.", choices=("open", "won", "lost"), nullable=False
         ),
         FieldSpec("expected_close_date", DATE, "expected_close_date", "The date the deal is expected to close, YYYY-MM-DD."),
+        FieldSpec("probability", PERCENT, "probability", "The deal's success probability, a percentage (0-100)."),
         FieldSpec("lost_reason", STRING, "lost_reason", "Why the deal was lost (status lost only)."),
+        FieldSpec("won_time", DATETIME, "won_time", "When the deal was won (status won), UTC."),
+        FieldSpec("lost_time", DATETIME, "lost_time", "When the deal was lost (status lost), UTC."),
+        FieldSpec("products", DEAL_PRODUCTS, "products", "Products on the deal: [{product: KEY, quantity: N, "
+                  "item_price: X, discount: Y}]; the deal's value is then Pipedrive's sum of them.", ref_kind="product"),
+        FieldSpec("labels", LABELS, "label_ids", "Labels by name, as shown in Pipedrive (e.g. [Hot, VIP]).",
+                  ref_kind="deal", v1_api="label"),
+
         FieldSpec("archived", BOOL, "is_archived", "Whether the deal is archived: hidden from the pipeline, and "
                   "not editable in Pipedrive until unarchived (false unarchives it). Undeclared, an archived deal "
                   "is still found, never created again.", nullable=False),
@@ -419,7 +485,7 @@ DEAL = KindSpec(
     v1_path="/api/v1/deals",
     v2_path="/api/v2/deals",
     archived_path="/api/v2/deals/archived",
-    hooks=ArchivedDeals(),
+    hooks=DealHooks(),
     match_keys=(("title", "org"), ("title", "person"), ("title",)),
     parents=("org", "person"),
     required_on_create=("title",),
@@ -474,6 +540,11 @@ ACTIVITY = KindSpec(
         FieldSpec("done", BOOL, "done", "Whether the activity is marked done.", nullable=False),
         FieldSpec("note", TEXT, "note", "Free text attached to the activity, as plain text (escaped before it is "
                   "sent; Pipedrive stores HTML)."),
+        FieldSpec("location", ADDRESS, "location", "Where it takes place, as one line (an address)."),
+        FieldSpec("busy", BOOL, "busy", "Whether the activity marks its owner busy in the calendar.", v1_api="busy_flag",
+                  nullable=False),
+        FieldSpec("public_description", STRING, "public_description", "A description shown to the participants "
+                  "(calendar invitations)."),
         OWNER_V1_USER,
     ),
     v1_path="/api/v1/activities",
@@ -594,7 +665,7 @@ CUSTOM_FIELD_KIND = KindSpec(
     hooks=CustomFieldHooks(),
 )
 
-KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, DEAL, NOTE, ACTIVITY, PIPELINE_KIND, STAGE_KIND,
+KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY, PIPELINE_KIND, STAGE_KIND,
                                CUSTOM_FIELD_KIND)
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}

@@ -145,16 +145,20 @@ def compose(display: str, data: bytes | str) -> Node:
     except (yaml.YAMLError, RecursionError) as exc:
         raise FileAbort(parse_problem(display, text, exc)) from None
     if root is None:
-        from reconciler import kinds
-
         raise FileAbort(
             Problem(
                 Position(display, 1, 1),
-                "empty manifest: expected a mapping of kind sections "
-                f"({', '.join(k.section for k in kinds.KINDS)})",
+                f"empty manifest: expected a mapping of kind sections ({sections()})",
             )
         )
     return root
+
+
+def sections() -> str:
+    """The kind sections a manifest may hold, from the kinds table: for messages."""
+    from reconciler import kinds  # the kinds table imports the model this module shares
+
+    return ", ".join(spec.section for spec in kinds.KINDS)
 
 
 def describe_node(node: Node) -> str:
