@@ -189,3 +189,12 @@ def test_promote_the_shape_built_in_staging(accounts: Accounts, tmp_path: Path) 
     staging = accounts.plan("staging")  # the export is staging's own shape: found by name, nothing to do
     assert [c["key"] for c in staging["changes"]] == ["acme"]  # only the organization applied to production
     assert {a["kind"] for a in staging["adopt"]} == {"pipeline", "stage", "custom_field"}
+
+
+def test_env_without_a_path_reads_the_current_directory(accounts: Accounts, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(accounts.path)
+    result = invoke(["whoami", "--env", "production", "--format", "json"], env=ENV)
+    assert result.code == 0, result.both
+    assert json.loads(result.out)["company_id"] == accounts.companies["production"]
+    listed = invoke(["connections", "list", "--env", "staging", "--format", "json"], env=ENV)
+    assert listed.code == 0 and accounts.connections["staging"] in listed.out, listed.both
