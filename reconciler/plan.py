@@ -418,8 +418,10 @@ class Planner:
         keep one: deleting all of them, the parent staying and getting none, is refused here,
         before anything is written, rather than by Pipedrive halfway through an apply."""
         for spec in kinds.KINDS:
+            if not spec.keeps_one or not spec.parents:
+                continue
             gone = {c.id: c for c in deletes if c.kind == spec.name}
-            if not spec.keeps_one or not spec.parents or not gone:
+            if not gone:
                 continue
             ref = spec.field(spec.parents[0])
             assert ref is not None and ref.ref_kind is not None
