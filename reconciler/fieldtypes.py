@@ -488,10 +488,12 @@ class JsonBool(Bool):
 class Contacts(FieldType):
     """Emails or phones: a list in manifests (the first is primary), {value, primary, label} in the API."""
 
-    def __init__(self, name: str, item: str, item_schema: dict[str, Any], label: str = "work") -> None:
+    def __init__(self, name: str, item: str, item_schema: dict[str, Any], item_expectation: str,
+                 label: str = "work") -> None:
         self.name = name
         self.item = item
         self.item_schema = item_schema
+        self.item_expectation = item_expectation  # what one item must be, for a message about it
         self.label = label
 
     def schema(self, spec):
@@ -650,6 +652,22 @@ class User(FieldType):
         return value
 
     match_live = match_value
+
+
+class ActivityType(Text):
+    """An activity type by its key (call, meeting...): the account's own list, checked at plan time."""
+
+    name = "activity type"
+    vocabulary = "activity_types"  # what the account's schema must load for this type (AccountSchema.load)
+
+    def to_api(self, spec, value, ctx, declared, live):
+        known = ctx.schema.activity_types
+        if known and value not in known:
+            from reconciler.manifest.checks import suggest
+
+            hint = suggest(str(value), sorted(known))
+            raise NormalizeError(f"unknown activity type {value!r}{hint or ''} (types: {', '.join(sorted(known))})")
+        return value
 
 
 class Choice(FieldType):
@@ -1654,6 +1672,7 @@ def custom_value_schema() -> dict[str, Any]:
 # -- the registry ------------------------------------------------------------------------------------
 
 STRING = Text()
+ACTIVITY_TYPE = ActivityType()
 TEXT = Html()
 ADDRESS = Address()
 NUMBER = Number()
@@ -1662,8 +1681,8 @@ DATE = Date()
 TIME = Time()
 BOOL = Bool()
 JSON_BOOL = JsonBool()
-EMAILS = Contacts("emails", "email addresse", {"type": "string", "pattern": EMAIL_PATTERN})
-PHONES = Contacts("phones", "phone number", {"type": "string", "minLength": 1})
+EMAILS = Contacts("emails", "email addresse", {"type": "string", "pattern": EMAIL_PATTERN}, "an email address")
+PHONES = Contacts("phones", "phone number", {"type": "string", "minLength": 1}, "a phone number (text)")
 REF = Ref()
 PARTICIPANTS = Participants()
 VISIBILITY_TEXT = VisibilityText()

@@ -602,6 +602,7 @@ def build_plan(
     lock: LockFile | None,
     max_deletes: int | None = None,
     orphaned: dict[tuple[str, Any], list[str]] | None = None,
+    problems: list[Problem] | None = None,
     **about: Any,
 ) -> Plan:
     """The plan for these resources against this live state, complete when returned.
@@ -611,4 +612,5 @@ def build_plan(
     """
     planner = Planner(resources, live, ident, schema, lock)
     planner.orphaned = dict(orphaned or {})
+    planner.problems.extend(problems or [])  # found while reading: reported with the planner's, at once
     return planner.build(max_deletes, **about)

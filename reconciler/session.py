@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -237,14 +238,16 @@ def plan_run(
     schema = AccountSchema.load(client, kinds_needed)
     client = client.using(schema)
     live = read_live(client, resources, used_lock, progress)
+    missing = _missing_references(client, resources, live.objects)  # reported with the plan's own problems
     try:
         ident = match(resources, live.objects, used_lock)
     except IdentityError as exc:
-        raise PlanError(f"{len(exc.problems)} problem(s) matching live objects", exc.problems) from None
+        found = sorted([*exc.problems, *missing], key=lambda p: (p.pos.file, p.pos.line, p.pos.col))
+        raise PlanError(f"{len(found)} problem(s) matching live objects", found) from None
     _read_attached(client, resources, live.objects, ident)
     orphaned = _orphans(client, resources, ident, warnings)
     read = [*paths, *([settings.overlay] if settings.overlay else [])]  # what the manifests are
-    plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes, orphaned,
+    plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes, orphaned, missing,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
                       created_at=read_started, warnings=warnings, scope=scope, moved=moved,
                       manifest_paths=[str(Path(p).absolute()) for p in read],
@@ -271,6 +274,38 @@ def _read_attached(client: PipedriveClient, resources: list[Resource], objects: 
                if r.kind == spec.name and (r.kind, r.key) in matched and not names.isdisjoint(r.fields)}
         live = objects.get(spec.name, {})
         client.read_attached(spec.name, {i: live[i] for i in ids if i in live}, names)
+
+
+def _missing_references(client: PipedriveClient, resources: list[Resource], objects: dict[str, dict]) -> list[Problem]:
+    """`{id: N}` references to objects the account does not have: found at plan time, with the
+    manifest's position, not refused by Pipedrive halfway through an apply. One ids call per
+    kind for the ids the reads did not already bring."""
+    wanted: dict[str, dict[Any, list[tuple[Resource, str, Any]]]] = {}
+    for res in resources:
+        spec = kinds.kind(res.kind)
+        for name, value in res.fields.items():
+            field_spec = spec.field(name)
+            for ref in field_spec.type.references(field_spec, value) if field_spec is not None else ():
+                if ref.id is not None and ref.id not in objects.get(ref.kind, {}):
+                    wanted.setdefault(ref.kind, {}).setdefault(ref.id, []).append((res, name, ref))
+    problems: list[Problem] = []
+    for kind_name, refs in wanted.items():
+        spec = kinds.kind(kind_name)
+        try:
+            found = {spec.parse_id(i) for i in refs}
+        except ValueError:
+            found = set(refs)
+        present = {obj["id"] for obj in client.get_many(kind_name, found)}
+        if spec.archived_path:
+            present |= {obj["id"] for obj in client.get_many(kind_name, found - present, archived=True)}
+        for object_id, uses in refs.items():
+            if object_id in present:
+                continue
+            for res, name, ref in uses:
+                problems.append(Problem(ref.pos or res.field_pos.get(name, res.pos),
+                                        f"field '{name}' names {kind_name} id {object_id}, which does not exist in "
+                                        "this account"))
+    return problems
 
 
 def _orphans(client: PipedriveClient, resources: list[Resource], ident: Identity,

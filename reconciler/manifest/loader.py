@@ -26,7 +26,7 @@ from reconciler import kinds
 from reconciler.fieldtypes import ValueProblem
 from reconciler.kinds import FieldSpec, KindSpec
 from reconciler.manifest import checks, schema, yamlio
-from reconciler.manifest.checks import article, suggest
+from reconciler.manifest.checks import suggest
 from reconciler.manifest.files import collect_files
 from reconciler.manifest.model import Manifest, Move, Position, Problem, Resource
 from reconciler.manifest.yamlevents import EventDocument, Restart
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 _KEY_RE = re.compile(kinds.KEY_PATTERN)
 _SECTIONS = ", ".join(k.section for k in kinds.KINDS)
-_STRINGISH = {kinds.STRING, kinds.TEXT, kinds.PIPELINE, kinds.STAGE, kinds.USER, kinds.ENUM, kinds.VISIBILITY}
 
 
 def load_manifests(paths: Sequence[str | os.PathLike[str]],
@@ -487,28 +486,6 @@ def _custom_detail(value: Any) -> str | None:
     return None
 
 
-def _expectation(spec: FieldSpec) -> str:
-    t = spec.type
-    if t in (kinds.STRING, kinds.TEXT):
-        return "a string" if spec.nullable else "a non-empty string"
-    if t in (kinds.VISIBILITY, kinds.ENUM):
-        return "one of " + ", ".join(spec.choices)
-    if t == kinds.REF:
-        return f"the key of {article(spec.ref_kind or '')} or {{id: N}} with N a positive integer"
-    return {
-        kinds.PIPELINE: "a pipeline name",
-        kinds.STAGE: "a stage name",
-        kinds.NUMBER: "a number",
-        kinds.BOOL: "true or false",
-        kinds.DATE: "a date YYYY-MM-DD",
-        kinds.TIME: "a time HH:MM (24-hour)",
-        kinds.EMAILS: "a list of email addresses",
-        kinds.PHONES: "a list of phone numbers",
-        kinds.USER: "a user's email address",
-        kinds.CUSTOM: "a mapping of custom field names to values",
-    }[t]
-
-
 def _field_message(kind: KindSpec, path: PathKey, value: Any, raw: str | None, error: ValidationError) -> str:
     name = path[0]
     got = _describe(value, raw)
@@ -528,17 +505,15 @@ def _field_message(kind: KindSpec, path: PathKey, value: Any, raw: str | None, e
             f"custom field '{path[1]}' must be text, a number, true/false, null, a list of option labels "
             f"or {{value: N, currency: CODE}}, got {got}"
         )
-    if spec.type in (kinds.EMAILS, kinds.PHONES) and len(path) >= 2:
-        item = "an email address" if spec.type == kinds.EMAILS else "a phone number (text)"
+    item = getattr(spec.type, "item_expectation", None)
+    if item is not None and len(path) >= 2:
         return f"field '{name}' item {int(path[1]) + 1} must be {item}, got {got}{quote}"
-    expect = _expectation(spec)
+    expect = spec.type.expectation(spec)  # each field type says what it takes (reconciler/fieldtypes.py)
     if value is None:
         return f"field '{name}' cannot be null: it must be {expect}"
     message = f"field '{name}' must be {expect}, got {got}"
-    if spec.type in _STRINGISH and raw is not None:
+    if spec.type.quote_hint and raw is not None:
         message += quote
-    elif spec.type in (kinds.VISIBILITY, kinds.ENUM) and isinstance(value, str):
-        message += suggest(value, spec.choices)
-    elif spec.type in (kinds.EMAILS, kinds.PHONES) and isinstance(value, str):
-        message += f"; write a list: [{value}]"
+    else:
+        message += spec.type.hint(spec, value)
     return message
