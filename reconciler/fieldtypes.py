@@ -625,17 +625,32 @@ def ref_value(kind: str, value: Any, pos: Position | None) -> Reference:
     return Reference(kind=kind, key=value, id=None, pos=pos)  # type: ignore[arg-type]
 
 
-class User(FieldType):
+class AccountObject(FieldType):
+    """A reference to one of the account's own objects (user, pipeline, stage) by a readable name.
+
+    Manifests name it (an email, a pipeline or stage name); the API holds its id. Reading keeps
+    the id whatever shape the answer gives it (a bare id or an object), and resolving names
+    to ids is the account schema's job (`ctx.schema`), looked up once per plan.
+    """
+
+    quote_hint = True
+    described_as = "a name"
+
+    def expectation(self, spec):
+        return self.described_as
+
+    def read(self, spec, record, version):
+        return as_id(self.raw(spec, record, version))
+
+
+class User(AccountObject):
     """A Pipedrive user, by email."""
 
     name = "user"
-    quote_hint = True
+    described_as = "a user's email address"
 
     def schema(self, spec):
         return {"type": "string", "pattern": EMAIL_PATTERN, "format": "email"}, "Must be a user of the account."
-
-    def expectation(self, spec):
-        return "a user's email address"
 
     def to_api(self, spec, value, ctx, declared, live):
         if not isinstance(value, str):
@@ -644,9 +659,6 @@ class User(FieldType):
 
     def from_api(self, spec, value, ctx):
         return ctx.schema.emails_by_user.get(value, {"id": value})
-
-    def read(self, spec, record, version):
-        return as_id(self.raw(spec, record, version))
 
     def match_value(self, spec, value):
         return value
@@ -710,26 +722,20 @@ class Visibility(Choice):
         return value
 
 
-class Pipeline(FieldType):
+class Pipeline(AccountObject):
     """A pipeline by name."""
 
     name = "pipeline"
-    quote_hint = True
+    described_as = "a pipeline name"
 
     def schema(self, spec):
         return {"type": "string", "minLength": 1}, "Must name an existing pipeline."
-
-    def expectation(self, spec):
-        return "a pipeline name"
 
     def to_api(self, spec, value, ctx, declared, live):
         return ctx.schema.pipeline_id(value)
 
     def from_api(self, spec, value, ctx):
         return ctx.schema.pipeline_names.get(value, {"id": value})
-
-    def read(self, spec, record, version):
-        return as_id(self.raw(spec, record, version))
 
     def export(self, spec, value, ctx, obj):
         value = super().export(spec, value, ctx, obj)
@@ -739,17 +745,14 @@ class Pipeline(FieldType):
         return value
 
 
-class Stage(FieldType):
+class Stage(AccountObject):
     """A stage by name, within the object's pipeline (declared, else live)."""
 
     name = "stage"
-    quote_hint = True
+    described_as = "a stage name"
 
     def schema(self, spec):
         return {"type": "string", "minLength": 1}, "Must name a stage of the deal's pipeline."
-
-    def expectation(self, spec):
-        return "a stage name"
 
     def to_api(self, spec, value, ctx, declared, live):
         pipeline_id = None
@@ -762,9 +765,6 @@ class Stage(FieldType):
     def from_api(self, spec, value, ctx):
         info = ctx.schema.stage_info.get(value)
         return info[1] if info else {"id": value}
-
-    def read(self, spec, record, version):
-        return as_id(self.raw(spec, record, version))
 
     def export(self, spec, value, ctx, obj):
         value = super().export(spec, value, ctx, obj)
