@@ -220,6 +220,17 @@ class FieldType:
         """Do a desired and a live canonical value mean the same thing?"""
         return desired == live
 
+    def comparable(self, spec: FieldSpec, value: Any, like: Any = None) -> Any:
+        """A canonical value (desired or live) in a normal form for the lock's digests.
+
+        Two values this type's `same()` calls equal have equal comparable forms, so the
+        digest of what apply wrote equals the digest of what Pipedrive shows afterwards, and
+        a plan can tell which side changed since (reconciler/drift.py). `like` is the desired
+        value the live one is compared with, for types whose comparison depends on how the
+        manifest declared it (a monetary amount declared without its currency).
+        """
+        return value
+
     def to_api_value(self, spec: FieldSpec, value: Any, ctx: Context, declared: Mapping[str, Any],
                      live: Mapping[str, Any] | None) -> Any:
         """to_api with `null` meaning the field's empty value, and unknown names as NormalizeError."""
@@ -288,6 +299,9 @@ class Text(FieldType):
     def same(self, spec, desired, live):
         return (desired or None) == (live or None)  # Pipedrive stores "" as null
 
+    def comparable(self, spec, value, like=None):
+        return value or None
+
 
 class Html(Text):
     """Note and activity text: plain text in manifests, sanitised HTML in Pipedrive.
@@ -306,6 +320,9 @@ class Html(Text):
 
     def same(self, spec, desired, live):
         return (text_key(desired) or None) == (text_key(live) or None)
+
+    def comparable(self, spec, value, like=None):
+        return text_key(value) or None
 
     def match_value(self, spec, value):
         return plain_key(value)
@@ -364,6 +381,16 @@ class Number(FieldType):
             desired = spec.empty if desired is None else desired
             live = spec.empty if live is None else live
         return num_equal(desired, live)
+
+    def comparable(self, spec, value, like=None):
+        if value is None:
+            value = spec.empty
+        if isinstance(value, bool) or value is None:
+            return value
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value
 
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
@@ -478,6 +505,9 @@ class Contacts(FieldType):
         want = [c["value"].strip().lower() for c in desired or []]
         have = [v.strip().lower() for v in self.from_api(spec, live, None)]  # type: ignore[arg-type]
         return want == have
+
+    def comparable(self, spec, value, like=None):
+        return [v.strip().lower() for v in self.from_api(spec, value, None)]  # type: ignore[arg-type]
 
     def match_value(self, spec, value):
         return str(value[0]).strip().casefold() if value else None
@@ -757,6 +787,11 @@ class Participants(FieldType):
             return False
         return shape(desired) == shape(live)
 
+    def comparable(self, spec, value, like=None):
+        items = list(value or [])
+        primary = next((p["person_id"] for p in items if p.get("primary")), None)
+        return [primary, sorted((str(p["person_id"]) for p in items), key=str)]
+
     def read(self, spec, record, version):
         out = []
         for item in self.raw(spec, record, version) or []:
@@ -835,6 +870,9 @@ class Options(FieldType):
     def same(self, spec, desired, live):
         return sorted(desired or []) == sorted(live or [])
 
+    def comparable(self, spec, value, like=None):
+        return sorted(value or [], key=lambda i: (str(type(i)), i))
+
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
         if value in (None, "", []):
@@ -891,6 +929,16 @@ class Money(FieldType):
             return num_equal(desired.get("value"), live.get("value"))
         return num_equal(desired.get("value"), live.get("value")) and desired.get("currency") == live.get("currency")
 
+    def comparable(self, spec, value, like=None):
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            value = {"value": value, "currency": None}
+        amount = NUMBER.comparable(spec, value.get("value"))
+        if isinstance(value, PlainAmount) or isinstance(like, PlainAmount):
+            return [amount]  # declared as a plain number: only the amount is managed
+        return [amount, value.get("currency")]
+
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
         if value in (None, ""):
@@ -931,6 +979,9 @@ class TimeOfDay(FieldType):
 
     def same(self, spec, desired, live):
         return self.from_api(spec, desired, None) == self.from_api(spec, live, None)  # type: ignore[arg-type]
+
+    def comparable(self, spec, value, like=None):
+        return self.from_api(spec, value, None)  # type: ignore[arg-type]
 
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
@@ -989,6 +1040,9 @@ class Range(FieldType):
             return desired is None and live is None
         return self.from_api(spec, desired, None) == self.from_api(spec, live, None)  # type: ignore[arg-type]
 
+    def comparable(self, spec, value, like=None):
+        return None if value is None else self.from_api(spec, value, None)  # type: ignore[arg-type]
+
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
         if value in (None, ""):
@@ -1017,6 +1071,9 @@ class Raw(FieldType):
         if desired in ("", None) and live in ("", None):
             return True
         return desired == live
+
+    def comparable(self, spec, value, like=None):
+        return None if value == "" else value
 
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
