@@ -87,3 +87,30 @@ def drift_fields(plan: Any) -> list[str]:
             if state:
                 out.append(f"{kind}.{key} {label} ({state})")
     return out
+
+
+def field_spec(kind: str, label: str, schema: Any) -> FieldSpec | None:
+    """The FieldSpec behind a plan's field label (`stage`, `fields.Region`), or None."""
+    from reconciler import kinds
+
+    if label.startswith("fields."):
+        if schema is None:
+            return None
+        try:
+            return schema.custom_field(kind, label[len("fields."):]).spec
+        except Exception:  # an unknown name: no digest, so never drift
+            return None
+    return kinds.kind(kind).field(label)
+
+
+def settle(kind: str, applied: dict[str, Any], resolve: Any, schema: Any) -> dict[str, str]:
+    """A change's digests once it is made: Deferred values digested with their ids resolved."""
+    out: dict[str, str] = {}
+    for label, value in applied.items():
+        if not isinstance(value, Deferred):
+            out[label] = value
+            continue
+        spec = field_spec(kind, label, schema)
+        if spec is not None:
+            out[label] = digest(spec, resolve(value.value))
+    return out

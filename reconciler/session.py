@@ -200,6 +200,7 @@ def plan_run(
     targets: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
     manifest: Manifest | None = None,
+    on_drift: str | None = None,
 ) -> PlanRun:
     """Everything `plan` does, returning the plan and what apply needs with it."""
     manifest = manifest or load(paths)
@@ -238,6 +239,7 @@ def plan_run(
     except IdentityError as exc:
         raise PlanError(f"{len(exc.problems)} problem(s) matching live objects", exc.problems) from None
     plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes,
+                      on_drift=on_drift or settings.on_drift, ignore_changes=settings.ignore_changes,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
                       created_at=read_started, warnings=warnings, scope=scope,
                       manifest_paths=[str(Path(p).absolute()) for p in paths],
@@ -254,6 +256,8 @@ def _lock_restricted(lock: LockFile, keep: set[tuple[str, str]]) -> LockFile:
     for kind_name, key, object_id in lock.entries():
         if (kind_name, key) in keep:
             restricted.resources.setdefault(kind_name, {})[key] = object_id
+            if key in lock.applied.get(kind_name, {}):
+                restricted.applied.setdefault(kind_name, {})[key] = lock.applied[kind_name][key]
     return restricted
 
 
