@@ -114,3 +114,100 @@ def settle(kind: str, applied: dict[str, Any], resolve: Any, schema: Any) -> dic
         if spec is not None:
             out[label] = digest(spec, resolve(value.value))
     return out
+
+
+# -- who and when ---------------------------------------------------------------------------
+
+AUTO_MAX_CALLS = 3  # drift details cost at most this many calls, or...
+AUTO_MAX_SHARE = 0.10  # ...this share of the tokens the plan spent reading, unless asked for
+
+
+def _when(text: Any) -> str | None:
+    """"2026-11-30 10:12:33" or "2026-11-30T10:12:33Z" → "2026-11-30 10:12 UTC"."""
+    if not text:
+        return None
+    value = str(text).replace("T", " ").removesuffix("Z")
+    return f"{value[:16]} UTC"
+
+
+def _drifted(plan: Any) -> dict[tuple[str, Any], list[dict[str, Any]]]:
+    """(kind, id) → the field entries (label, diff) marked drift or conflict."""
+    out: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+    entries = [(c.kind, c.id, c.fields) for c in plan.changes] + [(k["kind"], k["id"], k["fields"]) for k in plan.kept]
+    for kind, object_id, fields in entries:
+        for label, diff in fields.items():
+            if diff.get("drift") or diff.get("conflict"):
+                out.setdefault((kind, object_id), []).append({"label": label, "diff": diff})
+    return out
+
+
+def attribute(client: Any, plan: Any, live: dict[str, dict[Any, dict]], schema: Any,
+              wanted: bool | None) -> None:
+    """Say who changed each drifted field and when (`changed_by`, `changed_at` on its entry).
+
+    From the change history Pipedrive keeps for deals, persons and organizations (one call
+    per drifted object, priced as a v1 list); else the object's `update_time`. `wanted` None
+    fetches the history only when it costs little (AUTO_MAX_CALLS, AUTO_MAX_SHARE of the
+    plan's tokens), and says so otherwise. The calls are counted in the plan's stats.
+    """
+    from reconciler.pipedrive.client import CHANGELOG_KINDS
+    from reconciler.pipedrive.costs import token_cost
+
+    drifted = _drifted(plan)
+    if not drifted:
+        return
+    with_history = [(kind, object_id) for kind, object_id in drifted if kind in CHANGELOG_KINDS]
+    cost = sum(token_cost("GET", f"/api/v1/{kind}s/{object_id}/changelog") for kind, object_id in with_history)
+    fetch = wanted
+    if fetch is None:
+        fetch = len(with_history) <= AUTO_MAX_CALLS or cost <= AUTO_MAX_SHARE * plan.stats.get("tokens", 0)
+        if not fetch:
+            plan.warnings.append(
+                f"who changed the {len(with_history)} drifted objects was not looked up (it would cost "
+                f"{len(with_history)} calls, {cost} tokens): pass --drift-details to fetch it")
+    for (kind, object_id), items in drifted.items():
+        history = client.changelog(kind, object_id) if fetch and kind in CHANGELOG_KINDS else []
+        obj = live.get(kind, {}).get(object_id) or {}
+        for item in items:
+            entry = _latest(kind, item["label"], history, schema)
+            diff = item["diff"]
+            if entry is not None:
+                who = schema.names_by_user.get(entry.get("actor_user_id"))
+                if who is None and entry.get("actor_user_id") is not None:
+                    who = f"user {entry['actor_user_id']}"
+                if who:
+                    diff["changed_by"] = who
+                diff["changed_at"] = _when(entry.get("time"))
+            elif obj.get("update_time"):
+                diff["changed_at"] = _when(obj["update_time"])  # the object's last change, whoever made it
+    plan.stats = client.stats.as_dict()
+
+
+def _latest(kind: str, label: str, history: list[dict], schema: Any) -> dict | None:
+    """The newest history entry about this field (by its v2 or v1 name, or its hash)."""
+    spec = field_spec(kind, label, schema)
+    if spec is None or not history:
+        return None
+    names = {spec.api, spec.v1_api} - {None}
+    found = [e for e in history if e.get("field_key") in names]
+    return max(found, key=lambda e: str(e.get("time") or "")) if found else None
+
+
+def drift_only(plan: Any) -> None:
+    """Keep only what changed in Pipedrive (plan --drift-only, like a refresh-only plan): drifted
+    and conflicting fields, and objects deleted in Pipedrive; nothing of it is ever applied."""
+    kept_changes = []
+    for change in plan.changes:
+        if change.action == "create" and (change.reason or "").startswith("deleted in Pipedrive"):
+            kept_changes.append(change)
+            continue
+        fields = {k: v for k, v in change.fields.items() if v.get("drift") or v.get("conflict")}
+        if fields and change.action == "update":
+            change.fields = fields
+            change.writes = {}
+            change.applied = {}
+            kept_changes.append(change)
+    plan.changes = kept_changes
+    plan.adopt = []
+    plan.applied = {}
+    plan.drift_only = True

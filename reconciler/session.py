@@ -201,8 +201,16 @@ def plan_run(
     progress: Callable[[str], None] | None = None,
     manifest: Manifest | None = None,
     on_drift: str | None = None,
+    drift_only: bool = False,
 ) -> PlanRun:
-    """Everything `plan` does, returning the plan and what apply needs with it."""
+    """Everything `plan` does, returning the plan and what apply needs with it.
+
+    Fields that drifted are attributed (who changed them, when: reconciler/drift.py) as
+    settings.drift_details says; `drift_only` keeps only what changed in Pipedrive.
+    """
+    from reconciler.drift import attribute
+    from reconciler.drift import drift_only as only_drift
+
     manifest = manifest or load(paths)
     account = read_account(client, settings)
     lock_path = lock_path_for(paths[0]).absolute()
@@ -244,6 +252,9 @@ def plan_run(
                       created_at=read_started, warnings=warnings, scope=scope,
                       manifest_paths=[str(Path(p).absolute()) for p in paths],
                       manifests_digest=manifests_digest(paths))
+    attribute(client, plan, live.objects, schema, settings.drift_details)
+    if drift_only:
+        only_drift(plan)
     if used_lock is None:
         lock = LockFile(path=lock_path)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
@@ -277,6 +288,9 @@ def saved_plan_run(client: PipedriveClient, settings: Settings, plan: Plan) -> P
     """
     from reconciler.apply import check_fresh
 
+    if plan.drift_only:
+        raise ApplyRefused("the plan is a drift report (plan --drift-only): it is never applied; make a plan "
+                           "without --drift-only")
     account = read_account(client, settings)
     planned = plan.account or {}
     if planned.get("company_id") != account.company_id:

@@ -704,6 +704,9 @@ class Company:
                     merged[key] = value
             record["custom_fields"] = merged
         self._rules(kind, record, changes, creating=False, before=before)
+        from .changelog import record_changes  # deals, persons and organizations keep a history
+
+        record_changes(self, kind, before, record)
         return self.store.put(self.id, kind, record)
 
     def delete(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
