@@ -20,7 +20,7 @@ from reconciler.fieldtypes import FieldSpec
 from reconciler.identity import Identity, declared_parent, desired_keys
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Position, Problem, Reference, Resource
-from reconciler.normalize import Context, NormalizeError, Placeholder
+from reconciler.normalize import Context, NormalizeError, Placeholder, UnknownName
 from reconciler.pipedrive.schema import AccountSchema
 
 FORMAT_VERSION = 1
@@ -417,6 +417,8 @@ class Planner:
                              "will be created again")
         parent = declared_parent(res)
         ignore = res.ignore_changes if res.ignore_changes is not None else self.ignore_defaults.get(res.kind)
+        if isinstance(res.ignore_changes, tuple):
+            self._check_ignored_names(res, res.ignore_changes)
         prior = None
         if live is not None and self.lock is not None and self.lock.id_for(res.kind, res.key) == object_id:
             prior = self.lock.applied.get(res.kind, {}).get(res.key)
@@ -449,6 +451,15 @@ class Planner:
         if change.action == "create":
             change.recovery_keys = [list(k) for k in desired_keys(res, self._recovery_ids)]
         return change
+
+    def _check_ignored_names(self, res: Resource, ignore: tuple[str, ...]) -> None:
+        """Custom field names in ignore_changes must exist in the account (the loader checked the rest)."""
+        for label in ignore:
+            if label.startswith("fields."):
+                try:
+                    self.ctx.schema.custom_field(res.kind, label[len("fields."):])
+                except UnknownName as exc:
+                    self._problem(res, "ignore_changes", f"ignore_changes: {label}: {exc}")
 
     def _compare_field(self, res: Resource, label: str, field_spec: FieldSpec, value: Any,
                        live: dict | None, parent: str | None, change: Change, state: _FieldState,
