@@ -36,6 +36,7 @@ from reconciler.commands.common import (
 LAZY_COMMANDS = {
     "connections": "reconciler.commands.connections:connections",
     "export": "reconciler.commands.export:export",
+    "pull": "reconciler.commands.pull:pull",
     "sandbox": "reconciler.sandbox.cli:sandbox",
 }
 
