@@ -257,3 +257,56 @@ def test_apply_of_a_saved_plan_records_what_it_applied(project: Project) -> None
     project.bob_moves("acme-renewal-2027", "Qualified")
     (change,) = project.plan_json()["changes"]
     assert change["fields"]["stage"]["drift"] is True
+
+
+def test_an_activity_without_history_gets_its_update_time_only(project: Project) -> None:
+    followup = project.lock()["resources"]["activity"]["acme-followup"]
+    project.api("PATCH", f"/api/v2/activities/{followup}", json={"due_time": "15:30"}, headers=BOB)
+    (change,) = project.plan_json("--drift-details")["changes"]
+    due = change["fields"]["due_time"]
+    assert due["drift"] is True and "changed_by" not in due and due["changed_at"].endswith(" UTC")
+
+
+def test_details_are_skipped_when_they_would_cost_much_and_the_plan_says_so(project: Project) -> None:
+    lock = project.lock()["resources"]["deal"]
+    for key in sorted(lock)[:4]:
+        project.api("PATCH", f"/api/v2/deals/{lock[key]}", json={"value": 7}, headers=BOB)
+    result = project.run("plan", "--format", "json")
+    plan = json.loads(result.out)
+    assert plan["summary"]["drift"] == 4
+    assert "who changed the 4 drifted objects was not looked up (it would cost 4 calls, 80 tokens): pass " \
+           "--drift-details to fetch it" in result.err
+    assert all("changed_by" not in c["fields"]["value"] for c in plan["changes"])
+
+
+def test_a_steady_plan_file_carries_no_digests(project: Project) -> None:
+    plan = project.plan_json()
+    assert "applied" not in plan and all("applied" not in c for c in plan["changes"])
+
+
+def test_ignore_changes_fields_means_every_custom_field(project: Project) -> None:
+    project.edit("acme.yaml", "  acme-robotics-pilot:\n", "  acme-robotics-pilot:\n    ignore_changes: [fields]\n")
+    project.edit("acme.yaml", "      Lead source: Event\n", "      Lead source: Website\n")
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_apply_refuses_a_drift_only_plan(project: Project, tmp_path: Path) -> None:
+    from reconciler.plan import Plan
+
+    report = project.plan_json("--drift-only")
+    saved = Plan.from_json(report)  # its digest matches: a report saved by other means
+    path = tmp_path / "drift.json"
+    path.write_text(json.dumps(saved.to_json()))
+    result = invoke(["apply", "--plan", str(path), "--auto-approve", "--sandbox", str(project.db)])
+    assert result.code == 1 and "drift report (plan --drift-only): it is never applied" in result.err
+
+
+def test_the_sandbox_refuses_an_unknown_acting_user(project: Project) -> None:
+    sandbox = InProcess(str(project.db))
+    try:
+        answer = sandbox.raw.request("GET", "/api/v1/users/me", headers={"X-Sandbox-User": "zed@example.com"})
+        assert answer.status_code == 400 and "X-Sandbox-User: no user 'zed@example.com'" in answer.text
+        me = sandbox.call("GET", "/api/v1/users/me", headers={"X-Sandbox-User": "2"})
+        assert me["email"] == "bob@example.com"
+    finally:
+        sandbox.close()

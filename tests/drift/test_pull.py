@@ -149,3 +149,27 @@ def test_pull_add_children_adds_a_note_a_colleague_made_on_a_managed_deal(projec
     assert "  acme-renewal-2027-call-went-well:\n    deal: acme-renewal-2027\n    content: Call went well." in acme
     assert project.lock()["resources"]["note"]["acme-renewal-2027-call-went-well"] > 0
     assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_pull_keeps_a_flow_list_a_flow_list(project: Project) -> None:
+    john = project.id("person", "john-doe")
+    project.api("PATCH", f"/api/v2/persons/{john}", headers=BOB,
+                json={"phones": [{"value": "+1 555 0199", "primary": True, "label": "work"}]})
+    assert project.run("pull").code == 0
+    diff = git(project.path, "diff", "-U0", "--", "accounts")
+    assert [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")] == \
+        ['-    phones: ["+1 555 0100"]', '+    phones: ["+1 555 0199"]'], diff
+
+
+def test_pull_refuses_to_reformat_a_file_it_cannot_write_back_unchanged(project: Project) -> None:
+    acme = project.path / "accounts" / "acme.yaml"
+    odd = acme.read_text().replace("    title: Acme renewal 2027\n", "    title:    Acme renewal 2027\n", 1)
+    acme.write_text(odd)
+    renewal = project.id("deal", "acme-renewal-2027")
+    project.api("PATCH", f"/api/v2/deals/{renewal}", headers=BOB,
+                json={"stage_id": project.stage_id(renewal, "Proposal Made")})
+    result = project.run("pull")
+    assert result.code == 1
+    assert "acme.yaml:1:1: error: this file's layout cannot be kept by the round-trip YAML editor" in result.err
+    assert "deal.acme-renewal-2027 stage: 'Proposal Made'" in result.err
+    assert acme.read_text() == odd
