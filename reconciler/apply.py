@@ -105,7 +105,7 @@ def check_fresh(client: PipedriveClient, plan: Plan) -> None:
                     changed.append(f"{kind_name} {object_id} ({created_key}: created since the plan was made)")
             elif obj is None:
                 changed.append(f"{kind_name} {object_id} (deleted)")
-            elif recorded is not None and fingerprint(obj) != recorded:
+            elif recorded is not None and fingerprint(obj, kind_name) != recorded:
                 changed.append(f"{kind_name} {object_id}")
     changed += _created_since(client, plan)
     if changed:

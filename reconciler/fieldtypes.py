@@ -272,6 +272,24 @@ class FieldType:
         """Request-body keys for a canonical value (usually one; v1 monetary adds `_currency`)."""
         return {spec.wire_name(version): value}
 
+    # attached sub-resources (a deal's products) ---------------------------------------------
+    # A type whose values are objects of their own, attached to the parent and written by calls
+    # of their own after the parent's write: the parent's body never carries it, the reader
+    # fetches it for the objects that declare it, and the plan carries the calls to make.
+    attached = False
+
+    def read_attached(self, client: Any, spec: FieldSpec, ids: list[Any]) -> dict[Any, Any]:
+        """Parent id -> the canonical value, for these parents (one list call per batch)."""
+        raise NotImplementedError
+
+    def attached_ops(self, spec: FieldSpec, desired: Any, live: Any) -> Any:
+        """What to send for `desired` given `live` (a JSON-able value the plan saves)."""
+        raise NotImplementedError
+
+    def write_attached(self, client: Any, spec: FieldSpec, parent_id: Any, ops: Any) -> None:
+        """Make the calls `ops` describes, for the parent `parent_id`."""
+        raise NotImplementedError
+
     # export ----------------------------------------------------------------------------------
 
     def export(self, spec: FieldSpec, value: Any, ctx: Context, obj: Mapping[str, Any]) -> Any:
@@ -813,6 +831,401 @@ class Participants(FieldType):
         return value if len(value) > 1 else None  # one participant is the `person` field already
 
 
+class VisibilityText(Visibility):
+    """Visibility sent as text ("3"), as leads take it."""
+
+    name = "visibility (text)"
+
+    def write(self, spec, value, version):
+        return {spec.wire_name(version): None if value is None else str(value)}
+
+
+class DateTime(FieldType):
+    """A moment, "YYYY-MM-DD HH:MM:SS" in UTC (a deal's won_time); RFC 3339 in v2 answers."""
+
+    name = "date-time"
+
+    def schema(self, spec):
+        return ({"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?Z?$"},
+                "UTC, e.g. 2027-01-31 14:00:00.")
+
+    def expectation(self, spec):
+        return "a UTC date and time YYYY-MM-DD HH:MM:SS"
+
+    def convert(self, spec, value, pos):
+        if _moment(value) is None:
+            raise ValueProblem(f"field '{spec.name}' is not a real date and time: '{value}'")
+        return value
+
+    def to_api(self, spec, value, ctx, declared, live):
+        return _moment(value)
+
+    def from_api(self, spec, value, ctx):
+        moment = _moment(value)
+        return moment.replace("T", " ").removesuffix("Z") if moment else value
+
+    def same(self, spec, desired, live):
+        return _moment(desired) == _moment(live)
+
+    def comparable(self, spec, value, like=None):
+        return _moment(value)
+
+    def write(self, spec, value, version):
+        if value is not None and version == "v1":
+            value = value.replace("T", " ").removesuffix("Z")
+        return {spec.wire_name(version): value}
+
+
+def _moment(value: Any) -> str | None:
+    """A date-time as RFC 3339 UTC to the second, or None."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip().replace(" ", "T")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+class Labels(FieldType):
+    """Labels by name (a deal's Hot, Warm); the API speaks label ids (option ids, or UUIDs for leads).
+
+    Which labels exist is the account's: `FieldSpec.ref_kind` names the kind whose label set it is.
+    """
+
+    name = "labels"
+
+    def schema(self, spec):
+        return {"type": "array", "items": {"type": "string", "minLength": 1}}, "Label names, as shown in Pipedrive."
+
+    def expectation(self, spec):
+        return "a list of label names"
+
+    def hint(self, spec, value):
+        return f"; write a list: [{value}]" if isinstance(value, str) else ""
+
+    def convert(self, spec, value, pos):
+        return list(value)
+
+    def to_api(self, spec, value, ctx, declared, live):
+        return sorted((ctx.schema.label_id(spec.ref_kind or "", str(name)) for name in value), key=str)
+
+    def from_api(self, spec, value, ctx):
+        names = ctx.schema.label_names.get(spec.ref_kind or "", {})
+        return sorted((names.get(i, {"id": i}) for i in value or []), key=lambda v: (isinstance(v, dict), str(v)))
+
+    def same(self, spec, desired, live):
+        return sorted(desired or [], key=str) == sorted(live or [], key=str)
+
+    def comparable(self, spec, value, like=None):
+        return sorted(value or [], key=str)
+
+    def read(self, spec, record, version):
+        value = self.raw(spec, record, version)
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            value = [] if value in (None, "") else [value]
+        return [as_id(v) for v in value]
+
+    def match_value(self, spec, value):
+        return None
+
+    match_live = match_value
+
+    def export(self, spec, value, ctx, obj):
+        if any(isinstance(v, dict) for v in value):
+            raise Drop("a label id has no name")
+        return value
+
+
+class Prices(FieldType):
+    """A product's prices, one per currency: [{price: 120, currency: USD, cost: 80}]."""
+
+    name = "prices"
+    KEYS = ("price", "currency", "cost", "direct_cost", "notes")
+    NUMBERS = ("price", "cost", "direct_cost")
+
+    def schema(self, spec):
+        item = {
+            "type": "object",
+            "properties": {
+                "price": {"type": "number", "description": "The unit price."},
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code."},
+                "cost": {"type": "number", "description": "The unit cost."},
+                "direct_cost": {"type": "number", "description": "The direct (overhead) cost."},
+                "notes": {"type": "string"},
+            },
+            "required": ["price", "currency"],
+            "additionalProperties": False,
+        }
+        return {"type": "array", "items": item}, "One price per currency; only the keys written are managed."
+
+    def expectation(self, spec):
+        return "a list of {price, currency} (one per currency)"
+
+    def convert(self, spec, value, pos):
+        currencies = [item["currency"] for item in value]
+        if len(set(currencies)) != len(currencies):
+            raise ValueProblem(f"field '{spec.name}' has two prices in one currency: a product has one per currency")
+        return [dict(item) for item in value]
+
+    def to_api(self, spec, value, ctx, declared, live):
+        return sorted((dict(item) for item in value), key=lambda item: item["currency"])
+
+    def from_api(self, spec, value, ctx):
+        out = []
+        for item in sorted(value or [], key=lambda p: str(p.get("currency"))):
+            shown = {"price": _plain_number(item.get("price")), "currency": item.get("currency")}
+            for key in ("cost", "direct_cost"):
+                if item.get(key):
+                    shown[key] = _plain_number(item[key])
+            if item.get("notes"):
+                shown["notes"] = item["notes"]
+            out.append(shown)
+        return out
+
+    def same(self, spec, desired, live):
+        have = {p.get("currency"): p for p in live or []}
+        if set(have) != {p["currency"] for p in desired or []}:
+            return False
+        for want in desired or []:
+            current = have[want["currency"]]
+            for key, value in want.items():
+                if key in self.NUMBERS:
+                    if not num_equal(value, current.get(key) or 0):
+                        return False
+                elif (value or None) != (current.get(key) or None):
+                    return False
+        return True
+
+    def comparable(self, spec, value, like=None):
+        # only the keys the manifests write are managed: a live price is seen through them
+        shape = {p.get("currency"): set(p) for p in (like if like is not None else value) or []}
+        out = []
+        for item in sorted(value or [], key=lambda p: str(p.get("currency"))):
+            row = []
+            for key in sorted(shape.get(item.get("currency"), set(item)) - {"currency"}):
+                current = item.get(key)
+                row.append([key, NUMBER.comparable(spec, current or 0) if key in self.NUMBERS else (current or None)])
+            out.append([item.get("currency"), row])
+        return out
+
+    def read(self, spec, record, version):
+        return [{k: p.get(k) for k in self.KEYS if k in p} for p in self.raw(spec, record, version) or []]
+
+    def match_value(self, spec, value):
+        return None
+
+    match_live = match_value
+
+
+def _plain_number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+class LeadValue(FieldType):
+    """A lead's value: a number (in the account's default currency) or {amount, currency}."""
+
+    name = "lead value"
+
+    def schema(self, spec):
+        return ({"anyOf": [
+            {"type": "number"},
+            {"type": "object", "properties": {"amount": {"type": "number"},
+                                              "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}},
+             "required": ["amount", "currency"], "additionalProperties": False},
+        ]}, "A number, or {amount, currency}.")
+
+    def expectation(self, spec):
+        return "a number or {amount: N, currency: CODE}"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        if isinstance(value, dict):
+            return {"amount": value["amount"], "currency": value["currency"]}
+        current = ((live or {}).get(spec.api) or {}).get("currency")
+        return {"amount": value, "currency": current or ctx.default_currency}
+
+    def from_api(self, spec, value, ctx):
+        if not isinstance(value, dict):
+            return value
+        return {"amount": _plain_number(value.get("amount")), "currency": value.get("currency")}
+
+    def same(self, spec, desired, live):
+        if desired is None or live is None:
+            return desired is None and live is None
+        return num_equal(desired.get("amount"), live.get("amount")) and desired.get("currency") == live.get("currency")
+
+    def comparable(self, spec, value, like=None):
+        if value is None:
+            return None
+        return [NUMBER.comparable(spec, value.get("amount")), value.get("currency")]
+
+    def match_value(self, spec, value):
+        return None
+
+    match_live = match_value
+
+
+class DealProducts(FieldType):
+    """A deal's products: [{product: KEY or {id: N}, quantity, item_price, discount}], attached to the
+    deal through `/api/v2/deals/{id}/products` (each its own object, with its own id), so it is
+    written by calls of its own: one attach, change or detach per product that differs.
+    """
+
+    name = "deal products"
+    attached = True
+    NUMBERS = ("quantity", "item_price", "discount", "tax")
+    OTHERS = ("discount_type", "comments", "is_enabled")
+    # the answer's field that counts a deal's products (`include_fields=products_count`)
+    count_field = "products_count"
+
+    def schema(self, spec):
+        product, _ = REF.schema(spec)
+        item = {
+            "type": "object",
+            "properties": {
+                "product": product,
+                "quantity": {"type": "number", "exclusiveMinimum": 0},
+                "item_price": {"type": "number", "minimum": 0},
+                "discount": {"type": "number", "minimum": 0},
+                "discount_type": {"type": "string", "enum": ["percentage", "amount"]},
+                "tax": {"type": "number", "minimum": 0},
+                "comments": {"type": "string"},
+                "is_enabled": {"type": "boolean"},
+            },
+            "required": ["product", "quantity", "item_price"],
+            "additionalProperties": False,
+        }
+        return ({"type": "array", "items": item},
+                "Products on the deal, each a product key (or {id: N}) with quantity and item_price; the deal's "
+                "value is then Pipedrive's sum of them.")
+
+    def expectation(self, spec):
+        return "a list of {product, quantity, item_price}"
+
+    def convert(self, spec, value, pos):
+        return [{**item, "product": ref_value(spec.ref_kind or "", item["product"], pos)} for item in value]
+
+    def references(self, spec, value):
+        for item in value or []:
+            if isinstance(item.get("product"), Reference):
+                yield item["product"]
+
+    def to_api(self, spec, value, ctx, declared, live):
+        out = []
+        for item in value:
+            entry = {"product_id": REF.to_api(spec, item["product"], ctx, declared, live)}
+            entry.update({k: v for k, v in item.items() if k != "product"})
+            out.append(entry)
+        return out
+
+    def from_api(self, spec, value, ctx):
+        out = []
+        for item in value or []:
+            shown: dict[str, Any] = {"product": REF.from_api(spec, item["product_id"], ctx),
+                                     "quantity": _plain_number(item.get("quantity")),
+                                     "item_price": _plain_number(item.get("item_price"))}
+            if item.get("discount"):
+                shown["discount"] = _plain_number(item["discount"])
+                if item.get("discount_type") and item["discount_type"] != "percentage":
+                    shown["discount_type"] = item["discount_type"]
+            if item.get("comments"):
+                shown["comments"] = item["comments"]
+            if item.get("is_enabled") is False:
+                shown["is_enabled"] = False
+            out.append(shown)
+        return out
+
+    def _pairs(self, desired: list[dict], live: list[dict]) -> tuple[list[tuple[dict, dict]], list[dict], list[dict]]:
+        """Desired items matched to live attachments of the same product, in order; then the rest."""
+        pool: dict[Any, list[dict]] = {}
+        for item in live or []:
+            pool.setdefault(item.get("product_id"), []).append(item)
+        pairs, added = [], []
+        for want in desired or []:
+            candidates = pool.get(want.get("product_id")) or []
+            if candidates and not isinstance(want.get("product_id"), Placeholder):
+                pairs.append((want, candidates.pop(0)))
+            else:
+                added.append(want)
+        removed = [item for items in pool.values() for item in items]
+        return pairs, added, removed
+
+    def _differs(self, want: dict, have: dict) -> dict:
+        changes = {}
+        for key, value in want.items():
+            if key == "product_id":
+                continue
+            current = have.get(key)
+            if key in self.NUMBERS:
+                if not num_equal(value, current if current is not None else 0):
+                    changes[key] = value
+            elif value != current:
+                changes[key] = value
+        return changes
+
+    def same(self, spec, desired, live):
+        pairs, added, removed = self._pairs(desired, live)
+        return not added and not removed and not any(self._differs(w, h) for w, h in pairs)
+
+    def comparable(self, spec, value, like=None):
+        # each attachment seen through the keys the manifests write for its product
+        shapes: dict[Any, list[set[str]]] = {}
+        for item in (like if like is not None else value) or []:
+            shapes.setdefault(str(item.get("product_id")), []).append(set(item) - {"id", "product_id"})
+        out = []
+        for item in value or []:
+            pending = shapes.get(str(item.get("product_id"))) or []
+            keys = pending.pop(0) if pending else set(item) - {"id", "product_id"}
+            row: list[Any] = [str(item.get("product_id"))]
+            for key in sorted(keys):
+                current = item.get(key)
+                row.append([key, NUMBER.comparable(spec, current or 0) if key in self.NUMBERS else current])
+            out.append(row)
+        return sorted(out, key=str)
+
+    def attached_ops(self, spec, desired, live):
+        pairs, added, removed = self._pairs(desired, live)
+        return {
+            "add": added,
+            "update": [{"id": have["id"], **diff} for want, have in pairs if (diff := self._differs(want, have))],
+            "delete": [item["id"] for item in removed],
+        }
+
+    def read_attached(self, client, spec, ids):
+        out: dict[Any, list[dict]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 100):
+            batch = sorted(ids[start:start + 100])
+            params = {"deal_ids": ",".join(map(str, batch)), "sort_by": "order_nr", "sort_direction": "asc"}
+            for item in client.paged("/api/v2/deals/products", params, version="v2"):
+                keep = {"id": item["id"], "product_id": item.get("product_id")}
+                keep.update({k: item.get(k) for k in (*self.NUMBERS, *self.OTHERS)})
+                out.setdefault(item.get("deal_id"), []).append(keep)
+        return out
+
+    def write_attached(self, client, spec, parent_id, ops):
+        path = f"/api/v2/deals/{parent_id}/products"
+        for attachment_id in ops.get("delete", []):
+            client.http.request("DELETE", f"{path}/{attachment_id}", what=f"product {attachment_id} of deal {parent_id}")
+        for change in ops.get("update", []):
+            body = {k: v for k, v in change.items() if k != "id"}
+            client.http.request("PATCH", f"{path}/{change['id']}", json_body=body,
+                                what=f"product {change['id']} of deal {parent_id}")
+        for item in ops.get("add", []):
+            client.http.request("POST", path, json_body=item, what=f"a product of deal {parent_id}")
+
+    def match_value(self, spec, value):
+        return None
+
+    match_live = match_value
+
+
 # -- option fields (custom enum and set) ----------------------------------------------------------
 
 
@@ -1159,6 +1572,12 @@ EMAILS = Contacts("emails", "email addresse", {"type": "string", "pattern": EMAI
 PHONES = Contacts("phones", "phone number", {"type": "string", "minLength": 1})
 REF = Ref()
 PARTICIPANTS = Participants()
+VISIBILITY_TEXT = VisibilityText()
+DATETIME = DateTime()
+LABELS = Labels()
+PRICES = Prices()
+LEAD_VALUE = LeadValue()
+DEAL_PRODUCTS = DealProducts()
 USER = User()
 VISIBILITY = Visibility()
 PIPELINE = Pipeline()

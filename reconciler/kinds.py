@@ -28,6 +28,7 @@ from reconciler.fieldtypes import (
     PARTICIPANTS,
     PHONES,
     PIPELINE,
+    PRICES,
     REF,
     STAGE,
     STRING,
@@ -87,10 +88,18 @@ class KindHooks:
         return None, None
 
 
-class ArchivedDeals(KindHooks):
-    """Pipedrive refuses changes to an archived deal unless the same request unarchives it."""
+class DealHooks(KindHooks):
+    """Deals: Pipedrive refuses changes to an archived deal unless the same request unarchives
+    it; keeps a lost reason only on a lost deal; and computes the value of a deal that has
+    products (a value sent beside them is refused)."""
 
     def check(self, declared, live, writes):
+        if declared.get("value") is not None and declared.get("products"):
+            return ("declares both value and products: Pipedrive computes a deal's value from its products; "
+                    "remove value"), None
+        status = declared.get("status", (live or {}).get("status"))
+        if declared.get("lost_reason") is not None and status != "lost":
+            return f"declares a lost_reason, which Pipedrive keeps only on a lost deal (status: {status or 'open'})", None
         if not live or not live.get("is_archived"):
             return None, None
         if declared.get("archived") is False:
@@ -187,8 +196,11 @@ class KindSpec:
     order: int = 0  # creation order: parents before children
     id_type: type = int  # ids are opaque values: int for most kinds, str (UUID) for leads
     export_home: bool = False  # export writes one file per object of this kind, with what hangs off it
-    # v2 lists leave archived objects out; they are listed here instead (deals: /api/v2/deals/archived)
+    # lists leave archived objects out; they are listed here instead (deals: /api/v2/deals/archived)
     archived_path: str | None = None
+    v1_update: str = "PUT"  # how v1 updates this kind (leads, v1 only, take PATCH)
+    labels_path: str | None = None  # labels from an endpoint of their own (leads), not the field schema
+    custom_fields_of: str | None = None  # a kind whose custom fields this one shares (leads: the deals')
     hooks: KindHooks = field(default_factory=KindHooks)
 
     def field(self, name: str) -> FieldSpec | None:
@@ -205,6 +217,11 @@ class KindSpec:
     def ref_fields(self) -> tuple[FieldSpec, ...]:
         """Fields holding one reference (parents and links); see also FieldType.references."""
         return tuple(spec for spec in self.fields if spec.type is REF)
+
+    @property
+    def attached_fields(self) -> tuple[FieldSpec, ...]:
+        """Fields written by calls of their own after the object's (see FieldType.attached)."""
+        return tuple(spec for spec in self.fields if spec.type.attached)
 
     @property
     def collections(self) -> tuple[str, ...]:
@@ -283,6 +300,32 @@ PERSON = KindSpec(
     order=1,
 )
 
+PRODUCT = KindSpec(
+    name="product",
+    section="products",
+    title_field="name",
+    fields=(
+        FieldSpec("name", STRING, "name", "The product's name. Its natural match key when it has no code.", nullable=False),
+        FieldSpec("code", STRING, "code", "The product's code (SKU), e.g. WP-100; its natural match key."),
+        FieldSpec("description", STRING, "description", "A description of the product."),
+        FieldSpec("unit", STRING, "unit", "The unit it is sold in, e.g. licence, hour."),
+        FieldSpec("tax", NUMBER, "tax", "The tax rate, a percentage."),
+        FieldSpec("prices", PRICES, "prices", "Prices, one per currency: [{price: 120, currency: USD, cost: 80}]."),
+        FieldSpec("linkable", BOOL, "is_linkable", "Whether the product can be added to deals (Pipedrive's "
+                  "active products); false keeps it in the catalogue without offering it.", nullable=False),
+        OWNER,
+        VISIBLE_TO,
+        CUSTOM_FIELDS,
+    ),
+    v1_path=None,  # v1 products are out of support: v2 only
+    v2_path="/api/v2/products",
+    match_keys=(("code",), ("name",)),
+    required_on_create=("name",),
+    field_schema_path="productFields",
+    search=SearchSpec("name", "name"),
+    order=1,
+)
+
 DEAL = KindSpec(
     name="deal",
     section="deals",
@@ -311,7 +354,7 @@ DEAL = KindSpec(
     v1_path="/api/v1/deals",
     v2_path="/api/v2/deals",
     archived_path="/api/v2/deals/archived",
-    hooks=ArchivedDeals(),
+    hooks=DealHooks(),
     match_keys=(("title", "org"), ("title", "person"), ("title",)),
     parents=("org", "person"),
     required_on_create=("title",),
@@ -378,7 +421,7 @@ ACTIVITY = KindSpec(
     hooks=ActivityHooks(),
 )
 
-KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, DEAL, NOTE, ACTIVITY)
+KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY)
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 

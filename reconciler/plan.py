@@ -256,12 +256,18 @@ def _change_json(change: Change) -> dict:
     return out
 
 
-def fingerprint(obj: dict) -> str:
+def fingerprint(obj: dict, kind: str | None = None) -> str:
     """A short hash of a live object, for apply's staleness check.
 
     The canonical object's repr is stable (adapters build it in a fixed order from the
-    answer) and twice as cheap as canonical JSON, which matters at 50,000 objects.
+    answer) and twice as cheap as canonical JSON, which matters at 50,000 objects. Attached
+    values (a deal's products) are left out: they are read only for the objects that declare
+    them, and their own calls fail on what changed under them.
     """
+    if kind is not None:
+        attached = [f.api for f in kinds.kind(kind).attached_fields if f.api in obj]
+        if attached:
+            obj = {k: v for k, v in obj.items() if k not in attached}
     return hashlib.blake2b(repr(obj).encode(), digest_size=10).hexdigest()
 
 
@@ -392,7 +398,7 @@ class Planner:
             if change.id is not None:
                 obj = self.live.get(change.kind, {}).get(change.id)
                 if obj is not None:
-                    plan.fingerprints[f"{change.kind}:{change.id}"] = fingerprint(obj)
+                    plan.fingerprints[f"{change.kind}:{change.id}"] = fingerprint(obj, change.kind)
         return plan
 
     def _order_deletes(self, deletes: list[Change]) -> None:
@@ -473,6 +479,7 @@ class Planner:
             self._problem(res, label, f"{label}: {exc}")
             return
         moved = None
+        current = None
         if live is not None:
             current = kinds.kind(res.kind).hooks.live_value(field_spec, parent, live)
             if ftype.same(field_spec, desired, current):
@@ -510,10 +517,12 @@ class Planner:
         detail = _detail(before, after)
         if detail:
             change.fields[label]["detail"] = detail
+        written = ftype.attached_ops(field_spec, desired, current if live is not None else None) \
+            if ftype.attached else desired
         if field_spec.container:
-            change.writes.setdefault(field_spec.container, {})[field_spec.api] = desired
+            change.writes.setdefault(field_spec.container, {})[field_spec.api] = written
         else:
-            change.writes[field_spec.api] = desired
+            change.writes[field_spec.api] = written
         for placeholder in _placeholders(desired):
             if placeholder.address not in change.depends_on:
                 change.depends_on.append(placeholder.address)

@@ -246,6 +246,7 @@ def plan_run(
         ident = match(resources, live.objects, used_lock)
     except IdentityError as exc:
         raise PlanError(f"{len(exc.problems)} problem(s) matching live objects", exc.problems) from None
+    _read_attached(client, resources, live.objects, ident)
     plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes,
                       on_drift=on_drift or settings.on_drift, ignore_changes=settings.ignore_changes,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
@@ -259,6 +260,19 @@ def plan_run(
         lock = LockFile(path=lock_path)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
     return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign)
+
+
+def _read_attached(client: PipedriveClient, resources: list[Resource], objects: dict[str, dict],
+                   ident: Identity) -> None:
+    """Read the attached values (a deal's products) of the live objects whose resources declare them."""
+    for spec in kinds.KINDS:
+        names = {f.name for f in spec.attached_fields}
+        if not names:
+            continue
+        ids = {ident.ids[(r.kind, r.key)] for r in resources
+               if r.kind == spec.name and (r.kind, r.key) in ident.ids and names & set(r.fields)}
+        live = objects.get(spec.name, {})
+        client.read_attached(spec.name, {i: live[i] for i in ids if i in live}, names)
 
 
 def _lock_restricted(lock: LockFile, keep: set[tuple[str, str]]) -> LockFile:

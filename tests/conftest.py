@@ -323,7 +323,7 @@ class SandboxApi:
         if kind == "note":
             start = 0
             while True:
-                body = self.http.get("/api/v1/notes", params={"start": start, "limit": 500}).json()
+                body = self._get("/api/v1/notes", {"start": start, "limit": 500})
                 out.extend(body.get("data") or [])
                 pagination = (body.get("additional_data") or {}).get("pagination") or {}
                 if not pagination.get("more_items_in_collection"):
@@ -332,11 +332,22 @@ class SandboxApi:
         cursor = None
         while True:
             params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
-            body = self.http.get(f"/api/v2/{section}", params=params).json()
+            body = self._get(f"/api/v2/{section}", params)
             out.extend(o for o in body.get("data") or [] if o.get("status") != "deleted")
             cursor = (body.get("additional_data") or {}).get("next_cursor")
             if not cursor:
                 return out
+
+    def _get(self, path: str, params: dict) -> dict:
+        """One page, waiting out the server's rate limit (a census right after an apply meets it):
+        a 429 read as an empty page would count every object as missing."""
+        for _ in range(60):
+            response = self.http.get(path, params=params)
+            if response.status_code != 429:
+                assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text}"
+                return response.json()
+            time.sleep(float(response.headers.get("retry-after") or 1))
+        raise AssertionError(f"GET {path}: still rate limited after a minute")
 
     def stats(self) -> dict:
         return httpx.get(self.url + "/_sandbox/stats", timeout=10).json()

@@ -74,7 +74,7 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
     for rel in result.removed:
         out.info(f"removed {out_dir / rel} (not part of this export)")
     by_kind = ", ".join(f"{count:,} {kinds.kind(name).name if count == 1 else kinds.kind(name).section}"
-                        for name, count in result.counts.items())
+                        for name, count in result.counts.items() if count)  # a kind the account lacks: not said
     out.print(
         f"Exported {result.objects:,} objects ({by_kind}) into {len(result.files):,} "
         f"{'file' if len(result.files) == 1 else 'files'} and "

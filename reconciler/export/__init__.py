@@ -73,8 +73,10 @@ def read_objects(
         progress.reading(spec)
         objects: dict[Any, dict] = {}
         pending = 0
+        counts = {f.type.count_field: 0 for f in spec.attached_fields if getattr(f.type, "count_field", None)}
+        params = {"include_fields": ",".join(counts)} if counts and client.version_for(spec.name) == "v2" else None
         for archived in (False, True):  # v2 lists leave archived deals out: they are listed apart
-            for page in client.list_pages(spec.name, archived=archived):
+            for page in client.list_pages(spec.name, params, archived=archived):
                 for obj in page:
                     objects[obj["id"]] = obj
                     pending += 1
@@ -82,6 +84,9 @@ def read_objects(
                         progress.advance(spec, pending)
                         pending = 0
         progress.advance(spec, pending)
+        if spec.attached_fields:  # a deal's products: read for the deals that have any
+            having = {i: o for i, o in objects.items() if not counts or any(o.get(c) for c in counts)}
+            client.read_attached(spec.name, having)
         live[spec.name] = objects
     return live
 

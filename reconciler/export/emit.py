@@ -79,12 +79,23 @@ def _literal_block(text: str, indent: str) -> str | None:
     return f"|{chomp}\n" + "\n".join(f"{indent}{line}" if line else "" for line in lines)
 
 
+def _flow(value: Any) -> str:
+    """A value written inline, mappings and lists nested: {product: widget, quantity: 2}."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{emit_scalar(k, True)}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return emit_scalar(value, True)
+
+
 def _emit_value(value: Any, indent: str) -> str:
     """What follows `key:` for one value: ' scalar', ' [inline]', ' {inline}', a block, or nested lines."""
     if isinstance(value, Flow):
         inner = ", ".join(f"{emit_scalar(k, True)}: {emit_scalar(v, True)}" for k, v in value.items())
         return " {" + inner + "}"
     if isinstance(value, list):
+        if any(isinstance(v, dict) for v in value):  # small mappings (prices, a deal's products): one a line
+            return "".join(f"\n{indent}- {_flow(v)}" for v in value)
         return " [" + ", ".join(emit_scalar(v, True) for v in value) + "]"
     if isinstance(value, dict):
         if not value:

@@ -148,11 +148,17 @@ def compose(display: str, data: bytes | str) -> Node:
         raise FileAbort(
             Problem(
                 Position(display, 1, 1),
-                "empty manifest: expected a mapping of kind sections "
-                "(organizations, persons, deals, notes, activities)",
+                f"empty manifest: expected a mapping of kind sections ({sections()})",
             )
         )
     return root
+
+
+def sections() -> str:
+    """The kind sections a manifest may hold, from the kinds table: for messages."""
+    from reconciler import kinds  # the kinds table imports the model this module shares
+
+    return ", ".join(spec.section for spec in kinds.KINDS)
 
 
 def describe_node(node: Node) -> str:

@@ -30,9 +30,13 @@ def from_api(kind: str, record: Mapping[str, Any], version: str,
     spec = kinds.kind(kind)
     out: dict[str, Any] = {"id": spec.parse_id(record["id"]), "update_time": record.get("update_time")}
     for field_spec in spec.fields:
-        if field_spec.type is kinds.CUSTOM:
+        if field_spec.type is kinds.CUSTOM or field_spec.type.attached:
             continue
         out[field_spec.api] = field_spec.type.read(field_spec, record, version)
+    for field_spec in spec.attached_fields:  # how many there are, when the list was asked to say
+        count_field = getattr(field_spec.type, "count_field", None)
+        if count_field and count_field in record:
+            out[count_field] = record[count_field]
     spec.hooks.read(record, out, version)
     out["custom_fields"] = _custom_from_api(spec, record, version, custom or {})
     return out
@@ -66,6 +70,8 @@ def to_api(kind: str, changes: Mapping[str, Any], version: str,
         if name == "custom_fields":
             continue
         field_spec = by_api.get(name)
+        if field_spec is not None and field_spec.type.attached:
+            continue  # written by calls of its own (PipedriveClient.write_attached)
         if field_spec is None:
             body[name] = value  # a hook's key (a note's _parent): the hook takes it out
         else:

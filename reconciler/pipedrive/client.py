@@ -11,7 +11,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
-from reconciler.fieldtypes import is_hash_key
 from reconciler.pipedrive import adapters
 from reconciler.pipedrive.http import HttpClient
 
@@ -59,6 +58,8 @@ class PipedriveClient:
 
     def version_for(self, kind: str) -> str:
         spec = kinds.kind(kind)
+        if not spec.v1_path:
+            return "v2"  # no supported v1 API (products): v2 whatever the setting
         return "v2" if self.api_version == "v2" and spec.v2_path else "v1"
 
     def _path(self, kind: str) -> str:
@@ -87,12 +88,14 @@ class PipedriveClient:
             start = 0
             while True:
                 answer = self.http.request("GET", path, params={**params, "start": start})
-                pagination = (answer.get("additional_data") or {}).get("pagination") or {}
+                extra = answer.get("additional_data") or {}
+                # most v1 lists nest their paging under `pagination`; leads answer it flat
+                pagination = extra.get("pagination") or extra
                 more = bool(pagination.get("more_items_in_collection"))
                 yield Page(answer.get("data") or [], more=more)
                 if not more:
                     return
-                start = pagination.get("next_start", start + params["limit"])
+                start = pagination.get("next_start") or start + params["limit"]
 
     def paged(self, path: str, params: dict[str, Any] | None = None, *, version: str) -> Iterator[dict]:
         """Every item of a list endpoint."""
@@ -116,12 +119,16 @@ class PipedriveClient:
         return list(self.paged(f"/api/{version}/stages", version=version))
 
     def field_schema(self, kind: str) -> list[dict]:
-        """Custom field definitions of a kind: [{key, name, field_type, options}] (v1 shape)."""
+        """Field definitions of a kind, standard and custom: [{key, name, field_type, options}] (v1 shape)."""
         spec = kinds.kind(kind)
         if not spec.field_schema_path:
             return []
-        return [f for f in self.paged(f"/api/v1/{spec.field_schema_path}", version="v1")
-                if is_hash_key(str(f.get("key", "")))]
+        return list(self.paged(f"/api/v1/{spec.field_schema_path}", version="v1"))
+
+    def labels(self, kind: str) -> list[dict]:
+        """A kind's labels from its own endpoint (leads: /api/v1/leadLabels): [{id, name}]."""
+        path = kinds.kind(kind).labels_path
+        return list(self.http.request("GET", path).get("data") or []) if path else []
 
     # -- reads ---------------------------------------------------------------------
 
@@ -146,7 +153,7 @@ class PipedriveClient:
         path = self._path(kind)
         if archived:
             archived_path = kinds.kind(kind).archived_path
-            if version != "v2" or not archived_path:
+            if not archived_path or not archived_path.startswith(f"/api/{version}/"):
                 return
             path = archived_path
         for page in self.pages(path, params, version=version):
@@ -168,7 +175,7 @@ class PipedriveClient:
                     out.extend(page)
             return out
         if archived:
-            return out
+            return out  # v1 gets answer archived objects too: get() below found them already
         for object_id in ids:
             found = self.get(kind, object_id)
             if found is not None:
@@ -238,15 +245,41 @@ class PipedriveClient:
         version = self.version_for(kind)
         body = adapters.to_api(kind, changes, version, self._custom(kind))
         answer = self.http.request("POST", self._path(kind), json_body=body, what=f"new {kind}")
-        return self._canon(kind, answer["data"], version)
+        created = self._canon(kind, answer["data"], version)
+        self.write_attached(kind, created["id"], changes)
+        return created
 
-    def update(self, kind: str, object_id: Any, changes: dict[str, Any]) -> dict:
+    def update(self, kind: str, object_id: Any, changes: dict[str, Any]) -> dict | None:
+        """Write the changes; only the fields written by calls of their own (attached) make no
+        call to the object itself."""
         version = self.version_for(kind)
+        spec = kinds.kind(kind)
         body = adapters.to_api(kind, changes, version, self._custom(kind))
-        method = "PATCH" if version == "v2" else "PUT"
-        answer = self.http.request(method, f"{self._path(kind)}/{object_id}", json_body=body,
-                                   what=f"{kind} {object_id}")
-        return self._canon(kind, answer["data"], version)
+        updated = None
+        if body or not any(f.api in changes for f in spec.attached_fields):
+            method = "PATCH" if version == "v2" else spec.v1_update
+            answer = self.http.request(method, f"{self._path(kind)}/{object_id}", json_body=body,
+                                       what=f"{kind} {object_id}")
+            updated = self._canon(kind, answer["data"], version)
+        self.write_attached(kind, object_id, changes)
+        return updated
+
+    def write_attached(self, kind: str, object_id: Any, changes: dict[str, Any]) -> None:
+        """The calls of the kind's attached fields (a deal's products) after the object's write."""
+        for field_spec in kinds.kind(kind).attached_fields:
+            if field_spec.api in changes:
+                field_spec.type.write_attached(self, field_spec, object_id, changes[field_spec.api])
+
+    def read_attached(self, kind: str, objects: dict[Any, dict], names: set[str] | None = None) -> None:
+        """Add the attached fields' values (all, or those named) to these canonical objects."""
+        if not objects:
+            return
+        for field_spec in kinds.kind(kind).attached_fields:
+            if names is not None and field_spec.name not in names:
+                continue
+            values = field_spec.type.read_attached(self, field_spec, list(objects))
+            for object_id, obj in objects.items():
+                obj[field_spec.api] = values.get(object_id, [])
 
     def delete(self, kind: str, object_id: Any) -> None:
         self.http.request("DELETE", f"{self._path(kind)}/{object_id}", what=f"{kind} {object_id}")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
-from reconciler.fieldtypes import FieldSpec, custom_spec
+from reconciler.fieldtypes import FieldSpec, custom_spec, is_hash_key
 from reconciler.normalize import UnknownName
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ class AccountSchema:
     custom: dict[str, dict[str, list[CustomField]]] = field(default_factory=dict)  # kind -> name -> fields
     custom_by_key: dict[str, dict[str, CustomField]] = field(default_factory=dict)  # kind -> hash -> field
     names_by_user: dict[int, str] = field(default_factory=dict)  # every user, deactivated too: who changed what
+    label_names: dict[str, dict[Any, str]] = field(default_factory=dict)  # kind -> label id -> name
 
     @classmethod
     def load(cls, client: PipedriveClient, kinds_needed: set[str] | None = None) -> AccountSchema:
@@ -87,18 +88,35 @@ class AccountSchema:
             pipeline_id = int(stage["pipeline_id"])
             schema.stages.setdefault(pipeline_id, {}).setdefault(stage["name"], []).append(int(stage["id"]))
             schema.stage_info[int(stage["id"])] = (pipeline_id, stage["name"])
+        if kinds_needed is not None:  # a kind that shares another's custom fields needs that one's
+            kinds_needed = set(kinds_needed) | {kinds.kind(k).custom_fields_of for k in kinds_needed
+                                                if k in kinds.BY_NAME and kinds.kind(k).custom_fields_of}
         for spec in kinds.KINDS:
             if not spec.field_schema_path or (kinds_needed is not None and spec.name not in kinds_needed):
                 continue
             by_name: dict[str, list[CustomField]] = {}
             by_key: dict[str, CustomField] = {}
             for raw in client.field_schema(spec.name):
-                options = {str(o["label"]): int(o["id"]) for o in raw.get("options") or []}
-                custom = CustomField(raw["key"], raw["name"], raw.get("field_type", "varchar"), options)
+                key = str(raw.get("key", ""))
+                options = {str(o["label"]): o["id"] for o in raw.get("options") or []}
+                if key == "label" and spec.labels_path is None:  # the standard field of a kind's labels
+                    schema.label_names[spec.name] = {option_id: label for label, option_id in options.items()}
+                if not is_hash_key(key):
+                    continue
+                custom = CustomField(key, raw["name"], raw.get("field_type", "varchar"), options)
                 by_name.setdefault(custom.name, []).append(custom)
                 by_key[custom.key] = custom
-            schema.custom[spec.name] = by_name
-            schema.custom_by_key[spec.name] = by_key
+            if spec.custom_fields_of is None:
+                schema.custom[spec.name] = by_name
+                schema.custom_by_key[spec.name] = by_key
+        for spec in kinds.KINDS:
+            if kinds_needed is not None and spec.name not in kinds_needed:
+                continue
+            if spec.custom_fields_of is not None:  # leads have the deals' custom fields
+                schema.custom[spec.name] = schema.custom.get(spec.custom_fields_of, {})
+                schema.custom_by_key[spec.name] = schema.custom_by_key.get(spec.custom_fields_of, {})
+            if spec.labels_path is not None:
+                schema.label_names[spec.name] = {item["id"]: item["name"] for item in client.labels(spec.name)}
         return schema
 
     # -- names -> ids --------------------------------------------------------------
@@ -135,6 +153,15 @@ class AccountSchema:
             raise _unknown(f"stage in pipeline {self.pipeline_names.get(pipeline_id, pipeline_id)!r}", name, per)
         if len(ids) > 1:
             raise UnknownName(f"stage name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
+        return ids[0]
+
+    def label_id(self, kind: str, name: str) -> Any:
+        """A label of a kind (deal, person, organization, lead) by its name."""
+        ids = [i for i, label in self.label_names.get(kind, {}).items() if label == name]
+        if not ids:
+            raise _unknown(f"{kind} label", name, self.label_names.get(kind, {}).values())
+        if len(ids) > 1:
+            raise UnknownName(f"{kind} label {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
         return ids[0]
 
     def custom_specs(self, kind: str) -> dict[str, FieldSpec]:
