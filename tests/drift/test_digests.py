@@ -93,3 +93,20 @@ def test_a_malformed_applied_section_is_named_with_its_line(tmp_path: Path) -> N
     assert "applied.deal.a must map field names to digests" in message
     assert "unknown kind 'dael'; did you mean 'deal'?" in message
     assert all(line.startswith(f"{path}:") for line in message.splitlines())
+
+
+def test_the_next_kinds_types_digest_as_they_compare() -> None:
+    from reconciler.fieldtypes import DateTime, DealProducts, Labels, LeadValue, Prices
+
+    cases = [
+        (DateTime(), "2027-01-31 14:00:00", "2027-01-31T14:00:00Z", None),
+        (Labels(), [3, 1], [1, 3], None),
+        (Prices(), [{"price": 120, "currency": "USD"}], [{"price": 120.0, "currency": "USD", "cost": 80}], None),
+        (LeadValue(), {"amount": 5, "currency": "EUR"}, {"amount": 5.0, "currency": "EUR"}, None),
+        (DealProducts(), [{"product_id": 4, "quantity": 2, "item_price": 10}],
+         [{"id": 99, "product_id": 4, "quantity": 2.0, "item_price": 10, "discount": None}], None),
+    ]
+    for ftype, desired, live, _ in cases:
+        spec = kinds.FieldSpec("x", ftype, "x")
+        assert ftype.same(spec, desired, live), ftype
+        assert digest(spec, desired) == digest(spec, live, desired), ftype
