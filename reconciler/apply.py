@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from reconciler import kinds
 from reconciler.drift import settle
 from reconciler.identity import live_keys
 from reconciler.lock import LockError, LockFile
@@ -152,9 +153,10 @@ def _recent_keys(client: PipedriveClient, kind_name: str,
         if since is not None:
             params["updated_since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
     else:
-        params = {"sort": "id DESC"}
+        spec = kinds.kind(kind_name)
+        params = {"sort": spec.v1_newest_first}
         if since is not None:
-            params["updated_since"] = since.strftime("%Y-%m-%d %H:%M:%S")
+            params["updated_since"] = since.strftime(spec.v1_time_format)
     for obj in client.list(kind_name, params):
         yield obj["id"], live_keys(kind_name, obj)
 

@@ -425,6 +425,18 @@ class Number(FieldType):
     match_live = match_value
 
 
+class Percent(Number):
+    """A percentage, 0 to 100 (a deal's probability)."""
+
+    name = "percent"
+
+    def schema(self, spec):
+        return {"type": "number", "minimum": 0, "maximum": 100}, ""
+
+    def expectation(self, spec):
+        return "a percentage from 0 to 100"
+
+
 class Date(FieldType):
     name = "date"
 
@@ -488,6 +500,16 @@ class Bool(FieldType):
 
     def export(self, spec, value, ctx, obj):
         return value if value else None  # false is Pipedrive's default: left undeclared
+
+
+class JsonBool(Bool):
+    """A boolean that every version takes as JSON true/false (the v1 endpoints that are still
+    supported, such as leads, do; the old ones took 0/1)."""
+
+    name = "boolean"
+
+    def write(self, spec, value, version):
+        return {spec.wire_name(version): value}
 
 
 class Contacts(FieldType):
@@ -1565,9 +1587,11 @@ STRING = Text()
 TEXT = Html()
 ADDRESS = Address()
 NUMBER = Number()
+PERCENT = Percent()
 DATE = Date()
 TIME = Time()
 BOOL = Bool()
+JSON_BOOL = JsonBool()
 EMAILS = Contacts("emails", "email addresse", {"type": "string", "pattern": EMAIL_PATTERN})
 PHONES = Contacts("phones", "phone number", {"type": "string", "minLength": 1})
 REF = Ref()

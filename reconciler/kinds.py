@@ -22,10 +22,16 @@ from reconciler.fieldtypes import (
     BOOL,
     CUSTOM,
     DATE,
+    DATETIME,
+    DEAL_PRODUCTS,
     EMAILS,
     ENUM,
+    JSON_BOOL,
+    LABELS,
+    LEAD_VALUE,
     NUMBER,
     PARTICIPANTS,
+    PERCENT,
     PHONES,
     PIPELINE,
     PRICES,
@@ -38,6 +44,7 @@ from reconciler.fieldtypes import (
     VISIBILITY,
     VISIBILITY_IDS,
     VISIBILITY_NAMES,
+    VISIBILITY_TEXT,
     FieldSpec,
     FieldType,
     as_bool,
@@ -81,6 +88,9 @@ class KindHooks:
         """Parameters every list call of this kind needs."""
         return {}
 
+    def export(self, fields: dict[str, Any]) -> None:
+        """Adjust the fields export writes for one object (what a manifest must not declare together)."""
+
     def check(self, declared: Mapping[str, Any], live: Mapping[str, Any] | None,
               writes: Mapping[str, Any]) -> tuple[str | None, str | None]:
         """(problem, notice) about a planned change that Pipedrive would refuse, or that a
@@ -92,6 +102,10 @@ class DealHooks(KindHooks):
     """Deals: Pipedrive refuses changes to an archived deal unless the same request unarchives
     it; keeps a lost reason only on a lost deal; and computes the value of a deal that has
     products (a value sent beside them is refused)."""
+
+    def export(self, fields):
+        if fields.get("products"):
+            fields.pop("value", None)  # Pipedrive's sum of the products
 
     def check(self, declared, live, writes):
         if declared.get("value") is not None and declared.get("products"):
@@ -200,6 +214,9 @@ class KindSpec:
     archived_path: str | None = None
     v1_update: str = "PUT"  # how v1 updates this kind (leads, v1 only, take PATCH)
     labels_path: str | None = None  # labels from an endpoint of their own (leads), not the field schema
+    # how v1 lists of this kind take `updated_since` and sort newest first (leads: RFC 3339, by add time)
+    v1_time_format: str = "%Y-%m-%d %H:%M:%S"
+    v1_newest_first: str = "id DESC"
     custom_fields_of: str | None = None  # a kind whose custom fields this one shares (leads: the deals')
     hooks: KindHooks = field(default_factory=KindHooks)
 
@@ -264,6 +281,8 @@ ORGANIZATION = KindSpec(
     fields=(
         FieldSpec("name", STRING, "name", "The organization's name, as shown in Pipedrive. Its natural match key: without an id pin or a lock entry, an existing organization with exactly this name is adopted.", nullable=False),
         FieldSpec("address", ADDRESS, "address", "The postal address, as one line, e.g. '123 Main St, Springfield'."),
+        FieldSpec("labels", LABELS, "label_ids", "Labels by name, as shown in Pipedrive (e.g. [Hot, VIP]).",
+                  ref_kind="organization"),
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
@@ -287,6 +306,8 @@ PERSON = KindSpec(
         FieldSpec("org", REF, "org_id", "The organization the person works for.", ref_kind="organization"),
         FieldSpec("emails", EMAILS, "emails", "Email addresses; the first one is primary and is the person's natural match key.", v1_api="email"),
         FieldSpec("phones", PHONES, "phones", "Phone numbers as text (quote them), e.g. '+1 555 0100'; the first one is primary.", v1_api="phone"),
+        FieldSpec("labels", LABELS, "label_ids", "Labels by name, as shown in Pipedrive (e.g. [Hot, VIP]).",
+                  ref_kind="person"),
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
@@ -343,7 +364,15 @@ DEAL = KindSpec(
             "status", ENUM, "status", "The deal's status: open, won or lost.", choices=("open", "won", "lost"), nullable=False
         ),
         FieldSpec("expected_close_date", DATE, "expected_close_date", "The date the deal is expected to close, YYYY-MM-DD."),
+        FieldSpec("probability", PERCENT, "probability", "The deal's success probability, a percentage (0-100)."),
         FieldSpec("lost_reason", STRING, "lost_reason", "Why the deal was lost (status lost only)."),
+        FieldSpec("won_time", DATETIME, "won_time", "When the deal was won (status won), UTC."),
+        FieldSpec("lost_time", DATETIME, "lost_time", "When the deal was lost (status lost), UTC."),
+        FieldSpec("products", DEAL_PRODUCTS, "products", "Products on the deal: [{product: KEY, quantity: N, "
+                  "item_price: X, discount: Y}]; the deal's value is then Pipedrive's sum of them.", ref_kind="product"),
+        FieldSpec("labels", LABELS, "label_ids", "Labels by name, as shown in Pipedrive (e.g. [Hot, VIP]).",
+                  ref_kind="deal", v1_api="label"),
+
         FieldSpec("archived", BOOL, "is_archived", "Whether the deal is archived: hidden from the pipeline, and "
                   "not editable in Pipedrive until unarchived (false unarchives it). Undeclared, an archived deal "
                   "is still found, never created again.", nullable=False),
@@ -409,6 +438,11 @@ ACTIVITY = KindSpec(
         FieldSpec("done", BOOL, "done", "Whether the activity is marked done.", nullable=False),
         FieldSpec("note", TEXT, "note", "Free text attached to the activity, as plain text (escaped before it is "
                   "sent; Pipedrive stores HTML)."),
+        FieldSpec("location", ADDRESS, "location", "Where it takes place, as one line (an address)."),
+        FieldSpec("busy", BOOL, "busy", "Whether the activity marks its owner busy in the calendar.", v1_api="busy_flag",
+                  nullable=False),
+        FieldSpec("public_description", STRING, "public_description", "A description shown to the participants "
+                  "(calendar invitations)."),
         OWNER_V1_USER,
     ),
     v1_path="/api/v1/activities",
@@ -421,7 +455,42 @@ ACTIVITY = KindSpec(
     hooks=ActivityHooks(),
 )
 
-KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY)
+LEAD = KindSpec(
+    name="lead",
+    section="leads",
+    title_field="title",
+    fields=(
+        FieldSpec("title", STRING, "title", "The lead's title. Matched together with org (else person).", nullable=False),
+        FieldSpec("org", REF, "organization_id", "The organization the lead is about. A lead needs an org or a person.",
+                  ref_kind="organization"),
+        FieldSpec("person", REF, "person_id", "The person the lead is about. A lead needs an org or a person.",
+                  ref_kind="person"),
+        FieldSpec("value", LEAD_VALUE, "value", "The lead's potential value: a number, or {amount, currency}."),
+        FieldSpec("expected_close_date", DATE, "expected_close_date", "When it is expected to close, YYYY-MM-DD."),
+        FieldSpec("labels", LABELS, "label_ids", "Lead labels by name, e.g. [Hot].", ref_kind="lead"),
+        FieldSpec("archived", JSON_BOOL, "is_archived", "Whether the lead is archived; undeclared, an archived lead is "
+                  "still found, never created again.", nullable=False),
+        OWNER,
+        FieldSpec("visible_to", VISIBILITY_TEXT, "visible_to", VISIBLE_TO.description, choices=tuple(VISIBILITY_IDS)),
+        FieldSpec("fields", CUSTOM, "custom_fields", "Custom fields by name: leads have the deals' custom fields."),
+    ),
+    v1_path="/api/v1/leads",  # leads exist only in v1
+    v2_path=None,
+    archived_path="/api/v1/leads/archived",
+    match_keys=(("title", "org"), ("title", "person"), ("title",)),
+    parents=("org", "person"),
+    parent_count=(1, 2),
+    required_on_create=("title",),
+    order=5,
+    id_type=str,  # UUIDs
+    v1_update="PATCH",
+    labels_path="/api/v1/leadLabels",
+    custom_fields_of="deal",
+    v1_time_format="%Y-%m-%dT%H:%M:%SZ",
+    v1_newest_first="add_time DESC",
+)
+
+KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY, LEAD)
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 

@@ -82,7 +82,7 @@ class LiveReader:
             ]
             if missing:
                 self._find_unknown(spec, missing, set())
-        if spec.archived_path and self.client.version_for(spec.name) == "v2":
+        if spec.archived_path:
             self._read_archived(spec, declared, wanted)
 
     def _read_archived(self, spec: kinds.KindSpec, declared: list[Resource], wanted: set[Any]) -> None:
@@ -118,7 +118,7 @@ class LiveReader:
                 parents = set()
                 break
             parents.add((parent, parent_id))
-        filters = [{f"{parent}_id": parent_id} for parent, parent_id in sorted(parents)]
+        filters = [{_filter(spec, parent): parent_id} for parent, parent_id in sorted(parents)]
         if not filters or len(filters) > PARENT_LISTS_MAX:
             filters = [{}]
         for params in filters:
@@ -235,7 +235,7 @@ class LiveReader:
         if len(parents) > PARENT_LISTS_MAX:
             return False
         for parent, pid in sorted(parents):
-            self._scan_filtered(spec, {f"{parent}_id": pid})
+            self._scan_filtered(spec, {_filter(spec, parent): pid})
         self._fetch_ids(spec, wanted)
         return True
 
@@ -258,6 +258,12 @@ class LiveReader:
             return identity.match(parent_resources, self.state.objects, self.lock).ids
         except identity.IdentityError:
             return {}
+
+
+def _filter(spec: kinds.KindSpec, parent: str) -> str:
+    """The list parameter that filters a kind by a parent: its field's API name (org_id, organization_id)."""
+    field_spec = spec.field(parent)
+    return field_spec.api if field_spec is not None else f"{parent}_id"
 
 
 def read_live(

@@ -95,24 +95,34 @@ def _yaml():
     return yaml
 
 
-def _guess_indent(text: str) -> tuple[int, int]:
-    from ruamel.yaml.util import load_yaml_guess_indent
-
-    _, indent, block_seq_indent = load_yaml_guess_indent(text)
-    return indent or 2, block_seq_indent or 0
+def _layouts(text: str) -> list[tuple[int, int]]:
+    """(mapping indent, block sequence offset) to try, the file's own first: how far a nested key
+    sits from its parent's, and how far a `- ` item sits from the key that holds it."""
+    mapping, offset = 2, 2
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    depths = sorted({len(line) - len(line.lstrip()) for line in lines if not line.lstrip().startswith("- ")} - {0})
+    if depths:
+        mapping = depths[0]
+    for before, line in zip(lines, lines[1:], strict=False):
+        if line.lstrip().startswith("- ") and before.rstrip().endswith(":"):
+            offset = (len(line) - len(line.lstrip())) - (len(before) - len(before.lstrip()))
+            break
+    tried = [(mapping, offset)]
+    tried += [(m, o) for m in (2, 4) for o in (0, 2, 4) if (m, o) != (mapping, offset)]
+    return tried
 
 
 def _load(path: str) -> tuple[Any, Any, str]:
     """The file as ruamel.yaml's round-trip document, checked to write back byte for byte."""
     text = Path(path).read_text(encoding="utf-8")
-    yaml = _yaml()
-    indent, block_seq = _guess_indent(text)
-    yaml.indent(mapping=indent, sequence=indent + block_seq, offset=block_seq)
-    data = yaml.load(text)
-    if _dump(yaml, data) != text:
-        raise PullError(f"{path}:1:1: error: this file's layout cannot be kept by the round-trip YAML editor; "
-                        "change its values by hand (listed below) or lay it out as export does")
-    return yaml, data, text
+    for mapping, offset in _layouts(text):
+        yaml = _yaml()
+        yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
+        data = yaml.load(text)
+        if _dump(yaml, data) == text:
+            return yaml, data, text
+    raise PullError(f"{path}:1:1: error: this file's layout cannot be kept by the round-trip YAML editor; "
+                    "change its values by hand (listed below) or lay it out as export does")
 
 
 def _dump(yaml: Any, data: Any) -> str:

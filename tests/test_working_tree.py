@@ -51,7 +51,7 @@ def test_readme_command_1_then_the_tests_see_pristine_examples(tmp_path: Path) -
     env.pop("RECONCILER_RATE_LIMIT")  # the embedded sandbox as the README runs it: its own default pace
     first = run_cli(*apply_part[1:], cwd=checkout, env=env)
     assert first.code == 0, first.both
-    assert "25 created" in first.out
+    assert "27 created" in first.out
     second = run_cli(*apply_part[1:], cwd=checkout, env=env)  # "run it twice: the second run changes nothing"
     assert second.code == 0, second.both
     assert "No changes" in second.out and "0 created, 0 updated, 0 deleted" in second.out

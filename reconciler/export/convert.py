@@ -80,6 +80,7 @@ class Converter:
             value = self._value(field_spec, obj, f"{spec.name} {field_spec.name}")
             if value is not None:
                 out[field_spec.name] = value
+        spec.hooks.export(out)
         return out
 
     def custom(self, spec: KindSpec, obj: dict) -> dict[str, Any]:

@@ -137,6 +137,10 @@ def _compile(schema: Any) -> Check:
             checks.append(lambda v, n=arg: not isinstance(v, str) or len(v) >= n)
         elif keyword == "minimum":
             checks.append(lambda v, n=arg: isinstance(v, bool) or not isinstance(v, (int, float)) or v >= n)
+        elif keyword == "exclusiveMinimum":
+            checks.append(lambda v, n=arg: isinstance(v, bool) or not isinstance(v, (int, float)) or v > n)
+        elif keyword == "maximum":
+            checks.append(lambda v, n=arg: isinstance(v, bool) or not isinstance(v, (int, float)) or v <= n)
         elif keyword == "required":
             checks.append(lambda v, keys=tuple(arg): not isinstance(v, dict) or all(k in v for k in keys))
         elif keyword == "items":

@@ -81,7 +81,8 @@ def five_ui_edits(project: Project) -> None:
     key, website = project.option_id("Lead source", "Website")
     project.api("PATCH", f"/api/v2/deals/{renewal}", headers=BOB,
                 json={"stage_id": project.stage_id(renewal, "Proposal Made"), "expected_close_date": "2027-02-15"})
-    project.api("PATCH", f"/api/v2/deals/{pilot}", headers=BOB, json={"value": 15000, "custom_fields": {key: website}})
+    project.api("PATCH", f"/api/v2/deals/{pilot}", headers=BOB,
+                json={"title": "Acme robotics pilot, phase 2", "custom_fields": {key: website}})
     followup = project.id("activity", "acme-followup")
     project.api("PATCH", f"/api/v2/activities/{followup}", headers=BOB, json={"due_time": "15:30"})
 
@@ -97,9 +98,9 @@ def test_pull_writes_exactly_the_five_values_changed_in_pipedrive(project: Proje
     removed = [line for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
     added = [line for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
     assert removed == ["-    stage: Negotiation", "-    expected_close_date: 2027-01-31",
-                       "-    value: 12000", "-      Lead source: Event", '-    due_time: "14:00"'], diff
+                       "-    title: Acme robotics pilot", "-      Lead source: Event", '-    due_time: "14:00"'], diff
     assert added == ["+    stage: Proposal Made", "+    expected_close_date: 2027-02-15",
-                     "+    value: 15000", "+      Lead source: Website", '+    due_time: "15:30"'], diff
+                     "+    title: Acme robotics pilot, phase 2", "+      Lead source: Website", '+    due_time: "15:30"'], diff
     after = (project.path / "accounts" / "acme.yaml").read_text()
     assert [line for line in after.splitlines() if line.lstrip().startswith("#")] == \
         [line for line in before["acme.yaml"].splitlines() if line.lstrip().startswith("#")]

@@ -122,4 +122,5 @@ def test_v1_adoption_finds_every_owners_activities(tmp_path: Path) -> None:
     assert result.code == 0, result.both
     plan = json.loads(result.out)
     assert plan["summary"]["create"] == 0
-    assert {a["kind"] for a in plan["adopt"]} == {"organization", "person", "deal", "note", "activity"}
+    assert {a["kind"] for a in plan["adopt"]} == {"organization", "person", "product", "deal", "note", "activity",
+                                                  "lead"}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from reconciler import kinds
 from reconciler.export import ACCOUNTS_DIR
 from reconciler.lock import LockFile
 
@@ -38,7 +39,7 @@ def test_export_then_plan_shows_no_changes(applied: Path, tmp_path: Path) -> Non
     assert "No changes" in plan.out
     data = _plan_json(out, applied)
     assert data["changes"] == []
-    assert data["summary"]["unchanged"] == 25
+    assert data["summary"]["unchanged"] == 27
     assert data["adopt"] == []  # every object was found through the lock, none by guessing
 
 
@@ -47,8 +48,8 @@ def test_one_file_per_organization_with_what_hangs_off_it(applied: Path, tmp_pat
     _export(applied, out)
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml"))
     assert files == [f"{ACCOUNTS_DIR}/acme-corporation.yaml", f"{ACCOUNTS_DIR}/globex-software.yaml",
-                     f"{ACCOUNTS_DIR}/initech-logistics.yaml"]
-    for path in out.rglob("*.yaml"):
+                     f"{ACCOUNTS_DIR}/initech-logistics.yaml", "products.yaml"]  # products hang off no org
+    for path in (out / ACCOUNTS_DIR).rglob("*.yaml"):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert list(doc["organizations"]) == [path.stem]
         for section, refs in (("persons", ("org",)), ("deals", ("org",))):
@@ -92,8 +93,7 @@ def test_lock_records_account_and_every_key(applied: Path, tmp_path: Path) -> No
     for path in out.rglob("*.yaml"):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         for section, resources in doc.items():
-            kind = {"organizations": "organization", "persons": "person", "deals": "deal",
-                    "notes": "note", "activities": "activity"}[section]
+            kind = kinds.kind(section).name
             declared.setdefault(kind, set()).update(resources)
     assert {k: set(v) for k, v in lock.resources.items()} == declared
     whoami = json.loads(rc("whoami", "--sandbox", str(applied), "--format", "json").out)
@@ -103,12 +103,13 @@ def test_lock_records_account_and_every_key(applied: Path, tmp_path: Path) -> No
 def test_validates_and_reports_counts(applied: Path, tmp_path: Path) -> None:
     out = tmp_path / "exported"
     result = _export(applied, out)
-    assert "Exported 25 objects (3 organizations, 6 persons, 6 deals, 4 notes, 6 activities) into 3 files" \
+    assert "Exported 27 objects (3 organizations, 6 persons, 1 product, 6 deals, 4 notes, 6 activities, 1 lead) into 4 files" \
         in result.out
     calls = int(result.out.split("API calls: ")[1].split(",")[0])
-    # me, users, pipelines, stages, 4 field schemas (products among them), one page per kind
-    # and one of archived deals (which v2 lists leave out): nothing per object
-    assert calls <= 15
+    # me, users, pipelines, stages, 4 field schemas (products among them), lead labels, one
+    # page per kind, one each of archived deals and leads (which the lists leave out), and the
+    # products of the deals that have any (one call per 100 of them): nothing per object
+    assert calls <= 19
     assert "tokens:" in result.out
     check = rc("validate", str(out))
     assert check.code == 0, check.both

@@ -71,7 +71,7 @@ def applied_examples(tmp_path_factory) -> Path:
     copy_examples(base / "project")
     result = invoke(["apply", str(base / "project"), "--auto-approve", "--sandbox", str(base / "sandbox.db")])
     assert result.code == 0, result.err
-    assert "25 created" in result.out
+    assert "27 created" in result.out
     return base
 
 
@@ -99,7 +99,7 @@ def test_plan_right_after_applying_examples_shows_no_changes(project: Project) -
     assert "No changes" in text.out
     plan = project.plan_json()
     assert plan["changes"] == []
-    assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "unchanged": 25}
+    assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "unchanged": 27}
     assert plan["stats"]["api_calls"] > 0 and plan["stats"]["tokens"] > 0
     markdown = project.run("plan", "--format", "markdown")
     assert markdown.code == 0 and "No changes" in markdown.out
@@ -132,7 +132,7 @@ DEAL_EDITS = [
 def test_one_changed_deal_field_shows_exactly_that_field(project: Project, old, new, field, before, after) -> None:
     project.edit("acme.yaml", old, new)
     plan = project.plan_json()
-    assert plan["summary"] == {"create": 0, "update": 1, "delete": 0, "unchanged": 24}
+    assert plan["summary"] == {"create": 0, "update": 1, "delete": 0, "unchanged": 26}
     (change,) = plan["changes"]
     assert (change["action"], change["kind"], change["key"]) == ("update", "deal", "acme-renewal-2027")
     assert change["id"] == project.lock()["resources"]["deal"]["acme-renewal-2027"]
@@ -182,7 +182,7 @@ def test_target_narrows_to_the_resource_and_what_it_needs(fresh: Project) -> Non
     applied = fresh.run("apply", "--auto-approve", "--target", "deal.acme-renewal-2027")
     assert applied.code == 0, applied.err
     rest = fresh.plan_json()
-    assert rest["summary"] == {"create": 22, "update": 0, "delete": 0, "unchanged": 3}
+    assert rest["summary"] == {"create": 24, "update": 0, "delete": 0, "unchanged": 3}
     several = fresh.plan_json("--target", "note.acme-kickoff", "--target", "activities.initech-lunch")
     assert {c["key"] for c in several["changes"]} >= {"acme-kickoff", "initech-lunch"}
     bad = fresh.run("plan", "--target", "deal.no-such-deal")
@@ -289,7 +289,7 @@ def test_absent_true_deletes_and_then_counts_as_unchanged(project: Project) -> N
     assert project.run("apply", "--auto-approve").code == 0
     assert "acme-kickoff" not in project.lock()["resources"]["note"]
     after = project.plan_json()
-    assert after["changes"] == [] and after["summary"]["unchanged"] == 25
+    assert after["changes"] == [] and after["summary"]["unchanged"] == 27
     sandbox = project.live()
     try:
         assert sandbox.raw.get(f"/api/v1/notes/{note_id}").status_code in (404, 410) or \
@@ -307,7 +307,7 @@ def test_removed_from_the_manifests_deletes_through_the_lock_children_first(proj
     deletes = [(c["kind"], c["key"]) for c in plan["changes"]]
     assert all(c["action"] == "delete" and c["reason"] == "removed from the manifests" for c in plan["changes"])
     kinds_in_order = [k for k, _ in deletes]
-    order = {"activity": 0, "note": 1, "deal": 2}
+    order = {"lead": 0, "activity": 0, "note": 1, "deal": 2}
     assert kinds_in_order == sorted(kinds_in_order, key=order.__getitem__), "children are deleted first"
     for kind, key in deletes:
         assert key.startswith("initech") and key in lock[kind]
@@ -350,7 +350,7 @@ def test_apply_without_auto_approve_and_without_a_terminal_refuses(fresh: Projec
     assert result.code == 1
     assert "apply needs confirmation" in result.err and "--auto-approve" in result.err
     assert not (fresh.path / "reconciler.lock").exists() or not fresh.lock()["resources"]
-    assert fresh.plan_json()["summary"]["create"] == 25, "nothing was written"
+    assert fresh.plan_json()["summary"]["create"] == 27, "nothing was written"
     # with nothing to do there is nothing to confirm
     assert fresh.run("apply", "--auto-approve").code == 0
     assert fresh.run("apply").code == 0

@@ -180,7 +180,7 @@ def test_the_unmutated_examples_plan_cleanly(http_sandbox) -> None:
         copy_examples(Path(tmp) / "p")
         result = invoke(["plan", str(Path(tmp) / "p"), "--endpoint", http_sandbox.endpoint],
                         env={"MATON_API_KEY": KEY})
-        assert result.code == 0 and "Plan: 25 to create" in result.out
+        assert result.code == 0 and "Plan: 27 to create" in result.out
 
 
 def test_a_problem_on_line_100_keeps_its_position(tmp_path) -> None:

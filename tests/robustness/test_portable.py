@@ -56,12 +56,12 @@ def test_the_cli_runs_without_posix_only_modules(tmp_path: Path) -> None:
     version = _run_without(POSIX_ONLY, "--version", cwd=tmp_path)
     assert version.code == 0 and "reconciler" in version.out, version.both
     valid = _run_without(POSIX_ONLY, "validate", "examples", cwd=tmp_path)
-    assert valid.code == 0 and "25 resources" in valid.out, valid.both
+    assert valid.code == 0 and "27 resources" in valid.out, valid.both
     planned = _run_without(POSIX_ONLY, "plan", "examples", "--sandbox", "--format", "json", cwd=tmp_path)
     assert planned.code == 0, planned.both
-    assert json.loads(planned.out)["summary"]["create"] == 25
+    assert json.loads(planned.out)["summary"]["create"] == 27
     applied = _run_without(POSIX_ONLY, "apply", "examples", "--sandbox", "--auto-approve", cwd=tmp_path)
-    assert applied.code == 0 and "25 created" in applied.out, applied.both
+    assert applied.code == 0 and "27 created" in applied.out, applied.both
     assert "Traceback" not in applied.err
     assert (project / "reconciler.lock").is_file()
 

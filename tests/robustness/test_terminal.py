@@ -61,7 +61,7 @@ def test_apply_of_a_saved_plan_shows_the_plan_before_asking(tmp_path: Path) -> N
     shown = run_cli("show", str(saved)).out
     for line in shown.splitlines():  # exactly what `plan` and `show` print, before the question
         assert line.strip() in before_prompt, f"not shown before the prompt: {line!r}"
-    assert "Plan: 25 to create, 0 to update, 0 to delete." in before_prompt
+    assert "Plan: 27 to create, 0 to update, 0 to delete." in before_prompt
     assert "+ deal.acme-renewal-2027 will be created" in before_prompt
 
 
@@ -71,7 +71,7 @@ def test_apply_of_manifests_shows_the_plan_before_asking(tmp_path: Path) -> None
                            answers={PROMPT: b"yes\n"})
     text = screen.decode()
     assert code == 0, text
-    assert text.index("Plan: 25 to create") < text.index("Only 'yes'") < text.index("Apply complete!")
+    assert text.index("Plan: 27 to create") < text.index("Only 'yes'") < text.index("Apply complete!")
 
 
 def test_show_prints_a_saved_plan_as_plan_did(tmp_path: Path) -> None:
@@ -143,7 +143,8 @@ def test_plan_and_export_report_counts_per_kind_and_calls(tmp_path: Path) -> Non
     planned = run_cli("plan", str(project), "--sandbox", db)
     lines = [line for line in planned.err.splitlines() if line.startswith("read ")]
     assert [line.split(" (")[0] for line in lines] == [
-        "read 3 organizations", "read 6 persons", "read 6 deals", "read 4 notes", "read 6 activities"]
+        "read 3 organizations", "read 6 persons", "read 1 product", "read 6 deals", "read 4 notes",
+        "read 6 activities", "read 1 lead"]
     assert all(line.endswith("tokens so far)") and "API calls" in line for line in lines)
     exported = run_cli("export", "--sandbox", db, "--out", str(tmp_path / "out"))
     assert exported.code == 0, exported.both
