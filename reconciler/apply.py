@@ -205,6 +205,9 @@ class Applier:
         self.workers = max(1, workers)
         self.progress = progress or (lambda outcome: None)
         self.ids: dict[str, Any] = {}  # address -> id, for placeholders
+        # address -> what the create or update answered (canonical), for placeholders of a part
+        # of it: a custom field's key, the id of an option it added
+        self.objects: dict[str, dict] = {}
         self.failed: set[str] = set()
         self.result = ApplyResult()
 
@@ -303,11 +306,27 @@ class Applier:
         if isinstance(value, Placeholder):
             if value.address in self.failed or value.address not in self.ids:
                 raise _Skip(value.address)
+            if value.part:
+                return self._part(value)
             return self.ids[value.address]
         if isinstance(value, dict):
-            return {k: self._resolve(v) for k, v in value.items()}
+            return {self._resolve(k): self._resolve(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self._resolve(v) for v in value]
+        return value
+
+    def _part(self, placeholder: Placeholder) -> Any:
+        """A part of what an object's create or update answered (read again if it was recovered)."""
+        obj = self.objects.get(placeholder.address)
+        if obj is None:
+            kind_name = placeholder.address.split(".", 1)[0]
+            obj = self.client.get(kind_name, self.ids[placeholder.address]) or {}
+            self.objects[placeholder.address] = obj
+        value: Any = obj
+        for step in placeholder.part:
+            value = value.get(step) if isinstance(value, dict) else None
+        if value is None:
+            raise _Skip(placeholder.address)
         return value
 
     def _write_one(self, change: Change) -> None:
@@ -322,7 +341,9 @@ class Applier:
                 object_id = self._create(change, writes)
             else:
                 assert change.id is not None
-                self.client.update(change.kind, change.id, writes)
+                updated = self.client.update(change.kind, change.id, writes)
+                if updated is not None:  # None: only attached fields were written (a deal's products)
+                    self.objects[change.address] = updated
                 object_id = change.id
             self.ids[change.address] = object_id
             self.lock.record(change.kind, change.key, object_id)
@@ -339,7 +360,9 @@ class Applier:
         for _attempt in range(CREATE_ATTEMPTS):
             started = self.client.http.server_now()
             try:
-                return self.client.create(change.kind, writes)["id"]
+                created = self.client.create(change.kind, writes)
+                self.objects[change.address] = created
+                return created["id"]
             except AmbiguousWriteError as exc:
                 last = exc
                 found = self._find_created(change, started)

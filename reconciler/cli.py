@@ -98,14 +98,19 @@ def cli(ctx: click.Context, debug: bool, quiet: bool, no_color: bool) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--env", "environment", metavar="NAME",
+              help="Merge the overlay of [environments.NAME] (reconciler.toml) over the manifests, as plan --env does.")
 @_global_options
 @click.pass_context
-def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
+@_handle_errors
+def validate(ctx: click.Context, paths: tuple[str, ...], environment: str | None) -> None:
     """Check manifests offline: schema, references, duplicate keys. No network."""
+    from reconciler.config import resolve
     from reconciler.manifest import load_manifests
 
     out: Output = ctx.obj["output"]
-    manifest, problems = load_manifests(list(paths))
+    overlay = resolve(first_path=paths[0], environment=environment, env={}).overlay if environment else None
+    manifest, problems = load_manifests(list(paths), overlay)
     if problems:
         for problem in problems:
             out.print(str(problem), markup=False)
@@ -125,6 +130,9 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
 @click.option("--max-deletes", type=click.IntRange(min=0), default=None,
               help="Warn (and fail with --detailed-exitcode) when the plan deletes more than apply will allow "
                    "[default: max_deletes in reconciler.toml, else 10].")
+@click.option("--allow-option-removal", is_flag=True,
+              help="Plan the removal of custom field options that live records use (Pipedrive clears them); "
+                   "without it such a plan fails, saying how many records use them.")
 @click.option("--drift-only", is_flag=True,
               help="Report only what changed in Pipedrive since the last apply (drift, conflicts, objects deleted "
                    "there); with --detailed-exitcode exit 2 when there is any. Never applied.")
@@ -191,6 +199,8 @@ def _progress_line(out: Output, stats=None):
                    "else 10].")
 @click.option("--allow-account-change", is_flag=True,
               help="Apply even though reconciler.lock belongs to another account (starts a new lock).")
+@click.option("--allow-option-removal", is_flag=True,
+              help="Remove custom field options that live records use (Pipedrive clears them from those records).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="How to print the final summary.")
 @_drift_options
@@ -226,7 +236,7 @@ def apply(ctx, paths, plan_file, auto_approve, targets, allow_account_change, fm
         except (OSError, ValueError, KeyError, TypeError) as exc:
             _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
-    lock_path = lock_path_for(paths[0]) if paths else Path(saved.lock_file or "reconciler.lock")
+    lock_path = lock_path_for(paths[0], settings.environment) if paths else Path(saved.lock_file or "reconciler.lock")
     shown = out.print if fmt == "text" else out.err.print  # stdout stays pure JSON with --format json
     with open_client(settings) as client, project_lock(lock_path):
         if saved is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,31 +72,64 @@ class Settings:
     # who changed drifted fields, and when: True always, False never, None when it is cheap
     drift_details: bool | None = None
     debug: bool = False
+    # `--env NAME`: the environment chosen (its lock is reconciler.NAME.lock) and its overlay
+    # directory of manifests, merged over the others by kind and key
+    environment: str | None = None
+    overlay: str | None = None
+    # `--allow-option-removal`: plan and apply may remove options that live records use
+    allow_option_removal: bool = False
+    # what resolving noticed that the user should know (an environment variable overriding the
+    # environment's connection); printed by the command
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def uses_sandbox(self) -> bool:
         return self.sandbox_db is not None
 
 
-def read_project_file(first_path: str | None) -> dict:
-    """Settings from reconciler.toml in (or beside) the first PATH, if there is one."""
+PROJECT_FILE = "reconciler.toml"
+SETTINGS = frozenset({"endpoint", "control_endpoint", "connection", "rate_limit", "api_version", "timeout",
+                      "max_deletes", "retry_budget", "on_drift", "ignore_changes", "drift_details"})
+# what an [environments.NAME] table may set: where it connects, its settings, its overlay
+ENVIRONMENT_SETTINGS = SETTINGS | {"overlay"}
+ENVIRONMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # it names a file: reconciler.NAME.lock
+
+
+def project_file(first_path: str | os.PathLike | None) -> Path | None:
+    """reconciler.toml in (or beside) the first PATH, when there is one."""
     if not first_path:
-        return {}
+        return None
     base = Path(first_path)
     directory = base if base.is_dir() else base.parent
-    candidate = directory / "reconciler.toml"
-    if not candidate.is_file():
+    candidate = directory / PROJECT_FILE
+    return candidate if candidate.is_file() else None
+
+
+def read_project_file(first_path: str | os.PathLike | None) -> dict:
+    """Settings from reconciler.toml in (or beside) the first PATH, if there is one."""
+    candidate = project_file(first_path)
+    if candidate is None:
         return {}
     try:
         with candidate.open("rb") as handle:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{candidate}: not valid TOML: {exc}") from None
-    allowed = {"endpoint", "control_endpoint", "connection", "rate_limit", "api_version", "timeout", "max_deletes",
-               "retry_budget", "on_drift", "ignore_changes", "drift_details"}
+    allowed = SETTINGS | {"environments"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"{candidate}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")
+    environments = data.get("environments", {})
+    if not isinstance(environments, dict) or not all(isinstance(t, dict) for t in environments.values()):
+        raise ConfigError(f"{candidate}: environments must be tables, [environments.NAME]")
+    for name, table in environments.items():
+        if not ENVIRONMENT_NAME.match(name):
+            raise ConfigError(f"{candidate}: environment name {name!r} must be lowercase letters, digits, '_' or "
+                              "'-' (it names the lock file reconciler.NAME.lock)")
+        unknown = sorted(set(table) - ENVIRONMENT_SETTINGS)
+        if unknown:
+            raise ConfigError(f"{candidate}: [environments.{name}]: unknown setting(s) {', '.join(unknown)}; "
+                              f"known: {', '.join(sorted(ENVIRONMENT_SETTINGS))}")
     return data
 
 
@@ -125,6 +159,42 @@ def ignore_defaults(table: object, first_path: str | None) -> dict[str, tuple[st
                                   f"(fields: {', '.join(spec.field_names)})")
         out[spec.name] = tuple(labels)
     return out
+
+
+def overlay_dirs(first_path: str | os.PathLike | None) -> list[Path]:
+    """Every environment's overlay directory (resolved), so that reading the manifests leaves
+    them out: an overlay is read only for its own environment, merged over the rest."""
+    try:
+        project = read_project_file(first_path)
+    except ConfigError:
+        return []  # the command that resolves its settings reports it
+    candidate = project_file(first_path)
+    out = []
+    for table in (project.get("environments") or {}).values():
+        if isinstance(table.get("overlay"), str) and candidate is not None:
+            out.append((candidate.parent / table["overlay"]).resolve())
+    return out
+
+
+def _environment(first_path: str | None, project: dict, name: str) -> dict:
+    """The [environments.NAME] table of the project file, its overlay made an absolute path."""
+    candidate = project_file(first_path)
+    if candidate is None:
+        raise ConfigError(f"--env {name}: no {PROJECT_FILE} in {first_path or 'the current directory'} "
+                          f"declares [environments.{name}] (it is read from the first PATH)")
+    environments = project.get("environments") or {}
+    if name not in environments:
+        known = ", ".join(sorted(environments)) or "none declared"
+        raise ConfigError(f"--env {name}: {candidate} has no [environments.{name}] (environments: {known})")
+    table = dict(environments[name])
+    if "overlay" in table:
+        assert candidate is not None
+        overlay = candidate.parent / str(table["overlay"])
+        if not overlay.is_dir():
+            raise ConfigError(f"{candidate}: [environments.{name}] overlay {str(table['overlay'])!r} is not a "
+                              f"directory ({overlay})")
+        table["overlay"] = str(overlay)
+    return table
 
 
 def _origin(url: str) -> str:
@@ -171,21 +241,38 @@ def resolve(
     drift_details: bool | None = None,
     debug: bool = False,
     env: dict | None = None,
+    environment: str | None = None,
+    allow_option_removal: bool = False,
 ) -> Settings:
-    """Combine flag values (None when not given), the environment and the project file."""
+    """Combine flag values (None when not given), the environment variables and the project file.
+
+    With `environment` (`--env NAME`), the file's [environments.NAME] table comes between the
+    environment variables and the file's top level: flag > variable > environment table >
+    file > default. A variable that overrides the table's connection or endpoint is said (a
+    shell's MATON_CONNECTION would otherwise silently point `--env production` elsewhere; the
+    environment's lock then refuses the other account).
+    """
     env = os.environ if env is None else env
     project = read_project_file(first_path)
+    table = _environment(first_path, project, environment) if environment else {}
+    layered = {**{k: v for k, v in project.items() if k != "environments"}, **table}
 
     def pick(flag, env_name, file_key, default):
         if flag is not None:
             return flag
         if env_name and env.get(env_name):
             return env[env_name]
-        if file_key in project:
-            return project[file_key]
+        if file_key in layered:
+            return layered[file_key]
         return default
 
-    settings = Settings(debug=debug)
+    settings = Settings(debug=debug, environment=environment, overlay=table.get("overlay"),
+                        allow_option_removal=allow_option_removal)
+    for key, variable, flag in (("connection", "MATON_CONNECTION", connection),
+                                ("endpoint", "RECONCILER_ENDPOINT", endpoint)):
+        if key in table and flag is None and env.get(variable) and env[variable] != str(table[key]):
+            settings.warnings.append(f"{variable} overrides {key} {table[key]!r} of [environments.{environment}] "
+                                     f"(a flag or variable beats the file); unset it to use the environment's")
     settings.endpoint = check_endpoint(str(pick(endpoint, "RECONCILER_ENDPOINT", "endpoint", DEFAULT_ENDPOINT)))
     default_control = (
         DEFAULT_CONTROL_ENDPOINT if settings.endpoint == DEFAULT_ENDPOINT else _origin(settings.endpoint)
@@ -212,7 +299,7 @@ def resolve(
         raise ConfigError(f"api_version must be v1 or v2, not {version!r}")
     settings.api_version = version
     settings.api_key = Secret(env.get("MATON_API_KEY", ""))
-    limit = max_deletes if max_deletes is not None else project.get("max_deletes", DEFAULT_MAX_DELETES)
+    limit = max_deletes if max_deletes is not None else layered.get("max_deletes", DEFAULT_MAX_DELETES)
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise ConfigError(f"max_deletes must be a whole number of objects, 0 or more, not {limit!r}")
     settings.max_deletes = limit
@@ -222,11 +309,11 @@ def resolve(
         raise ConfigError("retry_budget (RECONCILER_RETRY_BUDGET) must be a number of seconds") from None
     if settings.retry_budget < 0:
         raise ConfigError("retry_budget (RECONCILER_RETRY_BUDGET) must be 0 or more seconds")
-    settings.on_drift = str(on_drift if on_drift is not None else project.get("on_drift", "overwrite"))
+    settings.on_drift = str(on_drift if on_drift is not None else layered.get("on_drift", "overwrite"))
     if settings.on_drift not in ("overwrite", "keep", "fail"):
         raise ConfigError(f"on_drift must be overwrite, keep or fail, not {settings.on_drift!r}")
-    settings.ignore_changes = ignore_defaults(project.get("ignore_changes", {}), first_path)
-    details = drift_details if drift_details is not None else project.get("drift_details")
+    settings.ignore_changes = ignore_defaults(layered.get("ignore_changes", {}), first_path)
+    details = drift_details if drift_details is not None else layered.get("drift_details")
     if details is not None and not isinstance(details, bool):
         raise ConfigError(f"drift_details must be true or false, not {details!r}")
     settings.drift_details = details

@@ -30,12 +30,15 @@ from reconciler.fieldtypes import (
     LABELS,
     LEAD_VALUE,
     NUMBER,
+    OPTION_LIST,
     PARTICIPANTS,
     PERCENT,
     PHONES,
     PIPELINE,
+    POSITION,
     PRICES,
     REF,
+    ROTTING,
     STAGE,
     STRING,
     TEXT,
@@ -96,6 +99,23 @@ class KindHooks:
         """(problem, notice) about a planned change that Pipedrive would refuse, or that a
         reviewer should know; None when there is nothing to say."""
         return None, None
+
+    def declare(self, schema: Any, res: Any, target: Any, live: Mapping[str, Any] | None, ctx: Any) -> None:
+        """Shape kinds: enter a declared object into the account's vocabulary as apply will leave
+        it (`schema`, a planned copy), under its declared name; `target` is its id, or a
+        placeholder when this plan creates it. Records then name it as if it existed."""
+
+    def exportable(self, obj: Mapping[str, Any]) -> bool:
+        """Whether export writes this live object (custom fields: not Pipedrive's system fields)."""
+        return True
+
+    def export_key(self, obj: Mapping[str, Any], slug: str) -> str:
+        """The key export gives an object, from the slug of its title."""
+        return slug
+
+    # The calls of a kind whose API is not one path per kind (custom fields: one per entity,
+    # several calls per change); None: the client's generic calls.
+    api: Any = None
 
 
 class DealHooks(KindHooks):
@@ -219,6 +239,21 @@ class KindSpec:
     v1_newest_first: str = "id DESC"
     custom_fields_of: str | None = None  # a kind whose custom fields this one shares (leads: the deals')
     hooks: KindHooks = field(default_factory=KindHooks)
+    # The account's shape (pipelines, stages, custom fields): a few objects, read whole (one list,
+    # never by ids, search or parent), and entered into the planned vocabulary (hooks.declare)
+    # before records are compared, since records name them.
+    shape: bool = False
+    # Creates made one after another in the order of a field, within groups of equal values of
+    # another (stages of one pipeline, by `order`): Pipedrive places each new one last.
+    create_sequence: tuple[str, str | None] | None = None
+    # Pipedrive deletes these with their parent (a pipeline's stages): a delete of one waits
+    # for its parent's delete in the same plan (and finds it gone) instead of going first.
+    deleted_with_parent: bool = False
+    # Pipedrive keeps at least one of these per parent (a pipeline keeps a stage): a plan that
+    # would delete the last one of a parent it keeps is refused.
+    keeps_one: bool = False
+    # How a string id looks (custom fields: "deal:<40-hex key>"); None: a UUID (leads).
+    id_pattern: str | None = None
 
     def field(self, name: str) -> FieldSpec | None:
         for spec in self.fields:
@@ -254,6 +289,79 @@ class KindSpec:
         if not isinstance(value, str) or not value:
             raise ValueError(f"not an id: {value!r}")
         return value
+
+
+class PositionNotice(KindHooks):
+    """Pipelines and stages: Pipedrive's API cannot move one (fieldtypes.Position), so a live
+    one shown elsewhere than its declared `order` is said, not planned."""
+
+    what = "pipeline"
+
+    def check(self, declared, live, writes):
+        order = declared.get("order")
+        if live is None or order is None or live.get("order_nr") in (None, order):
+            return None, None
+        return None, (f"is {self.what} number {live['order_nr']} in Pipedrive, the manifests say {order}: "
+                      f"Pipedrive's API cannot reorder {self.what}s, so move it in Pipedrive (not counted as a "
+                      "change)")
+
+
+class PipelineHooks(PositionNotice):
+    what = "pipeline"
+
+    def declare(self, schema, res, target, live, ctx):
+        from reconciler import shape
+
+        shape.declare_pipeline(schema, res.fields.get("name"), target, live)
+
+
+class StageHooks(PositionNotice):
+    what = "stage"
+
+    def declare(self, schema, res, target, live, ctx):
+        from reconciler import shape
+
+        pipeline = res.fields.get("pipeline")
+        pipeline_id = None if pipeline is None else REF.to_api_value(STAGE_PIPELINE, pipeline, ctx, res.fields, live)
+        shape.declare_stage(schema, pipeline_id, res.fields.get("name"), target, live)
+
+
+class CustomFieldHooks(KindHooks):
+    """Custom fields: one API per entity (dealFields, personFields...), identified by their key;
+    options changed by their own calls (reconciler/pipedrive/fieldsapi.py). Only custom fields
+    are managed: Pipedrive's system fields cannot be changed, nor a field's type or entity."""
+
+    def read(self, record, out, version):
+        from reconciler.pipedrive import fieldsapi
+
+        fieldsapi.read_extra(record, out, version)
+
+    def plan_writes(self, declared_parent, live, writes):
+        from reconciler.pipedrive import fieldsapi
+
+        fieldsapi.plan_option_writes(live, writes)
+
+    def check(self, declared, live, writes):
+        from reconciler.pipedrive import fieldsapi
+
+        return fieldsapi.check(declared, live, writes), None
+
+    def declare(self, schema, res, target, live, ctx):
+        from reconciler import shape
+
+        shape.declare_custom_field(schema, res, target, live, CUSTOM_FIELD_OPTIONS, ctx)
+
+    def exportable(self, obj):
+        return bool(obj.get("custom"))
+
+    def export_key(self, obj, slug):
+        return f"{obj.get('entity')}-{slug}"  # a deal's Region and a person's Region are two fields
+
+    @property
+    def api(self):  # type: ignore[override]
+        from reconciler.pipedrive.fieldsapi import API
+
+        return API
 
 
 OWNER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.")
@@ -490,7 +598,116 @@ LEAD = KindSpec(
     v1_newest_first="add_time DESC",
 )
 
-KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY, LEAD)
+# -- the account's shape: created before, and deleted after, the records that use it ---------------
+
+PIPELINE_KIND = KindSpec(
+    name="pipeline",
+    section="pipelines",
+    title_field="name",
+    fields=(
+        FieldSpec("name", STRING, "name", "The pipeline's name, unique in the account; deals name it in "
+                  "`pipeline:`. Its natural match key: an existing pipeline of this name is adopted, and "
+                  "renaming one keeps its deals.", nullable=False),
+        FieldSpec("deal_probability", BOOL, "is_deal_probability_enabled",
+                  "Whether deals in this pipeline have a success probability.", v1_api="deal_probability",
+                  nullable=False),
+        FieldSpec("order", POSITION, "order_nr", "Where the pipeline is shown among the account's pipelines "
+                  "(Pipedrive's order_nr). New pipelines are created in this order, after the existing ones; "
+                  "Pipedrive's API cannot move a live one, so a difference is a warning, not a change.",
+                  nullable=False),
+    ),
+    v1_path="/api/v1/pipelines",
+    v2_path="/api/v2/pipelines",
+    match_keys=(("name",),),
+    required_on_create=("name",),
+    order=-3,
+    shape=True,
+    create_sequence=("order", None),
+    hooks=PipelineHooks(),
+)
+
+STAGE_PIPELINE = FieldSpec("pipeline", REF, "pipeline_id", "The pipeline the stage belongs to; moving a stage "
+                           "to another pipeline moves its deals with it.", ref_kind="pipeline", nullable=False)
+
+STAGE_KIND = KindSpec(
+    name="stage",
+    section="stages",
+    title_field="name",
+    fields=(
+        STAGE_PIPELINE,
+        FieldSpec("name", STRING, "name", "The stage's name, unique in its pipeline; deals name it in `stage:`. "
+                  "Matched together with the pipeline to adopt an existing stage.", nullable=False),
+        FieldSpec("order", POSITION, "order_nr", "Where the stage is shown in its pipeline (Pipedrive's "
+                  "order_nr, lowest first). New stages are created in this order, after the existing ones; "
+                  "Pipedrive's API cannot move a live one, so a difference is a warning, not a change.",
+                  nullable=False),
+        FieldSpec("probability", NUMBER, "deal_probability", "The success probability of deals in this "
+                  "stage, 0 to 100 (used when the pipeline has deal_probability on).", nullable=False),
+        FieldSpec("rotting_days", ROTTING, "days_to_rotten", "After how many days without activity a deal in "
+                  "this stage rots; null turns rotting off."),
+    ),
+    v1_path="/api/v1/stages",
+    v2_path="/api/v2/stages",
+    match_keys=(("pipeline", "name"),),
+    parents=("pipeline",),
+    parent_count=(1, 1),
+    required_on_create=("name",),
+    order=-2,
+    shape=True,
+    create_sequence=("order", "pipeline"),
+    deleted_with_parent=True,
+    keeps_one=True,
+    hooks=StageHooks(),
+)
+
+# The entities that have custom fields Pipedrive lets an API create, and their field schemas
+# (activity fields are read-only: Pipedrive has no API that adds one).
+CUSTOM_FIELD_ENTITIES = {"deal": "dealFields", "person": "personFields", "organization": "organizationFields",
+                         "product": "productFields"}
+# Pipedrive's custom field types that an API may create (the v2 add-field enum).
+CUSTOM_FIELD_TYPES = ("varchar", "varchar_auto", "text", "double", "monetary", "date", "daterange", "time",
+                      "timerange", "enum", "set", "user", "org", "people", "phone", "address")
+CUSTOM_FIELD_OPTIONS = FieldSpec(
+    "options", OPTION_LIST, "options",
+    "The options of an enum (single option) or set (multiple options) field, in order, by label. Records "
+    "name them by label. `{label: NEW, was: OLD}` renames an option and keeps its id, so records using it "
+    "keep their value; an option left out is removed from the field and from every record that used it "
+    "(refused while live records use it, unless the plan changes them or --allow-option-removal).",
+    nullable=False,
+)
+
+CUSTOM_FIELD_KIND = KindSpec(
+    name="custom_field",
+    section="custom_fields",
+    title_field="name",
+    fields=(
+        FieldSpec("kind", ENUM, "entity", "What the field belongs to: deal, person, organization or product "
+                  "(Pipedrive has no API to add activity fields). It cannot change.",
+                  choices=tuple(CUSTOM_FIELD_ENTITIES), nullable=False),
+        FieldSpec("name", STRING, "field_name", "The field's name, unique among the kind's fields; records "
+                  "name it under `fields:`. Renaming keeps its key, so every value stays.", v1_api="name",
+                  nullable=False),
+        FieldSpec("type", ENUM, "field_type", "Pipedrive's field type: varchar (text), varchar_auto, text "
+                  "(large text), double (number), monetary, date, daterange, time, timerange, enum (one "
+                  "option), set (several options), user, org, people, phone or address. It cannot change.",
+                  choices=CUSTOM_FIELD_TYPES, nullable=False),
+        CUSTOM_FIELD_OPTIONS,
+        FieldSpec("add_form", BOOL, "add_visible_flag", "Whether the field is shown in the form that adds a "
+                  "new object (Pipedrive's ui_visibility.add_visible_flag; false for new fields).", nullable=False),
+    ),
+    v1_path=None,
+    v2_path=None,
+    match_keys=(("kind", "name"),),
+    required_on_create=("kind", "name", "type"),
+    order=-1,
+    shape=True,
+    id_type=str,
+    id_pattern=r"^(deal|person|organization|product):[0-9a-f]{40}$",
+    hooks=CustomFieldHooks(),
+)
+
+KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY, LEAD, PIPELINE_KIND, STAGE_KIND,
+                               CUSTOM_FIELD_KIND)
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 

@@ -68,6 +68,9 @@ class LiveReader:
 
     def _read_kind(self, spec: kinds.KindSpec, declared: list[Resource], lock_entries: dict[str, Any]) -> None:
         objects = self.state.objects.setdefault(spec.name, {})
+        if spec.shape:  # pipelines, stages, custom fields: a handful, read whole in a call or two
+            self._scan(spec)
+            return
         wanted: set[Any] = {res.id for res in declared if res.id is not None}
         wanted |= set(lock_entries.values())
         unknown = [res for res in declared if res.id is None and res.key not in lock_entries]

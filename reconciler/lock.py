@@ -27,13 +27,17 @@ from reconciler.lockcheck import FORMAT_VERSION, LockContent, LockError, parse_l
 LOCK_NAME = "reconciler.lock"
 
 
+def lock_name(environment: str | None = None) -> str:
+    """`reconciler.lock`, or `reconciler.NAME.lock` for environment NAME (`--env NAME`): each
+    environment is an account of its own, and a lock belongs to one account."""
+    return f"reconciler.{environment}.lock" if environment else LOCK_NAME
 
 
-def lock_path_for(first_path: str | os.PathLike) -> Path:
-    """`reconciler.lock` beside the first PATH (inside it when it is a directory)."""
+def lock_path_for(first_path: str | os.PathLike, environment: str | None = None) -> Path:
+    """The lock beside the first PATH (inside it when it is a directory)."""
     base = Path(first_path)
     directory = base if base.is_dir() else base.parent
-    return directory / LOCK_NAME
+    return directory / lock_name(environment)
 
 
 @dataclass

@@ -63,7 +63,17 @@ def valid_id(kind_name: str, value: Any) -> bool:
     spec = kinds.BY_NAME[kind_name]
     if spec.id_type is int:
         return isinstance(value, int) and not isinstance(value, bool) and value > 0
-    return isinstance(value, str) and bool(re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", value))
+    return isinstance(value, str) and bool(re.fullmatch(spec.id_pattern or UUID_ID, value))
+
+
+UUID_ID = r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+
+
+def _id_shape(kind_name: str) -> str:
+    spec = kinds.BY_NAME[kind_name]
+    if spec.id_type is int:
+        return "a positive integer"
+    return f"matching {spec.id_pattern}" if spec.id_pattern else "a UUID"
 
 
 def _valid_account(value: Any) -> bool:
@@ -138,7 +148,7 @@ def parse_lock(path: Path, text: str) -> LockContent:
                 problem(line, f"{key!r} is not a valid key")
             elif not valid_id(kind_name, object_id):
                 problem(line, f"{kind_name} {key!r}: {json.dumps(object_id)} is not a {kind_name} id "
-                              f"({'a UUID' if kinds.BY_NAME[kind_name].id_type is str else 'a positive integer'})")
+                              f"({_id_shape(kind_name)})")
             else:
                 good[key] = object_id
         content.resources[kind_name] = good

@@ -21,12 +21,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Placeholder:
-    """The id of an object this plan creates: known only after apply."""
+    """A value known only after apply: the id of an object this plan creates, or a part of
+    what the object's create or update answers (`part`): a custom field's key ("key",) or
+    the id of one of its options ("option_ids", LABEL)."""
 
     address: str  # "organization.acme"
+    part: tuple[str, ...] = ()  # () is the id
 
     def __str__(self) -> str:
-        return f"(id of {self.address}, known after apply)"
+        if not self.part:
+            return f"(id of {self.address}, known after apply)"
+        if self.part[0] == "option_ids":
+            return f"(id of option {self.part[1]!r} of {self.address}, known after apply)"
+        return f"({' '.join(self.part)} of {self.address}, known after apply)"
 
 
 class NormalizeError(Exception):

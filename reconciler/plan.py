@@ -192,21 +192,39 @@ def content_digest(body: dict) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# A placeholder that is a mapping's key (a custom field's key, known once apply created the
+# field) is written as this prefix and JSON [address, part...]: a real key is 40 hex characters.
+_KEY_REF = "$ref:"
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, Placeholder):
-        return {"$ref": value.address}
+        return {"$ref": value.address, "part": list(value.part)} if value.part else {"$ref": value.address}
     if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
+        return {_encode_key(k): _encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_encode(v) for v in value]
     return value
 
 
+def _encode_key(key: Any) -> Any:
+    if isinstance(key, Placeholder):
+        return _KEY_REF + json.dumps([key.address, *key.part], ensure_ascii=False)
+    return key
+
+
+def _decode_key(key: Any) -> Any:
+    if isinstance(key, str) and key.startswith(_KEY_REF):
+        address, *part = json.loads(key[len(_KEY_REF):])
+        return Placeholder(address, tuple(part))
+    return key
+
+
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
-        if set(value) == {"$ref"}:
-            return Placeholder(value["$ref"])
-        return {k: _decode(v) for k, v in value.items()}
+        if "$ref" in value and set(value) <= {"$ref", "part"}:
+            return Placeholder(value["$ref"], tuple(value.get("part") or ()))
+        return {_decode_key(k): _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]
     return value
@@ -347,6 +365,7 @@ class Planner:
                                   "which does not exist in this account")
                     continue
                 self.creating.add((res.kind, res.key))
+        self._declare_shape(ordered)
         # natural keys of creates, for apply to find one that may have happened: matched
         # ids, and placeholders for the objects this plan creates (computed once)
         self._recovery_ids: dict[tuple[str, str], Any] = {
@@ -382,6 +401,8 @@ class Planner:
                 self.problems.append(Problem(Position(str(self.lock.path if self.lock else "reconciler.lock"), 1, 1),
                                              f"{kind_name} {key!r} (id {object_id}) is protected "
                                              "(protect: true) but the plan would delete it"))
+        self._sequence_creates(creates_updates)
+        self._check_keeps_one(deletes, creates_updates)
         if self.problems:
             problems = sorted(self.problems, key=lambda p: (p.pos.file, p.pos.line, p.pos.col))
             raise PlanError(f"{len(problems)} problem(s) in the manifests", problems)
@@ -402,14 +423,96 @@ class Planner:
         return plan
 
     def _order_deletes(self, deletes: list[Change]) -> None:
-        """A delete waits for the deletes of the objects that point at its object (its children)."""
+        """A delete waits for the deletes of the objects that point at its object (its children),
+        except for children Pipedrive deletes with their parent (a pipeline's stages): those wait
+        for the parent and find themselves gone (a pipeline must keep a stage until it goes)."""
         by_object = {(c.kind, c.id): c for c in deletes}
         for change in deletes:
             obj = self.live.get(change.kind, {}).get(change.id) or {}
-            for ref in kinds.kind(change.kind).ref_fields:
+            spec = kinds.kind(change.kind)
+            for ref in spec.ref_fields:
                 parent = by_object.get((ref.ref_kind, obj.get(ref.api)))
-                if parent is not None and parent is not change and change.address not in parent.depends_on:
+                if parent is None or parent is change:
+                    continue
+                if spec.deleted_with_parent:
+                    if parent.address not in change.depends_on:
+                        change.depends_on.append(parent.address)
+                elif change.address not in parent.depends_on:
                     parent.depends_on.append(change.address)
+
+    def _declare_shape(self, ordered: list[Resource]) -> None:
+        """Enter the declared pipelines, stages and custom fields into a planned copy of the
+        account's vocabulary, so that records naming them (even ones this plan creates or
+        renames) are converted as apply will leave the account (reconciler/shape.py)."""
+        declaring = [res for res in ordered if kinds.kind(res.kind).shape and not res.absent]
+        if not declaring:
+            return
+        from reconciler.shape import planned_schema
+
+        self.schema = self.ctx.schema = planned_schema(self.schema)
+        for res in declaring:
+            target = self.matched.get((res.kind, res.key))
+            live = self.live.get(res.kind, {}).get(target) if target is not None else None
+            if target is None:
+                if (res.kind, res.key) not in self.creating:
+                    continue
+                target = Placeholder(res.address)
+            try:
+                kinds.kind(res.kind).hooks.declare(self.schema, res, target, live, self.ctx)
+            except (NormalizeError, UnknownName):
+                continue  # the same value is reported where the resource's fields are compared
+
+    def _check_keeps_one(self, deletes: list[Change], writes: list[Change]) -> None:
+        """A parent that Pipedrive makes keep one child of a kind (a pipeline, a stage) must
+        keep one: deleting all of them, the parent staying and getting none, is refused here,
+        before anything is written, rather than by Pipedrive halfway through an apply."""
+        for spec in kinds.KINDS:
+            if not spec.keeps_one or not spec.parents:
+                continue
+            gone = {c.id: c for c in deletes if c.kind == spec.name}
+            if not gone:
+                continue
+            ref = spec.field(spec.parents[0])
+            assert ref is not None and ref.ref_kind is not None
+            parents_gone = {c.id for c in deletes if c.kind == ref.ref_kind}
+            arriving = {c.writes.get(ref.api) for c in writes if c.kind == spec.name}
+            children: dict[Any, list[Any]] = {}
+            for object_id, obj in self.live.get(spec.name, {}).items():
+                children.setdefault(obj.get(ref.api), []).append(object_id)
+            for parent_id, ids in children.items():
+                if parent_id in parents_gone or parent_id in arriving or not all(i in gone for i in ids):
+                    continue
+                changes = [gone[i] for i in ids]
+                source = next((c.source for c in changes if c.source), None)
+                file, _, line = (source or "").rpartition(":")
+                pos = Position(file, int(line), 1) if source else Position(
+                    str(self.lock.path if self.lock else "reconciler.lock"), 1, 1)
+                self.problems.append(Problem(pos, (
+                    f"the plan deletes every {spec.name} of {ref.ref_kind} id {parent_id} "
+                    f"({', '.join(c.address for c in changes)}) but keeps the {ref.ref_kind}: Pipedrive keeps at "
+                    f"least one {spec.name} in a {ref.ref_kind}; keep one, add one, or delete the {ref.ref_kind} too")))
+
+    def _sequence_creates(self, changes: list[Change]) -> None:
+        """Creates Pipedrive places last (new stages of a pipeline) run one after another, in the
+        order their `create_sequence` field declares, so they end up in that order."""
+        sequenced = [c for c in changes if c.action == "create" and kinds.kind(c.kind).create_sequence]
+        if not sequenced:
+            return
+        wanted = {(c.kind, c.key) for c in sequenced}
+        resources = {(r.kind, r.key): r for r in self.resources if (r.kind, r.key) in wanted}
+        groups: dict[tuple, list[tuple[tuple, Change]]] = {}
+        for index, change in enumerate(sequenced):
+            by, within = kinds.kind(change.kind).create_sequence  # type: ignore[misc]
+            fields = resources[(change.kind, change.key)].fields
+            group = fields.get(within) if within else None
+            group_key = (change.kind, getattr(group, "key", None), getattr(group, "id", group))
+            order = fields.get(by)
+            groups.setdefault(group_key, []).append(((order is None, order or 0, index), change))
+        for members in groups.values():
+            members.sort(key=lambda item: item[0])
+            for (_, before), (_, after) in zip(members, members[1:], strict=False):
+                if before.address not in after.depends_on:
+                    after.depends_on.append(before.address)
 
     def _compare(self, res: Resource, object_id: Any, how: str | None) -> Change | None:
         spec = kinds.kind(res.kind)
@@ -523,7 +626,7 @@ class Planner:
             change.writes.setdefault(field_spec.container, {})[field_spec.api] = written
         else:
             change.writes[field_spec.api] = written
-        for placeholder in _placeholders(desired):
+        for placeholder in _placeholders({field_spec.api: desired}):
             if placeholder.address not in change.depends_on:
                 change.depends_on.append(placeholder.address)
 
@@ -549,7 +652,8 @@ def _placeholders(value: Any):
     if isinstance(value, Placeholder):
         yield value
     elif isinstance(value, dict):
-        for item in value.values():
+        for key, item in value.items():
+            yield from _placeholders(key)
             yield from _placeholders(item)
     elif isinstance(value, list):
         for item in value:
@@ -573,6 +677,13 @@ def _detail(before: Any, after: Any) -> dict[str, list] | None:
         removed.append(change["old_value"])
     if not added and not removed:
         return {"reordered": list(after)}
+    # an item that says which old item it replaces (a renamed option keeps its id: fieldtypes.Renamed)
+    renamed = [[item.was, str(item)] for item in after
+               if getattr(item, "was", None) in removed and item in added and item.was not in after]
+    if renamed:
+        added = [a for a in added if not any(a == new for _, new in renamed)]
+        removed = [r for r in removed if not any(r == old for old, _ in renamed)]
+        return {"added": added, "removed": removed, "renamed": renamed}
     return {"added": added, "removed": removed}
 
 

@@ -65,7 +65,9 @@ def planned_edits(plan: Any, manifest: Manifest, prefer: str | None) -> tuple[li
             continue
         for label, diff in entry["fields"].items():
             state = "conflict" if diff.get("conflict") else "drift"
-            edit = Edit(res.pos.file, res.kind, res.key, label, diff.get("before"), state)
+            # the file that declares the field (an environment's overlay may declare it over the base)
+            where = res.field_pos.get(label, res.pos).file
+            edit = Edit(where, res.kind, res.key, label, diff.get("before"), state)
             if state == "conflict":
                 if prefer is None:
                     pos = res.field_pos.get(label, res.pos)

@@ -26,6 +26,7 @@ from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.http import HttpClient, stderr_trace
 from reconciler.pipedrive.schema import AccountSchema
 from reconciler.plan import Plan, PlanError, build_plan
+from reconciler.shape import OptionInUse, check_option_removals
 
 __all__ = ["SANDBOX_ENDPOINT", "SANDBOX_KEY", "Account", "ManifestErrors", "PlanRun", "load", "make_transport",
            "open_client", "plan_run", "read_account", "select_targets"]
@@ -131,8 +132,8 @@ def _default_connection(client: PipedriveClient, settings: Settings) -> str | No
         return None
 
 
-def load(paths: list[str]) -> Manifest:
-    manifest, problems = load_manifests(paths)
+def load(paths: list[str], overlay: str | None = None) -> Manifest:
+    manifest, problems = load_manifests(paths, overlay)
     if problems:
         raise ManifestErrors(problems)
     return manifest
@@ -211,9 +212,9 @@ def plan_run(
     from reconciler.drift import attribute
     from reconciler.drift import drift_only as only_drift
 
-    manifest = manifest or load(paths)
+    manifest = manifest or load(paths, settings.overlay)
     account = read_account(client, settings)
-    lock_path = lock_path_for(paths[0]).absolute()
+    lock_path = lock_path_for(paths[0], settings.environment).absolute()
     lock = LockFile.read(lock_path)
     warnings: list[str] = list(lock.warnings)
     used_lock: LockFile | None = lock
@@ -221,7 +222,7 @@ def plan_run(
     if lock.account and account.company_id is not None and lock.account.get("company_id") != account.company_id:
         foreign = lock.account
         warnings.append(
-            f"{lock_path_for(paths[0])} belongs to company {lock.account.get('company_id')} "
+            f"{lock_path_for(paths[0], settings.environment)} belongs to company {lock.account.get('company_id')} "
             f"({lock.account.get('company_name')}), not to this account ({account.company_id}); "
             "it is ignored: ids repeat across accounts"
         )
@@ -247,12 +248,17 @@ def plan_run(
     except IdentityError as exc:
         raise PlanError(f"{len(exc.problems)} problem(s) matching live objects", exc.problems) from None
     _read_attached(client, resources, live.objects, ident)
+    read = [*paths, *([settings.overlay] if settings.overlay else [])]  # what the manifests are
     plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes,
                       on_drift=on_drift or settings.on_drift, ignore_changes=settings.ignore_changes,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
                       created_at=read_started, warnings=warnings, scope=scope,
-                      manifest_paths=[str(Path(p).absolute()) for p in paths],
-                      manifests_digest=manifests_digest(paths))
+                      manifest_paths=[str(Path(p).absolute()) for p in read],
+                      manifests_digest=manifests_digest(read))
+    try:  # options a shape change removes while live records use them (reads them only then)
+        plan.warnings.extend(check_option_removals(client, plan, allow=settings.allow_option_removal))
+    except OptionInUse as exc:
+        raise PlanError(str(exc)) from None
     attribute(client, plan, live.objects, schema, settings.drift_details)
     if drift_only:
         only_drift(plan)
@@ -265,12 +271,13 @@ def plan_run(
 def _read_attached(client: PipedriveClient, resources: list[Resource], objects: dict[str, dict],
                    ident: Identity) -> None:
     """Read the attached values (a deal's products) of the live objects whose resources declare them."""
+    matched = ident.ids  # built once: a property that makes a dict
     for spec in kinds.KINDS:
         names = {f.name for f in spec.attached_fields}
         if not names:
             continue
-        ids = {ident.ids[(r.kind, r.key)] for r in resources
-               if r.kind == spec.name and (r.kind, r.key) in ident.ids and names & set(r.fields)}
+        ids = {matched[(r.kind, r.key)] for r in resources
+               if r.kind == spec.name and (r.kind, r.key) in matched and not names.isdisjoint(r.fields)}
         live = objects.get(spec.name, {})
         client.read_attached(spec.name, {i: live[i] for i in ids if i in live}, names)
 

@@ -97,6 +97,10 @@ def _connection_options(func):
                   help="Requests per second, client side [env RECONCILER_RATE_LIMIT; default 10; with --sandbox: "
                        "unpaced unless this flag is given].")
     @click.option("--api-version", type=click.Choice(["v1", "v2"]), help="v2 where Pipedrive has it (default), or v1 everywhere.")
+    @click.option("--env", "environment", metavar="NAME",
+                  help="Use [environments.NAME] of reconciler.toml (beside the first PATH; for export the nearest "
+                       "above --out; else the current directory's): its connection or endpoint, its settings, its "
+                       "overlay of manifests; its lock is reconciler.NAME.lock.")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         return func(*args, **kwargs)
@@ -130,8 +134,10 @@ def _settings(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[
     if sandbox and (Path(sandbox).is_dir() or sandbox.endswith((".yaml", ".yml"))):
         paths = [*paths, sandbox]
         sandbox = ""
+    environment = kwargs.get("environment")
     settings = resolve(
-        first_path=paths[0] if paths else None,
+        # --env without a PATH (connections, whoami): the current directory's reconciler.toml
+        first_path=paths[0] if paths else ("." if environment else None),
         endpoint=kwargs.pop("endpoint", None),
         control_endpoint=kwargs.pop("control_endpoint", None),
         connection=kwargs.pop("connection", None),
@@ -142,7 +148,13 @@ def _settings(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[
         on_drift=kwargs.pop("on_drift", None),
         drift_details=kwargs.pop("drift_details", None),
         debug=bool(ctx_obj.get("debug")),
+        environment=kwargs.pop("environment", None),
+        allow_option_removal=bool(kwargs.pop("allow_option_removal", False)),
     )
+    output = ctx_obj.get("output")
+    for warning in settings.warnings:
+        if output is not None:
+            output.warn(warning)
     return settings, paths
 
 

@@ -32,7 +32,9 @@ KIND_CHOICES = [spec.name for spec in kinds.KINDS] + [spec.section for spec in k
               help="Directory to write the manifests and reconciler.lock into; must be empty (hidden "
                    "entries such as .git do not count) unless --force.")
 @click.option("--kind", "kind_names", multiple=True, type=click.Choice(KIND_CHOICES), metavar="KIND",
-              help="Only this kind (organization, person, deal, note, activity; plural works too). "
+              help="Only this kind (organization, person, deal, note, activity, pipeline, stage, custom_field; "
+                   "plural works too). Default: the records (not pipelines, stages and custom fields, the "
+                   "account's shape, which are exported only when named). "
                    "Repeatable; default all. References to kinds left out are written as {id: N}.")
 @click.option("--force", is_flag=True,
               help="Write into a non-empty DIR: its *.yaml/*.yml manifests are replaced (old ones "
@@ -51,10 +53,15 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
     `--sandbox PROJECT_DIR` reads the sandbox of that project (PROJECT_DIR/.reconciler/sandbox.db).
     """
     from reconciler.export import check_out_dir
+    from reconciler.lock import lock_name
     from reconciler.session import open_client, read_account
 
     out: Output = ctx.obj["output"]
-    settings, _ = _settings(ctx.obj, [], kwargs)
+    # --env NAME: the environments of the project the export goes into (the nearest
+    # reconciler.toml above DIR, else the current directory's)
+    project = _project_of(out_dir) if kwargs.get("environment") else None
+    settings, _ = _settings(ctx.obj, [str(project)] if project else [], kwargs)
+    lock = lock_name(settings.environment)
     progress: ExportDisplay | None = None
     try:
         check_out_dir(out_dir, force)  # before connecting: a mistake costs nothing
@@ -62,7 +69,8 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
             account = read_account(client, settings)
             out.info(account.header())
             progress = ExportDisplay(out.err, out.quiet, client.stats)  # counts and calls while reading
-            result = export_account(client, out_dir, account.as_dict(), kind_names, force=force, progress=progress)
+            result = export_account(client, out_dir, account.as_dict(), kind_names, force=force, progress=progress,
+                                    lock_name=lock)
     except ExportError as exc:
         out.error(str(exc))
         raise SystemExit(EXIT_ERROR) from None
@@ -78,8 +86,18 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
     out.print(
         f"Exported {result.objects:,} objects ({by_kind}) into {len(result.files):,} "
         f"{'file' if len(result.files) == 1 else 'files'} and "
-        f"{out_dir / 'reconciler.lock'}. API calls: {result.stats['api_calls']:,}, tokens: "
+        f"{out_dir / lock}. API calls: {result.stats['api_calls']:,}, tokens: "
         f"{result.stats['tokens']:,}.",
         markup=False,
     )
     out.info(f"Check the round trip with: reconciler plan {out_dir}  (same connection options)")
+
+
+def _project_of(out_dir: Path) -> Path:
+    """The nearest directory at or above DIR with a reconciler.toml, else the current one."""
+    from reconciler.config import PROJECT_FILE
+
+    for directory in (out_dir.absolute(), *out_dir.absolute().parents):
+        if (directory / PROJECT_FILE).is_file():
+            return directory
+    return Path(".")

@@ -53,8 +53,8 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
 
     out: Output = ctx.obj["output"]
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
-    with open_client(settings) as client, project_lock(lock_path_for(paths[0])):
-        manifest = load(paths)
+    with open_client(settings) as client, project_lock(lock_path_for(paths[0], settings.environment)):
+        manifest = load(paths, settings.overlay)
         run = plan_run(client, settings, paths, manifest=manifest, on_drift="keep")
         out.info(run.account.header())
         try:

@@ -37,6 +37,7 @@ from reconciler.export.paths import check_out_dir, old_manifests, safe_path
 from reconciler.export.write import previous_keys, write_export
 from reconciler.fieldtypes import Quoted
 from reconciler.kinds import KindSpec
+from reconciler.lock import LOCK_NAME
 from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.schema import AccountSchema
 
@@ -99,17 +100,23 @@ def export_account(
     *,
     force: bool = False,
     progress: ExportProgress | None = None,
+    lock_name: str = LOCK_NAME,
 ) -> ExportResult:
-    """Everything `reconciler export` does after connecting: read, name, convert, write."""
+    """Everything `reconciler export` does after connecting: read, name, convert, write.
+
+    `lock_name` is the lock written beside the manifests (reconciler.NAME.lock for `--env NAME`).
+    """
     progress = progress or ExportProgress()
     root = check_out_dir(out_dir, force)
     wanted = {kinds.kind(name).name for name in kind_names}
-    specs = [spec for spec in ORDERED_KINDS if not wanted or spec.name in wanted]
+    # by default the records; the account's shape (pipelines, stages, custom fields) when asked
+    # for: managing it is a choice of its own (a stage left out of the manifests would be deleted)
+    specs = [spec for spec in ORDERED_KINDS if (spec.name in wanted if wanted else not spec.shape)]
     schema = AccountSchema.load(client, {spec.name for spec in specs})
     client = client.using(schema)
     live = read_objects(client, specs, progress)
-    built = build_files(live, schema, previous_keys(root, account.get("company_id")) if force else None)
-    written, removed = write_export(root, built, account, force=force, progress=progress)
+    built = build_files(live, schema, previous_keys(root, account.get("company_id"), lock_name) if force else None)
+    written, removed = write_export(root, built, account, force=force, progress=progress, lock_name=lock_name)
     return ExportResult(
         out_dir=out_dir,
         counts=built.counts,

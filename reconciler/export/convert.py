@@ -175,6 +175,8 @@ def build_files(
             continue
         objects = {}
         for object_id, obj in live[spec.name].items():
+            if not spec.hooks.exportable(obj):
+                continue  # not the manifests' to declare (Pipedrive's system fields)
             if spec.parent_count[0] >= 1 and parent_field(spec, obj) is None:
                 skipped[spec.name] = skipped.get(spec.name, 0) + 1  # a manifest needs a parent
                 continue

@@ -73,7 +73,7 @@ def base_key(spec: KindSpec, obj: dict, keys: dict[str, dict[int, str]]) -> str:
     emails_spec = next((f for f in spec.fields if f.type == kinds.EMAILS), None)
     if not slug and emails_spec is not None and obj.get(emails_spec.api):
         slug = slugify(str(obj[emails_spec.api][0].get("value", "")).split("@")[0])  # a nameless person
-    return slug or spec.name
+    return spec.hooks.export_key(obj, slug or spec.name)
 
 
 def assign_keys(
@@ -109,6 +109,8 @@ def assign_keys(
         later.extend((slug, object_id) for object_id in rest)
     for slug, object_id in sorted(later, key=lambda item: item[1]):
         suffix = f"-{object_id}"
+        if not KEY_RE.match(suffix[1:]):  # an opaque id a key cannot hold (a custom field's "deal:<key>")
+            suffix = "-" + re.sub(r"[^a-z0-9]+", "-", str(object_id).lower())[-12:].strip("-")
         candidate = f"{slug[: KEY_MAX - len(suffix)]}{suffix}"
         while candidate in taken:
             candidate = f"{candidate[: KEY_MAX - len(suffix)]}{suffix}"

@@ -28,13 +28,15 @@ def write_export(
     *,
     force: bool,
     progress: ExportProgress,
+    lock_name: str = LOCK_NAME,
 ) -> tuple[list[str], list[str]]:
-    """Write the manifests and the lock under root; return (written, removed) relative paths."""
+    """Write the manifests and the lock (`lock_name`: an environment's is reconciler.NAME.lock)
+    under root; return (written, removed) relative paths."""
     root.mkdir(parents=True, exist_ok=True)
     if not force and _visible_entries(root):  # it filled up while we were reading
         raise ExportError(f"{root} is no longer empty; pass --force to replace its manifests")
     targets = {rel: safe_path(root, rel) for rel in sorted(built.files)}
-    lock_path = safe_path(root, LOCK_NAME)
+    lock_path = safe_path(root, lock_name)
     removed = []
     if force:
         for rel in old_manifests(root):
@@ -63,9 +65,9 @@ def write_export(
     return list(targets), removed
 
 
-def previous_keys(root: Path, company_id: int | None) -> dict[str, dict[str, int]]:
+def previous_keys(root: Path, company_id: int | None, lock_name: str = LOCK_NAME) -> dict[str, dict[str, int]]:
     """Key → id from a lock already in root, when it belongs to this account, so keys stay put."""
-    path = root / LOCK_NAME
+    path = root / lock_name
     if not path.is_file() or path.is_symlink():
         return {}
     try:

@@ -13,26 +13,42 @@ from collections.abc import Sequence
 from reconciler.manifest.model import Position, Problem
 
 
-def collect_files(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> list[tuple[str, str]]:
+def project_excludes(paths: Sequence[str | os.PathLike[str]]) -> frozenset[str]:
+    """The directories a read of these PATHs leaves out: the environments' overlays declared in
+    the first PATH's reconciler.toml (each is read only for its own `--env`, over the rest)."""
+    if not paths:
+        return frozenset()
+    from reconciler.config import overlay_dirs
+
+    return frozenset(str(d) for d in overlay_dirs(os.fspath(paths[0])))
+
+
+def collect_files(paths: Sequence[str | os.PathLike[str]], problems: list[Problem],
+                  exclude: frozenset[str] | None = None, *, allow_empty: bool = False) -> list[tuple[str, str]]:
     """(display path, real path) of every manifest, sorted by display path, each once.
 
     Directories are read recursively for *.yaml and *.yml; hidden files and directories
-    (.git, .github, .reconciler) are skipped, as they hold tooling, never manifests.
+    (.git, .github, .reconciler) are skipped, as they hold tooling, never manifests, and so
+    are the directories in `exclude` (real paths; default: the project's overlays) found
+    below a PATH (a PATH given itself is always read).
     """
+    if exclude is None:
+        exclude = project_excludes(paths)
     found: dict[str, str] = {}
     for raw in paths:
         given = os.fspath(raw)
         if os.path.isdir(given):
             count = 0
             for dirpath, dirnames, filenames in os.walk(given):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                                     and not (exclude and os.path.realpath(os.path.join(dirpath, d)) in exclude))
                 for name in sorted(filenames):
                     if name.startswith(".") or not name.lower().endswith((".yaml", ".yml")):
                         continue
                     full = os.path.join(dirpath, name)
                     found.setdefault(os.path.realpath(full), full)
                     count += 1
-            if count == 0:
+            if count == 0 and not allow_empty:  # an overlay may override nothing (yet)
                 problems.append(
                     Problem(Position(given, 1, 1), "no manifests (*.yaml, *.yml) in this directory")
                 )
@@ -46,7 +62,9 @@ def collect_files(paths: Sequence[str | os.PathLike[str]], problems: list[Proble
 def manifests_digest(paths: Sequence[str | os.PathLike[str]]) -> str | None:
     """A digest of the manifest files under PATHs (names relative to their PATH, and contents).
 
-    None when a PATH is missing or unreadable: the digest is then unknown, not different.
+    An environment's overlay is one of the PATHs when it was read (session.plan_run); the
+    others' overlays are left out, as when reading. None when a PATH is missing or
+    unreadable: the digest is then unknown, not different.
     """
     problems: list[Problem] = []
     files = collect_files(paths, problems)

@@ -42,22 +42,52 @@ _SECTIONS = ", ".join(k.section for k in kinds.KINDS)
 _STRINGISH = {kinds.STRING, kinds.TEXT, kinds.PIPELINE, kinds.STAGE, kinds.USER, kinds.ENUM, kinds.VISIBILITY}
 
 
-def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> tuple[Manifest, list[Problem]]:
+def load_manifests(paths: Sequence[str | os.PathLike[str]],
+                   overlay: str | os.PathLike[str] | None = None) -> tuple[Manifest, list[Problem]]:
     """Read every manifest under PATHs; return the resources and all problems at once.
 
-    Never raises for a user's mistake. Resources are returned even when problems exist
+    `overlay` is an environment's directory of manifests (`--env NAME`), merged over the
+    others by kind and key, field by field (reconciler/manifest/overlay.py); the checks that
+    need a whole resource (parents, what a create needs) and the references run on the merged
+    set. Never raises for a user's mistake. Resources are returned even when problems exist
     (fields with invalid values left out), so callers can still report on them, but only
     a problem-free result should ever be planned or applied.
     """
     problems: list[Problem] = []
     files = collect_files(paths, problems)
     cache: dict[str, tuple[str, str]] = {}  # plain scalars already resolved, shared by the files
+    found_all = not problems
+    resources, complete = _read_all(files, problems, cache, partial=False)
+    complete = complete and found_all
+    shown = [display for display, _ in files]
+    if overlay is not None:
+        from reconciler.manifest.overlay import merge
+
+        overlay_problems: list[Problem] = []
+        overlay_files = collect_files([overlay], overlay_problems, frozenset(), allow_empty=True)
+        problems.extend(overlay_problems)
+        layer, ok = _read_all(overlay_files, problems, cache, partial=True)
+        complete = complete and ok and not overlay_problems
+        resources, touched = merge(resources, layer)
+        for res in touched:
+            problems.extend(checks.resource_problems(kinds.kind(res.kind), res, _declared_keys(res)))
+        shown += [display for display, _ in overlay_files]
+    manifest = Manifest(resources=resources, files=shown)
+    if complete:
+        problems.extend(checks.reference_problems(manifest))
+    problems.sort(key=lambda p: (p.pos.file, p.pos.line, p.pos.col, p.message))
+    return manifest, problems
+
+
+def _read_all(files: list[tuple[str, str]], problems: list[Problem], cache: dict[str, tuple[str, str]],
+              *, partial: bool) -> tuple[list[Resource], bool]:
+    """The resources of these files, each key once per kind (a second is a problem)."""
     resources: list[Resource] = []
     first: dict[tuple[str, str], Resource] = {}
-    complete = not problems
+    complete = True
     for display, real in files:
         file_problems: list[Problem] = []
-        file_resources, ok = _read_file(display, real, file_problems, cache)
+        file_resources, ok = _read_file(display, real, file_problems, cache, partial=partial)
         problems.extend(file_problems)
         complete = complete and ok
         for res in file_resources:
@@ -73,15 +103,20 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> tuple[Manifest, l
                 continue
             first[(res.kind, res.key)] = res
             resources.append(res)
-    manifest = Manifest(resources=resources, files=[display for display, _ in files])
-    if complete:
-        problems.extend(checks.reference_problems(manifest))
-    problems.sort(key=lambda p: (p.pos.file, p.pos.line, p.pos.col, p.message))
-    return manifest, problems
+    return resources, complete
+
+
+def _declared_keys(res: Resource) -> dict[str, Any]:
+    """What a merged resource declares, as the whole-resource checks read a resource's mapping."""
+    data: dict[str, Any] = dict(res.fields)
+    for name in kinds.META_FIELDS:
+        if name in res.field_pos:
+            data[name] = res.id if name == "id" else res.absent if name == "absent" else res.protect
+    return data
 
 
 def _read_file(display: str, real: str, problems: list[Problem],
-               cache: dict[str, tuple[str, str]] | None = None) -> tuple[list[Resource], bool]:
+               cache: dict[str, tuple[str, str]] | None = None, *, partial: bool = False) -> tuple[list[Resource], bool]:
     """One file's resources, and whether the whole file could be read."""
     try:
         with open(real, "rb") as handle:
@@ -93,11 +128,11 @@ def _read_file(display: str, real: str, problems: list[Problem],
     try:
         text = yamlio.decode(display, data)
         try:
-            resources, ok, doc = _read_events(display, text, cache)
+            resources, ok, doc = _read_events(display, text, cache, partial=partial)
         except Restart:
             # anchors, aliases, merge keys, deep nesting or an early end: the node walker's answer
             doc = NodeDocument(display, text, aliases_possible=b"&" in data)
-            resources, ok = _read_sections(doc, doc.root())
+            resources, ok = _read_sections(doc, doc.root(), partial=partial)
     except FileAbort as abort:
         if doc is not None:
             problems.extend(doc.problems)
@@ -108,7 +143,7 @@ def _read_file(display: str, real: str, problems: list[Problem],
 
 
 def _read_events(display: str, text: str, cache: dict[str, tuple[str, str]] | None = None,
-                 ) -> tuple[list[Resource], bool, EventDocument]:
+                 *, partial: bool = False) -> tuple[list[Resource], bool, EventDocument]:
     """The fast path: sections and resources straight from the parser's events.
 
     A syntax error anywhere is the file's only problem, as when the whole file was composed
@@ -119,7 +154,7 @@ def _read_events(display: str, text: str, cache: dict[str, tuple[str, str]] | No
     except (yaml.YAMLError, RecursionError) as exc:
         raise FileAbort(yamlio.parse_problem(display, text, exc)) from None
     try:
-        resources, ok = _read_sections(doc, doc.root())
+        resources, ok = _read_sections(doc, doc.root(), partial=partial)
         doc.finish()
     except (yaml.YAMLError, RecursionError) as exc:
         raise FileAbort(yamlio.parse_problem(display, text, exc)) from None
@@ -134,7 +169,9 @@ def _error(doc: EventDocument | NodeDocument, pos: Position, message: str) -> No
     doc.problems.append(Problem(pos, message))
 
 
-def _read_sections(doc: EventDocument | NodeDocument, root: Item) -> tuple[list[Resource], bool]:
+def _read_sections(doc: EventDocument | NodeDocument, root: Item, *,
+                   partial: bool = False) -> tuple[list[Resource], bool]:
+    """Each section's resources; `partial`: an overlay's, checked as whole resources once merged."""
     if not root.is_mapping:
         raise FileAbort(
             Problem(
@@ -169,7 +206,7 @@ def _read_sections(doc: EventDocument | NodeDocument, root: Item) -> tuple[list[
             if not _KEY_RE.match(key):
                 _error(doc, res_key_pos, _bad_key_message(key))
                 continue
-            res = _read_resource(doc, kind, key, res_key_pos, res_item)
+            res = _read_resource(doc, kind, key, res_key_pos, res_item, partial=partial)
             if res is not None:
                 resources.append(res)
     return resources, ok
@@ -185,7 +222,7 @@ def _bad_key_message(key: str) -> str:
 
 
 def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, key_pos: Position,
-                   item: Item) -> Resource | None:
+                   item: Item, *, partial: bool = False) -> Resource | None:
     if not item.is_mapping:
         got = "nothing" if item.is_null else item.describe()
         _error(doc, item.pos if got != "nothing" else key_pos, f"{kind.name} '{key}' must be a mapping of fields, got {got}")
@@ -238,7 +275,8 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
         if spec.type == kinds.CUSTOM and isinstance(value, dict):
             for custom in value:
                 res.field_pos[sys.intern(f"fields.{custom}")] = positions[(name, custom)]
-    doc.problems.extend(checks.resource_problems(kind, res, data))
+    if not partial:
+        doc.problems.extend(checks.resource_problems(kind, res, data))
     return res
 
 

@@ -148,6 +148,10 @@ class PipedriveClient:
 
         `archived` lists the kind's archived objects instead (v2 lists leave them out).
         """
+        api = kinds.kind(kind).hooks.api
+        if api is not None:  # a kind with its own calls (custom fields: one schema per entity)
+            yield from api.list_pages(self, params, archived)
+            return
         version = self.version_for(kind)
         params = {**kinds.kind(kind).hooks.list_params(version), **(params or {})}
         path = self._path(kind)
@@ -165,6 +169,12 @@ class PipedriveClient:
         `archived` looks for them among the archived objects (v2 only).
         """
         ids = sorted(set(ids), key=lambda i: (isinstance(i, str), i))
+        spec = kinds.kind(kind)
+        if spec.hooks.api is not None:
+            return [] if archived else spec.hooks.api.get_many(self, set(ids))
+        if spec.shape:  # a few objects, and no ids filter on their lists: read them all
+            wanted = set(ids)
+            return [] if archived else [obj for obj in self.list(kind) if obj["id"] in wanted]
         version = self.version_for(kind)
         out: list[dict] = []
         if version == "v2":
@@ -185,6 +195,9 @@ class PipedriveClient:
     def get(self, kind: str, object_id: Any) -> dict | None:
         from reconciler.pipedrive.errors import NotFoundError
 
+        if kinds.kind(kind).hooks.api is not None:
+            found = self.get_many(kind, [object_id])
+            return found[0] if found else None
         version = self.version_for(kind)
         try:
             answer = self.http.request("GET", f"{self._path(kind)}/{object_id}", what=f"{kind} {object_id}")
@@ -242,6 +255,9 @@ class PipedriveClient:
     # -- writes ----------------------------------------------------------------------
 
     def create(self, kind: str, changes: dict[str, Any]) -> dict:
+        api = kinds.kind(kind).hooks.api
+        if api is not None:
+            return api.create(self, changes)
         version = self.version_for(kind)
         body = adapters.to_api(kind, changes, version, self._custom(kind))
         answer = self.http.request("POST", self._path(kind), json_body=body, what=f"new {kind}")
@@ -252,6 +268,9 @@ class PipedriveClient:
     def update(self, kind: str, object_id: Any, changes: dict[str, Any]) -> dict | None:
         """Write the changes; only the fields written by calls of their own (attached) make no
         call to the object itself."""
+        api = kinds.kind(kind).hooks.api
+        if api is not None:
+            return api.update(self, object_id, changes)
         version = self.version_for(kind)
         spec = kinds.kind(kind)
         body = adapters.to_api(kind, changes, version, self._custom(kind))
@@ -282,4 +301,8 @@ class PipedriveClient:
                 obj[field_spec.api] = values.get(object_id, [])
 
     def delete(self, kind: str, object_id: Any) -> None:
+        api = kinds.kind(kind).hooks.api
+        if api is not None:
+            api.delete(self, object_id)
+            return
         self.http.request("DELETE", f"{self._path(kind)}/{object_id}", what=f"{kind} {object_id}")

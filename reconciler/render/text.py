@@ -28,6 +28,8 @@ def render_text(plan: Plan) -> str:
                 extra = "".join(
                     [f" [green]+{_esc(show(v, 40))}[/]" for v in detail.get("added", [])]
                     + [f" [red]-{_esc(show(v, 40))}[/]" for v in detail.get("removed", [])]
+                    + [f" [yellow]~{_esc(show(old, 40))}→{_esc(show(new, 40))}[/]"
+                       for old, new in detail.get("renamed", [])]
                 )
                 lines.append(f"      [yellow]~[/] {name}: {_esc(show(diff.get('before')))} "
                              f"→ {_esc(show(diff.get('after')))}{extra}{_marker(diff)}")

@@ -33,7 +33,8 @@ def show(value: Any, limit: int = 80) -> str:
     """
     if value is None:
         return "null"
-    text = value if isinstance(value, str) and value.startswith("(id of ") else json.dumps(
+    known_later = isinstance(value, str) and value.startswith("(") and value.endswith(", known after apply)")
+    text = value if known_later else json.dumps(
         value, ensure_ascii=False, default=str
     )
     text = printable(text)

@@ -347,6 +347,13 @@ def _v1(run: Run) -> None:
         run.call("v1", "GET", f"/{entity}Fields/{{id}}", params={"id": listed[0]["id"]})
     for entity in ("deal", "person", "organization", "product"):
         run.call("v1", "POST", f"/{entity}Fields", json={"name": "Conformance v1 field", "field_type": "varchar"})
+        # the whole option list, in a new order, ids kept, one relabelled and one added (reconciler reorders so)
+        made = run.call("v1", "POST", f"/{entity}Fields", json={"name": "Conformance v1 options", "field_type": "enum",
+                                                                "options": [{"label": "A"}, {"label": "B"}]})
+        first, second = made["options"]
+        run.call("v1", "PUT", f"/{entity}Fields/{{id}}", params={"id": made["id"]}, json={
+            "name": "Conformance v1 options, reordered", "add_visible_flag": False,
+            "options": [{"id": second["id"], "label": "B2"}, {"label": "C"}, {"id": first["id"], "label": "A"}]})
     run.call("v1", "DELETE", "/notes/{id}", params=nid)
 
     # the deprecated ones, served because this sandbox was started with serve_deprecated_v1

@@ -236,22 +236,43 @@ def test_github_workflow_covers_the_three_flows(ci: Path) -> None:
     assert any("--detailed-exitcode" in c for c in commands)
 
 
+ENVIRONMENTS = ("staging", "production")
+
+
 def test_github_concurrency_one_group_per_account(ci: Path) -> None:
     jobs = _load(ci / GITHUB)["jobs"]
-    apply, drift, plan = jobs["apply"]["concurrency"], jobs["drift"]["concurrency"], jobs["plan"]["concurrency"]
-    assert apply == drift, "the drift check waits for applies in the same group"
-    assert "vars.MATON_CONNECTION" in apply["group"], "one group per account, not per branch"
-    assert apply["cancel-in-progress"] is False, "a running apply is never cancelled"
-    assert apply["queue"] == "max", "a pending apply is never cancelled by a newer pending run"
-    assert plan["group"] != apply["group"] and "pull_request.number" in plan["group"]
+    drift, plan = jobs["drift"]["concurrency"], jobs["plan"]["concurrency"]
+    assert drift["group"] == "reconciler-account-${{ matrix.environment }}"
+    for env in ENVIRONMENTS:
+        apply = jobs[f"apply-{env}"]["concurrency"]
+        assert apply == {**drift, "group": f"reconciler-account-{env}"}, "the drift check waits for its applies"
+        assert apply["cancel-in-progress"] is False, "a running apply is never cancelled"
+        assert apply["queue"] == "max", "a pending apply is never cancelled by a newer pending run"
+        assert jobs[f"apply-{env}"]["steps"][0]["with"]["ref"] == "main", \
+            "apply checks out main as it is (the last lock)"
+    assert "pull_request.number" in plan["group"] and "matrix.environment" in plan["group"]
     assert "concurrency" not in _load(ci / GITHUB), "no workflow-wide group (plans would queue behind applies)"
-    assert jobs["apply"]["steps"][0]["with"]["ref"] == "main", "apply checks out main as it is (the last lock)"
+
+
+def test_github_plans_both_environments_and_promotes_after_approval(ci: Path) -> None:
+    """Issue 17: a pull request plans against staging and production; merge applies to staging,
+    then, after a manual approval (the production environment's required reviewers), to production."""
+    jobs = _load(ci / GITHUB)["jobs"]
+    assert jobs["plan"]["strategy"]["matrix"]["environment"] == list(ENVIRONMENTS)
+    assert jobs["drift"]["strategy"]["matrix"]["environment"] == list(ENVIRONMENTS)
+    assert "environment" not in jobs["plan"], "a plan never waits for the production approval"
+    staging, production = jobs["apply-staging"], jobs["apply-production"]
+    assert (staging["environment"], production["environment"]) == ENVIRONMENTS
+    assert production["needs"] == "apply-staging" and "needs" not in staging
+    assert (staging["env"]["ENV_NAME"], production["env"]["ENV_NAME"]) == ENVIRONMENTS
+    commands = [shlex.join(a) for a in reconciler_commands(ci / GITHUB)]
+    assert all('--env' in c for c in commands if c.split()[1] in ("plan", "apply", "validate"))
 
 
 def test_github_comment_updates_its_own_comment_by_marker(ci: Path) -> None:
     step = next(s for s in _load(ci / GITHUB)["jobs"]["plan"]["steps"] if s.get("name", "").startswith("Comment"))
     script = step["run"]
-    assert 'marker="<!-- reconciler-plan:$CRM_DIR -->"' in script
+    assert 'marker="<!-- reconciler-plan:$CRM_DIR:$ENV_NAME -->"' in script
     assert 'select(.user.login == "github-actions[bot]" and (.body | startswith($marker)))' in script
     assert "--method PATCH" in script and "--method POST" in script
 
@@ -265,6 +286,20 @@ def test_github_pip_is_cached(ci: Path) -> None:
 # -- GitLab -------------------------------------------------------------------------------
 
 
+def test_gitlab_plans_both_environments_and_promotes_by_hand(ci: Path) -> None:
+    doc = _load(ci / GITLAB)
+    for name in ("validate", "plan", "drift"):
+        assert doc[name]["parallel"]["matrix"] == [{"ENV_NAME": list(ENVIRONMENTS)}]
+    apply, promote = _job(doc, "apply"), _job(doc, "promote")
+    assert (apply["variables"]["ENV_NAME"], promote["variables"]["ENV_NAME"]) == ENVIRONMENTS
+    assert (apply["environment"]["name"], promote["environment"]["name"]) == ENVIRONMENTS
+    assert promote["needs"] == ["apply"] and promote["rules"][0]["when"] == "manual"
+    assert promote["allow_failure"] is False, "the pipeline is blocked until production is applied"
+    assert doc["stages"].index("promote") == doc["stages"].index("apply") + 1
+    commands = [shlex.join(a) for a in reconciler_commands(ci / GITLAB)]
+    assert all('--env' in c for c in commands if c.split()[1] in ("plan", "apply", "validate"))
+
+
 def test_gitlab_pipeline_covers_the_three_flows(ci: Path) -> None:
     doc = _load(ci / GITLAB)
     assert {"plan", "apply", "drift"} <= set(doc)
@@ -275,12 +310,21 @@ def test_gitlab_pipeline_covers_the_three_flows(ci: Path) -> None:
     assert set(doc["plan"]["artifacts"]["paths"]) == {"plan.json", "plan.txt", "plan.md"}
 
 
+def _job(doc: dict, name: str) -> dict:
+    """A GitLab job (its `<<: *anchor` merged by the YAML loader), never one that `extends`
+    a hidden job: the official schema does not check hidden jobs' scripts."""
+    assert "extends" not in doc[name]
+    return doc[name]
+
+
 def test_gitlab_runs_on_one_account_never_overlap(ci: Path) -> None:
     doc = _load(ci / GITLAB)
-    assert doc["apply"]["resource_group"] == doc["drift"]["resource_group"] == "reconciler-$MATON_CONNECTION"
-    assert doc["apply"]["interruptible"] is False and doc["plan"]["interruptible"] is True
+    for name in ("apply", "promote"):
+        assert _job(doc, name)["resource_group"] == doc["drift"]["resource_group"] == "reconciler-$ENV_NAME"
+        assert _job(doc, name)["interruptible"] is False and "after_script" not in _job(doc, name), \
+            "after_script cannot fail the job when the lock is not pushed"
+    assert doc["plan"]["interruptible"] is True
     assert doc["workflow"]["auto_cancel"]["on_new_commit"] == "interruptible"
-    assert "after_script" not in doc["apply"], "after_script cannot fail the job when the lock is not pushed"
     assert doc["plan"]["variables"]["MATON_API_KEY"] == "$MATON_PLAN_API_KEY", "protected variables never " \
         "reach merge-request pipelines"
     assert doc["variables"]["PIP_CACHE_DIR"].startswith("$CI_PROJECT_DIR") and doc["default"]["cache"]["paths"]
@@ -303,7 +347,7 @@ def _repos(tmp_path: Path) -> tuple[Path, Path, Path]:
     _git("init", "--quiet", "--bare", "--initial-branch=main", str(origin), cwd=tmp_path)
     _git("clone", "--quiet", str(origin), str(mate), cwd=tmp_path)
     (mate / "crm").mkdir()
-    (mate / "crm" / "reconciler.lock").write_text('{"resources": {}}\n', encoding="utf-8")
+    (mate / "crm" / "reconciler.staging.lock").write_text('{"resources": {}}\n', encoding="utf-8")
     (mate / "crm" / "a.yaml").write_text("organizations: {}\n", encoding="utf-8")
     _git("add", ".", cwd=mate)
     _git("commit", "--quiet", "-m", "start", cwd=mate)
@@ -313,23 +357,26 @@ def _repos(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 
 def _commit_step(ci: Path) -> str:
-    steps = _load(ci / GITHUB)["jobs"]["apply"]["steps"]
-    step = next(s for s in steps if s.get("name") == "Commit the updated lock")
-    assert step["if"] == "success() || failure()", "the lock is committed after a failed apply too"
-    return step["run"]
+    jobs = _load(ci / GITHUB)["jobs"]
+    steps = [next(s for s in jobs[f"apply-{env}"]["steps"] if s.get("name") == "Commit the updated lock")
+             for env in ENVIRONMENTS]
+    assert steps[0] == steps[1], "both environments commit their lock the same way"
+    assert steps[0]["if"] == "success() || failure()", "the lock is committed after a failed apply too"
+    return steps[0]["run"]
 
 
 def _run_step(script: str, job: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CRM_DIR": "crm", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    env = {**os.environ, "CRM_DIR": "crm", "ENV_NAME": "staging", "GIT_CONFIG_GLOBAL": os.devnull,
+           "GIT_CONFIG_NOSYSTEM": "1"}
     return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=job, env=env, capture_output=True,
                           text=True, timeout=120)
 
 
 def test_the_lock_is_pushed_after_main_moved(ci: Path, tmp_path: Path) -> None:
     origin, job, mate = _repos(tmp_path)
-    (job / "crm" / "reconciler.lock").write_text('{"resources": {"deal": {"d": 7}}}\n', encoding="utf-8")
-    (job / "crm" / "reconciler.lock.journal").write_text('{"set": ["deal", "e", 8]}\n', encoding="utf-8")
-    (job / "crm" / "reconciler.lock.lck").write_text("", encoding="utf-8")
+    (job / "crm" / "reconciler.staging.lock").write_text('{"resources": {"deal": {"d": 7}}}\n', encoding="utf-8")
+    (job / "crm" / "reconciler.staging.lock.journal").write_text('{"set": ["deal", "e", 8]}\n', encoding="utf-8")
+    (job / "crm" / "reconciler.staging.lock.lck").write_text("", encoding="utf-8")
     (mate / "crm" / "b.yaml").write_text("deals: {}\n", encoding="utf-8")  # main moves meanwhile
     _git("add", ".", cwd=mate)
     _git("commit", "--quiet", "-m", "a teammate's merge", cwd=mate)
@@ -338,22 +385,22 @@ def test_the_lock_is_pushed_after_main_moved(ci: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "push rejected (attempt 1); rebasing" in result.stdout
     log = _git("log", "--format=%s", "main", cwd=origin).splitlines()
-    assert log[0].startswith("reconciler.lock: ids recorded by apply of ") and log[0].endswith("[skip ci]")
+    assert log[0].startswith("reconciler.staging.lock: ids recorded by apply of ") and log[0].endswith("[skip ci]")
     assert log[1] == "a teammate's merge"
     files = _git("ls-tree", "-r", "--name-only", "main", cwd=origin).split()
-    assert "crm/reconciler.lock.journal" in files and "crm/reconciler.lock.lck" not in files
-    assert '"d": 7' in _git("show", "main:crm/reconciler.lock", cwd=origin)
+    assert "crm/reconciler.staging.lock.journal" in files and "crm/reconciler.staging.lock.lck" not in files
+    assert '"d": 7' in _git("show", "main:crm/reconciler.staging.lock", cwd=origin)
 
 
 def test_a_conflicting_lock_fails_the_job(ci: Path, tmp_path: Path) -> None:
     origin, job, mate = _repos(tmp_path)
-    (job / "crm" / "reconciler.lock").write_text('{"resources": {"deal": {"d": 7}}}\n', encoding="utf-8")
-    (mate / "crm" / "reconciler.lock").write_text('{"resources": {"deal": {"d": 9}}}\n', encoding="utf-8")
+    (job / "crm" / "reconciler.staging.lock").write_text('{"resources": {"deal": {"d": 7}}}\n', encoding="utf-8")
+    (mate / "crm" / "reconciler.staging.lock").write_text('{"resources": {"deal": {"d": 9}}}\n', encoding="utf-8")
     _git("commit", "--quiet", "-am", "someone edited the lock", cwd=mate)
     _git("push", "--quiet", "origin", "HEAD:main", cwd=mate)
     result = _run_step(_commit_step(ci), job)
     assert result.returncode == 1
-    assert "::error::reconciler.lock conflicts with a change on main" in result.stdout
+    assert "::error::reconciler.staging.lock conflicts with a change on main" in result.stdout
     assert _git("log", "-1", "--format=%s", "main", cwd=origin).strip() == "someone edited the lock"
 
 
@@ -404,10 +451,10 @@ def test_github_drift_check_and_pull_request_of_pipedrive_changes(ci: Path) -> N
     assert "--drift-only" in drift and "--format json" in drift and "--detailed-exitcode" in drift
     pull = jobs["pull"]
     assert pull["if"] == jobs["drift"]["if"], "the pull job runs on the same schedule"
-    assert pull["concurrency"] == jobs["apply"]["concurrency"], "never during an apply, never cancelling one"
+    assert pull["concurrency"] == jobs["apply-production"]["concurrency"], "never during an apply, never cancelling one"
     assert pull["permissions"] == {"contents": "write", "pull-requests": "write"}
     script = "\n".join(step.get("run", "") for step in pull["steps"])
-    assert 'reconciler pull "$CRM_DIR"' in script
+    assert 'reconciler pull "$CRM_DIR" --env production' in script
     assert f'gh pr create --base main --head "$branch" --title "{PULL_TITLE}"' in script
     assert 'git diff --quiet -- "$CRM_DIR"' in script, "no pull request when nothing changed"
 
@@ -416,8 +463,8 @@ def test_gitlab_drift_check_and_merge_request_of_pipedrive_changes(ci: Path) -> 
     doc = _load(ci / GITLAB)
     assert any("--drift-only" in line for line in doc["drift"]["script"])
     pull = doc["pull"]
-    assert pull["resource_group"] == doc["apply"]["resource_group"]
+    assert pull["resource_group"] == doc[".apply"]["resource_group"].replace("$ENV_NAME", pull["variables"]["ENV_NAME"])
     assert pull["rules"] == doc["drift"]["rules"] and pull["interruptible"] is False
     script = "\n".join(pull["script"])
-    assert 'reconciler pull "$CRM_DIR"' in script
+    assert 'reconciler pull "$CRM_DIR" --env production' in script
     assert f'merge_request.title="{PULL_TITLE}"' in script and "merge_request.create" in script

@@ -155,3 +155,45 @@ def test_product_fields_list_the_standard_fields(pd: PD) -> None:
     assert "description" not in fields["name"] and fields["prices"]["field_type"] == "price_list"
     v1 = pd.get("/api/v1/productFields").data
     assert {f["key"] for f in v1} == set(fields)
+
+
+def test_v1_put_sends_the_whole_option_list_in_order(pd: PD) -> None:
+    """v1's PUT .../{id} is the one call that reorders options: every option kept is sent with its
+    id (relabelled or not), new ones with a label only, in the new order; one left out is deleted
+    and cleared from the records that used it (the official description of UpdateFieldRequest)."""
+    field = _region(pd)
+    code = field["field_code"]
+    emea, apac, latam = (o["id"] for o in field["options"])
+    one = pd.deal("One", custom_fields={code: apac})
+    two = pd.deal("Two", custom_fields={code: latam})
+    field_id = next(f["id"] for f in pd.get("/api/v1/dealFields", {"limit": 500}).data if f["key"] == code)
+    r = pd.put(f"/api/v1/dealFields/{field_id}", {
+        "name": "Sales region", "add_visible_flag": False,
+        "options": [{"id": apac, "label": "Asia-Pacific"}, {"label": "ANZ"}, {"id": emea, "label": "EMEA"}]})
+    assert r.status == 200, r.body
+    assert r.data["name"] == "Sales region" and r.data["key"] == code and r.data["add_visible_flag"] is False
+    anz = r.data["options"][1]["id"]
+    assert [(o["id"], o["label"]) for o in r.data["options"]] == [(apac, "Asia-Pacific"), (anz, "ANZ"), (emea, "EMEA")]
+    assert anz not in (emea, apac, latam)
+    v2 = pd.get(f"/api/v2/dealFields/{code}").data
+    assert [o["label"] for o in v2["options"]] == ["Asia-Pacific", "ANZ", "EMEA"]
+    assert pd.get(f"/api/v2/deals/{one['id']}").data["custom_fields"][code] == apac  # relabelled: the value stays
+    assert pd.get(f"/api/v2/deals/{two['id']}").data["custom_fields"][code] is None  # LATAM left out: cleared
+
+
+def test_v1_put_refuses_what_pipedrive_refuses(pd: PD) -> None:
+    field = _region(pd)
+    by_key = {f["key"]: f for f in pd.get("/api/v1/dealFields", {"limit": 500}).data}
+    field_id = by_key[field["field_code"]]["id"]
+    emea = field["options"][0]["id"]
+    pd.error(pd.put(f"/api/v1/dealFields/{by_key['title']['id']}", {"name": "Name"}), 400, "system field")
+    pd.error(pd.put(f"/api/v1/dealFields/{field_id}", {"options": [{"id": 999999, "label": "X"}]}), 400,
+             "does not exist")
+    pd.error(pd.put(f"/api/v1/dealFields/{field_id}", {"options": [{"id": emea, "label": "A"}, {"label": "a"}]}),
+             400, "unique")
+    pd.error(pd.put(f"/api/v1/dealFields/{field_id}", {"options": []}), 400, "at least one option")
+    pd.error(pd.put(f"/api/v1/dealFields/{field_id}", {}), 400, "at least one")
+    text = pd.post("/api/v2/dealFields", {"field_name": "Free text", "field_type": "varchar"}).data
+    text_id = next(f["id"] for f in pd.get("/api/v1/dealFields", {"limit": 500}).data if f["key"] == text["field_code"])
+    pd.error(pd.put(f"/api/v1/dealFields/{text_id}", {"options": [{"label": "A"}]}), 400, "only allowed")
+    assert pd.put("/api/v1/dealFields/999999", {"name": "x"}).status == 404

@@ -348,6 +348,70 @@ def delete_field(company: Company, entity: str, code: str) -> dict[str, Any]:
     return field
 
 
+def update_field_v1(company: Company, entity: str, field: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """``PUT /api/v1/{entity}Fields/{id}`` (official UpdateFieldRequest: name, options, add_visible_flag).
+
+    ``options`` is the field's whole list after the update, in order, as the official description
+    says: "All active items must be supplied and already existing items must have their ID
+    supplied. New items only require a label." So it is the one call that reorders options; an
+    option left out is deleted and cleared from the records that used it, like the v2 delete.
+    """
+    _custom_only(field, "changed")
+    changes: dict[str, Any] = {}
+    if "name" in body:
+        changes["name"] = _name(company, entity, body["name"], "name", False, skip=field["id"])
+    if "add_visible_flag" in body:
+        changes["add_visible_flag"] = to_bool(body["add_visible_flag"], "add_visible_flag", False)
+    removed: set[int] = set()
+    if "options" in body:
+        if field["field_type"] not in ("enum", "set"):
+            raise bad_request("Options are only allowed for enum and set fields")
+        items = body["options"]
+        if isinstance(items, str):
+            try:
+                items = json.loads(items)
+            except ValueError:
+                raise bad_request("Parameter 'options' must be a JSON array") from None
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise bad_request("Parameter 'options' must be an array of objects")
+        known = {o["id"]: o for o in field.get("options") or []}
+        options: list[dict[str, Any]] = []
+        new_labels: list[str] = []
+        for item in items:
+            label = item.get("label")
+            if not isinstance(label, str) or not label.strip():
+                raise bad_request("Each option must have a non-empty 'label'")
+            if item.get("id") is None:
+                new_labels.append(_label(label))
+                options.append({"id": None, "label": _label(label)})
+                continue
+            option_id = to_int(item["id"], "id", False)
+            if option_id not in known or any(o["id"] == option_id for o in options):
+                raise bad_request(f"Option with id {option_id} does not exist for field '{field['key']}'")
+            options.append({**known[option_id], "label": _label(label)})
+        if not options:
+            raise bad_request(f"Field '{field['key']}' must keep at least one option")
+        _unique([o["label"] for o in options])
+        if new_labels:
+            first = company.store.next_ids(company.id, "field_option", len(new_labels))
+            fresh = iter(range(first, first + len(new_labels)))
+            options = [o if o["id"] is not None else {"id": next(fresh), "label": o["label"]} for o in options]
+        kept = {o["id"] for o in options}
+        removed = {i for i in known if i not in kept}
+        changes["options"] = options
+    if not changes:
+        raise bad_request("At least one field must be provided in the request body")
+    field.update(changes)
+    if "options" in changes:
+        _save_options(company, entity, field, changes["options"])
+    else:
+        company.store.put(company.id, "field", field)
+        company.forget_fields(entity)
+    if removed:
+        clear_options(company, entity, field, removed)
+    return field
+
+
 # ----------------------------------------------------------------------------- options
 def _option_field(company: Company, entity: str, code: str) -> dict[str, Any]:
     field = find_field(company, entity, code)

@@ -744,7 +744,7 @@ FIELD_PATHS = {"dealFields": "deal", "personFields": "person", "organizationFiel
 
 
 def _fields(router: Router) -> None:
-    from .fields import add_field
+    from .fields import add_field, update_field_v1
 
     for path, entity in FIELD_PATHS.items():
 
@@ -775,8 +775,17 @@ def _fields(router: Router) -> None:
             )
             return 200, ok(field_v1(field))
 
+        def update_field(ctx: Ctx, entity: str = entity) -> tuple[int, Any]:
+            field_id = ctx.id()
+            for field in ctx.company.fields(entity):
+                if field["id"] == field_id:
+                    # v1 ignores keys outside its request model, as Pipedrive's v1 does
+                    body = {k: v for k, v in ctx.body.items() if k in ("name", "options", "add_visible_flag")}
+                    return 200, ok(field_v1(update_field_v1(ctx.company, entity, field, body)))
+            raise ApiError(404, "Field not found")
+
         router.add(f"/api/v1/{path}", get=list_fields, post=create_field)
-        router.add(f"/api/v1/{path}/{{id}}", get=get_field)
+        router.add(f"/api/v1/{path}/{{id}}", get=get_field, put=update_field)
 
 
 def register(router: Router) -> None:
