@@ -152,7 +152,8 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, drift_only, **kw
         _fail(out, "--drift-only makes a report, never applied: it cannot be saved with --out")
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
     with open_client(settings) as client, _progress_line(out, client.stats) as progress:
-        run = plan_run(client, settings, paths, targets=list(targets), progress=progress, drift_only=drift_only)
+        run = plan_run(client, settings, paths, targets=list(targets), progress=progress, drift_only=drift_only,
+                       record=bool(out_file))
     plan_value = run.plan
     if fmt == "text":
         out.print(run.account.header(), markup=False)

@@ -309,8 +309,12 @@ class Planner:
         *,
         on_drift: str = "overwrite",
         ignore_changes: dict[str, tuple[str, ...] | str] | None = None,
+        record: bool = True,
     ) -> None:
         self.resources = resources
+        # Whether apply will record what this plan applies (apply, plan --out): a plan that is
+        # only shown digests nothing it does not show (drift needs digests of differing fields only).
+        self.record = record
         self.on_drift = on_drift
         self.ignore_defaults = ignore_changes or {}
         self.kept: list[dict] = []
@@ -553,10 +557,11 @@ class Planner:
         if notice:
             self.notices.append(f"{res.kind}.{res.key} {notice}")
         if not change.fields:
-            if live is not None and state.applied != (prior or {}):
+            if self.record and live is not None and state.applied != (prior or {}):
                 self.applied.setdefault(res.kind, {})[res.key] = state.applied
             return None
-        change.applied = state.applied
+        if self.record:
+            change.applied = state.applied
         if change.action == "create":
             change.recovery_keys = [list(k) for k in desired_keys(res, self._recovery_ids)]
         return change
@@ -588,8 +593,9 @@ class Planner:
             if ftype.same(field_spec, desired, current):
                 # equal now: what the lock records stands (a digest is taken only the first time,
                 # so a steady plan hashes nothing; see reconciler/drift.py on what this trusts)
-                recorded = state.prior.get(label)
-                state.applied[label] = recorded if recorded is not None else digest(field_spec, desired)
+                if self.record:
+                    recorded = state.prior.get(label)
+                    state.applied[label] = recorded if recorded is not None else digest(field_spec, desired)
                 return
             before = ftype.from_api_value(field_spec, current, self.ctx)
             recorded = state.prior.get(label)
@@ -607,11 +613,11 @@ class Planner:
                 return
         else:
             if desired is None:
-                if not ignored_field:
+                if not ignored_field and self.record:
                     state.applied[label] = digest(field_spec, None)
                 return
             before = None
-        if not ignored_field:
+        if not ignored_field and self.record:
             state.applied[label] = Deferred(desired) if has_placeholder(desired) else digest(field_spec, desired)
         after = _manifest_value(value)
         change.fields[label] = {"before": before, "after": after}
@@ -701,6 +707,7 @@ def build_plan(
     *,
     on_drift: str = "overwrite",
     ignore_changes: dict[str, tuple[str, ...] | str] | None = None,
+    record: bool = True,
     **about: Any,
 ) -> Plan:
     """The plan for these resources against this live state, complete when returned.
@@ -709,5 +716,5 @@ def build_plan(
     warnings), recorded in the plan as it is made. `on_drift` says what to do with fields
     changed in Pipedrive since the last apply; `ignore_changes` is each kind's default.
     """
-    return Planner(resources, live, ident, schema, lock, on_drift=on_drift,
-                   ignore_changes=ignore_changes).build(max_deletes, **about)
+    return Planner(resources, live, ident, schema, lock, on_drift=on_drift, ignore_changes=ignore_changes,
+                   record=record).build(max_deletes, **about)

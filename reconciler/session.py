@@ -203,11 +203,13 @@ def plan_run(
     manifest: Manifest | None = None,
     on_drift: str | None = None,
     drift_only: bool = False,
+    record: bool = True,
 ) -> PlanRun:
     """Everything `plan` does, returning the plan and what apply needs with it.
 
     Fields that drifted are attributed (who changed them, when: reconciler/drift.py) as
-    settings.drift_details says; `drift_only` keeps only what changed in Pipedrive.
+    settings.drift_details says; `drift_only` keeps only what changed in Pipedrive. `record`
+    False (a plan only shown) leaves out what apply would record in the lock (`applied`).
     """
     from reconciler.drift import attribute
     from reconciler.drift import drift_only as only_drift
@@ -251,6 +253,7 @@ def plan_run(
     read = [*paths, *([settings.overlay] if settings.overlay else [])]  # what the manifests are
     plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes,
                       on_drift=on_drift or settings.on_drift, ignore_changes=settings.ignore_changes,
+                      record=record and not drift_only,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
                       created_at=read_started, warnings=warnings, scope=scope,
                       manifest_paths=[str(Path(p).absolute()) for p in read],

@@ -282,9 +282,25 @@ def test_details_are_skipped_when_they_would_cost_much_and_the_plan_says_so(proj
     assert all("changed_by" not in c["fields"]["title"] for c in plan["changes"])
 
 
-def test_a_steady_plan_file_carries_no_digests(project: Project) -> None:
-    plan = project.plan_json()
+def test_a_steady_plan_file_carries_no_digests(project: Project, tmp_path: Path) -> None:
+    saved = tmp_path / "plan.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+    plan = json.loads(saved.read_text())
     assert "applied" not in plan and all("applied" not in c for c in plan["changes"])
+
+
+def test_only_a_plan_made_to_be_applied_carries_what_apply_records(project: Project, tmp_path: Path) -> None:
+    lock = project.lock()
+    del lock["applied"]  # a lock written before digests existed
+    (project.path / "reconciler.lock").write_text(json.dumps(lock, indent=2))
+    shown = project.plan_json()
+    assert "applied" not in shown  # only shown: nothing hashed, nothing carried
+    saved = tmp_path / "plan.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+    recorded = json.loads(saved.read_text())["applied"]
+    assert set(recorded["deal"]) == set(lock["resources"]["deal"])
+    assert project.run("apply", "--plan", str(saved), "--auto-approve").code == 0
+    assert set(project.lock()["applied"]["deal"]) == set(lock["resources"]["deal"])
 
 
 def test_ignore_changes_fields_means_every_custom_field(project: Project) -> None:
