@@ -99,6 +99,7 @@ def main() -> int:
             applied = apply(ms.directory, serve)
             lock_after = (ms.directory / "reconciler.lock").stat().st_size
             plan(ms.directory, serve, "--out", str(steady_file))
+            first_plan, steady_plan = first_file.stat().st_size, steady_file.stat().st_size
             common.log(f"{runs} x (plan with digests, plan with the ids-only lock), nothing drifted ...")
             with_digests: list[float] = []
             without: list[float] = []
@@ -114,7 +115,6 @@ def main() -> int:
     report.add(f"lock size, {n} resources: ids only", f"{lock_before:,} bytes ({lock_before / n:.0f} bytes per resource)")
     report.add(f"lock size, {n} resources: with what was applied (a digest per declared field)",
                f"{lock_after:,} bytes ({lock_after / n:.0f} bytes per resource, {lock_after / lock_before:.1f}x)")
-    first_plan, steady_plan = first_file.stat().st_size, steady_file.stat().st_size
     report.add("plan --out file when the lock has no digests yet (all recorded by the next apply)",
                f"{first_plan / 1e6:.2f} MB")
     report.add("plan --out file once they are recorded (nothing changed)", f"{steady_plan / 1e6:.3f} MB")
