@@ -344,3 +344,46 @@ def check_apply(run: PlanRun, *, max_deletes: int, allow_account_change: bool = 
     if deletes > max_deletes:
         raise ApplyRefused(f"the plan deletes {deletes} objects, more than --max-deletes {max_deletes}; "
                            "raise --max-deletes if that is intended")
+
+
+def take_lease(run: PlanRun, replan: Callable[[], PlanRun] | None,
+               say: Callable[[str], None] | None = None) -> tuple[PlanRun, contextlib.AbstractContextManager]:
+    """The account's apply lease, when the plan creates something (reconciler/lease.py).
+
+    Once it is held, the creates are checked against what appeared since live state was
+    read: another apply may have made them while this one planned or waited. A plan made
+    from manifests is then made again (the other apply's objects are adopted, not created
+    twice); a saved plan is refused as stale. Returns the run to apply and the lease, which
+    the caller holds (a `with` block) for the whole apply; a null context when no lease is needed.
+    """
+    from reconciler import lease
+    from reconciler.apply import StalePlanError, created_since
+
+    if not any(change.action == "create" for change in run.plan.changes):
+        return run, contextlib.nullcontext()
+    holder = lease.acquire(run.client, say=say)
+    try:
+        read_at = _server_time(run.plan.created_at)
+        quiet = holder.quiet_since is not None and read_at is not None and holder.quiet_since < read_at
+        appeared = [] if quiet else created_since(run.client, run.plan)
+        if appeared:
+            if replan is None:
+                raise StalePlanError("the saved plan is stale: these objects were created since it was made: "
+                                     + ", ".join(appeared) + ". Make a new plan.")
+            run = replan()
+    except BaseException:
+        holder.release()
+        raise
+    return run, holder
+
+
+def _server_time(text: str | None):
+    """A plan's created_at (server time, RFC 3339) as a datetime, or None."""
+    from datetime import UTC, datetime
+
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
