@@ -218,6 +218,8 @@ class Applier:
         # The lock on disk must name this account before anything is journalled: a journal
         # whose account differs from its lock's is never replayed (an account change).
         self.lock.save()
+        for entry in self.plan.moved:  # a renamed key: the new key takes the object, the old one goes
+            self.lock.record(entry["kind"], entry["to"], entry["id"])
         for entry in self.plan.adopt:
             self.lock.record(entry["kind"], entry["key"], entry["id"])
         for kind_name, entries in self.plan.applied.items():  # unchanged resources: what they are now

@@ -101,12 +101,16 @@ class LockFile:
         """
         with self._mutex:
             entries = self.resources.setdefault(kind, {})
+            carried = None
             for alias in [k for k, v in entries.items() if v == object_id and k != key]:
                 del entries[alias]
-                self.applied.get(kind, {}).pop(alias, None)
+                carried = self.applied.get(kind, {}).pop(alias, None) or carried
                 self._journal({"del": [kind, alias]})
             entries[key] = object_id
             self._journal({"set": [kind, key, object_id]})
+            if carried and key not in self.applied.get(kind, {}):  # a renamed key keeps what was applied
+                self.applied.setdefault(kind, {})[key] = carried
+                self._journal({"applied": [kind, key, carried]})
 
     def record_applied(self, kind: str, key: str, digests: dict[str, str]) -> None:
         """Journal what was last applied to one resource (its declared fields' digests), at once."""

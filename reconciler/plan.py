@@ -52,6 +52,8 @@ class Change:
     # what the lock records once this change is made: declared field label -> digest of the
     # value applied (a Deferred one is digested by apply, when the ids it holds are known)
     applied: dict[str, Any] = field(default_factory=dict)
+    # for a delete: live objects outside the manifests that point at the object ("person 12")
+    orphans: list[str] = field(default_factory=list)
 
     @property
     def address(self) -> str:
@@ -75,6 +77,8 @@ class Plan:
     # The addresses a targeted plan covers (None: every resource and lock entry). Apply
     # changes the lock's protections only within it.
     scope: list[str] | None = None
+    # keys renamed by `moved:` entries, carried over in the lock by apply: [{kind, from, to, id}]
+    moved: list[dict] = field(default_factory=list)
     # The manifests the plan was made from: their PATHs (absolute) and a digest of their
     # files, so that apply --plan refuses a plan whose manifests have changed since.
     manifest_paths: list[str] = field(default_factory=list)
@@ -126,6 +130,7 @@ class Plan:
             "protected": self.protected,
             "fingerprints": dict(self.fingerprints),
             "scope": self.scope,
+            "moved": list(self.moved),
             "manifest_paths": list(self.manifest_paths),
             "manifests_digest": self.manifests_digest,
             **({"kept": [dict(entry, fields=_fields_json(entry["fields"])) for entry in self.kept]}
@@ -159,6 +164,7 @@ class Plan:
             warnings=list(data.get("warnings") or []),
             created_at=data.get("created_at"),
             scope=data.get("scope"),
+            moved=list(data.get("moved") or []),
             manifest_paths=list(data.get("manifest_paths") or []),
             manifests_digest=data.get("manifests_digest"),
             kept=list(data.get("kept") or []),
@@ -174,7 +180,7 @@ class Plan:
                     reason=raw.get("reason"), adopted=bool(raw.get("adopted")),
                     recovery_keys=_decode(raw.get("recovery_keys") or []),
                     depends_on=list(raw.get("depends_on") or []), source=raw.get("source"),
-                    protect=bool(raw.get("protect")),
+                    protect=bool(raw.get("protect")), orphans=list(raw.get("orphans") or []),
                     applied={label: Deferred(_decode(v["deferred"])) if isinstance(v, dict) else v
                              for label, v in (raw.get("applied") or {}).items()},
                 )
@@ -264,6 +270,8 @@ def _change_json(change: Change) -> dict:
         out["adopted"] = True
     if change.protect:
         out["protect"] = True
+    if change.orphans:
+        out["orphans"] = list(change.orphans)
     if change.recovery_keys:
         out["recovery_keys"] = _encode(change.recovery_keys)
     if change.depends_on:
@@ -318,6 +326,7 @@ class Planner:
         self.on_drift = on_drift
         self.ignore_defaults = ignore_changes or {}
         self.kept: list[dict] = []
+        self._lock_keys: dict[tuple[str, Any], str] | None = None
         self.applied: dict[str, dict[str, dict[str, str]]] = {}
         self.live = live
         self.ident = ident
@@ -326,6 +335,7 @@ class Planner:
         self.matched = ident.ids
         self.creating: set[tuple[str, str]] = set()
         self.problems: list[Problem] = []
+        self.orphaned: dict[tuple[str, Any], list[str]] = {}  # set by build_plan: see reconciler/orphans.py
         self.notices: list[str] = []  # what a reviewer should know, shown with the plan's warnings
         self._key_by_id: dict[tuple[str, Any], str] = {(k, i): key for (k, key), i in self.matched.items()}
         if lock:
@@ -405,6 +415,8 @@ class Planner:
                 self.problems.append(Problem(Position(str(self.lock.path if self.lock else "reconciler.lock"), 1, 1),
                                              f"{kind_name} {key!r} (id {object_id}) is protected "
                                              "(protect: true) but the plan would delete it"))
+        for change in deletes:
+            change.orphans = list(self.orphaned.get((change.kind, change.id), []))
         self._sequence_creates(creates_updates)
         self._check_keeps_one(deletes, creates_updates)
         if self.problems:
@@ -533,8 +545,10 @@ class Planner:
         if isinstance(res.ignore_changes, tuple):
             self._check_ignored_names(res, res.ignore_changes)
         prior = None
-        if live is not None and self.lock is not None and self.lock.id_for(res.kind, res.key) == object_id:
-            prior = self.lock.applied.get(res.kind, {}).get(res.key)
+        if live is not None and self.lock is not None:
+            locked_key = res.key if self.lock.id_for(res.kind, res.key) == object_id else \
+                self._lock_key(res.kind, object_id)  # a key renamed (moved:) keeps what was applied
+            prior = self.lock.applied.get(res.kind, {}).get(locked_key) if locked_key else None
         state = _FieldState(prior or {}, {}, {})
         for name, value in res.fields.items():
             field_spec = spec.field(name)
@@ -565,6 +579,12 @@ class Planner:
         if change.action == "create":
             change.recovery_keys = [list(k) for k in desired_keys(res, self._recovery_ids)]
         return change
+
+    def _lock_key(self, kind: str, object_id: Any) -> str | None:
+        """The lock's key for an object, built once (only asked when a resource's own key is not it)."""
+        if self._lock_keys is None:
+            self._lock_keys = {(k, i): key for k, key, i in self.lock.entries()} if self.lock else {}
+        return self._lock_keys.get((kind, object_id))
 
     def _check_ignored_names(self, res: Resource, ignore: tuple[str, ...]) -> None:
         """Custom field names in ignore_changes must exist in the account (the loader checked the rest)."""
@@ -704,6 +724,7 @@ def build_plan(
     schema: AccountSchema,
     lock: LockFile | None,
     max_deletes: int | None = None,
+    orphaned: dict[tuple[str, Any], list[str]] | None = None,
     *,
     on_drift: str = "overwrite",
     ignore_changes: dict[str, tuple[str, ...] | str] | None = None,
@@ -716,5 +737,7 @@ def build_plan(
     warnings), recorded in the plan as it is made. `on_drift` says what to do with fields
     changed in Pipedrive since the last apply; `ignore_changes` is each kind's default.
     """
-    return Planner(resources, live, ident, schema, lock, on_drift=on_drift, ignore_changes=ignore_changes,
-                   record=record).build(max_deletes, **about)
+    planner = Planner(resources, live, ident, schema, lock, on_drift=on_drift, ignore_changes=ignore_changes,
+                      record=record)
+    planner.orphaned = dict(orphaned or {})
+    return planner.build(max_deletes, **about)

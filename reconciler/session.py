@@ -229,6 +229,9 @@ def plan_run(
             "it is ignored: ids repeat across accounts"
         )
         used_lock = None
+    moved: list[dict] = []
+    if used_lock is not None and manifest.moves:
+        used_lock, moved = _moved_lock(used_lock, manifest.moves)
     resources, lock_only = select_targets(manifest, targets or [], used_lock)
     scope = None
     if targets:
@@ -250,12 +253,13 @@ def plan_run(
     except IdentityError as exc:
         raise PlanError(f"{len(exc.problems)} problem(s) matching live objects", exc.problems) from None
     _read_attached(client, resources, live.objects, ident)
+    orphaned = _orphans(client, resources, ident, warnings)
     read = [*paths, *([settings.overlay] if settings.overlay else [])]  # what the manifests are
-    plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes,
+    plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes, orphaned,
                       on_drift=on_drift or settings.on_drift, ignore_changes=settings.ignore_changes,
                       record=record and not drift_only,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
-                      created_at=read_started, warnings=warnings, scope=scope,
+                      created_at=read_started, warnings=warnings, scope=scope, moved=moved,
                       manifest_paths=[str(Path(p).absolute()) for p in read],
                       manifests_digest=manifests_digest(read))
     try:  # options a shape change removes while live records use them (reads them only then)
@@ -283,6 +287,46 @@ def _read_attached(client: PipedriveClient, resources: list[Resource], objects: 
                if r.kind == spec.name and (r.kind, r.key) in matched and not names.isdisjoint(r.fields)}
         live = objects.get(spec.name, {})
         client.read_attached(spec.name, {i: live[i] for i in ids if i in live}, names)
+
+
+def _orphans(client: PipedriveClient, resources: list[Resource], ident: Identity,
+             warnings: list[str]) -> dict:
+    """The live objects outside the manifests that the plan's deletes would leave pointing at
+    a deleted parent (reconciler/orphans.py); read only when the plan deletes."""
+    from reconciler.orphans import CHECK_MAX, children_of
+
+    matched = ident.ids
+    doomed = [(kind_name, object_id) for kind_name, _key, object_id in ident.orphans]
+    doomed += [(r.kind, matched[(r.kind, r.key)]) for r in resources if r.absent and (r.kind, r.key) in matched]
+    if not doomed:
+        return {}
+    known = {(kind_name, object_id) for (kind_name, _key), object_id in matched.items()} | set(doomed)
+    found, unchecked = children_of(client, doomed, known)
+    if unchecked:
+        warnings.append(f"{unchecked} more deleted objects were not checked for live objects that point at them "
+                        f"(the first {CHECK_MAX} were)")
+    return found
+
+
+def _moved_lock(lock: LockFile, moves: list) -> tuple[LockFile, list[dict]]:
+    """The lock as the `moved` entries say (the old key's id under the new key), and the moves
+    still to record: an entry whose new key is already in the lock was applied before."""
+    moved_lock = LockFile(path=lock.path, account=lock.account,
+                          resources={k: dict(v) for k, v in lock.resources.items()},
+                          protected={k: set(v) for k, v in lock.protected.items()},
+                          applied={k: dict(v) for k, v in lock.applied.items()})
+    moved: list[dict] = []
+    for move in moves:
+        entries = moved_lock.resources.get(move.kind, {})
+        object_id = entries.get(move.old)
+        if object_id is None or move.new in entries:
+            continue
+        entries[move.new] = entries.pop(move.old)
+        if move.old in moved_lock.protected.get(move.kind, set()):
+            moved_lock.protected[move.kind].discard(move.old)
+            moved_lock.protected[move.kind].add(move.new)
+        moved.append({"kind": move.kind, "from": move.old, "to": move.new, "id": object_id})
+    return moved_lock, moved
 
 
 def _lock_restricted(lock: LockFile, keep: set[tuple[str, str]]) -> LockFile:

@@ -110,3 +110,14 @@ def test_the_next_kinds_types_digest_as_they_compare() -> None:
         spec = kinds.FieldSpec("x", ftype, "x")
         assert ftype.same(spec, desired, live), ftype
         assert digest(spec, desired) == digest(spec, live, desired), ftype
+
+
+def test_a_renamed_key_keeps_what_was_applied(tmp_path: Path) -> None:
+    lock = _lock(tmp_path)
+    lock.applied = {"deal": {"a": {"title": "00000001"}}}
+    lock.save()
+    lock.record("deal", "a-renamed", 1)  # moved: {from: deal.a, to: deal.a-renamed}
+    lock.save()
+    again = LockFile.read(lock.path)
+    assert again.resources["deal"] == {"a-renamed": 1, "b": 2}
+    assert again.applied == {"deal": {"a-renamed": {"title": "00000001"}}}
