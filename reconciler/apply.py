@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconciler import kinds
+from reconciler.drift import settle
 from reconciler.identity import live_keys
 from reconciler.lock import LockError, LockFile
 from reconciler.normalize import Placeholder
@@ -221,6 +222,10 @@ class Applier:
             self.lock.record(entry["kind"], entry["to"], entry["id"])
         for entry in self.plan.adopt:
             self.lock.record(entry["kind"], entry["key"], entry["id"])
+        for kind_name, entries in self.plan.applied.items():  # unchanged resources: what they are now
+            for key, digests in entries.items():
+                if self.lock.id_for(kind_name, key) is not None:
+                    self.lock.record_applied(kind_name, key, digests)
         for change in self.plan.changes:
             if change.id is not None:
                 self.ids[change.address] = change.id
@@ -344,6 +349,9 @@ class Applier:
                 object_id = change.id
             self.ids[change.address] = object_id
             self.lock.record(change.kind, change.key, object_id)
+            if change.applied:
+                self.lock.record_applied(change.kind, change.key,
+                                         settle(change.kind, change.applied, self._resolve, self.client.schema))
             self._record(Outcome(change.address, change.action, "done", object_id))
         except PipedriveError as exc:
             self._note_failure(exc)

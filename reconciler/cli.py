@@ -23,6 +23,7 @@ from reconciler.commands.common import (
     LazyGroup,
     Output,
     _connection_options,
+    _drift_options,
     _fail,
     _global_options,
     _handle_errors,
@@ -36,6 +37,7 @@ LAZY_COMMANDS = {
     "connections": "reconciler.commands.connections:connections",
     "export": "reconciler.commands.export:export",
     "lease": "reconciler.commands.lease:lease",
+    "pull": "reconciler.commands.pull:pull",
     "sandbox": "reconciler.sandbox.cli:sandbox",
 }
 
@@ -134,20 +136,27 @@ def validate(ctx: click.Context, paths: tuple[str, ...], environment: str | None
 @click.option("--allow-option-removal", is_flag=True,
               help="Plan the removal of custom field options that live records use (Pipedrive clears them); "
                    "without it such a plan fails, saying how many records use them.")
+@click.option("--drift-only", is_flag=True,
+              help="Report only what changed in Pipedrive since the last apply (drift, conflicts, objects deleted "
+                   "there); with --detailed-exitcode exit 2 when there is any. Never applied.")
+@_drift_options
 @_connection_options
 @_global_options
 @click.pass_context
 @_handle_errors
-def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, **kwargs) -> None:
+def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, drift_only, **kwargs) -> None:
     """Show what apply would change in the live account."""
     from reconciler.lock import atomic_write
     from reconciler.render import render_json, render_markdown, render_text
     from reconciler.session import open_client, plan_run
 
     out: Output = ctx.obj["output"]
+    if drift_only and out_file:
+        _fail(out, "--drift-only makes a report, never applied: it cannot be saved with --out")
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
     with open_client(settings) as client, _progress_line(out, client.stats) as progress:
-        run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
+        run = plan_run(client, settings, paths, targets=list(targets), progress=progress, drift_only=drift_only,
+                       record=bool(out_file))
     plan_value = run.plan
     if fmt == "text":
         out.print(run.account.header(), markup=False)
@@ -198,6 +207,7 @@ def _progress_line(out: Output, stats=None):
               help="Remove custom field options that live records use (Pipedrive clears them from those records).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="How to print the final summary.")
+@_drift_options
 @_connection_options
 @_global_options
 @click.pass_context

@@ -65,6 +65,12 @@ class Settings:
     max_deletes: int = DEFAULT_MAX_DELETES  # apply refuses (and plan warns about) plans that delete more
     # seconds of failures in a row (no success between them) before a run gives up
     retry_budget: float = DEFAULT_RETRY_BUDGET
+    # what plan and apply do with drift (reconciler/drift.py): overwrite | keep | fail
+    on_drift: str = "overwrite"
+    # kind -> field labels (or "all") never compared after create, unless a resource says otherwise
+    ignore_changes: dict[str, tuple[str, ...] | str] = field(default_factory=dict)
+    # who changed drifted fields, and when: True always, False never, None when it is cheap
+    drift_details: bool | None = None
     debug: bool = False
     # `--env NAME`: the environment chosen (its lock is reconciler.NAME.lock) and its overlay
     # directory of manifests, merged over the others by kind and key
@@ -83,7 +89,7 @@ class Settings:
 
 PROJECT_FILE = "reconciler.toml"
 SETTINGS = frozenset({"endpoint", "control_endpoint", "connection", "rate_limit", "api_version", "timeout",
-                      "max_deletes", "retry_budget"})
+                      "max_deletes", "retry_budget", "on_drift", "ignore_changes", "drift_details"})
 # what an [environments.NAME] table may set: where it connects, its settings, its overlay
 ENVIRONMENT_SETTINGS = SETTINGS | {"overlay"}
 ENVIRONMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # it names a file: reconciler.NAME.lock
@@ -125,6 +131,34 @@ def read_project_file(first_path: str | os.PathLike | None) -> dict:
             raise ConfigError(f"{candidate}: [environments.{name}]: unknown setting(s) {', '.join(unknown)}; "
                               f"known: {', '.join(sorted(ENVIRONMENT_SETTINGS))}")
     return data
+
+
+def ignore_defaults(table: object, first_path: str | None) -> dict[str, tuple[str, ...] | str]:
+    """reconciler.toml's `[ignore_changes]`: kind (deal, or deals) -> field labels or "all"."""
+    where = "reconciler.toml [ignore_changes]"
+    if not table:
+        return {}
+    from reconciler import kinds
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table of kinds, e.g. deal = [\"stage\"]")
+    out: dict[str, tuple[str, ...] | str] = {}
+    for name, labels in table.items():
+        spec = kinds.BY_NAME.get(name) or kinds.BY_SECTION.get(name)
+        if spec is None:
+            raise ConfigError(f"{where}: unknown kind {name!r} (kinds: {', '.join(kinds.BY_NAME)})")
+        if labels == "all":
+            out[spec.name] = "all"
+            continue
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise ConfigError(f"{where}: {name} must be a list of field names or \"all\"")
+        for label in labels:
+            base = "fields" if label.startswith("fields.") else label
+            if spec.field(base) is None:
+                raise ConfigError(f"{where}: unknown {spec.name} field {label!r} "
+                                  f"(fields: {', '.join(spec.field_names)})")
+        out[spec.name] = tuple(labels)
+    return out
 
 
 def overlay_dirs(first_path: str | os.PathLike | None) -> list[Path]:
@@ -203,6 +237,8 @@ def resolve(
     rate_limit: float | None = None,
     api_version: str | None = None,
     max_deletes: int | None = None,
+    on_drift: str | None = None,
+    drift_details: bool | None = None,
     debug: bool = False,
     env: dict | None = None,
     environment: str | None = None,
@@ -273,6 +309,14 @@ def resolve(
         raise ConfigError("retry_budget (RECONCILER_RETRY_BUDGET) must be a number of seconds") from None
     if settings.retry_budget < 0:
         raise ConfigError("retry_budget (RECONCILER_RETRY_BUDGET) must be 0 or more seconds")
+    settings.on_drift = str(on_drift if on_drift is not None else layered.get("on_drift", "overwrite"))
+    if settings.on_drift not in ("overwrite", "keep", "fail"):
+        raise ConfigError(f"on_drift must be overwrite, keep or fail, not {settings.on_drift!r}")
+    settings.ignore_changes = ignore_defaults(layered.get("ignore_changes", {}), first_path)
+    details = drift_details if drift_details is not None else layered.get("drift_details")
+    if details is not None and not isinstance(details, bool):
+        raise ConfigError(f"drift_details must be true or false, not {details!r}")
+    settings.drift_details = details
     if sandbox is not None:
         if sandbox == "":
             base = Path(first_path) if first_path else Path(".")

@@ -220,6 +220,17 @@ class FieldType:
         """Do a desired and a live canonical value mean the same thing?"""
         return desired == live
 
+    def comparable(self, spec: FieldSpec, value: Any, like: Any = None) -> Any:
+        """A canonical value (desired or live) in a normal form for the lock's digests.
+
+        Two values this type's `same()` calls equal have equal comparable forms, so the
+        digest of what apply wrote equals the digest of what Pipedrive shows afterwards, and
+        a plan can tell which side changed since (reconciler/drift.py). `like` is the desired
+        value the live one is compared with, for types whose comparison depends on how the
+        manifest declared it (a monetary amount declared without its currency).
+        """
+        return value
+
     def to_api_value(self, spec: FieldSpec, value: Any, ctx: Context, declared: Mapping[str, Any],
                      live: Mapping[str, Any] | None) -> Any:
         """to_api with `null` meaning the field's empty value, and unknown names as NormalizeError."""
@@ -306,6 +317,9 @@ class Text(FieldType):
     def same(self, spec, desired, live):
         return (desired or None) == (live or None)  # Pipedrive stores "" as null
 
+    def comparable(self, spec, value, like=None):
+        return value or None
+
 
 class Html(Text):
     """Note and activity text: plain text in manifests, sanitised HTML in Pipedrive.
@@ -324,6 +338,9 @@ class Html(Text):
 
     def same(self, spec, desired, live):
         return (text_key(desired) or None) == (text_key(live) or None)
+
+    def comparable(self, spec, value, like=None):
+        return text_key(value) or None
 
     def match_value(self, spec, value):
         return plain_key(value)
@@ -382,6 +399,16 @@ class Number(FieldType):
             desired = spec.empty if desired is None else desired
             live = spec.empty if live is None else live
         return num_equal(desired, live)
+
+    def comparable(self, spec, value, like=None):
+        if value is None:
+            value = spec.empty
+        if isinstance(value, bool) or value is None:
+            return value
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value
 
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
@@ -520,6 +547,9 @@ class Contacts(FieldType):
         want = [c["value"].strip().lower() for c in desired or []]
         have = [v.strip().lower() for v in self.from_api(spec, live, None)]  # type: ignore[arg-type]
         return want == have
+
+    def comparable(self, spec, value, like=None):
+        return [v.strip().lower() for v in self.from_api(spec, value, None)]  # type: ignore[arg-type]
 
     def match_value(self, spec, value):
         return str(value[0]).strip().casefold() if value else None
@@ -815,6 +845,11 @@ class Participants(FieldType):
             return False
         return shape(desired) == shape(live)
 
+    def comparable(self, spec, value, like=None):
+        items = list(value or [])
+        primary = next((p["person_id"] for p in items if p.get("primary")), None)
+        return [primary, sorted((str(p["person_id"]) for p in items), key=str)]
+
     def read(self, spec, record, version):
         out = []
         for item in self.raw(spec, record, version) or []:
@@ -872,6 +907,9 @@ class DateTime(FieldType):
     def same(self, spec, desired, live):
         return _moment(desired) == _moment(live)
 
+    def comparable(self, spec, value, like=None):
+        return _moment(value)
+
     def write(self, spec, value, version):
         if value is not None and version == "v1":
             value = value.replace("T", " ").removesuffix("Z")
@@ -923,6 +961,9 @@ class Labels(FieldType):
 
     def same(self, spec, desired, live):
         return sorted(desired or [], key=str) == sorted(live or [], key=str)
+
+    def comparable(self, spec, value, like=None):
+        return sorted(value or [], key=str)
 
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
@@ -1003,6 +1044,18 @@ class Prices(FieldType):
                     return False
         return True
 
+    def comparable(self, spec, value, like=None):
+        # only the keys the manifests write are managed: a live price is seen through them
+        shape = {p.get("currency"): set(p) for p in (like if like is not None else value) or []}
+        out = []
+        for item in sorted(value or [], key=lambda p: str(p.get("currency"))):
+            row = []
+            for key in sorted(shape.get(item.get("currency"), set(item)) - {"currency"}):
+                current = item.get(key)
+                row.append([key, NUMBER.comparable(spec, current or 0) if key in self.NUMBERS else (current or None)])
+            out.append([item.get("currency"), row])
+        return out
+
     def read(self, spec, record, version):
         return [{k: p.get(k) for k in self.KEYS if k in p} for p in self.raw(spec, record, version) or []]
 
@@ -1047,6 +1100,11 @@ class LeadValue(FieldType):
         if desired is None or live is None:
             return desired is None and live is None
         return num_equal(desired.get("amount"), live.get("amount")) and desired.get("currency") == live.get("currency")
+
+    def comparable(self, spec, value, like=None):
+        if value is None:
+            return None
+        return [NUMBER.comparable(spec, value.get("amount")), value.get("currency")]
 
     def match_value(self, spec, value):
         return None
@@ -1156,6 +1214,22 @@ class DealProducts(FieldType):
         pairs, added, removed = self._pairs(desired, live)
         return not added and not removed and not any(self._differs(w, h) for w, h in pairs)
 
+    def comparable(self, spec, value, like=None):
+        # each attachment seen through the keys the manifests write for its product
+        shapes: dict[Any, list[set[str]]] = {}
+        for item in (like if like is not None else value) or []:
+            shapes.setdefault(str(item.get("product_id")), []).append(set(item) - {"id", "product_id"})
+        out = []
+        for item in value or []:
+            pending = shapes.get(str(item.get("product_id"))) or []
+            keys = pending.pop(0) if pending else set(item) - {"id", "product_id"}
+            row: list[Any] = [str(item.get("product_id"))]
+            for key in sorted(keys):
+                current = item.get(key)
+                row.append([key, NUMBER.comparable(spec, current or 0) if key in self.NUMBERS else current])
+            out.append(row)
+        return sorted(out, key=str)
+
     def attached_ops(self, spec, desired, live):
         pairs, added, removed = self._pairs(desired, live)
         return {
@@ -1249,6 +1323,9 @@ class Options(FieldType):
     def same(self, spec, desired, live):
         return sorted(desired or []) == sorted(live or [])
 
+    def comparable(self, spec, value, like=None):
+        return sorted(value or [], key=lambda i: (str(type(i)), i))
+
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
         if value in (None, "", []):
@@ -1305,6 +1382,16 @@ class Money(FieldType):
             return num_equal(desired.get("value"), live.get("value"))
         return num_equal(desired.get("value"), live.get("value")) and desired.get("currency") == live.get("currency")
 
+    def comparable(self, spec, value, like=None):
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            value = {"value": value, "currency": None}
+        amount = NUMBER.comparable(spec, value.get("value"))
+        if isinstance(value, PlainAmount) or isinstance(like, PlainAmount):
+            return [amount]  # declared as a plain number: only the amount is managed
+        return [amount, value.get("currency")]
+
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
         if value in (None, ""):
@@ -1345,6 +1432,9 @@ class TimeOfDay(FieldType):
 
     def same(self, spec, desired, live):
         return self.from_api(spec, desired, None) == self.from_api(spec, live, None)  # type: ignore[arg-type]
+
+    def comparable(self, spec, value, like=None):
+        return self.from_api(spec, value, None)  # type: ignore[arg-type]
 
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
@@ -1402,6 +1492,9 @@ class Range(FieldType):
         if desired is None or live is None:
             return desired is None and live is None
         return self.from_api(spec, desired, None) == self.from_api(spec, live, None)  # type: ignore[arg-type]
+
+    def comparable(self, spec, value, like=None):
+        return None if value is None else self.from_api(spec, value, None)  # type: ignore[arg-type]
 
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
@@ -1597,6 +1690,9 @@ class Raw(FieldType):
         if desired in ("", None) and live in ("", None):
             return True
         return desired == live
+
+    def comparable(self, spec, value, like=None):
+        return None if value == "" else value
 
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)

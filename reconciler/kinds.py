@@ -714,12 +714,16 @@ BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 
 # Keys every resource may carry besides its kind's fields.
-META_FIELDS = ("id", "absent", "protect")
+META_FIELDS = ("id", "absent", "protect", "ignore_changes")
 # What each meta key means, for the JSON Schemas and editors' hover text.
 META_DESCRIPTIONS = {
     "id": "Pins the resource to an existing Pipedrive object by its id; identity never looks further.",
     "absent": "true declares that the object must not exist: apply deletes it if it does.",
     "protect": "true makes every plan that would delete the object fail.",
+    "ignore_changes": "Fields set when the object is created and never compared or written afterwards "
+                      "(custom fields as `fields.NAME`, every custom field as `fields`), or `all` for a "
+                      "create-only resource. Replaces the kind's default from reconciler.toml "
+                      "([ignore_changes]); `[]` manages every declared field again.",
 }
 
 KEY_PATTERN = fieldtypes.KEY_PATTERN

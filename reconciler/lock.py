@@ -101,11 +101,24 @@ class LockFile:
         """
         with self._mutex:
             entries = self.resources.setdefault(kind, {})
+            carried = None
             for alias in [k for k, v in entries.items() if v == object_id and k != key]:
                 del entries[alias]
+                carried = self.applied.get(kind, {}).pop(alias, None) or carried
                 self._journal({"del": [kind, alias]})
             entries[key] = object_id
             self._journal({"set": [kind, key, object_id]})
+            if carried and key not in self.applied.get(kind, {}):  # a renamed key keeps what was applied
+                self.applied.setdefault(kind, {})[key] = carried
+                self._journal({"applied": [kind, key, carried]})
+
+    def record_applied(self, kind: str, key: str, digests: dict[str, str]) -> None:
+        """Journal what was last applied to one resource (its declared fields' digests), at once."""
+        with self._mutex:
+            if self.applied.get(kind, {}).get(key) == digests:
+                return
+            self.applied.setdefault(kind, {})[key] = dict(digests)
+            self._journal({"applied": [kind, key, digests]})
 
     def forget(self, kind: str, key: str) -> None:
         with self._mutex:
@@ -159,13 +172,34 @@ class LockFile:
             "account": self.account,
             "resources": {k: dict(sorted(v.items())) for k, v in sorted(self.resources.items()) if v},
             "protected": {k: sorted(v) for k, v in sorted(self.protected.items()) if v},
-            **({"applied": {k: dict(sorted(v.items())) for k, v in sorted(self.applied.items()) if v}}
-               if any(self.applied.values()) else {}),
+            **({"applied": self._applied_sorted()} if any(self.applied.values()) else {}),
         }
+
+    def _applied_sorted(self) -> dict[str, dict[str, dict[str, str]]]:
+        """Digests of resources the lock still knows, sorted (a forgotten key's go with it)."""
+        return {kind: {key: dict(sorted(fields.items())) for key, fields in sorted(entries.items())
+                       if key in self.resources.get(kind, {})}
+                for kind, entries in sorted(self.applied.items()) if entries}
+
+    def to_text(self) -> str:
+        """The file's text: JSON, with `applied` one line per resource so that git merges of
+        two branches' applies touch different lines (json.dumps would spread each over many)."""
+        data = self.to_json()
+        applied = data.pop("applied", None)
+        text = json.dumps(data, indent=2, sort_keys=False)
+        applied = {kind: entries for kind, entries in (applied or {}).items() if entries}
+        if not applied:
+            return text + "\n"
+        blocks = []
+        for kind, entries in applied.items():
+            lines = [f"      {json.dumps(key)}: {json.dumps(fields, separators=(',', ':'))}"
+                     for key, fields in entries.items()]
+            blocks.append(f"    {json.dumps(kind)}: {{\n" + ",\n".join(lines) + "\n    }")
+        return text[:-2] + ',\n  "applied": {\n' + ",\n".join(blocks) + "\n  }\n}\n"
 
     def _write(self) -> None:
         """Compact: the whole lock atomically, then the journal it now contains goes."""
-        atomic_write(self.path, json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
+        atomic_write(self.path, self.to_text())
         with contextlib.suppress(FileNotFoundError):
             self.journal_path.unlink()
 

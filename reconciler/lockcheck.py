@@ -165,13 +165,25 @@ def parse_lock(path: Path, text: str) -> LockContent:
         else:
             content.protected[kind_name] = set(keys)
     applied = data.get("applied", {})
-    if isinstance(applied, dict):
-        for kind_name, entries in applied.items():
-            if kind_name in kinds.BY_NAME and isinstance(entries, dict):
-                content.applied[kind_name] = {
-                    key: dict(fields) for key, fields in entries.items()
-                    if isinstance(fields, dict) and all(isinstance(v, str) for v in fields.values())
-                }
+    if not isinstance(applied, dict):
+        problem(('"applied"',), "applied must map kinds to {key: {field: digest}}")
+        applied = {}
+    for kind_name, entries in applied.items():
+        kind_line = ('"applied"', f'"{kind_name}"')
+        if kind_name not in kinds.BY_NAME:
+            problem(kind_line, _kind_problem(kind_name))
+            continue
+        if not isinstance(entries, dict):
+            problem(kind_line, f"applied.{kind_name} must map keys to {{field: digest}}")
+            continue
+        good_fields: dict[str, dict[str, str]] = {}
+        for key, fields in entries.items():
+            if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+                problem(('"applied"', f'"{kind_name}"', f'"{key}"'),
+                        f"applied.{kind_name}.{key} must map field names to digests (strings)")
+            else:
+                good_fields[key] = dict(fields)
+        content.applied[kind_name] = good_fields
     if problems:
         raise LockError("\n".join(problems))
     return content

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import kinds
+from reconciler.drift import Deferred, classify, digest, has_placeholder, ignored
 from reconciler.fieldtypes import FieldSpec
 from reconciler.identity import Identity, declared_parent, desired_keys
 from reconciler.lock import LockFile
@@ -48,6 +49,9 @@ class Change:
     depends_on: list[str] = field(default_factory=list)
     source: str | None = None  # "FILE:LINE"
     protect: bool = False
+    # what the lock records once this change is made: declared field label -> digest of the
+    # value applied (a Deferred one is digested by apply, when the ids it holds are known)
+    applied: dict[str, Any] = field(default_factory=dict)
     # for a delete: live objects outside the manifests that point at the object ("person 12")
     orphans: list[str] = field(default_factory=list)
 
@@ -79,6 +83,13 @@ class Plan:
     # files, so that apply --plan refuses a plan whose manifests have changed since.
     manifest_paths: list[str] = field(default_factory=list)
     manifests_digest: str | None = None
+    # Drift left as Pipedrive has it (--on-drift keep): [{kind, key, id, fields}], reported, not written.
+    kept: list[dict] = field(default_factory=list)
+    # Digests apply records for resources it does not change (kind -> key -> {label: digest}):
+    # only where the lock's differ, so a steady plan carries nothing here.
+    applied: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    on_drift: str = "overwrite"
+    drift_only: bool = False  # a report of drift (plan --drift-only): never applied
 
     @property
     def summary(self) -> dict[str, int]:
@@ -86,6 +97,14 @@ class Plan:
         for change in self.changes:
             counts[change.action] += 1
         counts["unchanged"] = self.unchanged
+        drift = conflict = 0
+        for fields in [c.fields for c in self.changes] + [k["fields"] for k in self.kept]:
+            for diff in fields.values():
+                drift += bool(diff.get("drift"))
+                conflict += bool(diff.get("conflict"))
+        if drift or conflict or self.drift_only:
+            counts["drift"] = drift
+            counts["conflict"] = conflict
         return counts
 
     @property
@@ -114,6 +133,11 @@ class Plan:
             "moved": list(self.moved),
             "manifest_paths": list(self.manifest_paths),
             "manifests_digest": self.manifests_digest,
+            **({"kept": [dict(entry, fields=_fields_json(entry["fields"])) for entry in self.kept]}
+               if self.kept else {}),
+            **({"applied": self.applied} if self.applied else {}),
+            **({"on_drift": self.on_drift} if self.on_drift != "overwrite" else {}),
+            **({"drift_only": True} if self.drift_only else {}),
         }
 
     @classmethod
@@ -143,6 +167,10 @@ class Plan:
             moved=list(data.get("moved") or []),
             manifest_paths=list(data.get("manifest_paths") or []),
             manifests_digest=data.get("manifests_digest"),
+            kept=list(data.get("kept") or []),
+            applied=dict(data.get("applied") or {}),
+            on_drift=data.get("on_drift") or "overwrite",
+            drift_only=bool(data.get("drift_only")),
         )
         for raw in data.get("changes") or []:
             plan.changes.append(
@@ -153,6 +181,8 @@ class Plan:
                     recovery_keys=_decode(raw.get("recovery_keys") or []),
                     depends_on=list(raw.get("depends_on") or []), source=raw.get("source"),
                     protect=bool(raw.get("protect")), orphans=list(raw.get("orphans") or []),
+                    applied={label: Deferred(_decode(v["deferred"])) if isinstance(v, dict) else v
+                             for label, v in (raw.get("applied") or {}).items()},
                 )
             )
         return plan
@@ -213,17 +243,24 @@ def _display(value: Any) -> Any:
     return _encode(value)
 
 
+_FIELD_EXTRAS = ("detail", "drift", "conflict", "changed_by", "changed_at")
+
+
+def _fields_json(fields: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"before": _display(v.get("before")), "after": _display(v.get("after")),
+               **{extra: v[extra] for extra in _FIELD_EXTRAS if v.get(extra)}}
+        for name, v in fields.items()
+    }
+
+
 def _change_json(change: Change) -> dict:
     out = {
         "action": change.action,
         "kind": change.kind,
         "key": change.key,
         "id": change.id,
-        "fields": {
-            name: {"before": _display(v.get("before")), "after": _display(v.get("after")),
-                   **({"detail": v["detail"]} if v.get("detail") else {})}
-            for name, v in change.fields.items()
-        },
+        "fields": _fields_json(change.fields),
         "writes": _encode(change.writes),
     }
     for name in ("reason", "source"):
@@ -239,6 +276,9 @@ def _change_json(change: Change) -> dict:
         out["recovery_keys"] = _encode(change.recovery_keys)
     if change.depends_on:
         out["depends_on"] = change.depends_on
+    if change.applied:
+        out["applied"] = {label: {"deferred": _encode(v.value)} if isinstance(v, Deferred) else v
+                          for label, v in change.applied.items()}
     return out
 
 
@@ -274,8 +314,20 @@ class Planner:
         ident: Identity,
         schema: AccountSchema,
         lock: LockFile | None,
+        *,
+        on_drift: str = "overwrite",
+        ignore_changes: dict[str, tuple[str, ...] | str] | None = None,
+        record: bool = True,
     ) -> None:
         self.resources = resources
+        # Whether apply will record what this plan applies (apply, plan --out): a plan that is
+        # only shown digests nothing it does not show (drift needs digests of differing fields only).
+        self.record = record
+        self.on_drift = on_drift
+        self.ignore_defaults = ignore_changes or {}
+        self.kept: list[dict] = []
+        self._lock_keys: dict[tuple[str, Any], str] | None = None
+        self.applied: dict[str, dict[str, dict[str, str]]] = {}
         self.live = live
         self.ident = ident
         self.schema = schema
@@ -316,7 +368,7 @@ class Planner:
         `max_deletes` is the limit apply will enforce: a plan over it says so, so that the
         pull request's plan is not green while the merge's apply fails.
         """
-        plan = Plan(**about)
+        plan = Plan(on_drift=self.on_drift, **about)
         ordered = sorted(self.resources, key=lambda r: kinds.kind(r.kind).order)
         # Everything that will be created is known before values are converted, so that
         # references between new objects become placeholders in any order.
@@ -371,6 +423,8 @@ class Planner:
             problems = sorted(self.problems, key=lambda p: (p.pos.file, p.pos.line, p.pos.col))
             raise PlanError(f"{len(problems)} problem(s) in the manifests", problems)
         plan.warnings = [*plan.warnings, *self.notices]
+        plan.kept = self.kept
+        plan.applied = self.applied
         deletes.sort(key=lambda c: -kinds.kind(c.kind).order)
         self._order_deletes(deletes)
         plan.changes = creates_updates + deletes
@@ -487,6 +541,15 @@ class Planner:
             change.reason = (f"deleted in Pipedrive (it was id {self.lock.id_for(res.kind, res.key)}), "
                              "will be created again")
         parent = declared_parent(res)
+        ignore = res.ignore_changes if res.ignore_changes is not None else self.ignore_defaults.get(res.kind)
+        if isinstance(res.ignore_changes, tuple):
+            self._check_ignored_names(res, res.ignore_changes)
+        prior = None
+        if live is not None and self.lock is not None:
+            locked_key = res.key if self.lock.id_for(res.kind, res.key) == object_id else \
+                self._lock_key(res.kind, object_id)  # a key renamed (moved:) keeps what was applied
+            prior = self.lock.applied.get(res.kind, {}).get(locked_key) if locked_key else None
+        state = _FieldState(prior or {}, {}, {})
         for name, value in res.fields.items():
             field_spec = spec.field(name)
             if field_spec is None:
@@ -495,7 +558,12 @@ class Planner:
                 if isinstance(member, Exception):
                     self._problem(res, label, f"{label}: {member}")
                     continue
-                self._compare_field(res, label, member, item, live, parent, change)
+                skip = ignored(label, ignore)
+                if skip and live is not None:
+                    continue  # set on create, never compared or written afterwards
+                self._compare_field(res, label, member, item, live, parent, change, state, skip)
+        if state.kept:
+            self.kept.append({"kind": res.kind, "key": res.key, "id": object_id, "fields": state.kept})
         spec.hooks.plan_writes(parent, live, change.writes)
         problem, notice = spec.hooks.check(res.fields, live, change.writes)
         if problem:
@@ -503,32 +571,78 @@ class Planner:
         if notice:
             self.notices.append(f"{res.kind}.{res.key} {notice}")
         if not change.fields:
+            if self.record and live is not None and state.applied != (prior or {}):
+                self.applied.setdefault(res.kind, {})[res.key] = state.applied
             return None
+        if self.record:
+            change.applied = state.applied
         if change.action == "create":
             change.recovery_keys = [list(k) for k in desired_keys(res, self._recovery_ids)]
         return change
 
+    def _lock_key(self, kind: str, object_id: Any) -> str | None:
+        """The lock's key for an object, built once (only asked when a resource's own key is not it)."""
+        if self._lock_keys is None:
+            self._lock_keys = {(k, i): key for k, key, i in self.lock.entries()} if self.lock else {}
+        return self._lock_keys.get((kind, object_id))
+
+    def _check_ignored_names(self, res: Resource, ignore: tuple[str, ...]) -> None:
+        """Custom field names in ignore_changes must exist in the account (the loader checked the rest)."""
+        for label in ignore:
+            if label.startswith("fields."):
+                try:
+                    self.ctx.schema.custom_field(res.kind, label[len("fields."):])
+                except UnknownName as exc:
+                    self._problem(res, "ignore_changes", f"ignore_changes: {label}: {exc}")
+
     def _compare_field(self, res: Resource, label: str, field_spec: FieldSpec, value: Any,
-                       live: dict | None, parent: str | None, change: Change) -> None:
-        """One declared field (or custom field) against its live value; records what differs."""
+                       live: dict | None, parent: str | None, change: Change, state: _FieldState,
+                       ignored_field: bool = False) -> None:
+        """One declared field (or custom field) against its live value; records what differs,
+        which side moved since the last apply (drift, conflict), and what the lock will record."""
         ftype = field_spec.type
         try:
             desired = ftype.to_api_value(field_spec, value, self.ctx, res.fields, live)
         except NormalizeError as exc:
             self._problem(res, label, f"{label}: {exc}")
             return
+        moved = None
         current = None
         if live is not None:
             current = kinds.kind(res.kind).hooks.live_value(field_spec, parent, live)
             if ftype.same(field_spec, desired, current):
+                # equal now: what the lock records stands (a digest is taken only the first time,
+                # so a steady plan hashes nothing; see reconciler/drift.py on what this trusts)
+                if self.record:
+                    recorded = state.prior.get(label)
+                    state.applied[label] = recorded if recorded is not None else digest(field_spec, desired)
                 return
             before = ftype.from_api_value(field_spec, current, self.ctx)
+            recorded = state.prior.get(label)
+            moved = classify(field_spec, desired, current, recorded) if recorded is not None else None
+            if moved is not None and self.on_drift == "keep":
+                state.kept[label] = {"before": before, "after": _manifest_value(value), moved: True}
+                state.applied[label] = recorded  # still what was last applied: it stays drift
+                return
+            if moved is not None and self.on_drift == "fail":
+                self._problem(res, label, f"{res.kind} {res.key!r} field {label}: "
+                              + ("changed in Pipedrive since the last apply (drift)" if moved == "drift" else
+                                 "changed in Pipedrive and in the manifests since the last apply (conflict)")
+                              + "; --on-drift fail refuses to plan (pull the change, or plan with "
+                                "--on-drift overwrite or keep)")
+                return
         else:
             if desired is None:
+                if not ignored_field and self.record:
+                    state.applied[label] = digest(field_spec, None)
                 return
             before = None
+        if not ignored_field and self.record:
+            state.applied[label] = Deferred(desired) if has_placeholder(desired) else digest(field_spec, desired)
         after = _manifest_value(value)
         change.fields[label] = {"before": before, "after": after}
+        if moved is not None:
+            change.fields[label][moved] = True
         detail = _detail(before, after)
         if detail:
             change.fields[label]["detail"] = detail
@@ -541,6 +655,15 @@ class Planner:
         for placeholder in _placeholders({field_spec.api: desired}):
             if placeholder.address not in change.depends_on:
                 change.depends_on.append(placeholder.address)
+
+
+@dataclass
+class _FieldState:
+    """One resource's three-way bookkeeping while its fields are compared."""
+
+    prior: dict[str, str]  # the lock's digests of what was last applied
+    applied: dict[str, Any]  # what the lock will record after this plan is applied
+    kept: dict[str, dict[str, Any]]  # drift left as Pipedrive has it (--on-drift keep)
 
 
 def _members(field_spec: FieldSpec, value: Any, ctx: Context, kind: str):
@@ -603,14 +726,20 @@ def build_plan(
     max_deletes: int | None = None,
     orphaned: dict[tuple[str, Any], list[str]] | None = None,
     problems: list[Problem] | None = None,
+    *,
+    on_drift: str = "overwrite",
+    ignore_changes: dict[str, tuple[str, ...] | str] | None = None,
+    record: bool = True,
     **about: Any,
 ) -> Plan:
     """The plan for these resources against this live state, complete when returned.
 
     `about` is what the run knows of itself (account, stats, lock_file, created_at,
-    warnings), recorded in the plan as it is made.
+    warnings), recorded in the plan as it is made. `on_drift` says what to do with fields
+    changed in Pipedrive since the last apply; `ignore_changes` is each kind's default.
     """
-    planner = Planner(resources, live, ident, schema, lock)
+    planner = Planner(resources, live, ident, schema, lock, on_drift=on_drift, ignore_changes=ignore_changes,
+                      record=record)
     planner.orphaned = dict(orphaned or {})
     planner.problems.extend(problems or [])  # found while reading: reported with the planner's, at once
     return planner.build(max_deletes, **about)

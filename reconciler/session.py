@@ -202,8 +202,19 @@ def plan_run(
     targets: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
     manifest: Manifest | None = None,
+    on_drift: str | None = None,
+    drift_only: bool = False,
+    record: bool = True,
 ) -> PlanRun:
-    """Everything `plan` does, returning the plan and what apply needs with it."""
+    """Everything `plan` does, returning the plan and what apply needs with it.
+
+    Fields that drifted are attributed (who changed them, when: reconciler/drift.py) as
+    settings.drift_details says; `drift_only` keeps only what changed in Pipedrive. `record`
+    False (a plan only shown) leaves out what apply would record in the lock (`applied`).
+    """
+    from reconciler.drift import attribute
+    from reconciler.drift import drift_only as only_drift
+
     manifest = manifest or load(paths, settings.overlay)
     account = read_account(client, settings)
     lock_path = lock_path_for(paths[0], settings.environment).absolute()
@@ -248,6 +259,8 @@ def plan_run(
     orphaned = _orphans(client, resources, ident, warnings)
     read = [*paths, *([settings.overlay] if settings.overlay else [])]  # what the manifests are
     plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes, orphaned, missing,
+                      on_drift=on_drift or settings.on_drift, ignore_changes=settings.ignore_changes,
+                      record=record and not drift_only,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
                       created_at=read_started, warnings=warnings, scope=scope, moved=moved,
                       manifest_paths=[str(Path(p).absolute()) for p in read],
@@ -256,6 +269,9 @@ def plan_run(
         plan.warnings.extend(check_option_removals(client, plan, allow=settings.allow_option_removal))
     except OptionInUse as exc:
         raise PlanError(str(exc)) from None
+    attribute(client, plan, live.objects, schema, settings.drift_details)
+    if drift_only:
+        only_drift(plan)
     if used_lock is None:
         lock = LockFile(path=lock_path)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
@@ -354,6 +370,8 @@ def _lock_restricted(lock: LockFile, keep: set[tuple[str, str]]) -> LockFile:
     for kind_name, key, object_id in lock.entries():
         if (kind_name, key) in keep:
             restricted.resources.setdefault(kind_name, {})[key] = object_id
+            if key in lock.applied.get(kind_name, {}):
+                restricted.applied.setdefault(kind_name, {})[key] = lock.applied[kind_name][key]
     return restricted
 
 
@@ -373,6 +391,9 @@ def saved_plan_run(client: PipedriveClient, settings: Settings, plan: Plan) -> P
     """
     from reconciler.apply import check_fresh
 
+    if plan.drift_only:
+        raise ApplyRefused("the plan is a drift report (plan --drift-only): it is never applied; make a plan "
+                           "without --drift-only")
     account = read_account(client, settings)
     planned = plan.account or {}
     if planned.get("company_id") != account.company_id:

@@ -72,6 +72,8 @@ V1_PATHS = (
     "/productFields", "/productFields/{id}",
     "/leads", "/leads/{id}", "/leads/archived", "/leads/search",
     "/leadLabels", "/leadLabels/{id}",
+    # the change history of deals, persons and organizations (who changed a drifted field, issue 15)
+    "/deals/{id}/changelog", "/persons/{id}/changelog", "/organizations/{id}/changelog",
     # deprecated on 2026-01-01, out of support since 2026-08-01 (absent from the current client)
     "/deals", "/deals/{id}", "/deals/search",
     "/persons", "/persons/{id}", "/persons/search",

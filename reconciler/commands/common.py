@@ -108,6 +108,24 @@ def _connection_options(func):
     return wrapper
 
 
+def _drift_options(func):
+    """What plan and apply do with fields changed in Pipedrive since the last apply (docs/drift.md)."""
+
+    @click.option("--on-drift", type=click.Choice(["overwrite", "keep", "fail"]), default=None,
+                  help="Fields changed in Pipedrive since the last apply: overwrite them with the manifests, "
+                       "keep Pipedrive's values (reported, not written), or fail naming them "
+                       "[default: on_drift in reconciler.toml, else overwrite].")
+    @click.option("--drift-details/--no-drift-details", default=None,
+                  help="Look up who changed each drifted object and when (one call per drifted deal, person "
+                       "or organization) [default: only when that costs at most 3 calls or 10% of the plan's "
+                       "tokens; drift_details in reconciler.toml].")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
 def _settings(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[Settings, list[str]]:
     from reconciler.config import resolve
 
@@ -127,6 +145,8 @@ def _settings(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[
         rate_limit=kwargs.pop("rate_limit", None),
         api_version=kwargs.pop("api_version", None),
         max_deletes=kwargs.pop("max_deletes", None),
+        on_drift=kwargs.pop("on_drift", None),
+        drift_details=kwargs.pop("drift_details", None),
         debug=bool(ctx_obj.get("debug")),
         environment=kwargs.pop("environment", None),
         allow_option_removal=bool(kwargs.pop("allow_option_removal", False)),

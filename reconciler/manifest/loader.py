@@ -347,6 +347,8 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
                 res.id = int(value)
             elif name == "absent":
                 res.absent = bool(value)
+            elif name == "ignore_changes":
+                res.ignore_changes = _ignore_changes(doc, kind, value, pos, positions)
             else:
                 res.protect = bool(value)
             continue
@@ -364,6 +366,28 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
     if not partial:
         doc.problems.extend(checks.resource_problems(kind, res, data))
     return res
+
+
+def _ignore_changes(doc: EventDocument | NodeDocument, kind: KindSpec, value: Any, pos: Position,
+                    positions: dict[PathKey, Position]) -> tuple[str, ...] | str:
+    """`ignore_changes: all` or a list of this kind's field labels; a wrong name is reported
+    where it is written (custom field names are checked by plan, which knows the account)."""
+    if value == "all":
+        return "all"
+    names = [f for f in kind.field_names]
+    good: list[str] = []
+    for index, label in enumerate(value):
+        where = positions.get(("ignore_changes", index), pos)
+        base = label.split(".", 1)[0] if label.startswith("fields.") else label
+        if base not in names or (base == "fields" and label != "fields" and not label[len("fields."):].strip()):
+            choices = [n for n in names if n != "fields"] + (["fields.NAME"] if "fields" in names else [])
+            hint = suggest(label, choices) or f" (fields: {', '.join(choices)}, or all)"
+            doc.problems.append(Problem(where, f"ignore_changes: unknown {kind.name} field '{label}'{hint}"))
+        elif label in good:
+            doc.problems.append(Problem(where, f"ignore_changes: '{label}' is listed twice"))
+        else:
+            good.append(label)
+    return tuple(good)
 
 
 _FIELD_MAPS: dict[int, tuple[KindSpec, dict[str, FieldSpec]]] = {}
@@ -492,6 +516,8 @@ def _field_message(kind: KindSpec, path: PathKey, value: Any, raw: str | None, e
     quote = f"; quote it (\"{raw}\") if you mean the text" if raw is not None else ""
     if name == "id":
         return f"'id' must be a positive integer (a Pipedrive id), got {got}"
+    if name == "ignore_changes":
+        return f"'ignore_changes' must be all or a list of field names (custom fields as fields.NAME), got {got}"
     if name in kinds.META_FIELDS:
         return f"'{name}' must be true or false, got {got}"
     spec = kind.field(name)

@@ -57,8 +57,8 @@ class Reference:
 class Resource:
     """One declared resource.
 
-    `fields` holds only the kind fields the manifest declares (the meta keys id, absent and
-    protect are attributes), in the order the manifest declares them: a field left out is
+    `fields` holds only the kind fields the manifest declares (the meta keys id, absent,
+    protect and ignore_changes are attributes), in the order the manifest declares them: a field left out is
     never managed, and `None` declares "empty". Value shapes per kinds type:
     STRING/TEXT/STAGE/PIPELINE/USER/VISIBILITY/ENUM → str; NUMBER → int | float; BOOL → bool;
     DATE → "YYYY-MM-DD"; TIME → "HH:MM"; EMAILS/PHONES → list[str]; REF → Reference;
@@ -73,6 +73,9 @@ class Resource:
     protect: bool
     pos: Position  # position of the resource's key
     field_pos: dict[str, Position]  # each declared field's value; custom fields as "fields.<Name>"
+    # ignore_changes: None (not declared: the kind's default applies), "all", or field labels
+    # (custom fields as "fields.<Name>"): set on create, never compared or written afterwards
+    ignore_changes: tuple[str, ...] | str | None = None
 
     @property
     def address(self) -> str:

@@ -55,10 +55,15 @@ def field_schema(spec: FieldSpec) -> dict[str, Any]:
 
 
 def meta_schema(name: str) -> dict[str, Any]:
-    """The schema of a key every resource may carry (id, absent, protect)."""
+    """The schema of a key every resource may carry (id, absent, protect, ignore_changes)."""
     description = kinds.META_DESCRIPTIONS[name]
     if name == "id":
         return {"description": description, "type": "integer", "minimum": 1}
+    if name == "ignore_changes":
+        return {"description": description, "anyOf": [
+            {"const": "all"},
+            {"type": "array", "items": {"type": "string", "minLength": 1}},
+        ]}
     return {"description": description, "type": "boolean"}
 
 

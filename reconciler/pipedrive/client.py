@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 PAGE_LIMIT = 500
 IDS_BATCH = 100
+CHANGELOG_KINDS = ("deal", "person", "organization")  # the kinds Pipedrive keeps a change history for
 
 
 class Page(list):
@@ -244,6 +245,16 @@ class PipedriveClient:
             if not pagination.get("more_items_in_collection"):
                 return
             start = pagination.get("next_start", start + PAGE_LIMIT)
+
+    def changelog(self, kind: str, object_id: Any, limit: int = 100) -> list[dict]:
+        """The first page of the change history Pipedrive keeps for a deal, person or organization
+        (v1 only: `GET /api/v1/{collection}/{id}/changelog`), [] for kinds without one."""
+        path = kinds.kind(kind).v1_path
+        if kind not in CHANGELOG_KINDS or path is None:
+            return []
+        answer = self.http.request("GET", f"{path}/{object_id}/changelog", params={"limit": limit},
+                                   what=f"{kind} {object_id} changelog")
+        return list(answer.get("data") or [])
 
     # -- writes ----------------------------------------------------------------------
 

@@ -62,6 +62,7 @@ class AccountSchema:
     stage_info: dict[int, tuple[int, str]] = field(default_factory=dict)  # stage id -> (pipeline id, name)
     custom: dict[str, dict[str, list[CustomField]]] = field(default_factory=dict)  # kind -> name -> fields
     custom_by_key: dict[str, dict[str, CustomField]] = field(default_factory=dict)  # kind -> hash -> field
+    names_by_user: dict[int, str] = field(default_factory=dict)  # every user, deactivated too: who changed what
     label_names: dict[str, dict[Any, str]] = field(default_factory=dict)  # kind -> label id -> name
     activity_types: set[str] = field(default_factory=set)  # active activity types' keys, when loaded
 
@@ -71,6 +72,7 @@ class AccountSchema:
         schema = cls()
         for user in client.users():
             email = str(user.get("email", "")).lower()
+            schema.names_by_user[int(user["id"])] = f"{user.get('name') or email} <{email}>"
             if user.get("active_flag") is False:
                 schema.inactive_users[email] = int(user["id"])
                 continue

@@ -29,7 +29,15 @@ from urllib.parse import quote, urlsplit
 
 from reconciler.config import ConfigError
 from reconciler.plan import Change, Plan
-from reconciler.render.values import SYMBOLS, VERBS, adopted_count, headline, printable, show
+from reconciler.render.values import (
+    SYMBOLS,
+    VERBS,
+    adopted_count,
+    drift_note,
+    headline,
+    printable,
+    show,
+)
 
 DEFAULT_LIMIT = 60_000  # bytes of UTF-8; GitHub: 65,536 characters; GitLab: 1,000,000
 MIN_LIMIT = 2_000
@@ -39,6 +47,7 @@ PLAN_URL_ENV = "RECONCILER_PLAN_URL"
 _RESERVE = 1_500  # bytes kept for the summary of what is not shown (a line per kind and action)
 _SECTION = 200  # bytes of a section's heading, fence and <details> lines
 _NAME_LIMIT = 200  # characters of the company name shown
+KEPT_SHOWN = 20  # objects whose kept drift is listed; the rest are counted
 
 
 def markdown_limit(env: dict | None = None) -> int:
@@ -92,12 +101,13 @@ def _drifted(change: Change) -> bool:
     return any(isinstance(d, dict) and (d.get("drift") or d.get("conflict")) for d in change.fields.values())
 
 
+def _conflicted(change: Change) -> bool:
+    return any(isinstance(d, dict) and d.get("conflict") for d in change.fields.values())
+
+
 def _field_note(diff: dict) -> str:
-    if diff.get("conflict"):
-        return "  (conflict: changed in Pipedrive and in the manifests)"
-    if diff.get("drift"):
-        return "  (drift: changed in Pipedrive since the last apply)"
-    return ""
+    note = drift_note(diff)
+    return f"  ({note})" if note else ""
 
 
 def _address(change: Change) -> str:
@@ -180,8 +190,9 @@ def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None
     footer.append(f"<sub>{plan.stats.get('api_calls', 0)} API calls, {plan.stats.get('tokens', 0)} tokens "
                   "spent reading live state.</sub>")
 
-    first = [c for c in plan.changes if c.action == "delete"] + \
-            [c for c in plan.changes if c.action != "delete" and _drifted(c)]
+    first = [c for c in plan.changes if _conflicted(c)] + \
+            [c for c in plan.changes if c.action == "delete"] + \
+            [c for c in plan.changes if c.action != "delete" and _drifted(c) and not _conflicted(c)]
     chosen = {id(c) for c in first}
     rest = [c for c in plan.changes if id(c) not in chosen]
 
@@ -196,9 +207,36 @@ def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None
         shown_rest, left = _take([_block(c) for c in rest], left - _SECTION)
 
     body: list[str] = []
+    conflicts, drift = plan.summary.get("conflict", 0), plan.summary.get("drift", 0)
+    if conflicts:
+        body += [f"> **Warning: {conflicts} conflict{'s' if conflicts != 1 else ''}**: field"
+                 f"{'s' if conflicts != 1 else ''} changed both in Pipedrive and in the manifests since the last "
+                 "apply; applying this plan overwrites what was changed in Pipedrive.", ""]
+    if drift:
+        body += [f"> **{drift} field{'s' if drift != 1 else ''} drifted**: changed in Pipedrive since the last "
+                 + ("apply; kept as Pipedrive has them (--on-drift keep)." if plan.on_drift == "keep" else
+                    "apply; applying this plan puts the manifests' values back (`reconciler pull` brings "
+                    "Pipedrive's into the manifests instead)."), ""]
     if first:
-        title = "Deletes" if all(c.action == "delete" for c in first) else "Deletes and drift"
+        names = [name for name, present in (("Conflicts", any(_conflicted(c) for c in first)),
+                                            ("deletes", any(c.action == "delete" for c in first)),
+                                            ("drift", any(_drifted(c) and not _conflicted(c) for c in first)))
+                 if present]
+        title = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        title = title[:1].upper() + title[1:]
         body += [f"#### {title} ({len(first)})", "", *_fenced(shown_first), ""]
+    if plan.kept:
+        kept_lines = []
+        for entry in plan.kept[:KEPT_SHOWN]:
+            kept_lines.append(f"! {printable(entry['kind'] + '.' + entry['key'])} (id {printable(str(entry['id']))}) "
+                              "drift kept: Pipedrive's values stay")
+            for name, diff in entry["fields"].items():
+                kept_lines.append(f"!     {printable(name)}: {show(diff.get('before'))} (manifests: "
+                                  f"{show(diff.get('after'))}){_field_note(diff)}")
+        more = len(plan.kept) - KEPT_SHOWN
+        body += [f"#### Drift kept ({len(plan.kept)})", "", "```diff", *kept_lines, "```", ""]
+        if more > 0:
+            body += [f"…and {more} more objects with drift kept (the whole plan is in the CI job's artifacts).", ""]
     if shown_rest:
         fenced = _fenced(shown_rest)
         label = f"{len(rest)}{' other' if first else ''} change{'s' if len(rest) != 1 else ''}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.plan import Plan
-from reconciler.render.values import SYMBOLS, VERBS, adopted_count, headline, show
+from reconciler.render.values import SYMBOLS, VERBS, adopted_count, drift_line, drift_note, headline, show
 
 COLOURS = {"create": "green", "update": "yellow", "delete": "red"}
 
@@ -35,7 +35,14 @@ def render_text(plan: Plan) -> str:
                        for old, new in detail.get("renamed", [])]
                 )
                 lines.append(f"      [yellow]~[/] {name}: {_esc(show(diff.get('before')))} "
-                             f"→ {_esc(show(diff.get('after')))}{extra}")
+                             f"→ {_esc(show(diff.get('after')))}{extra}{_marker(diff)}")
+        lines.append("")
+    for entry in plan.kept:
+        lines.append(f"  [magenta]![/] [bold]{entry['kind']}.{entry['key']}[/] (id {entry['id']}) drift kept: "
+                     "Pipedrive's values stay (--on-drift keep)")
+        for name, diff in entry["fields"].items():
+            lines.append(f"      [magenta]![/] {name}: {_esc(show(diff.get('before')))} (manifests: "
+                         f"{_esc(show(diff.get('after')))}){_marker(diff)}")
         lines.append("")
     for entry in plan.moved:
         lines.append(f"  [cyan]>[/] {entry['kind']}.{entry['from']} has moved to {entry['kind']}.{entry['to']} "
@@ -48,7 +55,18 @@ def render_text(plan: Plan) -> str:
     if plan.adopt:
         lines.append("")
     lines.append(f"[bold]{headline(plan.summary, adopted_count(plan))}[/]")
+    drift = drift_line(plan.summary, sum(len(k["fields"]) for k in plan.kept))
+    if drift:
+        lines.append(f"[magenta]{_esc(drift)}[/]")
     return "\n".join(lines)
+
+
+def _marker(diff: dict) -> str:
+    note = drift_note(diff)
+    if not note:
+        return ""
+    colour = "bold red" if diff.get("conflict") else "magenta"
+    return f"  [{colour}]({_esc(note)})[/]"
 
 
 def _esc(text: str) -> str:

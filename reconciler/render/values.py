@@ -55,6 +55,41 @@ def headline(summary: dict[str, int], adopted: int = 0) -> str:
     return line
 
 
+def provenance(diff: dict) -> str:
+    """"by Bob Brown <bob@example.com> at 2026-11-30 10:12 UTC", from what Pipedrive recorded."""
+    parts = []
+    if diff.get("changed_by"):
+        parts.append(f"by {printable(str(diff['changed_by']))}")
+    if diff.get("changed_at"):
+        parts.append(f"at {printable(str(diff['changed_at']))}")
+    return " ".join(parts)
+
+
+def drift_note(diff: dict) -> str:
+    """Why a field's entry is marked: drift or conflict, and who changed it in Pipedrive, when."""
+    who = provenance(diff)
+    who = f" {who}" if who else ""
+    if diff.get("conflict"):
+        return f"conflict: changed in Pipedrive{who} and in the manifests since the last apply"
+    if diff.get("drift"):
+        return f"drift: changed in Pipedrive{who} since the last apply"
+    return ""
+
+
+def drift_line(summary: dict[str, int], kept: int = 0) -> str:
+    """The count of fields changed in Pipedrive, for the line under the headline ("" when none)."""
+    drift, conflict = summary.get("drift", 0), summary.get("conflict", 0)
+    if not drift and not conflict:
+        return ""
+    parts = []
+    if drift:
+        parts.append(f"{drift} field{'s' if drift != 1 else ''} drifted (changed in Pipedrive since the last apply)")
+    if conflict:
+        parts.append(f"{conflict} conflict{'s' if conflict != 1 else ''} (changed in Pipedrive and in the manifests)")
+    tail = f"; {kept} kept as Pipedrive has them (--on-drift keep)" if kept else ""
+    return "Drift: " + ", ".join(parts) + tail + "."
+
+
 def adopted_count(plan) -> int:
     """Objects matched by natural key: unchanged adoptions plus adopted updates."""
     return len(plan.adopt) + sum(1 for c in plan.changes if c.adopted)

@@ -392,7 +392,8 @@ class SandboxGateway:
 
         try:
             response = self.api.handle(
-                connection_id, method, native_path, query, body, hdrs.get("content-type")
+                connection_id, method, native_path, query, body, hdrs.get("content-type"),
+                user=hdrs.get("x-sandbox-user"),
             )
         except Exception:
             log.exception("the sandbox API failed on %s %s", method, native_path)

@@ -371,6 +371,10 @@ def _v1(run: Run) -> None:
     run.call("v1", "GET", "/deals/{id}", params={"id": d1["id"]})
     run.call("v1", "PUT", "/deals/{id}", params={"id": d1["id"]}, json={"value": 10})
     run.call("v1", "GET", "/deals")
+    # the change history kept for deals, persons and organizations (each was just updated)
+    run.call("v1", "GET", "/deals/{id}/changelog", params={"id": d1["id"]})
+    run.call("v1", "GET", "/persons/{id}/changelog", params={"id": person["id"]})
+    run.call("v1", "GET", "/organizations/{id}/changelog", params={"id": org["id"]})
     act = run.call("v1", "POST", "/activities", json={"subject": "Conformance v1 call", "type": "call",
                                                       "deal_id": d1["id"], "person_id": person["id"]},
                    expect=201)

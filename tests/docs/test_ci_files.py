@@ -438,3 +438,33 @@ def test_the_checker_stops_at_shell_operators() -> None:
     argv = _argv('reconciler plan "$CRM_DIR" --format markdown > plan.md || code=$?  # note')
     assert argv == ["reconciler", "plan", "$CRM_DIR", "--format", "markdown"]
     check_argv(argv)
+
+
+# -- issue 15: the drift check reports only Pipedrive's changes; a pull job opens a pull request --
+
+PULL_TITLE = "changes made in Pipedrive since the last apply"
+
+
+def test_github_drift_check_and_pull_request_of_pipedrive_changes(ci: Path) -> None:
+    jobs = _load(ci / GITHUB)["jobs"]
+    drift = "\n".join(step.get("run", "") for step in jobs["drift"]["steps"])
+    assert "--drift-only" in drift and "--format json" in drift and "--detailed-exitcode" in drift
+    pull = jobs["pull"]
+    assert pull["if"] == jobs["drift"]["if"], "the pull job runs on the same schedule"
+    assert pull["concurrency"] == jobs["apply-production"]["concurrency"], "never during an apply, never cancelling one"
+    assert pull["permissions"] == {"contents": "write", "pull-requests": "write"}
+    script = "\n".join(step.get("run", "") for step in pull["steps"])
+    assert 'reconciler pull "$CRM_DIR" --env production' in script
+    assert f'gh pr create --base main --head "$branch" --title "{PULL_TITLE}"' in script
+    assert 'git diff --quiet -- "$CRM_DIR"' in script, "no pull request when nothing changed"
+
+
+def test_gitlab_drift_check_and_merge_request_of_pipedrive_changes(ci: Path) -> None:
+    doc = _load(ci / GITLAB)
+    assert any("--drift-only" in line for line in doc["drift"]["script"])
+    pull = doc["pull"]
+    assert pull["resource_group"] == doc[".apply"]["resource_group"].replace("$ENV_NAME", pull["variables"]["ENV_NAME"])
+    assert pull["rules"] == doc["drift"]["rules"] and pull["interruptible"] is False
+    script = "\n".join(pull["script"])
+    assert 'reconciler pull "$CRM_DIR" --env production' in script
+    assert f'merge_request.title="{PULL_TITLE}"' in script and "merge_request.create" in script

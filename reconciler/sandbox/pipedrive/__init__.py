@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from reconciler.pipedrive.costs import token_cost as _token_cost
 
 from ..store import Store
-from . import deal_products, fields_v2, leads, pipelines, products, search, v1, v2
+from . import changelog, deal_products, fields_v2, leads, pipelines, products, search, v1, v2
 from .base import Ctx, Router
 from .deprecated import ENV_FLAG, gone_message, replacement_for
 from .errors import ApiError
@@ -59,6 +59,7 @@ def build_router() -> Router:
     router = Router()
     search.register(router)
     deal_products.register(router)  # /api/v2/deals/products before /api/v2/deals/{id}
+    changelog.register(router)
     v1.register(router)
     v2.register(router)
     pipelines.register(router)
@@ -87,11 +88,14 @@ class PipedriveAPI:
         query: list[tuple[str, str]],
         body: bytes | None,
         content_type: str | None,
+        user: str | None = None,
     ) -> ApiResponse:
         """Answer one request for the company behind ``connection_id``.
 
         The whole request runs in one store transaction: it sees one consistent state and a
-        refused request (any 4xx/5xx) leaves nothing behind.
+        refused request (any 4xx/5xx) leaves nothing behind. ``user`` (the sandbox-only
+        ``X-Sandbox-User`` header: a user's id or email) makes the request another user's
+        than the API user's, so that the change history names them.
         """
         try:
             path = "/" + path.split("?", 1)[0].strip("/")
@@ -111,8 +115,11 @@ class PipedriveAPI:
             if company_id is None:
                 raise ApiError(404, f"Connection {connection_id} not found")
             with self.store.transaction():
+                company = Company(self.store, company_id)
+                if user:
+                    company.api_user_id = _acting_user(company, user)
                 ctx = Ctx(
-                    company=Company(self.store, company_id),
+                    company=company,
                     version="v2" if path.startswith("/api/v2/") else "v1",
                     method=method.upper(),
                     query=Query(list(query)),
@@ -135,6 +142,14 @@ class PipedriveAPI:
     def token_cost(self, method: str, path: str) -> int:
         """Pipedrive's published token cost of that call (reconciler/pipedrive/costs.py says where from)."""
         return _token_cost(method, path)
+
+
+def _acting_user(company: Company, wanted: str) -> int:
+    """The user an ``X-Sandbox-User`` header names, by id or email; a 400 when there is none."""
+    for user in company.store.select(company.id, "user"):
+        if wanted.strip().lower() in (str(user["id"]), str(user.get("email", "")).lower()):
+            return int(user["id"])
+    raise ApiError(400, f"X-Sandbox-User: no user {wanted!r} in this company")
 
 
 __all__ = ["ApiError", "ApiResponse", "PipedriveAPI"]

@@ -22,6 +22,7 @@ from typing import Any
 from ..company import API_USER_ID, DEFAULT_CURRENCY
 from ..store import Store, now_iso
 from .errors import bad_request, not_found
+from .history import record_changes
 from .html import sanitize_html
 from .util import check_date, check_time
 
@@ -704,6 +705,7 @@ class Company:
                     merged[key] = value
             record["custom_fields"] = merged
         self._rules(kind, record, changes, creating=False, before=before)
+        record_changes(self, kind, before, record)  # deals, persons and organizations keep a history
         return self.store.put(self.id, kind, record)
 
     def delete(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,284 @@
+"""`reconciler pull`: bring the changes made in Pipedrive since the last apply into the manifests.
+
+A plan made with `--on-drift keep` lists every drifted field with its live value in manifest
+language; pull writes those values into the files that declare them, and the lock's record
+of what was applied is refreshed from a second read, so that the next plan is empty.
+
+The files are edited with ruamel.yaml's round-trip mode, which keeps comments, key order,
+quoting and layout; it is imported here only (reading manifests stays on pyyaml's C parser).
+A file ruamel.yaml cannot write back unchanged (an unusual layout) is never reformatted:
+pull refuses it and names the values to change by hand.
+
+Conflicts (a field changed in Pipedrive and in the manifests) are refused unless the caller
+says which side wins: `prefer="pipedrive"` writes Pipedrive's value, `prefer="manifests"`
+leaves the manifest as it is (the next apply writes it). With `add_children`, notes and
+activities created in Pipedrive on managed deals, persons and organizations are added to the
+file of their parent, keyed as export keys them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler import kinds
+from reconciler.manifest.model import Manifest
+
+CHILD_KINDS = ("note", "activity")
+
+
+class PullError(Exception):
+    """Pull cannot do what was asked; nothing was written. The message names what and where."""
+
+
+@dataclass
+class Edit:
+    """One value to write: the file, the resource, the field path and the new value."""
+
+    file: str
+    kind: str
+    key: str
+    label: str
+    value: Any
+    state: str  # drift | conflict
+
+
+@dataclass
+class PullResult:
+    edits: list[Edit] = field(default_factory=list)
+    skipped: list[Edit] = field(default_factory=list)  # conflicts the manifests keep
+    added: list[tuple[str, str, str, Any]] = field(default_factory=list)  # (file, kind, key, id)
+    files: list[str] = field(default_factory=list)
+
+
+def planned_edits(plan: Any, manifest: Manifest, prefer: str | None) -> tuple[list[Edit], list[Edit]]:
+    """(edits to make, conflicts left to the manifests) from a plan made with --on-drift keep."""
+    edits: list[Edit] = []
+    skipped: list[Edit] = []
+    conflicts: list[str] = []
+    for entry in plan.kept:
+        res = manifest.get(entry["kind"], entry["key"])
+        if res is None:
+            continue
+        for label, diff in entry["fields"].items():
+            state = "conflict" if diff.get("conflict") else "drift"
+            # the file that declares the field (an environment's overlay may declare it over the base)
+            where = res.field_pos.get(label, res.pos).file
+            edit = Edit(where, res.kind, res.key, label, diff.get("before"), state)
+            if state == "conflict":
+                if prefer is None:
+                    pos = res.field_pos.get(label, res.pos)
+                    conflicts.append(f"{pos.file}:{pos.line}:{pos.col}: error: {res.kind} {res.key!r} field "
+                                     f"{label}: changed in Pipedrive and in the manifests since the last apply "
+                                     "(conflict); pull --prefer pipedrive takes Pipedrive's value, --prefer "
+                                     "manifests keeps the manifest's")
+                    continue
+                if prefer == "manifests":
+                    skipped.append(edit)
+                    continue
+            edits.append(edit)
+    if conflicts:
+        raise PullError("\n".join(conflicts))
+    return edits, skipped
+
+
+# -- writing with ruamel.yaml -------------------------------------------------------------------
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 1_000_000  # never re-wrap a long line
+    return yaml
+
+
+def _layouts(text: str) -> list[tuple[int, int]]:
+    """(mapping indent, block sequence offset) to try, the file's own first: how far a nested key
+    sits from its parent's, and how far a `- ` item sits from the key that holds it."""
+    mapping, offset = 2, 2
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    depths = sorted({len(line) - len(line.lstrip()) for line in lines if not line.lstrip().startswith("- ")} - {0})
+    if depths:
+        mapping = depths[0]
+    for before, line in zip(lines, lines[1:], strict=False):
+        if line.lstrip().startswith("- ") and before.rstrip().endswith(":"):
+            offset = (len(line) - len(line.lstrip())) - (len(before) - len(before.lstrip()))
+            break
+    tried = [(mapping, offset)]
+    tried += [(m, o) for m in (2, 4) for o in (0, 2, 4) if (m, o) != (mapping, offset)]
+    return tried
+
+
+def _load(path: str) -> tuple[Any, Any, str]:
+    """The file as ruamel.yaml's round-trip document, checked to write back byte for byte."""
+    text = Path(path).read_text(encoding="utf-8")
+    for mapping, offset in _layouts(text):
+        yaml = _yaml()
+        yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
+        data = yaml.load(text)
+        if _dump(yaml, data) == text:
+            return yaml, data, text
+    raise PullError(f"{path}:1:1: error: this file's layout cannot be kept by the round-trip YAML editor; "
+                    "change its values by hand (listed below) or lay it out as export does")
+
+
+def _dump(yaml: Any, data: Any) -> str:
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def _styled_like(old: Any, new: Any) -> Any:
+    """`new` in the style `old` was written in: quotes kept, a date stays a YAML date, a flow
+    list or mapping is refilled in place (so it stays flow)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import ScalarString
+
+    if isinstance(old, ScalarString) and isinstance(new, str):
+        return type(old)(new)
+    if isinstance(old, datetime.date) and isinstance(new, str):
+        try:
+            return datetime.date.fromisoformat(new)
+        except ValueError:
+            return new
+    if isinstance(old, CommentedSeq) and isinstance(new, list):
+        old[:] = [_styled_like(old[i] if i < len(old) else None, item) for i, item in enumerate(new)]
+        return old
+    if isinstance(old, CommentedMap) and isinstance(new, dict):
+        for key in [k for k in old if k not in new]:
+            del old[key]
+        for key, item in new.items():
+            old[key] = _styled_like(old.get(key), item)
+        return old
+    return new
+
+
+def _set(data: Any, edit: Edit) -> None:
+    section = data[kinds.kind(edit.kind).section]
+    resource = section[edit.key]
+    if edit.label.startswith("fields."):
+        container, name = resource["fields"], edit.label[len("fields."):]
+    else:
+        container, name = resource, edit.label
+    container[name] = _styled_like(container.get(name), edit.value)
+
+
+def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dict, Any]]]) -> list[str]:
+    """Write every edit and addition, file by file; every file is checked before any is written."""
+    by_file: dict[str, list[Edit]] = {}
+    for edit in edits:
+        by_file.setdefault(edit.file, []).append(edit)
+    files = sorted(set(by_file) | set(additions))
+    loaded = {}
+    problems = []
+    for path in files:
+        try:
+            loaded[path] = _load(path)
+        except PullError as exc:
+            problems.append(str(exc))
+            problems += [f"  {e.kind}.{e.key} {e.label}: {e.value!r}" for e in by_file.get(path, [])]
+    if problems:
+        raise PullError("\n".join(problems))
+    from reconciler.lock import atomic_write
+
+    for path in files:
+        yaml, data, _ = loaded[path]
+        for edit in by_file.get(path, []):
+            _set(data, edit)
+        for kind_name, key, values, _object_id in additions.get(path, []):
+            _add(data, kind_name, key, values)
+        atomic_write(Path(path), _dump(yaml, data))
+    return files
+
+
+def _add(data: Any, kind_name: str, key: str, values: dict) -> None:
+    from ruamel.yaml.comments import CommentedMap
+
+    section_name = kinds.kind(kind_name).section
+    if data.get(section_name) is None:
+        data[section_name] = CommentedMap()
+    data[section_name][key] = _ruamel(values)
+
+
+def _ruamel(value: Any) -> Any:
+    """Export's values (flow lists and mappings marked by their class) as ruamel.yaml nodes."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    from reconciler.export.emit import Flow, FlowList
+    from reconciler.fieldtypes import Quoted
+
+    if isinstance(value, Quoted):
+        return DoubleQuotedScalarString(str(value))
+    if isinstance(value, dict):
+        out = CommentedMap((k, _ruamel(v)) for k, v in value.items())
+        if isinstance(value, Flow):
+            out.fa.set_flow_style()
+        return out
+    if isinstance(value, list):
+        seq = CommentedSeq(_ruamel(v) for v in value)
+        if isinstance(value, FlowList) or all(not isinstance(v, dict | list) for v in value):
+            seq.fa.set_flow_style()
+        return seq
+    return value
+
+
+# -- children added in Pipedrive ------------------------------------------------------------------
+
+
+def children(client: Any, schema: Any, manifest: Manifest, lock: Any,
+             ids: dict[tuple[str, str], Any]) -> dict[str, list[tuple[str, str, dict, Any]]]:
+    """Notes and activities on managed objects that no manifest declares, by the file of their parent.
+
+    One list of each child kind (pages of 500); keys as export makes them (the parent's key
+    first), never one already declared or locked.
+    """
+    from reconciler.export.convert import Converter
+    from reconciler.export.keys import assign_keys, parent_field
+
+    keys: dict[str, dict[Any, str]] = {}
+    for (kind_name, key), object_id in ids.items():
+        keys.setdefault(kind_name, {})[object_id] = key
+    known_ids = {kind_name: set(lock.resources.get(kind_name, {}).values()) for kind_name in CHILD_KINDS}
+    for (kind_name, _key), object_id in ids.items():
+        if kind_name in known_ids:
+            known_ids[kind_name].add(object_id)
+    out: dict[str, list[tuple[str, str, dict, Any]]] = {}
+    converter = Converter(schema, keys)
+    for kind_name in CHILD_KINDS:
+        spec = kinds.kind(kind_name)
+        found: dict[Any, dict] = {}
+        parents: dict[Any, tuple[str, str]] = {}
+        for obj in client.list(kind_name):
+            if obj["id"] in known_ids[kind_name]:
+                continue
+            parent = parent_field(spec, obj)
+            parent_spec = spec.field(parent) if parent else None
+            if parent_spec is None or parent_spec.ref_kind is None:
+                continue
+            parent_key = keys.get(parent_spec.ref_kind, {}).get(obj[parent_spec.api])
+            if parent_key is None:
+                continue  # not on a managed object
+            found[obj["id"]] = obj
+            parents[obj["id"]] = (parent_spec.ref_kind, parent_key)
+        if not found:
+            continue
+        taken = {res.key for res in manifest.by_kind(kind_name)} | set(lock.resources.get(kind_name, {}))
+        new_keys = assign_keys(spec, found, keys)
+        for object_id, key in sorted(new_keys.items()):
+            while key in taken:
+                key = f"{key}-{object_id}"
+            taken.add(key)
+            parent_kind, parent_key = parents[object_id]
+            parent_res = manifest.get(parent_kind, parent_key)
+            if parent_res is None:
+                continue
+            values = converter.fields(spec, found[object_id])
+            out.setdefault(parent_res.pos.file, []).append((kind_name, key, values, object_id))
+            keys.setdefault(kind_name, {})[object_id] = key
+    return out

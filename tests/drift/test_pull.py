@@ -1,0 +1,176 @@
+"""`reconciler pull` (issue 15, "Must show"): five edits made in Pipedrive come back into a copy of
+examples/ as exactly five changed values (comments, order and quoting untouched), and the next
+plan is empty. Also: conflicts need --prefer, and --add-children adds a note a colleague made."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import InProcess, Result, copy_examples, invoke
+
+BOB = {"X-Sandbox-User": "bob@example.com"}
+
+
+def git(directory: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(directory), *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+class Project:
+    def __init__(self, path: Path, db: Path) -> None:
+        self.path = path
+        self.db = db
+
+    def run(self, *args: str) -> Result:
+        return invoke([args[0], str(self.path), *args[1:], "--sandbox", str(self.db)])
+
+    def lock(self) -> dict:
+        return json.loads((self.path / "reconciler.lock").read_text())
+
+    def api(self, method: str, path: str, **kwargs):
+        sandbox = InProcess(str(self.db))
+        try:
+            return sandbox.call(method, path, **kwargs)
+        finally:
+            sandbox.close()
+
+    def id(self, kind: str, key: str) -> int:
+        return self.lock()["resources"][kind][key]
+
+    def stage_id(self, deal_id: int, name: str) -> int:
+        deal = self.api("GET", f"/api/v2/deals/{deal_id}")
+        stages = self.api("GET", "/api/v2/stages", params={"limit": 500})
+        return next(s["id"] for s in stages if s["pipeline_id"] == deal["pipeline_id"] and s["name"] == name)
+
+    def option_id(self, field: str, label: str) -> tuple[str, int]:
+        fields = self.api("GET", "/api/v1/dealFields", params={"limit": 500})
+        found = next(f for f in fields if f["name"] == field)
+        return found["key"], next(o["id"] for o in found["options"] if o["label"] == label)
+
+
+@pytest.fixture(scope="module")
+def applied_examples(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("examples")
+    copy_examples(base / "project")
+    result = invoke(["apply", str(base / "project"), "--auto-approve", "--sandbox", str(base / "sandbox.db")])
+    assert result.code == 0, result.err
+    return base
+
+
+@pytest.fixture
+def project(applied_examples: Path, tmp_path: Path) -> Iterator[Project]:
+    shutil.copytree(applied_examples / "project", tmp_path / "project")
+    shutil.copy(applied_examples / "sandbox.db", tmp_path / "sandbox.db")
+    path = tmp_path / "project"
+    git(path, "init", "-q")
+    git(path, "add", "-A")
+    git(path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "applied")
+    yield Project(path, tmp_path / "sandbox.db")
+
+
+def five_ui_edits(project: Project) -> None:
+    renewal = project.id("deal", "acme-renewal-2027")
+    pilot = project.id("deal", "acme-robotics-pilot")
+    key, website = project.option_id("Lead source", "Website")
+    project.api("PATCH", f"/api/v2/deals/{renewal}", headers=BOB,
+                json={"stage_id": project.stage_id(renewal, "Proposal Made"), "expected_close_date": "2027-02-15"})
+    project.api("PATCH", f"/api/v2/deals/{pilot}", headers=BOB,
+                json={"title": "Acme robotics pilot, phase 2", "custom_fields": {key: website}})
+    followup = project.id("activity", "acme-followup")
+    project.api("PATCH", f"/api/v2/activities/{followup}", headers=BOB, json={"due_time": "15:30"})
+
+
+def test_pull_writes_exactly_the_five_values_changed_in_pipedrive(project: Project) -> None:
+    five_ui_edits(project)
+    before = {p.name: p.read_text() for p in (project.path / "accounts").glob("*.yaml")}
+    result = project.run("pull")
+    assert result.code == 0, result.err
+    assert "Pulled 5 values into 1 file" in result.out
+    assert "changed by Bob Brown <bob@example.com>" in result.out
+    diff = git(project.path, "diff", "-U0", "--", "accounts")
+    removed = [line for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
+    added = [line for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert removed == ["-    stage: Negotiation", "-    expected_close_date: 2027-01-31",
+                       "-    title: Acme robotics pilot", "-      Lead source: Event", '-    due_time: "14:00"'], diff
+    assert added == ["+    stage: Proposal Made", "+    expected_close_date: 2027-02-15",
+                     "+    title: Acme robotics pilot, phase 2", "+      Lead source: Website", '+    due_time: "15:30"'], diff
+    after = (project.path / "accounts" / "acme.yaml").read_text()
+    assert [line for line in after.splitlines() if line.lstrip().startswith("#")] == \
+        [line for line in before["acme.yaml"].splitlines() if line.lstrip().startswith("#")]
+    for name in ("globex.yaml", "initech.yaml"):
+        assert (project.path / "accounts" / name).read_text() == before[name]
+    assert project.run("plan", "--detailed-exitcode").code == 0
+    # and what Pipedrive changes next is drift again
+    renewal = project.id("deal", "acme-renewal-2027")
+    project.api("PATCH", f"/api/v2/deals/{renewal}", headers=BOB, json={"value": 1})
+    plan = json.loads(project.run("plan", "--format", "json").out)
+    assert plan["changes"][0]["fields"]["value"]["drift"] is True
+
+
+def test_pull_with_nothing_changed_writes_nothing(project: Project) -> None:
+    result = project.run("pull")
+    assert result.code == 0 and "Nothing to pull" in result.out
+    assert git(project.path, "status", "--porcelain") == ""
+
+
+def test_pull_refuses_a_conflict_unless_told_which_side_wins(project: Project) -> None:
+    renewal = project.id("deal", "acme-renewal-2027")
+    project.api("PATCH", f"/api/v2/deals/{renewal}", headers=BOB,
+                json={"stage_id": project.stage_id(renewal, "Proposal Made")})
+    acme = project.path / "accounts" / "acme.yaml"
+    acme.write_text(acme.read_text().replace("    stage: Negotiation\n", "    stage: Contact Made\n", 1))
+    edited = acme.read_text()
+    result = project.run("pull")
+    assert result.code == 1
+    assert re.search(r"acme\.yaml:\d+:\d+: error: deal 'acme-renewal-2027' field stage: changed in Pipedrive and "
+                     r"in the manifests since the last apply \(conflict\); pull --prefer pipedrive", result.err)
+    assert acme.read_text() == edited
+    kept = project.run("pull", "--prefer", "manifests")
+    assert kept.code == 0 and acme.read_text() == edited
+    taken = project.run("pull", "--prefer", "pipedrive")
+    assert taken.code == 0, taken.err
+    assert "    stage: Proposal Made\n" in acme.read_text()
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_pull_add_children_adds_a_note_a_colleague_made_on_a_managed_deal(project: Project) -> None:
+    renewal = project.id("deal", "acme-renewal-2027")
+    project.api("POST", "/api/v1/notes", headers=BOB, json={"deal_id": renewal, "content": "Call went well."})
+    assert project.run("pull").code == 0  # without --add-children: nothing to pull
+    result = project.run("pull", "--add-children")
+    assert result.code == 0, result.err
+    acme = (project.path / "accounts" / "acme.yaml").read_text()
+    assert "  acme-renewal-2027-call-went-well:\n    deal: acme-renewal-2027\n    content: Call went well." in acme
+    assert project.lock()["resources"]["note"]["acme-renewal-2027-call-went-well"] > 0
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_pull_keeps_a_flow_list_a_flow_list(project: Project) -> None:
+    john = project.id("person", "john-doe")
+    project.api("PATCH", f"/api/v2/persons/{john}", headers=BOB,
+                json={"phones": [{"value": "+1 555 0199", "primary": True, "label": "work"}]})
+    assert project.run("pull").code == 0
+    diff = git(project.path, "diff", "-U0", "--", "accounts")
+    assert [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")] == \
+        ['-    phones: ["+1 555 0100"]', '+    phones: ["+1 555 0199"]'], diff
+
+
+def test_pull_refuses_to_reformat_a_file_it_cannot_write_back_unchanged(project: Project) -> None:
+    acme = project.path / "accounts" / "acme.yaml"
+    odd = acme.read_text().replace("    title: Acme renewal 2027\n", "    title:    Acme renewal 2027\n", 1)
+    acme.write_text(odd)
+    renewal = project.id("deal", "acme-renewal-2027")
+    project.api("PATCH", f"/api/v2/deals/{renewal}", headers=BOB,
+                json={"stage_id": project.stage_id(renewal, "Proposal Made")})
+    result = project.run("pull")
+    assert result.code == 1
+    assert "acme.yaml:1:1: error: this file's layout cannot be kept by the round-trip YAML editor" in result.err
+    assert "deal.acme-renewal-2027 stage: 'Proposal Made'" in result.err
+    assert acme.read_text() == odd
