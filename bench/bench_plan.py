@@ -236,7 +236,7 @@ def naive_compare(inputs) -> dict:
     from reconciler.normalize import NormalizeError
     from reconciler.plan import Planner
 
-    resources, live, ident, schema, lock = inputs
+    resources, live, ident, schema, lock = inputs[:5]  # build_plan's first five arguments
     planner = Planner(resources, live, ident, schema, lock)
 
     def api_value(fs, value, declared, live_obj):  # field types as objects, or normalize's functions before
