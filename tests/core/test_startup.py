@@ -85,6 +85,29 @@ def test_the_cli_entry_tunes_the_garbage_collector() -> None:
     assert result["threshold"] == list(GC_THRESHOLDS)
 
 
+def test_the_cli_leaves_the_last_collection_out_at_exit() -> None:
+    """What is alive at exit is frozen (out of the final collection's walk), not collected."""
+    code = """
+import atexit, gc, sys
+atexit.register(lambda: print("frozen at exit", gc.get_freeze_count()))  # runs after main's own handler
+from reconciler.cli import main
+try:
+    main(["--version"])
+except SystemExit:
+    pass
+garbage = [[] for _ in range(1000)]
+garbage.append(garbage)  # a cycle only a collection would free
+del garbage
+print("frozen after main", gc.get_freeze_count())
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), cwd=ROOT,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    counts = {line.rsplit(" ", 1)[0]: int(line.rsplit(" ", 1)[1]) for line in proc.stdout.splitlines()
+              if line.startswith("frozen")}
+    assert counts["frozen at exit"] >= counts["frozen after main"] + 1000
+
+
 def test_no_command_module_imports_the_cli() -> None:
     """cli.py imports the commands (lazily); the commands share reconciler.commands.common, never cli.py."""
     for path in sorted((ROOT / "reconciler" / "commands").glob("*.py")) + [ROOT / "reconciler" / "sandbox" / "cli.py"]:
