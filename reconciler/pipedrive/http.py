@@ -14,8 +14,10 @@ Retry policy, the heart of "never a duplicate":
 
 from __future__ import annotations
 
+import functools
 import json
 import random
+import ssl
 import sys
 import threading
 import time
@@ -115,7 +117,7 @@ class HttpClient:
             headers=headers,
             timeout=httpx.Timeout(timeout),
             transport=transport,
-            verify=True,
+            verify=tls_context(self.endpoint),
             follow_redirects=False,
         )
 
@@ -301,6 +303,24 @@ class HttpClient:
                 path=path,
             )
         return ApiValidationError(self.redact(text) or f"HTTP {status}", status=status, path=path)
+
+
+def tls_context(endpoint: str) -> ssl.SSLContext:
+    """What a client of this endpoint verifies TLS with.
+
+    An https endpoint gets the trusted certificates, loaded once per process (each load
+    costs ~35 ms of CPU, and a run may open two clients). A plain-http one (the sandbox on
+    loopback) never negotiates TLS, so it gets a context that trusts nothing: free to make,
+    and failing closed should TLS ever be attempted through it.
+    """
+    if endpoint.lower().startswith("https://"):
+        return _trusted_context()
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies hostnames and certificates, trusts none
+
+
+@functools.cache
+def _trusted_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
 
 
 def _content_kind(response: httpx.Response) -> str:
