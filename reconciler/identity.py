@@ -178,13 +178,13 @@ def same_key_problems(resources: Iterable[Resource], lock: LockFile | None) -> l
         return res.id is not None or bool(lock and lock.id_for(res.kind, res.key) is not None)
 
     ordered = list(resources)
-    for res in ordered:
-        if not res.absent:
-            for key in desired_keys(res, names):
-                declared.setdefault((res.kind, key), res)
-    for res in ordered:
-        if tracked(res):
-            continue
+    untracked = [res for res in ordered if not tracked(res)]
+    if any(res.absent for res in untracked):  # the keys of every declared resource: only then
+        for res in ordered:
+            if not res.absent:
+                for key in desired_keys(res, names):
+                    declared.setdefault((res.kind, key), res)
+    for res in untracked:
         for key in desired_keys(res, names):
             first = free.get((res.kind, key))
             if first is None and res.absent:
