@@ -108,6 +108,26 @@ print("frozen after main", gc.get_freeze_count())
     assert counts["frozen at exit"] >= counts["frozen after main"] + 1000
 
 
+def test_what_a_run_builds_is_frozen_not_collected_over_and_over() -> None:
+    """The plan pipeline runs with the collector off and freezes what it built, in the CLI's process only."""
+    code = """
+import gc
+from reconciler.commands.common import kept_to_the_end, tune_gc
+with kept_to_the_end():
+    untuned = gc.isenabled()  # not the CLI's process (tests run commands in-process): nothing changes
+tune_gc()
+before = gc.get_freeze_count()
+with kept_to_the_end():
+    during = gc.isenabled()
+    built = [[i] for i in range(1000)]
+print(untuned, during, gc.isenabled(), gc.get_freeze_count() - before >= 1000)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), cwd=ROOT,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "False", "True", "True"]
+
+
 def test_no_command_module_imports_the_cli() -> None:
     """cli.py imports the commands (lazily); the commands share reconciler.commands.common, never cli.py."""
     for path in sorted((ROOT / "reconciler" / "commands").glob("*.py")) + [ROOT / "reconciler" / "sandbox" / "cli.py"]:
