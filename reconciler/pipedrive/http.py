@@ -179,6 +179,7 @@ class HttpClient:
             attempt += 1
             try:
                 response = self._http.request(method, url, params=params, content=body, headers=headers)
+                _let_go_of_stream(response)
             except httpx.ConnectError as exc:
                 # Never reached the server: safe to retry, even a create.
                 last_error = TransportError(f"cannot connect to {self.endpoint}: {type(exc).__name__}", path=path)
@@ -321,6 +322,17 @@ def tls_context(endpoint: str) -> ssl.SSLContext:
 @functools.cache
 def _trusted_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
+
+
+def _let_go_of_stream(response: httpx.Response) -> None:
+    """Break the cycle between a read answer and its stream, so the body is freed with the answer.
+
+    httpx binds the stream to its answer and back (BoundSyncStream): until the cyclic
+    collector runs, every answer's body (up to ~0.4 MB a page) stays in memory, and a plan
+    runs with the collector off (commands.common.kept_to_the_end). The body was read whole
+    by now (not a streamed request), so the stream has nothing more to give.
+    """
+    response.stream = httpx.ByteStream(response.content)
 
 
 def _content_kind(response: httpx.Response) -> str:
