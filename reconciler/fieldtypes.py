@@ -614,11 +614,14 @@ def _id_schema(spec: FieldSpec) -> dict[str, Any]:
     return {"type": "integer", "minimum": 1}
 
 
+_KEY_RE = re.compile(KEY_PATTERN)
+
+
 def ref_value(kind: str, value: Any, pos: Position | None) -> Reference:
     """A reference from its manifest form: a key, or {id: N}."""
     if isinstance(value, dict):
         return Reference(kind=kind, key=None, id=value["id"], pos=pos)  # type: ignore[arg-type]
-    if not isinstance(value, str) or not re.match(KEY_PATTERN, value):
+    if not isinstance(value, str) or not _KEY_RE.match(value):
         raise NormalizeError(f"expected the key of {article(kind)} or {{id: N}}, got {value!r}")
     return Reference(kind=kind, key=value, id=None, pos=pos)  # type: ignore[arg-type]
 

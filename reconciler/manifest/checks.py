@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler import kinds
+from reconciler.fieldtypes import FieldType
 from reconciler.kinds import KindSpec
 from reconciler.manifest.model import Manifest, Position, Problem, Reference, Resource
 
@@ -93,8 +94,8 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
         spec_of = kinds.kind(res.kind)
         for name, value in res.fields.items():
             spec = spec_of.field(name)
-            if spec is None:
-                continue
+            if spec is None or spec.type.__class__.references is _NONE:
+                continue  # a type that never holds references: no call per field
             for ref in spec.type.references(spec, value):
                 if ref.key is None:
                     continue
@@ -102,6 +103,9 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
                 if problem is not None:
                     problems.append(problem)
     return problems
+
+
+_NONE = FieldType.references  # the base type's: no references
 
 
 def _reference_problem(

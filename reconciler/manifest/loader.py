@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from reconciler import kinds
-from reconciler.fieldtypes import ValueProblem
+from reconciler.fieldtypes import FieldType, ValueProblem
 from reconciler.kinds import FieldSpec, KindSpec
 from reconciler.manifest import checks, schema, yamlio
 from reconciler.manifest.checks import article, suggest
@@ -249,12 +249,13 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
     )
     meta = kinds.META_FIELDS
     by_name = _fields_by_name(kind)
+    fields, field_pos = res.fields, res.field_pos
     for name, value in data.items():
         pos = positions[(name,)]
         if name in bad:
             continue
         if name in meta:
-            res.field_pos[name] = pos
+            field_pos[name] = pos
             if name == "id":
                 res.id = int(value)
             elif name == "absent":
@@ -265,14 +266,15 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
         spec = by_name.get(name)
         if spec is None:
             continue
-        converted = _convert(doc, spec, value, pos, positions)
-        if converted is _INVALID:
-            continue
-        res.fields[name] = converted
-        res.field_pos[name] = pos
-        if spec.type == kinds.CUSTOM and isinstance(value, dict):
+        if value is not None and spec.type.__class__.convert is not _AS_IS:
+            value = _convert(doc, spec, value, pos, positions)
+            if value is _INVALID:
+                continue
+        fields[name] = value
+        field_pos[name] = pos
+        if spec.type is kinds.CUSTOM and isinstance(value, dict):
             for custom in value:
-                res.field_pos[sys.intern(f"fields.{custom}")] = positions[(name, custom)]
+                field_pos[sys.intern(f"fields.{custom}")] = positions[(name, custom)]
     if not partial:
         doc.problems.extend(checks.resource_problems(kind, res, data))
     return res
@@ -293,6 +295,7 @@ def _fields_by_name(kind: KindSpec) -> dict[str, FieldSpec]:
 
 
 _INVALID = object()
+_AS_IS = FieldType.convert  # a type that keeps the YAML value as it is: nothing to call
 
 
 def _convert(walker: Any, spec: FieldSpec, value: Any, pos: Position, positions: dict[PathKey, Position]) -> Any:
