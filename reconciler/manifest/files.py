@@ -42,11 +42,13 @@ def collect_files(paths: Sequence[str | os.PathLike[str]], problems: list[Proble
             for dirpath, dirnames, filenames in os.walk(given):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
                                      and not (exclude and os.path.realpath(os.path.join(dirpath, d)) in exclude))
+                real_dir = os.path.realpath(dirpath)  # once per directory: an export writes thousands of files
                 for name in sorted(filenames):
                     if name.startswith(".") or not name.lower().endswith((".yaml", ".yml")):
                         continue
                     full = os.path.join(dirpath, name)
-                    found.setdefault(os.path.realpath(full), full)
+                    real = os.path.realpath(full) if os.path.islink(full) else os.path.join(real_dir, name)
+                    found.setdefault(real, full)
                     count += 1
             if count == 0 and not allow_empty:  # an overlay may override nothing (yet)
                 problems.append(
@@ -74,7 +76,8 @@ def manifests_digest(paths: Sequence[str | os.PathLike[str]]) -> str | None:
     roots = [os.path.realpath(os.fspath(p)) for p in paths]
     for _display, real in sorted(files, key=lambda pair: pair[1]):
         root = next((r for r in roots if real == r or real.startswith(r + os.sep)), os.path.dirname(real))
-        name = os.path.relpath(real, root if os.path.isdir(root) else os.path.dirname(root))
+        # relative to the PATH it was found under (the file's name when the PATH is the file)
+        name = real[len(root) + 1:] if real.startswith(root + os.sep) else os.path.basename(real)
         try:
             with open(real, "rb") as handle:
                 content = handle.read()
