@@ -480,6 +480,9 @@ class Planner:
             field_spec = spec.field(name)
             if field_spec is None:
                 continue
+            if getattr(field_spec.type, "members", None) is None:  # the field itself, as most are
+                self._compare_field(res, name, field_spec, value, live, parent, change)
+                continue
             for label, member, item in _members(field_spec, value, self.ctx, res.kind):
                 if isinstance(member, Exception):
                     self._problem(res, label, f"{label}: {member}")
