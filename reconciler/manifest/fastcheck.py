@@ -49,10 +49,24 @@ _PLAIN_TYPES = {"string": str, "boolean": bool, "null": type(None), "object": di
 
 def _type_check(names: tuple[str, ...]) -> Check:
     """One isinstance call for the common case; numbers need bool (a subclass of int) kept out."""
-    if all(n in _PLAIN_TYPES for n in names):
-        python_types = tuple(_PLAIN_TYPES[n] for n in names)
+    python_types = tuple(_PLAIN_TYPES[n] for n in names if n in _PLAIN_TYPES)
+    number, integer = "number" in names, "integer" in names
+    if not number and not integer:
         return lambda v: isinstance(v, python_types)
-    return lambda v: any(_is_type(v, n) for n in names)
+
+    def check(v: Any) -> bool:
+        if isinstance(v, python_types):
+            return True  # a bool only when "boolean" is one of the names
+        cls = v.__class__
+        if cls is bool:
+            return False
+        if isinstance(v, int):
+            return True
+        if isinstance(v, float):
+            return number or v.is_integer()
+        return False
+
+    return check
 
 
 def _json_equal(a: Any, b: Any) -> bool:
@@ -129,11 +143,15 @@ def _typed_scalar(schema: dict[str, Any]) -> Check | None:
     rules = [k for k in schema if k not in ANNOTATIONS]
     names = schema.get("type")
     names = names if isinstance(names, list) else [names]
-    if not rules or rules[0] != "type" or len(rules) > 2 or not all(n in _PLAIN_TYPES for n in names):
+    if not rules or rules[0] != "type" or len(rules) > 2 or not all(isinstance(n, str) for n in names):
+        return None
+    for name in names:
+        _is_type(None, name)  # raises on an unknown type name
+    if len(rules) == 1:
+        return _type_check(tuple(names))
+    if not all(n in _PLAIN_TYPES for n in names):
         return None
     types = tuple(_PLAIN_TYPES[n] for n in names)
-    if len(rules) == 1:
-        return lambda v: isinstance(v, types)
     rule, arg = rules[1], schema[rules[1]]
     if rule == "pattern":
         search = re.compile(arg).search
