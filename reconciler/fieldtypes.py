@@ -328,7 +328,7 @@ class Html(Text):
         return text_key(value)
 
     def same(self, spec, desired, live):
-        return (text_key(desired) or None) == (text_key(live) or None)
+        return desired == live or (text_key(desired) or None) == (text_key(live) or None)  # equal: no parsing
 
     def match_value(self, spec, value):
         return plain_key(value)
@@ -860,7 +860,7 @@ class DateTime(FieldType):
         return moment.replace("T", " ").removesuffix("Z") if moment else value
 
     def same(self, spec, desired, live):
-        return _moment(desired) == _moment(live)
+        return desired == live or _moment(desired) == _moment(live)  # equal text: no parsing
 
     def write(self, spec, value, version):
         if value is not None and version == "v1":

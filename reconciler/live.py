@@ -29,6 +29,9 @@ SEARCH_MAX = 5  # at most this many unknown resources are looked up by search in
 PARENT_LISTS_MAX = 5  # at most this many parents' children are listed per parent instead of scanned
 
 
+_ABSENT = object()
+
+
 class LiveObjects(MutableMapping):
     """One kind's live objects by id, each made canonical when first looked at.
 
@@ -56,6 +59,15 @@ class LiveObjects(MutableMapping):
 
     def __getitem__(self, object_id: Any) -> dict:
         value = self._items[object_id]
+        if value.__class__ is tuple:
+            value = self._items[object_id] = self._canon(value[0])
+        return value
+
+    def get(self, object_id: Any, default: Any = None) -> Any:
+        """`objects.get(id)`, without the generic Mapping's detour through an exception."""
+        value = self._items.get(object_id, _ABSENT)
+        if value is _ABSENT:
+            return default
         if value.__class__ is tuple:
             value = self._items[object_id] = self._canon(value[0])
         return value
