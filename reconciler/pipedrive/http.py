@@ -178,8 +178,7 @@ class HttpClient:
             self.stats.record(method, path, retry=attempt > 0)
             attempt += 1
             try:
-                response = self._http.request(method, url, params=params, content=body, headers=headers)
-                _let_go_of_stream(response)
+                response = self._attempt(method, url, params, body, headers)
             except httpx.ConnectError as exc:
                 # Never reached the server: safe to retry, even a create.
                 last_error = TransportError(f"cannot connect to {self.endpoint}: {type(exc).__name__}", path=path)
@@ -242,6 +241,16 @@ class HttpClient:
                     f"{_content_kind(response)}, not Pipedrive's JSON{self.redact(_first_line_note(response))}",
                     status=status, path=path)
             return answer
+
+    def _attempt(self, method: str, url: str, params: dict[str, Any], body: bytes | None,
+                 headers: dict[str, str] | None) -> httpx.Response:
+        """One attempt; the place it took in the rate limit frees one window after it ends."""
+        try:
+            response = self._http.request(method, url, params=params, content=body, headers=headers)
+        finally:
+            self.limiter.release()
+        _let_go_of_stream(response)
+        return response
 
     def _observe_date(self, value: str | None) -> None:
         if not value:
