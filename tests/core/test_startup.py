@@ -85,6 +85,15 @@ def test_the_cli_entry_tunes_the_garbage_collector() -> None:
     assert result["threshold"] == list(GC_THRESHOLDS)
 
 
+def test_the_http_client_comes_without_httpx_own_command_line_tool() -> None:
+    """httpx imports its CLI (pygments, rich's syntax) when those are installed: not for us."""
+    code = "import sys, reconciler.session, httpx; print(sorted(m for m in sys.modules if m.startswith('pygments')))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), cwd=ROOT,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
 def test_the_cli_leaves_the_last_collection_out_at_exit() -> None:
     """What is alive at exit is frozen (out of the final collection's walk), not collected."""
     code = """
