@@ -29,7 +29,8 @@ try:
 except SystemExit as exc:
     code = exc.code
 {extra}
-print(json.dumps({{"code": code, "modules": sorted(sys.modules), "threshold": list(gc.get_threshold())}}))
+loaded = sorted(name for name, module in sys.modules.items() if module is not None)  # None: marked absent
+print(json.dumps({{"code": code, "modules": loaded, "threshold": list(gc.get_threshold())}}))
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), cwd=ROOT,
                           timeout=60)
