@@ -14,6 +14,7 @@ Kinds no resource and no lock entry mentions are not read at all.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Container, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -231,20 +232,21 @@ class LiveReader:
         objects = self.state.objects[spec.name]
         params = ({"sort_by": "id", "sort_direction": "asc"} if self.client.version_for(spec.name) == "v2"
                   else {"sort": "id ASC"})
-        remaining = set(ids)
+        ordered = sorted(ids)
+        done = 0  # ordered[done:] are the ids still to come (pages come in id order)
         for page in self.client.record_pages(spec.name, params):
             objects.add_records(page, ids)
             if not page:
                 continue
             first, last = spec.parse_id(page[0]["id"]), spec.parse_id(page[-1]["id"])
-            remaining = {i for i in remaining if i > last}
-            if not remaining:
+            done = bisect.bisect_right(ordered, last, done)
+            if done == len(ordered):
                 return
             span = max(1, last - first + 1)
-            pages_left = math.ceil((max(remaining) - last) / span)
-            direct_left = math.ceil(len(remaining) / self._per_call(spec))
+            pages_left = math.ceil((ordered[-1] - last) / span)
+            direct_left = math.ceil((len(ordered) - done) / self._per_call(spec))
             if direct_left < pages_left:
-                self._fetch_direct(spec, remaining)
+                self._fetch_direct(spec, set(ordered[done:]))
                 return
         self.state.complete.add(spec.name)  # read from the first id to the end
 
