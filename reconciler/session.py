@@ -244,7 +244,7 @@ def plan_run(
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
                       created_at=read_started, warnings=warnings, scope=scope,
                       manifest_paths=[str(Path(p).absolute()) for p in read],
-                      manifests_digest=manifests_digest(read))
+                      manifests_digest=manifests_digest(read, manifest.hashes))
     try:  # options a shape change removes while live records use them (reads them only then)
         plan.warnings.extend(check_option_removals(client, plan, allow=settings.allow_option_removal))
     except OptionInUse as exc:

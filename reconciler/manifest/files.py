@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reconciler.manifest.model import Position, Problem
 
@@ -61,12 +61,14 @@ def collect_files(paths: Sequence[str | os.PathLike[str]], problems: list[Proble
     return sorted(((display, real) for real, display in found.items()), key=lambda pair: pair[0])
 
 
-def manifests_digest(paths: Sequence[str | os.PathLike[str]]) -> str | None:
+def manifests_digest(paths: Sequence[str | os.PathLike[str]], read: Mapping[str, bytes] | None = None) -> str | None:
     """A digest of the manifest files under PATHs (names relative to their PATH, and contents).
 
     An environment's overlay is one of the PATHs when it was read (session.plan_run); the
     others' overlays are left out, as when reading. None when a PATH is missing or
-    unreadable: the digest is then unknown, not different.
+    unreadable: the digest is then unknown, not different. `read` holds the sha256 of the
+    files a load read (Manifest.hashes, by real path): their content is not read again,
+    and the digest is of what the plan was made from.
     """
     problems: list[Problem] = []
     files = collect_files(paths, problems)
@@ -78,10 +80,12 @@ def manifests_digest(paths: Sequence[str | os.PathLike[str]]) -> str | None:
         root = next((r for r in roots if real == r or real.startswith(r + os.sep)), os.path.dirname(real))
         # relative to the PATH it was found under (the file's name when the PATH is the file)
         name = real[len(root) + 1:] if real.startswith(root + os.sep) else os.path.basename(real)
-        try:
-            with open(real, "rb") as handle:
-                content = handle.read()
-        except OSError:
-            return None
-        digest.update(name.replace(os.sep, "/").encode() + b"\0" + hashlib.sha256(content).digest())
+        content_hash = (read or {}).get(real)
+        if content_hash is None:
+            try:
+                with open(real, "rb") as handle:
+                    content_hash = hashlib.sha256(handle.read()).digest()
+            except OSError:
+                return None
+        digest.update(name.replace(os.sep, "/").encode() + b"\0" + content_hash)
     return "sha256:" + digest.hexdigest()

@@ -14,6 +14,7 @@ valid manifests never pay for it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sys
@@ -56,8 +57,9 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
     problems: list[Problem] = []
     files = collect_files(paths, problems)
     cache: dict[str, tuple[str, str]] = {}  # plain scalars already resolved, shared by the files
+    hashes: dict[str, bytes] = {}
     found_all = not problems
-    resources, complete = _read_all(files, problems, cache, partial=False)
+    resources, complete = _read_all(files, problems, cache, hashes, partial=False)
     complete = complete and found_all
     shown = [display for display, _ in files]
     if overlay is not None:
@@ -66,13 +68,13 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
         overlay_problems: list[Problem] = []
         overlay_files = collect_files([overlay], overlay_problems, frozenset(), allow_empty=True)
         problems.extend(overlay_problems)
-        layer, ok = _read_all(overlay_files, problems, cache, partial=True)
+        layer, ok = _read_all(overlay_files, problems, cache, hashes, partial=True)
         complete = complete and ok and not overlay_problems
         resources, touched = merge(resources, layer)
         for res in touched:
             problems.extend(checks.resource_problems(kinds.kind(res.kind), res, _declared_keys(res)))
         shown += [display for display, _ in overlay_files]
-    manifest = Manifest(resources=resources, files=shown)
+    manifest = Manifest(resources=resources, files=shown, hashes=hashes)
     if complete:
         problems.extend(checks.reference_problems(manifest))
     problems.sort(key=lambda p: (p.pos.file, p.pos.line, p.pos.col, p.message))
@@ -80,14 +82,14 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
 
 
 def _read_all(files: list[tuple[str, str]], problems: list[Problem], cache: dict[str, tuple[str, str]],
-              *, partial: bool) -> tuple[list[Resource], bool]:
+              hashes: dict[str, bytes], *, partial: bool) -> tuple[list[Resource], bool]:
     """The resources of these files, each key once per kind (a second is a problem)."""
     resources: list[Resource] = []
     first: dict[tuple[str, str], Resource] = {}
     complete = True
     for display, real in files:
         file_problems: list[Problem] = []
-        file_resources, ok = _read_file(display, real, file_problems, cache, partial=partial)
+        file_resources, ok = _read_file(display, real, file_problems, cache, partial=partial, hashes=hashes)
         problems.extend(file_problems)
         complete = complete and ok
         for res in file_resources:
@@ -116,7 +118,8 @@ def _declared_keys(res: Resource) -> dict[str, Any]:
 
 
 def _read_file(display: str, real: str, problems: list[Problem],
-               cache: dict[str, tuple[str, str]] | None = None, *, partial: bool = False) -> tuple[list[Resource], bool]:
+               cache: dict[str, tuple[str, str]] | None = None, *, partial: bool = False,
+               hashes: dict[str, bytes] | None = None) -> tuple[list[Resource], bool]:
     """One file's resources, and whether the whole file could be read."""
     try:
         with open(real, "rb") as handle:
@@ -124,6 +127,8 @@ def _read_file(display: str, real: str, problems: list[Problem],
     except OSError as exc:
         problems.append(Problem(Position(display, 1, 1), f"cannot read the file: {exc.strerror or exc}"))
         return [], False
+    if hashes is not None:
+        hashes[real] = hashlib.sha256(data).digest()
     doc: EventDocument | NodeDocument | None = None
     try:
         text = yamlio.decode(display, data)

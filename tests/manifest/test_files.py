@@ -48,3 +48,19 @@ def test_the_digest_names_files_relative_to_their_path(tmp_path: Path) -> None:
     assert manifests_digest([str(one / "crm" / "a.yaml")]) == manifests_digest([str(two / "crm")])
     (two / "crm" / "a.yaml").rename(two / "crm" / "b.yaml")
     assert manifests_digest([str(one)]) != manifests_digest([str(two)])
+
+
+def test_the_digest_of_a_load_is_of_what_it_read(tmp_path: Path) -> None:
+    """A plan digests its manifests from the bytes the load read (not read again): the same
+    digest while the files stay, and the content the plan was made from if one changes after."""
+    from reconciler.manifest import load_manifests
+
+    (tmp_path / "a.yaml").write_text(ORG, encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.yaml").write_text("persons:\n  bo: {name: Bo}\n", encoding="utf-8")
+    manifest, problems = load_manifests([str(tmp_path)])
+    assert problems == [] and len(manifest.hashes) == 2
+    assert manifests_digest([str(tmp_path)], manifest.hashes) == manifests_digest([str(tmp_path)])
+    read = manifests_digest([str(tmp_path)])
+    (tmp_path / "a.yaml").write_text(ORG.replace("Acme", "Acme Two"), encoding="utf-8")
+    assert manifests_digest([str(tmp_path)], manifest.hashes) == read != manifests_digest([str(tmp_path)])
