@@ -78,11 +78,11 @@ def check_fresh(client: PipedriveClient, plan: Plan) -> None:
     A create is stale once its object exists: either the lock beside the manifests records
     a live object for its key (the same plan applied twice, or a rerun after an
     interrupted apply), or one with its natural keys was updated since the plan read live
-    state (found without the lock, see _created_since). Creating it again would be a
+    state (found without the lock, see created_since). Creating it again would be a
     duplicate.
     """
     wanted: dict[str, set[int]] = {}
-    created_since: dict[tuple[str, int], str] = {}
+    created_by_lock: dict[tuple[str, Any], str] = {}
     for change in plan.changes:
         if change.id is not None:
             wanted.setdefault(change.kind, set()).add(change.id)
@@ -92,14 +92,14 @@ def check_fresh(client: PipedriveClient, plan: Plan) -> None:
             object_id = lock.id_for(change.kind, change.key) if change.action == "create" else None
             if object_id is not None:
                 wanted.setdefault(change.kind, set()).add(object_id)
-                created_since[(change.kind, object_id)] = change.key
+                created_by_lock[(change.kind, object_id)] = change.key
     changed: list[str] = []
     for kind_name, ids in wanted.items():
         current = {obj["id"]: obj for obj in client.get_many(kind_name, ids)}
         for object_id in sorted(ids):
             recorded = plan.fingerprints.get(f"{kind_name}:{object_id}")
             obj = current.get(object_id)
-            created_key = created_since.get((kind_name, object_id))
+            created_key = created_by_lock.get((kind_name, object_id))
             if created_key is not None:
                 if obj is not None:
                     changed.append(f"{kind_name} {object_id} ({created_key}: created since the plan was made)")
@@ -107,7 +107,7 @@ def check_fresh(client: PipedriveClient, plan: Plan) -> None:
                 changed.append(f"{kind_name} {object_id} (deleted)")
             elif recorded is not None and fingerprint(obj, kind_name) != recorded:
                 changed.append(f"{kind_name} {object_id}")
-    changed += _created_since(client, plan)
+    changed += created_since(client, plan)
     if changed:
         raise StalePlanError(
             "the saved plan is stale: these live objects changed since it was made: "
@@ -115,7 +115,7 @@ def check_fresh(client: PipedriveClient, plan: Plan) -> None:
         )
 
 
-def _created_since(client: PipedriveClient, plan: Plan) -> list[str]:
+def created_since(client: PipedriveClient, plan: Plan) -> list[str]:
     """Creates of the plan whose object exists now: found by natural key among objects
     updated since the plan read live state. One list call per kind (usually one page);
     the lock is not needed for this (CONTRACT §2).
@@ -217,6 +217,8 @@ class Applier:
         # The lock on disk must name this account before anything is journalled: a journal
         # whose account differs from its lock's is never replayed (an account change).
         self.lock.save()
+        for entry in self.plan.moved:  # a renamed key: the new key takes the object, the old one goes
+            self.lock.record(entry["kind"], entry["to"], entry["id"])
         for entry in self.plan.adopt:
             self.lock.record(entry["kind"], entry["key"], entry["id"])
         for change in self.plan.changes:

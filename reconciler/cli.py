@@ -36,6 +36,7 @@ from reconciler.commands.common import (
 LAZY_COMMANDS = {
     "connections": "reconciler.commands.connections:connections",
     "export": "reconciler.commands.export:export",
+    "lease": "reconciler.commands.lease:lease",
     "sandbox": "reconciler.sandbox.cli:sandbox",
 }
 
@@ -61,6 +62,8 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("RECONCILER_RETRY_BUDGET", "Seconds of failed requests in a row (no success between them) after which a run "
                                 "gives up with one message (default 30; a rate-limited streak gets four times it). "
                                 "Also `retry_budget` in reconciler.toml."),
+    ("RECONCILER_LEASE_WAIT", "Seconds an apply that creates waits for another apply of the same account (any "
+                              "machine) to release the account's lease before it fails (default 300)."),
     ("RECONCILER_LOCK_WAIT", "Seconds `apply` waits for another apply of the same project to finish "
                              "(`reconciler.lock.lck`) before it fails (default 30)."),
     ("RECONCILER_MARKDOWN_LIMIT", "The most bytes a markdown plan may take (default 60000, under GitHub's "
@@ -212,7 +215,7 @@ def apply(ctx, paths, plan_file, auto_approve, targets, allow_account_change, fm
     from reconciler.plan import Plan, PlanError
     from reconciler.render import render_text
     from reconciler.render.progress import apply_progress
-    from reconciler.session import check_apply, open_client, plan_run, saved_plan_run
+    from reconciler.session import check_apply, open_client, plan_run, saved_plan_run, take_lease
 
     out: Output = ctx.obj["output"]
     if not paths and not plan_file:
@@ -243,15 +246,29 @@ def apply(ctx, paths, plan_file, auto_approve, targets, allow_account_change, fm
             for warning in run.warnings:
                 out.warn(warning)
         check_apply(run, max_deletes=settings.max_deletes, allow_account_change=allow_account_change)
+
+        def confirm(plan_value) -> None:
+            if plan_value.changes and not auto_approve:
+                if not sys.stdin.isatty():
+                    _fail(out, "apply needs confirmation: run it on a terminal, or pass --auto-approve")
+                answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted",
+                                      default="", show_default=False)
+                if answer.strip() != "yes":
+                    _fail(out, "apply cancelled")
+
+        def replan():
+            out.info("the account changed while this apply waited for its lease: planning again")
+            with _progress_line(out, client.stats) as progress:
+                fresh = plan_run(client, settings, paths, targets=list(targets), progress=progress)
+            shown(render_text(fresh.plan))
+            check_apply(fresh, max_deletes=settings.max_deletes, allow_account_change=allow_account_change)
+            confirm(fresh.plan)
+            return fresh
+
+        confirm(run.plan)
+        run, holder = take_lease(run, replan if saved is None else None, say=out.info)
         plan_value, lock, client = run.plan, run.lock, run.client
-        if plan_value.changes and not auto_approve:
-            if not sys.stdin.isatty():
-                _fail(out, "apply needs confirmation: run it on a terminal, or pass --auto-approve")
-            answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted",
-                                  default="", show_default=False)
-            if answer.strip() != "yes":
-                _fail(out, "apply cancelled")
-        with apply_progress(out.err, len(plan_value.changes), out.quiet) as progress:
+        with holder, apply_progress(out.err, len(plan_value.changes), out.quiet) as progress:
             applier = Applier(client, plan_value, lock, workers=max(1, min(16, int(settings.rate_limit))),
                               progress=progress)
             with stop_on_signals(applier.stop) as signalled:

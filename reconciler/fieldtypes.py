@@ -493,10 +493,12 @@ class JsonBool(Bool):
 class Contacts(FieldType):
     """Emails or phones: a list in manifests (the first is primary), {value, primary, label} in the API."""
 
-    def __init__(self, name: str, item: str, item_schema: dict[str, Any], label: str = "work") -> None:
+    def __init__(self, name: str, item: str, item_schema: dict[str, Any], item_expectation: str,
+                 label: str = "work") -> None:
         self.name = name
         self.item = item
         self.item_schema = item_schema
+        self.item_expectation = item_expectation  # what one item must be, for a message about it
         self.label = label
 
     def schema(self, spec):
@@ -633,17 +635,32 @@ def ref_value(kind: str, value: Any, pos: Position | None) -> Reference:
     return Reference(kind=kind, key=value, id=None, pos=pos)  # type: ignore[arg-type]
 
 
-class User(FieldType):
+class AccountObject(FieldType):
+    """A reference to one of the account's own objects (user, pipeline, stage) by a readable name.
+
+    Manifests name it (an email, a pipeline or stage name); the API holds its id. Reading keeps
+    the id whatever shape the answer gives it (a bare id or an object), and resolving names
+    to ids is the account schema's job (`ctx.schema`), looked up once per plan.
+    """
+
+    quote_hint = True
+    described_as = "a name"
+
+    def expectation(self, spec):
+        return self.described_as
+
+    def read(self, spec, record, version):
+        return as_id(self.raw(spec, record, version))
+
+
+class User(AccountObject):
     """A Pipedrive user, by email."""
 
     name = "user"
-    quote_hint = True
+    described_as = "a user's email address"
 
     def schema(self, spec):
         return {"type": "string", "pattern": EMAIL_PATTERN, "format": "email"}, "Must be a user of the account."
-
-    def expectation(self, spec):
-        return "a user's email address"
 
     def to_api(self, spec, value, ctx, declared, live):
         if not isinstance(value, str):
@@ -653,13 +670,26 @@ class User(FieldType):
     def from_api(self, spec, value, ctx):
         return ctx.schema.emails_by_user.get(value, {"id": value})
 
-    def read(self, spec, record, version):
-        return as_id(self.raw(spec, record, version))
-
     def match_value(self, spec, value):
         return value
 
     match_live = match_value
+
+
+class ActivityType(Text):
+    """An activity type by its key (call, meeting...): the account's own list, checked at plan time."""
+
+    name = "activity type"
+    vocabulary = "activity_types"  # what the account's schema must load for this type (AccountSchema.load)
+
+    def to_api(self, spec, value, ctx, declared, live):
+        known = ctx.schema.activity_types
+        if known and value not in known:
+            from reconciler.manifest.checks import suggest
+
+            hint = suggest(str(value), sorted(known))
+            raise NormalizeError(f"unknown activity type {value!r}{hint or ''} (types: {', '.join(sorted(known))})")
+        return value
 
 
 class Choice(FieldType):
@@ -702,26 +732,20 @@ class Visibility(Choice):
         return value
 
 
-class Pipeline(FieldType):
+class Pipeline(AccountObject):
     """A pipeline by name."""
 
     name = "pipeline"
-    quote_hint = True
+    described_as = "a pipeline name"
 
     def schema(self, spec):
         return {"type": "string", "minLength": 1}, "Must name an existing pipeline."
-
-    def expectation(self, spec):
-        return "a pipeline name"
 
     def to_api(self, spec, value, ctx, declared, live):
         return ctx.schema.pipeline_id(value)
 
     def from_api(self, spec, value, ctx):
         return ctx.schema.pipeline_names.get(value, {"id": value})
-
-    def read(self, spec, record, version):
-        return as_id(self.raw(spec, record, version))
 
     def export(self, spec, value, ctx, obj):
         value = super().export(spec, value, ctx, obj)
@@ -731,17 +755,14 @@ class Pipeline(FieldType):
         return value
 
 
-class Stage(FieldType):
+class Stage(AccountObject):
     """A stage by name, within the object's pipeline (declared, else live)."""
 
     name = "stage"
-    quote_hint = True
+    described_as = "a stage name"
 
     def schema(self, spec):
         return {"type": "string", "minLength": 1}, "Must name a stage of the deal's pipeline."
-
-    def expectation(self, spec):
-        return "a stage name"
 
     def to_api(self, spec, value, ctx, declared, live):
         pipeline_id = None
@@ -754,9 +775,6 @@ class Stage(FieldType):
     def from_api(self, spec, value, ctx):
         info = ctx.schema.stage_info.get(value)
         return info[1] if info else {"id": value}
-
-    def read(self, spec, record, version):
-        return as_id(self.raw(spec, record, version))
 
     def export(self, spec, value, ctx, obj):
         value = super().export(spec, value, ctx, obj)
@@ -1664,6 +1682,7 @@ def custom_value_schema() -> dict[str, Any]:
 # -- the registry ------------------------------------------------------------------------------------
 
 STRING = Text()
+ACTIVITY_TYPE = ActivityType()
 TEXT = Html()
 ADDRESS = Address()
 NUMBER = Number()
@@ -1672,8 +1691,8 @@ DATE = Date()
 TIME = Time()
 BOOL = Bool()
 JSON_BOOL = JsonBool()
-EMAILS = Contacts("emails", "email addresse", {"type": "string", "pattern": EMAIL_PATTERN})
-PHONES = Contacts("phones", "phone number", {"type": "string", "minLength": 1})
+EMAILS = Contacts("emails", "email addresse", {"type": "string", "pattern": EMAIL_PATTERN}, "an email address")
+PHONES = Contacts("phones", "phone number", {"type": "string", "minLength": 1}, "a phone number (text)")
 REF = Ref()
 PARTICIPANTS = Participants()
 VISIBILITY_TEXT = VisibilityText()

@@ -19,6 +19,7 @@ from typing import Any
 
 from reconciler import fieldtypes
 from reconciler.fieldtypes import (
+    ACTIVITY_TYPE,
     ADDRESS,
     BOOL,
     CUSTOM,
@@ -542,7 +543,8 @@ ACTIVITY = KindSpec(
     title_field="subject",
     fields=(
         FieldSpec("subject", STRING, "subject", "The activity's subject, e.g. 'Follow-up call'. Matched with due_date and parent.", nullable=False),
-        FieldSpec("type", STRING, "type", "The activity type's key: call, meeting, task, deadline, email, lunch."),
+        FieldSpec("type", ACTIVITY_TYPE, "type", "The activity type's key: call, meeting, task, deadline, email, "
+                  "lunch, or one the account added."),
         FieldSpec("due_date", DATE, "due_date", "The day the activity is due, YYYY-MM-DD."),
         FieldSpec("due_time", TIME, "due_time", "The time the activity is due, HH:MM on a 24-hour clock."),
         FieldSpec("duration", TIME, "duration", "How long the activity lasts, HH:MM, e.g. '00:30'."),

@@ -4,12 +4,17 @@ Per kind, the reader picks the cheapest way to get what identity and diffing nee
 - ids known (pins, lock): direct fetches when few (v2 `ids` batches of 100; for notes,
   which have no v2 and no ids filter, one GET each); when many, a scan in id order that
   stops once every wanted id is past, and switches to direct fetches as soon as the
-  ids still wanted would cost fewer calls than the pages still to read;
-- resources with no known id (natural match keys): a scan in pages of 500; when only a
-  few are unknown and the first page shows the account is large, Pipedrive's search
-  finds them instead (one call each) and one ids batch fetches them;
+  ids still wanted would cost less than the pages still to read;
+- resources with no known id (natural match keys): the first page, newest ids first; if
+  the account has more, its size is estimated from that page (ids count up from 1 in an
+  account) and the rest is either scanned or the unknown resources are found by
+  Pipedrive's search (one call each) and fetched in one ids batch;
 - notes and activities whose parents are known and few: listed per parent.
 Kinds no resource and no lock entry mentions are not read at all.
+
+Where a choice weighs calls of different types (searches or single GETs against list
+pages) it is made by `costs.robust_choice`: most token prices are unconfirmed, so the
+option chosen is the one least far from the best whatever the true prices are.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ from typing import Any
 from reconciler import identity, kinds
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Resource
-from reconciler.pipedrive.client import IDS_BATCH, Page, PipedriveClient
+from reconciler.pipedrive import costs
+from reconciler.pipedrive.client import IDS_BATCH, PAGE_LIMIT, Page, PipedriveClient
 
-DIRECT_CALLS_MAX = 5  # up to this many direct calls (ids batches or GETs) are made without trying a scan
-SEARCH_MAX = 5  # at most this many unknown resources are looked up by search instead of a scan
+DIRECT_CALLS_MAX = 5  # up to this many v2 ids batches are made without trying a scan (one price: list)
 PARENT_LISTS_MAX = 5  # at most this many parents' children are listed per parent instead of scanned
 
 
@@ -203,12 +208,33 @@ class LiveReader:
         ids = {i for i in ids if i not in objects}
         if not ids:
             return
-        if math.ceil(len(ids) / self._per_call(spec)) <= DIRECT_CALLS_MAX:
+        if self._direct_first(spec, len(ids)):
             self._fetch_direct(spec, ids)
         elif spec.id_type is not int:
             self._scan(spec)  # UUIDs (leads) have no order to stop a scan early at
         else:
             self._scan_for_ids(spec, ids)
+
+    def _direct_calls(self, spec: kinds.KindSpec, count: int) -> costs.Calls:
+        """The calls fetching `count` known ids directly makes: v2 ids batches, or v1 single GETs."""
+        if self._per_call(spec) == 1:
+            return {"get_single": count}
+        return {"get_list": math.ceil(count / IDS_BATCH)}
+
+    def _direct_first(self, spec: kinds.KindSpec, count: int) -> bool:
+        """Fetch these known ids directly rather than start a scan?
+
+        v2 batches and list pages cost the same, so a few batches win. For v1 GETs (notes)
+        the prices differ and the account's size is unknown: the choice is the one least far
+        from the best, whether the kind fits on one page or takes many.
+        """
+        if self._per_call(spec) != 1:
+            return math.ceil(count / IDS_BATCH) <= DIRECT_CALLS_MAX
+        direct = self._direct_calls(spec, count)
+        one_page, then_direct = {"get_list": 1}, {"get_list": 1, **direct}
+        choice = costs.robust_choice({"direct": [direct, direct], "scan": [one_page, then_direct]},
+                                     self.client.version_for(spec.name))
+        return choice == "direct"
 
     def _fetch_direct(self, spec: kinds.KindSpec, ids: set[Any]) -> None:
         objects = self.state.objects[spec.name]
@@ -234,7 +260,9 @@ class LiveReader:
                   else {"sort": "id ASC"})
         ordered = sorted(ids)
         done = 0  # ordered[done:] are the ids still to come (pages come in id order)
+        read = 0
         for page in self.client.record_pages(spec.name, params):
+            read += 1
             objects.add_records(page, ids)
             if not page:
                 continue
@@ -244,8 +272,10 @@ class LiveReader:
                 return
             span = max(1, last - first + 1)
             pages_left = math.ceil((ordered[-1] - last) / span)
-            direct_left = math.ceil((len(ordered) - done) / self._per_call(spec))
-            if direct_left < pages_left:
+            direct = self._direct_calls(spec, len(ordered) - done)
+            options = {"scan": [{"get_list": read + pages_left}],  # pages read so far are in both
+                       "direct": [{**direct, "get_list": read + direct.get("get_list", 0)}]}
+            if costs.robust_choice(options, self.client.version_for(spec.name)) == "direct":
                 self._fetch_direct(spec, set(ordered[done:]))
                 return
         self.state.complete.add(spec.name)  # read from the first id to the end
@@ -262,29 +292,50 @@ class LiveReader:
             return
         if spec.parents and self._list_per_parent(spec, unknown, wanted):
             return
-        if spec.search is not None and len(unknown) <= SEARCH_MAX and self._search(spec, unknown, wanted):
+        terms = self._search_terms(spec, unknown)
+        if terms is None:
+            self._scan(spec)
             return
-        self._scan(spec)
-
-    def _search(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[Any]) -> bool:
-        """Read the first page; if the account has more, search the few unknown ones."""
         objects = self.state.objects[spec.name]
-        first = next(self.client.record_pages(spec.name), Page())  # the second page is never asked for
+        version = self.client.version_for(spec.name)
+        newest_first = ({"sort_by": "id", "sort_direction": "desc"} if version == "v2" else {"sort": "id DESC"})
+        pages = self.client.record_pages(spec.name, newest_first)
+        first = next(pages, Page())
         objects.add_records(first)
         if not first.more:
             self.state.complete.add(spec.name)
-            return True
+            return
+        # whether the searches find the objects (one ids batch to fetch them) or not (they are new)
+        # (the first page is in both, so the choice weighs whole costs, as users pay them)
+        searched = {"search": len(terms), "get_list": 1}
+        batch = self._direct_calls(spec, len(terms))
+        search = [{**searched, **{k: searched.get(k, 0) + v for k, v in batch.items()}}, searched]
+        scan = {"get_list": 1 + _pages_left([spec.parse_id(record["id"]) for record in first])}
+        if costs.robust_choice({"scan": [scan, scan], "search": search}, version) == "scan":
+            for page in pages:  # the same listing, on from its second page
+                objects.add_records(page)
+            self.state.complete.add(spec.name)
+            return
         assert spec.search is not None
         found: set[Any] = set(wanted)
+        for term in terms:
+            found.update(self.client.search_ids(spec.name, term, spec.search.api_fields, exact=True))
+        self._fetch_ids(spec, found)
+
+    @staticmethod
+    def _search_terms(spec: kinds.KindSpec, unknown: list[Resource]) -> list[str] | None:
+        """What to search each unknown resource by, or None when one has nothing searchable."""
+        if spec.search is None:
+            return None
+        terms = []
         for res in unknown:
             value = res.fields.get(spec.search.term_field)
             if isinstance(value, list):
                 value = value[0] if value else None
             if not value:
-                return False  # no searchable value: only a scan can find it
-            found.update(self.client.search_ids(spec.name, str(value), spec.search.api_fields, exact=True))
-        self._fetch_ids(spec, found)
-        return True
+                return None  # only a scan can find it
+            terms.append(str(value))
+        return terms
 
     def _list_per_parent(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[Any]) -> bool:
         """Children of a few known parents: one list call per parent instead of a scan."""
@@ -325,6 +376,21 @@ class LiveReader:
             return identity.match(parent_resources, self.state.objects, self.lock).ids
         except identity.IdentityError:
             return {}
+
+
+def _pages_left(first: list[Any]) -> int:
+    """Pages still to read after a first page of the newest ids (`first`: its ids), estimated from it.
+
+    Ids count up from 1 in an account, so the page's id span says how densely the ids below
+    it are used; at least one more page, since the page said more follow.
+    """
+    ids = [object_id for object_id in first if isinstance(object_id, int)]
+    if not ids:
+        return 1
+    newest, oldest = max(ids), min(ids)
+    density = len(ids) / max(1, newest - oldest + 1)
+    below = (oldest - 1) * density
+    return max(1, math.ceil(below / PAGE_LIMIT))
 
 
 def _filter(spec: kinds.KindSpec, parent: str) -> str:

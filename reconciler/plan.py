@@ -48,6 +48,8 @@ class Change:
     depends_on: list[str] = field(default_factory=list)
     source: str | None = None  # "FILE:LINE"
     protect: bool = False
+    # for a delete: live objects outside the manifests that point at the object ("person 12")
+    orphans: list[str] = field(default_factory=list)
 
     @property
     def address(self) -> str:
@@ -71,6 +73,8 @@ class Plan:
     # The addresses a targeted plan covers (None: every resource and lock entry). Apply
     # changes the lock's protections only within it.
     scope: list[str] | None = None
+    # keys renamed by `moved:` entries, carried over in the lock by apply: [{kind, from, to, id}]
+    moved: list[dict] = field(default_factory=list)
     # The manifests the plan was made from: their PATHs (absolute) and a digest of their
     # files, so that apply --plan refuses a plan whose manifests have changed since.
     manifest_paths: list[str] = field(default_factory=list)
@@ -107,6 +111,7 @@ class Plan:
             "protected": self.protected,
             "fingerprints": dict(self.fingerprints),
             "scope": self.scope,
+            "moved": list(self.moved),
             "manifest_paths": list(self.manifest_paths),
             "manifests_digest": self.manifests_digest,
         }
@@ -135,6 +140,7 @@ class Plan:
             warnings=list(data.get("warnings") or []),
             created_at=data.get("created_at"),
             scope=data.get("scope"),
+            moved=list(data.get("moved") or []),
             manifest_paths=list(data.get("manifest_paths") or []),
             manifests_digest=data.get("manifests_digest"),
         )
@@ -146,7 +152,7 @@ class Plan:
                     reason=raw.get("reason"), adopted=bool(raw.get("adopted")),
                     recovery_keys=_decode(raw.get("recovery_keys") or []),
                     depends_on=list(raw.get("depends_on") or []), source=raw.get("source"),
-                    protect=bool(raw.get("protect")),
+                    protect=bool(raw.get("protect")), orphans=list(raw.get("orphans") or []),
                 )
             )
         return plan
@@ -227,6 +233,8 @@ def _change_json(change: Change) -> dict:
         out["adopted"] = True
     if change.protect:
         out["protect"] = True
+    if change.orphans:
+        out["orphans"] = list(change.orphans)
     if change.recovery_keys:
         out["recovery_keys"] = _encode(change.recovery_keys)
     if change.depends_on:
@@ -275,6 +283,7 @@ class Planner:
         self.matched = ident.ids
         self.creating: set[tuple[str, str]] = set()
         self.problems: list[Problem] = []
+        self.orphaned: dict[tuple[str, Any], list[str]] = {}  # set by build_plan: see reconciler/orphans.py
         self.notices: list[str] = []  # what a reviewer should know, shown with the plan's warnings
         self._key_by_id: dict[tuple[str, Any], str] | None = None  # made when a change first names an id
         self.ctx = Context(schema=schema, resolve_key=self._resolve_key, key_for_id=self._key_for_id,
@@ -356,6 +365,8 @@ class Planner:
                 self.problems.append(Problem(Position(str(self.lock.path if self.lock else "reconciler.lock"), 1, 1),
                                              f"{kind_name} {key!r} (id {object_id}) is protected "
                                              "(protect: true) but the plan would delete it"))
+        for change in deletes:
+            change.orphans = list(self.orphaned.get((change.kind, change.id), []))
         self._sequence_creates(creates_updates)
         self._check_keeps_one(deletes, creates_updates)
         if self.problems:
@@ -595,6 +606,8 @@ def build_plan(
     schema: AccountSchema,
     lock: LockFile | None,
     max_deletes: int | None = None,
+    orphaned: dict[tuple[str, Any], list[str]] | None = None,
+    problems: list[Problem] | None = None,
     **about: Any,
 ) -> Plan:
     """The plan for these resources against this live state, complete when returned.
@@ -602,4 +615,7 @@ def build_plan(
     `about` is what the run knows of itself (account, stats, lock_file, created_at,
     warnings), recorded in the plan as it is made.
     """
-    return Planner(resources, live, ident, schema, lock).build(max_deletes, **about)
+    planner = Planner(resources, live, ident, schema, lock)
+    planner.orphaned = dict(orphaned or {})
+    planner.problems.extend(problems or [])  # found while reading: reported with the planner's, at once
+    return planner.build(max_deletes, **about)

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -218,6 +219,9 @@ def plan_run(
             "it is ignored: ids repeat across accounts"
         )
         used_lock = None
+    moved: list[dict] = []
+    if used_lock is not None and manifest.moves:
+        used_lock, moved = _moved_lock(used_lock, manifest.moves)
     resources, lock_only = select_targets(manifest, targets or [], used_lock)
     scope = None
     if targets:
@@ -234,15 +238,18 @@ def plan_run(
     schema = AccountSchema.load(client, kinds_needed)
     client = client.using(schema)
     live = read_live(client, resources, used_lock, progress)
+    missing = _missing_references(client, resources, live.objects)  # reported with the plan's own problems
     try:
         ident = match(resources, live.objects, used_lock)
     except IdentityError as exc:
-        raise PlanError(f"{len(exc.problems)} problem(s) matching live objects", exc.problems) from None
+        found = sorted([*exc.problems, *missing], key=lambda p: (p.pos.file, p.pos.line, p.pos.col))
+        raise PlanError(f"{len(found)} problem(s) matching live objects", found) from None
     _read_attached(client, resources, live.objects, ident)
+    orphaned = _orphans(client, resources, ident, warnings)
     read = [*paths, *([settings.overlay] if settings.overlay else [])]  # what the manifests are
-    plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes,
+    plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes, orphaned, missing,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
-                      created_at=read_started, warnings=warnings, scope=scope,
+                      created_at=read_started, warnings=warnings, scope=scope, moved=moved,
                       manifest_paths=[str(Path(p).absolute()) for p in read],
                       manifests_digest=manifests_digest(read, manifest.hashes))
     try:  # options a shape change removes while live records use them (reads them only then)
@@ -267,6 +274,78 @@ def _read_attached(client: PipedriveClient, resources: list[Resource], objects: 
                if r.kind == spec.name and (r.kind, r.key) in matched and not names.isdisjoint(r.fields)}
         live = objects.get(spec.name, {})
         client.read_attached(spec.name, {i: live[i] for i in ids if i in live}, names)
+
+
+def _missing_references(client: PipedriveClient, resources: list[Resource], objects: dict[str, dict]) -> list[Problem]:
+    """`{id: N}` references to objects the account does not have: found at plan time, with the
+    manifest's position, not refused by Pipedrive halfway through an apply. One ids call per
+    kind for the ids the reads did not already bring."""
+    wanted: dict[str, dict[Any, list[tuple[Resource, str, Any]]]] = {}
+    for res in resources:
+        spec = kinds.kind(res.kind)
+        for name, value in res.fields.items():
+            field_spec = spec.field(name)
+            for ref in field_spec.type.references(field_spec, value) if field_spec is not None else ():
+                if ref.id is not None and ref.id not in objects.get(ref.kind, {}):
+                    wanted.setdefault(ref.kind, {}).setdefault(ref.id, []).append((res, name, ref))
+    problems: list[Problem] = []
+    for kind_name, refs in wanted.items():
+        spec = kinds.kind(kind_name)
+        try:
+            found = {spec.parse_id(i) for i in refs}
+        except ValueError:
+            found = set(refs)
+        present = {obj["id"] for obj in client.get_many(kind_name, found)}
+        if spec.archived_path:
+            present |= {obj["id"] for obj in client.get_many(kind_name, found - present, archived=True)}
+        for object_id, uses in refs.items():
+            if object_id in present:
+                continue
+            for res, name, ref in uses:
+                problems.append(Problem(ref.pos or res.field_pos.get(name, res.pos),
+                                        f"field '{name}' names {kind_name} id {object_id}, which does not exist in "
+                                        "this account"))
+    return problems
+
+
+def _orphans(client: PipedriveClient, resources: list[Resource], ident: Identity,
+             warnings: list[str]) -> dict:
+    """The live objects outside the manifests that the plan's deletes would leave pointing at
+    a deleted parent (reconciler/orphans.py); read only when the plan deletes."""
+    from reconciler.orphans import CHECK_MAX, children_of
+
+    matched = ident.ids
+    doomed = [(kind_name, object_id) for kind_name, _key, object_id in ident.orphans]
+    doomed += [(r.kind, matched[(r.kind, r.key)]) for r in resources if r.absent and (r.kind, r.key) in matched]
+    if not doomed:
+        return {}
+    known = {(kind_name, object_id) for (kind_name, _key), object_id in matched.items()} | set(doomed)
+    found, unchecked = children_of(client, doomed, known)
+    if unchecked:
+        warnings.append(f"{unchecked} more deleted objects were not checked for live objects that point at them "
+                        f"(the first {CHECK_MAX} were)")
+    return found
+
+
+def _moved_lock(lock: LockFile, moves: list) -> tuple[LockFile, list[dict]]:
+    """The lock as the `moved` entries say (the old key's id under the new key), and the moves
+    still to record: an entry whose new key is already in the lock was applied before."""
+    moved_lock = LockFile(path=lock.path, account=lock.account,
+                          resources={k: dict(v) for k, v in lock.resources.items()},
+                          protected={k: set(v) for k, v in lock.protected.items()},
+                          applied={k: dict(v) for k, v in lock.applied.items()})
+    moved: list[dict] = []
+    for move in moves:
+        entries = moved_lock.resources.get(move.kind, {})
+        object_id = entries.get(move.old)
+        if object_id is None or move.new in entries:
+            continue
+        entries[move.new] = entries.pop(move.old)
+        if move.old in moved_lock.protected.get(move.kind, set()):
+            moved_lock.protected[move.kind].discard(move.old)
+            moved_lock.protected[move.kind].add(move.new)
+        moved.append({"kind": move.kind, "from": move.old, "to": move.new, "id": object_id})
+    return moved_lock, moved
 
 
 def _lock_restricted(lock: LockFile, keep: set[tuple[str, str]]) -> LockFile:
@@ -323,3 +402,46 @@ def check_apply(run: PlanRun, *, max_deletes: int, allow_account_change: bool = 
     if deletes > max_deletes:
         raise ApplyRefused(f"the plan deletes {deletes} objects, more than --max-deletes {max_deletes}; "
                            "raise --max-deletes if that is intended")
+
+
+def take_lease(run: PlanRun, replan: Callable[[], PlanRun] | None,
+               say: Callable[[str], None] | None = None) -> tuple[PlanRun, contextlib.AbstractContextManager]:
+    """The account's apply lease, when the plan creates something (reconciler/lease.py).
+
+    Once it is held, the creates are checked against what appeared since live state was
+    read: another apply may have made them while this one planned or waited. A plan made
+    from manifests is then made again (the other apply's objects are adopted, not created
+    twice); a saved plan is refused as stale. Returns the run to apply and the lease, which
+    the caller holds (a `with` block) for the whole apply; a null context when no lease is needed.
+    """
+    from reconciler import lease
+    from reconciler.apply import StalePlanError, created_since
+
+    if not any(change.action == "create" for change in run.plan.changes):
+        return run, contextlib.nullcontext()
+    holder = lease.acquire(run.client, say=say)
+    try:
+        read_at = _server_time(run.plan.created_at)
+        quiet = holder.quiet_since is not None and read_at is not None and holder.quiet_since < read_at
+        appeared = [] if quiet else created_since(run.client, run.plan)
+        if appeared:
+            if replan is None:
+                raise StalePlanError("the saved plan is stale: these objects were created since it was made: "
+                                     + ", ".join(appeared) + ". Make a new plan.")
+            run = replan()
+    except BaseException:
+        holder.release()
+        raise
+    return run, holder
+
+
+def _server_time(text: str | None):
+    """A plan's created_at (server time, RFC 3339) as a datetime, or None."""
+    from datetime import UTC, datetime
+
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None

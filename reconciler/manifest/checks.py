@@ -84,8 +84,28 @@ def resource_problems(kind: KindSpec, res: Resource, data: Mapping[str, Any]) ->
     return problems
 
 
-def reference_problems(manifest: Manifest) -> list[Problem]:
-    """Every reference by key must name a declared, present resource of the right kind."""
+def move_problems(manifest: Manifest) -> list[Problem]:
+    """A `moved` entry carries a key's identity to a key the manifests declare, from one they do not."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], Position] = {}
+    for move in manifest.moves:
+        if manifest.get(move.kind, move.new) is None:
+            problems.append(Problem(move.pos, f"moved to {move.kind}.{move.new}, which no manifest declares"))
+        if manifest.get(move.kind, move.old) is not None:
+            problems.append(Problem(move.pos, f"moved from {move.kind}.{move.old}, which the manifests still declare: "
+                                              "a key is either moved or declared"))
+        first = seen.setdefault((move.kind, move.old), move.pos)
+        if first is not move.pos:
+            problems.append(Problem(move.pos, f"{move.kind}.{move.old} is moved twice (first at line {first.line})"))
+    return problems
+
+
+def reference_problems(manifest: Manifest, maybe_declared: set[tuple[str, str]] | None = None) -> list[Problem]:
+    """Every reference by key must name a declared, present resource of the right kind.
+
+    `maybe_declared`: keys a file that could not be parsed seems to declare: not reported missing.
+    """
+    maybe_declared = maybe_declared or set()
     problems: list[Problem] = []
     keys_by_kind: dict[str, list[str]] = {k.name: [] for k in kinds.KINDS}
     for res in manifest.resources:
@@ -97,7 +117,7 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
             if spec is None or spec.type.__class__.references is _NONE:
                 continue  # a type that never holds references: no call per field
             for ref in spec.type.references(spec, value):
-                if ref.key is None:
+                if ref.key is None or (ref.kind, ref.key) in maybe_declared:
                     continue
                 problem = _reference_problem(manifest, res, spec.name, ref, keys_by_kind)
                 if problem is not None:

@@ -27,9 +27,9 @@ from reconciler import kinds
 from reconciler.fieldtypes import FieldType, ValueProblem
 from reconciler.kinds import FieldSpec, KindSpec
 from reconciler.manifest import checks, schema, yamlio
-from reconciler.manifest.checks import article, suggest
+from reconciler.manifest.checks import suggest
 from reconciler.manifest.files import collect_files
-from reconciler.manifest.model import Manifest, Position, Problem, Resource
+from reconciler.manifest.model import Manifest, Move, Position, Problem, Resource
 from reconciler.manifest.yamlevents import EventDocument, Restart
 from reconciler.manifest.yamlio import FileAbort, NodeDocument, PathKey, Values
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 _KEY_RE = re.compile(kinds.KEY_PATTERN)
 _SECTIONS = ", ".join(k.section for k in kinds.KINDS)
-_STRINGISH = {kinds.STRING, kinds.TEXT, kinds.PIPELINE, kinds.STAGE, kinds.USER, kinds.ENUM, kinds.VISIBILITY}
 
 
 def load_manifests(paths: Sequence[str | os.PathLike[str]],
@@ -59,7 +58,10 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
     cache: dict[str, tuple[str, str]] = {}  # plain scalars already resolved, shared by the files
     hashes: dict[str, bytes] = {}
     found_all = not problems
-    resources, complete = _read_all(files, problems, cache, hashes, partial=False)
+    moves: list[Move] = []
+    unreadable: set[tuple[str, str]] = set()
+    resources, complete = _read_all(files, problems, cache, partial=False, moves=moves, unreadable=unreadable,
+                                    hashes=hashes)
     complete = complete and found_all
     shown = [display for display, _ in files]
     if overlay is not None:
@@ -74,22 +76,32 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
         for res in touched:
             problems.extend(checks.resource_problems(kinds.kind(res.kind), res, _declared_keys(res)))
         shown += [display for display, _ in overlay_files]
-    manifest = Manifest(resources=resources, files=shown, hashes=hashes)
+    manifest = Manifest(resources=resources, files=shown, moves=moves, hashes=hashes)
+    problems.extend(checks.move_problems(manifest))
     if complete:
-        problems.extend(checks.reference_problems(manifest))
+        # a file YAML could not parse does not hide the other files' reference errors: the
+        # keys its text seems to declare are not reported missing (they may well be there)
+        problems.extend(checks.reference_problems(manifest, maybe_declared=unreadable))
     problems.sort(key=lambda p: (p.pos.file, p.pos.line, p.pos.col, p.message))
     return manifest, problems
 
 
 def _read_all(files: list[tuple[str, str]], problems: list[Problem], cache: dict[str, tuple[str, str]],
-              hashes: dict[str, bytes], *, partial: bool) -> tuple[list[Resource], bool]:
-    """The resources of these files, each key once per kind (a second is a problem)."""
+              *, partial: bool, moves: list[Move] | None = None,
+              unreadable: set[tuple[str, str]] | None = None,
+              hashes: dict[str, bytes] | None = None) -> tuple[list[Resource], bool]:
+    """The resources of these files, each key once per kind (a second is a problem).
+
+    `unreadable` receives the (kind, key) pairs that files YAML could not parse seem to declare;
+    `hashes` the sha256 of each file's bytes (Manifest.hashes).
+    """
     resources: list[Resource] = []
     first: dict[tuple[str, str], Resource] = {}
     complete = True
     for display, real in files:
         file_problems: list[Problem] = []
-        file_resources, ok = _read_file(display, real, file_problems, cache, partial=partial, hashes=hashes)
+        file_resources, ok = _read_file(display, real, file_problems, cache, partial=partial, moves=moves,
+                                        unreadable=unreadable, hashes=hashes)
         problems.extend(file_problems)
         complete = complete and ok
         for res in file_resources:
@@ -119,8 +131,10 @@ def _declared_keys(res: Resource) -> dict[str, Any]:
 
 def _read_file(display: str, real: str, problems: list[Problem],
                cache: dict[str, tuple[str, str]] | None = None, *, partial: bool = False,
+               moves: list[Move] | None = None,
+               unreadable: set[tuple[str, str]] | None = None,
                hashes: dict[str, bytes] | None = None) -> tuple[list[Resource], bool]:
-    """One file's resources, and whether the whole file could be read."""
+    """One file's resources, and whether the whole file could be read (its bytes, at least)."""
     try:
         with open(real, "rb") as handle:
             data = handle.read()
@@ -130,25 +144,62 @@ def _read_file(display: str, real: str, problems: list[Problem],
     if hashes is not None:
         hashes[real] = hashlib.sha256(data).digest()
     doc: EventDocument | NodeDocument | None = None
+    file_moves: list[Move] = []
+    text = ""
     try:
         text = yamlio.decode(display, data)
         try:
-            resources, ok, doc = _read_events(display, text, cache, partial=partial)
+            resources, ok, doc = _read_events(display, text, cache, partial=partial, moves=file_moves)
         except Restart:
             # anchors, aliases, merge keys, deep nesting or an early end: the node walker's answer
             doc = NodeDocument(display, text, aliases_possible=b"&" in data)
-            resources, ok = _read_sections(doc, doc.root(), partial=partial)
+            file_moves.clear()
+            resources, ok = _read_sections(doc, doc.root(), partial=partial, moves=file_moves)
     except FileAbort as abort:
         if doc is not None:
             problems.extend(doc.problems)
         problems.append(abort.problem)
-        return [], False
+        if unreadable is None or not text:
+            return [], False
+        unreadable.update(harvest_keys(text))
+        return [], True  # the other files' references are still checked (see load_manifests)
     problems.extend(doc.problems)
+    if moves is not None:
+        moves.extend(file_moves)
     return resources, ok
 
 
+_SECTION_LINE = re.compile(r"^([A-Za-z_]+)\s*:")
+_KEY_LINE = re.compile(r"^( +)([a-z0-9][a-z0-9._-]{0,127})\s*:")
+
+
+def harvest_keys(text: str) -> set[tuple[str, str]]:
+    """The (kind, key) pairs a file YAML could not parse seems to declare, read line by line.
+
+    Only so that its neighbours' references to them are not reported as missing: a key
+    written at the first indentation under a kind section counts.
+    """
+    found: set[tuple[str, str]] = set()
+    kind: str | None = None
+    indent: int | None = None
+    for line in text.splitlines():
+        section = _SECTION_LINE.match(line)
+        if section:
+            spec = kinds.BY_SECTION.get(section.group(1))
+            kind, indent = (spec.name if spec else None), None
+            continue
+        key = _KEY_LINE.match(line)
+        if key and kind is not None:
+            width = len(key.group(1))
+            if indent is None:
+                indent = width
+            if width == indent:
+                found.add((kind, key.group(2)))
+    return found
+
+
 def _read_events(display: str, text: str, cache: dict[str, tuple[str, str]] | None = None,
-                 *, partial: bool = False) -> tuple[list[Resource], bool, EventDocument]:
+                 *, partial: bool = False, moves: list[Move] | None = None) -> tuple[list[Resource], bool, EventDocument]:
     """The fast path: sections and resources straight from the parser's events.
 
     A syntax error anywhere is the file's only problem, as when the whole file was composed
@@ -159,7 +210,7 @@ def _read_events(display: str, text: str, cache: dict[str, tuple[str, str]] | No
     except (yaml.YAMLError, RecursionError) as exc:
         raise FileAbort(yamlio.parse_problem(display, text, exc)) from None
     try:
-        resources, ok = _read_sections(doc, doc.root(), partial=partial)
+        resources, ok = _read_sections(doc, doc.root(), partial=partial, moves=moves)
         doc.finish()
     except (yaml.YAMLError, RecursionError) as exc:
         raise FileAbort(yamlio.parse_problem(display, text, exc)) from None
@@ -175,7 +226,7 @@ def _error(doc: EventDocument | NodeDocument, pos: Position, message: str) -> No
 
 
 def _read_sections(doc: EventDocument | NodeDocument, root: Item, *,
-                   partial: bool = False) -> tuple[list[Resource], bool]:
+                   partial: bool = False, moves: list[Move] | None = None) -> tuple[list[Resource], bool]:
     """Each section's resources; `partial`: an overlay's, checked as whole resources once merged."""
     if not root.is_mapping:
         raise FileAbort(
@@ -187,6 +238,9 @@ def _read_sections(doc: EventDocument | NodeDocument, root: Item, *,
     resources: list[Resource] = []
     ok = True
     for section, key_pos, section_item in root.pairs():
+        if section == MOVED:
+            _read_moves(doc, section_item, moves if moves is not None else [])
+            continue
         kind = kinds.BY_SECTION.get(section)
         if kind is None:
             ok = False
@@ -215,6 +269,43 @@ def _read_sections(doc: EventDocument | NodeDocument, root: Item, *,
             if res is not None:
                 resources.append(res)
     return resources, ok
+
+
+MOVED = "moved"
+
+
+def _read_moves(doc: EventDocument | NodeDocument, item: Item, moves: list[Move]) -> None:
+    """`moved: [{from: KIND.KEY, to: KIND.KEY}, ...]`: keys renamed, identities carried over."""
+    if item.is_null:
+        return
+    if isinstance(doc, EventDocument):
+        raise Restart  # a list at the top: the node walker reads it (files with moves are few and small)
+    values = item.read()
+    data = values.data
+    if not isinstance(data, list):
+        _error(doc, item.pos, f"'moved' must be a list of {{from: KIND.KEY, to: KIND.KEY}}, got {item.describe()}")
+        return
+    for index, entry in enumerate(data):
+        pos = values.positions.get((index,), item.pos)
+        if not isinstance(entry, dict) or set(entry) != {"from", "to"}:
+            _error(doc, pos, "each 'moved' entry is {from: KIND.KEY, to: KIND.KEY}")
+            continue
+        ends = []
+        for end in ("from", "to"):
+            text = entry[end]
+            where = values.positions.get((index, end), pos)
+            kind_name, _, key = str(text).partition(".") if isinstance(text, str) else ("", "", "")
+            spec = kinds.BY_NAME.get(kind_name) or kinds.BY_SECTION.get(kind_name)
+            if spec is None or not _KEY_RE.match(key):
+                _error(doc, where, f"moved '{end}' must be KIND.KEY (e.g. organization.acme), got {text!r}")
+                break
+            ends.append((spec.name, key))
+        else:
+            (old_kind, old_key), (new_kind, new_key) = ends
+            if old_kind != new_kind:
+                _error(doc, pos, f"moved from {old_kind}.{old_key} to {new_kind}.{new_key}: a key moves within its kind")
+                continue
+            moves.append(Move(old_kind, old_key, new_key, pos))
 
 
 def _bad_key_message(key: str) -> str:
@@ -406,28 +497,6 @@ def _custom_detail(value: Any) -> str | None:
     return None
 
 
-def _expectation(spec: FieldSpec) -> str:
-    t = spec.type
-    if t in (kinds.STRING, kinds.TEXT):
-        return "a string" if spec.nullable else "a non-empty string"
-    if t in (kinds.VISIBILITY, kinds.ENUM):
-        return "one of " + ", ".join(spec.choices)
-    if t == kinds.REF:
-        return f"the key of {article(spec.ref_kind or '')} or {{id: N}} with N a positive integer"
-    return {
-        kinds.PIPELINE: "a pipeline name",
-        kinds.STAGE: "a stage name",
-        kinds.NUMBER: "a number",
-        kinds.BOOL: "true or false",
-        kinds.DATE: "a date YYYY-MM-DD",
-        kinds.TIME: "a time HH:MM (24-hour)",
-        kinds.EMAILS: "a list of email addresses",
-        kinds.PHONES: "a list of phone numbers",
-        kinds.USER: "a user's email address",
-        kinds.CUSTOM: "a mapping of custom field names to values",
-    }[t]
-
-
 def _field_message(kind: KindSpec, path: PathKey, value: Any, raw: str | None, error: ValidationError) -> str:
     name = path[0]
     got = _describe(value, raw)
@@ -447,17 +516,15 @@ def _field_message(kind: KindSpec, path: PathKey, value: Any, raw: str | None, e
             f"custom field '{path[1]}' must be text, a number, true/false, null, a list of option labels "
             f"or {{value: N, currency: CODE}}, got {got}"
         )
-    if spec.type in (kinds.EMAILS, kinds.PHONES) and len(path) >= 2:
-        item = "an email address" if spec.type == kinds.EMAILS else "a phone number (text)"
+    item = getattr(spec.type, "item_expectation", None)
+    if item is not None and len(path) >= 2:
         return f"field '{name}' item {int(path[1]) + 1} must be {item}, got {got}{quote}"
-    expect = _expectation(spec)
+    expect = spec.type.expectation(spec)  # each field type says what it takes (reconciler/fieldtypes.py)
     if value is None:
         return f"field '{name}' cannot be null: it must be {expect}"
     message = f"field '{name}' must be {expect}, got {got}"
-    if spec.type in _STRINGISH and raw is not None:
+    if spec.type.quote_hint and raw is not None:
         message += quote
-    elif spec.type in (kinds.VISIBILITY, kinds.ENUM) and isinstance(value, str):
-        message += suggest(value, spec.choices)
-    elif spec.type in (kinds.EMAILS, kinds.PHONES) and isinstance(value, str):
-        message += f"; write a list: [{value}]"
+    else:
+        message += spec.type.hint(spec, value)
     return message

@@ -80,12 +80,27 @@ class Resource:
         return f"{self.kind}.{self.key}"
 
 
+@dataclass(frozen=True)
+class Move:
+    """`moved: [{from: organization.acme, to: organization.acme-corp}]`: a key renamed.
+
+    The object the old key named is the new key's: its identity carries over (the lock's
+    entry moves), nothing is deleted or created (Terraform's `moved` blocks).
+    """
+
+    kind: str
+    old: str
+    new: str
+    pos: Position
+
+
 @dataclass
 class Manifest:
     """All resources read together, in file order with files sorted."""
 
     resources: list[Resource]
     files: list[str]  # the files read, as displayed in errors
+    moves: list[Move] = field(default_factory=list)
     # sha256 of each file's bytes as read (real path -> digest): the plan's digest of its
     # manifests (files.manifests_digest) is of what was read, without reading it again
     hashes: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)

@@ -94,8 +94,26 @@ def manifest_schema() -> dict[str, Any]:
                 "additionalProperties": {"$ref": schema_file(kind)},
             }
             for kind in kinds.KINDS
-        },
+        } | {"moved": moved_schema()},
         "additionalProperties": False,
+    }
+
+
+def moved_schema() -> dict[str, Any]:
+    """`moved:` entries: a key renamed, its identity carried over (nothing deleted or created)."""
+    address = {"type": "string", "pattern": "^[a-z_]+\\.[a-z0-9][a-z0-9._-]{0,127}$"}
+    return {
+        "description": "Keys renamed: each entry carries the live object of `from` over to `to` (the lock's "
+        "entry moves; nothing is deleted or created), as Terraform's moved blocks. Once applied, the entry "
+        "can be removed.",
+        "type": ["array", "null"],
+        "items": {
+            "type": "object",
+            "properties": {"from": {**address, "description": "The old address, KIND.KEY."},
+                           "to": {**address, "description": "The new address, KIND.KEY (declared in the manifests)."}},
+            "required": ["from", "to"],
+            "additionalProperties": False,
+        },
     }
 
 

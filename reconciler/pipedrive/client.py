@@ -129,6 +129,10 @@ class PipedriveClient:
             return []
         return list(self.paged(f"/api/v1/{spec.field_schema_path}", version="v1"))
 
+    def activity_types(self) -> list[dict]:
+        """The account's activity types (v1 only; not among the deprecated endpoints)."""
+        return list(self.http.request("GET", "/api/v1/activityTypes").get("data") or [])
+
     def labels(self, kind: str) -> list[dict]:
         """A kind's labels from its own endpoint (leads: /api/v1/leadLabels): [{id, name}]."""
         path = kinds.kind(kind).labels_path

@@ -10,14 +10,20 @@ Where each figure comes from (and how sure it is):
 - the v1 prices per endpoint type (get single 2, get list 20, update 10, search 40):
   UNCONFIRMED, read from third-party summaries of that page, not from Pipedrive's table.
 - delete 6: UNCONFIRMED, from no source we can cite.
-Every decision made from these figures (how the live reader chooses between scans,
-search and direct fetches) is checked by tests/live/test_cost_robustness.py to stay within
-1.5× of the best choice when any figure is off by a factor of two.
+Because most figures are unconfirmed, no decision trusts them: where the live reader weighs
+calls of different types against each other (search against a scan, single GETs against
+list pages), it asks `robust_choice`, which prices every option under every table the
+unconfirmed figures could really be (each one half or twice what is written here) and picks
+the option whose worst ratio to the best is smallest. tests/live/test_cost_robustness.py
+checks the reader's choices against the real calls of every alternative under those tables.
+Decisions between calls of one type (ids batches against list pages) need no figures.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 # endpoint type -> (v1 tokens, v2 tokens)
@@ -36,6 +42,57 @@ SOURCES: dict[str, str] = {
     "delete": "unconfirmed: no citable source",
     "search": "unconfirmed: third-party summary",
 }
+
+ERROR_FACTOR = 2  # how far an unconfirmed figure may be from the truth, either way
+Calls = Mapping[str, float]  # endpoint type -> number of calls
+
+
+def possible_tables() -> list[dict[str, tuple[float, float]]]:
+    """The table as written and every corner of what it could really be.
+
+    Each unconfirmed figure is taken at half and at twice its value, independently; the
+    confirmed rule (v2 costs half of v1) holds in every table.
+    """
+    unconfirmed = [name for name in TOKEN_COSTS if SOURCES[name].startswith("unconfirmed")]
+    tables = [dict(TOKEN_COSTS)]
+    for factors in itertools.product((1 / ERROR_FACTOR, ERROR_FACTOR), repeat=len(unconfirmed)):
+        table = {name: (float(v1), float(v2)) for name, (v1, v2) in TOKEN_COSTS.items()}
+        for name, factor in zip(unconfirmed, factors, strict=True):
+            v1, _ = TOKEN_COSTS[name]
+            table[name] = (v1 * factor, v1 * factor / 2)
+        tables.append(table)
+    return tables
+
+
+def price(calls: Calls, version: str, table: Mapping[str, tuple[float, float]] = TOKEN_COSTS) -> float:
+    """Tokens these calls cost at one table's prices."""
+    column = 1 if version == "v2" else 0
+    return sum(count * table[kind][column] for kind, count in calls.items())
+
+
+def worst_ratios(options: Mapping[str, Sequence[Calls]], version: str) -> dict[str, float]:
+    """Each option's worst ratio to the best option, over every possible table and situation.
+
+    An option is a list of the calls it would make in each situation the caller cannot tell
+    apart (an account of one page or of many, say); situations line up across options.
+    """
+    worst = dict.fromkeys(options, 1.0)
+    situations = len(next(iter(options.values())))
+    for table in possible_tables():
+        for situation in range(situations):
+            costs = {name: price(calls[situation], version, table) for name, calls in options.items()}
+            best = min(costs.values())
+            for name, cost in costs.items():
+                ratio = cost / best if best else (1.0 if cost == 0 else float("inf"))
+                worst[name] = max(worst[name], ratio)
+    return worst
+
+
+def robust_choice(options: Mapping[str, Sequence[Calls]], version: str) -> str:
+    """The option least far from the best whatever the true prices are (ties: the first given)."""
+    worst = worst_ratios(options, version)
+    return min(options, key=lambda name: worst[name])
+
 
 _VERSION = re.compile(r"^/(?:api/)?(v1|v2)(/.*)?$")
 # A segment that names one object: a number, a lead's UUID, "me" (/users/me), or a 40-hex field key.

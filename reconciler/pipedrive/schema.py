@@ -63,6 +63,7 @@ class AccountSchema:
     custom: dict[str, dict[str, list[CustomField]]] = field(default_factory=dict)  # kind -> name -> fields
     custom_by_key: dict[str, dict[str, CustomField]] = field(default_factory=dict)  # kind -> hash -> field
     label_names: dict[str, dict[Any, str]] = field(default_factory=dict)  # kind -> label id -> name
+    activity_types: set[str] = field(default_factory=set)  # active activity types' keys, when loaded
 
     @classmethod
     def load(cls, client: PipedriveClient, kinds_needed: set[str] | None = None) -> AccountSchema:
@@ -86,6 +87,11 @@ class AccountSchema:
             pipeline_id = int(stage["pipeline_id"])
             schema.stages.setdefault(pipeline_id, {}).setdefault(stage["name"], []).append(int(stage["id"]))
             schema.stage_info[int(stage["id"])] = (pipeline_id, stage["name"])
+        vocabularies = {getattr(f.type, "vocabulary", None) for spec in kinds.KINDS for f in spec.fields
+                        if kinds_needed is None or spec.name in kinds_needed}
+        if "activity_types" in vocabularies:  # one call: checked at plan time, not refused at apply
+            schema.activity_types = {str(t.get("key_string")) for t in client.activity_types()
+                                     if t.get("active_flag", True) is not False}
         if kinds_needed is not None:  # a kind that shares another's custom fields needs that one's
             kinds_needed = set(kinds_needed) | {kinds.kind(k).custom_fields_of for k in kinds_needed
                                                 if k in kinds.BY_NAME and kinds.kind(k).custom_fields_of}

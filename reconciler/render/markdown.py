@@ -173,6 +173,10 @@ def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None
     footer = []
     if plan.adopt:
         footer += [f"{len(plan.adopt)} existing object(s) adopted into the lock without changes.", ""]
+    if plan.moved:
+        footer += [f"{len(plan.moved)} key(s) moved (`moved:`), their objects kept: "
+                   + ", ".join(f"`{printable(m['kind'])}.{printable(m['from'])}` → `{printable(m['to'])}`"
+                               for m in plan.moved[:20]), ""]
     footer.append(f"<sub>{plan.stats.get('api_calls', 0)} API calls, {plan.stats.get('tokens', 0)} tokens "
                   "spent reading live state.</sub>")
 

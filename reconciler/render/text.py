@@ -18,6 +18,9 @@ def render_text(plan: Plan) -> str:
         colour = COLOURS[change.action]
         ident = f" (id {change.id})" if change.id is not None else ""
         note = f" — {change.reason}" if change.reason else ""
+        if change.orphans:
+            shown = ", ".join(change.orphans[:10]) + (" …" if len(change.orphans) > 10 else "")
+            note += f"; orphans {len(change.orphans)} objects not in the manifests: {shown}"
         lines.append(f"  [{colour}]{SYMBOLS[change.action]}[/] [bold]{change.kind}.{change.key}[/]{ident} "
                      f"{VERBS[change.action]}{note}")
         for name, diff in change.fields.items():
@@ -33,6 +36,11 @@ def render_text(plan: Plan) -> str:
                 )
                 lines.append(f"      [yellow]~[/] {name}: {_esc(show(diff.get('before')))} "
                              f"→ {_esc(show(diff.get('after')))}{extra}")
+        lines.append("")
+    for entry in plan.moved:
+        lines.append(f"  [cyan]>[/] {entry['kind']}.{entry['from']} has moved to {entry['kind']}.{entry['to']} "
+                     f"(id {entry['id']})")
+    if plan.moved:
         lines.append("")
     for entry in plan.adopt:
         lines.append(f"  [cyan]=[/] {entry['kind']}.{entry['key']} (id {entry['id']}) adopted: matches by its "

@@ -1,8 +1,10 @@
 """Partial failure (issue 6): a resource Pipedrive refuses fails alone, with a report.
 
-The manifests pass `validate` (the schema allows any currency string and any org id),
-but the API refuses a deal whose currency is not an ISO 4217 code and a person whose
-organization id does not exist. Apply must go on with every independent resource, skip
+The manifests pass `validate` and `plan` (the schema allows any currency string and a
+name of spaces; plan checks names against the account, not every rule of Pipedrive's),
+but the API refuses a deal whose currency is not an ISO 4217 code and a person whose name
+is only spaces. (An organization id that does not exist, the refusal this test used
+before, is now found by plan: tests/plan/test_checked_before_writing.py.) Apply must go on with every independent resource, skip
 the dependents of the refused ones (transitively), report each by address with the
 reason and exit 1; once the manifests are fixed, a second run finishes the job with no
 duplicate.
@@ -21,8 +23,8 @@ def _manifests(fixed: bool) -> dict:
         "organizations": {"ok-org": {"name": "Partial Ok Org"}},
         "persons": {
             "good-person": {"name": "Good Person", "org": "ok-org", "emails": ["good@partial.example.com"]},
-            "bad-person": {"name": "Bad Person", "emails": ["bad@partial.example.com"],
-                           "org": "ok-org" if fixed else {"id": 987654}},
+            "bad-person": {"name": "Bad Person" if fixed else "   ", "emails": ["bad@partial.example.com"],
+                           "org": "ok-org"},
         },
         "deals": {
             "good-deal": {"title": "Partial good deal", "org": "ok-org", "value": 10, "currency": "USD"},
@@ -61,7 +63,7 @@ def test_refused_resources_fail_alone_and_a_second_run_finishes(tmp_path: Path, 
                           "note.dep-deal-note", "activity.bad-deal-call"}
     assert lines["deal.bad-deal"].startswith("failed: ")
     assert "currency" in lines["deal.bad-deal"] and "2-deals.yaml:7: " in lines["deal.bad-deal"]
-    assert lines["person.bad-person"].startswith("failed: ") and "987654" in lines["person.bad-person"]
+    assert lines["person.bad-person"].startswith("failed: ") and "cannot be empty" in lines["person.bad-person"]
     assert lines["deal.dep-deal"].startswith("skipped: ") and "person.bad-person" in lines["deal.dep-deal"]
     assert "deal.dep-deal" in lines["note.dep-deal-note"]
     assert "deal.bad-deal" in lines["activity.bad-deal-call"]

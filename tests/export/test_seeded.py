@@ -26,10 +26,11 @@ def test_seeded_account_round_trips_in_one_page_per_500(tmp_path: Path) -> None:
     total = sum(counts[k] for k in ("organizations", "persons", "products", "deals", "notes", "activities", "leads"))
     assert f"Exported {total:,} objects" in result.out
     calls = int(result.out.split("API calls: ")[1].split(",")[0].replace(",", ""))
-    # 9 calls for the account and its vocabulary (product fields and lead labels among them),
+    # 10 calls for the account and its vocabulary (product fields, lead labels and activity types
+    # among them),
     # then one per page of 500 of each kind, and one for the archived deals and one for the
     # archived leads (the lists leave them out; the seeded account has none)
-    assert calls == 9 + 1 + 2 + 1 + 3 + 1 + 2 + 2 + 1 + 1
+    assert calls == 10 + 1 + 2 + 1 + 3 + 1 + 2 + 2 + 1 + 1
     lock = LockFile.read(out / "reconciler.lock")
     assert sum(len(v) for v in lock.resources.values()) == total
     plan = rc("plan", str(out), "--sandbox", str(db), "--detailed-exitcode")

@@ -18,12 +18,10 @@ def _seeded(tmp_path: Path, **sizes) -> tuple[InProcess, dict]:
 
 
 def test_few_unknown_in_a_large_account_are_searched_not_scanned(tmp_path):
-    sandbox, _ = _seeded(tmp_path, organizations=1600)
+    sandbox, _ = _seeded(tmp_path, organizations=5000)
     try:
-        first = sandbox.raw.get("/api/v2/organizations", params={"limit": 500}).json()
-        cursor = first["additional_data"]["next_cursor"]
-        later = sandbox.raw.get("/api/v2/organizations", params={"limit": 500, "cursor": cursor}).json()
-        wanted = later["data"][100:102]  # not on the first page
+        oldest = sandbox.raw.get("/api/v2/organizations", params={"limit": 500}).json()
+        wanted = oldest["data"][100:102]  # not on the first page the reader asks for (newest first)
         project = write_manifests(tmp_path / "p", {"organizations": {
             f"o{i}": {"name": org["name"]} for i, org in enumerate(wanted)}})
         with sandbox.client() as client:
@@ -34,7 +32,7 @@ def test_few_unknown_in_a_large_account_are_searched_not_scanned(tmp_path):
             routes = dict(client.stats.by_route)
         assert run.plan.summary["create"] == 0
         assert {a["id"] for a in run.plan.adopt} == {o["id"] for o in wanted}
-        # one page of 500, then two searches and one ids batch: not the 4 pages of a full scan
+        # one page of 500, then two searches and one ids batch: not the 10 pages of a full scan
         assert routes.get("GET /api/v2/organizations/search") == 2
         assert routes.get("GET /api/v2/organizations") == 2
     finally:

@@ -1,0 +1,76 @@
+"""`reconciler lease list|break`: the account's apply lease (reconciler/lease.py).
+
+An apply that creates holds a lease in the account so that two machines never create the
+same objects at once. A crashed apply's lease expires on its own after two minutes; `break`
+removes one now (Terraform's force-unlock): use it only when the holder is surely gone.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from reconciler.commands.common import Output, _connection_options, _global_options, _handle_errors, _settings
+
+
+@click.group(name="lease")
+def lease() -> None:
+    """The account's apply lease: which apply holds it; break a stuck one."""
+
+
+@lease.command(name="list")
+@click.argument("path", required=False, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_connection_options
+@_global_options
+@click.pass_context
+@_handle_errors
+def list_(ctx: click.Context, path: str | None, fmt: str, **kwargs: Any) -> None:
+    """The leases in the account (PATH: where reconciler.toml is; default the current directory)."""
+    from reconciler import lease as leases
+    from reconciler.session import open_client
+
+    out: Output = ctx.obj["output"]
+    settings, _ = _settings(ctx.obj, [path or "."], kwargs)
+    with open_client(settings) as client:
+        found = leases.leases(client)
+        now = leases._now(client)
+    rows = [{"id": x.id, "holder": x.holder, "until": f"{x.until:%Y-%m-%dT%H:%M:%SZ}",
+             "expired": x.until <= now} for x in found]
+    if fmt == "json":
+        out.print(json.dumps({"leases": rows}, indent=2), markup=False)
+        return
+    if not rows:
+        out.print("No apply holds the lease.", markup=False)
+    for row in rows:
+        state = "expired" if row["expired"] else "held"
+        out.print(f"{row['id']}  {row['holder']}  until {row['until']}  ({state})", markup=False)
+
+
+@lease.command(name="break")
+@click.argument("lease_id", required=False)
+@click.option("--path", "path", type=click.Path(), help="Where reconciler.toml is (default: the current directory).")
+@_connection_options
+@_global_options
+@click.pass_context
+@_handle_errors
+def break_(ctx: click.Context, lease_id: str | None, path: str | None, **kwargs: Any) -> None:
+    """Remove a lease (LEASE_ID), or every lease of the account when none is named."""
+    from reconciler import lease as leases
+    from reconciler.session import open_client
+
+    out: Output = ctx.obj["output"]
+    settings, _ = _settings(ctx.obj, [path or "."], kwargs)
+    with open_client(settings) as client:
+        found = leases.leases(client)
+        chosen = [x for x in found if lease_id is None or str(x.id) == lease_id]
+        if lease_id is not None and not chosen:
+            out.error(f"no lease {lease_id} in this account")
+            raise SystemExit(1)
+        for item in chosen:
+            leases._delete(client, item.id)
+            out.print(f"Removed the lease of {item.holder} ({item.id}).", markup=False)
+        if not chosen:
+            out.print("No apply holds the lease.", markup=False)

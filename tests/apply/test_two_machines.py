@@ -1,0 +1,98 @@
+"""Two applies from two checkouts at once, against one account (issue 12, case 2).
+
+Two clones of one manifest repository, each with its own lock, applied at the same moment
+against `sandbox serve --rate-limit 40`: before, both said "Apply complete!" and 179
+duplicates were left. Now the account's lease (reconciler/lease.py) lets one create while
+the other waits, then finds the winner's objects by their natural keys and adopts them:
+no duplicate, and both clones plan clean afterwards. bench/bench_race.py runs it 5 times
+and reports the duplicates, the extra calls and the wall time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import cli_env, live_census, run_cli, start_cli
+
+
+def race_manifests(n: int = 60) -> dict:
+    return {
+        "organizations": {f"race-org-{i}": {"name": f"Race Org {i}"} for i in range(n)},
+        "persons": {f"race-person-{i}": {"name": f"Race Person {i}", "org": f"race-org-{i}",
+                                         "emails": [f"p{i}@race.example.com"]} for i in range(n)},
+        "deals": {f"race-deal-{i}": {"title": f"Race deal {i}", "org": f"race-org-{i}", "value": i}
+                  for i in range(n)},
+    }
+
+
+def clone(root: Path, data: dict) -> Path:
+    root.mkdir(parents=True)
+    (root / "crm.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return root
+
+
+def test_two_checkouts_applying_at_once_make_no_duplicate(tmp_path: Path, sandbox_process) -> None:
+    data = race_manifests()
+    server = sandbox_process("race", rate_limit=40)
+    env = cli_env(RECONCILER_RATE_LIMIT="40")
+    clones = [clone(tmp_path / name, data) for name in ("laptop", "ci-runner")]
+    procs = [start_cli("apply", str(c), "--auto-approve", "--endpoint", server.endpoint, env=env) for c in clones]
+    results = [proc.communicate(timeout=240) + (proc.returncode,) for proc in procs]
+    for out, err, code in results:
+        assert code == 0, out[-2000:] + err[-2000:]
+    census = live_census(server.api, data)
+    assert census["duplicates"] == [], census["duplicates"]
+    assert census["missing"] == [], census["missing"]
+    assert any("waiting for another apply" in err or "planning again" in err for _out, err, _code in results)
+    for c in clones:
+        again = run_cli("plan", str(c), "--endpoint", server.endpoint, "--detailed-exitcode")
+        assert again.code == 0, again.both[-2000:]
+    third = clone(tmp_path / "third", data)  # a third checkout, with no lock at all, finds one object each
+    fresh = run_cli("plan", str(third), "--endpoint", server.endpoint, "--detailed-exitcode")
+    assert fresh.code == 0, fresh.both[-2000:]
+    leases = run_cli("lease", "list", "--endpoint", server.endpoint)
+    assert leases.code == 0 and "held" not in leases.out, leases.both
+
+
+def test_a_crashed_holders_lease_expires_and_break_removes_a_live_one(tmp_path: Path, sandbox_process) -> None:
+    server = sandbox_process("stale")
+    api = server.api
+    api.call("POST", "/api/v1/leadLabels", json={"name": "reconciler lease gone:1:abc until 2020-01-01T00:00:00Z",
+                                                   "color": "gray"})
+    project = clone(tmp_path / "p", race_manifests(3))
+    env = cli_env(RECONCILER_LEASE_WAIT="5")
+    applied = run_cli("apply", str(project), "--auto-approve", "--endpoint", server.endpoint, env=env)
+    assert applied.code == 0, applied.both[-2000:]  # the expired lease did not block it
+    names = [label["name"] for label in api.call("GET", "/api/v1/leadLabels")]
+    assert not any(" until " in name for name in names), names
+    assert sum(1 for name in names if name.startswith("reconciler lease released ")) == 1
+
+    api.call("POST", "/api/v1/leadLabels", json={"name": "reconciler lease stuck:2:def until 2099-01-01T00:00:00Z",
+                                                   "color": "gray"})
+    more = race_manifests(4)
+    (project / "crm.yaml").write_text(yaml.safe_dump(more, sort_keys=False), encoding="utf-8")
+    blocked = run_cli("apply", str(project), "--auto-approve", "--endpoint", server.endpoint,
+                      env=cli_env(RECONCILER_LEASE_WAIT="1"))
+    assert blocked.code == 1
+    assert "another apply of this account is running (stuck:2:def" in blocked.err
+    assert "reconciler lease break" in blocked.err
+    listed = run_cli("lease", "list", "--endpoint", server.endpoint)
+    assert "stuck:2:def" in listed.out and "(held)" in listed.out
+    assert run_cli("lease", "break", "--endpoint", server.endpoint).code == 0
+    assert run_cli("apply", str(project), "--auto-approve", "--endpoint", server.endpoint).code == 0
+
+
+def test_an_apply_without_creates_takes_no_lease(tmp_path: Path, http_sandbox) -> None:
+    from tests.conftest import KEY, invoke
+
+    env = {"MATON_API_KEY": KEY}
+    project = clone(tmp_path / "p", race_manifests(2))
+    assert invoke(["apply", str(project), "--auto-approve", "--endpoint", http_sandbox.endpoint], env=env).code == 0
+    data = race_manifests(2)
+    data["deals"]["race-deal-0"]["value"] = 99
+    (project / "crm.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    http_sandbox.gateway.reset_stats()
+    assert invoke(["apply", str(project), "--auto-approve", "--endpoint", http_sandbox.endpoint], env=env).code == 0
+    assert not [r for r in http_sandbox.gateway.stats()["by_route"] if "leadLabels" in r]
