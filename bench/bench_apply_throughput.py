@@ -8,8 +8,8 @@ command in another subprocess:
         --endpoint http://127.0.0.1:PORT/pipedrive --format json
 
 Wall time of that command (process start to exit, Python start-up included) against the
-20 s that 1,000 calls at 50 a second need; target <= 1.15x (23 s), with zero failures. Two
-manifest sets, each on a fresh database:
+20 s that 1,000 calls at 50 a second need; target (issue 19) median <= 1.05x (21 s) of 3
+runs, each on a fresh database, with zero failures. Two manifest sets:
 - flat: 1,000 organizations (no dependencies);
 - mixed: 250 organizations, 250 persons (each in one of them), 250 deals (organization and
   person) and 250 notes (on a deal): every level waits for the one before it.
@@ -35,7 +35,7 @@ import yaml
 
 KEY = "bench-apply-key"
 RATE = 50
-TARGET_FACTOR = 1.15
+TARGET_FACTOR = 1.05
 
 
 def start_server(db: Path, rate: float, extra: list[str] | None = None) -> tuple[subprocess.Popen, str]:
@@ -131,12 +131,12 @@ def _get(client: httpx.Client, path: str, params: dict) -> dict:
     raise SystemExit(f"GET {path}: still rate limited")
 
 
-def scenario(name: str, manifests: dict, tmp: Path, rate: float) -> dict:
-    directory = tmp / name
+def scenario(name: str, manifests: dict, tmp: Path, rate: float, run_number: int = 0) -> dict:
+    directory = tmp / f"{name}-{run_number}"
     directory.mkdir()
     (directory / "main.yaml").write_text(yaml.safe_dump(manifests, sort_keys=False), encoding="utf-8")
     creates = sum(len(v) for v in manifests.values())
-    proc, url = start_server(tmp / f"{name}.db", rate)
+    proc, url = start_server(tmp / f"{name}-{run_number}.db", rate)
     try:
         httpx.post(f"{url}/_sandbox/reset-stats", timeout=10)
         common.log(f"{name}: applying {creates} creates at {rate:g} req/s against {url} ...")
@@ -166,8 +166,9 @@ def main() -> int:
     report = common.Report("apply_throughput", common.command_line("bench_apply_throughput.py", args.quick))
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, manifests in (("flat", flat(n)), ("mixed", mixed(n))):
-            results.append(scenario(name, manifests, Path(tmp), RATE))
+        for run_number in range(common.RUNS):  # interleaved: the machine is shared
+            for name, manifests in (("flat", flat(n)), ("mixed", mixed(n))):
+                results.append(scenario(name, manifests, Path(tmp), RATE, run_number))
     rows = []
     for r in results:
         requests = r["server_requests"]
@@ -178,18 +179,24 @@ def main() -> int:
             print(f"{r['name']}: apply exited {r['rc']}: {r['stderr']}")
     common.print_table(["set", "creates", "wall s", "x 20 s", "client calls", "server requests",
                         "requests/50 s", "429s", "failed", "duplicates", "missing", "exit"], rows)
-    for r in results:
-        ok = r["wall"] <= TARGET_FACTOR * allowed
-        report.add(f"{r['name']}: {r['creates']} creates at {RATE} req/s, wall time",
-                   f"{r['wall']:.2f} s = {r['wall'] / allowed:.2f}x of {allowed:.0f} s "
-                   f"({r['server_requests']} requests, {r['rate_limited']} 429s)",
-                   f"<= {TARGET_FACTOR}x ({TARGET_FACTOR * allowed:.0f} s)", ok)
-        clean = r["failed"] == 0 and r["rc"] == 0 and r["duplicates"] == 0 and r["missing"] == 0
-        report.add(f"{r['name']}: failures, duplicates, missing", f"{r['failed']}, {r['duplicates']}, {r['missing']}",
-                   "0, 0, 0", clean)
+    for name in ("flat", "mixed"):
+        runs = [r for r in results if r["name"] == name]
+        walls = [r["wall"] for r in runs]
+        best, median = common.best_median(walls)
+        report.add(f"{name}: {runs[0]['creates']} creates at {RATE} req/s, wall time",
+                   f"{common.runs_text(walls)} = {median / allowed:.2f}x of {allowed:.0f} s (median; requests "
+                   f"{', '.join(str(r['server_requests']) for r in runs)}; 429s "
+                   f"{', '.join(str(r['rate_limited']) for r in runs)})",
+                   f"<= {TARGET_FACTOR}x ({TARGET_FACTOR * allowed:.0f} s)", median <= TARGET_FACTOR * allowed)
+        clean = all(r["failed"] == 0 and r["rc"] == 0 and r["duplicates"] == 0 and r["missing"] == 0 for r in runs)
+        report.add(f"{name}: failures, duplicates, missing (all runs)",
+                   f"{sum(r['failed'] for r in runs)}, {sum(r['duplicates'] for r in runs)}, "
+                   f"{sum(r['missing'] for r in runs)}", "0, 0, 0", clean)
     if args.quick:
         report.notes.append(f"--quick: {n} creates (allowed {allowed:.0f} s); the target is for 1,000")
-    report.notes.append("wall time of the `reconciler apply` process, Python start-up and the plan's reads included")
+    report.notes.append("wall time of the `reconciler apply` process, Python start-up and the plan's reads included; "
+                        f"{common.RUNS} runs of each set, interleaved, each on a fresh database; the target is "
+                        "judged on the median")
     report.emit(args.json)
     return 0
 

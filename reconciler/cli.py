@@ -29,6 +29,7 @@ from reconciler.commands.common import (
     _handle_errors,
     _redact,
     _settings,
+    kept_to_the_end,
     tune_gc,
 )
 
@@ -154,7 +155,7 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, drift_only, **kw
     if drift_only and out_file:
         _fail(out, "--drift-only makes a report, never applied: it cannot be saved with --out")
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
-    with open_client(settings) as client, _progress_line(out, client.stats) as progress:
+    with open_client(settings) as client, _progress_line(out, client.stats) as progress, kept_to_the_end():
         run = plan_run(client, settings, paths, targets=list(targets), progress=progress, drift_only=drift_only,
                        record=bool(out_file))
     plan_value = run.plan
@@ -248,7 +249,7 @@ def apply(ctx, paths, plan_file, auto_approve, targets, allow_account_change, fm
             shown(run.account.header(), markup=False)
             shown(render_text(run.plan))  # what will be done, before any confirmation (as plan prints it)
         else:
-            with _progress_line(out, client.stats) as progress:
+            with _progress_line(out, client.stats) as progress, kept_to_the_end():
                 run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
             shown(run.account.header(), markup=False)
             shown(render_text(run.plan))

@@ -12,6 +12,7 @@ schema (generated) and tests.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -257,21 +258,26 @@ class KindSpec:
     id_pattern: str | None = None
 
     def field(self, name: str) -> FieldSpec | None:
-        for spec in self.fields:
-            if spec.name == name:
-                return spec
-        return None
+        return self._fields_by_name.get(name)
 
-    @property
+    @functools.cached_property
+    def _fields_by_name(self) -> dict[str, FieldSpec]:
+        """One look-up per declared field on the hot paths of a load and a plan (the first field of a name)."""
+        by_name: dict[str, FieldSpec] = {}
+        for spec in self.fields:
+            by_name.setdefault(spec.name, spec)
+        return by_name
+
+    @functools.cached_property  # fields never change: computed once, read per object
     def field_names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.fields)
 
-    @property
+    @functools.cached_property  # fields never change: computed once, read per object
     def ref_fields(self) -> tuple[FieldSpec, ...]:
         """Fields holding one reference (parents and links); see also FieldType.references."""
         return tuple(spec for spec in self.fields if spec.type is REF)
 
-    @property
+    @functools.cached_property  # fields never change: computed once, read per object
     def attached_fields(self) -> tuple[FieldSpec, ...]:
         """Fields written by calls of their own after the object's (see FieldType.attached)."""
         return tuple(spec for spec in self.fields if spec.type.attached)
@@ -283,6 +289,8 @@ class KindSpec:
 
     def parse_id(self, value: Any) -> Any:
         """An id of this kind from an answer or a file, or ValueError."""
+        if value.__class__ is int and self.id_type is int:
+            return value  # as nearly every answer gives it
         if self.id_type is int:
             if isinstance(value, bool) or not isinstance(value, int | str):
                 raise ValueError(f"not an id: {value!r}")

@@ -19,8 +19,9 @@ option chosen is the one least far from the best whatever the true prices are.
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,9 +35,71 @@ DIRECT_CALLS_MAX = 5  # up to this many v2 ids batches are made without trying a
 PARENT_LISTS_MAX = 5  # at most this many parents' children are listed per parent instead of scanned
 
 
+_ABSENT = object()
+
+
+class LiveObjects(MutableMapping):
+    """One kind's live objects by id, each made canonical when first looked at.
+
+    A plan often reads a whole kind to find a part of it (a scan in pages of 500 for 2,000
+    notes among 20,000): the records it never looks at are kept as the API answered them,
+    and converting them (adapters.from_api) is left out. Looking at an object (`objects[id]`,
+    `.get`, `.values()`, `.items()`) converts it once; `in`, `len` and iteration over the ids
+    convert nothing. Order is the order the objects were added, as with a dict.
+    """
+
+    __slots__ = ("_items", "_canon", "_parse_id")
+
+    def __init__(self, canon: Callable[[dict], dict], parse_id: Callable[[Any], Any]) -> None:
+        self._items: dict[Any, Any] = {}  # id -> canonical object, or (record,) not converted yet
+        self._canon = canon
+        self._parse_id = parse_id
+
+    def add_records(self, records: Iterable[dict], wanted: Container[Any] = ()) -> None:
+        """Records of an answer: those of `wanted` ids converted now (they will be looked at,
+        and a canonical object is smaller than its record), the others only when looked at."""
+        items, parse_id, canon = self._items, self._parse_id, self._canon
+        for record in records:
+            object_id = parse_id(record["id"])
+            items[object_id] = canon(record) if object_id in wanted else (record,)
+
+    def __getitem__(self, object_id: Any) -> dict:
+        value = self._items[object_id]
+        if value.__class__ is tuple:
+            value = self._items[object_id] = self._canon(value[0])
+        return value
+
+    def get(self, object_id: Any, default: Any = None) -> Any:
+        """`objects.get(id)`, without the generic Mapping's detour through an exception."""
+        value = self._items.get(object_id, _ABSENT)
+        if value is _ABSENT:
+            return default
+        if value.__class__ is tuple:
+            value = self._items[object_id] = self._canon(value[0])
+        return value
+
+    def __setitem__(self, object_id: Any, obj: dict) -> None:
+        self._items[object_id] = obj
+
+    def __delitem__(self, object_id: Any) -> None:
+        del self._items[object_id]
+
+    def __contains__(self, object_id: object) -> bool:
+        return object_id in self._items
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"<LiveObjects: {len(self._items)}>"
+
+
 @dataclass
 class LiveState:
-    objects: dict[str, dict[Any, dict]] = field(default_factory=dict)  # kind -> id -> canonical
+    objects: dict[str, LiveObjects] = field(default_factory=dict)  # kind -> id -> canonical
     complete: set[str] = field(default_factory=set)  # kinds read in full
 
 
@@ -72,7 +135,8 @@ class LiveReader:
     # -- one kind --------------------------------------------------------------------
 
     def _read_kind(self, spec: kinds.KindSpec, declared: list[Resource], lock_entries: dict[str, Any]) -> None:
-        objects = self.state.objects.setdefault(spec.name, {})
+        objects = self.state.objects.setdefault(spec.name, LiveObjects(self.client.canonical(spec.name),
+                                                                       spec.parse_id))
         if spec.shape:  # pipelines, stages, custom fields: a handful, read whole in a call or two
             self._scan(spec)
             return
@@ -106,13 +170,15 @@ class LiveReader:
         if missing_ids:
             for obj in self.client.get_many(spec.name, missing_ids, archived=True):
                 objects[obj["id"]] = obj
+        lock_ids = self.lock.resources.get(spec.name, {}) if self.lock else {}
+        candidates = [res for res in declared if res.id is None and lock_ids.get(res.key) not in objects]
+        if not candidates:
+            return  # every resource is found by its id: no natural key to look for
         found = {key for obj in objects.values() for key in identity.live_keys(spec.name, obj)}
         known = self._known_ids(spec)
-        lock_ids = self.lock.resources.get(spec.name, {}) if self.lock else {}
         unmatched = [
-            res for res in declared
-            if res.id is None and lock_ids.get(res.key) not in objects
-            and not any(key in found for key in identity.desired_keys(res, known))
+            res for res in candidates
+            if not any(key in found for key in identity.desired_keys(res, known))
             and identity.desired_keys(res, known)
         ]
         if not unmatched:
@@ -130,9 +196,8 @@ class LiveReader:
         if not filters or len(filters) > PARENT_LISTS_MAX:
             filters = [{}]
         for params in filters:
-            for page in self.client.list_pages(spec.name, params, archived=True):
-                for obj in page:
-                    objects[obj["id"]] = obj
+            for page in self.client.record_pages(spec.name, params, archived=True):
+                objects.add_records(page)
 
     def _per_call(self, spec: kinds.KindSpec) -> int:
         """How many known ids one direct call fetches: a v2 `ids` batch, or one v1 GET."""
@@ -193,33 +258,33 @@ class LiveReader:
         objects = self.state.objects[spec.name]
         params = ({"sort_by": "id", "sort_direction": "asc"} if self.client.version_for(spec.name) == "v2"
                   else {"sort": "id ASC"})
-        remaining = set(ids)
+        ordered = sorted(ids)
+        done = 0  # ordered[done:] are the ids still to come (pages come in id order)
         read = 0
-        for page in self.client.list_pages(spec.name, params):
+        for page in self.client.record_pages(spec.name, params):
             read += 1
-            for obj in page:
-                objects[obj["id"]] = obj
+            objects.add_records(page, ids)
             if not page:
                 continue
-            first, last = page[0]["id"], page[-1]["id"]
-            remaining = {i for i in remaining if i > last}
-            if not remaining:
+            first, last = spec.parse_id(page[0]["id"]), spec.parse_id(page[-1]["id"])
+            done = bisect.bisect_right(ordered, last, done)
+            if done == len(ordered):
                 return
             span = max(1, last - first + 1)
-            pages_left = math.ceil((max(remaining) - last) / span)
-            direct = self._direct_calls(spec, len(remaining))
+            pages_left = math.ceil((ordered[-1] - last) / span)
+            direct = self._direct_calls(spec, len(ordered) - done)
             options = {"scan": [{"get_list": read + pages_left}],  # pages read so far are in both
                        "direct": [{**direct, "get_list": read + direct.get("get_list", 0)}]}
             if costs.robust_choice(options, self.client.version_for(spec.name)) == "direct":
-                self._fetch_direct(spec, remaining)
+                self._fetch_direct(spec, set(ordered[done:]))
                 return
         self.state.complete.add(spec.name)  # read from the first id to the end
 
     def _scan(self, spec: kinds.KindSpec) -> None:
         """List the whole kind, pages of 500."""
         objects = self.state.objects[spec.name]
-        for obj in self.client.list(spec.name):
-            objects[obj["id"]] = obj
+        for page in self.client.record_pages(spec.name):
+            objects.add_records(page)
         self.state.complete.add(spec.name)
 
     def _find_unknown(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[Any]) -> None:
@@ -234,10 +299,9 @@ class LiveReader:
         objects = self.state.objects[spec.name]
         version = self.client.version_for(spec.name)
         newest_first = ({"sort_by": "id", "sort_direction": "desc"} if version == "v2" else {"sort": "id DESC"})
-        pages = self.client.list_pages(spec.name, newest_first)
+        pages = self.client.record_pages(spec.name, newest_first)
         first = next(pages, Page())
-        for obj in first:
-            objects[obj["id"]] = obj
+        objects.add_records(first)
         if not first.more:
             self.state.complete.add(spec.name)
             return
@@ -246,11 +310,10 @@ class LiveReader:
         searched = {"search": len(terms), "get_list": 1}
         batch = self._direct_calls(spec, len(terms))
         search = [{**searched, **{k: searched.get(k, 0) + v for k, v in batch.items()}}, searched]
-        scan = {"get_list": 1 + _pages_left(first)}
+        scan = {"get_list": 1 + _pages_left([spec.parse_id(record["id"]) for record in first])}
         if costs.robust_choice({"scan": [scan, scan], "search": search}, version) == "scan":
             for page in pages:  # the same listing, on from its second page
-                for obj in page:
-                    objects[obj["id"]] = obj
+                objects.add_records(page)
             self.state.complete.add(spec.name)
             return
         assert spec.search is not None
@@ -296,8 +359,8 @@ class LiveReader:
 
     def _scan_filtered(self, spec: kinds.KindSpec, params: dict) -> None:
         objects = self.state.objects[spec.name]
-        for obj in self.client.list(spec.name, params):
-            objects[obj["id"]] = obj
+        for page in self.client.record_pages(spec.name, params):
+            objects.add_records(page)
 
     def _known_ids(self, spec: kinds.KindSpec) -> dict[tuple[str, str], Any]:
         """Ids of the parents matched so far (a kind's ancestors are read before it)."""
@@ -315,13 +378,13 @@ class LiveReader:
             return {}
 
 
-def _pages_left(first: Page) -> int:
-    """Pages still to read after a first page of the newest ids, estimated from that page.
+def _pages_left(first: list[Any]) -> int:
+    """Pages still to read after a first page of the newest ids (`first`: its ids), estimated from it.
 
     Ids count up from 1 in an account, so the page's id span says how densely the ids below
     it are used; at least one more page, since the page said more follow.
     """
-    ids = [obj["id"] for obj in first if isinstance(obj.get("id"), int)]
+    ids = [object_id for object_id in first if isinstance(object_id, int)]
     if not ids:
         return 1
     newest, oldest = max(ids), min(ids)

@@ -337,10 +337,7 @@ class Planner:
         self.problems: list[Problem] = []
         self.orphaned: dict[tuple[str, Any], list[str]] = {}  # set by build_plan: see reconciler/orphans.py
         self.notices: list[str] = []  # what a reviewer should know, shown with the plan's warnings
-        self._key_by_id: dict[tuple[str, Any], str] = {(k, i): key for (k, key), i in self.matched.items()}
-        if lock:
-            for kind_name, key, object_id in lock.entries():
-                self._key_by_id.setdefault((kind_name, object_id), key)
+        self._key_by_id: dict[tuple[str, Any], str] | None = None  # made when a change first names an id
         self.ctx = Context(schema=schema, resolve_key=self._resolve_key, key_for_id=self._key_for_id,
                            default_currency=DEFAULT_CURRENCY)
 
@@ -352,6 +349,10 @@ class Planner:
         return None
 
     def _key_for_id(self, kind: str, object_id: Any) -> str | None:
+        if self._key_by_id is None:
+            self._key_by_id = {(k, i): key for (k, key), i in self.matched.items()}
+            for kind_name, key, object_id_ in self.lock.entries() if self.lock else ():
+                self._key_by_id.setdefault((kind_name, object_id_), key)
         key = self._key_by_id.get((kind, object_id))
         if key is not None and (kind, key) in self.creating:
             return f"{key} (deleted in Pipedrive)"  # the lock's old object: the key is being created again
@@ -383,7 +384,8 @@ class Planner:
         # natural keys of creates, for apply to find one that may have happened: matched
         # ids, and placeholders for the objects this plan creates (computed once)
         self._recovery_ids: dict[tuple[str, str], Any] = {
-            **self.matched, **{(k, key): Placeholder(f"{k}.{key}") for k, key in self.creating}}
+            **self.matched, **{(k, key): Placeholder(f"{k}.{key}") for k, key in self.creating}
+        } if self.creating else self.matched  # used for creates only
         creates_updates: list[Change] = []
         deletes: list[Change] = []
         for res in ordered:
@@ -553,6 +555,11 @@ class Planner:
         for name, value in res.fields.items():
             field_spec = spec.field(name)
             if field_spec is None:
+                continue
+            if getattr(field_spec.type, "members", None) is None:  # the field itself, as most are
+                skip = ignored(name, ignore)
+                if not (skip and live is not None):  # an ignored field is set on create only
+                    self._compare_field(res, name, field_spec, value, live, parent, change, state, skip)
                 continue
             for label, member, item in _members(field_spec, value, self.ctx, res.kind):
                 if isinstance(member, Exception):

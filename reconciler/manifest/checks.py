@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler import kinds
+from reconciler.fieldtypes import FieldType
 from reconciler.kinds import KindSpec
 from reconciler.manifest.model import Manifest, Position, Problem, Reference, Resource
 
@@ -113,8 +114,8 @@ def reference_problems(manifest: Manifest, maybe_declared: set[tuple[str, str]] 
         spec_of = kinds.kind(res.kind)
         for name, value in res.fields.items():
             spec = spec_of.field(name)
-            if spec is None:
-                continue
+            if spec is None or spec.type.__class__.references is _NONE:
+                continue  # a type that never holds references: no call per field
             for ref in spec.type.references(spec, value):
                 if ref.key is None or (ref.kind, ref.key) in maybe_declared:
                     continue
@@ -122,6 +123,9 @@ def reference_problems(manifest: Manifest, maybe_declared: set[tuple[str, str]] 
                 if problem is not None:
                     problems.append(problem)
     return problems
+
+
+_NONE = FieldType.references  # the base type's: no references
 
 
 def _reference_problem(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reconciler.manifest.model import Position, Problem
 
@@ -42,11 +42,13 @@ def collect_files(paths: Sequence[str | os.PathLike[str]], problems: list[Proble
             for dirpath, dirnames, filenames in os.walk(given):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
                                      and not (exclude and os.path.realpath(os.path.join(dirpath, d)) in exclude))
+                real_dir = os.path.realpath(dirpath)  # once per directory: an export writes thousands of files
                 for name in sorted(filenames):
                     if name.startswith(".") or not name.lower().endswith((".yaml", ".yml")):
                         continue
                     full = os.path.join(dirpath, name)
-                    found.setdefault(os.path.realpath(full), full)
+                    real = os.path.realpath(full) if os.path.islink(full) else os.path.join(real_dir, name)
+                    found.setdefault(real, full)
                     count += 1
             if count == 0 and not allow_empty:  # an overlay may override nothing (yet)
                 problems.append(
@@ -59,12 +61,14 @@ def collect_files(paths: Sequence[str | os.PathLike[str]], problems: list[Proble
     return sorted(((display, real) for real, display in found.items()), key=lambda pair: pair[0])
 
 
-def manifests_digest(paths: Sequence[str | os.PathLike[str]]) -> str | None:
+def manifests_digest(paths: Sequence[str | os.PathLike[str]], read: Mapping[str, bytes] | None = None) -> str | None:
     """A digest of the manifest files under PATHs (names relative to their PATH, and contents).
 
     An environment's overlay is one of the PATHs when it was read (session.plan_run); the
     others' overlays are left out, as when reading. None when a PATH is missing or
-    unreadable: the digest is then unknown, not different.
+    unreadable: the digest is then unknown, not different. `read` holds the sha256 of the
+    files a load read (Manifest.hashes, by real path): their content is not read again,
+    and the digest is of what the plan was made from.
     """
     problems: list[Problem] = []
     files = collect_files(paths, problems)
@@ -74,11 +78,14 @@ def manifests_digest(paths: Sequence[str | os.PathLike[str]]) -> str | None:
     roots = [os.path.realpath(os.fspath(p)) for p in paths]
     for _display, real in sorted(files, key=lambda pair: pair[1]):
         root = next((r for r in roots if real == r or real.startswith(r + os.sep)), os.path.dirname(real))
-        name = os.path.relpath(real, root if os.path.isdir(root) else os.path.dirname(root))
-        try:
-            with open(real, "rb") as handle:
-                content = handle.read()
-        except OSError:
-            return None
-        digest.update(name.replace(os.sep, "/").encode() + b"\0" + hashlib.sha256(content).digest())
+        # relative to the PATH it was found under (the file's name when the PATH is the file)
+        name = real[len(root) + 1:] if real.startswith(root + os.sep) else os.path.basename(real)
+        content_hash = (read or {}).get(real)
+        if content_hash is None:
+            try:
+                with open(real, "rb") as handle:
+                    content_hash = hashlib.sha256(handle.read()).digest()
+            except OSError:
+                return None
+        digest.update(name.replace(os.sep, "/").encode() + b"\0" + content_hash)
     return "sha256:" + digest.hexdigest()

@@ -14,6 +14,7 @@ valid manifests never pay for it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sys
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from reconciler import kinds
-from reconciler.fieldtypes import ValueProblem
+from reconciler.fieldtypes import FieldType, ValueProblem
 from reconciler.kinds import FieldSpec, KindSpec
 from reconciler.manifest import checks, schema, yamlio
 from reconciler.manifest.checks import suggest
@@ -55,10 +56,12 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
     problems: list[Problem] = []
     files = collect_files(paths, problems)
     cache: dict[str, tuple[str, str]] = {}  # plain scalars already resolved, shared by the files
+    hashes: dict[str, bytes] = {}
     found_all = not problems
     moves: list[Move] = []
     unreadable: set[tuple[str, str]] = set()
-    resources, complete = _read_all(files, problems, cache, partial=False, moves=moves, unreadable=unreadable)
+    resources, complete = _read_all(files, problems, cache, partial=False, moves=moves, unreadable=unreadable,
+                                    hashes=hashes)
     complete = complete and found_all
     shown = [display for display, _ in files]
     if overlay is not None:
@@ -67,13 +70,13 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
         overlay_problems: list[Problem] = []
         overlay_files = collect_files([overlay], overlay_problems, frozenset(), allow_empty=True)
         problems.extend(overlay_problems)
-        layer, ok = _read_all(overlay_files, problems, cache, partial=True)
+        layer, ok = _read_all(overlay_files, problems, cache, partial=True, hashes=hashes)
         complete = complete and ok and not overlay_problems
         resources, touched = merge(resources, layer)
         for res in touched:
             problems.extend(checks.resource_problems(kinds.kind(res.kind), res, _declared_keys(res)))
         shown += [display for display, _ in overlay_files]
-    manifest = Manifest(resources=resources, files=shown, moves=moves)
+    manifest = Manifest(resources=resources, files=shown, moves=moves, hashes=hashes)
     problems.extend(checks.move_problems(manifest))
     if complete:
         # a file YAML could not parse does not hide the other files' reference errors: the
@@ -85,10 +88,12 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
 
 def _read_all(files: list[tuple[str, str]], problems: list[Problem], cache: dict[str, tuple[str, str]],
               *, partial: bool, moves: list[Move] | None = None,
-              unreadable: set[tuple[str, str]] | None = None) -> tuple[list[Resource], bool]:
+              unreadable: set[tuple[str, str]] | None = None,
+              hashes: dict[str, bytes] | None = None) -> tuple[list[Resource], bool]:
     """The resources of these files, each key once per kind (a second is a problem).
 
-    `unreadable` receives the (kind, key) pairs that files YAML could not parse seem to declare.
+    `unreadable` receives the (kind, key) pairs that files YAML could not parse seem to declare;
+    `hashes` the sha256 of each file's bytes (Manifest.hashes).
     """
     resources: list[Resource] = []
     first: dict[tuple[str, str], Resource] = {}
@@ -96,7 +101,7 @@ def _read_all(files: list[tuple[str, str]], problems: list[Problem], cache: dict
     for display, real in files:
         file_problems: list[Problem] = []
         file_resources, ok = _read_file(display, real, file_problems, cache, partial=partial, moves=moves,
-                                        unreadable=unreadable)
+                                        unreadable=unreadable, hashes=hashes)
         problems.extend(file_problems)
         complete = complete and ok
         for res in file_resources:
@@ -127,7 +132,8 @@ def _declared_keys(res: Resource) -> dict[str, Any]:
 def _read_file(display: str, real: str, problems: list[Problem],
                cache: dict[str, tuple[str, str]] | None = None, *, partial: bool = False,
                moves: list[Move] | None = None,
-               unreadable: set[tuple[str, str]] | None = None) -> tuple[list[Resource], bool]:
+               unreadable: set[tuple[str, str]] | None = None,
+               hashes: dict[str, bytes] | None = None) -> tuple[list[Resource], bool]:
     """One file's resources, and whether the whole file could be read (its bytes, at least)."""
     try:
         with open(real, "rb") as handle:
@@ -135,6 +141,8 @@ def _read_file(display: str, real: str, problems: list[Problem],
     except OSError as exc:
         problems.append(Problem(Position(display, 1, 1), f"cannot read the file: {exc.strerror or exc}"))
         return [], False
+    if hashes is not None:
+        hashes[real] = hashlib.sha256(data).digest()
     doc: EventDocument | NodeDocument | None = None
     file_moves: list[Move] = []
     text = ""
@@ -337,12 +345,13 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
     )
     meta = kinds.META_FIELDS
     by_name = _fields_by_name(kind)
+    fields, field_pos = res.fields, res.field_pos
     for name, value in data.items():
         pos = positions[(name,)]
         if name in bad:
             continue
         if name in meta:
-            res.field_pos[name] = pos
+            field_pos[name] = pos
             if name == "id":
                 res.id = int(value)
             elif name == "absent":
@@ -355,14 +364,15 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
         spec = by_name.get(name)
         if spec is None:
             continue
-        converted = _convert(doc, spec, value, pos, positions)
-        if converted is _INVALID:
-            continue
-        res.fields[name] = converted
-        res.field_pos[name] = pos
-        if spec.type == kinds.CUSTOM and isinstance(value, dict):
+        if value is not None and spec.type.__class__.convert is not _AS_IS:
+            value = _convert(doc, spec, value, pos, positions)
+            if value is _INVALID:
+                continue
+        fields[name] = value
+        field_pos[name] = pos
+        if spec.type is kinds.CUSTOM and isinstance(value, dict):
             for custom in value:
-                res.field_pos[sys.intern(f"fields.{custom}")] = positions[(name, custom)]
+                field_pos[sys.intern(f"fields.{custom}")] = positions[(name, custom)]
     if not partial:
         doc.problems.extend(checks.resource_problems(kind, res, data))
     return res
@@ -405,6 +415,7 @@ def _fields_by_name(kind: KindSpec) -> dict[str, FieldSpec]:
 
 
 _INVALID = object()
+_AS_IS = FieldType.convert  # a type that keeps the YAML value as it is: nothing to call
 
 
 def _convert(walker: Any, spec: FieldSpec, value: Any, pos: Position, positions: dict[PathKey, Position]) -> Any:

@@ -104,6 +104,9 @@ class Manifest:
     resources: list[Resource]
     files: list[str]  # the files read, as displayed in errors
     moves: list[Move] = field(default_factory=list)
+    # sha256 of each file's bytes as read (real path -> digest): the plan's digest of its
+    # manifests (files.manifests_digest) is of what was read, without reading it again
+    hashes: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     # A lookup index so that resolving thousands of references stays linear; rebuilt when
     # the resources list is replaced or changes length.
     _index: dict[tuple[str, str], Resource] = field(default_factory=dict, init=False, repr=False, compare=False)

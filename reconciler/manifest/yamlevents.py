@@ -205,6 +205,11 @@ class EventDocument:
 
     def key(self, event: Any, seen: dict[str, Any]) -> str | None:
         """A mapping key's text, or None (after reporting) when the entry is to be skipped."""
+        if event.__class__ is ScalarEvent and event.tag is None and event.anchor is None and event.implicit[0]:
+            key, tag = self._tags.get(event.value) or self.resolve(event.value)
+            if tag == STR and key not in seen:  # a plain name seen once, as nearly every key: done
+                seen[key] = event.start_mark
+                return key
         if event.__class__ is not ScalarEvent:
             self._check(event)
             self.error(event, "a mapping key must be a plain name, got "

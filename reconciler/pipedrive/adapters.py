@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler import kinds
-from reconciler.fieldtypes import FieldSpec, is_hash_key
+from reconciler.fieldtypes import FieldSpec, FieldType, is_hash_key
 
 
 def from_api(kind: str, record: Mapping[str, Any], version: str,
@@ -29,10 +29,13 @@ def from_api(kind: str, record: Mapping[str, Any], version: str,
     """
     spec = kinds.kind(kind)
     out: dict[str, Any] = {"id": spec.parse_id(record["id"]), "update_time": record.get("update_time")}
-    for field_spec in spec.fields:
-        if field_spec.type is kinds.CUSTOM or field_spec.type.attached:
-            continue
-        out[field_spec.api] = field_spec.type.read(field_spec, record, version)
+    get = record.get
+    for api, wire, field_spec in _readers(spec, version):
+        if field_spec is None:  # the value as answered (FieldType.read, without the call)
+            value = get(wire)
+            out[api] = None if value == "" else value
+        else:
+            out[api] = field_spec.type.read(field_spec, record, version)
     for field_spec in spec.attached_fields:  # how many there are, when the list was asked to say
         count_field = getattr(field_spec.type, "count_field", None)
         if count_field and count_field in record:
@@ -40,6 +43,31 @@ def from_api(kind: str, record: Mapping[str, Any], version: str,
     spec.hooks.read(record, out, version)
     out["custom_fields"] = _custom_from_api(spec, record, version, custom or {})
     return out
+
+
+_READERS: dict[tuple[str, str], tuple[kinds.KindSpec, tuple[tuple[str, str, FieldSpec | None], ...]]] = {}
+
+
+def _readers(spec: kinds.KindSpec, version: str) -> tuple[tuple[str, str, FieldSpec | None], ...]:
+    """A kind's fields as from_api reads them in this version, in the kind's order (the
+    canonical object's key order is part of its fingerprint): (canonical name, wire name,
+    None) for a type that takes the answer's value as it is (FieldType.read itself, done
+    without a call: a plan converts tens of thousands of objects), else the field's spec.
+
+    Kept per kind object, so that a kinds table changed at run time is seen.
+    """
+    found = _READERS.get((spec.name, version))
+    if found is None or found[0] is not spec:
+        fields: list[tuple[str, str, FieldSpec | None]] = []
+        for field_spec in spec.fields:
+            ftype = field_spec.type
+            if ftype is kinds.CUSTOM or ftype.attached:
+                continue
+            as_answered = (type(ftype).read is FieldType.read and type(ftype).raw is FieldType.raw
+                           and not field_spec.container)
+            fields.append((field_spec.api, field_spec.wire_name(version), None if as_answered else field_spec))
+        found = _READERS[(spec.name, version)] = (spec, tuple(fields))
+    return found[1]
 
 
 def _custom_from_api(spec: kinds.KindSpec, record: Mapping[str, Any], version: str,

@@ -7,7 +7,8 @@ unless the settings force v1 (accounts or gateways that expose only v1); notes a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
@@ -33,6 +34,10 @@ class Page(list):
 def _gone(record: Mapping[str, Any]) -> bool:
     """A deleted object still readable for a while (Pipedrive keeps them 30 days)."""
     return bool(record.get("is_deleted") or record.get("active_flag") is False or record.get("status") == "deleted")
+
+
+def _as_is(obj: dict) -> dict:
+    return obj
 
 
 class PipedriveClient:
@@ -142,6 +147,12 @@ class PipedriveClient:
     def _canon(self, kind: str, record: dict, version: str) -> dict:
         return adapters.from_api(kind, record, version, self._custom(kind))
 
+    def canonical(self, kind: str) -> Callable[[dict], dict]:
+        """What makes a record of `record_pages(kind)` canonical (as `list_pages` gives them)."""
+        if kinds.kind(kind).hooks.api is not None:
+            return _as_is  # its own calls answer canonical objects already
+        return functools.partial(adapters.from_api, kind, version=self.version_for(kind), custom=self._custom(kind))
+
     def list(self, kind: str, params: dict[str, Any] | None = None) -> Iterator[dict]:
         for page in self.list_pages(kind, params):
             yield from page
@@ -151,6 +162,17 @@ class PipedriveClient:
         """Live objects page by page (canonical, deleted ones left out), for readers that stop early.
 
         `archived` lists the kind's archived objects instead (v2 lists leave them out).
+        """
+        canon = self.canonical(kind)
+        for page in self.record_pages(kind, params, archived=archived):
+            yield Page(map(canon, page), more=page.more)
+
+    def record_pages(self, kind: str, params: dict[str, Any] | None = None, *,
+                     archived: bool = False) -> Iterator[Page]:
+        """`list_pages`, with each page's records as the API answered them (deleted ones left out).
+
+        For readers that keep many objects and look at few (a plan reads a whole kind to
+        find some of it): `canonical(kind)` converts the ones they look at, when they do.
         """
         api = kinds.kind(kind).hooks.api
         if api is not None:  # a kind with its own calls (custom fields: one schema per entity)
@@ -165,7 +187,7 @@ class PipedriveClient:
                 return
             path = archived_path
         for page in self.pages(path, params, version=version):
-            yield Page((self._canon(kind, record, version) for record in page if not _gone(record)), more=page.more)
+            yield Page((record for record in page if not _gone(record)), more=page.more)
 
     def get_many(self, kind: str, ids: Iterable[Any], *, archived: bool = False) -> list[dict]:
         """Objects by id: v2 `ids` filter in batches of 100; v1 one GET each. Missing ids are skipped.

@@ -1,49 +1,76 @@
 """Client-side rate limiting shared by every thread of one run.
 
 The gateway allows 10 requests a second per account; going over it only buys 429s and
-retries, which cost time and still count against Pipedrive's budget. A sliding one-second
-window is what the gateway enforces, so we pace to it, and we also obey what the server
-says: `Retry-After` and `x-ratelimit-remaining`/`x-ratelimit-reset` pause everyone.
+retries, which cost time (a 429 pauses every thread for a second) and still count against
+Pipedrive's budget. A sliding one-second window is what the gateway enforces, so we pace
+to it, and we also obey what the server says: `Retry-After` and
+`x-ratelimit-remaining`/`x-ratelimit-reset` pause everyone.
+
+The server counts a request when it arrives, some time after we sent it: how long varies
+with the network and with how busy the server is (tens of milliseconds on loopback under
+load). Counting a request from its start, as the server cannot, made about one window in
+two hundred end in a 429 despite a 2% margin. So a request holds its place in the window
+from the moment it starts until one window after its answer came back, the latest moment
+the server can have counted it: no 429 from our own pace, whatever the delays, at the cost
+of one answer's latency per window (a few ms on loopback; when latency is large, a
+sequential reader is held back by it anyway, not by the limit).
 """
 
 from __future__ import annotations
 
 import collections
+import heapq
 import threading
 import time
 
+IN_FLIGHT_POLL = 0.005  # every place is held by a request still waiting for its answer: look again soon
+# "0 remaining" from the server counts our requests of its last window, which started up to a
+# window plus their latency ago: ours are counted that far back (see observe_headers)
+LATENCY_ALLOWANCE = 0.1
+
 
 class RateLimiter:
-    """At most `rate` request starts in any one-second window, across threads."""
+    """At most `rate` requests in any one-second window as the server counts them, across threads.
 
-    # Pace a little under the limit: the server counts arrivals, which jitter after our
-    # departures; without a margin every busy window ends in a 429 or a one-second pause.
-    MARGIN = 0.98
+    `acquire()` before a request is sent and `release()` once its answer came back (or it
+    failed): every acquire is paired with one release.
+    """
 
     def __init__(self, rate: float, *, clock=time.monotonic, sleep=time.sleep) -> None:
         self.rate = max(rate, 0.1)
         self.capacity = max(1, int(self.rate))
-        self.window = self.capacity / self.rate / self.MARGIN  # ~1.02 s for integer rates
-        self._starts: collections.deque[float] = collections.deque()
+        self.window = self.capacity / self.rate  # 1 s for integer rates
+        self._frees: list[float] = []  # heap: when each place held by an answered request frees
+        self._in_flight = 0  # places held by requests not answered yet
+        self._starts: collections.deque[float] = collections.deque()  # recent starts, for observe_headers
         self._blocked_until = 0.0
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
 
     def acquire(self) -> None:
-        """Block until one more request may start."""
+        """Block until one more request may start; it holds a place until `release()` plus a window."""
         while True:
             with self._lock:
                 now = self._clock()
                 wait = self._blocked_until - now
                 if wait <= 0:
-                    while self._starts and now - self._starts[0] >= self.window:
-                        self._starts.popleft()
-                    if len(self._starts) < self.capacity:
+                    while self._frees and self._frees[0] <= now:
+                        heapq.heappop(self._frees)
+                    if len(self._frees) + self._in_flight < self.capacity:
+                        self._in_flight += 1
                         self._starts.append(now)
+                        while self._starts[0] < now - self.window - LATENCY_ALLOWANCE:
+                            self._starts.popleft()
                         return
-                    wait = self.window - (now - self._starts[0])
+                    wait = self._frees[0] - now if self._frees else IN_FLIGHT_POLL
             self._sleep(max(wait, 0.001))
+
+    def release(self) -> None:
+        """The request's answer came back (or it failed): its place frees one window from now."""
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+            heapq.heappush(self._frees, self._clock() + self.window)
 
     def pause(self, seconds: float) -> None:
         """Hold every thread back for `seconds` (Retry-After, or an exhausted window)."""
@@ -55,7 +82,9 @@ class RateLimiter:
 
         When our own window is full, "0 remaining" only says what we already know, and
         pausing for the whole (whole-second) reset would waste most of a window each time.
-        When it is not full, another client shares the account's budget: then we wait.
+        When it is not full, another client shares the account's budget: then we wait. Ours
+        are the requests the server may have counted: those started within its last window,
+        and up to LATENCY_ALLOWANCE before (it counted them on arrival).
         """
         remaining = headers.get("x-ratelimit-remaining")
         reset = headers.get("x-ratelimit-reset")
@@ -69,7 +98,7 @@ class RateLimiter:
         if not exhausted:
             return
         with self._lock:
-            now = self._clock()
-            ours = sum(1 for t in self._starts if now - t < self.window)
+            since = self._clock() - self.window - LATENCY_ALLOWANCE
+            ours = sum(1 for t in self._starts if t >= since)
         if ours < self.capacity:
             self.pause(seconds)

@@ -7,6 +7,7 @@ dicts as the adapters make them; no sandbox.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def test_identity_reads_the_match_keys_of_the_kinds_table(monkeypatch, tmp_path:
     """Changing a kind's match_keys changes identity: nothing is hard-coded elsewhere."""
     res = _load(tmp_path, "organizations:\n  acme:\n    name: Acme  Corp\n    address: 1 Main St\n")
     assert desired_keys(res[0], {}) == [("name", "acme corp")]
-    changed = kinds.KindSpec(**{**kinds.ORGANIZATION.__dict__, "match_keys": (("address",),)})
+    changed = dataclasses.replace(kinds.ORGANIZATION, match_keys=(("address",),))
     monkeypatch.setitem(kinds.BY_NAME, "organization", changed)
     assert desired_keys(res[0], {}) == [("address", "1 main st")]
     assert live_keys("organization", {"id": 1, "name": "X", "address": "1 MAIN  st"}) == [("address", "1 main st")]

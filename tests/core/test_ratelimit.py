@@ -1,4 +1,12 @@
-"""The client-side limiter keeps to N starts in any one-second window."""
+"""The client-side limiter keeps to N requests in any one-second window as the server counts them.
+
+A request holds its place from its start until one window after its answer (issue 19): the
+server counts it on arrival, at an unknown moment in between, and counting from the start
+made one window in ~200 end in a 429 (a second's pause for every thread).
+"""
+
+import threading
+import time
 
 from reconciler.pipedrive.ratelimit import RateLimiter
 
@@ -21,9 +29,64 @@ def test_window_is_respected():
     for _ in range(35):
         limiter.acquire()
         starts.append(clock.now)
+        limiter.release()  # answered at once
     for i in range(len(starts) - 10):
         assert starts[i + 10] - starts[i] >= 1.0 - 1e-9
     assert starts[-1] < 3.5
+
+
+def test_a_place_is_held_until_one_window_after_the_answer():
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    for _ in range(10):
+        limiter.acquire()
+    clock.now = 0.3  # the first answer comes back late: the server may have counted it just now
+    limiter.release()
+    clock.now = 0.35
+    for _ in range(9):
+        limiter.release()
+    limiter.acquire()
+    assert clock.now >= 1.3 - 1e-9  # not 1.0: a window after the first answer, the latest it can count
+
+
+def test_requests_in_flight_hold_their_places():
+    clock = FakeClock()
+    answered = []
+
+    def sleep(seconds):  # an answer arrives while the eleventh request waits
+        clock.sleep(seconds)
+        if not answered:
+            answered.append(clock.now)
+            limiter.release()
+
+    limiter = RateLimiter(10, clock=clock, sleep=sleep)
+    for _ in range(10):
+        limiter.acquire()
+    limiter.acquire()
+    assert answered and clock.now >= answered[0] + 1.0 - 1e-9
+
+
+def test_threads_share_the_window():
+    limiter = RateLimiter(50)
+    starts: list[float] = []
+    guard = threading.Lock()
+
+    def work():
+        for _ in range(15):
+            limiter.acquire()
+            with guard:
+                starts.append(time.monotonic())
+            limiter.release()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    starts.sort()
+    assert len(starts) == 120
+    for i in range(len(starts) - 50):
+        assert starts[i + 50] - starts[i] >= 1.0 - 1e-3
 
 
 def test_pause_holds_everyone():
@@ -40,3 +103,31 @@ def test_headers_pause_when_exhausted():
     limiter.observe_headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
     limiter.acquire()
     assert clock.now >= 1.0
+
+
+def test_our_own_full_window_is_not_someone_else_spending_it():
+    """'0 remaining' right after our own burst: the server counted our burst, nobody else's."""
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    for _ in range(10):
+        limiter.acquire()
+        clock.now += 0.005  # answered quickly
+        limiter.release()
+    limiter.acquire()  # the eleventh, one window after the first answer
+    clock.now += 0.05  # a slower answer: our first ones are past our window, not the server's
+    limiter.release()
+    limiter.observe_headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
+    started = clock.now
+    limiter.acquire()
+    assert clock.now - started < 0.1  # no second's pause
+
+
+def test_someone_else_spending_the_window_pauses_us():
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    limiter.release()
+    limiter.observe_headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})  # one request of ours
+    started = clock.now
+    limiter.acquire()
+    assert clock.now - started >= 1.0

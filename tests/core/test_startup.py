@@ -29,7 +29,8 @@ try:
 except SystemExit as exc:
     code = exc.code
 {extra}
-print(json.dumps({{"code": code, "modules": sorted(sys.modules), "threshold": list(gc.get_threshold())}}))
+loaded = sorted(name for name, module in sys.modules.items() if module is not None)  # None: marked absent
+print(json.dumps({{"code": code, "modules": loaded, "threshold": list(gc.get_threshold())}}))
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), cwd=ROOT,
                           timeout=60)
@@ -83,6 +84,58 @@ def test_the_cli_entry_tunes_the_garbage_collector() -> None:
 
     result = _after(["--version"], extra="frozen = gc.get_freeze_count()\nassert frozen > 0, frozen")
     assert result["threshold"] == list(GC_THRESHOLDS)
+
+
+def test_the_http_client_comes_without_httpx_own_command_line_tool() -> None:
+    """httpx imports its CLI (pygments, rich's syntax) when those are installed: not for us."""
+    code = "import sys, reconciler.session, httpx; print(sorted(m for m in sys.modules if m.startswith('pygments')))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), cwd=ROOT,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_the_cli_leaves_the_last_collection_out_at_exit() -> None:
+    """What is alive at exit is frozen (out of the final collection's walk), not collected."""
+    code = """
+import atexit, gc, sys
+atexit.register(lambda: print("frozen at exit", gc.get_freeze_count()))  # runs after main's own handler
+from reconciler.cli import main
+try:
+    main(["--version"])
+except SystemExit:
+    pass
+garbage = [[] for _ in range(1000)]
+garbage.append(garbage)  # a cycle only a collection would free
+del garbage
+print("frozen after main", gc.get_freeze_count())
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), cwd=ROOT,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    counts = {line.rsplit(" ", 1)[0]: int(line.rsplit(" ", 1)[1]) for line in proc.stdout.splitlines()
+              if line.startswith("frozen")}
+    assert counts["frozen at exit"] >= counts["frozen after main"] + 1000
+
+
+def test_what_a_run_builds_is_frozen_not_collected_over_and_over() -> None:
+    """The plan pipeline runs with the collector off and freezes what it built, in the CLI's process only."""
+    code = """
+import gc
+from reconciler.commands.common import kept_to_the_end, tune_gc
+with kept_to_the_end():
+    untuned = gc.isenabled()  # not the CLI's process (tests run commands in-process): nothing changes
+tune_gc()
+before = gc.get_freeze_count()
+with kept_to_the_end():
+    during = gc.isenabled()
+    built = [[i] for i in range(1000)]
+print(untuned, during, gc.isenabled(), gc.get_freeze_count() - before >= 1000)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), cwd=ROOT,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "False", "True", "True"]
 
 
 def test_no_command_module_imports_the_cli() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,3 +44,19 @@ def test_the_examples_shape_passes_quickly() -> None:
 def test_unknown_keywords_refuse_to_compile() -> None:
     assert compile_schema({"type": "string", "maxLength": 3}) is None
     assert compile_schema({"type": "object", "properties": {"a": {"oneOf": []}}}) is None
+
+
+def test_every_type_combination_agrees_with_jsonschema() -> None:
+    """The one-call type checks (numbers keep bool out; 1.0 is an integer) against jsonschema itself."""
+    from jsonschema import Draft202012Validator
+
+    values = [None, True, False, 0, 1, -1, 1.0, 1.5, 2.0, "x", "", [], {}, [1], {"a": 1}]
+    names = ["string", "number", "integer", "boolean", "null", "array", "object"]
+    for size in (1, 2, 3):
+        for combo in itertools.combinations(names, size):
+            for extra in ({}, {"minLength": 1}, {"pattern": "^x"}, {"enum": ["x", None, 1, True]}):
+                spec = {"type": list(combo), **extra}
+                quick, slow = compile_schema(spec), Draft202012Validator(spec)
+                assert quick is not None
+                for value in values:
+                    assert quick(value) == slow.is_valid(value), (spec, value)
