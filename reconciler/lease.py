@@ -16,7 +16,16 @@ applies never both hold it. A lease expires (`until`, in the server's time) unle
 holder renews it, so a crashed apply blocks others for at most the TTL;
 `reconciler lease break` removes one at once (Terraform's force-unlock).
 
-Releasing a lease renames it "reconciler lease released <time>": the next apply compares
+A checkout remembers the lease it is about to take in `reconciler.lock.lease` (beside the
+lock; removed once the lease is released). When an apply was killed, or gave up because
+the account could not be reached, that file outlives it, and the next apply of the same
+checkout removes that lease at once instead of waiting out the TTL: it holds the project
+lock (`reconciler.lock.lck`), so the apply that took it cannot still be running. Another
+checkout's or machine's lease is never judged this way (a process id means nothing
+across machines or containers).
+
+Releasing a lease renames it "reconciler lease released <time> by <holder>" (lead label
+names are unique, and two applies may finish in the same second): the next apply compares
 that time with its own read of live state, and checks what appeared since (one list per
 created kind) only when another apply may have created something after it read: when it
 waited, removed a crashed holder's lease, or the last release is later than its read.
@@ -29,6 +38,7 @@ cannot duplicate).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -39,6 +49,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from reconciler.lockcheck import LockError
@@ -49,7 +60,7 @@ PATH = "/api/v1/leadLabels"
 PREFIX = "reconciler lease"
 _TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 NAME = re.compile(rf"^{PREFIX} (?P<holder>\S+) until (?P<until>{_TIME})$")
-RELEASED = re.compile(rf"^{PREFIX} released (?P<at>{_TIME})$")
+RELEASED = re.compile(rf"^{PREFIX} released (?P<at>{_TIME})(?: by \S+)?$")
 TTL = timedelta(minutes=2)
 RENEW_EVERY = 30.0  # seconds
 POLL = 2.0  # seconds between looks while another apply holds the lease
@@ -134,10 +145,12 @@ class Holder:
     one's lease): the caller then checks what appeared since it read live state.
     """
 
-    def __init__(self, client: PipedriveClient, lease: Lease, quiet_since: datetime | None = None) -> None:
+    def __init__(self, client: PipedriveClient, lease: Lease, quiet_since: datetime | None = None,
+                 record: Path | None = None) -> None:
         self.client = client
         self.lease = lease
         self.quiet_since = quiet_since
+        self.record = record
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew, name="reconciler-lease", daemon=True)
         self._thread.start()
@@ -158,10 +171,14 @@ class Holder:
         self._thread.join(timeout=5)
         try:
             at = _now(self.client).strftime("%Y-%m-%dT%H:%M:%SZ")
-            self.client.http.request("PATCH", f"{PATH}/{self.lease.id}", json_body={"name": f"{PREFIX} released {at}"},
+            marker = f"{PREFIX} released {at} by {self.lease.holder}"
+            self.client.http.request("PATCH", f"{PATH}/{self.lease.id}", json_body={"name": marker},
                                      what="the apply lease")
         except PipedriveError:
-            pass  # it expires on its own
+            return  # it expires on its own, or this checkout's next apply removes it (`record`)
+        if self.record is not None:
+            with contextlib.suppress(OSError):
+                self.record.unlink()
 
     def __enter__(self) -> Holder:
         return self
@@ -178,32 +195,63 @@ def wait_seconds() -> float:
         raise LockError("RECONCILER_LEASE_WAIT must be a number of seconds") from None
 
 
+def left_behind(record: Path | None) -> str | None:
+    """The holder a previous apply of this checkout recorded and never released, if any."""
+    if record is None:
+        return None
+    try:
+        text = record.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text if re.fullmatch(r"\S+", text) else None
+
+
+def _remember(record: Path | None, holder: str) -> None:
+    """Write the holder this checkout is about to take the lease as (before the lease exists)."""
+    if record is None:
+        return
+    temp = record.with_name(record.name + ".tmp")
+    try:
+        temp.write_text(holder + "\n", encoding="utf-8")
+        os.replace(temp, record)
+    except OSError:
+        pass  # only a convenience: without it a crashed apply's lease expires on its own
+
+
 def acquire(client: PipedriveClient, *, wait: float | None = None, say: Callable[[str], None] | None = None,
-            sleep: Callable[[float], None] = time.sleep) -> Holder:
-    """Take the account's apply lease, waiting up to `wait` seconds for another holder; LockError past it."""
+            sleep: Callable[[float], None] = time.sleep, record: Path | None = None) -> Holder:
+    """Take the account's apply lease, waiting up to `wait` seconds for another holder; LockError past it.
+
+    `record` is this checkout's `reconciler.lock.lease`, read and written only while the
+    caller holds the project lock: a lease it names was left by an apply of this checkout
+    that can no longer be running, and is removed at once.
+    """
     wait = wait_seconds() if wait is None else wait
     deadline = time.monotonic() + wait
     holder = holder_name()
+    ours = left_behind(record)
     said = False
     contended = False  # another apply held it, or crashed holding it: it may have created since we read
     while True:
         now = _now(client)
         current, released = _read(client)
-        for stale in (lease for lease in current if lease.until <= now):
-            _delete(client, stale.id)  # a crashed apply's: its TTL is over
+        for stale in (lease for lease in current if lease.until <= now or lease.holder == ours):
+            _delete(client, stale.id)  # a crashed apply's: its TTL is over, or it was this checkout's
             contended = True
+        current = [lease for lease in current if lease.until > now and lease.holder != ours]
         for marker_id, _at in sorted(released, key=lambda item: item[1])[:-1]:
             _delete(client, marker_id)  # only the newest release marker is kept
         last_release = max((at for _id, at in released), default=None)
         others = [lease for lease in current if lease.until > now]
         if not others:
+            _remember(record, holder)
             created = client.http.request("POST", PATH, json_body={"name": lease_name(holder, now + TTL),
                                                                    "color": "gray"}, what="the apply lease")["data"]
             mine = Lease(created["id"], holder, now + TTL, _when(created.get("add_time")))
             rivals = [lease for lease in leases(client) if lease.id != mine.id and lease.until > now]
             if all(_after(rival, mine) for rival in rivals):
                 quiet = None if contended else (last_release or datetime.min.replace(tzinfo=UTC))
-                return Holder(client, mine, quiet)
+                return Holder(client, mine, quiet, record)
             _delete(client, mine.id)
             others = rivals
             if any(rival.added == mine.added for rival in rivals):  # a tie: both step back, randomly

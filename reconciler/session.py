@@ -264,7 +264,7 @@ def plan_run(
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
                       created_at=read_started, warnings=warnings, scope=scope, moved=moved,
                       manifest_paths=[str(Path(p).absolute()) for p in read],
-                      manifests_digest=manifests_digest(read))
+                      manifests_digest=manifests_digest(read, manifest.hashes))
     try:  # options a shape change removes while live records use them (reads them only then)
         plan.warnings.extend(check_option_removals(client, plan, allow=settings.allow_option_removal))
     except OptionInUse as exc:
@@ -440,7 +440,7 @@ def take_lease(run: PlanRun, replan: Callable[[], PlanRun] | None,
 
     if not any(change.action == "create" for change in run.plan.changes):
         return run, contextlib.nullcontext()
-    holder = lease.acquire(run.client, say=say)
+    holder = lease.acquire(run.client, say=say, record=Path(str(run.lock.path) + ".lease"))
     try:
         read_at = _server_time(run.plan.created_at)
         quiet = holder.quiet_since is not None and read_at is not None and holder.quiet_since < read_at

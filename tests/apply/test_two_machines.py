@@ -96,3 +96,60 @@ def test_an_apply_without_creates_takes_no_lease(tmp_path: Path, http_sandbox) -
     http_sandbox.gateway.reset_stats()
     assert invoke(["apply", str(project), "--auto-approve", "--endpoint", http_sandbox.endpoint], env=env).code == 0
     assert not [r for r in http_sandbox.gateway.stats()["by_route"] if "leadLabels" in r]
+
+
+def test_the_next_apply_of_a_checkout_removes_the_lease_its_killed_apply_left(tmp_path: Path,
+                                                                              sandbox_process) -> None:
+    """kill -9 in the middle of an apply leaves its lease (nothing can release it); the same
+    checkout's next apply holds the project lock, so that apply is over: its lease goes at once.
+    Another checkout cannot know that, and waits for the TTL as before."""
+    import time
+
+    server = sandbox_process("killed-lease", rate_limit=10)
+    project = clone(tmp_path / "p", race_manifests(15))
+    proc = start_cli("apply", str(project), "--auto-approve", "--endpoint", server.endpoint,
+                     env=cli_env(RECONCILER_RATE_LIMIT="10"))
+    record = project / "reconciler.lock.lease"
+    deadline = time.monotonic() + 60
+    while not (record.exists() and server.api.stats()["by_route"].get("POST /api/v2/organizations", 0) >= 2):
+        assert time.monotonic() < deadline, "the apply never started creating"
+        time.sleep(0.05)
+    proc.kill()
+    proc.communicate(timeout=30)
+    time.sleep(1.1)  # the gateway's window forgets the killed apply's requests
+    holder = record.read_text(encoding="utf-8").strip()
+    names = [label["name"] for label in server.api.call("GET", "/api/v1/leadLabels")]
+    assert any(name.startswith(f"reconciler lease {holder} until ") for name in names), names
+
+    other = clone(tmp_path / "other", race_manifests(15))
+    waited = run_cli("apply", str(other), "--auto-approve", "--endpoint", server.endpoint,
+                     env=cli_env(RECONCILER_LEASE_WAIT="1"))
+    assert waited.code == 1 and f"another apply of this account is running ({holder}" in waited.err, waited.both
+
+    started = time.monotonic()
+    again = run_cli("apply", str(project), "--auto-approve", "--endpoint", server.endpoint,
+                    env=cli_env(RECONCILER_LEASE_WAIT="1"))
+    assert again.code == 0, again.both[-2000:]
+    assert time.monotonic() - started < 30
+    assert "waiting for another apply" not in again.err
+    assert not record.exists()  # released: nothing left behind
+    census = live_census(server.api, race_manifests(15))
+    assert census["duplicates"] == [] and census["missing"] == [], census
+    names = [label["name"] for label in server.api.call("GET", "/api/v1/leadLabels")]
+    assert not any(" until " in name for name in names), names
+
+
+def test_two_applies_releasing_in_the_same_second_leave_no_lease_held(in_process, tmp_path: Path) -> None:
+    """Lead label names are unique: release markers named by time alone collided when two
+    applies finished in the same second, and the second lease stayed held for its TTL
+    (the race test above failed 3 runs in 5 on that)."""
+    from reconciler import lease
+
+    with in_process.client() as client:
+        first = lease.acquire(client, wait=0, record=tmp_path / "a.lease")
+        first.release()
+        second = lease.acquire(client, wait=0, record=tmp_path / "b.lease")
+        second.release()
+        assert first.lease.holder != second.lease.holder
+        assert not [held for held in lease.leases(client)], "a lease is still held"
+        assert not (tmp_path / "a.lease").exists() and not (tmp_path / "b.lease").exists()
