@@ -212,7 +212,7 @@ def _remember(record: Path | None, holder: str) -> None:
         return
     temp = record.with_name(record.name + ".tmp")
     try:
-        temp.write_text(holder + "\n", encoding="utf-8")
+        temp.write_bytes(f"{holder}\n".encode())
         os.replace(temp, record)
     except OSError:
         pass  # only a convenience: without it a crashed apply's lease expires on its own
