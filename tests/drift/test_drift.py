@@ -9,58 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import InProcess, Result, check_plan_json, copy_examples, invoke
+from tests.conftest import InProcess, invoke
+from tests.examples_project import BOB, ExamplesProject, apply_examples_once, copy_applied
 
-BOB = {"X-Sandbox-User": "bob@example.com"}
 
-
-class Project:
+class Project(ExamplesProject):
     """A copy of examples/ applied to its own sandbox database."""
 
-    def __init__(self, path: Path, db: Path) -> None:
-        self.path = path
-        self.db = db
-
-    def run(self, *args: str) -> Result:
-        command, rest = args[0], list(args[1:])
-        if command in ("plan", "apply") and "--plan" not in rest:
-            rest = [str(self.path), *rest]
-        return invoke([command, *rest, "--sandbox", str(self.db)])
-
-    def plan_json(self, *args: str, code: int = 0) -> dict:
-        result = self.run("plan", "--format", "json", *args)
-        assert result.code == code, result.err
-        return check_plan_json(json.loads(result.out))
-
-    def edit(self, file: str, old: str, new: str) -> None:
-        target = self.path / "accounts" / file
-        text = target.read_text(encoding="utf-8")
-        assert old in text, f"{old!r} not in {file}"
-        target.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-    def lock(self) -> dict:
-        return json.loads((self.path / "reconciler.lock").read_text())
-
     def deal_id(self, key: str) -> int:
-        return self.lock()["resources"]["deal"][key]
-
-    def api(self, method: str, path: str, **kwargs):
-        sandbox = InProcess(str(self.db))
-        try:
-            return sandbox.call(method, path, **kwargs)
-        finally:
-            sandbox.close()
-
-    def stage_id(self, deal_id: int, name: str) -> int:
-        deal = self.api("GET", f"/api/v2/deals/{deal_id}")
-        stages = self.api("GET", "/api/v2/stages", params={"limit": 500})
-        return next(s["id"] for s in stages if s["pipeline_id"] == deal["pipeline_id"] and s["name"] == name)
+        return self.id("deal", key)
 
     def bob_moves(self, key: str, stage: str) -> None:
         deal_id = self.deal_id(key)
@@ -69,18 +31,12 @@ class Project:
 
 @pytest.fixture(scope="module")
 def applied_examples(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("examples")
-    copy_examples(base / "project")
-    result = invoke(["apply", str(base / "project"), "--auto-approve", "--sandbox", str(base / "sandbox.db")])
-    assert result.code == 0, result.err
-    return base
+    return apply_examples_once(tmp_path_factory)[0]
 
 
 @pytest.fixture
 def project(applied_examples: Path, tmp_path: Path) -> Iterator[Project]:
-    shutil.copytree(applied_examples / "project", tmp_path / "project")
-    shutil.copy(applied_examples / "sandbox.db", tmp_path / "sandbox.db")
-    yield Project(tmp_path / "project", tmp_path / "sandbox.db")
+    yield Project(*copy_applied(applied_examples, tmp_path))
 
 
 def test_the_lock_records_each_declared_field_one_line_per_resource(project: Project) -> None:

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import InProcess, Result, copy_examples, invoke
-
-BOB = {"X-Sandbox-User": "bob@example.com"}
+from tests.examples_project import BOB, ExamplesProject, apply_examples_once, copy_applied
 
 
 def git(directory: Path, *args: str) -> str:
@@ -23,32 +20,7 @@ def git(directory: Path, *args: str) -> str:
                           text=True).stdout
 
 
-class Project:
-    def __init__(self, path: Path, db: Path) -> None:
-        self.path = path
-        self.db = db
-
-    def run(self, *args: str) -> Result:
-        return invoke([args[0], str(self.path), *args[1:], "--sandbox", str(self.db)])
-
-    def lock(self) -> dict:
-        return json.loads((self.path / "reconciler.lock").read_text())
-
-    def api(self, method: str, path: str, **kwargs):
-        sandbox = InProcess(str(self.db))
-        try:
-            return sandbox.call(method, path, **kwargs)
-        finally:
-            sandbox.close()
-
-    def id(self, kind: str, key: str) -> int:
-        return self.lock()["resources"][kind][key]
-
-    def stage_id(self, deal_id: int, name: str) -> int:
-        deal = self.api("GET", f"/api/v2/deals/{deal_id}")
-        stages = self.api("GET", "/api/v2/stages", params={"limit": 500})
-        return next(s["id"] for s in stages if s["pipeline_id"] == deal["pipeline_id"] and s["name"] == name)
-
+class Project(ExamplesProject):
     def option_id(self, field: str, label: str) -> tuple[str, int]:
         fields = self.api("GET", "/api/v1/dealFields", params={"limit": 500})
         found = next(f for f in fields if f["name"] == field)
@@ -57,22 +29,16 @@ class Project:
 
 @pytest.fixture(scope="module")
 def applied_examples(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("examples")
-    copy_examples(base / "project")
-    result = invoke(["apply", str(base / "project"), "--auto-approve", "--sandbox", str(base / "sandbox.db")])
-    assert result.code == 0, result.err
-    return base
+    return apply_examples_once(tmp_path_factory)[0]
 
 
 @pytest.fixture
 def project(applied_examples: Path, tmp_path: Path) -> Iterator[Project]:
-    shutil.copytree(applied_examples / "project", tmp_path / "project")
-    shutil.copy(applied_examples / "sandbox.db", tmp_path / "sandbox.db")
-    path = tmp_path / "project"
+    path, db = copy_applied(applied_examples, tmp_path)
     git(path, "init", "-q")
     git(path, "add", "-A")
     git(path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "applied")
-    yield Project(path, tmp_path / "sandbox.db")
+    yield Project(path, db)
 
 
 def five_ui_edits(project: Project) -> None:

@@ -16,71 +16,36 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import InProcess, Result, check_plan_json, copy_examples, invoke
+from tests.conftest import InProcess, check_plan_json, copy_examples
+from tests.examples_project import ExamplesProject, apply_examples_once, copy_applied
 
 
-class Project:
+class Project(ExamplesProject):
     """A copy of examples/ applied to its own sandbox database."""
-
-    def __init__(self, path: Path, db: Path) -> None:
-        self.path = path
-        self.db = db
-
-    def run(self, *args: str) -> Result:
-        command, rest = args[0], list(args[1:])
-        if command in ("plan", "apply") and "--plan" not in rest:
-            rest = [str(self.path), *rest]
-        return invoke([command, *rest, "--sandbox", str(self.db)])
-
-    def plan_json(self, *args: str) -> dict:
-        result = self.run("plan", "--format", "json", *args)
-        assert result.code == 0, result.err
-        return check_plan_json(json.loads(result.out))
-
-    def edit(self, file: str, old: str, new: str, count: int = 1) -> None:
-        target = self.path / "accounts" / file
-        text = target.read_text(encoding="utf-8")
-        assert text.count(old) >= count, f"{old!r} not in {file}"
-        target.write_text(text.replace(old, new, count), encoding="utf-8")
 
     def live(self) -> InProcess:
         """Direct API access to this project's sandbox (close it before running the CLI again)."""
         return InProcess(str(self.db))
 
     def live_deal(self, key: str) -> dict:
-        lock = json.loads((self.path / "reconciler.lock").read_text())
-        sandbox = self.live()
-        try:
-            return sandbox.call("GET", f"/api/v2/deals/{lock['resources']['deal'][key]}")
-        finally:
-            sandbox.close()
-
-    def lock(self) -> dict:
-        return json.loads((self.path / "reconciler.lock").read_text())
+        return self.api("GET", f"/api/v2/deals/{self.id('deal', key)}")
 
 
 @pytest.fixture(scope="module")
 def applied_examples(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("examples")
-    copy_examples(base / "project")
-    result = invoke(["apply", str(base / "project"), "--auto-approve", "--sandbox", str(base / "sandbox.db")])
-    assert result.code == 0, result.err
+    base, result = apply_examples_once(tmp_path_factory)
     assert "27 created" in result.out
     return base
 
 
 @pytest.fixture
 def project(applied_examples: Path, tmp_path: Path) -> Iterator[Project]:
-    shutil.copytree(applied_examples / "project", tmp_path / "project")
-    for db in applied_examples.glob("sandbox.db*"):
-        shutil.copy(db, tmp_path / db.name)
-    yield Project(tmp_path / "project", tmp_path / "sandbox.db")
+    yield Project(*copy_applied(applied_examples, tmp_path))
 
 
 @pytest.fixture

@@ -33,11 +33,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..company import COMPANY_DOMAIN, DEFAULT_CURRENCY, new_uuid
+from ..company import COMPANY_DOMAIN, new_uuid
 from ..store import now_iso
 from .base import Ctx, Router, parse_custom_v1, v1_paging, v1_sort
 from .errors import bad_request, not_found
-from .model import CURRENCY_RE, Company, to_bool, to_int, to_number, to_str
+from .model import CURRENCY_RE, Company, merge_custom, to_bool, to_int, to_number, to_str
 from .util import check_date, parse_v2_time
 from .v1 import custom_v1
 
@@ -162,18 +162,6 @@ def parse(ctx: Ctx, lead: dict[str, Any] | None) -> tuple[dict[str, Any], dict[s
     return changes, custom
 
 
-def _merge_custom(record: dict[str, Any], custom: dict[str, Any]) -> None:
-    values = dict(record.get("custom_fields") or {})
-    for key, value in custom.items():
-        if value is None:
-            values.pop(key, None)
-        else:
-            if isinstance(value, dict) and "currency" in value and not value.get("currency"):
-                value["currency"] = DEFAULT_CURRENCY
-            values[key] = value
-    record["custom_fields"] = values
-
-
 def create(ctx: Ctx) -> dict[str, Any]:
     changes, custom = parse(ctx, None)
     if not changes.get("title"):
@@ -188,7 +176,7 @@ def create(ctx: Ctx) -> dict[str, Any]:
     record.update(changes)
     if not record["person_id"] and not record["org_id"]:
         raise bad_request("A lead must be linked to a person or an organization (person_id or organization_id)")
-    _merge_custom(record, custom)
+    merge_custom(record, custom)
     stamp = now_iso()
     record.update(add_time=stamp, update_time=stamp, is_deleted=False)
     return ctx.company.store.insert(ctx.company.id, "lead", record)
@@ -202,7 +190,7 @@ def update(ctx: Ctx, lead: dict[str, Any]) -> dict[str, Any]:
     lead.update(changes)
     if not lead["person_id"] and not lead["org_id"]:
         raise bad_request("A lead always has to be linked to a person or an organization")
-    _merge_custom(lead, custom)
+    merge_custom(lead, custom)
     return ctx.company.store.put(ctx.company.id, "lead", lead)
 
 

@@ -852,3 +852,17 @@ class Company:
                 raise bad_request(f"Custom field '{key}' does not exist")
             out[key] = coerce_custom(self, field, raw, True, f"custom_fields.{key}")
         return out
+
+
+def merge_custom(record: dict[str, Any], custom: dict[str, Any]) -> None:
+    """Custom field values written into a record kept as its `custom_fields` mapping (leads,
+    products): None clears one, a monetary value without a currency takes the company's."""
+    values = dict(record.get("custom_fields") or {})
+    for key, value in custom.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            if isinstance(value, dict) and "currency" in value and not value.get("currency"):
+                value["currency"] = DEFAULT_CURRENCY
+            values[key] = value
+    record["custom_fields"] = values

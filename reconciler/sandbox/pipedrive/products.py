@@ -31,7 +31,7 @@ from ..company import DEFAULT_CURRENCY
 from ..store import now_iso
 from .base import Ctx, Router, keyset_page, time_filters, v2_limit, v2_sort
 from .errors import bad_request
-from .model import CURRENCY_RE, Company, F, coerce, to_int, to_number, to_str
+from .model import CURRENCY_RE, Company, F, coerce, merge_custom, to_int, to_number, to_str
 from .v2 import custom_v2
 
 BILLING_FREQUENCIES = ("one-time", "annually", "semi-annually", "quarterly", "monthly", "weekly")
@@ -159,15 +159,7 @@ def _apply(company: Company, record: dict[str, Any], changes: dict[str, Any], cu
     record.update(changes)
     if not (record.get("name") or "").strip():
         raise bad_request("Parameter 'name' is required")
-    values = dict(record.get("custom_fields") or {})
-    for key, value in custom.items():
-        if value is None:
-            values.pop(key, None)
-        else:
-            if isinstance(value, dict) and "currency" in value and not value.get("currency"):
-                value["currency"] = DEFAULT_CURRENCY
-            values[key] = value
-    record["custom_fields"] = values
+    merge_custom(record, custom)
     check_billing(record["billing_frequency"], record["billing_frequency_cycles"])
 
 
