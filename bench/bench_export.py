@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     if db.exists() or out.exists():
         print(f"{work} already holds seeded.db or exported/; use an empty --keep directory", file=sys.stderr)
         return 1
-    rate = ["--rate-limit", str(args.rate_limit)] if args.rate_limit else []
+    # paced as the gateway would (the embedded sandbox is unpaced unless told, since issue 18)
+    rate = ["--rate-limit", f"{args.rate_limit or 10:g}"]
     report = common.Report("export", common.command_line("bench_export.py", args.quick))
     try:
         run = reconciler("sandbox", "seed", "--db", str(db), "--organizations", str(args.organizations),
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         objects, files, calls, tokens = (int(g.replace(",", "")) for g in found.groups())
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-        report.add("export: export time (10 req/s)", f"{run.wall:.1f} s (CPU {run.cpu:.1f} s, max RSS "
+        report.add(f"export: export time ({args.rate_limit or 10:g} req/s)", f"{run.wall:.1f} s (CPU {run.cpu:.1f} s, max RSS "
                    f"{run.rss_mb:.0f} MB)")
         report.add("export: export API calls, tokens", f"{calls:,}, {tokens:,}")
         report.add("export: objects exported", f"{objects:,}")

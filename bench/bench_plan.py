@@ -366,7 +366,7 @@ def main() -> int:
         common.log(f"paced plans at {PACE:g} req/s ...")
         paced_10k = paced(ms.directory, db, runs)
         examples = Path(tmp) / "examples"
-        shutil.copytree(common.ROOT / "examples", examples)
+        shutil.copytree(common.CODE / "examples", examples)  # the examples the measured code knows
         examples_db = Path(tmp) / "examples.db"
         apply_examples(examples, examples_db)
         paced_examples = paced(examples, examples_db, runs)
