@@ -114,7 +114,8 @@ def by_kind(by_route: dict[str, int]) -> dict[str, int]:
     for route, count in by_route.items():
         path = route.split(" ", 1)[1]
         for spec in kinds.KINDS:
-            if path.startswith((spec.v1_path, spec.v2_path or "\0")) and "Fields" not in path:
+            prefixes = tuple(p for p in (spec.v1_path, spec.v2_path) if p)  # a kind may live in one version only
+            if prefixes and path.startswith(prefixes) and "Fields" not in path:
                 out[spec.name] = out.get(spec.name, 0) + count
                 break
         else:
