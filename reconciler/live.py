@@ -101,6 +101,30 @@ class LiveObjects(MutableMapping):
 class LiveState:
     objects: dict[str, LiveObjects] = field(default_factory=dict)  # kind -> id -> canonical
     complete: set[str] = field(default_factory=set)  # kinds read in full
+    # kind -> the ids its reading asked for (pinned, locked, named by `{id: N}`): one of them
+    # not among the objects is not in the account (archived deals were looked for too)
+    asked: dict[str, set[Any]] = field(default_factory=dict)
+
+    def known_absent(self, kind_name: str, object_id: Any) -> bool:
+        """Whether the reading already shows the account has no such object."""
+        if object_id in self.objects.get(kind_name, {}):
+            return False
+        return kind_name in self.complete or object_id in self.asked.get(kind_name, ())
+
+
+def id_references(resources: Iterable[Resource]) -> dict[str, dict[Any, list[tuple[Resource, str, Any]]]]:
+    """The `{id: N}` references the manifests make (parents, participants, products), by kind and
+    id, with the resource and field making each: the reader fetches them with the kind's own ids
+    (no call of their own), and the plan reports those the account lacks."""
+    out: dict[str, dict[Any, list[tuple[Resource, str, Any]]]] = {}
+    for res in resources:
+        spec = kinds.kind(res.kind)
+        for name, value in res.fields.items():
+            field_spec = spec.field(name)
+            for ref in field_spec.type.references(field_spec, value) if field_spec is not None else ():
+                if ref.id is not None:
+                    out.setdefault(ref.kind, {}).setdefault(ref.id, []).append((res, name, ref))
+    return out
 
 
 class LiveReader:
@@ -121,20 +145,25 @@ class LiveReader:
         by_kind: dict[str, list[Resource]] = {spec.name: [] for spec in kinds.KINDS}
         for res in self.resources:
             by_kind[res.kind].append(res)
+        referenced = id_references(self.resources)
         for spec in sorted(kinds.KINDS, key=lambda s: s.order):
             declared = by_kind[spec.name]
             lock_entries = self.lock.resources.get(spec.name, {}) if self.lock else {}
-            if not declared and not lock_entries:
+            named = set(referenced.get(spec.name, ()))
+            if not declared and not lock_entries and not named:
                 continue
             self.progress(f"reading {spec.section}")
-            self._read_kind(spec, declared, lock_entries)
+            self._read_kind(spec, declared, lock_entries, named)
             count = len(self.state.objects.get(spec.name, {}))
             self.progress(f"read {count:,} {spec.name if count == 1 else spec.section}")
         return self.state
 
     # -- one kind --------------------------------------------------------------------
 
-    def _read_kind(self, spec: kinds.KindSpec, declared: list[Resource], lock_entries: dict[str, Any]) -> None:
+    def _read_kind(self, spec: kinds.KindSpec, declared: list[Resource], lock_entries: dict[str, Any],
+                   named: set[Any]) -> None:
+        """One kind's objects: those pinned, locked or named by `{id: N}` (in the same calls),
+        and those the unknown resources may be."""
         objects = self.state.objects.setdefault(spec.name, LiveObjects(self.client.canonical(spec.name),
                                                                        spec.parse_id))
         if spec.shape:  # pipelines, stages, custom fields: a handful, read whole in a call or two
@@ -142,6 +171,8 @@ class LiveReader:
             return
         wanted: set[Any] = {res.id for res in declared if res.id is not None}
         wanted |= set(lock_entries.values())
+        wanted |= named
+        self.state.asked[spec.name] = wanted
         unknown = [res for res in declared if res.id is None and res.key not in lock_entries]
         if unknown:
             self._find_unknown(spec, unknown, wanted)
