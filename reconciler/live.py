@@ -239,7 +239,7 @@ class LiveReader:
         ids = {i for i in ids if i not in objects}
         if not ids:
             return
-        if self._direct_first(spec, len(ids)):
+        if self._direct_first(spec, len(ids), ids):
             self._fetch_direct(spec, ids)
         elif spec.id_type is not int:
             self._scan(spec)  # UUIDs (leads) have no order to stop a scan early at
@@ -252,15 +252,20 @@ class LiveReader:
             return {"get_single": count}
         return {"get_list": math.ceil(count / IDS_BATCH)}
 
-    def _direct_first(self, spec: kinds.KindSpec, count: int) -> bool:
+    def _direct_first(self, spec: kinds.KindSpec, count: int, ids: Iterable[Any] = ()) -> bool:
         """Fetch these known ids directly rather than start a scan?
 
-        v2 batches and list pages cost the same, so a few batches win. For v1 GETs (notes)
+        v2 batches and list pages cost the same, so a few batches win, and so do batches
+        that are at most half the pages a scan up to the highest id would take if ids counted
+        up from 1 without gaps (so even with half the ids deleted the scan would be no cheaper;
+        otherwise the scan's first page shows how dense they are). For v1 GETs (notes)
         the prices differ and the account's size is unknown: the choice is the one least far
         from the best, whether the kind fits on one page or takes many.
         """
         if self._per_call(spec) != 1:
-            return math.ceil(count / IDS_BATCH) <= DIRECT_CALLS_MAX
+            batches = math.ceil(count / IDS_BATCH)
+            highest = max((i for i in ids if isinstance(i, int)), default=0)
+            return batches <= max(DIRECT_CALLS_MAX, math.ceil(highest / PAGE_LIMIT) // 2)
         direct = self._direct_calls(spec, count)
         one_page, then_direct = {"get_list": 1}, {"get_list": 1, **direct}
         choice = costs.robust_choice({"direct": [direct, direct], "scan": [one_page, then_direct]},

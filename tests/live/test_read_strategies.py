@@ -66,3 +66,25 @@ def test_a_complete_lock_over_most_of_a_kind_is_read_by_scan(tmp_path):
         assert calls == 3
     finally:
         sandbox.close()
+
+
+def test_known_ids_spread_over_a_large_account_are_fetched_by_batches_without_a_first_scan_page(tmp_path):
+    """700 pinned organizations among 8,000: 7 ids batches. A scan to the highest of them would
+    take 16 pages if ids were dense (8 with half of them deleted), so the reader does not try
+    one first (it did: one page, then 7 batches, in bench_read.py's persons and deals)."""
+    sandbox, _ = _seeded(tmp_path, organizations=8000)
+    try:
+        ids = list(range(11, 8001, 11))[:700]
+        orgs = sandbox.raw.get("/api/v2/organizations", params={"ids": ",".join(map(str, ids[:100]))}).json()["data"]
+        assert len(orgs) == 100
+        data = {"organizations": {f"o{i}": {"id": i} for i in ids}}
+        project = write_manifests(tmp_path / "p", data)
+        with sandbox.client() as client:
+            from reconciler.config import Settings
+            from reconciler.session import plan_run
+
+            plan_run(client, Settings(), [str(project)])
+            calls = client.stats.by_route.get("GET /api/v2/organizations", 0)
+        assert calls == 7
+    finally:
+        sandbox.close()
