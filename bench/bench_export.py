@@ -124,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     cpus = [r.cpu for r in served]
     _, median = common.best_median(cpus)
     rss = max(r.rss_mb for r in served)
-    report.add(f"export: plan CPU of our process ({objects:,} objects, sandbox served by another process)",
-               common.runs_text(cpus), f"<= {TARGET_CPU:g} s", median <= TARGET_CPU)
+    # the count is in the result, not the label: the label matches the earlier code's row ("before")
+    report.add("export: plan CPU of our process (the exported account, sandbox served by another process)",
+               f"{common.runs_text(cpus)}; {objects:,} objects", f"<= {TARGET_CPU:g} s", median <= TARGET_CPU)
     report.add("export: plan peak memory of our process (max RSS, worst run)", f"{rss:.0f} MB",
                f"<= {TARGET_MB:g} MB", rss <= TARGET_MB)
     report.add("export: plan wall time, unpaced", common.runs_text([r.wall for r in served]))
