@@ -32,7 +32,7 @@ from ..store import now_iso
 from .base import Ctx, Router, keyset_page, time_filters, v2_limit, v2_sort
 from .errors import bad_request
 from .model import CURRENCY_RE, Company, F, coerce, merge_custom, to_int, to_number, to_str
-from .v2 import custom_v2
+from .v2 import custom_v2, only_custom
 
 BILLING_FREQUENCIES = ("one-time", "annually", "semi-annually", "quarterly", "monthly", "weekly")
 MAX_CYCLES = 208
@@ -206,16 +206,6 @@ def product_v2(company: Company, p: dict[str, Any], only: set[str] | None = None
     }
 
 
-def _only_custom(ctx: Ctx) -> set[str] | None:
-    raw = ctx.query.get("custom_fields")
-    if raw is None:
-        return None
-    keys = {k.strip() for k in raw.split(",") if k.strip()}
-    if len(keys) > 15:
-        raise bad_request("Parameter 'custom_fields' accepts at most 15 keys")
-    return keys
-
-
 def register(router: Router) -> None:
     def list_(ctx: Ctx) -> tuple[int, Any]:
         q = ctx.query
@@ -228,7 +218,7 @@ def register(router: Router) -> None:
         sort_by, direction = v2_sort(ctx, ("id", "name", "add_time", "update_time"))
         rows, cursor = keyset_page(ctx, "product", where=where, deleted=False, sql=time_filters(ctx),
                                    sort_by=sort_by, direction=direction, limit=v2_limit(ctx))
-        only = _only_custom(ctx)
+        only = only_custom(ctx)
         return 200, {"success": True, "data": [product_v2(ctx.company, r, only) for r in rows],
                      "additional_data": {"next_cursor": cursor}}
 

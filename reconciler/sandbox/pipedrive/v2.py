@@ -272,7 +272,8 @@ def ok(data: Any, next_cursor: str | None = None, listing: bool = False) -> dict
     return body
 
 
-def _only_custom(ctx: Ctx) -> set[str] | None:
+def only_custom(ctx: Ctx) -> set[str] | None:
+    """The `custom_fields` query parameter of a v2 read: the keys to return (at most 15), or None for all."""
     raw = ctx.query.get("custom_fields")
     if raw is None:
         return None
@@ -347,7 +348,7 @@ def make_entity_routes(router: Router, path: str, kind: str) -> None:
             direction=direction,
             limit=v2_limit(ctx),
         )
-        only = _only_custom(ctx) if kind != "activity" else None
+        only = only_custom(ctx) if kind != "activity" else None
         names = include_fields(ctx, kind)
         data = [add_included(ctx.company, kind, r, serialise(ctx.company, r, only), names) for r in rows]
         return 200, ok(data, cursor, listing=True)
@@ -357,7 +358,7 @@ def make_entity_routes(router: Router, path: str, kind: str) -> None:
         # and lists them under status=deleted; other deleted objects are a 404.
         obj = ctx.company.find(kind, ctx.id(), deleted_ok=kind == "deal")
         names = include_fields(ctx, kind)
-        out = serialise(ctx.company, obj, _only_custom(ctx) if kind != "activity" else None)
+        out = serialise(ctx.company, obj, only_custom(ctx) if kind != "activity" else None)
         return 200, ok(add_included(ctx.company, kind, obj, out, names))
 
     def create(ctx: Ctx) -> tuple[int, Any]:
