@@ -126,6 +126,8 @@ class OptionInUse(Exception):
 def option_removals(plan: Plan) -> Iterable[tuple[Any, str, str, list[dict]]]:
     """(change, entity, field key, removed options) of every custom field change that removes options."""
     for change in plan.changes:
+        # this module holds the shape kinds' rules (their hooks in the kinds table call it); of
+        # those kinds only a custom field has options, so the kind is named here, next to that rule
         options = change.writes.get("options") if change.kind == "custom_field" and change.action == "update" else None
         if isinstance(options, dict) and options.get("remove"):
             entity, _, key = str(change.id).partition(":")
