@@ -101,15 +101,9 @@ class LiveObjects(MutableMapping):
 class LiveState:
     objects: dict[str, LiveObjects] = field(default_factory=dict)  # kind -> id -> canonical
     complete: set[str] = field(default_factory=set)  # kinds read in full
-    # kind -> the ids its reading asked for (pinned, locked, named by `{id: N}`): one of them
-    # not among the objects is not in the account (archived deals were looked for too)
-    asked: dict[str, set[Any]] = field(default_factory=dict)
-
-    def known_absent(self, kind_name: str, object_id: Any) -> bool:
-        """Whether the reading already shows the account has no such object."""
-        if object_id in self.objects.get(kind_name, {}):
-            return False
-        return kind_name in self.complete or object_id in self.asked.get(kind_name, ())
+    # the manifests' `{id: N}` references (id_references): each kind's reading asked for these
+    # ids with its own, so one not among the objects is not in the account (archived deals included)
+    references: dict[str, dict[Any, list[tuple[Resource, str, Any]]]] = field(default_factory=dict)
 
 
 def id_references(resources: Iterable[Resource]) -> dict[str, dict[Any, list[tuple[Resource, str, Any]]]]:
@@ -145,7 +139,7 @@ class LiveReader:
         by_kind: dict[str, list[Resource]] = {spec.name: [] for spec in kinds.KINDS}
         for res in self.resources:
             by_kind[res.kind].append(res)
-        referenced = id_references(self.resources)
+        referenced = self.state.references = id_references(self.resources)
         for spec in sorted(kinds.KINDS, key=lambda s: s.order):
             declared = by_kind[spec.name]
             lock_entries = self.lock.resources.get(spec.name, {}) if self.lock else {}
@@ -172,7 +166,6 @@ class LiveReader:
         wanted: set[Any] = {res.id for res in declared if res.id is not None}
         wanted |= set(lock_entries.values())
         wanted |= named
-        self.state.asked[spec.name] = wanted
         unknown = [res for res in declared if res.id is None and res.key not in lock_entries]
         if unknown:
             self._find_unknown(spec, unknown, wanted)

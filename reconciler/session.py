@@ -10,7 +10,6 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -18,7 +17,7 @@ from reconciler import kinds
 from reconciler.config import ConfigError, Settings
 from reconciler.embedded import SANDBOX_ENDPOINT, SANDBOX_KEY, make_transport
 from reconciler.identity import Identity, IdentityError, match, same_key_problems
-from reconciler.live import LiveState, id_references, read_live
+from reconciler.live import LiveState, read_live
 from reconciler.lock import LockFile, lock_path_for
 from reconciler.manifest import load_manifests
 from reconciler.manifest.files import manifests_digest
@@ -249,7 +248,7 @@ def plan_run(
     schema = AccountSchema.load(client, kinds_needed)
     client = client.using(schema)
     live = read_live(client, resources, used_lock, progress)
-    missing = _missing_references(client, resources, live)  # reported with the plan's own problems
+    missing = _missing_references(live)  # reported with the plan's own problems
     try:
         ident = match(resources, live.objects, used_lock)
     except IdentityError as exc:
@@ -292,25 +291,15 @@ def _read_attached(client: PipedriveClient, resources: list[Resource], objects: 
         client.read_attached(spec.name, {i: live[i] for i in ids if i in live}, names)
 
 
-def _missing_references(client: PipedriveClient, resources: list[Resource], live: LiveState) -> list[Problem]:
+def _missing_references(live: LiveState) -> list[Problem]:
     """`{id: N}` references to objects the account does not have: found at plan time, with the
-    manifest's position, not refused by Pipedrive halfway through an apply. The reader fetched
-    them with their kind's own ids; only a kind it did not read costs a call here."""
+    manifest's position, not refused by Pipedrive halfway through an apply. The reader asked
+    for each with its kind's own ids (live.references), so one it did not find is missing."""
     problems: list[Problem] = []
-    for kind_name, refs in id_references(resources).items():
-        spec = kinds.kind(kind_name)
-        unread = {i for i in refs if i not in live.objects.get(kind_name, {}) and not live.known_absent(kind_name, i)}
-        present: set[Any] = set()
-        if unread:
-            try:
-                unread = {spec.parse_id(i) for i in unread}
-            except ValueError:
-                pass
-            present = {obj["id"] for obj in client.get_many(kind_name, unread)}
-            if spec.archived_path:
-                present |= {obj["id"] for obj in client.get_many(kind_name, unread - present, archived=True)}
+    for kind_name, refs in live.references.items():
+        found = live.objects.get(kind_name, {})
         for object_id, uses in refs.items():
-            if object_id in present or object_id in live.objects.get(kind_name, {}):
+            if object_id in found:
                 continue
             for res, name, ref in uses:
                 problems.append(Problem(ref.pos or res.field_pos.get(name, res.pos),

@@ -25,6 +25,7 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
+from types import MappingProxyType
 
 # endpoint type -> (v1 tokens, v2 tokens)
 TOKEN_COSTS: dict[str, tuple[int, int]] = {
@@ -47,11 +48,13 @@ ERROR_FACTOR = 2  # how far an unconfirmed figure may be from the truth, either 
 Calls = Mapping[str, float]  # endpoint type -> number of calls
 
 
-def possible_tables() -> list[dict[str, tuple[float, float]]]:
+@cache
+def possible_tables() -> tuple[Mapping[str, tuple[float, float]], ...]:
     """The table as written and every corner of what it could really be.
 
     Each unconfirmed figure is taken at half and at twice its value, independently; the
-    confirmed rule (v2 costs half of v1) holds in every table.
+    confirmed rule (v2 costs half of v1) holds in every table. Built once: the reader weighs
+    its choices after every page of a scan, and the tables depend on this module's figures only.
     """
     unconfirmed = [name for name in TOKEN_COSTS if SOURCES[name].startswith("unconfirmed")]
     tables = [dict(TOKEN_COSTS)]
@@ -61,7 +64,7 @@ def possible_tables() -> list[dict[str, tuple[float, float]]]:
             v1, _ = TOKEN_COSTS[name]
             table[name] = (v1 * factor, v1 * factor / 2)
         tables.append(table)
-    return tables
+    return tuple(MappingProxyType(table) for table in tables)
 
 
 def price(calls: Calls, version: str, table: Mapping[str, tuple[float, float]] = TOKEN_COSTS) -> float:
