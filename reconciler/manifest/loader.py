@@ -125,7 +125,7 @@ def _declared_keys(res: Resource) -> dict[str, Any]:
     data: dict[str, Any] = dict(res.fields)
     for name in kinds.META_FIELDS:
         if name in res.field_pos:
-            data[name] = res.id if name == "id" else res.absent if name == "absent" else res.protect
+            data[name] = getattr(res, name)  # a Resource holds each meta key under its own name
     return data
 
 
@@ -344,7 +344,7 @@ def _read_resource(doc: EventDocument | NodeDocument, kind: KindSpec, key: str, 
         field_pos={},
     )
     meta = kinds.META_FIELDS
-    by_name = _fields_by_name(kind)
+    by_name = kind.fields_by_name
     fields, field_pos = res.fields, res.field_pos
     for name, value in data.items():
         pos = positions[(name,)]
@@ -398,20 +398,6 @@ def _ignore_changes(doc: EventDocument | NodeDocument, kind: KindSpec, value: An
         else:
             good.append(label)
     return tuple(good)
-
-
-_FIELD_MAPS: dict[int, tuple[KindSpec, dict[str, FieldSpec]]] = {}
-
-
-def _fields_by_name(kind: KindSpec) -> dict[str, FieldSpec]:
-    """A kind's fields by name: one dict look-up per declared field, on the hot path of a load.
-
-    Kept per kind object (not per name), so that a kinds table changed at run time is seen.
-    """
-    found = _FIELD_MAPS.get(id(kind))
-    if found is None or found[0] is not kind:
-        found = _FIELD_MAPS[id(kind)] = (kind, {spec.name: spec for spec in kind.fields})
-    return found[1]
 
 
 _INVALID = object()

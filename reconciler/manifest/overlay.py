@@ -4,9 +4,10 @@ One manifest set serves several accounts (`[environments.NAME]` in reconciler.to
 differs per account (a deal's owner in production, a test organization only in staging)
 lives in the environment's overlay directory. A resource of the overlay whose kind and key
 the manifests declare replaces only the fields it declares (custom fields under `fields:`
-one by one, as they are compared one by one), and its `id`, `absent` and `protect` when it
-declares them; any other overlay resource is added. Positions stay where each value was
-written, so a problem points at the overlay's line when the overlay's value is wrong.
+one by one, as they are compared one by one), and its `id`, `absent`, `protect` and
+`ignore_changes` when it declares them; any other overlay resource is added. Positions stay
+where each value was written, so a problem points at the overlay's line when the overlay's
+value is wrong.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from dataclasses import replace
 
 from reconciler import kinds
 from reconciler.manifest.model import Resource
-
-_META = ("id", "absent", "protect")
 
 
 def _merged(base: Resource, layer: Resource) -> Resource:
@@ -30,15 +29,9 @@ def _merged(base: Resource, layer: Resource) -> Resource:
             fields[name] = {**old, **value}
         else:
             fields[name] = value
-    declared = set(layer.field_pos)
-    return replace(
-        base,
-        fields=fields,
-        id=layer.id if "id" in declared else base.id,
-        absent=layer.absent if "absent" in declared else base.absent,
-        protect=layer.protect if "protect" in declared else base.protect,
-        field_pos={**base.field_pos, **layer.field_pos},
-    )
+    # each meta key the overlay declares wins (a Resource holds each under the key's own name)
+    meta = {name: getattr(layer, name) for name in kinds.META_FIELDS if name in layer.field_pos}
+    return replace(base, fields=fields, field_pos={**base.field_pos, **layer.field_pos}, **meta)
 
 
 def merge(base: list[Resource], layer: list[Resource]) -> tuple[list[Resource], list[Resource]]:

@@ -88,6 +88,16 @@ def test_an_overlay_may_mark_a_resource_absent(envs: Project) -> None:
     assert problems == [] and manifest.get("deal", "acme-deal").absent
 
 
+def test_an_overlay_may_let_fields_go_in_its_environment_only(envs: Project) -> None:
+    """Every meta key an overlay declares wins, `ignore_changes` included (it was dropped:
+    the merge named id, absent and protect one by one)."""
+    envs.write("environments/production/let-go.yaml", {"deals": {"acme-deal": {"ignore_changes": ["stage"]}}})
+    manifest, problems = load_manifests([envs.path], envs.path / "environments" / "production")
+    assert problems == [] and manifest.get("deal", "acme-deal").ignore_changes == ("stage",)
+    manifest, problems = load_manifests([envs.path])
+    assert problems == [] and manifest.get("deal", "acme-deal").ignore_changes is None
+
+
 def test_settings_flag_variable_environment_file(envs: Project) -> None:
     first = str(envs.path)
     assert resolve(first_path=first, env={}).connection == "top-level"
