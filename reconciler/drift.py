@@ -82,19 +82,6 @@ def ignored(label: str, ignore: tuple[str, ...] | str | None) -> bool:
     return label in ignore or (label.startswith("fields.") and "fields" in ignore)
 
 
-def drift_fields(plan: Any) -> list[str]:
-    """`deal.acme stage (drift)`… for every drifted or conflicting field of a plan."""
-    out = []
-    for entry in [*plan.changes, *plan.kept]:
-        fields = entry.fields if hasattr(entry, "fields") else entry["fields"]
-        kind, key = (entry.kind, entry.key) if hasattr(entry, "kind") else (entry["kind"], entry["key"])
-        for label, diff in fields.items():
-            state = "conflict" if diff.get("conflict") else "drift" if diff.get("drift") else None
-            if state:
-                out.append(f"{kind}.{key} {label} ({state})")
-    return out
-
-
 def field_spec(kind: str, label: str, schema: Any) -> FieldSpec | None:
     """The FieldSpec behind a plan's field label (`stage`, `fields.Region`), or None."""
     from reconciler import kinds

@@ -258,10 +258,10 @@ class KindSpec:
     id_pattern: str | None = None
 
     def field(self, name: str) -> FieldSpec | None:
-        return self._fields_by_name.get(name)
+        return self.fields_by_name.get(name)
 
     @functools.cached_property
-    def _fields_by_name(self) -> dict[str, FieldSpec]:
+    def fields_by_name(self) -> dict[str, FieldSpec]:
         """One look-up per declared field on the hot paths of a load and a plan (the first field of a name)."""
         by_name: dict[str, FieldSpec] = {}
         for spec in self.fields:

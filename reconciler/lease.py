@@ -238,11 +238,10 @@ def acquire(client: PipedriveClient, *, wait: float | None = None, say: Callable
         for stale in (lease for lease in current if lease.until <= now or lease.holder == ours):
             _delete(client, stale.id)  # a crashed apply's: its TTL is over, or it was this checkout's
             contended = True
-        current = [lease for lease in current if lease.until > now and lease.holder != ours]
+        others = [lease for lease in current if lease.until > now and lease.holder != ours]
         for marker_id, _at in sorted(released, key=lambda item: item[1])[:-1]:
             _delete(client, marker_id)  # only the newest release marker is kept
         last_release = max((at for _id, at in released), default=None)
-        others = [lease for lease in current if lease.until > now]
         if not others:
             _remember(record, holder)
             created = client.http.request("POST", PATH, json_body={"name": lease_name(holder, now + TTL),

@@ -12,7 +12,14 @@ from typing import Any
 
 import click
 
-from reconciler.commands.common import Output, _connection_options, _global_options, _handle_errors, _settings
+from reconciler.commands.common import (
+    Output,
+    _connection_options,
+    _fail,
+    _global_options,
+    _handle_errors,
+    _settings,
+)
 
 
 @click.group(name="lease")
@@ -67,8 +74,7 @@ def break_(ctx: click.Context, lease_id: str | None, path: str | None, **kwargs:
         found = leases.leases(client)
         chosen = [x for x in found if lease_id is None or str(x.id) == lease_id]
         if lease_id is not None and not chosen:
-            out.error(f"no lease {lease_id} in this account")
-            raise SystemExit(1)
+            _fail(out, f"no lease {lease_id} in this account")
         for item in chosen:
             leases._delete(client, item.id)
             out.print(f"Removed the lease of {item.holder} ({item.id}).", markup=False)
