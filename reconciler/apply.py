@@ -116,6 +116,16 @@ def check_fresh(client: PipedriveClient, plan: Plan) -> None:
         )
 
 
+def plan_read_at(plan: Plan) -> datetime | None:
+    """When the plan read live state (its created_at, the server's time), or None if unknown."""
+    if not plan.created_at:
+        return None
+    try:
+        return datetime.strptime(plan.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def created_since(client: PipedriveClient, plan: Plan) -> list[str]:
     """Creates of the plan whose object exists now: found by natural key among objects
     updated since the plan read live state. One list call per kind (usually one page);
@@ -124,11 +134,8 @@ def created_since(client: PipedriveClient, plan: Plan) -> list[str]:
     A key that holds a placeholder (the parent is created by the same plan) matches any
     id in that position: refusing a plan too eagerly is safe, a duplicate is not.
     """
-    if not plan.created_at:
-        return []
-    try:
-        started = datetime.strptime(plan.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
+    started = plan_read_at(plan)
+    if started is None:
         return []
     since = started - RECOVERY_WINDOW
     found: list[str] = []
@@ -148,15 +155,10 @@ def created_since(client: PipedriveClient, plan: Plan) -> list[str]:
 def _recent_keys(client: PipedriveClient, kind_name: str,
                  since: datetime | None) -> Iterator[tuple[Any, list[tuple]]]:
     """(id, natural keys) of the objects updated since `since` (server time), newest first, read lazily."""
-    if client.version_for(kind_name) == "v2":
-        params = {"sort_by": "id", "sort_direction": "desc"}
-        if since is not None:
-            params["updated_since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
-    else:
-        spec = kinds.kind(kind_name)
-        params = {"sort": spec.v1_newest_first}
-        if since is not None:
-            params["updated_since"] = since.strftime(spec.v1_time_format)
+    params = client.newest_first(kind_name)
+    if since is not None:
+        v2 = client.version_for(kind_name) == "v2"
+        params["updated_since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ" if v2 else kinds.kind(kind_name).v1_time_format)
     for obj in client.list(kind_name, params):
         yield obj["id"], live_keys(kind_name, obj)
 

@@ -327,8 +327,7 @@ class LiveReader:
             return
         objects = self.state.objects[spec.name]
         version = self.client.version_for(spec.name)
-        newest_first = ({"sort_by": "id", "sort_direction": "desc"} if version == "v2" else {"sort": "id DESC"})
-        pages = self.client.record_pages(spec.name, newest_first)
+        pages = self.client.record_pages(spec.name, self.client.newest_first(spec.name))
         first = next(pages, Page())
         objects.add_records(first)
         if not first.more:

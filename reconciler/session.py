@@ -420,13 +420,13 @@ def take_lease(run: PlanRun, replan: Callable[[], PlanRun] | None,
     the caller holds (a `with` block) for the whole apply; a null context when no lease is needed.
     """
     from reconciler import lease
-    from reconciler.apply import StalePlanError, created_since
+    from reconciler.apply import StalePlanError, created_since, plan_read_at
 
     if not any(change.action == "create" for change in run.plan.changes):
         return run, contextlib.nullcontext()
     holder = lease.acquire(run.client, say=say, record=Path(str(run.lock.path) + ".lease"))
     try:
-        read_at = _server_time(run.plan.created_at)
+        read_at = plan_read_at(run.plan)
         quiet = holder.quiet_since is not None and read_at is not None and holder.quiet_since < read_at
         appeared = [] if quiet else created_since(run.client, run.plan)
         if appeared:
@@ -438,15 +438,3 @@ def take_lease(run: PlanRun, replan: Callable[[], PlanRun] | None,
         holder.release()
         raise
     return run, holder
-
-
-def _server_time(text: str | None):
-    """A plan's created_at (server time, RFC 3339) as a datetime, or None."""
-    from datetime import UTC, datetime
-
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None

@@ -67,6 +67,13 @@ class PipedriveClient:
             return "v2"  # no supported v1 API (products): v2 whatever the setting
         return "v2" if self.api_version == "v2" and spec.v2_path else "v1"
 
+    def newest_first(self, kind: str) -> dict[str, str]:
+        """List parameters for the newest objects first: v2 by id; v1 by the kind's own sort
+        (leads have no id order: their ids are UUIDs)."""
+        if self.version_for(kind) == "v2":
+            return {"sort_by": "id", "sort_direction": "desc"}
+        return {"sort": kinds.kind(kind).v1_newest_first}
+
     def _path(self, kind: str) -> str:
         spec = kinds.kind(kind)
         return spec.v2_path if self.version_for(kind) == "v2" else spec.v1_path  # type: ignore[return-value]
