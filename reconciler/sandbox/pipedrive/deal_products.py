@@ -41,6 +41,7 @@ from .errors import bad_request, not_found
 from .model import Company, to_bool, to_int, to_number, to_str
 from .products import BILLING_FREQUENCIES, check_billing
 from .util import check_date
+from .v2 import ok
 
 TAX_METHODS = ("exclusive", "inclusive", "none")
 DISCOUNT_TYPES = ("percentage", "amount")
@@ -149,12 +150,14 @@ def _deal(company: Company, deal_id: int) -> dict[str, Any]:
     return deal
 
 
-def _check(company: Company, deal: dict[str, Any], record: dict[str, Any]) -> None:
+def _check(company: Company, deal: dict[str, Any], record: dict[str, Any],
+           existing: list[dict[str, Any]] | None = None) -> None:
+    """Pipedrive's rules for one deal product; `existing` is the deal's products when the caller has them."""
     check_billing(record["billing_frequency"], record["billing_frequency_cycles"])
     if record["discount_type"] == "percentage" and record["discount"] > 100:
         raise bad_request("Parameter 'discount' must be at most 100 for a percentage discount")
-    recurring = [dp for dp in products_of(company, deal["id"])
-                 if dp["id"] != record.get("id") and dp["billing_frequency"] != "one-time"]
+    others = existing if existing is not None else products_of(company, deal["id"])
+    recurring = [dp for dp in others if dp["id"] != record.get("id") and dp["billing_frequency"] != "one-time"]
     if record["billing_frequency"] != "one-time" and len(recurring) >= MAX_RECURRING:
         raise bad_request(f"A deal can have at most {MAX_RECURRING} products with a recurring billing frequency")
 
@@ -178,7 +181,7 @@ def attach(company: Company, deal: dict[str, Any], changes: dict[str, Any]) -> d
         "billing_frequency_cycles": None, "billing_start_date": None,
     }
     record.update(changes)
-    _check(company, deal, record)
+    _check(company, deal, record, existing)  # nothing was written since they were read
     record["sum"] = line_sum(record)
     stamp = now_iso()
     record.update(add_time=stamp, update_time=stamp, is_deleted=False)
@@ -246,8 +249,7 @@ def register(router: Router) -> None:
         sort_by, direction = v2_sort(ctx, SORTS)
         rows, cursor = keyset_page(ctx, "deal_product", where={"deal_id": deal["id"]}, deleted=False, sql=[],
                                    sort_by=sort_by, direction=direction, limit=v2_limit(ctx))
-        return 200, {"success": True, "data": [deal_product_v2(r) for r in rows],
-                     "additional_data": {"next_cursor": cursor}}
+        return 200, ok([deal_product_v2(r) for r in rows], cursor, listing=True)
 
     def list_many(ctx: Ctx) -> tuple[int, Any]:
         deal_ids = ctx.query.int_list("deal_ids", max_items=100)
@@ -256,14 +258,13 @@ def register(router: Router) -> None:
         sort_by, direction = v2_sort(ctx, ("id", "deal_id", "add_time", "update_time", "order_nr"))
         rows, cursor = keyset_page(ctx, "deal_product", where={"deal_id": deal_ids}, deleted=False, sql=[],
                                    sort_by=sort_by, direction=direction, limit=v2_limit(ctx))
-        return 200, {"success": True, "data": [deal_product_v2(r) for r in rows],
-                     "additional_data": {"next_cursor": cursor}}
+        return 200, ok([deal_product_v2(r) for r in rows], cursor, listing=True)
 
     def add(ctx: Ctx) -> tuple[int, Any]:
         deal = _deal(ctx.company, ctx.id())
         record = attach(ctx.company, deal, parse(ctx.company, ctx.body, adding=True))
         recompute(ctx.company, deal)
-        return 200, {"success": True, "data": deal_product_v2(record)}
+        return 200, ok(deal_product_v2(record))
 
     def add_many(ctx: Ctx) -> tuple[int, Any]:
         deal = _deal(ctx.company, ctx.id())
@@ -278,7 +279,7 @@ def register(router: Router) -> None:
                 raise bad_request(f"Parameter 'data[{index}]' must be an object")
             added.append(attach(ctx.company, deal, parse(ctx.company, item, adding=True, where=f"data[{index}].")))
         recompute(ctx.company, deal)
-        return 200, {"success": True, "data": [deal_product_v2(r) for r in added]}
+        return 200, ok([deal_product_v2(r) for r in added])
 
     def update(ctx: Ctx) -> tuple[int, Any]:
         deal = _deal(ctx.company, ctx.id())
@@ -287,14 +288,14 @@ def register(router: Router) -> None:
         if changes:
             record = change(ctx.company, deal, record, changes)
             recompute(ctx.company, deal)
-        return 200, {"success": True, "data": deal_product_v2(record)}
+        return 200, ok(deal_product_v2(record))
 
     def delete(ctx: Ctx) -> tuple[int, Any]:
         deal = _deal(ctx.company, ctx.id())
         record = _attachment(ctx.company, deal["id"], ctx.id("product_attachment_id"))
         detach(ctx.company, record)
         recompute(ctx.company, deal)
-        return 200, {"success": True, "data": {"id": record["id"]}}
+        return 200, ok({"id": record["id"]})
 
     def delete_many(ctx: Ctx) -> tuple[int, Any]:
         deal = _deal(ctx.company, ctx.id())

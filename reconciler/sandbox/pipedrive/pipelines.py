@@ -26,6 +26,7 @@ from typing import Any
 from .base import Ctx, Router, keyset_page, v2_limit, v2_sort
 from .errors import bad_request
 from .model import Company, to_bool, to_int, to_str
+from .v2 import ok
 
 PIPELINE_KEYS = ("name", "is_deal_probability_enabled")
 STAGE_KEYS = ("name", "pipeline_id", "deal_probability", "is_deal_rot_enabled", "days_to_rotten")
@@ -57,10 +58,6 @@ def stage_v2(s: dict[str, Any]) -> dict[str, Any]:
         "add_time": s["add_time"],
         "update_time": s["update_time"],
     }
-
-
-def _ok(data: Any) -> dict[str, Any]:
-    return {"success": True, "data": data}
 
 
 # ----------------------------------------------------------------------------- rules
@@ -170,23 +167,22 @@ def register(router: Router) -> None:
         sort_by, direction = v2_sort(ctx)
         rows, cursor = keyset_page(ctx, "pipeline", where={}, deleted=False, sql=[], sort_by=sort_by,
                                    direction=direction, limit=v2_limit(ctx))
-        return 200, {"success": True, "data": [pipeline_v2(r) for r in rows],
-                     "additional_data": {"next_cursor": cursor}}
+        return 200, ok([pipeline_v2(r) for r in rows], cursor, listing=True)
 
     def get_pipeline(ctx: Ctx) -> tuple[int, Any]:
-        return 200, _ok(pipeline_v2(ctx.company.find("pipeline", ctx.id())))
+        return 200, ok(pipeline_v2(ctx.company.find("pipeline", ctx.id())))
 
     def create_pipeline(ctx: Ctx) -> tuple[int, Any]:
-        return 200, _ok(pipeline_v2(write_pipeline(ctx.company, ctx.only(PIPELINE_KEYS), None)))
+        return 200, ok(pipeline_v2(write_pipeline(ctx.company, ctx.only(PIPELINE_KEYS), None)))
 
     def update_pipeline(ctx: Ctx) -> tuple[int, Any]:
         obj = ctx.company.find("pipeline", ctx.id())
-        return 200, _ok(pipeline_v2(write_pipeline(ctx.company, ctx.only(PIPELINE_KEYS), obj)))
+        return 200, ok(pipeline_v2(write_pipeline(ctx.company, ctx.only(PIPELINE_KEYS), obj)))
 
     def remove_pipeline(ctx: Ctx) -> tuple[int, Any]:
         obj = ctx.company.find("pipeline", ctx.id())
         delete_pipeline(ctx.company, obj)
-        return 200, _ok({"id": obj["id"]})
+        return 200, ok({"id": obj["id"]})
 
     def list_stages(ctx: Ctx) -> tuple[int, Any]:
         where: dict[str, Any] = {}
@@ -195,23 +191,22 @@ def register(router: Router) -> None:
         sort_by, direction = v2_sort(ctx, ("id", "update_time", "add_time", "order_nr"))
         rows, cursor = keyset_page(ctx, "stage", where=where, deleted=False, sql=[], sort_by=sort_by,
                                    direction=direction, limit=v2_limit(ctx))
-        return 200, {"success": True, "data": [stage_v2(r) for r in rows],
-                     "additional_data": {"next_cursor": cursor}}
+        return 200, ok([stage_v2(r) for r in rows], cursor, listing=True)
 
     def get_stage(ctx: Ctx) -> tuple[int, Any]:
-        return 200, _ok(stage_v2(ctx.company.find("stage", ctx.id())))
+        return 200, ok(stage_v2(ctx.company.find("stage", ctx.id())))
 
     def create_stage(ctx: Ctx) -> tuple[int, Any]:
-        return 200, _ok(stage_v2(write_stage(ctx.company, ctx.only(STAGE_KEYS), None)))
+        return 200, ok(stage_v2(write_stage(ctx.company, ctx.only(STAGE_KEYS), None)))
 
     def update_stage(ctx: Ctx) -> tuple[int, Any]:
         obj = ctx.company.find("stage", ctx.id())
-        return 200, _ok(stage_v2(write_stage(ctx.company, ctx.only(STAGE_KEYS), obj)))
+        return 200, ok(stage_v2(write_stage(ctx.company, ctx.only(STAGE_KEYS), obj)))
 
     def remove_stage(ctx: Ctx) -> tuple[int, Any]:
         obj = ctx.company.find("stage", ctx.id())
         delete_stage(ctx.company, obj)
-        return 200, _ok({"id": obj["id"]})
+        return 200, ok({"id": obj["id"]})
 
     router.add("/api/v2/pipelines", get=list_pipelines, post=create_pipeline)
     router.add("/api/v2/pipelines/{id}", get=get_pipeline, patch=update_pipeline, delete=remove_pipeline)

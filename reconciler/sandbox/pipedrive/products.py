@@ -32,7 +32,7 @@ from ..store import now_iso
 from .base import Ctx, Router, keyset_page, time_filters, v2_limit, v2_sort
 from .errors import bad_request
 from .model import CURRENCY_RE, Company, F, coerce, merge_custom, to_int, to_number, to_str
-from .v2 import custom_v2, only_custom
+from .v2 import custom_v2, ok, only_custom
 
 BILLING_FREQUENCIES = ("one-time", "annually", "semi-annually", "quarterly", "monthly", "weekly")
 MAX_CYCLES = 208
@@ -219,24 +219,23 @@ def register(router: Router) -> None:
         rows, cursor = keyset_page(ctx, "product", where=where, deleted=False, sql=time_filters(ctx),
                                    sort_by=sort_by, direction=direction, limit=v2_limit(ctx))
         only = only_custom(ctx)
-        return 200, {"success": True, "data": [product_v2(ctx.company, r, only) for r in rows],
-                     "additional_data": {"next_cursor": cursor}}
+        return 200, ok([product_v2(ctx.company, r, only) for r in rows], cursor, listing=True)
 
     def get(ctx: Ctx) -> tuple[int, Any]:
-        return 200, {"success": True, "data": product_v2(ctx.company, ctx.company.find("product", ctx.id()))}
+        return 200, ok(product_v2(ctx.company, ctx.company.find("product", ctx.id())))
 
     def post(ctx: Ctx) -> tuple[int, Any]:
-        return 200, {"success": True, "data": product_v2(ctx.company, create(ctx))}
+        return 200, ok(product_v2(ctx.company, create(ctx)))
 
     def patch(ctx: Ctx) -> tuple[int, Any]:
         record = update(ctx, ctx.company.find("product", ctx.id()))
-        return 200, {"success": True, "data": product_v2(ctx.company, record)}
+        return 200, ok(product_v2(ctx.company, record))
 
     def delete(ctx: Ctx) -> tuple[int, Any]:
         record = ctx.company.find("product", ctx.id())
         record["is_deleted"] = True
         ctx.company.store.put(ctx.company.id, "product", record)
-        return 200, {"success": True, "data": {"id": record["id"]}}
+        return 200, ok({"id": record["id"]})
 
     router.add("/api/v2/products", get=list_, post=post)
     router.add("/api/v2/products/{id}", get=get, patch=patch, delete=delete)
