@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import cli_env, live_census, run_cli, start_cli
+from tests.conftest import cli_env, live_census, run_cli, start_cli, wait_for
 
 
 def race_manifests(n: int = 60) -> dict:
@@ -34,11 +34,20 @@ def clone(root: Path, data: dict) -> Path:
 
 
 def test_two_checkouts_applying_at_once_make_no_duplicate(tmp_path: Path, sandbox_process) -> None:
+    """Both plan the same 180 creates before either writes: the test holds the account's lease
+    until both wait for it, then lets go. Started freely, the two processes sometimes did not
+    overlap at all on a loaded machine (one had finished before the other read live state), and
+    the test then proved nothing; bench/bench_race.py runs the free race."""
     data = race_manifests()
     server = sandbox_process("race", rate_limit=40)
+    held = server.api.call("POST", "/api/v1/leadLabels",
+                           json={"name": "reconciler lease test:1:abc until 2099-01-01T00:00:00Z", "color": "gray"})
     env = cli_env(RECONCILER_RATE_LIMIT="40")
     clones = [clone(tmp_path / name, data) for name in ("laptop", "ci-runner")]
     procs = [start_cli("apply", str(c), "--auto-approve", "--endpoint", server.endpoint, env=env) for c in clones]
+    assert wait_for(lambda: server.api.stats()["by_route"].get("GET /api/v1/leadLabels", 0) >= 2, 120), \
+        "the applies never reached the lease"
+    server.api.call("DELETE", f"/api/v1/leadLabels/{held['id']}")
     results = [proc.communicate(timeout=240) + (proc.returncode,) for proc in procs]
     for out, err, code in results:
         assert code == 0, out[-2000:] + err[-2000:]
