@@ -224,6 +224,9 @@ class Applier:
             self.lock.record(entry["kind"], entry["to"], entry["id"])
         for entry in self.plan.adopt:
             self.lock.record(entry["kind"], entry["key"], entry["id"])
+        for entry in self.plan.followed:  # merged in Pipedrive: the key now names the survivor
+            if entry["how"] == "merged" and entry["into_key"] is None:
+                self.lock.record(entry["kind"], entry["key"], entry["into"])
         for kind_name, entries in self.plan.applied.items():  # unchanged resources: what they are now
             for key, digests in entries.items():
                 if self.lock.id_for(kind_name, key) is not None:

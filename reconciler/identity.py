@@ -138,7 +138,7 @@ def _live_rule_keys(spec: KindSpec, rule: tuple[str, ...], obj: Mapping[str, Any
 @dataclass(slots=True)  # one per managed resource: 55,000 in an exported account
 class Match:
     object_id: Any
-    how: str  # "id" | "lock" | "natural"
+    how: str  # "id" | "lock" | "natural" | "merged" (the lock's object was merged into this one)
 
 
 @dataclass
@@ -148,6 +148,9 @@ class Identity:
     matches: dict[tuple[str, str], Match] = field(default_factory=dict)
     # lock entries whose keys left the manifests and whose objects still exist
     orphans: list[tuple[str, str, Any]] = field(default_factory=list)
+    # resources whose locked object was merged or converted in Pipedrive (reconciler/merges.py),
+    # with the key of the resource that owns what it became (None: nobody, it is followed there)
+    followed: dict[tuple[str, str], tuple[Any, str | None]] = field(default_factory=dict)
 
     @property
     def ids(self) -> dict[tuple[str, str], Any]:
@@ -211,8 +214,16 @@ def match(
     resources: Iterable[Resource],
     live: Mapping[str, Mapping[Any, dict]],
     lock: LockFile | None,
+    followed: Mapping[tuple[str, str], Any] | None = None,
 ) -> Identity:
-    """Match every resource to at most one live object; raise IdentityError listing every problem."""
+    """Match every resource to at most one live object; raise IdentityError listing every problem.
+
+    `followed` (reconciler/merges.py) names what a locked object that Pipedrive merged or
+    converted became: a resource that nothing else finds is matched to the survivor of a
+    merge ("merged"), unless another resource has that object; otherwise it is recorded in
+    `Identity.followed` with that resource's key, and never created again.
+    """
+    followed = followed or {}
     # per kind, so that no tuple is made per resource (55,000 in an exported account)
     by_kind: dict[str, list[Resource]] = {spec.name: [] for spec in kinds.KINDS}
     declared: dict[str, set[str]] = {}  # kind -> keys
@@ -254,6 +265,7 @@ def match(
             pending.append(res)
         if not pending:
             continue
+        unfound: list[Resource] = []
         index: dict[tuple, list[Any]] = {}
         for object_id, obj in objects.items():
             for key in live_keys(spec.name, obj):
@@ -270,7 +282,19 @@ def match(
                     ))
                 elif candidates:
                     claim(res, candidates[0], "natural")
+                else:
+                    unfound.append(res)
                 break
+            else:
+                unfound.append(res)
+        for res in unfound:
+            became = followed.get((res.kind, res.key))
+            if became is None:
+                continue
+            owner = claimed.get(became.new_kind, {}).get(became.new_id)
+            if became.how == "merged" and owner is None:
+                claim(res, became.new_id, "merged")
+            identity.followed[(res.kind, res.key)] = (became, owner.key if owner is not None else None)
     if problems:
         raise IdentityError(sorted(problems, key=lambda p: (p.pos.file, p.pos.line, p.pos.col)))
     if lock:

@@ -256,6 +256,12 @@ class KindSpec:
     keeps_one: bool = False
     # How a string id looks (custom fields: "deal:<40-hex key>"); None: a UUID (leads).
     id_pattern: str | None = None
+    # Pipedrive can merge two objects of this kind (PUT /api/v1/{collection}/{id}/merge): the
+    # merged-away one is gone and its related objects move to the survivor (reconciler/merges.py)
+    mergeable: bool = False
+    # the kind Pipedrive converts objects of this kind into (a lead into a deal: POST
+    # /api/v2/leads/{id}/convert/deal); the new object names its source (deals' `source_lead_id`)
+    converts_to: str | None = None
 
     def field(self, name: str) -> FieldSpec | None:
         return self.fields_by_name.get(name)
@@ -412,6 +418,7 @@ ORGANIZATION = KindSpec(
     search=SearchSpec("name", "name"),
     order=0,
     export_home=True,
+    mergeable=True,
 )
 
 PERSON = KindSpec(
@@ -436,6 +443,7 @@ PERSON = KindSpec(
     field_schema_path="personFields",
     search=SearchSpec("emails", "email"),
     order=1,
+    mergeable=True,
 )
 
 PRODUCT = KindSpec(
@@ -507,6 +515,7 @@ DEAL = KindSpec(
     field_schema_path="dealFields",
     search=SearchSpec("title", "title"),
     order=2,
+    mergeable=True,
 )
 
 NOTE = KindSpec(
@@ -604,6 +613,7 @@ LEAD = KindSpec(
     v1_update="PATCH",
     labels_path="/api/v1/leadLabels",
     custom_fields_of="deal",
+    converts_to="deal",
     v1_time_format="%Y-%m-%dT%H:%M:%SZ",
     v1_newest_first="add_time DESC",
 )

@@ -90,6 +90,10 @@ class Plan:
     applied: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     on_drift: str = "overwrite"
     drift_only: bool = False  # a report of drift (plan --drift-only): never applied
+    # objects merged or converted in Pipedrive, followed rather than created again
+    # (reconciler/merges.py): [{kind, key, how, from, into, into_kind, into_key}]; apply
+    # records a merge's survivor in the lock when no other resource has it (into_key null)
+    followed: list[dict] = field(default_factory=list)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -138,6 +142,7 @@ class Plan:
             **({"applied": self.applied} if self.applied else {}),
             **({"on_drift": self.on_drift} if self.on_drift != "overwrite" else {}),
             **({"drift_only": True} if self.drift_only else {}),
+            **({"followed": list(self.followed)} if self.followed else {}),
         }
 
     @classmethod
@@ -171,6 +176,7 @@ class Plan:
             applied=dict(data.get("applied") or {}),
             on_drift=data.get("on_drift") or "overwrite",
             drift_only=bool(data.get("drift_only")),
+            followed=list(data.get("followed") or []),
         )
         for raw in data.get("changes") or []:
             plan.changes.append(
@@ -344,6 +350,9 @@ class Planner:
     def _resolve_key(self, kind: str, key: str) -> Any:
         if (kind, key) in self.matched:
             return self.matched[(kind, key)]
+        became = self.ident.followed.get((kind, key))
+        if became is not None and became[0].new_kind == kind:  # merged into another resource's object
+            return became[0].new_id
         if (kind, key) in self.creating:
             return Placeholder(f"{kind}.{key}")
         return None
@@ -374,7 +383,8 @@ class Planner:
         # Everything that will be created is known before values are converted, so that
         # references between new objects become placeholders in any order.
         for res in ordered:
-            if not res.absent and (res.kind, res.key) not in self.matched:
+            if not res.absent and (res.kind, res.key) not in self.matched \
+                    and (res.kind, res.key) not in self.ident.followed:
                 if res.id is not None:
                     self._problem(res, None, f"{res.kind} {res.key!r} is pinned to id {res.id}, "
                                   "which does not exist in this account")
@@ -401,6 +411,11 @@ class Planner:
                 continue
             if (res.kind, res.key) not in self.matched and res.id is not None:
                 continue  # reported above
+            if (res.kind, res.key) in self.ident.followed:
+                plan.followed.append(_followed_entry(res, *self.ident.followed[(res.kind, res.key)]))
+                if match is None:
+                    plan.unchanged += 1
+                    continue  # merged into another resource's object, or converted: never created again
             change = self._compare(res, match.object_id if match else None, match.how if match else None)
             if change is None:
                 plan.unchanged += 1
@@ -539,6 +554,8 @@ class Planner:
         if how == "natural":
             change.adopted = True
             change.reason = "adopted: matched an existing object by its natural key"
+        elif how == "merged":
+            change.reason = self.ident.followed[(res.kind, res.key)][0].describe() + ": followed, not created again"
         elif live is None and self.lock is not None and self.lock.id_for(res.kind, res.key) is not None:
             change.reason = (f"deleted in Pipedrive (it was id {self.lock.id_for(res.kind, res.key)}), "
                              "will be created again")
@@ -548,7 +565,7 @@ class Planner:
             self._check_ignored_names(res, res.ignore_changes)
         prior = None
         if live is not None and self.lock is not None:
-            locked_key = res.key if self.lock.id_for(res.kind, res.key) == object_id else \
+            locked_key = res.key if self.lock.id_for(res.kind, res.key) == object_id or how == "merged" else \
                 self._lock_key(res.kind, object_id)  # a key renamed (moved:) keeps what was applied
             prior = self.lock.applied.get(res.kind, {}).get(locked_key) if locked_key else None
         state = _FieldState(prior or {}, {}, {})
@@ -718,6 +735,12 @@ def _detail(before: Any, after: Any) -> dict[str, list] | None:
         removed = [r for r in removed if not any(r == old for old, _ in renamed)]
         return {"added": added, "removed": removed, "renamed": renamed}
     return {"added": added, "removed": removed}
+
+
+def _followed_entry(res: Resource, became: Any, owner: str | None) -> dict:
+    """What the plan says of a resource whose object Pipedrive merged or converted (merges.Followed)."""
+    return {"kind": res.kind, "key": res.key, "how": became.how, "from": became.old_id, "into": became.new_id,
+            "into_kind": became.new_kind, "into_key": owner}
 
 
 def _source(pos: Position) -> str:

@@ -249,8 +249,12 @@ def plan_run(
     client = client.using(schema)
     live = read_live(client, resources, used_lock, progress)
     missing = _missing_references(live)  # reported with the plan's own problems
+    from reconciler.merges import find_followed  # objects merged or converted in Pipedrive
+
+    follow = find_followed(client, resources, live.objects, used_lock)
+    warnings.extend(follow.warnings)
     try:
-        ident = match(resources, live.objects, used_lock)
+        ident = match(resources, live.objects, used_lock, follow.followed)
     except IdentityError as exc:
         found = sorted([*exc.problems, *missing], key=lambda p: (p.pos.file, p.pos.line, p.pos.col))
         raise PlanError(f"{len(found)} problem(s) matching live objects", found) from None

@@ -34,6 +34,7 @@ from reconciler.render.values import (
     VERBS,
     adopted_count,
     drift_note,
+    followed_line,
     headline,
     printable,
     show,
@@ -181,6 +182,8 @@ def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None
         head += [f"Account: {name} (company {printable(str(plan.account.get('company_id')))})", ""]
     head += [f"**{headline(plan.summary, adopted_count(plan))}** ({plan.summary['unchanged']} unchanged)", ""]
     footer = []
+    if plan.followed:  # merged or converted in Pipedrive: a reviewer reads these before the changes
+        head += [f"- {printable(followed_line(entry))}" for entry in plan.followed[:20]] + [""]
     if plan.adopt:
         footer += [f"{len(plan.adopt)} existing object(s) adopted into the lock without changes.", ""]
     if plan.moved:

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from reconciler.plan import Plan
-from reconciler.render.values import SYMBOLS, VERBS, adopted_count, drift_line, drift_note, headline, show
+from reconciler.render.values import (
+    SYMBOLS,
+    VERBS,
+    adopted_count,
+    drift_line,
+    drift_note,
+    followed_line,
+    headline,
+    show,
+)
 
 COLOURS = {"create": "green", "update": "yellow", "delete": "red"}
 
@@ -48,6 +57,10 @@ def render_text(plan: Plan) -> str:
         lines.append(f"  [cyan]>[/] {entry['kind']}.{entry['from']} has moved to {entry['kind']}.{entry['to']} "
                      f"(id {entry['id']})")
     if plan.moved:
+        lines.append("")
+    for entry in plan.followed:  # merged or converted in Pipedrive (reconciler/merges.py)
+        lines.append(f"  [magenta]>[/] {_esc(followed_line(entry))}")
+    if plan.followed:
         lines.append("")
     for entry in plan.adopt:
         lines.append(f"  [cyan]=[/] {entry['kind']}.{entry['key']} (id {entry['id']}) adopted: matches by its "

@@ -93,3 +93,20 @@ def drift_line(summary: dict[str, int], kept: int = 0) -> str:
 def adopted_count(plan) -> int:
     """Objects matched by natural key: unchanged adoptions plus adopted updates."""
     return len(plan.adopt) + sum(1 for c in plan.changes if c.adopted)
+
+
+def followed_line(entry: dict) -> str:
+    """One object merged or converted in Pipedrive (plan.followed), as the plan explains it."""
+    address = f"{entry['kind']}.{entry['key']}"
+    if entry["how"] == "converted":
+        what = (f"{address} was converted in Pipedrive to {entry['into_kind']} {entry['into']} "
+                f"(it was id {entry['from']})")
+    else:
+        what = f"{address} was merged in Pipedrive into {entry['into_kind']} {entry['into']} (it was id {entry['from']})"
+    if entry.get("into_key"):
+        return (f"{what}, which {entry['into_kind']}.{entry['into_key']} manages: not created again; remove "
+                f"{address} from the manifests, or list it under `removed:`")
+    if entry["how"] == "converted":
+        return (f"{what}: not created again; declare that {entry['into_kind']} instead, and remove {address} "
+                "(or list it under `removed:`)")
+    return f"{what}: followed to it, not created again; the lock records the survivor"
