@@ -176,3 +176,12 @@ def _follow_conversions(client: Any, gone: dict[tuple[str, str], Any], objects: 
             obj = canon(record)
             live_target.setdefault(obj["id"], obj)
             result.followed[(kind_name, key)] = Followed(kind_name, key, old, obj["id"], "converted", target)
+
+
+def record_followed(lock: LockFile, plan: Any) -> list[dict]:
+    """Repoint the lock to the survivors of merges the plan followed (`pull` accepts what
+    Pipedrive did, as apply does); returns the entries recorded."""
+    done = [entry for entry in plan.followed if entry["how"] == "merged" and entry.get("into_key") is None]
+    for entry in done:
+        lock.record(entry["kind"], entry["key"], entry["into"])
+    return done

@@ -57,6 +57,14 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
         manifest = load(paths, settings.overlay)
         run = plan_run(client, settings, paths, manifest=manifest, on_drift="keep")
         out.info(run.account.header())
+        from reconciler.merges import record_followed
+        from reconciler.render.values import followed_line
+
+        repointed = record_followed(run.lock, run.plan)  # merged in Pipedrive: the lock follows the survivor
+        for entry in repointed:
+            out.print(printable(followed_line(entry)), markup=False)
+        if repointed:
+            run.lock.save()
         try:
             edits, skipped = planned_edits(run.plan, manifest, prefer)
             additions = children(run.client, run.client.schema, manifest, run.lock, run.identity.ids) \
