@@ -59,7 +59,7 @@ V2_PATHS = (
     "/products", "/products/{id}", "/products/search",
     "/deals/products", "/deals/{id}/products", "/deals/{id}/products/bulk",
     "/deals/{id}/products/{product_attachment_id}",
-    "/leads/search",
+    "/leads/search", "/leads/{id}/convert/deal", "/leads/{id}/convert/status/{conversion_id}",
     "/itemSearch", "/itemSearch/field",
 )
 V1_PATHS = (
@@ -74,6 +74,8 @@ V1_PATHS = (
     "/leadLabels", "/leadLabels/{id}",
     # the change history of deals, persons and organizations (who changed a drifted field, issue 15)
     "/deals/{id}/changelog", "/persons/{id}/changelog", "/organizations/{id}/changelog",
+    # merges (current v1: the UI's "merge duplicates", issue 24)
+    "/deals/{id}/merge", "/persons/{id}/merge", "/organizations/{id}/merge",
     # deprecated on 2026-01-01, out of support since 2026-08-01 (absent from the current client)
     "/deals", "/deals/{id}", "/deals/search",
     "/persons", "/persons/{id}", "/persons/search",

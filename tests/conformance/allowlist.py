@@ -65,14 +65,18 @@ RULES: tuple[Rule, ...] = (
     Rule("v2", r"Deal", r"archive_time", "extra",
          "the v2 request models take archive_time; the answer echoes it so a client can read back what it "
          "wrote (the answer model names only is_archived)"),
+    Rule("v2", r"GetConvertResponse1Data", r"lead_id", "missing",
+         "the status model is shared with deal-to-lead conversion, where lead_id is 'the ID of the new lead'; "
+         "converting a lead to a deal makes no lead, so the answer has deal_id only"),
     # ---- v1 custom fields and deliberate v1 shapes
     Rule("v1", r"Deal|DealNonStrictWithDetails|Person|BaseOrganizationItem(WithEditNameFlag)?|GetOrganizationItem|"
-               r"Lead",
+               r"Lead|GetMergedDealResponseData|MergePersonItem",
          HASH, "extra",
          "v1 puts custom fields at the root keyed by their 40-hex hash (with _currency and similar "
          "siblings), leads included ('the fields' values will be included in the response in the same format "
          "as with the Deals endpoints'); a generated model cannot name per-account keys"),
-    Rule("v1", r"DealPersonDataWithIdAllOfPhoneInner|PersonAllOfPhoneInner|PhoneData", r"label", "missing",
+    Rule("v1", r"DealPersonDataWithIdAllOfPhoneInner|PersonAllOfPhoneInner|PhoneData|DealParticipantItemPersonIdPhoneInner",
+         r"label", "missing",
          "an empty phone list is answered as [{value: '', primary: true}] without label, as Pipedrive's v1 does"),
     Rule("v1", r"GetFieldsResponseAllOfAdditionalData", r"start|limit|more_items_in_collection", "missing",
          "v1 field lists page like every other v1 list (additional_data.pagination), which reconciler's "

@@ -327,6 +327,10 @@ def _leads(run: Run, codes: dict[str, str]) -> None:
     run.call("v2", "GET", "/leads/search", query={"term": "Conformance", "include_fields": "lead.was_seen"})
     run.call("v1", "DELETE", "/leads/{id}", params={"id": other["id"]})
     run.call("v1", "DELETE", "/leadLabels/{id}", params={"id": label["id"]})
+    # converting a lead to a deal, then its job's status
+    job = run.call("v2", "POST", "/leads/{id}/convert/deal", params=lid, json={"stage_id": 2})
+    run.call("v2", "GET", "/leads/{id}/convert/status/{conversion_id}",
+             params={"id": lead["id"], "conversion_id": job["conversion_id"]})
 
 
 def _v1(run: Run) -> None:
@@ -355,6 +359,7 @@ def _v1(run: Run) -> None:
             "name": "Conformance v1 options, reordered", "add_visible_flag": False,
             "options": [{"id": second["id"], "label": "B2"}, {"label": "C"}, {"id": first["id"], "label": "A"}]})
     run.call("v1", "DELETE", "/notes/{id}", params=nid)
+    _merges(run)
 
     # the deprecated ones, served because this sandbox was started with serve_deprecated_v1
     org = run.call("v1", "POST", "/organizations", json={"name": "Conformance v1 org"}, expect=201)
@@ -398,6 +403,18 @@ def _v1(run: Run) -> None:
                                  ("activities", {"subject": "Spare", "type": "call"}))}
     for kind, spare_ids in spares.items():
         run.call("v1", "DELETE", f"/{kind}", query={"ids": ",".join(map(str, spare_ids))})
+
+
+def _merges(run: Run) -> None:
+    """Merging persons, organizations and deals (current v1 endpoints)."""
+    made = {kind: [run.http.post(f"/api/v2/{kind}", json=body).json()["data"]["id"] for body in bodies]
+            for kind, bodies in (
+                ("organizations", ({"name": "Conformance merge org"}, {"name": "Conformance merge org 2"})),
+                ("persons", ({"name": "Conformance merge", "emails": [{"value": "m1@conformance.example"}]},
+                             {"name": "Conformance merge 2", "emails": [{"value": "m2@conformance.example"}]})),
+                ("deals", ({"title": "Conformance merge deal"}, {"title": "Conformance merge deal 2"})))}
+    for kind, (merged, survivor) in made.items():
+        run.call("v1", "PUT", f"/{kind}/{{id}}/merge", params={"id": merged}, json={"merge_with_id": survivor})
 
 
 def _errors(run: Run) -> None:

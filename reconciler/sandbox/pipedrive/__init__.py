@@ -9,7 +9,8 @@ validation, storage and the v1/v2 response shapes) lives in this package:
 - ``v1`` / ``v2``: serialisers and routes per family, ``search``: both versions' search,
 - ``pipelines``: v2 pipelines and stages with Pipedrive's rules, ``products``: v2 products,
   ``deal_products``: the products attached to deals (and the deal value they make),
-  ``leads``: v1 leads and lead labels (UUID ids),
+  ``leads``: v1 leads and lead labels (UUID ids), ``lead_conversion``: lead -> deal (v2),
+- ``merges``: merging persons, organizations and deals (v1, current),
 - ``fields``: custom fields and their options (``fields_v2``: the v2 field routes),
   ``html``: note content sanitising,
 - ``errors``: Pipedrive's error body (token costs come from ``reconciler.pipedrive.costs``, the
@@ -29,7 +30,19 @@ from dataclasses import dataclass, field
 from reconciler.pipedrive.costs import token_cost as _token_cost
 
 from ..store import Store
-from . import changelog, deal_products, fields_v2, leads, pipelines, products, search, v1, v2
+from . import (
+    changelog,
+    deal_products,
+    fields_v2,
+    lead_conversion,
+    leads,
+    merges,
+    pipelines,
+    products,
+    search,
+    v1,
+    v2,
+)
 from .base import Ctx, Router
 from .deprecated import ENV_FLAG, gone_message, replacement_for
 from .errors import ApiError
@@ -60,11 +73,13 @@ def build_router() -> Router:
     search.register(router)
     deal_products.register(router)  # /api/v2/deals/products before /api/v2/deals/{id}
     changelog.register(router)
+    merges.register(router)
     v1.register(router)
     v2.register(router)
     pipelines.register(router)
     products.register(router)
     leads.register(router)
+    lead_conversion.register(router)
     fields_v2.register(router)
     return router
 

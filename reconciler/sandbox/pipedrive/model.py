@@ -757,9 +757,10 @@ class Company:
                     record["marked_as_done_time"] = now_iso()
                 elif not record["done"]:
                     record["marked_as_done_time"] = None
-            if "participants" in changes and record["participants"] and "person_id" not in changes:
+            if "participants" in changes and "person_id" not in changes:
+                # the person is the primary participant: no participants, no person (issue 24)
                 primary = [p for p in record["participants"] if p["primary"]] or record["participants"][:1]
-                record["person_id"] = primary[0]["person_id"]
+                record["person_id"] = primary[0]["person_id"] if primary else None
             elif "person_id" in changes and "participants" not in changes:
                 if record["person_id"] is None:
                     record["participants"] = []

@@ -256,6 +256,8 @@ def add_included(company: Company, kind: str, obj: dict[str, Any], out: dict[str
             value = 0
         elif name == "first_won_time":
             value = obj.get("won_time")
+        elif name == "source_lead_id":  # a deal made by converting a lead (lead_conversion.py)
+            value = obj.get("source_lead_id")
         elif name == "smart_bcc_email":
             value = f"{COMPANY_DOMAIN}+{kind}{obj['id']}@pipedrivemail.com"
         else:
