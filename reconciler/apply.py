@@ -224,6 +224,8 @@ class Applier:
             self.lock.record(entry["kind"], entry["to"], entry["id"])
         for entry in self.plan.adopt:
             self.lock.record(entry["kind"], entry["key"], entry["id"])
+        for entry in self.plan.released:  # `removed: destroy: false`: no longer managed, the object stays
+            self.lock.forget(entry["kind"], entry["key"])
         for entry in self.plan.followed:  # merged in Pipedrive: the key now names the survivor
             if entry["how"] == "merged" and entry["into_key"] is None:
                 self.lock.record(entry["kind"], entry["key"], entry["into"])

@@ -94,6 +94,9 @@ class Plan:
     # (reconciler/merges.py): [{kind, key, how, from, into, into_kind, into_key}]; apply
     # records a merge's survivor in the lock when no other resource has it (into_key null)
     followed: list[dict] = field(default_factory=list)
+    # keys let go by `removed: {destroy: false}` (reconciler/removed.py): [{kind, key, id}];
+    # apply drops their lock entries and leaves the objects in Pipedrive
+    released: list[dict] = field(default_factory=list)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -143,6 +146,7 @@ class Plan:
             **({"on_drift": self.on_drift} if self.on_drift != "overwrite" else {}),
             **({"drift_only": True} if self.drift_only else {}),
             **({"followed": list(self.followed)} if self.followed else {}),
+            **({"released": list(self.released)} if self.released else {}),
         }
 
     @classmethod
@@ -177,6 +181,7 @@ class Plan:
             on_drift=data.get("on_drift") or "overwrite",
             drift_only=bool(data.get("drift_only")),
             followed=list(data.get("followed") or []),
+            released=list(data.get("released") or []),
         )
         for raw in data.get("changes") or []:
             plan.changes.append(

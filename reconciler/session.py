@@ -232,6 +232,11 @@ def plan_run(
     moved: list[dict] = []
     if used_lock is not None and manifest.moves:
         used_lock, moved = _moved_lock(used_lock, manifest.moves)
+    released: list[dict] = []
+    if used_lock is not None and manifest.removals and not targets:  # `removed:` (reconciler/removed.py)
+        from reconciler.removed import released_lock
+
+        used_lock, released = released_lock(used_lock, manifest.removals)
     resources, lock_only = select_targets(manifest, targets or [], used_lock)
     scope = None
     if targets:
@@ -265,7 +270,7 @@ def plan_run(
                       on_drift=on_drift or settings.on_drift, ignore_changes=settings.ignore_changes,
                       record=record and not drift_only,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
-                      created_at=read_started, warnings=warnings, scope=scope, moved=moved,
+                      created_at=read_started, warnings=warnings, scope=scope, moved=moved, released=released,
                       manifest_paths=[str(Path(p).absolute()) for p in read],
                       manifests_digest=manifests_digest(read, manifest.hashes))
     try:  # options a shape change removes while live records use them (reads them only then)

@@ -108,12 +108,13 @@ def render(schemas: dict[str, dict]) -> str:
         "|---|---|---|",
     ]
     kinds_in_order: list[str] = []
-    moved = None
+    lists = []  # the sections that are not kinds (moved:, removed:)
     for section, prop in manifest["properties"].items():
         ref = (prop.get("additionalProperties") or {}).get("$ref", "")
-        if not ref:  # not a kind section (moved:)
-            moved = (section, prop)
-            out.append(f"| `{section}` | a list of {{from, to}} | {_cell(prop.get('description', ''))} |")
+        if not ref:  # not a kind section (moved:, removed:)
+            lists.append((section, prop))
+            entry = ", ".join(prop["items"]["properties"])
+            out.append(f"| `{section}` | a list of {{{entry}}} | {_cell(prop.get('description', ''))} |")
             continue
         kind = ref.removesuffix(".schema.json")
         kinds_in_order.append(kind)
@@ -125,8 +126,7 @@ def render(schemas: dict[str, dict]) -> str:
         out += _table(schema["properties"], schema.get("required"))
         if custom is None and "fields" in schema["properties"]:
             custom = schema["properties"]["fields"].get("additionalProperties")
-    if moved is not None:
-        section, prop = moved
+    for section, prop in lists:
         out += ["", f"## {section}", "", prop.get("description", ""), ""]
         out += _table(prop["items"]["properties"], prop["items"].get("required"))
     if custom is not None:

@@ -100,6 +100,24 @@ def move_problems(manifest: Manifest) -> list[Problem]:
     return problems
 
 
+def removal_problems(manifest: Manifest) -> list[Problem]:
+    """A `removed` entry lets go of a key the manifests no longer declare, once."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], Position] = {}
+    moved_from = {(move.kind, move.old) for move in manifest.moves}
+    for removal in manifest.removals:
+        address = f"{removal.kind}.{removal.key}"
+        if manifest.get(removal.kind, removal.key) is not None:
+            problems.append(Problem(removal.pos, f"removed {address}, which the manifests still declare: a key "
+                                                 "is either removed or declared"))
+        if (removal.kind, removal.key) in moved_from:
+            problems.append(Problem(removal.pos, f"{address} is both moved and removed"))
+        first = seen.setdefault((removal.kind, removal.key), removal.pos)
+        if first is not removal.pos:
+            problems.append(Problem(removal.pos, f"{address} is removed twice (first at line {first.line})"))
+    return problems
+
+
 def reference_problems(manifest: Manifest, maybe_declared: set[tuple[str, str]] | None = None) -> list[Problem]:
     """Every reference by key must name a declared, present resource of the right kind.
 

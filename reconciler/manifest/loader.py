@@ -29,7 +29,7 @@ from reconciler.kinds import FieldSpec, KindSpec
 from reconciler.manifest import checks, schema, yamlio
 from reconciler.manifest.checks import suggest
 from reconciler.manifest.files import collect_files
-from reconciler.manifest.model import Manifest, Move, Position, Problem, Resource
+from reconciler.manifest.model import Manifest, Move, Position, Problem, Removal, Resource
 from reconciler.manifest.yamlevents import EventDocument, Restart
 from reconciler.manifest.yamlio import FileAbort, NodeDocument, PathKey, Values
 
@@ -76,8 +76,11 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
         for res in touched:
             problems.extend(checks.resource_problems(kinds.kind(res.kind), res, _declared_keys(res)))
         shown += [display for display, _ in overlay_files]
-    manifest = Manifest(resources=resources, files=shown, moves=moves, hashes=hashes)
+    removals = [entry for entry in moves if isinstance(entry, Removal)]
+    moves = [entry for entry in moves if isinstance(entry, Move)]
+    manifest = Manifest(resources=resources, files=shown, moves=moves, removals=removals, hashes=hashes)
     problems.extend(checks.move_problems(manifest))
+    problems.extend(checks.removal_problems(manifest))
     if complete:
         # a file YAML could not parse does not hide the other files' reference errors: the
         # keys its text seems to declare are not reported missing (they may well be there)
@@ -241,6 +244,9 @@ def _read_sections(doc: EventDocument | NodeDocument, root: Item, *,
         if section == MOVED:
             _read_moves(doc, section_item, moves if moves is not None else [])
             continue
+        if section == REMOVED:  # collected with the moves: both are top-level lists about keys
+            _read_removed(doc, section_item, moves if moves is not None else [])  # type: ignore[arg-type]
+            continue
         kind = kinds.BY_SECTION.get(section)
         if kind is None:
             ok = False
@@ -306,6 +312,41 @@ def _read_moves(doc: EventDocument | NodeDocument, item: Item, moves: list[Move]
                 _error(doc, pos, f"moved from {old_kind}.{old_key} to {new_kind}.{new_key}: a key moves within its kind")
                 continue
             moves.append(Move(old_kind, old_key, new_key, pos))
+
+
+REMOVED = "removed"
+
+
+def _read_removed(doc: EventDocument | NodeDocument, item: Item, out: list[Removal]) -> None:
+    """`removed: [{from: KIND.KEY, destroy: false}, ...]`: keys let go without (or with) deleting."""
+    if item.is_null:
+        return
+    if isinstance(doc, EventDocument):
+        raise Restart  # a list at the top: the node walker reads it, as for `moved`
+    values = item.read()
+    data = values.data
+    shape = "{from: KIND.KEY, destroy: false|true}"
+    if not isinstance(data, list):
+        _error(doc, item.pos, f"'removed' must be a list of {shape}, got {item.describe()}")
+        return
+    for index, entry in enumerate(data):
+        pos = values.positions.get((index,), item.pos)
+        if not isinstance(entry, dict) or "from" not in entry or not set(entry) <= {"from", "destroy"}:
+            _error(doc, pos, f"each 'removed' entry is {shape}")
+            continue
+        destroy = entry.get("destroy", False)
+        if not isinstance(destroy, bool):
+            _error(doc, values.positions.get((index, "destroy"), pos),
+                   f"removed 'destroy' must be true or false, got {destroy!r}")
+            continue
+        text = entry["from"]
+        kind_name, _, key = str(text).partition(".") if isinstance(text, str) else ("", "", "")
+        spec = kinds.BY_NAME.get(kind_name) or kinds.BY_SECTION.get(kind_name)
+        if spec is None or not _KEY_RE.match(key):
+            _error(doc, values.positions.get((index, "from"), pos),
+                   f"removed 'from' must be KIND.KEY (e.g. deal.acme-old), got {text!r}")
+            continue
+        out.append(Removal(spec.name, key, destroy, pos))
 
 
 def _bad_key_message(key: str) -> str:

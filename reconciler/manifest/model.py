@@ -97,6 +97,21 @@ class Move:
     pos: Position
 
 
+@dataclass(frozen=True)
+class Removal:
+    """`removed: [{from: deal.acme-old, destroy: false}]`: stop managing a key the lock holds.
+
+    The key has left the manifests; with `destroy: false` its object stays in Pipedrive and
+    only the lock's entry goes (Terraform's `removed` block), reviewed in git like any change.
+    `destroy: true` deletes it, as removing the key alone does.
+    """
+
+    kind: str
+    key: str
+    destroy: bool
+    pos: Position
+
+
 @dataclass
 class Manifest:
     """All resources read together, in file order with files sorted."""
@@ -104,6 +119,7 @@ class Manifest:
     resources: list[Resource]
     files: list[str]  # the files read, as displayed in errors
     moves: list[Move] = field(default_factory=list)
+    removals: list[Removal] = field(default_factory=list)
     # sha256 of each file's bytes as read (real path -> digest): the plan's digest of its
     # manifests (files.manifests_digest) is of what was read, without reading it again
     hashes: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)

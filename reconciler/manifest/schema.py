@@ -99,7 +99,7 @@ def manifest_schema() -> dict[str, Any]:
                 "additionalProperties": {"$ref": schema_file(kind)},
             }
             for kind in kinds.KINDS
-        } | {"moved": moved_schema()},
+        } | {"moved": moved_schema(), "removed": removed_schema()},
         "additionalProperties": False,
     }
 
@@ -117,6 +117,25 @@ def moved_schema() -> dict[str, Any]:
             "properties": {"from": {**address, "description": "The old address, KIND.KEY."},
                            "to": {**address, "description": "The new address, KIND.KEY (declared in the manifests)."}},
             "required": ["from", "to"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def removed_schema() -> dict[str, Any]:
+    """`removed:` entries: keys no longer managed, their objects kept unless `destroy: true`."""
+    address = {"type": "string", "pattern": "^[a-z_]+\\.[a-z0-9][a-z0-9._-]{0,127}$"}
+    return {
+        "description": "Keys no longer managed, as Terraform's removed blocks: with `destroy: false` the "
+        "lock's entry is dropped at apply and the object stays in Pipedrive; `destroy: true` deletes it, as "
+        "removing the key alone does. The key must not be declared. Once applied, the entry can be removed.",
+        "type": ["array", "null"],
+        "items": {
+            "type": "object",
+            "properties": {"from": {**address, "description": "The address let go, KIND.KEY."},
+                           "destroy": {"type": "boolean", "default": False,
+                                       "description": "Delete the object (true) or only stop managing it (false)."}},
+            "required": ["from"],
             "additionalProperties": False,
         },
     }

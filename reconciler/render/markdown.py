@@ -184,6 +184,10 @@ def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None
     footer = []
     if plan.followed:  # merged or converted in Pipedrive: a reviewer reads these before the changes
         head += [f"- {printable(followed_line(entry))}" for entry in plan.followed[:20]] + [""]
+    if plan.released:
+        footer += [f"{len(plan.released)} object(s) no longer managed (`removed:`, destroy: false), left in "
+                   "Pipedrive: " + ", ".join(f"`{printable(r['kind'])}.{printable(r['key'])}`"
+                                             for r in plan.released[:20]), ""]
     if plan.adopt:
         footer += [f"{len(plan.adopt)} existing object(s) adopted into the lock without changes.", ""]
     if plan.moved:

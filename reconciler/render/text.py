@@ -58,6 +58,11 @@ def render_text(plan: Plan) -> str:
                      f"(id {entry['id']})")
     if plan.moved:
         lines.append("")
+    for entry in plan.released:  # `removed:` with destroy: false
+        lines.append(f"  [cyan].[/] {entry['kind']}.{entry['key']} (id {entry['id']}) will no longer be managed "
+                     "(removed: destroy: false): the object stays in Pipedrive, the lock forgets it")
+    if plan.released:
+        lines.append("")
     for entry in plan.followed:  # merged or converted in Pipedrive (reconciler/merges.py)
         lines.append(f"  [magenta]>[/] {_esc(followed_line(entry))}")
     if plan.followed:
