@@ -64,7 +64,10 @@ def classify(spec: FieldSpec, desired: Any, current: Any, recorded: str | None) 
     change made in the manifests, or a field never applied)."""
     if recorded is None:
         return None
-    live_moved = digest(spec, current, desired) != recorded
+    # the live value seen through what the manifests declare now, and as itself: the record was
+    # taken with the shape the manifests had then (a product line since removed, a monetary
+    # amount declared with its currency then), so either one matching means Pipedrive did not move
+    live_moved = digest(spec, current, desired) != recorded and digest(spec, current) != recorded
     if not live_moved:
         return None
     if has_placeholder(desired):
