@@ -29,6 +29,7 @@ from reconciler.normalize import Placeholder
 from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.errors import AmbiguousWriteError, ApiValidationError, PipedriveError
 from reconciler.plan import Change, Plan, fingerprint
+from reconciler.state import record_plan
 
 CREATE_ATTEMPTS = 5
 RECOVERY_WINDOW = timedelta(minutes=2)
@@ -220,19 +221,7 @@ class Applier:
         # The lock on disk must name this account before anything is journalled: a journal
         # whose account differs from its lock's is never replayed (an account change).
         self.lock.save()
-        for entry in self.plan.moved:  # a renamed key: the new key takes the object, the old one goes
-            self.lock.record(entry["kind"], entry["to"], entry["id"])
-        for entry in self.plan.adopt:
-            self.lock.record(entry["kind"], entry["key"], entry["id"])
-        for entry in self.plan.released:  # `removed: destroy: false`: no longer managed, the object stays
-            self.lock.forget(entry["kind"], entry["key"])
-        for entry in self.plan.followed:  # merged in Pipedrive: the key now names the survivor
-            if entry["how"] == "merged" and entry["into_key"] is None:
-                self.lock.record(entry["kind"], entry["key"], entry["into"])
-        for kind_name, entries in self.plan.applied.items():  # unchanged resources: what they are now
-            for key, digests in entries.items():
-                if self.lock.id_for(kind_name, key) is not None:
-                    self.lock.record_applied(kind_name, key, digests)
+        record_plan(self.lock, self.plan)  # moved keys, adoptions, what unchanged resources are now
         for change in self.plan.changes:
             if change.id is not None:
                 self.ids[change.address] = change.id

@@ -14,11 +14,10 @@ drift: the manifests win, as they always did. Digests are taken over the field t
 digest the same, and a value that holds the id of an object the plan creates is digested by
 apply once the id is known (`Deferred`).
 
-A field whose desired and live values are equal keeps the digest the lock has for it (one is
-taken only when the lock has none), so a plan of an unchanged account hashes nothing. This
-trusts the record while both sides agree: if the manifests and Pipedrive were both changed to
-the same new value, the record stays the old one until the field is next written, and a later
-change in Pipedrive is then reported as a conflict rather than drift (it is still marked).
+A field whose desired and live values are equal is recorded, by a plan that will be recorded
+(apply, plan --out, pull, export), with the digest of that value: the record follows what both
+sides hold, so after a pull, an export or a no-change apply the next change in Pipedrive is
+drift (docs/state.md). A plan that is only shown hashes only the fields that differ.
 
 What a plan does with drift is the run's policy (`--on-drift`): overwrite it (the default,
 today's behaviour, now visible), keep it (leave Pipedrive's value, report it), or fail.
@@ -65,7 +64,10 @@ def classify(spec: FieldSpec, desired: Any, current: Any, recorded: str | None) 
     change made in the manifests, or a field never applied)."""
     if recorded is None:
         return None
-    live_moved = digest(spec, current, desired) != recorded
+    # the live value seen through what the manifests declare now, and as itself: the record was
+    # taken with the shape the manifests had then (a product line since removed, a monetary
+    # amount declared with its currency then), so either one matching means Pipedrive did not move
+    live_moved = digest(spec, current, desired) != recorded and digest(spec, current) != recorded
     if not live_moved:
         return None
     if has_placeholder(desired):

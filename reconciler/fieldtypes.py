@@ -1060,7 +1060,9 @@ class Prices(FieldType):
         out = []
         for item in sorted(value or [], key=lambda p: str(p.get("currency"))):
             row = []
-            for key in sorted(shape.get(item.get("currency"), set(item)) - {"currency"}):
+            # a price the manifests no longer declare: its price and what is set (as declared)
+            own = {"price"} | {k for k, v in item.items() if v}
+            for key in sorted(shape.get(item.get("currency"), own) - {"currency"}):
                 current = item.get(key)
                 row.append([key, NUMBER.comparable(spec, current or 0) if key in self.NUMBERS else (current or None)])
             out.append([item.get("currency"), row])
@@ -1132,6 +1134,8 @@ class DealProducts(FieldType):
     attached = True
     NUMBERS = ("quantity", "item_price", "discount", "tax")
     OTHERS = ("discount_type", "comments", "is_enabled")
+    DEFAULTS = {"discount": (None, 0), "tax": (None, 0), "discount_type": (None, "percentage"),
+                "comments": (None, ""), "is_enabled": (None, True)}
     # the answer's field that counts a deal's products (`include_fields=products_count`)
     count_field = "products_count"
 
@@ -1232,7 +1236,10 @@ class DealProducts(FieldType):
         out = []
         for item in value or []:
             pending = shapes.get(str(item.get("product_id"))) or []
-            keys = pending.pop(0) if pending else set(item) - {"id", "product_id"}
+            # a line the manifests no longer declare: seen through the keys a line always has, and
+            # those set away from their defaults (as a manifest that declared it would have them)
+            keys = pending.pop(0) if pending else {"quantity", "item_price"} | {
+                k for k, v in item.items() if k not in ("id", "product_id") and v not in self.DEFAULTS.get(k, (None,))}
             row: list[Any] = [str(item.get("product_id"))]
             for key in sorted(keys):
                 current = item.get(key)
@@ -1613,6 +1620,11 @@ class OptionList(FieldType):
 
     def same(self, spec, desired, live):
         return [o["label"] for o in desired or []] == [o["label"] for o in live or []]
+
+    def comparable(self, spec, value, like=None):
+        # the labels, in order, as `same` compares them: an option's id is Pipedrive's (None in
+        # what a create sends), so the digest of what was applied equals that of what is live
+        return [str(o["label"]) for o in value or []]
 
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)

@@ -455,7 +455,7 @@ PRODUCT = KindSpec(
         FieldSpec("code", STRING, "code", "The product's code (SKU), e.g. WP-100; its natural match key."),
         FieldSpec("description", STRING, "description", "A description of the product."),
         FieldSpec("unit", STRING, "unit", "The unit it is sold in, e.g. licence, hour."),
-        FieldSpec("tax", NUMBER, "tax", "The tax rate, a percentage."),
+        FieldSpec("tax", NUMBER, "tax", "The tax rate, a percentage.", empty=0),
         FieldSpec("prices", PRICES, "prices", "Prices, one per currency: [{price: 120, currency: USD, cost: 80}]."),
         FieldSpec("linkable", BOOL, "is_linkable", "Whether the product can be added to deals (Pipedrive's "
                   "active products); false keeps it in the catalogue without offering it.", nullable=False),

@@ -640,11 +640,10 @@ class Planner:
         if live is not None:
             current = kinds.kind(res.kind).hooks.live_value(field_spec, parent, live)
             if ftype.same(field_spec, desired, current):
-                # equal now: what the lock records stands (a digest is taken only the first time,
-                # so a steady plan hashes nothing; see reconciler/drift.py on what this trusts)
+                # equal now: the value both sides hold is what is applied (a plan only shown
+                # hashes nothing; one that apply or pull records refreshes it: docs/state.md)
                 if self.record:
-                    recorded = state.prior.get(label)
-                    state.applied[label] = recorded if recorded is not None else digest(field_spec, desired)
+                    state.applied[label] = digest(field_spec, desired)
                 return
             before = ftype.from_api_value(field_spec, current, self.ctx)
             recorded = state.prior.get(label)

@@ -71,6 +71,7 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
             progress = ExportDisplay(out.err, out.quiet, client.stats)  # counts and calls while reading
             result = export_account(client, out_dir, account.as_dict(), kind_names, force=force, progress=progress,
                                     lock_name=lock)
+            adopt_export(client, settings, out_dir)
     except ExportError as exc:
         out.error(str(exc))
         raise SystemExit(EXIT_ERROR) from None
@@ -91,6 +92,25 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
         markup=False,
     )
     out.info(f"Check the round trip with: reconciler plan {out_dir}  (same connection options)")
+
+
+def adopt_export(client: Any, settings: Any, out_dir: Path) -> None:
+    """Export adopts the live state: its lock records every declared field as applied
+    (docs/state.md), so a UI edit made right after the export is drift, not an ordinary change.
+    One plan of what was written, over the same client (the overlay of the project, if any,
+    is not part of what was exported)."""
+    from dataclasses import replace
+
+    from reconciler.plan import PlanError
+    from reconciler.session import ManifestErrors, plan_run
+    from reconciler.state import accept_live
+
+    try:
+        run = plan_run(client, replace(settings, overlay=None), [str(out_dir)], on_drift="keep")
+    except (PlanError, ManifestErrors) as exc:  # the export stands; only its record of what is applied is missing
+        raise ExportError(f"the export was written, but planning it to record what is applied failed ({exc}): "
+                          f"run `reconciler plan {out_dir}` to see why") from None
+    accept_live(run)
 
 
 def _project_of(out_dir: Path) -> Path:

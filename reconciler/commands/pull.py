@@ -50,6 +50,7 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
     from reconciler.pull import PullError, children, planned_edits, write_edits
     from reconciler.render.values import printable, provenance, show
     from reconciler.session import load, open_client, plan_run
+    from reconciler.state import accept_live
 
     out: Output = ctx.obj["output"]
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
@@ -70,6 +71,7 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
             additions = children(run.client, run.client.schema, manifest, run.lock, run.identity.ids) \
                 if add_children else {}
             if not edits and not additions:
+                accept_live(run)  # nothing to write, yet what was seen is now the record
                 out.print("Nothing to pull: no field changed in Pipedrive since the last apply.", markup=False)
                 return
             files = write_edits(edits, additions)
@@ -93,15 +95,8 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
         for path, kind_name, key, object_id in added:
             out.print(f"{path}: {kind_name}.{key} added (id {object_id}, created in Pipedrive)", markup=False)
         # what is now applied: the pulled values are the manifests' and Pipedrive's alike
-        again = plan_run(client, settings, paths, on_drift="keep")
-        lock = again.lock
-        for _path, kind_name, key, object_id in added:
-            lock.record(kind_name, key, object_id)
-        for kind_name, entries in again.plan.applied.items():
-            for key, digests in entries.items():
-                if lock.id_for(kind_name, key) is not None:
-                    lock.record_applied(kind_name, key, digests)
-        lock.save()
+        accept_live(plan_run(client, settings, paths, on_drift="keep"),
+                    added=[(kind_name, key, object_id) for _path, kind_name, key, object_id in added])
     out.print(f"Pulled {len(edits)} value{'s' if len(edits) != 1 else ''}"
               + (f" and {len(added)} new object{'s' if len(added) != 1 else ''}" if added else "")
               + f" into {len(files)} file{'s' if len(files) != 1 else ''}; review them with `git diff`. "
