@@ -1,0 +1,562 @@
+"""A model of a team's day (issue 24): salespeople in Pipedrive's UI, ops in git, commands in CI.
+
+A Hypothesis `RuleBasedStateMachine` over the example project applied to an embedded sandbox:
+
+- salespeople's UI actions, as the raw API calls the web UI makes (as Bob): edit fields of
+  several types (number, date, stage, option, owner, text, phones), delete a note or an
+  activity, merge a person into a new or a managed one, archive a deal, convert the lead,
+  add or rename an option, rename a stage or a pipeline, add a custom field, add a note;
+- ops' edits of the manifests in the project's own temp directory: change a value, add,
+  remove, `moved`, `removed`, `ignore_changes`;
+- commands through the CLI itself (click, in process, `--sandbox`): `plan`, `apply` under each
+  `--on-drift`, `pull` with and without `--prefer`, `export` into a fresh directory.
+
+After every step the issue's invariants are checked:
+  1. no silent overwrite: a field changed in the UI since it was last synced, when a plan
+     writes it, is marked drift or conflict;
+  2. no false drift: a field marked drift was changed in the UI, and a field marked conflict
+     was changed in the UI and in git (so after pull or export a UI edit is drift, never conflict);
+  3. after `pull` nothing is drift (`plan --drift-only` is empty), and `export` into a fresh
+     directory plans no change;
+  4. no duplicate: no declared resource has two live objects with its natural key;
+  5. nothing deleted, merged or converted in the UI is planned for creation under keep or fail;
+  6. no command fails, except the refusals asked for (`--on-drift fail` on drift, `pull` on a
+     conflict without `--prefer`): a vocabulary renamed in Pipedrive included.
+
+The default suite runs a few short days (TeamDayDefault); `-m slow` runs many long ones.
+`RECONCILER_TEAM_DAY_GAPS=1` adds the rules whose invariants were still broken when this test
+was written (GAPS below), so that they can be turned on as the fixes land.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from tests.conftest import InProcess, Result, copy_examples, invoke
+
+BOB = {"X-Sandbox-User": "bob@example.com"}
+USERS = ("alice@example.com", "bob@example.com", "carol@example.com")
+LEAD_SOURCES = ("Referral", "Website", "Cold call", "Event", "Partner")
+
+# Rules whose invariants did not hold on this branch when the test was written (issue 24 parts
+# owned by the `state` branch): off by default so the suite stays green, on with
+# RECONCILER_TEAM_DAY_GAPS=1. Each is listed in the branch's report.
+GAPS_ON = os.environ.get("RECONCILER_TEAM_DAY_GAPS") == "1"
+GAPS: dict[str, str] = {}
+
+_BASE: Path | None = None
+
+
+def _applied_base() -> Path:
+    """examples/ applied once per test session to its own sandbox database (copied per day)."""
+    global _BASE
+    if _BASE is None:
+        base = Path(tempfile.mkdtemp(prefix="team-day-base-"))
+        copy_examples(base / "project")
+        result = invoke(["apply", str(base / "project"), "--auto-approve", "--sandbox", str(base / "sandbox.db")])
+        assert result.code == 0, result.both
+        _BASE = base
+    return _BASE
+
+
+def gap(name: str, reason: str) -> Callable[[Any], bool]:
+    """A precondition that keeps a rule out of the default run while its invariant is broken."""
+    GAPS[name] = reason
+    return lambda self: GAPS_ON
+
+
+class Violation(AssertionError):
+    """An invariant of issue 24 did not hold."""
+
+
+class TeamDay(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = Path(tempfile.mkdtemp(prefix="team-day-"))
+        base = _applied_base()
+        shutil.copytree(base / "project", self.dir / "project")
+        for db in base.glob("sandbox.db*"):
+            shutil.copy(db, self.dir / db.name)
+        self.project = self.dir / "project"
+        self.db = self.dir / "sandbox.db"
+        # what was changed since it was last synced: (kind, key) -> labels, None for every field
+        self.touched: dict[tuple[str, str], set[str] | None] = {}
+        self.git_edited: set[tuple[str, str, str]] = set()
+        self.gone: dict[tuple[str, str], str] = {}  # deleted, merged or converted in the UI
+        self.counter = 0
+        self.steps = 0
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+        STATS["examples"] += 1
+        STATS["steps"] += self.steps
+        if os.environ.get("RECONCILER_TEAM_DAY_REPORT"):
+            print(f"team day: {STATS['examples']} days, {STATS['steps']} steps so far")
+
+    # -- the world ---------------------------------------------------------------------
+
+    def cli(self, *args: str) -> Result:
+        command, rest = args[0], list(args[1:])
+        if command in ("plan", "apply", "pull"):
+            rest = [str(self.project), *rest]
+        return invoke([command, *rest, "--sandbox", str(self.db)])
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        sandbox = InProcess(str(self.db))
+        try:
+            return sandbox.call(method, path, headers=BOB, **kwargs)
+        finally:
+            sandbox.close()
+
+    def lock(self) -> dict:
+        return json.loads((self.project / "reconciler.lock").read_text(encoding="utf-8"))
+
+    def ids(self, kind: str) -> dict[str, Any]:
+        return dict(self.lock().get("resources", {}).get(kind, {}))
+
+    def files(self) -> dict[Path, dict]:
+        return {p: yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+                for p in sorted((self.project / "accounts").glob("*.yaml"))}
+
+    def write(self, path: Path, data: dict) -> None:
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    def declared(self, section: str) -> dict[str, tuple[Path, dict]]:
+        out = {}
+        for path, data in self.files().items():
+            for key, body in (data.get(section) or {}).items():
+                out[key] = (path, body)
+        return out
+
+    def live_keys(self, kind: str, section: str) -> list[str]:
+        """Keys both declared and in the lock, whose object the UI has not made go away."""
+        ids = self.ids(kind)
+        return sorted(k for k in self.declared(section) if k in ids and (kind, k) not in self.gone)
+
+    def touch(self, kind: str, key: str, label: str | None) -> None:
+        if label is None:
+            self.touched[(kind, key)] = None
+        else:
+            labels = self.touched.setdefault((kind, key), set())
+            if labels is not None:
+                labels.add(label)
+
+    def name(self, what: str) -> str:
+        self.counter += 1
+        return f"{what} {self.counter}"
+
+    # -- salespeople in the UI ---------------------------------------------------------
+
+    @rule(data=st.data(), what=st.sampled_from(["value", "expected_close_date", "stage", "fields.Lead source",
+                                                 "owner"]))
+    def ui_edit_deal(self, data: st.DataObject, what: str) -> None:
+        keys = self.live_keys("deal", "deals")
+        if not keys:
+            return
+        key = data.draw(st.sampled_from(keys))
+        deal_id = self.ids("deal")[key]
+        live = self.api("GET", f"/api/v2/deals/{deal_id}")
+        if live is None:
+            return
+        if what == "value":
+            body = {"value": (live.get("value") or 0) + data.draw(st.integers(1, 9999))}
+        elif what == "expected_close_date":
+            day = data.draw(st.dates(datetime.date(2026, 1, 1), datetime.date(2028, 12, 31)))
+            if day.isoformat() == live.get("expected_close_date"):
+                return
+            body = {"expected_close_date": day.isoformat()}
+        elif what == "stage":
+            stages = [s for s in self.api("GET", "/api/v2/stages", params={"limit": 500})
+                      if s["pipeline_id"] == live["pipeline_id"] and s["id"] != live["stage_id"]]
+            if not stages:
+                return
+            body = {"stage_id": data.draw(st.sampled_from(stages))["id"]}
+        elif what == "owner":
+            users = [u for u in self.api("GET", "/api/v1/users") if u["id"] != live.get("owner_id")]
+            body = {"owner_id": data.draw(st.sampled_from(users))["id"]}
+        else:
+            field = next(f for f in self.api("GET", "/api/v2/dealFields", params={"limit": 500})
+                         if f["field_name"] == "Lead source")
+            current = (live.get("custom_fields") or {}).get(field["field_code"])
+            options = [o for o in field.get("options") or [] if o["id"] != current]
+            body = {"custom_fields": {field["field_code"]: data.draw(st.sampled_from(options))["id"]}}
+        self.api("PATCH", f"/api/v2/deals/{deal_id}", json=body)
+        self.touch("deal", key, what)
+        self.steps += 1
+
+    @rule(data=st.data(), what=st.sampled_from(["name", "phones", "owner"]))
+    def ui_edit_person(self, data: st.DataObject, what: str) -> None:
+        keys = self.live_keys("person", "persons")
+        if not keys:
+            return
+        key = data.draw(st.sampled_from(keys))
+        person_id = self.ids("person")[key]
+        if what == "name":
+            body: dict = {"name": self.name("Renamed person")}
+        elif what == "phones":
+            body = {"phones": [{"value": f"+1 555 9{self.counter:03d}", "primary": True, "label": "work"}]}
+            self.counter += 1
+        else:
+            live = self.api("GET", f"/api/v2/persons/{person_id}")
+            users = [u for u in self.api("GET", "/api/v1/users") if u["id"] != live.get("owner_id")]
+            body = {"owner_id": data.draw(st.sampled_from(users))["id"]}
+        self.api("PATCH", f"/api/v2/persons/{person_id}", json=body)
+        self.touch("person", key, what)
+        self.steps += 1
+
+    @rule(data=st.data())
+    def ui_edit_org_address(self, data: st.DataObject) -> None:
+        keys = self.live_keys("organization", "organizations")
+        if not keys:
+            return
+        key = data.draw(st.sampled_from(keys))
+        self.api("PATCH", f"/api/v2/organizations/{self.ids('organization')[key]}",
+                 json={"address": {"value": f"{self.counter} Elm St, Springfield"}})
+        self.counter += 1
+        self.touch("organization", key, "address")
+        self.steps += 1
+
+    @rule(data=st.data(), kind=st.sampled_from(["note", "activity"]))
+    def ui_delete(self, data: st.DataObject, kind: str) -> None:
+        section = {"note": "notes", "activity": "activities"}[kind]
+        keys = self.live_keys(kind, section)
+        if not keys:
+            return
+        key = data.draw(st.sampled_from(keys))
+        object_id = self.ids(kind)[key]
+        self.api("DELETE", f"/api/v1/notes/{object_id}" if kind == "note" else f"/api/v2/activities/{object_id}")
+        self.gone[(kind, key)] = "deleted"
+        self.touch(kind, key, None)
+        self.steps += 1
+
+    @rule(data=st.data(), into_managed=st.booleans())
+    def ui_merge_person(self, data: st.DataObject, into_managed: bool) -> None:
+        keys = self.live_keys("person", "persons")
+        if len(keys) < 2:
+            return
+        key = data.draw(st.sampled_from(keys))
+        merged = self.ids("person")[key]
+        if into_managed:
+            other = data.draw(st.sampled_from([k for k in keys if k != key]))
+            survivor = self.ids("person")[other]
+            self.touch("person", other, None)  # it took the merged person's emails
+        else:
+            email = f"dup{self.counter}@home.example.net"
+            self.counter += 1
+            survivor = self.api("POST", "/api/v2/persons", json={
+                "name": self.name("Duplicate"), "emails": [{"value": email, "primary": True, "label": "home"}]})["id"]
+        self.api("PUT", f"/api/v1/persons/{merged}/merge", json={"merge_with_id": survivor})
+        self.gone[("person", key)] = "merged"
+        self.touch("person", key, None)
+        self.steps += 1
+
+    @rule(data=st.data())
+    def ui_archive_deal(self, data: st.DataObject) -> None:
+        keys = self.live_keys("deal", "deals")
+        if not keys:
+            return
+        key = data.draw(st.sampled_from(keys))
+        self.api("PATCH", f"/api/v2/deals/{self.ids('deal')[key]}", json={"is_archived": True})
+        self.touch("deal", key, "archived")
+        self.steps += 1
+
+    @rule()
+    def ui_convert_lead(self) -> None:
+        keys = self.live_keys("lead", "leads")
+        if not keys:
+            return
+        lead = self.ids("lead")[keys[0]]
+        self.api("POST", f"/api/v2/leads/{lead}/convert/deal", json={})
+        self.gone[("lead", keys[0])] = "converted"
+        self.touch("lead", keys[0], None)
+        self.steps += 1
+
+    @rule()
+    def ui_add_option(self) -> None:
+        code = self._lead_source()["field_code"]
+        self.api("POST", f"/api/v2/dealFields/{code}/options", json=[{"label": self.name("Source")}])
+        self.steps += 1
+
+    @precondition(gap("ui_rename_option", "an option renamed in Settings makes plan and pull fail with "
+                      "'unknown option' (reproduction 6; vocabulary renames are the state branch's)"))
+    @rule(data=st.data())
+    def ui_rename_option(self, data: st.DataObject) -> None:
+        field = self._lead_source()
+        option = data.draw(st.sampled_from(field["options"]))
+        self.api("PATCH", f"/api/v2/dealFields/{field['field_code']}/options",
+                 json=[{"id": option["id"], "label": self.name(option["label"])}])
+        for key in self.declared("deals"):
+            self.touch("deal", key, "fields.Lead source")
+        self.steps += 1
+
+    @precondition(gap("ui_rename_stage", "a stage or pipeline renamed in Pipedrive makes the deals naming "
+                      "it fail to plan (reproduction 6; the state branch's)"))
+    @rule(data=st.data(), pipeline=st.booleans())
+    def ui_rename_stage_or_pipeline(self, data: st.DataObject, pipeline: bool) -> None:
+        if pipeline:
+            item = data.draw(st.sampled_from(self.api("GET", "/api/v2/pipelines", params={"limit": 500})))
+            self.api("PATCH", f"/api/v2/pipelines/{item['id']}", json={"name": self.name(item["name"])})
+        else:
+            item = data.draw(st.sampled_from(self.api("GET", "/api/v2/stages", params={"limit": 500})))
+            self.api("PATCH", f"/api/v2/stages/{item['id']}", json={"name": self.name(item["name"])})
+        for key in self.declared("deals"):
+            self.touch("deal", key, "stage")
+            self.touch("deal", key, "pipeline")
+        self.steps += 1
+
+    @rule()
+    def ui_add_custom_field(self) -> None:
+        self.api("POST", "/api/v2/dealFields", json={"field_name": self.name("Region"), "field_type": "varchar"})
+        self.steps += 1
+
+    @rule(data=st.data())
+    def ui_add_note(self, data: st.DataObject) -> None:
+        keys = self.live_keys("deal", "deals")
+        if not keys:
+            return
+        key = data.draw(st.sampled_from(keys))
+        self.api("POST", "/api/v1/notes", json={"deal_id": self.ids("deal")[key], "content": self.name("Call notes")})
+        self.steps += 1
+
+    def _lead_source(self) -> dict:
+        return next(f for f in self.api("GET", "/api/v2/dealFields", params={"limit": 500})
+                    if f["field_name"] == "Lead source")
+
+    # -- ops in git ----------------------------------------------------------------------
+
+    @rule(data=st.data(), what=st.sampled_from(["value", "expected_close_date", "fields.Lead source"]))
+    def ops_change_deal(self, data: st.DataObject, what: str) -> None:
+        declared = self.declared("deals")
+        if not declared:
+            return
+        key = data.draw(st.sampled_from(sorted(declared)))
+        path, _ = declared[key]
+        files = self.files()
+        body = files[path]["deals"][key]
+        if what == "value":
+            body["value"] = (body.get("value") or 0) + data.draw(st.integers(1, 9999))
+        elif what == "expected_close_date":
+            body["expected_close_date"] = data.draw(st.dates(datetime.date(2026, 1, 1), datetime.date(2028, 12, 31)))
+        else:
+            fields = body.setdefault("fields", {})
+            fields["Lead source"] = data.draw(st.sampled_from(
+                [s for s in LEAD_SOURCES if s != fields.get("Lead source")]))
+        self.write(path, files[path])
+        self.git_edited.add(("deal", key, what))
+        self.steps += 1
+
+    @rule(data=st.data())
+    def ops_add_note(self, data: st.DataObject) -> None:
+        deals = sorted(self.declared("deals"))
+        path = sorted(self.files())[0]
+        files = self.files()
+        key = f"ops-note-{self.counter}"
+        files[path].setdefault("notes", {})[key] = {"deal": data.draw(st.sampled_from(deals)),
+                                                    "content": self.name("Ops note")}
+        self.write(path, files[path])
+        self.steps += 1
+
+    @rule(data=st.data(), how=st.sampled_from(["delete", "moved", "removed"]))
+    def ops_remove_note(self, data: st.DataObject, how: str) -> None:
+        declared = self.declared("notes")
+        if not declared:
+            return
+        key = data.draw(st.sampled_from(sorted(declared)))
+        path, body = declared[key]
+        files = self.files()
+        del files[path]["notes"][key]
+        if how == "moved":
+            new = f"{key}-renamed-{self.counter}"
+            self.counter += 1
+            files[path]["notes"][new] = body
+            files[path].setdefault("moved", []).append({"from": f"note.{key}", "to": f"note.{new}"})
+            self._rekey("note", key, new)
+        elif how == "removed":
+            files[path].setdefault("removed", []).append({"from": f"note.{key}", "destroy": False})
+        self.write(path, files[path])
+        self.steps += 1
+
+    @rule(data=st.data())
+    def ops_ignore_changes(self, data: st.DataObject) -> None:
+        declared = self.declared("deals")
+        key = data.draw(st.sampled_from(sorted(declared)))
+        path, _ = declared[key]
+        files = self.files()
+        files[path]["deals"][key]["ignore_changes"] = ["value", "stage"]
+        self.write(path, files[path])
+        self.steps += 1
+
+    def _rekey(self, kind: str, old: str, new: str) -> None:
+        for store in (self.touched, self.gone):
+            if (kind, old) in store:
+                store[(kind, new)] = store.pop((kind, old))
+        self.git_edited = {(k, new if (k, key) == (kind, old) else key, label) for k, key, label in self.git_edited}
+
+    def _clear_entries(self) -> None:
+        """`moved` and `removed` entries, once applied, are taken out (as docs say ops may)."""
+        for path, data in self.files().items():
+            if "moved" in data or "removed" in data:
+                data.pop("moved", None)
+                data.pop("removed", None)
+                self.write(path, data)
+
+    # -- commands ------------------------------------------------------------------------
+
+    def plan_json(self, *args: str) -> tuple[int, dict | None, Result]:
+        result = self.cli("plan", "--format", "json", *args)
+        data = json.loads(result.out) if result.code in (0, 2) and result.out.strip() else None
+        return result.code, data, result
+
+    def check_plan(self, plan: dict, policy: str) -> None:
+        """Invariants 1, 2 and 5 on one plan."""
+        entries = [(c["kind"], c["key"], c["action"], c.get("fields") or {}) for c in plan["changes"]]
+        entries += [(k["kind"], k["key"], "kept", k["fields"]) for k in plan.get("kept") or []]
+        for kind, key, action, fields in entries:
+            touched = self.touched.get((kind, key), set())
+            for label, diff in fields.items():
+                marked = diff.get("drift") or diff.get("conflict")
+                ui = touched is None or label in touched
+                if action == "update" and ui and not marked and (kind, key) not in self.gone:
+                    raise Violation(f"1: silent overwrite of {kind}.{key} {label} (changed in the UI): {diff}")
+                if marked and not ui:
+                    raise Violation(f"2: false drift on {kind}.{key} {label}, never changed in the UI: {diff}")
+                if diff.get("conflict") and touched is not None and (kind, key, label) not in self.git_edited:
+                    raise Violation(f"2: conflict on {kind}.{key} {label}, never changed in git: {diff}")
+        if policy in ("keep", "fail"):
+            for change in plan["changes"]:
+                if change["action"] == "create" and (change["kind"], change["key"]) in self.gone:
+                    how = self.gone[(change["kind"], change["key"])]
+                    raise Violation(f"5: {change['kind']}.{change['key']}, {how} in the UI, is planned for "
+                                    f"creation under --on-drift {policy}")
+
+    def expect_ok(self, result: Result, what: str, allowed: tuple[str, ...] = ()) -> None:
+        """Invariant 6: no command fails but for the refusals asked for."""
+        if result.code == 1 and not (allowed and any(a in result.both for a in allowed)):
+            raise Violation(f"6: {what} failed:\n{result.both[-3000:]}")
+
+    @rule(policy=st.sampled_from(["overwrite", "keep", "fail"]))
+    def cmd_plan(self, policy: str) -> None:
+        code, plan, result = self.plan_json("--on-drift", policy)
+        self.expect_ok(result, f"plan --on-drift {policy}", ("--on-drift fail refuses",))
+        if plan is not None:
+            self.check_plan(plan, policy)
+        self.steps += 1
+
+    @rule(policy=st.sampled_from(["overwrite", "keep", "fail"]))
+    def cmd_apply(self, policy: str) -> None:
+        code, plan, result = self.plan_json("--on-drift", policy)
+        self.expect_ok(result, f"plan --on-drift {policy}", ("--on-drift fail refuses",))
+        if plan is not None:
+            self.check_plan(plan, policy)
+        applied = self.cli("apply", "--auto-approve", "--on-drift", policy)
+        self.expect_ok(applied, f"apply --on-drift {policy}", ("--on-drift fail refuses",))
+        self.steps += 1
+        if applied.code != 0:
+            return
+        # what apply wrote is synced; what keep left as Pipedrive has it stays drift
+        if policy != "keep":
+            self.touched.clear()
+            self.gone = {k: v for k, v in self.gone.items() if v != "deleted" or policy != "overwrite"}
+        self.git_edited.clear()
+        self._forget_followed()
+        self._clear_entries()
+
+    @rule(prefer=st.sampled_from([None, "pipedrive", "manifests"]))
+    def cmd_pull(self, prefer: str | None) -> None:
+        result = self.cli("pull", *(["--prefer", prefer] if prefer else []))
+        self.expect_ok(result, f"pull --prefer {prefer}", ("conflict",))
+        self.steps += 1
+        if result.code != 0:
+            return
+        # invariant 3: nothing is drift any more (conflicts kept by --prefer manifests stay conflicts)
+        code, plan, after = self.plan_json("--drift-only")
+        self.expect_ok(after, "plan --drift-only after pull")
+        assert plan is not None
+        left = {(c["kind"], c["key"], label): diff for c in plan["changes"] for label, diff in c["fields"].items()
+                if diff.get("drift") or diff.get("conflict")}
+        if prefer != "manifests" and left:
+            raise Violation(f"3: after pull, still drift: {left}")
+        if prefer != "manifests":
+            self.touched = {k: v for k, v in self.touched.items() if k in self.gone}
+        self._forget_followed()
+
+    @rule()
+    def cmd_export(self) -> None:
+        out = self.dir / f"export-{self.counter}"
+        self.counter += 1
+        result = invoke(["export", "--out", str(out), "--sandbox", str(self.db)])
+        self.expect_ok(result, "export")
+        again = invoke(["plan", str(out), "--detailed-exitcode", "--sandbox", str(self.db)])
+        if again.code != 0:
+            raise Violation(f"3: the plan of a fresh export is not empty:\n{again.both[-3000:]}")
+        shutil.rmtree(out, ignore_errors=True)
+        self.steps += 1
+
+    def _forget_followed(self) -> None:
+        """A merge the lock now records (apply or pull followed it) is an ordinary object again."""
+        ids = self.lock().get("resources", {})
+        for (kind, key), how in list(self.gone.items()):
+            if how == "merged" and kind == "person":
+                live = {p["id"] for p in self.api("GET", "/api/v2/persons", params={"limit": 500})}
+                if ids.get(kind, {}).get(key) in live:
+                    del self.gone[(kind, key)]
+
+    # -- invariant 4 ---------------------------------------------------------------------
+
+    @invariant()
+    def no_duplicate(self) -> None:
+        natural = {
+            "organizations": ("organizations", lambda o: o.get("name"), lambda r: r.get("name")),
+            "persons": ("persons", lambda o: next((e["value"].lower() for e in o.get("emails") or []
+                                                    if e.get("primary")), None),
+                        lambda r: (r.get("emails") or [None])[0]),
+            "deals": ("deals", lambda o: o.get("title"), lambda r: r.get("title")),
+        }
+        for section, (path, live_key, declared_key) in natural.items():
+            live = self.api("GET", f"/api/v2/{path}", params={"limit": 500}) or []
+            if section == "deals":
+                live += self.api("GET", "/api/v2/deals/archived", params={"limit": 500}) or []
+            counts: dict[Any, int] = {}
+            for obj in live:
+                value = live_key(obj)
+                counts[value] = counts.get(value, 0) + 1
+            for key, (_path, body) in self.declared(section).items():
+                value = declared_key(body)
+                value = value.lower() if section == "persons" and value else value
+                if value is not None and counts.get(value, 0) > 1:
+                    raise Violation(f"4: {section}.{key} has {counts[value]} live objects ({value!r})")
+
+
+STATS = {"examples": 0, "steps": 0}
+
+
+def _settings(examples: int, steps: int) -> settings:
+    return settings(max_examples=examples, stateful_step_count=steps, deadline=None, derandomize=False,
+                    suppress_health_check=list(HealthCheck), print_blob=True)
+
+
+TestTeamDay = TeamDay.TestCase
+TestTeamDay.settings = _settings(int(os.environ.get("RECONCILER_TEAM_DAY_EXAMPLES", "3")),
+                                    int(os.environ.get("RECONCILER_TEAM_DAY_STEPS", "10")))
+
+
+class TeamDayLong(TeamDay):
+    pass
+
+
+@pytest.mark.slow
+class TestTeamDayLong(TeamDayLong.TestCase):
+    settings = _settings(100, 40)
