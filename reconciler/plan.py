@@ -90,6 +90,9 @@ class Plan:
     applied: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     on_drift: str = "overwrite"
     drift_only: bool = False  # a report of drift (plan --drift-only): never applied
+    # the account's names as the plan leaves them (declared pipelines, stages, options entered):
+    # what the lock's vocabulary records once it is applied; not saved in a plan file
+    schema: Any = field(default=None, repr=False, compare=False)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -433,6 +436,7 @@ class Planner:
         plan.warnings = [*plan.warnings, *self.notices]
         plan.kept = self.kept
         plan.applied = self.applied
+        plan.schema = self.schema
         deletes.sort(key=lambda c: -kinds.kind(c.kind).order)
         self._order_deletes(deletes)
         plan.changes = creates_updates + deletes

@@ -85,6 +85,28 @@ def planned_edits(plan: Any, manifest: Manifest, prefer: str | None) -> tuple[li
     return edits, skipped
 
 
+def rename_edits(manifest: Manifest, used: list[Any], renamed: dict) -> list[Edit]:
+    """The old names of pipelines, stages and options renamed in Pipedrive, replaced by the new
+    ones wherever the manifests use them (reconciler/vocabulary.py found the places)."""
+    edits: dict[tuple[str, str, str], Edit] = {}
+    for use in used:
+        res = manifest.get(use.kind, use.key)
+        if res is None:
+            continue
+        new = renamed[(use.what, use.scope, use.name)]
+        where = (use.kind, use.key, use.label)
+        if where in edits:  # a second label of one multiple-option value
+            current = edits[where].value
+        elif use.label.startswith("fields."):
+            current = (res.fields.get("fields") or {}).get(use.label[len("fields."):])
+        else:
+            current = res.fields.get(use.label)
+        value = [new if item == use.name else item for item in current] if isinstance(current, list) else new
+        edits[where] = Edit(res.field_pos.get(use.label, res.pos).file, use.kind, use.key, use.label, value,
+                            f"{use.what} renamed in Pipedrive from {use.name!r} to {new!r}")
+    return list(edits.values())
+
+
 def deleted_in_pipedrive(plan: Any, manifest: Manifest) -> dict[str, list[tuple[str, str]]]:
     """Resources whose object was deleted in Pipedrive (kept deleted by the plan), by the file
     that declares them: pull takes them out of the manifests (docs/state.md). One that a

@@ -47,10 +47,18 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
     them. Conflicts need --prefer. Exit 0 when done (or nothing to pull), 1 on error.
     """
     from reconciler.lock import lock_path_for, project_lock
-    from reconciler.pull import PullError, children, deleted_in_pipedrive, planned_edits, write_edits
+    from reconciler.pull import (
+        PullError,
+        children,
+        deleted_in_pipedrive,
+        planned_edits,
+        rename_edits,
+        write_edits,
+    )
     from reconciler.render.values import printable, provenance, show
     from reconciler.session import load, open_client, plan_run
     from reconciler.state import accept_live
+    from reconciler.vocabulary import renames_used
 
     out: Output = ctx.obj["output"]
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
@@ -60,6 +68,9 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
         out.info(run.account.header())
         try:
             edits, skipped = planned_edits(run.plan, manifest, prefer)
+            renames = rename_edits(manifest, renames_used(manifest.resources, run.client.schema, run.renamed or {}),
+                                   run.renamed or {})
+            edits += renames
             additions = children(run.client, run.client.schema, manifest, run.lock, run.identity.ids) \
                 if add_children else {}
             removals = deleted_in_pipedrive(run.plan, manifest)
@@ -74,7 +85,10 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
                               markup=False)
             raise SystemExit(EXIT_ERROR) from None
         diffs = {(e["kind"], e["key"]): e["fields"] for e in run.plan.kept}
-        for edit in edits:
+        for edit in renames:
+            out.print(printable(f"{edit.file}: {edit.kind}.{edit.key} {edit.label}: {show(edit.value)} "
+                                f"({edit.state})"), markup=False)
+        for edit in [e for e in edits if e not in renames]:
             diff = diffs.get((edit.kind, edit.key), {}).get(edit.label, {})
             who = provenance(diff)
             out.print(printable(f"{edit.file}: {edit.kind}.{edit.key} {edit.label}: {show(diff.get('after'))} → "
