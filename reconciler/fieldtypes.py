@@ -1613,6 +1613,12 @@ class OptionList(FieldType):
         for index, (_, was) in enumerate(items):
             if ids[index] is None:
                 ids[index] = take(was)
+        # a label the lock recorded for an option since renamed in Pipedrive is that option (its id)
+        aliases = getattr(ctx.schema, "option_aliases", {}).get((live or {}).get("key"), {})
+        for index, (label, _) in enumerate(items):
+            if ids[index] is None and aliases.get(label) in free:
+                ids[index] = aliases[label]
+                del free[aliases[label]]
         return [{"id": option_id, "label": label} for option_id, (label, _) in zip(ids, items, strict=True)]
 
     def from_api(self, spec, value, ctx):

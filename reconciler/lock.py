@@ -49,6 +49,8 @@ class LockFile:
     # kind -> key -> {field: digest of the value last applied}: what the manifests said at the
     # last apply, so a plan can tell Pipedrive's changes (drift) from the manifests'
     applied: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    # the names the manifests were applied with, by id (reconciler/vocabulary.py)
+    vocabulary: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what reading found and skipped
     _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -74,6 +76,7 @@ class LockFile:
         lock.resources = content.resources
         lock.protected = content.protected
         lock.applied = content.applied
+        lock.vocabulary = content.vocabulary
         lock.warnings = content.warnings
         return lock
 
@@ -172,6 +175,7 @@ class LockFile:
             "account": self.account,
             "resources": {k: dict(sorted(v.items())) for k, v in sorted(self.resources.items()) if v},
             "protected": {k: sorted(v) for k, v in sorted(self.protected.items()) if v},
+            **({"vocabulary": _sorted_deep(self.vocabulary)} if self.vocabulary else {}),
             **({"applied": self._applied_sorted()} if any(self.applied.values()) else {}),
         }
 
@@ -202,6 +206,10 @@ class LockFile:
         atomic_write(self.path, self.to_text())
         with contextlib.suppress(FileNotFoundError):
             self.journal_path.unlink()
+
+
+def _sorted_deep(value: Any) -> Any:
+    return {k: _sorted_deep(v) for k, v in sorted(value.items())} if isinstance(value, dict) else value
 
 
 def atomic_write(path: Path, text: str) -> None:

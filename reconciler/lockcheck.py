@@ -38,6 +38,7 @@ class LockContent:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     protected: dict[str, set[str]] = field(default_factory=dict)
     applied: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    vocabulary: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -121,7 +122,7 @@ def parse_lock(path: Path, text: str) -> LockContent:
         problem(('"format_version"',),
                 f"format_version {version!r} cannot be read by this version of reconciler (it reads "
                 f"{FORMAT_VERSION}): upgrade reconciler, or make the lock again with export")
-    known = {"format_version", "account", "resources", "protected", "applied"}
+    known = {"format_version", "account", "resources", "protected", "applied", "vocabulary"}
     for extra in sorted(set(data) - known):
         problem((f'"{extra}"',), f"unknown key {extra!r} (keys: {', '.join(sorted(known))})")
     account = data.get("account")
@@ -185,9 +186,30 @@ def parse_lock(path: Path, text: str) -> LockContent:
             else:
                 good_fields[key] = dict(fields)
         content.applied[kind_name] = good_fields
+    content.vocabulary = _vocabulary(data.get("vocabulary", {}), problem)
     if problems:
         raise LockError("\n".join(problems))
     return content
+
+
+def _vocabulary(value: Any, problem: Any) -> dict[str, Any]:
+    """The names the manifests were applied with (reconciler/vocabulary.py): pipeline {name: id},
+    stage {pipeline id: {name: id}}, option {field key: {label: id}}."""
+    shapes = {"pipeline": 1, "stage": 2, "option": 2}
+    out: dict[str, Any] = {}
+    if not isinstance(value, dict):
+        problem(('"vocabulary"',), "vocabulary must map pipeline, stage and option to names and ids")
+        return out
+    for what, entries in value.items():
+        depth = shapes.get(what)
+        inner = list(entries.values()) if depth == 2 and isinstance(entries, dict) else [entries]
+        if depth is None or not all(isinstance(e, dict) and all(isinstance(i, int | str) for i in e.values())
+                                    for e in inner):
+            problem(('"vocabulary"', f'"{what}"'), f"vocabulary.{what} is not one of pipeline {{name: id}}, "
+                    "stage {pipeline id: {name: id}}, option {field key: {label: id}}")
+            continue
+        out[what] = entries
+    return out
 
 
 def replay_journal(path: Path, lines: list[str], content: LockContent) -> None:

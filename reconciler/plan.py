@@ -97,6 +97,9 @@ class Plan:
     # keys let go by `removed: {destroy: false}` (reconciler/removed.py): [{kind, key, id}];
     # apply drops their lock entries and leaves the objects in Pipedrive
     released: list[dict] = field(default_factory=list)
+    # the account's names as the plan leaves them (declared pipelines, stages, options entered):
+    # what the lock's vocabulary records once it is applied; not saved in a plan file
+    schema: Any = field(default=None, repr=False, compare=False)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -116,7 +119,8 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.changes)
+        # a drift report counts what it keeps (drift and deletions left as Pipedrive has them)
+        return bool(self.changes) or (self.drift_only and bool(self.kept))
 
     def to_json(self) -> dict:
         data = self._body()
@@ -387,6 +391,7 @@ class Planner:
         ordered = sorted(self.resources, key=lambda r: kinds.kind(r.kind).order)
         # Everything that will be created is known before values are converted, so that
         # references between new objects become placeholders in any order.
+        gone = self._deleted_in_pipedrive(ordered)  # drift of whole objects: kept or refused, per --on-drift
         for res in ordered:
             if not res.absent and (res.kind, res.key) not in self.matched \
                     and (res.kind, res.key) not in self.ident.followed:
@@ -394,7 +399,8 @@ class Planner:
                     self._problem(res, None, f"{res.kind} {res.key!r} is pinned to id {res.id}, "
                                   "which does not exist in this account")
                     continue
-                self.creating.add((res.kind, res.key))
+                if (res.kind, res.key) not in gone:
+                    self.creating.add((res.kind, res.key))
         self._declare_shape(ordered)
         # natural keys of creates, for apply to find one that may have happened: matched
         # ids, and placeholders for the objects this plan creates (computed once)
@@ -421,6 +427,9 @@ class Planner:
                 if match is None:
                     plan.unchanged += 1
                     continue  # merged into another resource's object, or converted: never created again
+            if (res.kind, res.key) in gone:
+                self.kept.append(gone[(res.kind, res.key)])
+                continue
             change = self._compare(res, match.object_id if match else None, match.how if match else None)
             if change is None:
                 plan.unchanged += 1
@@ -447,6 +456,7 @@ class Planner:
         plan.warnings = [*plan.warnings, *self.notices]
         plan.kept = self.kept
         plan.applied = self.applied
+        plan.schema = self.schema
         deletes.sort(key=lambda c: -kinds.kind(c.kind).order)
         self._order_deletes(deletes)
         plan.changes = creates_updates + deletes
@@ -459,6 +469,48 @@ class Planner:
                 if obj is not None:
                     plan.fingerprints[f"{change.kind}:{change.id}"] = fingerprint(obj, change.kind)
         return plan
+
+    def _deleted_in_pipedrive(self, ordered: list[Resource]) -> dict[tuple[str, str], dict]:
+        """Resources whose object the lock records but Pipedrive no longer has (deleted in the UI),
+        and the resources that name them, when --on-drift is keep or fail (docs/state.md).
+
+        Under keep they are listed as kept (`deleted: true`), never created again; under fail each
+        is a problem at its FILE:LINE. Under overwrite (the default) they are created again, as the
+        plan says. A resource naming one that stays deleted is kept too: it cannot be written.
+        """
+        if self.lock is None or self.on_drift == "overwrite":
+            return {}
+        gone: dict[tuple[str, str], dict] = {}
+        for res in ordered:
+            old_id = self.lock.id_for(res.kind, res.key)
+            if res.absent or res.id is not None or old_id is None or (res.kind, res.key) in self.matched \
+                    or (res.kind, res.key) in self.ident.followed:  # merged or converted: not deleted
+                continue
+            if self.on_drift == "fail":
+                self._problem(res, None, f"{res.kind} {res.key!r} was deleted in Pipedrive since the last apply "
+                              f"(it was id {old_id}); --on-drift fail refuses to plan (pull removes it from the "
+                              "manifests, --on-drift overwrite creates it again, keep leaves it deleted)")
+                continue
+            gone[(res.kind, res.key)] = {"kind": res.kind, "key": res.key, "id": old_id, "fields": {},
+                                         "deleted": True, "reason": f"deleted in Pipedrive (it was id {old_id}): "
+                                         "kept deleted (--on-drift keep)"}
+        while gone:  # what names a kept deletion cannot be written either
+            more = {}
+            for res in ordered:
+                if (res.kind, res.key) in gone or res.absent:
+                    continue
+                named = next((f"{ref.kind}.{ref.key}" for name, value in res.fields.items()
+                              if (spec := kinds.kind(res.kind).field(name)) is not None
+                              for ref in spec.type.references(spec, value) if (ref.kind, ref.key) in gone), None)
+                if named is not None:
+                    more[(res.kind, res.key)] = {"kind": res.kind, "key": res.key,
+                                                 "id": self.matched.get((res.kind, res.key)) or self.lock.id_for(res.kind, res.key)
+                                                 or "(not created)", "fields": {},
+                                                 "reason": f"names {named}, deleted in Pipedrive: left as it is"}
+            if not more:
+                break
+            gone.update(more)
+        return gone
 
     def _order_deletes(self, deletes: list[Change]) -> None:
         """A delete waits for the deletes of the objects that point at its object (its children),

@@ -85,6 +85,51 @@ def planned_edits(plan: Any, manifest: Manifest, prefer: str | None) -> tuple[li
     return edits, skipped
 
 
+def rename_edits(manifest: Manifest, used: list[Any], renamed: dict) -> list[Edit]:
+    """The old names of pipelines, stages and options renamed in Pipedrive, replaced by the new
+    ones wherever the manifests use them (reconciler/vocabulary.py found the places)."""
+    edits: dict[tuple[str, str, str], Edit] = {}
+    for use in used:
+        res = manifest.get(use.kind, use.key)
+        if res is None:
+            continue
+        new = renamed[(use.what, use.scope, use.name)]
+        where = (use.kind, use.key, use.label)
+        if where in edits:  # a second label of one multiple-option value
+            current = edits[where].value
+        elif use.label.startswith("fields."):
+            current = (res.fields.get("fields") or {}).get(use.label[len("fields."):])
+        else:
+            current = res.fields.get(use.label)
+        value = [new if item == use.name else item for item in current] if isinstance(current, list) else new
+        edits[where] = Edit(res.field_pos.get(use.label, res.pos).file, use.kind, use.key, use.label, value,
+                            f"{use.what} renamed in Pipedrive from {use.name!r} to {new!r}")
+    return list(edits.values())
+
+
+def deleted_in_pipedrive(plan: Any, manifest: Manifest) -> dict[str, list[tuple[str, str]]]:
+    """Resources whose object was deleted in Pipedrive (kept deleted by the plan), by the file
+    that declares them: pull takes them out of the manifests (docs/state.md). One that a
+    resource still declared names is refused, naming both: re-point or remove that one first."""
+    gone = {(k["kind"], k["key"]) for k in plan.kept if k.get("deleted")}
+    out: dict[str, list[tuple[str, str]]] = {}
+    problems = []
+    for entry in plan.kept:
+        if entry.get("deleted") or not entry.get("reason"):
+            continue
+        res = manifest.get(entry["kind"], entry["key"])
+        if res is not None and (res.kind, res.key) not in gone:
+            problems.append(f"{res.pos.file}:{res.pos.line}:{res.pos.col}: error: {res.kind} {res.key!r} "
+                            f"{entry['reason']}; remove it or name another object, then pull again")
+    if problems:
+        raise PullError("\n".join(problems))
+    for kind_name, key in sorted(gone):
+        res = manifest.get(kind_name, key)
+        if res is not None:
+            out.setdefault(res.pos.file, []).append((kind_name, key))
+    return out
+
+
 # -- writing with ruamel.yaml -------------------------------------------------------------------
 
 
@@ -168,12 +213,15 @@ def _set(data: Any, edit: Edit) -> None:
     container[name] = _styled_like(container.get(name), edit.value)
 
 
-def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dict, Any]]]) -> list[str]:
-    """Write every edit and addition, file by file; every file is checked before any is written."""
+def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dict, Any]]],
+                removals: dict[str, list[tuple[str, str]]] | None = None) -> list[str]:
+    """Write every edit, addition and removal (a resource deleted in Pipedrive), file by file;
+    every file is checked before any is written."""
+    removals = removals or {}
     by_file: dict[str, list[Edit]] = {}
     for edit in edits:
         by_file.setdefault(edit.file, []).append(edit)
-    files = sorted(set(by_file) | set(additions))
+    files = sorted(set(by_file) | set(additions) | set(removals))
     loaded = {}
     problems = []
     for path in files:
@@ -192,6 +240,11 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
             _set(data, edit)
         for kind_name, key, values, _object_id in additions.get(path, []):
             _add(data, kind_name, key, values)
+        for kind_name, key in removals.get(path, []):
+            section = data[kinds.kind(kind_name).section]
+            del section[key]
+            if not section:  # an empty section would read as null
+                del data[kinds.kind(kind_name).section]
         atomic_write(Path(path), _dump(yaml, data))
     return files
 

@@ -27,6 +27,7 @@ from reconciler.pipedrive.http import HttpClient, stderr_trace
 from reconciler.pipedrive.schema import AccountSchema
 from reconciler.plan import Plan, PlanError, build_plan
 from reconciler.shape import OptionInUse, check_option_removals
+from reconciler.vocabulary import add_aliases, notices, recorded, renames_used
 
 __all__ = ["SANDBOX_ENDPOINT", "SANDBOX_KEY", "Account", "ManifestErrors", "PlanRun", "load", "make_transport",
            "open_client", "plan_run", "read_account", "select_targets"]
@@ -187,6 +188,8 @@ class PlanRun:
     identity: Identity
     client: PipedriveClient  # bound to the account schema the plan was made with: apply writes through it
     foreign_lock: dict | None = None  # the account of a lock that belongs to another one
+    # names renamed in Pipedrive since the lock recorded them: (what, scope, old name) -> new name
+    renamed: dict | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -251,6 +254,7 @@ def plan_run(
     server_time = client.http.server_now()  # the server's clock, never ours (issue 12: clock skew)
     read_started = server_time.strftime("%Y-%m-%dT%H:%M:%SZ") if server_time is not None else None
     schema = AccountSchema.load(client, kinds_needed)
+    renamed = add_aliases(schema, lock.vocabulary) if used_lock is not None else {}  # renamed in Settings
     client = client.using(schema)
     live = read_live(client, resources, used_lock, progress)
     missing = _missing_references(live)  # reported with the plan's own problems
@@ -277,13 +281,17 @@ def plan_run(
         plan.warnings.extend(check_option_removals(client, plan, allow=settings.allow_option_removal))
     except OptionInUse as exc:
         raise PlanError(str(exc)) from None
+    plan.warnings.extend(notices(renames_used(resources, schema, renamed), renamed))
     attribute(client, plan, live.objects, schema, settings.drift_details)
     if drift_only:
         only_drift(plan)
     if used_lock is None:
         lock = LockFile(path=lock_path)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
-    return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign)
+    if record and not drift_only and not targets:  # what apply or pull saves: the names as the plan leaves them
+        lock.vocabulary = recorded(resources, plan.schema or schema)
+    return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign,
+                   renamed=renamed)
 
 
 def _read_attached(client: PipedriveClient, resources: list[Resource], objects: dict[str, dict],

@@ -47,10 +47,18 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
     them. Conflicts need --prefer. Exit 0 when done (or nothing to pull), 1 on error.
     """
     from reconciler.lock import lock_path_for, project_lock
-    from reconciler.pull import PullError, children, planned_edits, write_edits
+    from reconciler.pull import (
+        PullError,
+        children,
+        deleted_in_pipedrive,
+        planned_edits,
+        rename_edits,
+        write_edits,
+    )
     from reconciler.render.values import printable, provenance, show
     from reconciler.session import load, open_client, plan_run
     from reconciler.state import accept_live
+    from reconciler.vocabulary import renames_used
 
     out: Output = ctx.obj["output"]
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
@@ -68,20 +76,27 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
             run.lock.save()
         try:
             edits, skipped = planned_edits(run.plan, manifest, prefer)
+            renames = rename_edits(manifest, renames_used(manifest.resources, run.client.schema, run.renamed or {}),
+                                   run.renamed or {})
+            edits += renames
             additions = children(run.client, run.client.schema, manifest, run.lock, run.identity.ids) \
                 if add_children else {}
-            if not edits and not additions:
+            removals = deleted_in_pipedrive(run.plan, manifest)
+            if not edits and not additions and not removals:
                 accept_live(run)  # nothing to write, yet what was seen is now the record
                 out.print("Nothing to pull: no field changed in Pipedrive since the last apply.", markup=False)
                 return
-            files = write_edits(edits, additions)
+            files = write_edits(edits, additions, removals)
         except PullError as exc:
             for line in str(exc).splitlines():
                 out.err.print(line if ": error: " in line or line.startswith("  ") else f"error: {line}",
                               markup=False)
             raise SystemExit(EXIT_ERROR) from None
         diffs = {(e["kind"], e["key"]): e["fields"] for e in run.plan.kept}
-        for edit in edits:
+        for edit in renames:
+            out.print(printable(f"{edit.file}: {edit.kind}.{edit.key} {edit.label}: {show(edit.value)} "
+                                f"({edit.state})"), markup=False)
+        for edit in [e for e in edits if e not in renames]:
             diff = diffs.get((edit.kind, edit.key), {}).get(edit.label, {})
             who = provenance(diff)
             out.print(printable(f"{edit.file}: {edit.kind}.{edit.key} {edit.label}: {show(diff.get('after'))} → "
@@ -90,14 +105,22 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
         for edit in skipped:
             out.print(printable(f"{edit.file}: {edit.kind}.{edit.key} {edit.label}: kept as the manifests say "
                                 "(conflict, --prefer manifests): the next apply writes it"), markup=False)
+        for path, items in removals.items():
+            for kind_name, key in items:
+                old_id = next(k["id"] for k in run.plan.kept if (k["kind"], k["key"]) == (kind_name, key))
+                out.print(f"{path}: {kind_name}.{key} removed (deleted in Pipedrive, it was id {old_id}): no longer "
+                          "managed", markup=False)
         added = [(path, kind_name, key, object_id) for path, items in additions.items()
                  for kind_name, key, _values, object_id in items]
         for path, kind_name, key, object_id in added:
             out.print(f"{path}: {kind_name}.{key} added (id {object_id}, created in Pipedrive)", markup=False)
         # what is now applied: the pulled values are the manifests' and Pipedrive's alike
         accept_live(plan_run(client, settings, paths, on_drift="keep"),
-                    added=[(kind_name, key, object_id) for _path, kind_name, key, object_id in added])
+                    added=[(kind_name, key, object_id) for _path, kind_name, key, object_id in added],
+                    released=[item for items in removals.values() for item in items])
+        removed = sum(len(items) for items in removals.values())
     out.print(f"Pulled {len(edits)} value{'s' if len(edits) != 1 else ''}"
               + (f" and {len(added)} new object{'s' if len(added) != 1 else ''}" if added else "")
+              + (f", removed {removed} object{'s' if removed != 1 else ''} deleted in Pipedrive" if removed else "")
               + f" into {len(files)} file{'s' if len(files) != 1 else ''}; review them with `git diff`. "
               f"API calls: {client.stats.api_calls}, tokens: {client.stats.tokens}.", markup=False)

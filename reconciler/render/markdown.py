@@ -99,6 +99,8 @@ class _Block:
 
 
 def _drifted(change: Change) -> bool:
+    if change.action == "create" and (change.reason or "").startswith("deleted in Pipedrive"):
+        return True  # an object deleted in Pipedrive is drift of the whole object: listed with it, first
     return any(isinstance(d, dict) and (d.get("drift") or d.get("conflict")) for d in change.fields.values())
 
 
@@ -180,7 +182,7 @@ def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None
     if plan.account:
         name = code_span(str(plan.account.get("company_name") or "")[:_NAME_LIMIT])
         head += [f"Account: {name} (company {printable(str(plan.account.get('company_id')))})", ""]
-    head += [f"**{headline(plan.summary, adopted_count(plan))}** ({plan.summary['unchanged']} unchanged)", ""]
+    head += [f"**{headline(plan.summary, adopted_count(plan), plan.kept)}** ({plan.summary['unchanged']} unchanged)", ""]
     footer = []
     if plan.followed:  # merged or converted in Pipedrive: a reviewer reads these before the changes
         head += [f"- {printable(followed_line(entry))}" for entry in plan.followed[:20]] + [""]
@@ -236,7 +238,7 @@ def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None
         kept_lines = []
         for entry in plan.kept[:KEPT_SHOWN]:
             kept_lines.append(f"! {printable(entry['kind'] + '.' + entry['key'])} (id {printable(str(entry['id']))}) "
-                              "drift kept: Pipedrive's values stay")
+                              + printable(entry.get("reason") or "drift kept: Pipedrive's values stay"))
             for name, diff in entry["fields"].items():
                 kept_lines.append(f"!     {printable(name)}: {show(diff.get('before'))} (manifests: "
                                   f"{show(diff.get('after'))}){_field_note(diff)}")

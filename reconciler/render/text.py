@@ -47,8 +47,8 @@ def render_text(plan: Plan) -> str:
                              f"→ {_esc(show(diff.get('after')))}{extra}{_marker(diff)}")
         lines.append("")
     for entry in plan.kept:
-        lines.append(f"  [magenta]![/] [bold]{entry['kind']}.{entry['key']}[/] (id {entry['id']}) drift kept: "
-                     "Pipedrive's values stay (--on-drift keep)")
+        why = entry.get("reason") or "drift kept: Pipedrive's values stay (--on-drift keep)"
+        lines.append(f"  [magenta]![/] [bold]{entry['kind']}.{entry['key']}[/] (id {entry['id']}) {_esc(why)}")
         for name, diff in entry["fields"].items():
             lines.append(f"      [magenta]![/] {name}: {_esc(show(diff.get('before')))} (manifests: "
                          f"{_esc(show(diff.get('after')))}){_marker(diff)}")
@@ -72,7 +72,7 @@ def render_text(plan: Plan) -> str:
                      "natural key, recorded in the lock")
     if plan.adopt:
         lines.append("")
-    lines.append(f"[bold]{headline(plan.summary, adopted_count(plan))}[/]")
+    lines.append(f"[bold]{_esc(headline(plan.summary, adopted_count(plan), plan.kept))}[/]")
     drift = drift_line(plan.summary, sum(len(k["fields"]) for k in plan.kept))
     if drift:
         lines.append(f"[magenta]{_esc(drift)}[/]")

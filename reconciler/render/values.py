@@ -41,9 +41,22 @@ def show(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def headline(summary: dict[str, int], adopted: int = 0) -> str:
-    """Terraform's summary line, then how many existing objects the plan adopts, if any."""
-    if not any(summary.get(k) for k in ("create", "update", "delete")):
+def headline(summary: dict[str, int], adopted: int = 0, kept: list[dict] | None = None) -> str:
+    """Terraform's summary line, then how many existing objects the plan adopts, if any.
+
+    With nothing to do but changes made in Pipedrive left as they are (`kept`, --on-drift keep),
+    it says what is kept instead of claiming that the account matches the manifests."""
+    if not any(summary.get(k) for k in ("create", "update", "delete")) and kept:
+        deleted = sum(1 for k in kept if k.get("deleted"))
+        changed = len(kept) - deleted
+        what = []
+        if changed:
+            what.append(f"{changed} object{'s' if changed != 1 else ''} changed")
+        if deleted:
+            what.append(f"{deleted} object{'s' if deleted != 1 else ''} deleted")
+        line = (f"No changes to make. {' and '.join(what)} in Pipedrive since the last apply, kept as Pipedrive "
+                "has them (--on-drift keep); `reconciler pull` brings them into the manifests.")
+    elif not any(summary.get(k) for k in ("create", "update", "delete")):
         line = "No changes. The live account matches the manifests."
     else:
         line = (
