@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-HASH = r"[0-9a-f]{40}(_[a-z_]+)?"
+HASH = r"[0-9a-f]{40}(_[a-z_0-9]+)?"
 COUNTS = (r"(activities|done_activities|undone_activities|email_messages|files|followers|notes|participants|"
           r"products|people|(related_)?(open|closed|won|lost)_deals)_count")
 ACTIVITY_SUMMARY = r"(next|last)_activity(_id|_date|_time)?|last_(incoming|outgoing)_mail_time"
