@@ -400,6 +400,9 @@ def _v1(run: Run) -> None:
     run.call("v1", "GET", "/deals/search", query={"term": "Conformance"})
     run.call("v1", "GET", "/persons/search", query={"term": "Conformance"})
     run.call("v1", "GET", "/organizations/search", query={"term": "Conformance"})
+    run.call("v1", "GET", "/itemSearch", query={"term": "Conformance", "limit": 5})
+    run.call("v1", "GET", "/itemSearch/field", query={"term": "Conformance", "entity_type": "deal",
+                                                      "field": "title", "match": "beginning"})
     run.call("v1", "DELETE", "/activities/{id}", params={"id": act["id"]})
     run.call("v1", "DELETE", "/deals/{id}", params={"id": d1["id"]})
     run.call("v1", "DELETE", "/persons/{id}", params={"id": person["id"]})
