@@ -965,6 +965,11 @@ class Labels(FieldType):
     def to_api(self, spec, value, ctx, declared, live):
         return sorted((ctx.schema.label_id(spec.ref_kind or "", str(name)) for name in value), key=str)
 
+    def write(self, spec, value, version):
+        # no labels is [], never null: the official request models do not mark label_ids nullable
+        # (UpdateLeadRequest refuses null; issue 27)
+        return {spec.wire_name(version): [] if value is None else value}
+
     def from_api(self, spec, value, ctx):
         names = ctx.schema.label_names.get(spec.ref_kind or "", {})
         return sorted((names.get(i, {"id": i}) for i in value or []), key=lambda v: (isinstance(v, dict), str(v)))

@@ -379,6 +379,19 @@ class CustomFieldHooks(KindHooks):
         return API
 
 
+# Fields Pipedrive's API cannot clear: the official v2 request models (npm pipedrive 33.x) do not take
+# null for them, so `null` is refused at validate (FILE:LINE and this reason) and never sent (issue 27;
+# tests/conformance/test_requests.py checks every body against the models).
+CANNOT_CLEAR: dict[str, str] = {
+    **{f"{kind}.visible_to": f"Pipedrive cannot clear it (Update{model}Request.visible_to is not nullable); "
+       "every object is visible to someone" for kind, model in (("deal", "Deal"), ("person", "Person"),
+                                                                ("organization", "Organization"),
+                                                                ("product", "Product"))},
+    "person.org": "Pipedrive cannot clear it (UpdatePersonRequest.org_id is not nullable); leave the key out "
+                  "to stop managing it",
+    "deal.probability": "Pipedrive cannot clear it (UpdateDealRequest.probability is not nullable); leave the "
+                        "key out to stop managing it",
+}
 OWNER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.")
 OWNER_V1_USER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.",
                           v1_api="user_id")
@@ -388,6 +401,7 @@ VISIBLE_TO = FieldSpec(
     "visible_to",
     "Who can see the object: owner (1), company (3), owner_group (5) or company_group (7).",
     choices=tuple(VISIBILITY_IDS),
+    nullable=False,  # CANNOT_CLEAR
 )
 CUSTOM_FIELDS = FieldSpec(
     "fields",
@@ -427,7 +441,8 @@ PERSON = KindSpec(
     title_field="name",
     fields=(
         FieldSpec("name", STRING, "name", "The person's full name. Matched together with org when the person has no email.", nullable=False),
-        FieldSpec("org", REF, "org_id", "The organization the person works for.", ref_kind="organization"),
+        FieldSpec("org", REF, "org_id", "The organization the person works for.", ref_kind="organization",
+                  nullable=False),  # CANNOT_CLEAR
         FieldSpec("emails", EMAILS, "emails", "Email addresses; the first one is primary and is the person's natural match key.", v1_api="email"),
         FieldSpec("phones", PHONES, "phones", "Phone numbers as text (quote them), e.g. '+1 555 0100'; the first one is primary.", v1_api="phone"),
         FieldSpec("labels", LABELS, "label_ids", "Labels by name, as shown in Pipedrive (e.g. [Hot, VIP]).",
@@ -489,7 +504,8 @@ DEAL = KindSpec(
             "status", ENUM, "status", "The deal's status: open, won or lost.", choices=("open", "won", "lost"), nullable=False
         ),
         FieldSpec("expected_close_date", DATE, "expected_close_date", "The date the deal is expected to close, YYYY-MM-DD."),
-        FieldSpec("probability", PERCENT, "probability", "The deal's success probability, a percentage (0-100)."),
+        FieldSpec("probability", PERCENT, "probability", "The deal's success probability, a percentage (0-100).",
+                  nullable=False),  # CANNOT_CLEAR
         FieldSpec("lost_reason", STRING, "lost_reason", "Why the deal was lost (status lost only)."),
         FieldSpec("won_time", DATETIME, "won_time", "When the deal was won (status won), UTC."),
         FieldSpec("lost_time", DATETIME, "lost_time", "When the deal was lost (status lost), UTC."),

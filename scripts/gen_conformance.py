@@ -56,6 +56,7 @@ V2_PATHS = (
     "/personFields", "/personFields/{field_code}", "/personFields/{field_code}/options",
     "/organizationFields", "/organizationFields/{field_code}", "/organizationFields/{field_code}/options",
     "/productFields", "/productFields/{field_code}", "/productFields/{field_code}/options",
+    "/activityFields", "/activityFields/{field_code}",
     "/products", "/products/{id}", "/products/search",
     "/deals/products", "/deals/{id}/products", "/deals/{id}/products/bulk",
     "/deals/{id}/products/{product_attachment_id}",
@@ -74,6 +75,7 @@ V1_PATHS = (
     "/leadLabels", "/leadLabels/{id}",
     # the change history of deals, persons and organizations (who changed a drifted field, issue 15)
     "/deals/{id}/changelog", "/persons/{id}/changelog", "/organizations/{id}/changelog",
+    "/currencies", "/deals/archived",
     # merges (current v1: the UI's "merge duplicates", issue 24)
     "/deals/{id}/merge", "/persons/{id}/merge", "/organizations/{id}/merge",
     # deprecated on 2026-01-01, out of support since 2026-08-01 (absent from the current client)

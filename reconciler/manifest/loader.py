@@ -574,7 +574,8 @@ def _field_message(kind: KindSpec, path: PathKey, value: Any, raw: str | None, e
         return f"field '{name}' item {int(path[1]) + 1} must be {item}, got {got}{quote}"
     expect = spec.type.expectation(spec)  # each field type says what it takes (reconciler/fieldtypes.py)
     if value is None:
-        return f"field '{name}' cannot be null: it must be {expect}"
+        reason = kinds.CANNOT_CLEAR.get(f"{kind.name}.{name}")
+        return f"field '{name}' cannot be null: " + (f"{reason}; " if reason else "") + f"it must be {expect}"
     message = f"field '{name}' must be {expect}, got {got}"
     if spec.type.quote_hint and raw is not None:
         message += quote

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-HASH = r"[0-9a-f]{40}(_[a-z_]+)?"
+HASH = r"[0-9a-f]{40}(_[a-z_0-9]+)?"
 COUNTS = (r"(activities|done_activities|undone_activities|email_messages|files|followers|notes|participants|"
           r"products|people|(related_)?(open|closed|won|lost)_deals)_count")
 ACTIVITY_SUMMARY = r"(next|last)_activity(_id|_date|_time)?|last_(incoming|outgoing)_mail_time"
@@ -97,6 +97,11 @@ RULES: tuple[Rule, ...] = (
     Rule("v1", r"UpsertNoteResponse|GetActivityResponse", r"additional_data", "extra",
          "answered as an empty object, as the other v1 single-object answers do"),
     # ---- the deprecated v1 surface (410 unless served with --serve-deprecated-v1)
+    Rule("v1", r"GetItemSearchFieldResponseAllOfDataInner", r"\$field_key", "missing",
+         "the model names the matched field as the placeholder $field_key; the answer uses the field's own key"),
+    Rule("v1", r"GetItemSearchFieldResponseAllOfDataInner", r"title|name|" + HASH, "extra",
+         "the matched field under its own key (title, name or a custom field's hash), which the model's "
+         "$field_key stands for"),
     Rule("v1", V1_DEAL + "|" + V1_ORG + "|" + V1_PERSON, COUNTS + "|" + ACTIVITY_SUMMARY, "missing",
          "the sandbox keeps no counters of related objects, mail or activity summaries on the deprecated v1 "
          "answers"),

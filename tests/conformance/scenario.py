@@ -211,8 +211,10 @@ def _v2(run: Run) -> dict[str, str]:
     run.call("v2", "GET", "/deals", query={"limit": 10})
     run.call("v2", "GET", "/deals/{id}", params=did, query={"include_fields": "source_lead_id,notes_count"})
     _products(run, codes)
-    archived = run.call("v2", "POST", "/deals", json={"title": "Conformance archived", "is_archived": True})
+    archived = run.call("v2", "POST", "/deals", json={"title": "Conformance archived", "is_archived": True,
+                                                    "org_id": org["id"], "person_id": person["id"]})
     run.call("v2", "GET", "/deals/archived", query={"limit": 10})
+    run.call("v1", "GET", "/deals/archived", query={"limit": 10})
     run.call("v2", "GET", "/deals/{id}", params={"id": archived["id"]})
 
     activity = run.call("v2", "POST", "/activities", json={
@@ -345,6 +347,11 @@ def _v1(run: Run) -> None:
     run.call("v1", "GET", "/users/me")
     run.call("v1", "GET", "/users/{id}", params={"id": 1})
     run.call("v1", "GET", "/activityTypes")
+    run.call("v1", "GET", "/currencies")
+    run.call("v1", "GET", "/currencies", query={"term": "euro"})
+    run.call("v2", "GET", "/activityFields", query={"limit": 5})
+    run.call("v2", "GET", "/activityFields", query={"include_fields": "ui_visibility"})
+    run.call("v2", "GET", "/activityFields/{field_code}", params={"field_code": "type"})
     for entity in ("deal", "person", "organization", "product"):
         listed = run.call("v1", "GET", f"/{entity}Fields")
         run.call("v1", "GET", f"/{entity}Fields/{{id}}", params={"id": listed[-1]["id"]})
@@ -393,6 +400,9 @@ def _v1(run: Run) -> None:
     run.call("v1", "GET", "/deals/search", query={"term": "Conformance"})
     run.call("v1", "GET", "/persons/search", query={"term": "Conformance"})
     run.call("v1", "GET", "/organizations/search", query={"term": "Conformance"})
+    run.call("v1", "GET", "/itemSearch", query={"term": "Conformance", "limit": 5})
+    run.call("v1", "GET", "/itemSearch/field", query={"term": "Conformance", "entity_type": "deal",
+                                                      "field": "title", "match": "beginning"})
     run.call("v1", "DELETE", "/activities/{id}", params={"id": act["id"]})
     run.call("v1", "DELETE", "/deals/{id}", params={"id": d1["id"]})
     run.call("v1", "DELETE", "/persons/{id}", params={"id": person["id"]})

@@ -23,13 +23,8 @@ def test_a_converted_lead_becomes_a_deal_and_is_gone(pd_current: PD) -> None:
         "value": {"amount": 900, "currency": "EUR"}, "expected_close_date": "2027-04-01",
     }).data
     note = pd.post("/api/v1/notes", {"content": "Called back", "lead_id": lead["id"]}).data
-    activity = pd.post("/api/v2/activities", {"subject": "Demo", "type": "call"}).data
-    # the sandbox's activity routes take no lead_id yet: attach it in the store, as the UI would
-    api = pd.api
-    company_id = api.store.company_id(pd.connection_id)
-    stored = api.store.get(company_id, "activity", activity["id"])
-    stored["lead_id"] = lead["id"]
-    api.store.put(company_id, "activity", stored)
+    activity = pd.post("/api/v2/activities", {"subject": "Demo", "type": "call", "lead_id": lead["id"]}).data
+    assert activity["lead_id"] == lead["id"]
 
     r = pd.post(f"/api/v2/leads/{lead['id']}/convert/deal", {"stage_id": 2})
     assert r.status == 200, r.body

@@ -31,7 +31,9 @@ from reconciler.pipedrive.costs import token_cost as _token_cost
 
 from ..store import Store
 from . import (
+    activity_fields,
     changelog,
+    currencies,
     deal_products,
     fields_v2,
     lead_conversion,
@@ -73,6 +75,7 @@ def build_router() -> Router:
     search.register(router)
     deal_products.register(router)  # /api/v2/deals/products before /api/v2/deals/{id}
     changelog.register(router)
+    currencies.register(router)
     merges.register(router)
     v1.register(router)
     v2.register(router)
@@ -81,6 +84,7 @@ def build_router() -> Router:
     leads.register(router)
     lead_conversion.register(router)
     fields_v2.register(router)
+    activity_fields.register(router)
     return router
 
 

@@ -286,11 +286,15 @@ def parse_input(
 
     v2 reads its own names and a ``custom_fields`` object, strictly typed; v1 reads its
     names, Pipedrive's 0/1 booleans, and custom fields as root-level hash keys, a monetary
-    one with a ``<hash>_currency`` sibling. Unknown standard keys are ignored (Pipedrive
-    ignores them too); an unknown 40-hex key or ``custom_fields`` entry is a 400.
+    one with a ``<hash>_currency`` sibling. v2 refuses a key outside the official request model
+    with a 400, as it validates every body (so a misspelt key is never dropped silently); v1,
+    which coerces, ignores unknown standard keys; an unknown 40-hex key or ``custom_fields``
+    entry is a 400 in both.
     """
     body = ctx.body
     strict = ctx.strict
+    if strict:
+        ctx.only(v2_request_keys(kind))
     changes: dict[str, Any] = {}
     for spec in SPECS[kind]:
         name = spec.v2 if strict else spec.v1
@@ -309,6 +313,17 @@ def parse_input(
             custom = ctx.company.parse_custom_v2(kind, body["custom_fields"])
         return changes, custom
     return changes, parse_custom_v1(ctx, kind, existing)
+
+
+def v2_request_keys(kind: str) -> set[str]:
+    """Every key a v2 create or update of ``kind`` takes (the official request model's)."""
+    from .model import V2_ACCEPTED_NOT_KEPT, V2_SANDBOX_ONLY
+
+    keys = {spec.v2 for spec in SPECS[kind] if spec.v2}
+    keys |= set(V2_ACCEPTED_NOT_KEPT.get(kind, ())) | set(V2_SANDBOX_ONLY.get(kind, ()))
+    if kind in CUSTOM_ENTITIES:
+        keys.add("custom_fields")
+    return keys
 
 
 def parse_custom_v1(ctx: Ctx, entity: str, existing: dict[str, Any] | None = None) -> dict[str, Any]:

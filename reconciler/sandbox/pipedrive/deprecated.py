@@ -76,6 +76,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str], str, str]] = [
 ]
 
 
+# v1 routes a deprecated pattern would match that the current official client still has (so they
+# are current): GET /v1/deals/archived would otherwise read as GET /v1/deals/{id}.
+STILL_CURRENT: frozenset[tuple[str, str]] = frozenset({("GET", "/api/v1/deals/archived")})
+
+
 def replacement_for(method: str, path: str) -> str | None:
     """The v2 replacement when ``method path`` is a deprecated v1 route, else None.
 
@@ -83,6 +88,8 @@ def replacement_for(method: str, path: str) -> str | None:
     patterns are tried in the order above only after the literal ones.
     """
     method = method.upper()
+    if (method, path.rstrip("/")) in STILL_CURRENT:
+        return None
     found: str | None = None
     for m, regex, template, replacement in _PATTERNS:
         if m != method or not regex.match(path):

@@ -28,6 +28,7 @@ from .fields import (
     update_field_v2,
     update_options,
 )
+from .model import custom_subfields
 
 # What include_fields accepts per entity (the official enums of the v2 *Fields endpoints).
 FIELD_EXTRAS: dict[str, tuple[str, ...]] = {
@@ -48,11 +49,8 @@ def field_v2(f: dict[str, Any], include: tuple[str, ...] = ()) -> dict[str, Any]
              "update_time": f["update_time"]}
             for o in f["options"]
         ]
-    subfields = None
-    if f["field_type"] == "monetary" and f["is_custom"]:
-        subfields = [
-            {"field_code": f["key"] + "_currency", "field_name": "Currency", "field_type": "varchar"}
-        ]
+    subfields = [{"field_code": key, "field_name": name, "field_type": ftype}
+                 for key, name, ftype in custom_subfields(f)] or None
     out: dict[str, Any] = {
         "field_name": f["name"],
         "field_code": f["key"],

@@ -36,8 +36,9 @@ from typing import Any
 from ..company import COMPANY_DOMAIN, new_uuid
 from ..store import now_iso
 from .base import Ctx, Router, parse_custom_v1, v1_paging, v1_sort
+from .currency_codes import check_currency
 from .errors import bad_request, not_found
-from .model import CURRENCY_RE, Company, merge_custom, to_bool, to_int, to_number, to_str
+from .model import Company, merge_custom, to_bool, to_int, to_number, to_str
 from .util import check_date, parse_v2_time
 from .v1 import custom_v1
 
@@ -99,9 +100,7 @@ def _value(raw: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(raw, dict) or set(raw) != {"amount", "currency"}:
         raise bad_request("Parameter 'value' must be an object with both 'amount' and 'currency'")
-    currency = to_str(raw["currency"], "value.currency", True).upper()
-    if not CURRENCY_RE.match(currency):
-        raise bad_request("Parameter 'value.currency' must be a 3-letter ISO 4217 currency code")
+    currency = check_currency(to_str(raw["currency"], "value.currency", True), "value.currency")
     return {"amount": to_number(raw["amount"], "value.amount", True), "currency": currency}
 
 

@@ -30,8 +30,9 @@ from typing import Any
 from ..company import DEFAULT_CURRENCY
 from ..store import now_iso
 from .base import Ctx, Router, keyset_page, time_filters, v2_limit, v2_sort
+from .currency_codes import check_currency
 from .errors import bad_request
-from .model import CURRENCY_RE, Company, F, coerce, merge_custom, to_int, to_number, to_str
+from .model import Company, F, coerce, merge_custom, to_int, to_number, to_str
 from .v2 import custom_v2, ok, only_custom
 
 BILLING_FREQUENCIES = ("one-time", "annually", "semi-annually", "quarterly", "monthly", "weekly")
@@ -77,9 +78,7 @@ def _price(raw: Any, name: str) -> dict[str, Any]:
             raise bad_request(f"Parameter '{name}.{key}' is not allowed for this request")
     if raw.get("currency") is None:
         raise bad_request(f"Parameter '{name}.currency' is required")
-    currency = to_str(raw["currency"], f"{name}.currency", True).upper()
-    if not CURRENCY_RE.match(currency):
-        raise bad_request(f"Parameter '{name}.currency' must be a 3-letter ISO 4217 currency code")
+    currency = check_currency(to_str(raw["currency"], f"{name}.currency", True), f"{name}.currency")
     direct = raw.get("direct_cost")
     notes = raw.get("notes")
     return {

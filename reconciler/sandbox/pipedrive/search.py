@@ -22,6 +22,7 @@ from typing import Any
 from .base import Ctx, Router, decode_cursor, encode_cursor, v1_pagination, v1_paging, v2_limit
 from .errors import bad_request
 from .model import Company
+from .util import Query
 
 SEARCH_FIELDS = {
     "deal": ("custom_fields", "notes", "title"),
@@ -294,12 +295,8 @@ ITEM_KINDS = ("deal", "person", "organization", "product", "lead")
 ITEM_SEARCH_LIMIT = 100  # the official description: "a maximum value of 100 is allowed"
 
 
-def item_search_v2(ctx: Ctx) -> tuple[int, Any]:
-    """``GET /api/v2/itemSearch``: one search over several families, best score first.
-
-    The sandbox holds deals, persons, organizations, products and leads; the other item types
-    (files, mail attachments, projects) are accepted and find nothing. ``search_for_related_items`` is accepted; ``related_items`` is always empty.
-    """
+def _item_search(ctx: Ctx) -> tuple[list[tuple[float, str, dict[str, Any], list[str], list[str]]], tuple[str, ...]]:
+    """What ``itemSearch`` finds (best score first) and the include_fields asked for; both versions share it."""
     q = ctx.query
     exact = bool(q.bool("exact_match"))
     raw_term = _term(ctx, exact)
@@ -307,9 +304,6 @@ def item_search_v2(ctx: Ctx) -> tuple[int, Any]:
     fields = _csv(ctx, "fields", ITEM_FIELDS)
     include = _csv(ctx, "include_fields", ("deal.cc_email", "person.picture", "product.price")) or ()
     q.bool("search_for_related_items")
-    limit = q.int("limit", ITEM_SEARCH_LIMIT, minimum=1) or ITEM_SEARCH_LIMIT
-    if limit > ITEM_SEARCH_LIMIT:
-        raise bad_request(f"Parameter 'limit' must be at most {ITEM_SEARCH_LIMIT}")
     found: list[tuple[float, str, dict[str, Any], list[str], list[str]]] = []
     for kind in ITEM_KINDS:
         if kind not in types:
@@ -321,6 +315,45 @@ def item_search_v2(ctx: Ctx) -> tuple[int, Any]:
         for score, obj, custom, notes in search_kind(ctx.company, kind, raw_term, exact, own, {}):
             found.append((score, kind, obj, custom, notes))
     found.sort(key=lambda r: (-r[0], ITEM_KINDS.index(r[1]), str(r[2]["id"]).zfill(40)))
+    return found, tuple(include)
+
+
+def item_search_v1(ctx: Ctx) -> tuple[int, Any]:
+    """``GET /api/v1/itemSearch`` (deprecated, served with --serve-deprecated-v1): the v2 search's
+    results in v1's item shape, paged with ``start``/``limit`` (at most 100 per page)."""
+    found, include = _item_search(ctx)
+    start, limit = v1_paging(ctx)
+    limit = min(limit, ITEM_SEARCH_LIMIT)
+    page = found[start : start + limit]
+    items = [{"result_score": s, "item": _item(ctx.company, k, o, c, n, "v1", include)} for s, k, o, c, n in page]
+    return 200, {"success": True, "data": {"items": items, "related_items": []},
+                 "additional_data": {"pagination": v1_pagination(start, limit, start + limit < len(found))}}
+
+
+def item_search_field_v1(ctx: Ctx) -> tuple[int, Any]:
+    """``GET /api/v1/itemSearch/field`` (deprecated, served with --serve-deprecated-v1): the v2 field
+    search's matches, paged with ``start``/``limit``."""
+    start, limit = v1_paging(ctx)
+    query = [(k, v) for k, v in ctx.query.pairs if k not in ("start", "limit", "cursor")] + [("limit", "500")]
+    status, body = item_search_field_v2(Ctx(ctx.company, "v2", ctx.method, Query(query), params=ctx.params))
+    key = ctx.query.get("field") or ""
+    data = [{"id": hit["item"]["id"], key: hit["item"][key]} for hit in body["data"]]  # v1's flat items
+    page = data[start : start + limit]
+    return status, {"success": True, "data": page,
+                    "additional_data": {"pagination": v1_pagination(start, limit, start + limit < len(data))}}
+
+
+def item_search_v2(ctx: Ctx) -> tuple[int, Any]:
+    """``GET /api/v2/itemSearch``: one search over several families, best score first.
+
+    The sandbox holds deals, persons, organizations, products and leads; the other item types
+    (files, mail attachments, projects) are accepted and find nothing. ``search_for_related_items`` is accepted; ``related_items`` is always empty.
+    """
+    q = ctx.query
+    found, include = _item_search(ctx)
+    limit = q.int("limit", ITEM_SEARCH_LIMIT, minimum=1) or ITEM_SEARCH_LIMIT
+    if limit > ITEM_SEARCH_LIMIT:
+        raise bad_request(f"Parameter 'limit' must be at most {ITEM_SEARCH_LIMIT}")
     cursor = decode_cursor(q.get("cursor"))
     start = int(cursor.get("o", 0)) if cursor else 0
     page = found[start : start + limit]
@@ -400,6 +433,8 @@ def register(router: Router) -> None:
     """Search routes for both versions."""
     router.add("/api/v2/itemSearch", get=item_search_v2)
     router.add("/api/v2/itemSearch/field", get=item_search_field_v2)
+    router.add("/api/v1/itemSearch", get=item_search_v1)  # deprecated: 410 unless served
+    router.add("/api/v1/itemSearch/field", get=item_search_field_v1)
     families = (("deals", "deal", True), ("persons", "person", True), ("organizations", "organization", True),
                 ("products", "product", False), ("leads", "lead", True))
     for path, kind, in_v1 in families:

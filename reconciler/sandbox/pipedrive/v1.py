@@ -18,7 +18,7 @@ from typing import Any
 from ..company import COMPANY_DOMAIN
 from .base import Ctx, Router, parse_input, v1_pagination, v1_paging, v1_sort
 from .errors import ApiError, bad_request
-from .model import Company
+from .model import ADDRESS_SUBFIELDS, Company, custom_subfields
 from .util import parse_v1_time, v1_time
 
 ENTITY_PATHS = {
@@ -156,8 +156,11 @@ def custom_v1(company: Company, entity: str, obj: dict[str, Any]) -> dict[str, A
             out[key] = str(value) if value is not None else None
         elif ftype == "set":
             out[key] = ",".join(str(v) for v in value) if value else None
-        elif ftype == "address" and isinstance(value, dict):
-            out[key] = value.get("value")
+        elif ftype == "address":
+            parts = value if isinstance(value, dict) else {"value": value}
+            out[key] = parts.get("value")
+            for part, _ in ADDRESS_SUBFIELDS:  # the address's parts travel as <hash>_<part> siblings
+                out[f"{key}_{part}"] = parts.get(part)
         elif ftype in ("time", "timerange", "daterange"):
             value = value if isinstance(value, dict) else {}
             out[key] = value.get("value")
@@ -201,6 +204,7 @@ def deal_v1(company: Company, d: dict[str, Any], rel: Related) -> dict[str, Any]
         "stage_change_time": v1_time(d.get("stage_change_time")),
         "active": status == "open",
         "deleted": deleted,
+        "is_archived": bool(d.get("is_archived")),
         "status": status,
         "probability": d.get("probability"),
         "next_activity_date": None,
@@ -501,11 +505,8 @@ def field_v1(f: dict[str, Any]) -> dict[str, Any]:
     out["options"] = [{"id": o["id"], "label": o["label"]} for o in f["options"]] if f.get("options") else None
     out["options_deleted"] = []
     out["is_subfield"] = False
-    out["subfields"] = (
-        [{"key": f["key"] + "_currency", "name": "Currency", "field_type": "varchar"}]
-        if f["field_type"] == "monetary" and f["is_custom"]
-        else None
-    )
+    out["subfields"] = [{"key": key, "name": name, "field_type": ftype}
+                        for key, name, ftype in custom_subfields(f)] or None
     out["created_by_user_id"] = f.get("last_updated_by_user_id")
     if (f.get("entity") or f.get("category")) == "product":
         # the official v1 ProductField has none of these (product fields have no subfields)
@@ -533,7 +534,8 @@ def render(ctx: Ctx, kind: str, items: list[dict[str, Any]]) -> tuple[list[dict[
 
 
 # ----------------------------------------------------------------------------- entity routes
-def _list_filters(ctx: Ctx, kind: str) -> tuple[dict[str, Any], bool | None, list[tuple[str, list[Any]]]]:
+def _list_filters(ctx: Ctx, kind: str, archived: bool = False
+                  ) -> tuple[dict[str, Any], bool | None, list[tuple[str, list[Any]]]]:
     """The v1 list filters each family documents (why per family: v1 differs by endpoint)."""
     q = ctx.query
     where: dict[str, Any] = {}
@@ -559,7 +561,8 @@ def _list_filters(ctx: Ctx, kind: str) -> tuple[dict[str, Any], bool | None, lis
             where["pipeline_id"] = q.int("pipeline_id")
         if q.get("owned_by_you") in ("1", "true"):
             where["owner_id"] = ctx.company.api_user_id
-        sql.append(("COALESCE(json_extract(data, '$.is_archived'), 0) = 0", []))  # archived: v2 only
+        # archived deals only in /deals/archived (current v1, like v2's)
+        sql.append(("COALESCE(json_extract(data, '$.is_archived'), 0) = ?", [1 if archived else 0]))
     if kind == "activity":
         # v1 quirk kept on purpose: without user_id, only the API user's activities are listed;
         # user_id=0 lists everyone's.
@@ -599,9 +602,9 @@ def _list_filters(ctx: Ctx, kind: str) -> tuple[dict[str, Any], bool | None, lis
 def make_entity_routes(router: Router, path: str, kind: str) -> None:
     """GET list, POST, GET/PUT/DELETE by id, and bulk DELETE ?ids= for one v1 family."""
 
-    def list_(ctx: Ctx) -> tuple[int, Any]:
+    def list_(ctx: Ctx, archived: bool = False) -> tuple[int, Any]:
         start, limit = v1_paging(ctx)
-        where, deleted, sql = _list_filters(ctx, kind)
+        where, deleted, sql = _list_filters(ctx, kind, archived)
         rows = ctx.company.store.select(
             ctx.company.id,
             kind,
@@ -661,6 +664,8 @@ def make_entity_routes(router: Router, path: str, kind: str) -> None:
     if kind != "note":
         collection["delete"] = bulk_delete
     router.add(f"/api/v1/{path}", **collection)
+    if kind == "deal":  # current v1 (in the official client 33.x), served without --serve-deprecated-v1
+        router.add("/api/v1/deals/archived", get=lambda ctx: list_(ctx, archived=True))
     router.add(f"/api/v1/{path}/{{id}}", get=get, put=update, delete=delete)
 
 

@@ -26,12 +26,17 @@ ENTITY_PATHS = {
 # ----------------------------------------------------------------------------- serialisers
 def custom_v2(company: Company, entity: str, obj: dict[str, Any], only: set[str] | None) -> dict[str, Any]:
     """Every custom field of the entity (null when empty), or only the requested ones."""
+    from .model import address_parts
+
     values = obj.get("custom_fields") or {}
     out: dict[str, Any] = {}
-    for key in company.custom_fields(entity):
+    for key, field in company.custom_fields(entity).items():
         if only is not None and key not in only:
             continue
         value = values.get(key)
+        if field["field_type"] == "address" and isinstance(value, dict):
+            out[key] = address_parts(value)  # every part, as the v1 subfields list them
+            continue
         out[key] = (
             dict(value) if isinstance(value, dict) else (list(value) if isinstance(value, list) else value)
         )
