@@ -41,7 +41,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -55,7 +55,12 @@ LEAD_SOURCES = ("Referral", "Website", "Cold call", "Event", "Partner")
 # owned by the `state` branch): off by default so the suite stays green, on with
 # RECONCILER_TEAM_DAY_GAPS=1. Each is listed in the branch's report.
 GAPS_ON = os.environ.get("RECONCILER_TEAM_DAY_GAPS") == "1"
-GAPS: dict[str, str] = {}
+GAPS: dict[str, str] = {
+    "pull_after_moved_then_deleted": "ops rename a note's key with `moved:`, a salesperson deletes the note, "
+    "`pull` takes the resource out of the manifests but leaves the `moved:` entry naming it: the files it "
+    "wrote no longer validate and pull fails (exit 1) after writing them. Off: the UI does not delete a "
+    "note a pending `moved:` entry names.",
+}
 
 _BASE: Path | None = None
 
@@ -169,9 +174,11 @@ class TeamDay(RuleBasedStateMachine):
         key = data.draw(st.sampled_from(keys))
         deal_id = self.ids("deal")[key]
         live = self.api("GET", f"/api/v2/deals/{deal_id}")
-        if live is None:
-            return
+        if live is None or live.get("is_archived"):
+            return  # the UI does not edit an archived deal
         if what == "value":
+            if self.declared("deals")[key][1].get("products"):
+                return  # Pipedrive computes the value of a deal with products
             body = {"value": (live.get("value") or 0) + data.draw(st.integers(1, 9999))}
         elif what == "expected_close_date":
             day = data.draw(st.dates(datetime.date(2026, 1, 1), datetime.date(2028, 12, 31)))
@@ -185,8 +192,8 @@ class TeamDay(RuleBasedStateMachine):
                 return
             body = {"stage_id": data.draw(st.sampled_from(stages))["id"]}
         elif what == "owner":
-            users = [u for u in self.api("GET", "/api/v1/users") if u["id"] != live.get("owner_id")]
-            body = {"owner_id": data.draw(st.sampled_from(users))["id"]}
+            users = [u["id"] for u in self.api("GET", "/api/v1/users") if u["id"] != live.get("owner_id")]
+            body = {"owner_id": data.draw(st.sampled_from(users))}
         else:
             field = next(f for f in self.api("GET", "/api/v2/dealFields", params={"limit": 500})
                          if f["field_name"] == "Lead source")
@@ -211,8 +218,8 @@ class TeamDay(RuleBasedStateMachine):
             self.counter += 1
         else:
             live = self.api("GET", f"/api/v2/persons/{person_id}")
-            users = [u for u in self.api("GET", "/api/v1/users") if u["id"] != live.get("owner_id")]
-            body = {"owner_id": data.draw(st.sampled_from(users))["id"]}
+            users = [u["id"] for u in self.api("GET", "/api/v1/users") if u["id"] != live.get("owner_id")]
+            body = {"owner_id": data.draw(st.sampled_from(users))}
         self.api("PATCH", f"/api/v2/persons/{person_id}", json=body)
         self.touch("person", key, what)
         self.steps += 1
@@ -233,6 +240,8 @@ class TeamDay(RuleBasedStateMachine):
     def ui_delete(self, data: st.DataObject, kind: str) -> None:
         section = {"note": "notes", "activity": "activities"}[kind]
         keys = self.live_keys(kind, section)
+        if not GAPS_ON:  # GAPS["pull_after_moved_then_deleted"]
+            keys = [k for k in keys if k not in self._moving()]
         if not keys:
             return
         key = data.draw(st.sampled_from(keys))
@@ -295,26 +304,38 @@ class TeamDay(RuleBasedStateMachine):
     @rule(data=st.data())
     def ui_rename_option(self, data: st.DataObject) -> None:
         field = self._lead_source()
-        option = data.draw(st.sampled_from(field["options"]))
+        option_id = data.draw(st.sampled_from([o["id"] for o in field["options"]]))
+        option = next(o for o in field["options"] if o["id"] == option_id)
         self.api("PATCH", f"/api/v2/dealFields/{field['field_code']}/options",
                  json=[{"id": option["id"], "label": self.name(option["label"])}])
-        for key in self.declared("deals"):
-            self.touch("deal", key, "fields.Lead source")
+        for key, deal in self._managed_deals().items():
+            if (deal.get("custom_fields") or {}).get(field["field_code"]) == option["id"]:
+                self.touch("deal", key, "fields.Lead source")
         self.steps += 1
+
+    def _ids(self, section: str) -> list[int]:
+        return [item["id"] for item in self.api("GET", f"/api/v2/{section}", params={"limit": 500})]
+
+    def _managed_deals(self) -> dict[str, dict]:
+        """The live deals of the lock's deal keys (archived ones included), by key."""
+        ids = self.ids("deal")
+        live = {d["id"]: d for d in (self.api("GET", "/api/v2/deals", params={"limit": 500}) or [])
+                + (self.api("GET", "/api/v2/deals/archived", params={"limit": 500}) or [])}
+        return {key: live[i] for key, i in ids.items() if i in live}
 
     @precondition(gap("ui_rename_stage", "a stage or pipeline renamed in Pipedrive makes the deals naming "
                       "it fail to plan (reproduction 6; the state branch's)"))
     @rule(data=st.data(), pipeline=st.booleans())
     def ui_rename_stage_or_pipeline(self, data: st.DataObject, pipeline: bool) -> None:
         if pipeline:
-            item = data.draw(st.sampled_from(self.api("GET", "/api/v2/pipelines", params={"limit": 500})))
+            item = self.api("GET", f"/api/v2/pipelines/{data.draw(st.sampled_from(self._ids('pipelines')))}")
             self.api("PATCH", f"/api/v2/pipelines/{item['id']}", json={"name": self.name(item["name"])})
         else:
-            item = data.draw(st.sampled_from(self.api("GET", "/api/v2/stages", params={"limit": 500})))
+            item = self.api("GET", f"/api/v2/stages/{data.draw(st.sampled_from(self._ids('stages')))}")
             self.api("PATCH", f"/api/v2/stages/{item['id']}", json={"name": self.name(item["name"])})
-        for key in self.declared("deals"):
-            self.touch("deal", key, "stage")
-            self.touch("deal", key, "pipeline")
+        for key, deal in self._managed_deals().items():
+            if deal.get("pipeline_id" if pipeline else "stage_id") == item["id"]:
+                self.touch("deal", key, "pipeline" if pipeline else "stage")
         self.steps += 1
 
     @rule()
@@ -347,6 +368,8 @@ class TeamDay(RuleBasedStateMachine):
         files = self.files()
         body = files[path]["deals"][key]
         if what == "value":
+            if body.get("products"):
+                return  # Pipedrive computes the value of a deal with products
             body["value"] = (body.get("value") or 0) + data.draw(st.integers(1, 9999))
         elif what == "expected_close_date":
             body["expected_close_date"] = data.draw(st.dates(datetime.date(2026, 1, 1), datetime.date(2028, 12, 31)))
@@ -371,7 +394,8 @@ class TeamDay(RuleBasedStateMachine):
 
     @rule(data=st.data(), how=st.sampled_from(["delete", "moved", "removed"]))
     def ops_remove_note(self, data: st.DataObject, how: str) -> None:
-        declared = self.declared("notes")
+        moving = self._moving()
+        declared = {k: v for k, v in self.declared("notes").items() if k not in moving}  # valid manifests only
         if not declared:
             return
         key = data.draw(st.sampled_from(sorted(declared)))
@@ -398,6 +422,10 @@ class TeamDay(RuleBasedStateMachine):
         files[path]["deals"][key]["ignore_changes"] = ["value", "stage"]
         self.write(path, files[path])
         self.steps += 1
+
+    def _moving(self) -> set[str]:
+        """Keys a pending `moved:` entry moves to."""
+        return {entry["to"].partition(".")[2] for data in self.files().values() for entry in data.get("moved") or []}
 
     def _rekey(self, kind: str, old: str, new: str) -> None:
         for store in (self.touched, self.gone):
@@ -443,8 +471,10 @@ class TeamDay(RuleBasedStateMachine):
                                     f"creation under --on-drift {policy}")
 
     def expect_ok(self, result: Result, what: str, allowed: tuple[str, ...] = ()) -> None:
-        """Invariant 6: no command fails but for the refusals asked for."""
-        if result.code == 1 and not (allowed and any(a in result.both for a in allowed)):
+        """Invariant 6: no command fails but for the refusals asked for, and the one that asks a
+        human to decide (a change to a deal archived in the UI: unarchive it, or leave it)."""
+        allowed = (*allowed, "which refuses changes to archived deals")
+        if result.code == 1 and not any(a in result.both for a in allowed):
             raise Violation(f"6: {what} failed:\n{result.both[-3000:]}")
 
     @rule(policy=st.sampled_from(["overwrite", "keep", "fail"]))
@@ -544,7 +574,9 @@ STATS = {"examples": 0, "steps": 0}
 
 
 def _settings(examples: int, steps: int) -> settings:
-    return settings(max_examples=examples, stateful_step_count=steps, deadline=None, derandomize=False,
+    """RECONCILER_TEAM_DAY_SHRINK=0 skips shrinking (exploring: a failure is reported as found)."""
+    phases = [p for p in Phase if p is not Phase.shrink or os.environ.get("RECONCILER_TEAM_DAY_SHRINK") != "0"]
+    return settings(max_examples=examples, stateful_step_count=steps, deadline=None, phases=phases,
                     suppress_health_check=list(HealthCheck), print_blob=True)
 
 
