@@ -204,5 +204,6 @@ def drift_only(plan: Any) -> None:
             kept_changes.append(change)
     plan.changes = kept_changes
     plan.adopt = []
+    plan.moved = []  # the manifests' own renames of keys, not changes made in Pipedrive
     plan.applied = {}
     plan.drift_only = True

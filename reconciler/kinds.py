@@ -128,6 +128,8 @@ class DealHooks(KindHooks):
     def export(self, fields):
         if fields.get("products"):
             fields.pop("value", None)  # Pipedrive's sum of the products
+        for stamp in ("won_time", "lost_time"):  # Pipedrive's own record of when the status changed:
+            fields.pop(stamp, None)  # exported, it would be managed and undo the next reopening
 
     def check(self, declared, live, writes):
         if declared.get("value") is not None and declared.get("products"):
