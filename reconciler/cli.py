@@ -66,6 +66,8 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
                                 "Also `retry_budget` in reconciler.toml."),
     ("RECONCILER_LEASE_WAIT", "Seconds an apply that creates waits for another apply of the same account (any "
                               "machine) to release the account's lease before it fails (default 300)."),
+    ("RECONCILER_LEASE_TTL", "Seconds the account's apply lease lasts without renewal (default 120, at least 10); "
+                             "a shorter one only makes a paused or crashed holder block others for less time."),
     ("RECONCILER_LOCK_WAIT", "Seconds `apply` waits for another apply of the same project to finish "
                              "(`reconciler.lock.lck`) before it fails (default 30)."),
     ("RECONCILER_MARKDOWN_LIMIT", "The most bytes a markdown plan may take (default 60000, under GitHub's "

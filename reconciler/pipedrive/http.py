@@ -108,6 +108,10 @@ class HttpClient:
         self._server_seen: tuple[datetime, float] | None = None
         self._trace = trace
         self._sleep = sleep
+        # Called before every POST attempt (path, may_prove) while the account's apply lease is
+        # held (reconciler/lease.py): it raises when the lease cannot be proven, so no create
+        # is sent on a lease another apply may have taken over.
+        self.write_guard: Callable[[str, bool], None] | None = None
         headers = {"User-Agent": f"reconciler/{__version__}", "Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -173,7 +177,15 @@ class HttpClient:
             if attempt >= MAX_ATTEMPTS and not isinstance(last_error, RateLimitedError):
                 assert last_error is not None
                 raise last_error
+            if creates and self.write_guard is not None:
+                self.write_guard(path, True)  # may read the lease back: before taking a place in the limit
             self.limiter.acquire()
+            if creates and self.write_guard is not None:
+                try:
+                    self.write_guard(path, False)  # the wait for a place may have been long (a paused machine)
+                except BaseException:
+                    self.limiter.release()
+                    raise
             started = time.monotonic()
             self.stats.record(method, path, retry=attempt > 0)
             attempt += 1
@@ -263,8 +275,9 @@ class HttpClient:
             when = when.replace(tzinfo=UTC)
         self._server_seen = (when.astimezone(UTC), time.monotonic())
 
-    def server_now(self) -> datetime | None:
-        """The server's current time (to the second), from its last Date header; None if never seen.
+    def server_now(self, fresh_since: float | None = None) -> datetime | None:
+        """The server's current time (to the second), from its last Date header; None if never seen
+        (or, with `fresh_since`, not seen on an answer since that monotonic time).
 
         Never the local clock: a client whose clock is off would otherwise look for recent
         objects in the wrong window.
@@ -272,6 +285,8 @@ class HttpClient:
         if self._server_seen is None:
             return None
         when, seen_at = self._server_seen
+        if fresh_since is not None and seen_at < fresh_since:
+            return None
         return when + timedelta(seconds=time.monotonic() - seen_at)
 
     def _error(self, response: httpx.Response, method: str, path: str, what: str | None) -> PipedriveError:
