@@ -386,10 +386,18 @@ def whoami(ctx, path, fmt, **kwargs) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI with CONTRACT §5's exit codes."""
+    from reconciler.interrupts import interrupted, terminate_like_interrupt
+
     tune_gc()
+    terminate_like_interrupt()
+    args = list(argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            code, message = interrupted(exc.__context__, args)
+            click.echo(message, err=True)
+            sys.exit(code)
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
@@ -398,9 +406,10 @@ def main(argv: list[str] | None = None) -> None:
     except SystemExit as exc:
         code = exc.code
         sys.exit(code if isinstance(code, int) else (EXIT_ERROR if code else EXIT_OK))
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        code, message = interrupted(exc, args)
+        click.echo(message, err=True)
+        sys.exit(code)
     except Exception as exc:  # a bug, not a user error: one line, the traceback only with --debug
         if "--debug" in (argv if argv is not None else sys.argv[1:]):
             click.echo(_redact(traceback.format_exc()), err=True)
