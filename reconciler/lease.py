@@ -256,6 +256,8 @@ class Holder:
             now = _server_time(self.client, mono)
         except (PipedriveError, LockError) as exc:
             self._lose(f"its lease could not be checked ({exc})")
+            if getattr(exc, "gave_up", False):
+                raise  # the account cannot be reached at all: that is the reason to give
             return
         mine = next((label for label in labels if label.get("id") == self.lease.id), None)
         found = NAME.match(str((mine or {}).get("name", "")))
