@@ -160,6 +160,10 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, drift_only, **kw
     with open_client(settings) as client, _progress_line(out, client.stats) as progress, kept_to_the_end():
         run = plan_run(client, settings, paths, targets=list(targets), progress=progress, drift_only=drift_only,
                        record=bool(out_file))
+        if out_file:
+            from reconciler.plantrust import sign
+
+            sign(run.plan, client)  # apply --plan accepts only what this key signed for this account
     plan_value = run.plan
     if fmt == "text":
         out.print(run.account.header(), markup=False)
@@ -242,14 +246,27 @@ def apply(ctx, paths, plan_file, auto_approve, targets, allow_account_change, fm
             _fail(out, f"{plan_file}: {exc}")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
+        from reconciler.plantrust import check_project
+
+        try:
+            check_project(saved)  # before the project lock, which would recreate a directory that moved
+        except PlanError as exc:
+            _fail(out, f"{plan_file}: {exc}")
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
     lock_path = lock_path_for(paths[0], settings.environment) if paths else Path(saved.lock_file or "reconciler.lock")
     shown = out.print if fmt == "text" else out.err.print  # stdout stays pure JSON with --format json
     with open_client(settings) as client, project_lock(lock_path):
         if saved is not None:
-            run = saved_plan_run(client, settings, saved)
+            from reconciler.render.sends import render_sends
+
+            try:
+                run = saved_plan_run(client, settings, saved)
+            except PlanError as exc:
+                _fail(out, f"{plan_file}: {exc}")
             shown(run.account.header(), markup=False)
             shown(render_text(run.plan))  # what will be done, before any confirmation (as plan prints it)
+            if run.plan.changes:
+                shown(render_sends(run.plan), markup=False)  # and exactly what will be sent
         else:
             with _progress_line(out, client.stats) as progress, kept_to_the_end():
                 run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
@@ -346,6 +363,10 @@ def show(ctx, plan_file, fmt) -> None:
                               connection=account.get("connection"), sandbox=bool(account.get("sandbox"))).header(),
                       markup=False)
         out.print(render_text(saved))
+        if saved.changes:
+            from reconciler.render.sends import render_sends
+
+            out.print(render_sends(saved), markup=False)  # exactly what apply --plan will send
     elif fmt == "json":
         out.raw(render_json(saved))
     else:

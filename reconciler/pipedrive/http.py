@@ -15,6 +15,8 @@ Retry policy, the heart of "never a duplicate":
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import json
 import random
 import ssl
@@ -135,6 +137,11 @@ class HttpClient:
         self.close()
 
     # -- helpers -------------------------------------------------------------
+
+    def derive_key(self, purpose: bytes) -> bytes:
+        """A secret for `purpose` derived from the API key (HMAC-SHA256), so that what needs a key
+        (a saved plan's integrity check) never holds the API key itself."""
+        return hmac.new(self._key.encode(), purpose, hashlib.sha256).digest()
 
     def redact(self, text: str) -> str:
         """Remove the key from any text that might reach a user (belt and braces)."""
