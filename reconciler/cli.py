@@ -56,7 +56,8 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("RECONCILER_CONTROL_ENDPOINT", "The control API URL (connections), as `--control-endpoint` (default "
                                     "`https://ctrl.maton.ai` with the default endpoint, else the endpoint's "
                                     "origin)."),
-    ("RECONCILER_TIMEOUT", "Seconds one request may take before it counts as failed (default 30)."),
+    ("RECONCILER_TIMEOUT", "Seconds one request may take before it counts as failed (default 30): the whole "
+                           "answer, not each read, so a server trickling bytes cannot hold it longer."),
     ("RECONCILER_RATE_LIMIT", "Requests per second, client side, as `--rate-limit` (default 10). Not applied "
                               "to the embedded sandbox, which runs unpaced unless `--rate-limit` is given."),
     ("RECONCILER_API_VERSION", "`v2` (Pipedrive's v2 endpoints where they exist; the default) or `v1` "

@@ -33,7 +33,8 @@ from typing import Any
 import httpx
 
 from reconciler import __version__, jsoncodec
-from reconciler.pipedrive.breaker import DEFAULT_BUDGET, Breaker
+from reconciler.pipedrive import deadline
+from reconciler.pipedrive.breaker import DEFAULT_BUDGET, Breaker, kind_of
 from reconciler.pipedrive.costs import route_template, token_cost
 from reconciler.pipedrive.errors import (
     AmbiguousWriteError,
@@ -119,11 +120,14 @@ class HttpClient:
             headers["Authorization"] = f"Bearer {api_key}"
         if connection:
             headers["Maton-Connection"] = connection
+        self._timeout = timeout
+        if transport is None:  # the network: each request also gets an overall deadline (deadline.py)
+            transport = httpx.HTTPTransport(verify=tls_context(self.endpoint))
+            deadline.install(transport)
         self._http = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(timeout),
             transport=transport,
-            verify=tls_context(self.endpoint),
             follow_redirects=False,
         )
 
@@ -173,6 +177,7 @@ class HttpClient:
         """
         method = method.upper()
         creates = method == "POST"
+        operation = kind_of(method)  # the breaker counts reads' and writes' failures apart
         url = self.endpoint + path
         params = {k: v for k, v in (params or {}).items() if v is not None}
         body = None if json_body is None else json.dumps(json_body, default=str).encode()
@@ -202,7 +207,7 @@ class HttpClient:
                 # Never reached the server: safe to retry, even a create.
                 last_error = TransportError(f"cannot connect to {self.endpoint}: {type(exc).__name__}", path=path)
                 self._log(f"{method} {path} -> connect error ({attempt}/{MAX_ATTEMPTS})")
-                self.breaker.failure(last_error)
+                self.breaker.failure(last_error, kind=operation)
                 self.breaker.check()  # gave up: no point sleeping before saying so
                 self._sleep(self._backoff(attempt - 1))
                 continue
@@ -210,7 +215,7 @@ class HttpClient:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection dropped"
                 self._log(f"{method} {path} -> {kind} ({attempt}/{MAX_ATTEMPTS})")
                 last_error = TransportError(f"{method} {path} {kind} after {attempt} attempts", path=path)
-                self.breaker.failure(last_error)
+                self.breaker.failure(last_error, kind=operation)
                 if creates:
                     raise AmbiguousWriteError(f"{method} {path} {kind}; the write may or may not have happened",
                                               path=path) from None
@@ -232,7 +237,7 @@ class HttpClient:
                     status=429,
                     path=path,
                 )
-                self.breaker.failure(last_error, rate_limited=True)
+                self.breaker.failure(last_error, rate_limited=True, kind=operation)
                 if retry_after is None:
                     self._sleep(self._backoff(attempt - 1))
                 continue
@@ -240,14 +245,14 @@ class HttpClient:
                 who = answered_by(response)
                 last_error = ServerError(f"{who} answered {status} on {method} {path} after {attempt} attempts"
                                          f"{self.redact(_first_line_note(response))}", status=status, path=path)
-                self.breaker.failure(last_error)
+                self.breaker.failure(last_error, kind=operation)
                 if creates:
                     raise AmbiguousWriteError(f"{method} {path}: {who} answered {status}; the write may or may "
                                               "not have happened", status=status, path=path)
                 self.breaker.check()
                 self._sleep(self._backoff(attempt - 1))
                 continue
-            self.breaker.success()
+            self.breaker.success(operation)
             if status == 404 and method == "DELETE" and attempt > 1:
                 # An earlier attempt whose answer we lost already deleted it.
                 return {"success": True, "data": None}
@@ -265,7 +270,8 @@ class HttpClient:
                  headers: dict[str, str] | None) -> httpx.Response:
         """One attempt; the place it took in the rate limit frees one window after it ends."""
         try:
-            response = self._http.request(method, url, params=params, content=body, headers=headers)
+            with deadline.deadline(self._timeout):  # the whole answer, not each read, within the timeout
+                response = self._http.request(method, url, params=params, content=body, headers=headers)
         finally:
             self.limiter.release()
         _let_go_of_stream(response)
