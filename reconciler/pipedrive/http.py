@@ -49,6 +49,7 @@ from reconciler.pipedrive.errors import (
     TransportError,
 )
 from reconciler.pipedrive.ratelimit import RateLimiter
+from reconciler.redact import redact
 
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = 0.25
@@ -148,10 +149,9 @@ class HttpClient:
         return hmac.new(self._key.encode(), purpose, hashlib.sha256).digest()
 
     def redact(self, text: str) -> str:
-        """Remove the key from any text that might reach a user (belt and braces)."""
-        if self._key and self._key in text:
-            text = text.replace(self._key, "***")
-        return text
+        """Remove the key (any case, any long prefix: reconciler/redact.py) from any text that might
+        reach a user (belt and braces)."""
+        return redact(text, (self._key,))
 
     def _log(self, message: str) -> None:
         if self._trace:
