@@ -7,7 +7,14 @@ objects missing, the loser's outcome (it waits for the account's lease, then pla
 and adopts what the winner made), the calls both applies made against the calls of one
 apply alone (the lease's cost and the loser's re-plan), and the wall time of the pair.
 
-    python bench/bench_race.py [--quick] [--json]
+Then the fenced lease's scenarios (issue 25), 5 rounds each, on a server paced at 3 req/s
+with a 20 s lease TTL (RECONCILER_LEASE_TTL) and 10 s request timeout, each reporting the
+duplicates left once every clone has been applied to completion:
+- break: `lease break --force` 8 s into one clone's apply, then a second clone applies;
+- pause: the holder SIGSTOPped past the TTL (TTL + 5 s) while a second clone applies;
+- nodate: one clone through a proxy that strips the `Date` header, the other direct.
+
+    python bench/bench_race.py [--quick] [--json] [--only race|break|pause|nodate]
 """
 
 from __future__ import annotations
@@ -75,10 +82,23 @@ def census(serve: common.Serve, data: dict) -> tuple[int, int]:
 
 
 def main() -> int:
-    args = common.parser(__doc__.splitlines()[0]).parse_args()
+    parser = common.parser(__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["race", *FENCE_SCENARIOS], help="one scenario only")
+    args = parser.parse_args()
+    report = common.Report("race", common.command_line("bench_race.py", args.quick))
+    ok = True
+    if args.only in (None, "race"):
+        ok = two_clones(args, report)
+    for name in FENCE_SCENARIOS:
+        if args.only in (None, name):
+            ok = fence_scenario(name, args.quick, report) and ok
+    report.emit(args.json)
+    return 0 if ok else 1
+
+
+def two_clones(args, report: common.Report) -> bool:
     n = 20 if args.quick else 60
     data = manifests(n)
-    report = common.Report("race", common.command_line("bench_race.py", args.quick))
     rows, all_dups, all_missing, walls, extra = [], 0, 0, [], []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -118,8 +138,142 @@ def main() -> int:
                f"median {sorted(extra)[len(extra) // 2]}, max {max(extra)}")
     best, median = common.best_median(walls)
     report.add(f"wall time of the pair ({3 * n} creates at {RATE:g} req/s)", f"best {best:.1f} s, median {median:.1f} s")
-    report.emit(args.json)
-    return 0 if all_dups == 0 and all_missing == 0 else 1
+    return all_dups == 0 and all_missing == 0
+
+
+# -- the fenced lease's scenarios (issue 25) ------------------------------------------------
+
+FENCE_SCENARIOS = ("break", "pause", "nodate")
+FENCE_RATE = 3.0
+FENCE_ENV = {"RECONCILER_LEASE_TTL": "20", "RECONCILER_TIMEOUT": "10", "RECONCILER_LEASE_WAIT": "600"}
+
+
+def _start(directory: Path, endpoint: str, serve: common.Serve) -> subprocess.Popen:
+    argv = common.reconciler_argv("apply", str(directory), "--auto-approve", "--endpoint", endpoint,
+                                  "--rate-limit", str(FENCE_RATE))
+    return subprocess.Popen(argv, env={**serve.env(), **FENCE_ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _creates(serve: common.Serve) -> int:
+    import httpx
+
+    routes = httpx.get(serve.url + "/_sandbox/stats", timeout=10).json()["by_route"]
+    return sum(count for route, count in routes.items() if route.startswith("POST /api/v2/"))
+
+
+class _NoDateProxy:
+    """A loopback proxy in front of the server that strips the `Date` header from every answer."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+        import threading
+
+        import httpx
+
+        client = httpx.Client(timeout=60)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                answer = client.request(self.command, upstream + self.path, content=body, headers=headers)
+                self.send_response_only(answer.status_code)
+                for key, value in answer.headers.items():
+                    if key.lower() not in ("date", "content-length", "transfer-encoding", "connection",
+                                           "content-encoding"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _forward
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._client = client
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self._client.close()
+
+
+def _finish(procs: list[subprocess.Popen]) -> list[tuple[int, str]]:
+    """(exit code, stderr) of each process, once all have ended."""
+    errs = [proc.communicate(timeout=900)[1] for proc in procs]
+    return [(proc.returncode, err) for proc, err in zip(procs, errs, strict=True)]
+
+
+def _one_fence_round(name: str, root: Path, data: dict) -> tuple[list[int], int, int, str]:
+    """One round of a scenario: (exit codes of the racing applies, duplicates, missing, what happened)."""
+    import signal
+
+    with common.Serve(root / f"{name}.db", rate=FENCE_RATE) as serve:
+        clones = [write_clone(root / f"{name}-{which}", data) for which in ("laptop", "ci")]
+        what = ""
+        if name == "break":
+            first = _start(clones[0], serve.endpoint, serve)
+            time.sleep(8)
+            broke = subprocess.run(common.reconciler_argv("lease", "break", "--force", "--endpoint", serve.endpoint),
+                                   env={**serve.env(), **FENCE_ENV}, capture_output=True, text=True, timeout=120)
+            what = "broken" if broke.returncode == 0 else f"break failed: {broke.stderr[-300:]}"
+            second = _start(clones[1], serve.endpoint, serve)
+            results = _finish([first, second])
+        elif name == "pause":
+            first = _start(clones[0], serve.endpoint, serve)
+            deadline = time.monotonic() + 120
+            while _creates(serve) < 5 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            first.send_signal(signal.SIGSTOP)
+            second = _start(clones[1], serve.endpoint, serve)
+            time.sleep(float(FENCE_ENV["RECONCILER_LEASE_TTL"]) + 5)
+            first.send_signal(signal.SIGCONT)
+            results = _finish([first, second])
+            what = "paused past the TTL"
+        else:
+            proxy = _NoDateProxy(serve.url)
+            try:
+                first = _start(clones[0], proxy.url + "/pipedrive", serve)
+                second = _start(clones[1], serve.endpoint, serve)
+                results = _finish([first, second])
+            finally:
+                proxy.close()
+            what = "no Date: " + ("refused" if "no Date header" in results[0][1] else f"exit {results[0][0]}")
+        codes = [code for code, _err in results]
+        lost = sum("lost the account's apply lease" in err for _code, err in results)
+        if lost:
+            what += f"; {lost} stopped on a lost lease"
+        for clone in clones:  # every clone applied to completion (a stopped one finishes the job)
+            again = _start(clone, serve.endpoint, serve)
+            out, err = again.communicate(timeout=900)
+            if again.returncode != 0:
+                what += f"; a final apply failed: {err[-300:]}"
+        dups, missing = census(serve, data)
+    return codes, dups, missing, what
+
+
+def fence_scenario(name: str, quick: bool, report: common.Report) -> bool:
+    n = 10 if quick else 20
+    data = manifests(n)
+    total_dups = total_missing = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_number in range(1, ROUNDS + 1):
+            codes, dups, missing, what = _one_fence_round(name, Path(tmp) / f"r{round_number}", data)
+            common.log(f"{name} round {round_number}: exit {codes}, {dups} duplicates, {missing} missing; {what}")
+            report.add(f"{name} round {round_number}: exit codes, duplicates, missing",
+                       f"{codes}, {dups}, {missing}; {what}", "0 duplicates, 0 missing", dups == 0 and missing == 0)
+            total_dups += dups
+            total_missing += missing
+    report.add(f"{name}: duplicates over {ROUNDS} rounds ({3 * n} creates, {FENCE_RATE:g} req/s)", str(total_dups),
+               "0", total_dups == 0)
+    return total_dups == 0 and total_missing == 0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ The promises, and how they are kept:
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -242,6 +243,10 @@ class Applier:
         The plan lists changes in a valid order and records what each one needs (a create's
         parent, a delete's children); independent changes run side by side, within the
         rate limit. A change whose dependency failed is skipped by `work` itself.
+
+        At most `workers` changes are submitted at a time (the window): a stop (Ctrl-C,
+        SIGTERM, a lost lease, a give-up) then leaves only those to finish, never a queue of
+        hundreds already handed to the pool; whatever was not submitted is reported as not started.
         """
         by_address = {c.address: c for c in changes}
         waiting = {c.address: {d for d in c.depends_on if d in by_address and d != c.address} for c in changes}
@@ -251,16 +256,20 @@ class Applier:
                 dependents.setdefault(need, []).append(address)
         running: dict[Future, str] = {}
         started: set[str] = set()
+        ready: deque[str] = deque()
 
         def start(address: str) -> None:
             started.add(address)
-            if self.result.stopped is not None:
-                change = by_address[address]
-                self._record(Outcome(address, change.action, "skipped", change.id,
-                                     f"not started: apply stopped ({_first_sentence(self.result.stopped)})"))
-                finished(address)
-                return
-            running[pool.submit(work, by_address[address])] = address
+            ready.append(address)
+
+        def submit() -> None:
+            while ready and len(running) < self.workers:
+                address = ready.popleft()
+                if self.result.stopped is not None:
+                    self._not_started(by_address[address])
+                    finished(address)
+                    continue
+                running[pool.submit(work, by_address[address])] = address
 
         def finished(address: str) -> None:
             for dependent in dependents.get(address, []):
@@ -271,16 +280,23 @@ class Applier:
         for change in changes:
             if not waiting[change.address] and change.address not in started:
                 start(change.address)
+        submit()
         while running:
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
                 address = running.pop(future)
                 future.result()
                 finished(address)
+            submit()
         for change in changes:  # a dependency cycle, which a plan never has: say so, do nothing
             if change.address not in started:
                 self._record(Outcome(change.address, change.action, "skipped", change.id,
                                      "skipped: its dependencies form a cycle"))
+
+    def _not_started(self, change: Change) -> None:
+        assert self.result.stopped is not None
+        self._record(Outcome(change.address, change.action, "skipped", change.id,
+                             f"not started: apply stopped ({_first_sentence(self.result.stopped)})"))
 
     def _record(self, outcome: Outcome) -> None:
         self.result.outcomes.append(outcome)
@@ -328,6 +344,9 @@ class Applier:
         return value
 
     def _write_one(self, change: Change) -> None:
+        if self.result.stopped is not None:  # stopped while this waited for a thread
+            self._not_started(change)
+            return
         try:
             writes = self._resolve(change.writes)
         except _Skip as skip:
@@ -395,6 +414,9 @@ class Applier:
     # -- deletes -----------------------------------------------------------------------
 
     def _delete_one(self, change: Change) -> None:
+        if self.result.stopped is not None:
+            self._not_started(change)
+            return
         try:
             assert change.id is not None
             self.client.delete(change.kind, change.id)

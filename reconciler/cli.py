@@ -56,16 +56,20 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("RECONCILER_CONTROL_ENDPOINT", "The control API URL (connections), as `--control-endpoint` (default "
                                     "`https://ctrl.maton.ai` with the default endpoint, else the endpoint's "
                                     "origin)."),
-    ("RECONCILER_TIMEOUT", "Seconds one request may take before it counts as failed (default 30)."),
+    ("RECONCILER_TIMEOUT", "Seconds one request may take before it counts as failed (default 30): the whole "
+                           "answer, not each read, so a server trickling bytes cannot hold it longer."),
     ("RECONCILER_RATE_LIMIT", "Requests per second, client side, as `--rate-limit` (default 10). Not applied "
                               "to the embedded sandbox, which runs unpaced unless `--rate-limit` is given."),
     ("RECONCILER_API_VERSION", "`v2` (Pipedrive's v2 endpoints where they exist; the default) or `v1` "
                                "everywhere, as `--api-version`."),
-    ("RECONCILER_RETRY_BUDGET", "Seconds of failed requests in a row (no success between them) after which a run "
+    ("RECONCILER_RETRY_BUDGET", "Seconds of failed requests in a row (no success of the same kind, read or write, "
+                                "between them) after which a run "
                                 "gives up with one message (default 30; a rate-limited streak gets four times it). "
                                 "Also `retry_budget` in reconciler.toml."),
     ("RECONCILER_LEASE_WAIT", "Seconds an apply that creates waits for another apply of the same account (any "
                               "machine) to release the account's lease before it fails (default 300)."),
+    ("RECONCILER_LEASE_TTL", "Seconds the account's apply lease lasts without renewal (default 120, at least 10); "
+                             "a shorter one only makes a paused or crashed holder block others for less time."),
     ("RECONCILER_LOCK_WAIT", "Seconds `apply` waits for another apply of the same project to finish "
                              "(`reconciler.lock.lck`) before it fails (default 30)."),
     ("RECONCILER_MARKDOWN_LIMIT", "The most bytes a markdown plan may take (default 60000, under GitHub's "
@@ -158,6 +162,10 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, drift_only, **kw
     with open_client(settings) as client, _progress_line(out, client.stats) as progress, kept_to_the_end():
         run = plan_run(client, settings, paths, targets=list(targets), progress=progress, drift_only=drift_only,
                        record=bool(out_file))
+        if out_file:
+            from reconciler.plantrust import sign
+
+            sign(run.plan, client)  # apply --plan accepts only what this key signed for this account
     plan_value = run.plan
     if fmt == "text":
         out.print(run.account.header(), markup=False)
@@ -240,14 +248,27 @@ def apply(ctx, paths, plan_file, auto_approve, targets, allow_account_change, fm
             _fail(out, f"{plan_file}: {exc}")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
+        from reconciler.plantrust import check_project
+
+        try:
+            check_project(saved)  # before the project lock, which would recreate a directory that moved
+        except PlanError as exc:
+            _fail(out, f"{plan_file}: {exc}")
     settings, paths = _settings(ctx.obj, list(paths), kwargs)
     lock_path = lock_path_for(paths[0], settings.environment) if paths else Path(saved.lock_file or "reconciler.lock")
     shown = out.print if fmt == "text" else out.err.print  # stdout stays pure JSON with --format json
     with open_client(settings) as client, project_lock(lock_path):
         if saved is not None:
-            run = saved_plan_run(client, settings, saved)
+            from reconciler.render.sends import render_sends
+
+            try:
+                run = saved_plan_run(client, settings, saved)
+            except PlanError as exc:
+                _fail(out, f"{plan_file}: {exc}")
             shown(run.account.header(), markup=False)
             shown(render_text(run.plan))  # what will be done, before any confirmation (as plan prints it)
+            if run.plan.changes:
+                shown(render_sends(run.plan), markup=False)  # and exactly what will be sent
         else:
             with _progress_line(out, client.stats) as progress, kept_to_the_end():
                 run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
@@ -344,6 +365,10 @@ def show(ctx, plan_file, fmt) -> None:
                               connection=account.get("connection"), sandbox=bool(account.get("sandbox"))).header(),
                       markup=False)
         out.print(render_text(saved))
+        if saved.changes:
+            from reconciler.render.sends import render_sends
+
+            out.print(render_sends(saved), markup=False)  # exactly what apply --plan will send
     elif fmt == "json":
         out.raw(render_json(saved))
     else:
@@ -384,10 +409,18 @@ def whoami(ctx, path, fmt, **kwargs) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI with CONTRACT §5's exit codes."""
+    from reconciler.interrupts import interrupted, terminate_like_interrupt
+
     tune_gc()
+    terminate_like_interrupt()
+    args = list(argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            code, message = interrupted(exc.__context__, args)
+            click.echo(message, err=True)
+            sys.exit(code)
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
@@ -396,9 +429,10 @@ def main(argv: list[str] | None = None) -> None:
     except SystemExit as exc:
         code = exc.code
         sys.exit(code if isinstance(code, int) else (EXIT_ERROR if code else EXIT_OK))
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        code, message = interrupted(exc, args)
+        click.echo(message, err=True)
+        sys.exit(code)
     except Exception as exc:  # a bug, not a user error: one line, the traceback only with --debug
         if "--debug" in (argv if argv is not None else sys.argv[1:]):
             click.echo(_redact(traceback.format_exc()), err=True)

@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM during apply: stop starting changes, finish what is in flight, report.
+"""Ctrl-C and SIGTERM: apply stops starting changes, finishes what is in flight, reports; other
+commands (plan, export) stop at once, say so, and exit by the signal too.
 
 A killed apply loses nothing (every write is journalled), but a user who presses Ctrl-C
 deserves better than `Aborted.`: the calls in flight are let finish (so the lock records
@@ -42,3 +43,36 @@ def stop_on_signals(stop: Callable[[str], None]) -> Iterator[dict]:
         for sig, old in previous.items():
             with contextlib.suppress(ValueError, OSError):
                 signal.signal(sig, old)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM outside apply's handler: stop like Ctrl-C, but exit 143."""
+
+
+def terminate_like_interrupt() -> None:
+    """Make SIGTERM raise `Terminated` in the main thread (the process entry point calls this):
+    a CI runner cancelling `plan` or `export` then gets exit 143 and a line saying so, not a
+    silent death. Apply puts its own handler in place while it writes (stop_on_signals)."""
+    sigterm = getattr(signal, "SIGTERM", None)
+    if sigterm is None or threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(_signum: int, _frame) -> None:
+        raise Terminated
+
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(sigterm, handler)
+
+
+def interrupted(exc: BaseException | None, argv: list[str]) -> tuple[int, str]:
+    """The exit code and the line to print when a command was interrupted by `exc`."""
+    terminated = isinstance(exc, Terminated)
+    code = 143 if terminated else 130
+    reason = "Terminated (SIGTERM)" if terminated else "Interrupted (Ctrl-C)"
+    command = next((arg for arg in argv if not arg.startswith("-")), "")
+    if command == "plan":
+        return code, f"{reason}: the plan was not finished. Nothing was changed (plan only reads the account)."
+    if command == "export":
+        return code, (f"{reason}: the export was not finished. Nothing was changed in the account; run it "
+                      "again (with --force if it had begun writing into its directory).")
+    return code, f"{reason}."

@@ -1,39 +1,46 @@
-"""One apply that creates at a time per account, across machines: a lease kept in the account.
+"""One apply that creates at a time per account, across machines: a fenced lease kept in the account.
 
 The project lock (`reconciler.lock.lck`) keeps two applies of one checkout apart; it cannot
 see a second checkout, a CI runner and a laptop. Two applies that plan the same creates at
-once would both make them (the race issue 12 measured: 179 duplicates). So before its
-first create, apply takes a lease in the Pipedrive account itself, where every machine
-looks, then checks that nothing it is about to create appeared since it read live state
-(planning again if something did: the other apply's work is then adopted, not repeated).
+once would both make them. So before its first create, apply takes a lease in the
+Pipedrive account itself, where every machine looks, then checks what appeared since it
+read live state (planning again if something did: the other apply's work is then adopted,
+not repeated). CI concurrency groups stay the first guard (docs/ci.md): the lease is the
+net under them, for the laptop beside the runner.
 
-The lease is a lead label named `reconciler lease <holder> until <time>` (lead labels exist
-in every account, are cheap to list, and touch no record): Pipedrive has no compare-and-set,
-so taking one is "list, create mine, list again": mine holds when every other live lease
-was created strictly after it; an older one wins; one created in the same second is a tie,
-and both step back and retry after a random pause. Whoever lists second sees both, so two
-applies never both hold it. A lease expires (`until`, in the server's time) unless its
-holder renews it, so a crashed apply blocks others for at most the TTL;
-`reconciler lease break` removes one at once (Terraform's force-unlock).
+The lease is one lead label, named plainly, `reconciler apply in progress (lease <token>
+until <time>)`: a random token, never a host name or a process id. Pipedrive has no
+compare-and-set, so taking one is "list, create mine, list again": mine holds when every
+other live lease was created strictly after it; an older one wins; one created in the same
+second is a tie, and both step back and retry after a random pause. The label is deleted
+when the apply ends: nothing is left in the label picker salespeople use.
+
+Fencing: holding a lease once proves nothing a minute later (the laptop slept, the CI
+container was paused, someone ran `lease break`). So every create is sent only while the
+lease is proven: a proof is the label read back, ours and unexpired in the server's time,
+at most PROOF_EVERY seconds or PROOF_BATCH creates ago, and never older than three
+quarters of the TTL by a clock that keeps counting while the machine sleeps. A renewal
+that fails (a 404 included) or a proof that fails loses the lease for good: no further
+create is sent, the apply stops with a message, and what it did is in the journal, so the
+next run finishes the job.
+
+Time is the server's (its `Date` header, read on the lease's own requests): expiry is
+compared on one clock by every holder. Without a server clock the lease refuses (it never
+falls back to the local clock, which may be minutes off).
+
+`reconciler lease break` removes an expired lease at once; a live one only with `--force`,
+and then not by deleting it: it is replaced by a "broken" lease held by nobody for one
+grace period, long enough for the old holder to notice at its next proof and for its last
+request to end, so the next apply waits that out instead of racing a holder still writing.
 
 A checkout remembers the lease it is about to take in `reconciler.lock.lease` (beside the
-lock; removed once the lease is released). When an apply was killed, or gave up because
-the account could not be reached, that file outlives it, and the next apply of the same
-checkout removes that lease at once instead of waiting out the TTL: it holds the project
-lock (`reconciler.lock.lck`), so the apply that took it cannot still be running. Another
-checkout's or machine's lease is never judged this way (a process id means nothing
-across machines or containers).
+lock; removed once the lease is released). When an apply was killed, that file outlives
+it, and the next apply of the same checkout removes that lease at once instead of waiting
+out the TTL: it holds the project lock, so the apply that took it cannot still be running.
 
-Releasing a lease renames it "reconciler lease released <time> by <holder>" (lead label
-names are unique, and two applies may finish in the same second): the next apply compares
-that time with its own read of live state, and checks what appeared since (one list per
-created kind) only when another apply may have created something after it read: when it
-waited, removed a crashed holder's lease, or the last release is later than its read.
-
-Cost: 4 calls per apply that creates (list, create, list, rename), one more to remove the
-previous release marker, one renewal per 30 s of a long apply, and the "created since"
-lists only after contention; applies that only update or delete take no lease (they
-cannot duplicate).
+Cost: list, create, list and delete per apply that creates, one renewal per quarter TTL,
+one proof per PROOF_BATCH creates (or PROOF_EVERY seconds), and the "created since" lists.
+Applies that only update or delete take no lease (they cannot duplicate).
 """
 
 from __future__ import annotations
@@ -42,7 +49,6 @@ import contextlib
 import os
 import random
 import re
-import socket
 import threading
 import time
 import uuid
@@ -54,17 +60,54 @@ from typing import Any
 
 from reconciler.lockcheck import LockError
 from reconciler.pipedrive.client import PipedriveClient
-from reconciler.pipedrive.errors import NotFoundError, PipedriveError
+from reconciler.pipedrive.errors import AmbiguousWriteError, NotFoundError, PipedriveError
 
 PATH = "/api/v1/leadLabels"
-PREFIX = "reconciler lease"
+TITLE = "reconciler apply in progress"
 _TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
-NAME = re.compile(rf"^{PREFIX} (?P<holder>\S+) until (?P<until>{_TIME})$")
-RELEASED = re.compile(rf"^{PREFIX} released (?P<at>{_TIME})(?: by \S+)?$")
-TTL = timedelta(minutes=2)
-RENEW_EVERY = 30.0  # seconds
+NAME = re.compile(rf"^{TITLE} \(lease (?P<holder>\S+) until (?P<until>{_TIME})\)$")
+# the names earlier versions used: still honoured as leases, their release markers removed
+LEGACY_NAME = re.compile(rf"^reconciler lease (?P<holder>(?!released )\S+) until (?P<until>{_TIME})$")
+LEGACY_RELEASED = re.compile(rf"^reconciler lease released {_TIME}(?: by \S+)?$")
+BROKEN = "broken"  # the holder token prefix of a lease `lease break --force` left in place of a live one
+DEFAULT_TTL = 120.0  # seconds; RECONCILER_LEASE_TTL
 POLL = 2.0  # seconds between looks while another apply holds the lease
 DEFAULT_WAIT = 300.0  # RECONCILER_LEASE_WAIT
+PROOF_EVERY = 5.0  # seconds: a create is sent only on a proof at most this old
+PROOF_BATCH = 25  # creates: and at most this many creates after it
+CREATE_ATTEMPTS = 5
+
+
+class LeaseClockError(LockError):
+    """The server gave no time (no `Date` header): the lease cannot compare expiries safely."""
+
+
+class LeaseLostError(PipedriveError):
+    """This apply can no longer prove it holds the account's lease: it sends no further create."""
+
+    gave_up = True
+
+
+def ttl() -> timedelta:
+    """How long a lease lasts without renewal (RECONCILER_LEASE_TTL seconds, default 120)."""
+    raw = os.environ.get("RECONCILER_LEASE_TTL", str(DEFAULT_TTL))
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise LockError("RECONCILER_LEASE_TTL must be a number of seconds") from None
+    if seconds < 10:
+        raise LockError("RECONCILER_LEASE_TTL must be at least 10 seconds")
+    return timedelta(seconds=seconds)
+
+
+def awake_clock() -> float:
+    """Seconds on a clock that keeps counting while the machine sleeps (CLOCK_BOOTTIME on Linux):
+    a laptop that slept past the TTL must not believe its lease is still young."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is not None:
+        with contextlib.suppress(OSError):
+            return time.clock_gettime(boottime)
+    return time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -80,7 +123,7 @@ class Lease:
 
 
 def lease_name(holder: str, until: datetime) -> str:
-    return f"{PREFIX} {holder} until {until.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    return f"{TITLE} (lease {holder} until {until.strftime('%Y-%m-%dT%H:%M:%SZ')})"
 
 
 def _when(text: Any) -> datetime | None:
@@ -94,9 +137,8 @@ def _when(text: Any) -> datetime | None:
 
 
 def holder_name() -> str:
-    """Who holds a lease: the machine, the process and a random part (never the key)."""
-    host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())[:40] or "host"
-    return f"{host}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    """Who holds a lease: a random token (never the host, the process or the key)."""
+    return uuid.uuid4().hex[:12]
 
 
 def leases(client: PipedriveClient) -> list[Lease]:
@@ -104,30 +146,43 @@ def leases(client: PipedriveClient) -> list[Lease]:
     return _read(client)[0]
 
 
-def _read(client: PipedriveClient) -> tuple[list[Lease], list[tuple[Any, datetime]]]:
-    """The leases, and the release markers (id, when) the last applies left."""
-    held, released = [], []
-    for label in client.http.request("GET", PATH).get("data") or []:
+def _labels(client: PipedriveClient) -> list[dict]:
+    return [label for label in client.http.request("GET", PATH).get("data") or [] if isinstance(label, dict)]
+
+
+def _read(client: PipedriveClient) -> tuple[list[Lease], list[Any]]:
+    """The leases, and the ids of the release markers earlier versions left (to be removed)."""
+    held, markers = [], []
+    for label in _labels(client):
         name = str(label.get("name", ""))
-        found = NAME.match(name)
+        found = NAME.match(name) or LEGACY_NAME.match(name)
         if found:
             until = _when(found["until"])
             if until is not None:
                 held.append(Lease(label["id"], found["holder"], until, _when(label.get("add_time"))))
             continue
-        done = RELEASED.match(name)
-        if done and _when(done["at"]) is not None:
-            released.append((label["id"], _when(done["at"])))
-    return held, released
+        if LEGACY_RELEASED.match(name):
+            markers.append(label["id"])
+    return held, markers
+
+
+def _server_time(client: PipedriveClient, since: float) -> datetime:
+    """The server's time as its answers since `since` (monotonic) said it; LeaseClockError if none did."""
+    seen = client.http.server_now(fresh_since=since)
+    if seen is None:
+        raise LeaseClockError(
+            "the account's answers carry no Date header (a proxy in between strips it?): the apply lease "
+            "compares expiries on the server's clock only, never this machine's, so it refuses to go on")
+    return seen.replace(microsecond=0)
 
 
 def _now(client: PipedriveClient) -> datetime:
-    """The server's time: every holder compares expiry with the same clock."""
-    seen = client.http.server_now()
+    """The server's time, read now (one call when no answer told it just before)."""
+    started = time.monotonic()
+    seen = client.http.server_now(fresh_since=started - 1.0)
     if seen is None:
         client.http.request("GET", "/api/v1/users/me")
-        seen = client.http.server_now()
-    return (seen or datetime.now(UTC)).replace(microsecond=0)
+    return _server_time(client, started - 1.0)
 
 
 def _delete(client: PipedriveClient, lease_id: Any) -> None:
@@ -137,43 +192,145 @@ def _delete(client: PipedriveClient, lease_id: Any) -> None:
         pass
 
 
-class Holder:
-    """A lease held, renewed in the background until released.
+def _create(client: PipedriveClient, name: str, sleep: Callable[[float], None]) -> dict:
+    """Create the lease's label like any other create: an ambiguous answer is looked up by its
+    (unique) name before trying again, so a 5xx neither fails the apply nor leaves two labels."""
+    last: Exception | None = None
+    for _attempt in range(CREATE_ATTEMPTS):
+        try:
+            return client.http.request("POST", PATH, json_body={"name": name, "color": "gray"},
+                                       what="the apply lease")["data"]
+        except AmbiguousWriteError as exc:
+            last = exc
+            found = [label for label in _labels(client) if label.get("name") == name]
+            if found:
+                return found[0]
+            sleep(random.uniform(0.2, 1.0))
+    raise LockError(f"could not take the account's apply lease: {last}")
 
-    `quiet_since`: when no apply can have created anything since (the last release it saw,
-    in server time), or None when one may have (it waited for another, or removed a crashed
-    one's lease): the caller then checks what appeared since it read live state.
+
+class Holder:
+    """A lease held: renewed in the background, proven before creates, deleted when released.
+
+    `guard` is installed on the client's HTTP layer for as long as the lease is held: every
+    POST (a create) other than the lease's own goes through it, so a create is never sent
+    on a lease that cannot be proven (`LeaseLostError` instead, which stops the apply).
     """
 
-    def __init__(self, client: PipedriveClient, lease: Lease, quiet_since: datetime | None = None,
-                 record: Path | None = None) -> None:
+    quiet_since: datetime | None = None  # kept for callers: every apply checks what appeared since
+
+    def __init__(self, client: PipedriveClient, lease: Lease, record: Path | None = None,
+                 valid_from: float | None = None) -> None:
         self.client = client
         self.lease = lease
-        self.quiet_since = quiet_since
         self.record = record
+        self.ttl = ttl()
+        self.lost: str | None = None
+        self._lock = threading.Lock()
+        self._proved_at = awake_clock() if valid_from is None else valid_from
+        self._valid_until = self._proved_at + self.ttl.total_seconds() * 0.75
+        self._creates_since_proof = 0
         self._stop = threading.Event()
+        client.http.write_guard = self.guard
         self._thread = threading.Thread(target=self._renew, name="reconciler-lease", daemon=True)
         self._thread.start()
 
+    # -- fencing -----------------------------------------------------------------------
+
+    def _lose(self, why: str) -> None:
+        if self.lost is None:
+            self.lost = why
+
+    def _proved(self, started: float, until: datetime, now: datetime) -> None:
+        left = min((until - now).total_seconds(), self.ttl.total_seconds()) - self.ttl.total_seconds() * 0.25
+        self._proved_at = started
+        self._valid_until = started + max(0.0, left)
+        self._creates_since_proof = 0
+
+    def prove(self) -> None:
+        """Read the lease back: still ours, unexpired in the server's time; else it is lost."""
+        started = awake_clock()
+        mono = time.monotonic()
+        try:
+            labels = _labels(self.client)
+            now = _server_time(self.client, mono)
+        except (PipedriveError, LockError) as exc:
+            self._lose(f"its lease could not be checked ({exc})")
+            if getattr(exc, "gave_up", False):
+                raise  # the account cannot be reached at all: that is the reason to give
+            return
+        mine = next((label for label in labels if label.get("id") == self.lease.id), None)
+        found = NAME.match(str((mine or {}).get("name", "")))
+        if mine is None or found is None or found["holder"] != self.lease.holder:
+            self._lose("its lease was removed (`reconciler lease break`, or it expired and another apply took it)")
+            return
+        until = _when(found["until"])
+        if until is None or until <= now:
+            self._lose("its lease expired (this machine was paused or asleep past the TTL)")
+            return
+        self._proved(started, until, now)
+
+    def guard(self, path: str, may_prove: bool) -> None:
+        """Called before every POST attempt while the lease is held: raise unless it is proven.
+
+        Before the request waits for its place in the rate limit (`may_prove`), a stale proof is
+        renewed by reading the lease back; once it has its place, only the clock is looked at
+        (a proof then would wait for a place this request holds), and one too old refuses.
+        """
+        if path.startswith(PATH):
+            return
+        with self._lock:
+            if self.lost is None:
+                clock = awake_clock()
+                if may_prove and (clock >= self._valid_until or clock - self._proved_at >= PROOF_EVERY
+                                  or self._creates_since_proof >= PROOF_BATCH):
+                    self.prove()
+                elif not may_prove and clock >= self._valid_until:
+                    self._lose("its lease could not be proven in time (this machine was paused or asleep)")
+            if self.lost is not None:
+                raise LeaseLostError(
+                    f"lost the account's apply lease: {self.lost}. No further create was sent; what was done is "
+                    "in the lock, and running apply again finishes the job", path=path)
+            if may_prove:
+                self._creates_since_proof += 1
+
+    # -- renewal and release -------------------------------------------------------------
+
     def _renew(self) -> None:
-        while not self._stop.wait(RENEW_EVERY):
-            try:
-                until = _now(self.client) + TTL
-                self.client.http.request("PATCH", f"{PATH}/{self.lease.id}", json_body={"name": lease_name(
-                    self.lease.holder, until)}, what="the apply lease")
-            except PipedriveError:
-                pass  # the next renewal tries again; the lease's TTL covers a few misses
+        every = self.ttl.total_seconds() / 4
+        while not self._stop.wait(every):
+            if not self.renew_once():
+                return
+
+    def renew_once(self) -> bool:
+        """Push the lease's expiry one TTL on (server time); any failure, a 404 included, loses it."""
+        if self.lost is not None:
+            return False
+        started = awake_clock()
+        mono = time.monotonic()
+        try:
+            until = _now(self.client) + self.ttl
+            self.client.http.request("PATCH", f"{PATH}/{self.lease.id}",
+                                     json_body={"name": lease_name(self.lease.holder, until)},
+                                     what="the apply lease")
+            now = _server_time(self.client, mono)
+        except (PipedriveError, LockError) as exc:
+            with self._lock:
+                self._lose(f"renewing its lease failed ({exc})")
+            return False
+        with self._lock:
+            if self.lost is None:
+                self._proved(started, until, now)
+        return self.lost is None
 
     def release(self) -> None:
-        """Leave a release marker (when this apply finished, for the next one to compare with
-        its own read of live state) in place of the lease; a failure leaves the lease to expire."""
+        """Delete the lease's label (nothing stays in the account); a failure leaves it to expire."""
         self._stop.set()
         self._thread.join(timeout=5)
+        if self.client.http.write_guard == self.guard:
+            self.client.http.write_guard = None
         try:
-            at = _now(self.client).strftime("%Y-%m-%dT%H:%M:%SZ")
-            marker = f"{PREFIX} released {at} by {self.lease.holder}"
-            self.client.http.request("PATCH", f"{PATH}/{self.lease.id}", json_body={"name": marker},
-                                     what="the apply lease")
+            _delete(self.client, self.lease.id)
         except PipedriveError:
             return  # it expires on its own, or this checkout's next apply removes it (`record`)
         if self.record is not None:
@@ -227,30 +384,29 @@ def acquire(client: PipedriveClient, *, wait: float | None = None, say: Callable
     that can no longer be running, and is removed at once.
     """
     wait = wait_seconds() if wait is None else wait
+    length = ttl()
     deadline = time.monotonic() + wait
     holder = holder_name()
     ours = left_behind(record)
     said = False
-    contended = False  # another apply held it, or crashed holding it: it may have created since we read
     while True:
-        now = _now(client)
-        current, released = _read(client)
+        started = awake_clock()
+        mono = time.monotonic()
+        current, markers = _read(client)
+        now = _server_time(client, mono)
         for stale in (lease for lease in current if lease.until <= now or lease.holder == ours):
             _delete(client, stale.id)  # a crashed apply's: its TTL is over, or it was this checkout's
-            contended = True
+        for marker_id in markers:
+            _delete(client, marker_id)  # an earlier version's release marker: nothing may stay in the account
         others = [lease for lease in current if lease.until > now and lease.holder != ours]
-        for marker_id, _at in sorted(released, key=lambda item: item[1])[:-1]:
-            _delete(client, marker_id)  # only the newest release marker is kept
-        last_release = max((at for _id, at in released), default=None)
         if not others:
             _remember(record, holder)
-            created = client.http.request("POST", PATH, json_body={"name": lease_name(holder, now + TTL),
-                                                                   "color": "gray"}, what="the apply lease")["data"]
-            mine = Lease(created["id"], holder, now + TTL, _when(created.get("add_time")))
+            until = now + length
+            created = _create(client, lease_name(holder, until), sleep)
+            mine = Lease(created["id"], holder, until, _when(created.get("add_time")))
             rivals = [lease for lease in leases(client) if lease.id != mine.id and lease.until > now]
             if all(_after(rival, mine) for rival in rivals):
-                quiet = None if contended else (last_release or datetime.min.replace(tzinfo=UTC))
-                return Holder(client, mine, quiet, record)
+                return Holder(client, mine, record, valid_from=started)
             _delete(client, mine.id)
             others = rivals
             if any(rival.added == mine.added for rival in rivals):  # a tie: both step back, randomly
@@ -258,11 +414,12 @@ def acquire(client: PipedriveClient, *, wait: float | None = None, say: Callable
                 continue
         if time.monotonic() >= deadline:
             oldest = min(others, key=lambda lease: (lease.added or lease.until))
+            who = ("a lease broken by `lease break --force` (its holder may still be finishing)"
+                   if oldest.holder.startswith(BROKEN) else oldest.holder)
             raise LockError(
-                f"another apply of this account is running ({oldest.holder}, lease until "
+                f"another apply of this account is running ({who}, lease until "
                 f"{oldest.until:%Y-%m-%d %H:%M:%S} UTC); waited {wait:.0f} s (RECONCILER_LEASE_WAIT). If it "
-                "crashed, its lease expires on its own; `reconciler lease break` removes it now")
-        contended = True
+                "crashed, its lease expires on its own; `reconciler lease break` removes an expired one")
         if say is not None and not said:
             say(f"waiting for another apply of this account to finish ({others[0].holder})")
             said = True
@@ -274,3 +431,26 @@ def _after(rival: Lease, mine: Lease) -> bool:
     if rival.added is None or mine.added is None:
         return False
     return rival.added > mine.added
+
+
+def break_lease(client: PipedriveClient, lease: Lease, *, force: bool, grace: timedelta) -> str:
+    """Remove a lease. An expired one goes at once; a live one (only with `force`) is replaced by a
+    "broken" lease lasting `grace`: its holder stops at its next proof, and no apply starts before
+    the requests it already sent have ended. Returns what was done, in words."""
+    now = _now(client)
+    if lease.until <= now:
+        _delete(client, lease.id)
+        return f"Removed the expired lease {lease.holder} ({lease.id})."
+    if not force:
+        raise LockError(
+            f"the lease {lease.holder} ({lease.id}) is live until {lease.until:%Y-%m-%d %H:%M:%S} UTC: its "
+            "apply may still be writing. Breaking it is safe only if that apply is surely gone; pass --force "
+            "to break it anyway (the holder stops creating at its next check)")
+    if lease.holder.startswith(BROKEN):
+        _delete(client, lease.id)
+        return f"Removed the broken lease {lease.holder} ({lease.id}) before its grace period ended."
+    _create(client, lease_name(f"{BROKEN}-{holder_name()[:6]}", now + grace), time.sleep)
+    _delete(client, lease.id)
+    return (f"Broke the live lease {lease.holder} ({lease.id}). Its holder may still be writing: it sends no "
+            f"further create once it sees the lease gone, and other applies wait until "
+            f"{now + grace:%H:%M:%S} UTC before they start.")

@@ -10,6 +10,7 @@ with placeholders for ids that only apply will know).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +101,11 @@ class Plan:
     # the account's names as the plan leaves them (declared pipelines, stages, options entered):
     # what the lock's vocabulary records once it is applied; not saved in a plan file
     schema: Any = field(default=None, repr=False, compare=False)
+    # The key a saved plan is signed with (reconciler/plantrust.py), never saved; and, for a
+    # plan read from a file, its recorded digest and the canonical text it covers.
+    signing_key: bytes | None = field(default=None, repr=False, compare=False)
+    saved_digest: str | None = field(default=None, repr=False, compare=False)
+    saved_body: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -124,7 +130,10 @@ class Plan:
 
     def to_json(self) -> dict:
         data = self._body()
-        data["digest"] = content_digest(data)
+        if self.signing_key is None and self.saved_body is not None and _canonical(data) == self.saved_body:
+            data["digest"] = self.saved_digest  # a signed plan shown again, unchanged: its own signature
+        else:
+            data["digest"] = content_digest(data, self.signing_key)
         return data
 
     def _body(self) -> dict:
@@ -163,7 +172,8 @@ class Plan:
             raise PlanError("the plan has no digest (it was not written by `reconciler plan --out`, or by an "
                             "older version): make a new plan")
         body = {k: v for k, v in data.items() if k != "digest"}
-        if content_digest(body) != recorded:
+        keyed = isinstance(recorded, str) and recorded.startswith(KEYED)
+        if not keyed and content_digest(body) != recorded:
             raise PlanError("the plan was changed after it was written (its digest does not match its "
                             "content): make a new plan, never edit one")
         plan = cls(
@@ -187,6 +197,7 @@ class Plan:
             followed=list(data.get("followed") or []),
             released=list(data.get("released") or []),
         )
+        plan.saved_digest, plan.saved_body = recorded, _canonical(body) if keyed else None
         for raw in data.get("changes") or []:
             plan.changes.append(
                 Change(
@@ -203,13 +214,24 @@ class Plan:
         return plan
 
 
-def content_digest(body: dict) -> str:
+KEYED = "hmac-sha256:"
+
+
+def _canonical(body: dict) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+
+
+def content_digest(body: dict, key: bytes | None = None) -> str:
     """A digest of a plan's content, so that an edited plan file is refused.
 
-    It protects against edits and mangling (a merge, a careless hand), not against someone
-    who recomputes it: a saved plan is only as trustworthy as where it is kept.
+    Unkeyed (sha256), it protects against edits and mangling, not against someone who
+    recomputes it. A saved plan (`plan --out`) is keyed: an HMAC under a key derived from
+    the API key and the account (reconciler/plantrust.py), which no one without the key can
+    recompute, so a plan kept as a CI artifact cannot be forged by whoever can edit it.
     """
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    canonical = _canonical(body)
+    if key is not None:
+        return KEYED + hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -390,6 +390,7 @@ def saved_plan_run(client: PipedriveClient, settings: Settings, plan: Plan) -> P
     changed (apply.check_fresh). The lock written is the one of the project the plan was
     made for (its absolute path), wherever apply runs from.
     """
+    from reconciler import plantrust
     from reconciler.apply import check_fresh
 
     if plan.drift_only:
@@ -399,6 +400,7 @@ def saved_plan_run(client: PipedriveClient, settings: Settings, plan: Plan) -> P
     planned = plan.account or {}
     if planned.get("company_id") != account.company_id:
         raise ApplyRefused(f"the plan was made for {other_account(planned, account)}; refusing to apply it here")
+    plantrust.verify(plan, client, account.company_id)
     if plan.manifests_digest and plan.manifest_paths and all(Path(p).exists() for p in plan.manifest_paths):
         now = manifests_digest(plan.manifest_paths)
         if now is not None and now != plan.manifests_digest:
@@ -411,6 +413,7 @@ def saved_plan_run(client: PipedriveClient, settings: Settings, plan: Plan) -> P
     lock = LockFile.read(lock_path)
     if not lock.belongs_to(account.company_id):
         lock = LockFile(path=lock_path)
+    plantrust.check_protections(plan, lock)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
     return PlanRun(plan=plan, account=account, lock=lock, identity=Identity(), client=client)
 

@@ -16,12 +16,15 @@ import functools
 import gc
 import importlib
 import os
+import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from reconciler.redact import RedactingFile, redact
 
 if TYPE_CHECKING:
     from reconciler.config import Settings
@@ -40,16 +43,18 @@ class Output:
         self.debug = debug
         # no colour means no escape at all: rich's no_color alone still writes bold and the like
         system = None if no_color else "auto"
-        self.out = Console(no_color=no_color, color_system=system, highlight=False, soft_wrap=True, emoji=False)
-        self.err = Console(stderr=True, no_color=no_color, color_system=system, highlight=False, soft_wrap=True,
-                           emoji=False)
+        # every line printed passes the one redactor (reconciler/redact.py)
+        self.out = Console(file=RedactingFile(sys.stdout), no_color=no_color, color_system=system, highlight=False,
+                           soft_wrap=True, emoji=False)
+        self.err = Console(file=RedactingFile(sys.stderr), no_color=no_color, color_system=system,
+                           highlight=False, soft_wrap=True, emoji=False)
 
     def print(self, text: str = "", markup: bool = True) -> None:
         self.out.print(text, markup=markup)
 
     def raw(self, text: str) -> None:
         """Machine output (JSON, markdown) as is: no rich processing, which costs seconds on big plans."""
-        click.echo(text)
+        click.echo(redact(text))
 
     def info(self, text: str) -> None:
         if not self.quiet:
@@ -209,10 +214,7 @@ def _handle_errors(func):
 
 
 def _redact(text: str) -> str:
-    key = os.environ.get("MATON_API_KEY")
-    if key:
-        text = text.replace(key, "***")
-    return text
+    return redact(text)
 
 
 def _accept_global_options(command: click.Command) -> None:

@@ -2,7 +2,8 @@
 
 An apply that creates holds a lease in the account so that two machines never create the
 same objects at once. A crashed apply's lease expires on its own after two minutes; `break`
-removes one now (Terraform's force-unlock): use it only when the holder is surely gone.
+removes an expired one now, and a live one only with `--force` (Terraform's force-unlock):
+its holder may still be writing, so it is fenced rather than deleted (reconciler/lease.py).
 """
 
 from __future__ import annotations
@@ -59,24 +60,30 @@ def list_(ctx: click.Context, path: str | None, fmt: str, **kwargs: Any) -> None
 @lease.command(name="break")
 @click.argument("lease_id", required=False)
 @click.option("--path", "path", type=click.Path(), help="Where reconciler.toml is (default: the current directory).")
+@click.option("--force", is_flag=True,
+              help="Break a live lease too. Its apply may still be writing: it stops creating at its next check, "
+                   "and other applies wait out a grace period before they start.")
 @_connection_options
 @_global_options
 @click.pass_context
 @_handle_errors
-def break_(ctx: click.Context, lease_id: str | None, path: str | None, **kwargs: Any) -> None:
-    """Remove a lease (LEASE_ID), or every lease of the account when none is named."""
+def break_(ctx: click.Context, lease_id: str | None, path: str | None, force: bool, **kwargs: Any) -> None:
+    """Remove an expired lease (LEASE_ID, or every lease of the account when none is named);
+    a live one only with --force."""
+    from datetime import timedelta
+
     from reconciler import lease as leases
     from reconciler.session import open_client
 
     out: Output = ctx.obj["output"]
     settings, _ = _settings(ctx.obj, [path or "."], kwargs)
+    grace = max(leases.ttl(), timedelta(seconds=leases.PROOF_EVERY + settings.timeout))
     with open_client(settings) as client:
         found = leases.leases(client)
         chosen = [x for x in found if lease_id is None or str(x.id) == lease_id]
         if lease_id is not None and not chosen:
             _fail(out, f"no lease {lease_id} in this account")
         for item in chosen:
-            leases._delete(client, item.id)
-            out.print(f"Removed the lease of {item.holder} ({item.id}).", markup=False)
+            out.print(leases.break_lease(client, item, force=force, grace=grace), markup=False)
         if not chosen:
             out.print("No apply holds the lease.", markup=False)

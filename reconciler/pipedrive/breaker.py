@@ -9,6 +9,11 @@ further request fails at once with one message saying what failed.
 
 Waiting out a rate limit is not failing: a streak made only of 429s (another client
 shares the account's budget) gets a longer budget, so a second client still finishes.
+
+Streaks are counted per kind of operation (reads, writes): when only writes fail (a 500
+storm on creates), the reads apply makes to find out whether each create happened succeed,
+and must not reset the writes' streak; before, they did, and 300 creates took 154 s and
+1,535 calls to give up. A success ends the streak of its own kind only.
 """
 
 from __future__ import annotations
@@ -23,6 +28,20 @@ DEFAULT_BUDGET = 30.0  # seconds of failures in a row before giving up
 RATE_LIMITED_FACTOR = 4  # a streak of 429s only may last this many budgets
 
 
+class _Streak:
+    """Failures in a row of one kind of operation, with no success of that kind between them."""
+
+    def __init__(self) -> None:
+        self.start: float | None = None
+        self.attempts = 0
+        self.only_rate_limited = True
+
+
+def kind_of(method: str) -> str:
+    """The kind of operation a request is, for the breaker: a read (GET) or a write."""
+    return "read" if method.upper() in ("GET", "HEAD") else "write"
+
+
 class Breaker:
     """Shared by every thread of one run's client."""
 
@@ -30,29 +49,26 @@ class Breaker:
         self.budget = max(0.0, float(budget))
         self._clock = clock
         self._lock = threading.Lock()
-        self._streak_start: float | None = None
-        self._attempts = 0
-        self._only_rate_limited = True
+        self._streaks: dict[str, _Streak] = {}
         self._open: PipedriveError | None = None
 
-    def success(self) -> None:
-        """An answer that was not a failure: the streak is over."""
+    def success(self, kind: str = "read") -> None:
+        """An answer that was not a failure: the streak of its kind of operation is over."""
         with self._lock:
-            self._streak_start = None
-            self._attempts = 0
-            self._only_rate_limited = True
+            self._streaks.pop(kind, None)
 
-    def failure(self, error: PipedriveError, *, rate_limited: bool = False) -> None:
+    def failure(self, error: PipedriveError, *, rate_limited: bool = False, kind: str = "read") -> None:
         """One failed attempt (`error` says how, without the key); may open the breaker."""
         with self._lock:
             now = self._clock()
-            if self._streak_start is None:
-                self._streak_start = now
-            self._attempts += 1
-            self._only_rate_limited = self._only_rate_limited and rate_limited
-            budget = self.budget * (RATE_LIMITED_FACTOR if self._only_rate_limited else 1)
-            if self._open is None and self._attempts >= 2 and now - self._streak_start > budget:
-                self._open = give_up(error, now - self._streak_start, self._attempts)
+            streak = self._streaks.setdefault(kind, _Streak())
+            if streak.start is None:
+                streak.start = now
+            streak.attempts += 1
+            streak.only_rate_limited = streak.only_rate_limited and rate_limited
+            budget = self.budget * (RATE_LIMITED_FACTOR if streak.only_rate_limited else 1)
+            if self._open is None and streak.attempts >= 2 and now - streak.start > budget:
+                self._open = give_up(error, now - streak.start, streak.attempts)
 
     def check(self) -> None:
         """Raise at once when the breaker is open (before sending another request)."""

@@ -15,6 +15,8 @@ Retry policy, the heart of "never a duplicate":
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import json
 import random
 import ssl
@@ -31,7 +33,8 @@ from typing import Any
 import httpx
 
 from reconciler import __version__, jsoncodec
-from reconciler.pipedrive.breaker import DEFAULT_BUDGET, Breaker
+from reconciler.pipedrive import deadline
+from reconciler.pipedrive.breaker import DEFAULT_BUDGET, Breaker, kind_of
 from reconciler.pipedrive.costs import route_template, token_cost
 from reconciler.pipedrive.errors import (
     AmbiguousWriteError,
@@ -46,6 +49,7 @@ from reconciler.pipedrive.errors import (
     TransportError,
 )
 from reconciler.pipedrive.ratelimit import RateLimiter
+from reconciler.redact import redact
 
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = 0.25
@@ -108,16 +112,23 @@ class HttpClient:
         self._server_seen: tuple[datetime, float] | None = None
         self._trace = trace
         self._sleep = sleep
+        # Called before every POST attempt (path, may_prove) while the account's apply lease is
+        # held (reconciler/lease.py): it raises when the lease cannot be proven, so no create
+        # is sent on a lease another apply may have taken over.
+        self.write_guard: Callable[[str, bool], None] | None = None
         headers = {"User-Agent": f"reconciler/{__version__}", "Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         if connection:
             headers["Maton-Connection"] = connection
+        self._timeout = timeout
+        if transport is None:  # the network: each request also gets an overall deadline (deadline.py)
+            transport = httpx.HTTPTransport(verify=tls_context(self.endpoint))
+            deadline.install(transport)
         self._http = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(timeout),
             transport=transport,
-            verify=tls_context(self.endpoint),
             follow_redirects=False,
         )
 
@@ -132,11 +143,15 @@ class HttpClient:
 
     # -- helpers -------------------------------------------------------------
 
+    def derive_key(self, purpose: bytes) -> bytes:
+        """A secret for `purpose` derived from the API key (HMAC-SHA256), so that what needs a key
+        (a saved plan's integrity check) never holds the API key itself."""
+        return hmac.new(self._key.encode(), purpose, hashlib.sha256).digest()
+
     def redact(self, text: str) -> str:
-        """Remove the key from any text that might reach a user (belt and braces)."""
-        if self._key and self._key in text:
-            text = text.replace(self._key, "***")
-        return text
+        """Remove the key (any case, any long prefix: reconciler/redact.py) from any text that might
+        reach a user (belt and braces)."""
+        return redact(text, (self._key,))
 
     def _log(self, message: str) -> None:
         if self._trace:
@@ -162,6 +177,7 @@ class HttpClient:
         """
         method = method.upper()
         creates = method == "POST"
+        operation = kind_of(method)  # the breaker counts reads' and writes' failures apart
         url = self.endpoint + path
         params = {k: v for k, v in (params or {}).items() if v is not None}
         body = None if json_body is None else json.dumps(json_body, default=str).encode()
@@ -173,7 +189,15 @@ class HttpClient:
             if attempt >= MAX_ATTEMPTS and not isinstance(last_error, RateLimitedError):
                 assert last_error is not None
                 raise last_error
+            if creates and self.write_guard is not None:
+                self.write_guard(path, True)  # may read the lease back: before taking a place in the limit
             self.limiter.acquire()
+            if creates and self.write_guard is not None:
+                try:
+                    self.write_guard(path, False)  # the wait for a place may have been long (a paused machine)
+                except BaseException:
+                    self.limiter.release()
+                    raise
             started = time.monotonic()
             self.stats.record(method, path, retry=attempt > 0)
             attempt += 1
@@ -183,7 +207,7 @@ class HttpClient:
                 # Never reached the server: safe to retry, even a create.
                 last_error = TransportError(f"cannot connect to {self.endpoint}: {type(exc).__name__}", path=path)
                 self._log(f"{method} {path} -> connect error ({attempt}/{MAX_ATTEMPTS})")
-                self.breaker.failure(last_error)
+                self.breaker.failure(last_error, kind=operation)
                 self.breaker.check()  # gave up: no point sleeping before saying so
                 self._sleep(self._backoff(attempt - 1))
                 continue
@@ -191,7 +215,7 @@ class HttpClient:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection dropped"
                 self._log(f"{method} {path} -> {kind} ({attempt}/{MAX_ATTEMPTS})")
                 last_error = TransportError(f"{method} {path} {kind} after {attempt} attempts", path=path)
-                self.breaker.failure(last_error)
+                self.breaker.failure(last_error, kind=operation)
                 if creates:
                     raise AmbiguousWriteError(f"{method} {path} {kind}; the write may or may not have happened",
                                               path=path) from None
@@ -213,7 +237,7 @@ class HttpClient:
                     status=429,
                     path=path,
                 )
-                self.breaker.failure(last_error, rate_limited=True)
+                self.breaker.failure(last_error, rate_limited=True, kind=operation)
                 if retry_after is None:
                     self._sleep(self._backoff(attempt - 1))
                 continue
@@ -221,14 +245,14 @@ class HttpClient:
                 who = answered_by(response)
                 last_error = ServerError(f"{who} answered {status} on {method} {path} after {attempt} attempts"
                                          f"{self.redact(_first_line_note(response))}", status=status, path=path)
-                self.breaker.failure(last_error)
+                self.breaker.failure(last_error, kind=operation)
                 if creates:
                     raise AmbiguousWriteError(f"{method} {path}: {who} answered {status}; the write may or may "
                                               "not have happened", status=status, path=path)
                 self.breaker.check()
                 self._sleep(self._backoff(attempt - 1))
                 continue
-            self.breaker.success()
+            self.breaker.success(operation)
             if status == 404 and method == "DELETE" and attempt > 1:
                 # An earlier attempt whose answer we lost already deleted it.
                 return {"success": True, "data": None}
@@ -246,7 +270,8 @@ class HttpClient:
                  headers: dict[str, str] | None) -> httpx.Response:
         """One attempt; the place it took in the rate limit frees one window after it ends."""
         try:
-            response = self._http.request(method, url, params=params, content=body, headers=headers)
+            with deadline.deadline(self._timeout):  # the whole answer, not each read, within the timeout
+                response = self._http.request(method, url, params=params, content=body, headers=headers)
         finally:
             self.limiter.release()
         _let_go_of_stream(response)
@@ -263,8 +288,9 @@ class HttpClient:
             when = when.replace(tzinfo=UTC)
         self._server_seen = (when.astimezone(UTC), time.monotonic())
 
-    def server_now(self) -> datetime | None:
-        """The server's current time (to the second), from its last Date header; None if never seen.
+    def server_now(self, fresh_since: float | None = None) -> datetime | None:
+        """The server's current time (to the second), from its last Date header; None if never seen
+        (or, with `fresh_since`, not seen on an answer since that monotonic time).
 
         Never the local clock: a client whose clock is off would otherwise look for recent
         objects in the wrong window.
@@ -272,6 +298,8 @@ class HttpClient:
         if self._server_seen is None:
             return None
         when, seen_at = self._server_seen
+        if fresh_since is not None and seen_at < fresh_since:
+            return None
         return when + timedelta(seconds=time.monotonic() - seen_at)
 
     def _error(self, response: httpx.Response, method: str, path: str, what: str | None) -> PipedriveError:

@@ -89,9 +89,9 @@ def test_edit_50_add_10_delete_20_costs_exactly_80_writes(tmp_path: Path) -> Non
             "POST /api/v2/persons": 10,
             "DELETE /api/v1/notes/{id}": 20,
             # the account's apply lease, taken because the plan creates (reconciler/lease.py):
-            # two writes per apply that creates, whatever its size (take it, then mark it released)
+            # two writes per apply that creates, whatever its size (take it, then delete it)
             "POST /api/v1/leadLabels": 1,
-            "PATCH /api/v1/leadLabels/{id}": 1,
+            "DELETE /api/v1/leadLabels/{id}": 1,
         }
 
         api.reset_stats()

@@ -1,0 +1,95 @@
+"""An overall deadline for each request, not only for each socket read.
+
+httpx's timeouts bound each read and write: an answer that trickles in (a proxy sending one
+byte every two seconds) resets the read timeout with every byte and can hold a request, and
+the run, for ever. So the network streams httpx reads from are wrapped: every read and write
+gets at most the time left before the current request's deadline (set per attempt by
+HttpClient, per thread), and none once it has passed, which httpx reports as a timeout like
+any other.
+
+The wrapping goes through httpcore's public NetworkBackend interface; only the place where
+httpx keeps its connection pool is reached by name. If a future httpx moves it, `install`
+says so (returns False) and requests keep httpx's own per-read timeouts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import httpcore
+import httpx
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Within this block, this thread's reads and writes end `seconds` from now at the latest."""
+    previous = getattr(_local, "until", None)
+    _local.until = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _local.until = previous
+
+
+def _left(timeout: float | None, error: type[Exception]) -> float | None:
+    until = getattr(_local, "until", None)
+    if until is None:
+        return timeout
+    left = until - time.monotonic()
+    if left <= 0:
+        raise error("the request's overall deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _Stream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _Stream(self._inner.connect_tcp(host, port, _left(timeout, httpcore.ConnectTimeout),
+                                               local_address, socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _Stream(self._inner.connect_unix_socket(path, _left(timeout, httpcore.ConnectTimeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def install(transport: httpx.HTTPTransport) -> bool:
+    """Give `transport`'s connections the per-request deadline; False if its pool cannot be reached."""
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if backend is None or isinstance(backend, _Backend):
+        return isinstance(backend, _Backend)
+    pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
+    return True
