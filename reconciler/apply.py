@@ -401,6 +401,11 @@ class Applier:
     # -- deletes -----------------------------------------------------------------------
 
     def _delete_one(self, change: Change) -> None:
+        failed = next((d for d in change.depends_on if d in self.failed), None)
+        if failed is not None:  # a stage waiting for its pipeline's delete: never half a pipeline
+            self._record(Outcome(change.address, "delete", "skipped", change.id,
+                                 f"skipped: depends on {failed}, which failed"))
+            return
         try:
             assert change.id is not None
             self.client.delete(change.kind, change.id)

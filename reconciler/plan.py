@@ -54,6 +54,9 @@ class Change:
     applied: dict[str, Any] = field(default_factory=dict)
     # for a delete: live objects outside the manifests that point at the object ("person 12")
     orphans: list[str] = field(default_factory=list)
+    # for a delete of a custom field, pipeline or stage: live records that lose data, by kind
+    # ({"deal": 2, "lead": 1}; reconciler/shapeloss.py counts them)
+    data_loss: dict[str, int] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -181,6 +184,7 @@ class Plan:
                     recovery_keys=_decode(raw.get("recovery_keys") or []),
                     depends_on=list(raw.get("depends_on") or []), source=raw.get("source"),
                     protect=bool(raw.get("protect")), orphans=list(raw.get("orphans") or []),
+                    data_loss=dict(raw.get("data_loss") or {}),
                     applied={label: Deferred(_decode(v["deferred"])) if isinstance(v, dict) else v
                              for label, v in (raw.get("applied") or {}).items()},
                 )
@@ -272,6 +276,8 @@ def _change_json(change: Change) -> dict:
         out["protect"] = True
     if change.orphans:
         out["orphans"] = list(change.orphans)
+    if change.data_loss:
+        out["data_loss"] = dict(change.data_loss)
     if change.recovery_keys:
         out["recovery_keys"] = _encode(change.recovery_keys)
     if change.depends_on:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reconciler.plan import Plan
 from reconciler.render.values import SYMBOLS, VERBS, adopted_count, drift_line, drift_note, headline, show
+from reconciler.shapeloss import describe
 
 COLOURS = {"create": "green", "update": "yellow", "delete": "red"}
 
@@ -21,6 +22,8 @@ def render_text(plan: Plan) -> str:
         if change.orphans:
             shown = ", ".join(change.orphans[:10]) + (" …" if len(change.orphans) > 10 else "")
             note += f"; orphans {len(change.orphans)} objects not in the manifests: {shown}"
+        if change.data_loss:
+            note += f"; [red]{describe(change)}[/]"
         lines.append(f"  [{colour}]{SYMBOLS[change.action]}[/] [bold]{change.kind}.{change.key}[/]{ident} "
                      f"{VERBS[change.action]}{note}")
         for name, diff in change.fields.items():
