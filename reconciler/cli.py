@@ -120,6 +120,10 @@ def validate(ctx: click.Context, paths: tuple[str, ...], environment: str | None
             out.print(str(problem), markup=False)
         raise SystemExit(EXIT_ERROR)
     out.print(f"{len(manifest.resources)} resources in {len(manifest.files)} files are valid.", markup=False)
+    from reconciler.twophase import manifest_cycles
+
+    for notice in manifest_cycles(manifest):  # valid: apply cuts them, but a reviewer should know
+        out.warn(notice)
 
 
 # -- plan --------------------------------------------------------------------------------

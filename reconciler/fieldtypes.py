@@ -1336,14 +1336,6 @@ class Options(FieldType):
     def comparable(self, spec, value, like=None):
         return sorted(value or [], key=_option_order)
 
-
-def _option_order(option_id: Any) -> tuple[str, Any]:
-    """A total order over option ids of any type: ints, strings, and the placeholders of options
-    this plan adds (a set field created in the same apply as the records that use it)."""
-    if isinstance(option_id, int | str):
-        return type(option_id).__name__, option_id
-    return "~" + type(option_id).__name__, str(option_id)
-
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
         if value in (None, "", []):
@@ -1363,6 +1355,14 @@ def _option_order(option_id: Any) -> tuple[str, Any]:
         if any(not isinstance(label, str) for label in value):
             raise Drop("an option id has no label")
         return value
+
+
+def _option_order(option_id: Any) -> tuple[str, Any]:
+    """A total order over option ids of any type: ints, strings, and the placeholders of options
+    this plan adds (a set field created in the same apply as the records that use it)."""
+    if isinstance(option_id, int | str):
+        return type(option_id).__name__, option_id
+    return "~" + type(option_id).__name__, str(option_id)
 
 
 class PlainAmount(dict):

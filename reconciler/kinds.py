@@ -256,6 +256,9 @@ class KindSpec:
     keeps_one: bool = False
     # How a string id looks (custom fields: "deal:<40-hex key>"); None: a UUID (leads).
     id_pattern: str | None = None
+    # API fields Pipedrive refuses in a create (a lead's is_archived): written by an update once
+    # the object exists (reconciler/twophase.py)
+    create_later: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldSpec | None:
         return self.fields_by_name.get(name)
@@ -604,6 +607,7 @@ LEAD = KindSpec(
     v1_update="PATCH",
     labels_path="/api/v1/leadLabels",
     custom_fields_of="deal",
+    create_later=("is_archived",),
     v1_time_format="%Y-%m-%dT%H:%M:%SZ",
     v1_newest_first="add_time DESC",
 )
