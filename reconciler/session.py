@@ -359,6 +359,14 @@ def _moved_lock(lock: LockFile, moves: list) -> tuple[LockFile, list[dict]]:
                           protected={k: set(v) for k, v in lock.protected.items()},
                           applied={k: dict(v) for k, v in lock.applied.items()})
     moved: list[dict] = []
+    taken = [move for move in moves if move.old in lock.resources.get(move.kind, {})
+             and move.new in lock.resources.get(move.kind, {})]
+    if taken:  # the new key names another object already: moving onto it would lose that one
+        raise PlanError(f"{len(taken)} problem(s) in the manifests", [Problem(move.pos, (
+            f"moved: {move.kind}.{move.old} → {move.kind}.{move.new}: {move.kind}.{move.new} is already in the lock "
+            f"(id {lock.resources[move.kind][move.new]}; {move.kind}.{move.old} is id "
+            f"{lock.resources[move.kind][move.old]}): a key names one object. Remove the entry, or the lock's "
+            f"{move.new!r} first (delete that resource, apply), then move")) for move in taken])
     for move in moves:
         entries = moved_lock.resources.get(move.kind, {})
         object_id = entries.get(move.old)
