@@ -64,7 +64,7 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
             if not edits and not additions:
                 out.print("Nothing to pull: no field changed in Pipedrive since the last apply.", markup=False)
                 return
-            files = write_edits(edits, additions)
+            files = write_edits(edits, additions, manifest.hashes)  # refused if a file changed since load
         except PullError as exc:
             for line in str(exc).splitlines():
                 out.err.print(line if ": error: " in line or line.startswith("  ") else f"error: {line}",
