@@ -40,6 +40,8 @@ def test_a_reference_cycle_is_said_and_one_apply_converges(project: Project) -> 
     assert "reference cycle" in validate.both and "organization.acme" in validate.both, validate.both
     planned = project.ok("plan")
     assert "reference cycle" in planned.err and "fields.Main contact" in planned.err, planned.err
+    (org_create,) = [c for c in project.plan_json()["changes"] if c["kind"] == "organization"]
+    assert list(org_create["later"]) == ["custom_fields"] and "custom_fields" not in org_create["writes"]
     result = project.run("apply", "--auto-approve")
     assert result.code == 0, result.both
     assert "3 created" in result.out
@@ -73,4 +75,15 @@ def test_a_lead_names_a_deal_field_created_in_the_same_apply(project: Project) -
     key = project.deal_field("Budget code")["key"]
     (lead,) = project.api("GET", "/api/v1/leads")
     assert lead[key] == "B-7"
+    assert project.plan_json()["changes"] == []
+
+
+def test_a_saved_plan_carries_the_second_write(project: Project) -> None:
+    project.write("crm.yaml", {"organizations": {"acme": {"name": "Acme"}},
+                               "leads": {"old": {"title": "Old lead", "org": "acme", "archived": True}}})
+    saved = project.path.parent / "plan.json"
+    project.ok("plan", "--out", str(saved))
+    result = project.run("apply", "--plan", str(saved), "--auto-approve")
+    assert result.code == 0, result.both
+    assert [lead["title"] for lead in project.api("GET", "/api/v1/leads/archived")] == ["Old lead"]
     assert project.plan_json()["changes"] == []
