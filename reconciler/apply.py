@@ -232,6 +232,8 @@ class Applier:
             # every create and update before any delete: a delete may only be safe once
             # the objects that pointed at its target have been moved elsewhere
             self._run_in_order(pool, writes, self._write_one)
+            # what creates could not carry (reconciler/twophase.py), once every create is made
+            self._run_in_order(pool, [c for c in writes if c.later], self._write_later)
             self._run_in_order(pool, deletes, self._delete_one)
         self.lock.save()  # compact the journal into the lock
         return self.result
@@ -364,13 +366,32 @@ class Applier:
                 object_id = change.id
             self.ids[change.address] = object_id
             self.lock.record(change.kind, change.key, object_id)
-            if change.applied:
+            if change.applied and not change.later:  # else recorded once the second write is made
                 self.lock.record_applied(change.kind, change.key,
                                          settle(change.kind, change.applied, self._resolve, self.client.schema))
             self._record(Outcome(change.address, change.action, "done", object_id))
         except PipedriveError as exc:
             self._note_failure(exc)
             self._record(Outcome(change.address, change.action, "failed", change.id, _describe(change, exc)))
+
+    def _write_later(self, change: Change) -> None:
+        """The second write of a change (reconciler/twophase.py): an update of the object just
+        written. Counted in the change's outcome: only a failure is reported, as its own line."""
+        if change.address in self.failed or change.address not in self.ids:
+            return  # the first write failed or was skipped: already reported
+        try:
+            writes = self._resolve(change.later)
+            self.client.update(change.kind, self.ids[change.address], writes)
+            if change.applied:
+                self.lock.record_applied(change.kind, change.key,
+                                         settle(change.kind, change.applied, self._resolve, self.client.schema))
+        except _Skip as skip:
+            self._record(Outcome(change.address, "update", "skipped", self.ids[change.address],
+                                 f"second write skipped: depends on {skip.address}, which failed"))
+        except PipedriveError as exc:
+            self._note_failure(exc)
+            self._record(Outcome(change.address, "update", "failed", self.ids[change.address],
+                                 f"second write: {_describe(change, exc)}"))
 
     def _create(self, change: Change, writes: dict) -> Any:
         last: Exception | None = None
@@ -416,6 +437,11 @@ class Applier:
     def _delete_one(self, change: Change) -> None:
         if self.result.stopped is not None:
             self._not_started(change)
+            return
+        failed = next((d for d in change.depends_on if d in self.failed), None)
+        if failed is not None:  # a stage waiting for its pipeline's delete: never half a pipeline
+            self._record(Outcome(change.address, "delete", "skipped", change.id,
+                                 f"skipped: depends on {failed}, which failed"))
             return
         try:
             assert change.id is not None

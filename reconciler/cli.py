@@ -124,6 +124,10 @@ def validate(ctx: click.Context, paths: tuple[str, ...], environment: str | None
             out.print(str(problem), markup=False)
         raise SystemExit(EXIT_ERROR)
     out.print(f"{len(manifest.resources)} resources in {len(manifest.files)} files are valid.", markup=False)
+    from reconciler.twophase import manifest_cycles
+
+    for notice in manifest_cycles(manifest):  # valid: apply cuts them, but a reviewer should know
+        out.warn(notice)
 
 
 # -- plan --------------------------------------------------------------------------------
@@ -141,6 +145,9 @@ def validate(ctx: click.Context, paths: tuple[str, ...], environment: str | None
 @click.option("--allow-option-removal", is_flag=True,
               help="Plan the removal of custom field options that live records use (Pipedrive clears them); "
                    "without it such a plan fails, saying how many records use them.")
+@click.option("--allow-data-loss", is_flag=True,
+              help="Plan deletes of custom fields, pipelines and stages that live records hold values in or sit "
+                   "in; without it such a plan fails, saying how many records would lose data.")
 @click.option("--drift-only", is_flag=True,
               help="Report only what changed in Pipedrive since the last apply (drift, conflicts, objects deleted "
                    "there); with --detailed-exitcode exit 2 when there is any. Never applied.")
@@ -179,7 +186,9 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, drift_only, **kw
     if out_file:
         atomic_write(Path(out_file), render_json(plan_value) + "\n")
         out.info(f"Saved the plan to {out_file}; apply it with: reconciler apply --plan {out_file}")
-    deletes = plan_value.summary["delete"]
+    from reconciler.shapeloss import counted_deletes
+
+    deletes = counted_deletes(plan_value)  # objects, and records that lose data to a shape delete
     if detailed_exitcode and deletes > settings.max_deletes:
         _fail(out, f"the plan deletes {deletes} objects, more than --max-deletes {settings.max_deletes}: "
                    "apply will refuse it")
@@ -214,6 +223,9 @@ def _progress_line(out: Output, stats=None):
               help="Apply even though reconciler.lock belongs to another account (starts a new lock).")
 @click.option("--allow-option-removal", is_flag=True,
               help="Remove custom field options that live records use (Pipedrive clears them from those records).")
+@click.option("--allow-data-loss", is_flag=True,
+              help="Delete custom fields, pipelines and stages that live records hold values in or sit in (their "
+                   "data is lost; those records count against --max-deletes).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="How to print the final summary.")
 @_drift_options

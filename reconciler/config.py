@@ -78,6 +78,9 @@ class Settings:
     overlay: str | None = None
     # `--allow-option-removal`: plan and apply may remove options that live records use
     allow_option_removal: bool = False
+    # `--allow-data-loss`: plan and apply may delete custom fields, pipelines and stages that
+    # live records hold values in or sit in (reconciler/shapeloss.py)
+    allow_data_loss: bool = False
     # what resolving noticed that the user should know (an environment variable overriding the
     # environment's connection); printed by the command
     warnings: list[str] = field(default_factory=list)
@@ -243,6 +246,7 @@ def resolve(
     env: dict | None = None,
     environment: str | None = None,
     allow_option_removal: bool = False,
+    allow_data_loss: bool = False,
 ) -> Settings:
     """Combine flag values (None when not given), the environment variables and the project file.
 
@@ -267,7 +271,7 @@ def resolve(
         return default
 
     settings = Settings(debug=debug, environment=environment, overlay=table.get("overlay"),
-                        allow_option_removal=allow_option_removal)
+                        allow_option_removal=allow_option_removal, allow_data_loss=allow_data_loss)
     for key, variable, flag in (("connection", "MATON_CONNECTION", connection),
                                 ("endpoint", "RECONCILER_ENDPOINT", endpoint)):
         if key in table and flag is None and env.get(variable) and env[variable] != str(table[key]):

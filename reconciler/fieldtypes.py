@@ -1335,18 +1335,18 @@ class Options(FieldType):
             if str(label) not in spec.options:
                 raise _bad_option(spec, label)
             ids.append(spec.options[str(label)])
-        return sorted(ids) or None  # Pipedrive's v2 refuses []: null is "no option"
+        return sorted(ids, key=_option_order) or None  # Pipedrive's v2 refuses []: null is "no option"
 
     def from_api(self, spec, value, ctx):
         ids = value if isinstance(value, list) else [value]
         labels = spec.option_labels
-        return [labels.get(i, i) for i in sorted(ids, key=lambda i: (str(type(i)), i))]
+        return [labels.get(i, i) for i in sorted(ids, key=_option_order)]
 
     def same(self, spec, desired, live):
-        return sorted(desired or []) == sorted(live or [])
+        return sorted(desired or [], key=_option_order) == sorted(live or [], key=_option_order)
 
     def comparable(self, spec, value, like=None):
-        return sorted(value or [], key=lambda i: (str(type(i)), i))
+        return sorted(value or [], key=_option_order)
 
     def read(self, spec, record, version):
         value = self.raw(spec, record, version)
@@ -1367,6 +1367,14 @@ class Options(FieldType):
         if any(not isinstance(label, str) for label in value):
             raise Drop("an option id has no label")
         return value
+
+
+def _option_order(option_id: Any) -> tuple[str, Any]:
+    """A total order over option ids of any type: ints, strings, and the placeholders of options
+    this plan adds (a set field created in the same apply as the records that use it)."""
+    if isinstance(option_id, int | str):
+        return type(option_id).__name__, option_id
+    return "~" + type(option_id).__name__, str(option_id)
 
 
 class PlainAmount(dict):

@@ -264,6 +264,9 @@ class KindSpec:
     # the kind Pipedrive converts objects of this kind into (a lead into a deal: POST
     # /api/v2/leads/{id}/convert/deal); the new object names its source (deals' `source_lead_id`)
     converts_to: str | None = None
+    # API fields Pipedrive refuses in a create (a lead's is_archived): written by an update once
+    # the object exists (reconciler/twophase.py)
+    create_later: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldSpec | None:
         return self.fields_by_name.get(name)
@@ -632,6 +635,7 @@ LEAD = KindSpec(
     labels_path="/api/v1/leadLabels",
     custom_fields_of="deal",
     converts_to="deal",
+    create_later=("is_archived",),
     v1_time_format="%Y-%m-%dT%H:%M:%SZ",
     v1_newest_first="add_time DESC",
 )

@@ -60,11 +60,99 @@ def _kind_problem(kind_name: str) -> str:
     return f"unknown kind {kind_name!r}{hint}"
 
 
+# The largest id a lock may hold: Pipedrive's ids are positive integers of 32 bits today and
+# at most 64 bits (signed, as databases and Pipedrive's own API clients store them); anything
+# beyond (10**30) is a mangled file, refused here rather than sent and answered with a 500.
+MAX_ID = 2**63 - 1
+# A lock is 4 levels deep (applied: kind, key, field). Deeper values are refused by the shape
+# checks (an id, an account, digests), and what the parser cannot take (about 1,000 levels)
+# is an error at the line where nesting passed this depth, never a RecursionError.
+MAX_DEPTH = 16
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique: a duplicate (a second `"protected": {}`) is never
+    last-wins, which would silently drop what the first said."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
+    return out
+
+
+def _too_deep(text: str) -> int | None:
+    """The 1-based line where `text` nests deeper than MAX_DEPTH, or None (a scan outside strings)."""
+    depth, line, in_string, escaped = 0, 1, False, False
+    for char in text:
+        if char == "\n":
+            line += 1
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
+def strict_json(text: str) -> Any:
+    """JSON as the lock and journal take it: ValueError (with `lineno` where known) for invalid
+    JSON, a key twice in one object, or nesting deeper than the parser goes."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_pairs)
+    except _Duplicate as dup:
+        error = ValueError(f"the key {json.dumps(dup.key)} appears twice in one object (JSON readers keep "
+                           "the last silently); keep one")
+        error.lineno = _second_line(text, dup.key)  # type: ignore[attr-defined]
+        raise error from None
+    except RecursionError:  # deeper than the parser goes (about 1,000 levels): where it passed MAX_DEPTH
+        error = ValueError(f"nested more than {MAX_DEPTH} levels deep")
+        error.lineno = _too_deep(text) or 1  # type: ignore[attr-defined]
+        raise error from None
+
+
+def _second_line(text: str, key: str) -> int:
+    """The line of the second `"key":` in the text (where a duplicate most likely is)."""
+    pattern = re.compile(re.escape(json.dumps(key)) + r"\s*:")
+    found = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        found += len(pattern.findall(line))
+        if found >= 2:
+            return number
+    return 1
+
+
+def _brief(value: Any) -> str:
+    """A value for a message: JSON, cut to 60 characters."""
+    try:
+        return json.dumps(value)[:60]
+    except (ValueError, TypeError, RecursionError):
+        return repr(type(value).__name__)
+
+
 def valid_id(kind_name: str, value: Any) -> bool:
-    """An id of that kind exactly as apply writes it: a positive integer, or a UUID for leads."""
+    """An id of that kind exactly as apply writes it: a positive integer (up to MAX_ID), or a UUID for leads."""
     spec = kinds.BY_NAME[kind_name]
     if spec.id_type is int:
-        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+        return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
     return isinstance(value, str) and bool(re.fullmatch(spec.id_pattern or UUID_ID, value))
 
 
@@ -74,7 +162,7 @@ UUID_ID = r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
 def _id_shape(kind_name: str) -> str:
     spec = kinds.BY_NAME[kind_name]
     if spec.id_type is int:
-        return "a positive integer"
+        return f"a positive integer up to {MAX_ID}"
     return f"matching {spec.id_pattern}" if spec.id_pattern else "a UUID"
 
 
@@ -83,10 +171,12 @@ def _valid_account(value: Any) -> bool:
         return True
     if not isinstance(value, dict):
         return False
+    if not set(value) <= {"company_id", "company_name"}:
+        return False
     company = value.get("company_id")
     name = value.get("company_name")
-    return (company is None or (isinstance(company, int) and not isinstance(company, bool))) and (
-        name is None or isinstance(name, str))
+    return (company is None or (isinstance(company, int) and not isinstance(company, bool)
+                                and 0 < company <= MAX_ID)) and (name is None or isinstance(name, str))
 
 
 def parse_lock(path: Path, text: str) -> LockContent:
@@ -102,7 +192,7 @@ def parse_lock(path: Path, text: str) -> LockContent:
             "present on both sides with different ids should keep the id of the side whose apply ran last"
         )
     try:
-        data = json.loads(text)
+        data = strict_json(text)
     except ValueError as exc:
         line = getattr(exc, "lineno", 1)
         raise LockError(f"{where}:{line}: error: not valid JSON ({getattr(exc, 'msg', exc)}); fix it, or "
@@ -128,7 +218,7 @@ def parse_lock(path: Path, text: str) -> LockContent:
     account = data.get("account")
     if not _valid_account(account):
         problem(('"account"',),
-                "account must be {company_id: N, company_name: TEXT} or null, got " + json.dumps(account)[:60])
+                "account must be {company_id: N, company_name: TEXT} or null, got " + _brief(account))
     else:
         content.account = account
     resources = data.get("resources", {})
@@ -149,7 +239,7 @@ def parse_lock(path: Path, text: str) -> LockContent:
             if not _KEY.match(key):
                 problem(line, f"{key!r} is not a valid key")
             elif not valid_id(kind_name, object_id):
-                problem(line, f"{kind_name} {key!r}: {json.dumps(object_id)} is not a {kind_name} id "
+                problem(line, f"{kind_name} {key!r}: {_brief(object_id)} is not a {kind_name} id "
                               f"({_id_shape(kind_name)})")
             else:
                 good[key] = object_id
@@ -213,39 +303,57 @@ def _vocabulary(value: Any, problem: Any) -> dict[str, Any]:
 
 
 def replay_journal(path: Path, lines: list[str], content: LockContent) -> None:
-    """Apply a journal left by an apply that did not finish, warning about what it skips."""
+    """Apply a journal left by an apply that did not finish, warning about what it skips.
+
+    Checked against the lock as it replays: the journal must name the lock's account first
+    (an account of its own, or none where the lock has one, and nothing is replayed); a line
+    may not give a key an id another key holds (apply journals the other key's removal
+    first), nor remove a protected key (apply never journals one: protections are saved
+    before the journal starts). Such a line is skipped with a warning, never applied.
+    """
     where = str(path)
+    named_account = False
     for number, line in enumerate(lines, start=1):
         last = number == len(lines)
         try:
-            entry = json.loads(line)
-        except ValueError:
+            entry = strict_json(line)
+        except json.JSONDecodeError:
             reason = "cut short (an apply was interrupted while writing it)" if last else "not valid JSON"
             content.warnings.append(f"{where}:{number}: warning: journal line {reason}; ignored")
             continue
+        except ValueError as exc:  # a key twice, nested too deep
+            content.warnings.append(f"{where}:{number}: warning: journal line not valid ({exc}); ignored")
+            continue
         problem = _journal_problem(entry)
+        if problem is None and not named_account and "account" not in entry:
+            problem = "an entry before the journal's account line"
+        if problem is None and "set" in entry:
+            kind_name, key, object_id = entry["set"]
+            holder = next((k for k, v in content.resources.get(kind_name, {}).items() if v == object_id and k != key),
+                          None)
+            if holder is not None:
+                problem = f"{kind_name} {key!r} would take id {object_id}, which {holder!r} holds (an id names one key)"
+        if problem is None and "del" in entry and entry["del"][1] in content.protected.get(entry["del"][0], set()):
+            problem = f"{entry['del'][0]} {entry['del'][1]!r} is protected (protect: true): a journal never removes it"
         if problem:
             content.warnings.append(f"{where}:{number}: warning: {problem}; ignored")
             continue
         if "account" in entry:
             account = entry["account"]
             mine = (content.account or {}).get("company_id")
-            if content.account and account and account.get("company_id") != mine:
+            if content.account and (account or {}).get("company_id") != mine:
                 content.warnings.append(
-                    f"{where}:{number}: warning: the journal belongs to company {account.get('company_id')}, "
+                    f"{where}:{number}: warning: the journal belongs to company {(account or {}).get('company_id')}, "
                     f"not to the lock's company {mine}; it is not replayed (ids repeat across accounts)")
                 return
             content.account = content.account or account
+            named_account = True
         elif "set" in entry:
             kind_name, key, object_id = entry["set"]
-            entries = content.resources.setdefault(kind_name, {})
-            for alias in [k for k, v in entries.items() if v == object_id and k != key]:
-                del entries[alias]
-            entries[key] = object_id
+            content.resources.setdefault(kind_name, {})[key] = object_id
         elif "del" in entry:
             kind_name, key = entry["del"]
             content.resources.get(kind_name, {}).pop(key, None)
-            content.protected.get(kind_name, set()).discard(key)
             content.applied.get(kind_name, {}).pop(key, None)
         elif "applied" in entry:
             kind_name, key, fields = entry["applied"]
@@ -265,7 +373,7 @@ def _journal_problem(entry: Any) -> str | None:
         if value[0] not in kinds.BY_NAME:
             return _kind_problem(value[0])
         if not valid_id(value[0], value[2]):
-            return f"{json.dumps(value[2])} is not a {value[0]} id"
+            return f"{_brief(value[2])} is not a {value[0]} id"
         return None
     if verb == "del":
         if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):

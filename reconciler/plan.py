@@ -23,6 +23,7 @@ from reconciler.lock import LockFile
 from reconciler.manifest.model import Position, Problem, Reference, Resource
 from reconciler.normalize import Context, NormalizeError, Placeholder, UnknownName
 from reconciler.pipedrive.schema import AccountSchema
+from reconciler.twophase import split_writes
 
 FORMAT_VERSION = 1
 DEFAULT_CURRENCY = "USD"
@@ -55,6 +56,12 @@ class Change:
     applied: dict[str, Any] = field(default_factory=dict)
     # for a delete: live objects outside the manifests that point at the object ("person 12")
     orphans: list[str] = field(default_factory=list)
+    # for a delete of a custom field, pipeline or stage: live records that lose data, by kind
+    # ({"deal": 2, "lead": 1}; reconciler/shapeloss.py counts them)
+    data_loss: dict[str, int] = field(default_factory=dict)
+    # what a create cannot carry (a custom field closing a reference cycle, a lead's is_archived):
+    # sent by an update once every create is made (reconciler/twophase.py)
+    later: dict[str, Any] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -207,6 +214,8 @@ class Plan:
                     recovery_keys=_decode(raw.get("recovery_keys") or []),
                     depends_on=list(raw.get("depends_on") or []), source=raw.get("source"),
                     protect=bool(raw.get("protect")), orphans=list(raw.get("orphans") or []),
+                    data_loss=dict(raw.get("data_loss") or {}),
+                    later=_decode(raw.get("later") or {}),
                     applied={label: Deferred(_decode(v["deferred"])) if isinstance(v, dict) else v
                              for label, v in (raw.get("applied") or {}).items()},
                 )
@@ -309,6 +318,10 @@ def _change_json(change: Change) -> dict:
         out["protect"] = True
     if change.orphans:
         out["orphans"] = list(change.orphans)
+    if change.data_loss:
+        out["data_loss"] = dict(change.data_loss)
+    if change.later:
+        out["later"] = _encode(change.later)
     if change.recovery_keys:
         out["recovery_keys"] = _encode(change.recovery_keys)
     if change.depends_on:
@@ -471,6 +484,7 @@ class Planner:
         for change in deletes:
             change.orphans = list(self.orphaned.get((change.kind, change.id), []))
         self._sequence_creates(creates_updates)
+        self.notices.extend(split_writes(creates_updates))
         self._check_keeps_one(deletes, creates_updates)
         if self.problems:
             problems = sorted(self.problems, key=lambda p: (p.pos.file, p.pos.line, p.pos.col))

@@ -19,8 +19,11 @@ file of their parent, keyed as export keys them.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,18 +251,28 @@ def _set(data: Any, edit: Edit) -> None:
 
 
 def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dict, Any]]],
-                removals: dict[str, list[tuple[str, str]]] | None = None) -> list[str]:
+                removals: dict[str, list[tuple[str, str]]] | None = None,
+                read: Mapping[str, bytes] | None = None) -> list[str]:
     """Write every edit, addition and removal (a resource deleted in Pipedrive), file by file;
-    every file is checked before any is written."""
+    every file is checked before any is written.
+
+    `read` is the sha256 of each file as the run first read it (Manifest.hashes, by real
+    path): a file that differs now was edited while pull ran, and writing pull's values into
+    it would lose that edit or be based on what it no longer says, so pull refuses and
+    writes nothing. Each file is checked again right before it is written (without `read`,
+    against its bytes when this function read it).
+    """
     removals = removals or {}
     by_file: dict[str, list[Edit]] = {}
     for edit in edits:
         by_file.setdefault(edit.file, []).append(edit)
     files = sorted(set(by_file) | set(additions) | set(removals))
+    first = {path: (read or {}).get(os.path.realpath(path)) for path in files}
     loaded = {}
     problems = []
     for path in files:
         try:
+            first[path] = _unchanged(path, first[path])
             loaded[path] = _load(path)
         except PullError as exc:
             problems.append(str(exc))
@@ -268,6 +281,7 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
         raise PullError("\n".join(problems))
     from reconciler.lock import atomic_write
 
+    written: list[str] = []
     for path in files:
         yaml, data, _ = loaded[path]
         for edit in by_file.get(path, []):
@@ -279,8 +293,27 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
             del section[key]
             if not section:  # an empty section would read as null
                 del data[kinds.kind(kind_name).section]
-        atomic_write(Path(path), _dump(yaml, data))
+        text = _dump(yaml, data)
+        try:
+            _unchanged(path, first[path])  # as late as it can be: right before the write
+        except PullError as exc:
+            raise PullError(str(exc) + (f" (already written: {', '.join(written)})" if written else "")) from None
+        atomic_write(Path(path), text)
+        written.append(path)
     return files
+
+
+def _unchanged(path: str, expected: bytes | None) -> bytes:
+    """The sha256 of the file now; PullError when it is not `expected` (None: anything is)."""
+    try:
+        now = hashlib.sha256(Path(path).read_bytes()).digest()
+    except OSError as exc:
+        raise PullError(f"{path}:1:1: error: cannot read the file ({exc.strerror or exc}); nothing was written "
+                        "to it") from None
+    if expected is not None and now != expected:
+        raise PullError(f"{path}:1:1: error: the file changed while pull ran (it differs from what pull read); "
+                        "nothing was written to it: run pull again")
+    return now
 
 
 def _add(data: Any, kind_name: str, key: str, values: dict) -> None:

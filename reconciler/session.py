@@ -281,6 +281,7 @@ def plan_run(
         plan.warnings.extend(check_option_removals(client, plan, allow=settings.allow_option_removal))
     except OptionInUse as exc:
         raise PlanError(str(exc)) from None
+    _check_data_loss(client, plan, settings)
     plan.warnings.extend(notices(renames_used(resources, schema, renamed), renamed))
     attribute(client, plan, live.objects, schema, settings.drift_details)
     if drift_only:
@@ -292,6 +293,29 @@ def plan_run(
         lock.vocabulary = recorded(resources, plan.schema or schema)
     return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign,
                    renamed=renamed)
+
+
+def _check_data_loss(client: PipedriveClient, plan: Plan, settings: Settings) -> None:
+    """Count what the plan's custom field, pipeline and stage deletes take from records, and
+    refuse them without --allow-data-loss (reconciler/shapeloss.py); before any write."""
+    from reconciler.shapeloss import (
+        DataLossRefused,
+        check_data_loss,
+        count_data_loss,
+        counted_deletes,
+        lost_records,
+    )
+
+    count_data_loss(client, plan)
+    try:
+        plan.warnings.extend(check_data_loss(plan, allow=settings.allow_data_loss))
+    except DataLossRefused as exc:
+        raise PlanError(str(exc)) from None
+    lost = lost_records(plan)
+    if lost and plan.summary["delete"] <= settings.max_deletes < counted_deletes(plan):
+        plan.warnings.append(f"the plan deletes {plan.summary['delete']} objects and data of {lost} records, "
+                             f"more than --max-deletes {settings.max_deletes}: apply will refuse it unless the "
+                             "limit is raised")
 
 
 def _read_attached(client: PipedriveClient, resources: list[Resource], objects: dict[str, dict],
@@ -352,6 +376,14 @@ def _moved_lock(lock: LockFile, moves: list) -> tuple[LockFile, list[dict]]:
                           protected={k: set(v) for k, v in lock.protected.items()},
                           applied={k: dict(v) for k, v in lock.applied.items()})
     moved: list[dict] = []
+    taken = [move for move in moves if move.old in lock.resources.get(move.kind, {})
+             and move.new in lock.resources.get(move.kind, {})]
+    if taken:  # the new key names another object already: moving onto it would lose that one
+        raise PlanError(f"{len(taken)} problem(s) in the manifests", [Problem(move.pos, (
+            f"moved: {move.kind}.{move.old} → {move.kind}.{move.new}: {move.kind}.{move.new} is already in the lock "
+            f"(id {lock.resources[move.kind][move.new]}; {move.kind}.{move.old} is id "
+            f"{lock.resources[move.kind][move.old]}): a key names one object. Remove the entry, or the lock's "
+            f"{move.new!r} first (delete that resource, apply), then move")) for move in taken])
     for move in moves:
         entries = moved_lock.resources.get(move.kind, {})
         object_id = entries.get(move.old)
@@ -409,6 +441,13 @@ def saved_plan_run(client: PipedriveClient, settings: Settings, plan: Plan) -> P
     schema = AccountSchema.load(client, {c.kind for c in plan.changes})
     client = client.using(schema)
     check_fresh(client, plan)
+    from reconciler.shapeloss import DataLossRefused, check_data_loss, count_data_loss
+
+    count_data_loss(client, plan)  # counted again now: records may have moved in since the plan was made
+    try:
+        check_data_loss(plan, allow=settings.allow_data_loss)
+    except DataLossRefused as exc:
+        raise ApplyRefused(str(exc)) from None
     lock_path = Path(plan.lock_file or "reconciler.lock")
     lock = LockFile.read(lock_path)
     if not lock.belongs_to(account.company_id):
@@ -423,9 +462,13 @@ def check_apply(run: PlanRun, *, max_deletes: int, allow_account_change: bool = 
     if run.foreign_lock and not allow_account_change:
         raise ApplyRefused(f"{run.lock.path} belongs to {other_account(run.foreign_lock, run.account)}. Pass "
                            "--allow-account-change to apply here and start a new lock for this account.")
+    from reconciler.shapeloss import lost_records
+
     deletes = sum(1 for c in run.plan.changes if c.action == "delete")
-    if deletes > max_deletes:
-        raise ApplyRefused(f"the plan deletes {deletes} objects, more than --max-deletes {max_deletes}; "
+    lost = lost_records(run.plan)  # records a custom field, pipeline or stage delete takes data from
+    if deletes + lost > max_deletes:
+        what = f"{deletes} objects" + (f" and data of {lost} records" if lost else "")
+        raise ApplyRefused(f"the plan deletes {what}, more than --max-deletes {max_deletes}; "
                            "raise --max-deletes if that is intended")
 
 

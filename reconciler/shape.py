@@ -34,15 +34,26 @@ if TYPE_CHECKING:
 
 
 def planned_schema(schema: AccountSchema) -> AccountSchema:
-    """A copy of the account's schema that declarations may change without touching the live one."""
+    """A copy of the account's schema that declarations may change without touching the live one.
+
+    A kind that shares another's custom fields (leads have the deals': one dict in the live
+    schema) shares the copy too, so that a lead may name a deal field this very plan creates."""
+    copies: dict[int, dict] = {}
+
+    def shared(per: dict, copy: Any) -> dict:
+        if id(per) not in copies:
+            copies[id(per)] = copy(per)
+        return copies[id(per)]
+
     return dataclasses.replace(
         schema,
         pipelines={name: list(ids) for name, ids in schema.pipelines.items()},
         pipeline_names=dict(schema.pipeline_names),
         stages={pipeline: {name: list(ids) for name, ids in per.items()} for pipeline, per in schema.stages.items()},
         stage_info=dict(schema.stage_info),
-        custom={kind: {name: list(fields) for name, fields in per.items()} for kind, per in schema.custom.items()},
-        custom_by_key={kind: dict(per) for kind, per in schema.custom_by_key.items()},
+        custom={kind: shared(per, lambda d: {name: list(fields) for name, fields in d.items()})
+                for kind, per in schema.custom.items()},
+        custom_by_key={kind: shared(per, dict) for kind, per in schema.custom_by_key.items()},
     )
 
 

@@ -158,6 +158,7 @@ def _settings(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[
         debug=bool(ctx_obj.get("debug")),
         environment=kwargs.pop("environment", None),
         allow_option_removal=bool(kwargs.pop("allow_option_removal", False)),
+        allow_data_loss=bool(kwargs.pop("allow_data_loss", False)),
     )
     output = ctx_obj.get("output")
     for warning in settings.warnings:

@@ -88,7 +88,7 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
                 accept_live(run)  # nothing to write, yet what was seen is now the record
                 out.print("Nothing to pull: no field changed in Pipedrive since the last apply.", markup=False)
                 return
-            files = write_edits(edits, additions, removals)
+            files = write_edits(edits, additions, removals, manifest.hashes)  # refused if a file changed since load
         except PullError as exc:
             for line in str(exc).splitlines():
                 out.err.print(line if ": error: " in line or line.startswith("  ") else f"error: {line}",

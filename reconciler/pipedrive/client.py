@@ -8,6 +8,7 @@ unless the settings force v1 (accounts or gateways that expose only v1); notes a
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +118,14 @@ class PipedriveClient:
     # -- account and schemas ------------------------------------------------------
 
     def me(self) -> dict:
-        return self.http.request("GET", "/api/v1/users/me")["data"]
+        data = self.http.request("GET", "/api/v1/users/me").get("data")
+        if not isinstance(data, dict):  # `{"data": null}`: no user to name the account by
+            from reconciler.pipedrive.errors import BadAnswerError
+
+            raise BadAnswerError(f"GET /api/v1/users/me answered no user (data: {json.dumps(data)[:40]}): the "
+                                 "connection's Pipedrive account cannot be told; check it with `reconciler whoami` "
+                                 "or `reconciler connections list`", status=200, path="/api/v1/users/me")
+        return data
 
     def users(self) -> list[dict]:
         return list(self.http.request("GET", "/api/v1/users").get("data") or [])

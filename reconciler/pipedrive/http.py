@@ -259,6 +259,10 @@ class HttpClient:
             if status >= 400:
                 raise self._error(response, method, path, what)
             answer = _json(response)
+            if not isinstance(answer, dict) and creates:  # a proxy's page after the write went through
+                raise AmbiguousWriteError(
+                    f"{answered_by(response)} answered {status} on {method} {path} with {_content_kind(response)}, "
+                    "not Pipedrive's JSON; the write may or may not have happened", status=status, path=path)
             if not isinstance(answer, dict):
                 raise BadAnswerError(
                     f"{answered_by(response)} answered {status} on {method} {path} with "

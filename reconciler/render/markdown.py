@@ -39,6 +39,7 @@ from reconciler.render.values import (
     printable,
     show,
 )
+from reconciler.shapeloss import describe
 
 DEFAULT_LIMIT = 60_000  # bytes of UTF-8; GitHub: 65,536 characters; GitLab: 1,000,000
 MIN_LIMIT = 2_000
@@ -122,6 +123,8 @@ def _block(change: Change) -> _Block:
     symbol = SYMBOLS[change.action]
     ident = f" (id {printable(str(change.id))})" if change.id is not None else ""
     reason = f" — {printable(change.reason)}" if change.reason else ""
+    if change.data_loss:
+        reason += f"; {describe(change)}"  # inside the code block, as every line of a change
     adopted = " (adopted: matched by natural key)" if change.adopted else ""
     lines = [f"{symbol} {_address(change)}{ident} {VERBS[change.action]}{adopted}{reason}"]
     if change.action != "delete":

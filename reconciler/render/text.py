@@ -13,6 +13,7 @@ from reconciler.render.values import (
     headline,
     show,
 )
+from reconciler.shapeloss import describe
 
 COLOURS = {"create": "green", "update": "yellow", "delete": "red"}
 
@@ -30,6 +31,8 @@ def render_text(plan: Plan) -> str:
         if change.orphans:
             shown = ", ".join(change.orphans[:10]) + (" …" if len(change.orphans) > 10 else "")
             note += f"; orphans {len(change.orphans)} objects not in the manifests: {shown}"
+        if change.data_loss:
+            note += f"; [red]{describe(change)}[/]"
         lines.append(f"  [{colour}]{SYMBOLS[change.action]}[/] [bold]{change.kind}.{change.key}[/]{ident} "
                      f"{VERBS[change.action]}{note}")
         for name, diff in change.fields.items():
