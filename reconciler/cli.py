@@ -165,7 +165,9 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, drift_only, **kw
     elif fmt == "json":
         out.raw(render_json(plan_value))
     else:
-        out.raw(render_markdown(plan_value))
+        deletes = plan_value.summary["delete"]
+        out.raw(render_markdown(plan_value, refused=f"the plan deletes {deletes} objects, more than max_deletes "
+                                f"{settings.max_deletes}" if deletes > settings.max_deletes else None))
     for warning in run.warnings:  # on stderr, whatever the format (JSON also carries them)
         out.warn(warning)
     if out_file:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from reconciler.plan import Plan
-from reconciler.render.values import SYMBOLS, VERBS, adopted_count, drift_line, drift_note, headline, show
+from reconciler.render.values import (
+    SYMBOLS,
+    VERBS,
+    adopted_count,
+    drift_line,
+    drift_note,
+    headline,
+    show,
+    update_parts,
+)
 
 COLOURS = {"create": "green", "update": "yellow", "delete": "red"}
+SUB_COLOURS = {"+": "green", "~": "yellow", "-": "red"}
 
 
 def render_text(plan: Plan) -> str:
@@ -34,8 +44,9 @@ def render_text(plan: Plan) -> str:
                     + [f" [yellow]~{_esc(show(old, 40))}→{_esc(show(new, 40))}[/]"
                        for old, new in detail.get("renamed", [])]
                 )
-                lines.append(f"      [yellow]~[/] {name}: {_esc(show(diff.get('before')))} "
-                             f"→ {_esc(show(diff.get('after')))}{extra}{_marker(diff)}")
+                shown, under = update_parts(diff)
+                lines.append(f"      [yellow]~[/] {name}: {_esc(shown)}{extra}{_marker(diff)}")
+                lines.extend(f"          [{SUB_COLOURS[symbol]}]{symbol}[/] {_esc(text)}" for symbol, text in under)
         lines.append("")
     for entry in plan.kept:
         lines.append(f"  [magenta]![/] [bold]{entry['kind']}.{entry['key']}[/] (id {entry['id']}) drift kept: "
