@@ -116,9 +116,12 @@ def _layouts(text: str) -> list[tuple[int, int]]:
 
 def _load(path: str) -> tuple[Any, Any, str]:
     """The file as ruamel.yaml's round-trip document, checked to write back byte for byte."""
-    text = Path(path).read_text(encoding="utf-8")
+    with open(path, encoding="utf-8", newline="") as handle:  # newline="": see the file's own line endings
+        raw = handle.read()
+    text = raw.replace("\r\n", "\n")
     for mapping, offset in _layouts(text):
         yaml = _yaml()
+        yaml.newline = "\r\n" if raw.count("\r\n") * 2 > raw.count("\n") else "\n"  # written back the same
         yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
         data = yaml.load(text)
         if _dump(yaml, data) == text:
@@ -192,7 +195,7 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
             _set(data, edit)
         for kind_name, key, values, _object_id in additions.get(path, []):
             _add(data, kind_name, key, values)
-        atomic_write(Path(path), _dump(yaml, data))
+        atomic_write(Path(path), _dump(yaml, data).replace("\n", yaml.newline))
     return files
 
 

@@ -100,7 +100,8 @@ def _warnings(warnings: list[str]) -> list[str]:
     as the text plan prints them, in a block: they name keys and values from the account."""
     if not warnings:
         return []
-    lines = [f"! {show(w, _WARNING_LIMIT)[1:-1]}" for w in warnings[:WARNINGS_SHOWN]]
+    lines = [f"! {printable(w if len(w) <= _WARNING_LIMIT else w[:_WARNING_LIMIT - 1] + '…')}"
+             for w in warnings[:WARNINGS_SHOWN]]
     if len(warnings) > WARNINGS_SHOWN:
         lines.append(f"! …and {len(warnings) - WARNINGS_SHOWN} more (the whole plan is in the CI job's artifacts)")
     return [f"#### Warnings ({len(warnings)})", "", "```diff", *lines, "```", ""]
