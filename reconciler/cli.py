@@ -36,6 +36,7 @@ from reconciler.commands.common import (
 # Commands whose modules are imported only when they run (or --help lists them).
 LAZY_COMMANDS = {
     "connections": "reconciler.commands.connections:connections",
+    "environments": "reconciler.commands.environments:environments",
     "export": "reconciler.commands.export:export",
     "lease": "reconciler.commands.lease:lease",
     "pull": "reconciler.commands.pull:pull",

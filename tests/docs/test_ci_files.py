@@ -216,7 +216,8 @@ def test_docs_and_readme_install_the_same_name() -> None:
         text = page.read_text(encoding="utf-8")
         code = re.findall(r"^```[^\n]*\n(.*?)^```", text, re.S | re.M) + re.findall(r"`([^`\n]+)`", text)
         for line in (found for snippet in code for found in _pip_installs(snippet)):
-            words = [w.strip("'\"") for w in line.replace("`", " ").split()[2:]]
+            # a direct reference ("NAME @ git+URL@REF") is one requirement
+            words = [w.strip("'\"") for w in re.sub(r"\s+@\s+", "@", line.replace("`", " ")).split()[2:]]
             for target in [w for w in words if w and not w.startswith("-")]:
                 ok = target in (".", ".[test]") or target.startswith((dist, "$", "./", "dist/")) or "git+" in target
                 assert ok, f"{page.relative_to(ROOT)}: `{line}` installs {target!r}, not {dist}"
