@@ -158,7 +158,7 @@ def _block(change: Change) -> _Block:
         for name, diff in change.fields.items():
             label = printable(name)
             if change.action == "create":
-                lines.append(f"{symbol}     {label} = {show(diff.get('after'))}")
+                lines.append(f"{symbol}     {label} = {show(diff.get('after'), None)}")
             else:
                 shown, under = update_parts(diff)
                 lines.append(f"{symbol}     {label}: {shown}{_list_detail(diff)}{_field_note(diff)}")

@@ -35,7 +35,7 @@ def render_text(plan: Plan) -> str:
                      f"{VERBS[change.action]}{note}")
         for name, diff in change.fields.items():
             if change.action == "create":
-                lines.append(f"      [green]+[/] {name} = {_esc(show(diff.get('after')))}")
+                lines.append(f"      [green]+[/] {name} = {_esc(show(diff.get('after'), None))}")
             else:
                 detail = diff.get("detail") or {}
                 extra = "".join(

@@ -129,6 +129,9 @@ def test_a_long_text_shows_its_changed_words_never_a_cut() -> None:
     plan = Plan(changes=[Change("update", "note", "n", 1, fields={"content": {"before": before, "after": after}})])
     for rendered in (render_text(plan).replace("\\[", "["), render_markdown(plan, limit=60_000, url=None)):
         assert "until March [-2027-]{+2029+} at the latest." in rendered
+    created = Plan(changes=[Change("create", "note", "n", None, fields={"content": {"before": None, "after": after}})])
+    for rendered in (render_text(created), render_markdown(created, limit=60_000, url=None)):
+        assert "until March 2029 at the latest." in rendered  # a create shows its whole text, never cut
     assert word_diff("a b c", "a b c d") == "a b c{+ d+}"
     assert word_diff("one\ntwo", "one\nthree") == "one\\n[-two-]{+three+}"
 
