@@ -36,6 +36,7 @@ from reconciler.commands.common import (
 # Commands whose modules are imported only when they run (or --help lists them).
 LAZY_COMMANDS = {
     "connections": "reconciler.commands.connections:connections",
+    "environments": "reconciler.commands.environments:environments",
     "export": "reconciler.commands.export:export",
     "lease": "reconciler.commands.lease:lease",
     "pull": "reconciler.commands.pull:pull",
@@ -180,7 +181,9 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, drift_only, **kw
     elif fmt == "json":
         out.raw(render_json(plan_value))
     else:
-        out.raw(render_markdown(plan_value))
+        deletes = plan_value.summary["delete"]
+        out.raw(render_markdown(plan_value, refused=f"the plan deletes {deletes} objects, more than max_deletes "
+                                f"{settings.max_deletes}" if deletes > settings.max_deletes else None))
     for warning in run.warnings:  # on stderr, whatever the format (JSON also carries them)
         out.warn(warning)
     if out_file:

@@ -20,9 +20,10 @@ from reconciler.drift import Deferred, classify, digest, has_placeholder, ignore
 from reconciler.fieldtypes import FieldSpec
 from reconciler.identity import Identity, declared_parent, desired_keys
 from reconciler.lock import LockFile
-from reconciler.manifest.model import Position, Problem, Reference, Resource
+from reconciler.manifest.model import Position, Problem, Resource
 from reconciler.normalize import Context, NormalizeError, Placeholder, UnknownName
 from reconciler.pipedrive.schema import AccountSchema
+from reconciler.plandetail import item_changes, manifest_value
 from reconciler.twophase import split_writes
 
 FORMAT_VERSION = 1
@@ -348,10 +349,8 @@ def fingerprint(obj: dict, kind: str | None = None) -> str:
 
 
 def _manifest_value(value: Any) -> Any:
-    """A declared value as shown in the plan (references as their key or {id})."""
-    if isinstance(value, Reference):
-        return value.key if value.key is not None else {"id": value.id}
-    return value
+    """A declared value as shown in the plan (references as their key or {id}, nested ones too)."""
+    return manifest_value(value)
 
 
 class Planner:
@@ -381,6 +380,7 @@ class Planner:
         self.live = live
         self.ident = ident
         self.schema = schema
+        self.live_schema = schema  # the account's vocabulary as it is: live values are shown in it
         self.lock = lock
         self.matched = ident.ids
         self.creating: set[tuple[str, str]] = set()
@@ -703,6 +703,14 @@ class Planner:
             self._lock_keys = {(k, i): key for k, key, i in self.lock.entries()} if self.lock else {}
         return self._lock_keys.get((kind, object_id))
 
+    def _as_live(self, kind: str, field_spec: FieldSpec) -> FieldSpec:
+        """A custom field as the account has it now, to name a live value: an option this plan
+        removes or renames keeps its live label (not its raw id, nor its new label)."""
+        if not field_spec.container or self.live_schema is self.schema:
+            return field_spec
+        live_field = self.live_schema.custom_by_key.get(kind, {}).get(field_spec.api)
+        return live_field.spec if live_field is not None else field_spec
+
     def _check_ignored_names(self, res: Resource, ignore: tuple[str, ...]) -> None:
         """Custom field names in ignore_changes must exist in the account (the loader checked the rest)."""
         for label in ignore:
@@ -733,7 +741,7 @@ class Planner:
                 if self.record:
                     state.applied[label] = digest(field_spec, desired)
                 return
-            before = ftype.from_api_value(field_spec, current, self.ctx)
+            before = ftype.from_api_value(self._as_live(res.kind, field_spec), current, self.ctx)
             recorded = state.prior.get(label)
             moved = classify(field_spec, desired, current, recorded) if recorded is not None else None
             if moved is not None and self.on_drift == "keep":
@@ -807,6 +815,9 @@ def _detail(before: Any, after: Any) -> dict[str, list] | None:
 
     deepdiff runs only here, on the few fields whose plain equality already failed.
     """
+    keyed = item_changes(before, after)
+    if keyed is not None:
+        return keyed
     if not (isinstance(before, list) and isinstance(after, list)):
         return None
     from deepdiff import DeepDiff

@@ -197,10 +197,13 @@ def _null_style(yaml: Any, text: str) -> None:
 
 def _load(path: str) -> tuple[Any, Any, str]:
     """The file as ruamel.yaml's round-trip document, checked to write back byte for byte."""
-    text = Path(path).read_text(encoding="utf-8")
+    with open(path, encoding="utf-8", newline="") as handle:  # newline="": see the file's own line endings
+        raw = handle.read()
+    text = raw.replace("\r\n", "\n")
     for mapping, offset in _layouts(text):
         yaml = _yaml()
         _null_style(yaml, text)
+        yaml.newline = "\r\n" if raw.count("\r\n") * 2 > raw.count("\n") else "\n"  # written back the same
         yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
         data = yaml.load(text)
         if _dump(yaml, data) == text:
@@ -298,7 +301,7 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
             _unchanged(path, first[path])  # as late as it can be: right before the write
         except PullError as exc:
             raise PullError(str(exc) + (f" (already written: {', '.join(written)})" if written else "")) from None
-        atomic_write(Path(path), text)
+        atomic_write(Path(path), text.replace("\n", yaml.newline))
         written.append(path)
     return files
 

@@ -43,7 +43,7 @@ def test_no_test_reads_examples_in_place() -> None:
 def test_readme_command_1_then_the_tests_see_pristine_examples(tmp_path: Path) -> None:
     block = re.search(r"# 1\.[^\n]*\n([^\n]+)", README.read_text(encoding="utf-8"))
     assert block, "README no longer shows set-up command 1"
-    apply_part = block.group(1).split("&&", 1)[1].split()
+    apply_part = block.group(1).rsplit("&&", 1)[1].split()
     assert apply_part == ["reconciler", "apply", "examples", "--sandbox", "--auto-approve"], block.group(1)
     checkout = tmp_path / "checkout"
     pristine = _files(copy_examples(checkout / "examples"))
@@ -64,8 +64,23 @@ def test_readme_command_1_then_the_tests_see_pristine_examples(tmp_path: Path) -
 def test_ci_runs_the_readme_commands_in_order() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     readme = README.read_text(encoding="utf-8")
-    commands = re.findall(r"^# \d\.[^\n]*\n(python3 [^\n]+)$", readme, re.M)
+    commands = re.findall(r"^# \d\.[^\n]*\n([^#\n][^\n]+)$", readme, re.M)
     assert len(commands) == 2
     positions = [script.find("\n" + command + "\n") for command in commands]
     assert -1 not in positions, "each README set-up command appears verbatim in .ci/run"
     assert positions[0] < positions[1]
+
+
+def test_readme_installs_only_inside_a_virtual_environment() -> None:
+    """Issue 26: on Debian 12's system Python, `python3 -m pip install -e .` fails with
+    externally-managed-environment (PEP 668). Each set-up command activates .venv (command 1
+    makes it) before anything is installed, so pip never touches the system Python."""
+    readme = README.read_text(encoding="utf-8")
+    commands = re.findall(r"^# \d\.[^\n]*\n([^#\n][^\n]+)$", readme, re.M)
+    assert commands[0].startswith("python3 -m venv .venv && . .venv/bin/activate && "), commands[0]
+    for command in commands:
+        steps = [step.strip() for step in command.split("&&")]
+        activated = steps.index(". .venv/bin/activate")
+        installs = [i for i, step in enumerate(steps) if "pip install" in step]
+        assert installs and min(installs) > activated, command
+        assert not any(step.startswith(("python3 -m pip", "pip3 ")) for step in steps), command

@@ -38,6 +38,10 @@ class Output:
     def __init__(self, quiet: bool = False, no_color: bool = False, debug: bool = False) -> None:
         from rich.console import Console  # rich only when a command runs (not for --version or --help)
 
+        from reconciler.render.encoding import make_standard_streams_safe
+
+        make_standard_streams_safe()  # any console encoding: what it cannot hold is written as ASCII
+
         no_color = no_color or bool(os.environ.get("NO_COLOR"))
         self.quiet = quiet
         self.debug = debug

@@ -14,6 +14,7 @@ from typing import Any
 from reconciler import kinds
 from reconciler.export.emit import ORDERED_KINDS, Flow, FlowList
 from reconciler.export.keys import assign_keys, parent_field
+from reconciler.export.paths import portable_name
 from reconciler.fieldtypes import Drop, FieldSpec
 from reconciler.kinds import KindSpec
 from reconciler.normalize import Context, text_key
@@ -195,7 +196,7 @@ def build_files(
         for object_id, obj in exportable[spec.name].items():
             key = keys[spec.name][object_id]
             home = home_of(spec, obj, live, keys)
-            path = (f"{ACCOUNTS_DIR}/{keys[HOME.name][home]}.yaml" if home is not None
+            path = (f"{ACCOUNTS_DIR}/{portable_name(keys[HOME.name][home])}.yaml" if home is not None
                     else f"{spec.section}.yaml")
             section = result.files.setdefault(path, {}).setdefault(spec.section, {})
             section[key] = converter.fields(spec, obj)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -34,6 +35,24 @@ def check_out_dir(out_dir: Path, force: bool) -> Path:
                 "replace the manifests and the lock in it"
             )
     return out_dir.resolve()
+
+
+# Names Windows reserves for devices, whatever the extension (`con.yaml` is the console): Git for
+# Windows refuses to check them out, so a repository holding one cannot be cloned there.
+RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", "conin$", "conout$",
+                            *(f"{device}{n}" for device in ("com", "lpt") for n in (*"123456789", "¹", "²", "³"))})
+_NOT_PORTABLE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def portable_name(stem: str) -> str:
+    """A file name stem every OS accepts: no reserved device name (con, aux, nul, com1..9,
+    lpt1..9), no character Windows refuses, no trailing dot or space (Windows drops them)."""
+    name = _NOT_PORTABLE.sub("_", stem)
+    name = re.sub(r"[. ]+$", lambda m: "_" * len(m.group(0)), name) or "_"
+    first, dot, rest = name.partition(".")
+    if first.rstrip(" ").lower() in RESERVED_NAMES:  # `con.x.yaml` is the console too
+        name = f"{first}_{dot}{rest}"
+    return name
 
 
 def safe_path(root: Path, relative: str) -> Path:

@@ -10,6 +10,7 @@ from reconciler.export.convert import ExportFiles
 from reconciler.export.emit import render_file
 from reconciler.export.errors import ExportError, ExportProgress
 from reconciler.export.paths import _visible_entries, old_manifests, safe_path
+from reconciler.export.schemas import SCHEMA_DIR, modeline, packaged_schemas
 from reconciler.lock import LOCK_NAME, LockError, LockFile
 
 
@@ -52,8 +53,12 @@ def write_export(
         if parent != root:
             parent.mkdir(parents=True, exist_ok=True)
             safe_path(root, str(parent.relative_to(root)).replace(os.sep, "/"))  # not swapped for a link
-        _write_text(path, render_file(built.files[rel], header))
+        _write_text(path, render_file(built.files[rel], modeline(rel) + header))
         progress.wrote(1)
+    schemas = safe_path(root, SCHEMA_DIR)  # what the modelines point at: editors check the manifests offline
+    schemas.mkdir(exist_ok=True)
+    for name, text in packaged_schemas().items():
+        _write_text(safe_path(root, f"{SCHEMA_DIR}/{name}"), text)
     lock = LockFile(path=lock_path,
                     account={"company_id": account.get("company_id"), "company_name": account.get("company_name")})
     lock.resources = {kind_name: dict(entries) for kind_name, entries in built.lock.items()}

@@ -24,6 +24,17 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
 MANIFEST_FILE = "manifest.schema.json"
+# Where a schema says it belongs ($id): versioned, so that an editor or a tool that caches by id
+# never mixes two releases' schemas. It identifies, it is not fetched: files point at their
+# schema by path (the modeline `export` writes, reconciler/export/schemas.py).
+SCHEMA_ID_BASE = "https://reconciler.dev/schemas/"
+
+
+def schema_id(file_name: str) -> str:
+    """The $id of one of the schemas this module writes."""
+    from reconciler import __version__
+
+    return f"{SCHEMA_ID_BASE}{__version__}/{file_name}"
 
 
 def schema_file(kind: KindSpec) -> str:
@@ -74,6 +85,7 @@ def kind_schema(kind: KindSpec) -> dict[str, Any]:
         properties[spec.name] = field_schema(spec)
     return {
         "$schema": DRAFT,
+        "$id": schema_id(schema_file(kind)),
         "title": kind.name,
         "description": f"One {kind.name} in the `{kind.section}` section of a reconciler manifest. "
         "Only the fields it declares are managed; a field left out is never changed.",
@@ -87,6 +99,7 @@ def manifest_schema() -> dict[str, Any]:
     """The schema of a whole manifest file: the kind sections, each a map of key → resource."""
     return {
         "$schema": DRAFT,
+        "$id": schema_id(MANIFEST_FILE),
         "title": "reconciler manifest",
         "description": "A reconciler manifest file: kind sections, each mapping resource keys to resources.",
         "type": "object",

@@ -38,6 +38,7 @@ from reconciler.render.values import (
     headline,
     printable,
     show,
+    update_parts,
 )
 from reconciler.shapeloss import describe
 
@@ -87,6 +88,27 @@ def code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+WARNINGS_SHOWN = 20  # warnings listed in full; the rest are counted
+_WARNING_LIMIT = 600  # characters of one warning (they can list many keys)
+
+
+def _inline(text: str) -> str:
+    """Our own sentence with values in it, made inert outside a code block (no markup, no HTML)."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~@&-])", r"\\\1", printable(text))
+
+
+def _warnings(warnings: list[str]) -> list[str]:
+    """The plan's warnings (an archived deal left alone, the --drift-details hint, options removed)
+    as the text plan prints them, in a block: they name keys and values from the account."""
+    if not warnings:
+        return []
+    lines = [f"! {printable(w if len(w) <= _WARNING_LIMIT else w[:_WARNING_LIMIT - 1] + '…')}"
+             for w in warnings[:WARNINGS_SHOWN]]
+    if len(warnings) > WARNINGS_SHOWN:
+        lines.append(f"! …and {len(warnings) - WARNINGS_SHOWN} more (the whole plan is in the CI job's artifacts)")
+    return [f"#### Warnings ({len(warnings)})", "", "```diff", *lines, "```", ""]
+
+
 @dataclass
 class _Block:
     """One change as lines of the code block, and its cost in bytes."""
@@ -114,6 +136,14 @@ def _field_note(diff: dict) -> str:
     return f"  ({note})" if note else ""
 
 
+def _list_detail(diff: dict) -> str:
+    """What a list gained and lost (emails, options, participants), as the text plan shows it."""
+    detail = diff.get("detail") or {}
+    return "".join([f" +{show(v, 40)}" for v in detail.get("added", [])]
+                   + [f" -{show(v, 40)}" for v in detail.get("removed", [])]
+                   + [f" ~{show(old, 40)}→{show(new, 40)}" for old, new in detail.get("renamed", [])])
+
+
 def _address(change: Change) -> str:
     # kind and key follow the manifest's key pattern, but a saved plan file can say anything
     return printable(f"{change.kind}.{change.key}")
@@ -127,14 +157,18 @@ def _block(change: Change) -> _Block:
         reason += f"; {describe(change)}"  # inside the code block, as every line of a change
     adopted = " (adopted: matched by natural key)" if change.adopted else ""
     lines = [f"{symbol} {_address(change)}{ident} {VERBS[change.action]}{adopted}{reason}"]
+    if change.orphans:  # as the text plan says it: what the delete leaves pointing at nothing
+        shown = ", ".join(printable(str(o)) for o in change.orphans[:10]) + (" …" if len(change.orphans) > 10 else "")
+        lines.append(f"{symbol}     orphans {len(change.orphans)} objects not in the manifests: {shown}")
     if change.action != "delete":
         for name, diff in change.fields.items():
             label = printable(name)
             if change.action == "create":
-                lines.append(f"{symbol}     {label} = {show(diff.get('after'))}")
+                lines.append(f"{symbol}     {label} = {show(diff.get('after'), None)}")
             else:
-                lines.append(f"{symbol}     {label}: {show(diff.get('before'))} → {show(diff.get('after'))}"
-                             f"{_field_note(diff)}")
+                shown, under = update_parts(diff)
+                lines.append(f"{symbol}     {label}: {shown}{_list_detail(diff)}{_field_note(diff)}")
+                lines.extend(f"{symbol}         {sub} {text}" for sub, text in under)
     return _Block(change, lines)
 
 
@@ -177,15 +211,24 @@ def _left_out(changes: list[Change]) -> list[str]:
     return parts
 
 
-def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None) -> str:
-    """The plan as a comment of at most `limit` bytes (default: markdown_limit())."""
+def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None,
+                    refused: str | None = None) -> str:
+    """The plan as a comment of at most `limit` bytes (default: markdown_limit()).
+
+    `refused` is why the plan will not be applied (more deletes than max_deletes): the plan is
+    still shown in full, under that reason, so reviewers see what it would have deleted.
+    """
     limit = markdown_limit() if limit is None else limit
     url = plan_url() if url is None else url
     head = ["### reconciler plan", ""]
     if plan.account:
         name = code_span(str(plan.account.get("company_name") or "")[:_NAME_LIMIT])
         head += [f"Account: {name} (company {printable(str(plan.account.get('company_id')))})", ""]
+    if refused:
+        head += [f"> **Refused: {_inline(refused)}.** Apply will not run this plan as it is; every change it "
+                 "would make is listed below.", ""]
     head += [f"**{headline(plan.summary, adopted_count(plan), plan.kept)}** ({plan.summary['unchanged']} unchanged)", ""]
+    head += _warnings(plan.warnings)
     footer = []
     if plan.followed:  # merged or converted in Pipedrive: a reviewer reads these before the changes
         head += [f"- {printable(followed_line(entry))}" for entry in plan.followed[:20]] + [""]

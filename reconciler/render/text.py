@@ -12,10 +12,12 @@ from reconciler.render.values import (
     followed_line,
     headline,
     show,
+    update_parts,
 )
 from reconciler.shapeloss import describe
 
 COLOURS = {"create": "green", "update": "yellow", "delete": "red"}
+SUB_COLOURS = {"+": "green", "~": "yellow", "-": "red"}
 
 
 def render_text(plan: Plan) -> str:
@@ -37,7 +39,7 @@ def render_text(plan: Plan) -> str:
                      f"{VERBS[change.action]}{note}")
         for name, diff in change.fields.items():
             if change.action == "create":
-                lines.append(f"      [green]+[/] {name} = {_esc(show(diff.get('after')))}")
+                lines.append(f"      [green]+[/] {name} = {_esc(show(diff.get('after'), None))}")
             else:
                 detail = diff.get("detail") or {}
                 extra = "".join(
@@ -46,8 +48,9 @@ def render_text(plan: Plan) -> str:
                     + [f" [yellow]~{_esc(show(old, 40))}→{_esc(show(new, 40))}[/]"
                        for old, new in detail.get("renamed", [])]
                 )
-                lines.append(f"      [yellow]~[/] {name}: {_esc(show(diff.get('before')))} "
-                             f"→ {_esc(show(diff.get('after')))}{extra}{_marker(diff)}")
+                shown, under = update_parts(diff)
+                lines.append(f"      [yellow]~[/] {name}: {_esc(shown)}{extra}{_marker(diff)}")
+                lines.extend(f"          [{SUB_COLOURS[symbol]}]{symbol}[/] {_esc(text)}" for symbol, text in under)
         lines.append("")
     for entry in plan.kept:
         why = entry.get("reason") or "drift kept: Pipedrive's values stay (--on-drift keep)"

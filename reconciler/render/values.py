@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 import unicodedata
 from typing import Any
+
+from reconciler.plandetail import is_item_list, item_name
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 VERBS = {"create": "will be created", "update": "will be updated in-place", "delete": "will be deleted"}
@@ -25,20 +29,114 @@ def printable(text: str) -> str:
     )
 
 
-def show(value: Any, limit: int = 80) -> str:
-    """A compact, unambiguous one-line form: strings quoted, structures as JSON.
+def _known_later(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("(") and value.endswith(", known after apply)")
+
+
+def show(value: Any, limit: int | None = 80) -> str:
+    """A compact, unambiguous one-line form: strings quoted, structures as JSON, keyed lines
+    (a deal's products) as `robot-arm × 3 @ 6,000`; cut at `limit` characters (None: never).
 
     Values come from manifests and from the live account: nothing in them may act on the
     terminal or the page that shows them, so invisible characters are written out.
     """
     if value is None:
         return "null"
-    known_later = isinstance(value, str) and value.startswith("(") and value.endswith(", known after apply)")
-    text = value if known_later else json.dumps(
+    if is_item_list(value):
+        return "; ".join(item_text(item) for item in value)  # never cut: each line is what is bought
+    text = value if _known_later(value) else json.dumps(
         value, ensure_ascii=False, default=str
     )
     text = printable(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def number(value: Any) -> str:
+    """6000 as "6,000", 12.5 as "12.5": amounts as people read them."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return printable(str(value))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}"
+
+
+def item_text(item: dict) -> str:
+    """One deal product line: `robot-arm × 3 @ 6,000 − 10%, tax 20%`."""
+    text = f"{printable(item_name(item))} × {number(item.get('quantity'))} @ {number(item.get('item_price'))}"
+    if item.get("discount"):
+        amount = item.get("discount_type") == "amount"
+        text += f" − {number(item['discount'])}{'' if amount else '%'}"
+    if item.get("tax"):
+        text += f", tax {number(item['tax'])}%"
+    if item.get("comments"):
+        text += f" ({show(item['comments'])})"
+    if item.get("is_enabled") is False:
+        text += " (disabled)"
+    return text
+
+
+WORD_CONTEXT = 6  # words kept on each side of a change in a word diff
+
+
+def _piece(text: str) -> str:
+    return printable(json.dumps(text, ensure_ascii=False)[1:-1])
+
+
+def word_diff(before: str, after: str, context: int = WORD_CONTEXT) -> str:
+    """The changed words of a long text in context: `… until [-March 2027-]{+March 2029+} at the …`.
+
+    A long value cut to one line can hide its change (the end of a note), so a long text's
+    update is shown as what changed, with `context` words either side, never cut.
+    """
+    old, new = re.findall(r"\S+|\s+", before), re.findall(r"\S+|\s+", after)
+    opcodes = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
+    keep = context * 2  # tokens: words and the spaces between them
+    parts: list[str] = []
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            same = old[i1:i2]
+            first, last = index == 0, index == len(opcodes) - 1
+            if first and len(same) > keep:
+                parts.append("… " + _piece("".join(same[-keep:]).lstrip()))
+            elif last and len(same) > keep:
+                parts.append(_piece("".join(same[:keep]).rstrip()) + " …")
+            elif not first and not last and len(same) > 2 * keep:
+                parts.append(_piece("".join(same[:keep])) + " … " + _piece("".join(same[-keep:])))
+            else:
+                parts.append(_piece("".join(same)))
+            continue
+        if i2 > i1:
+            parts.append("[-" + _piece("".join(old[i1:i2])) + "-]")
+        if j2 > j1:
+            parts.append("{+" + _piece("".join(new[j1:j2])) + "+}")
+    return "".join(parts)
+
+
+def update_parts(diff: dict, limit: int = 80) -> tuple[str, list[tuple[str, str]]]:
+    """What follows `name: ` on an updated field's line, and the lines under it ((symbol, text)).
+
+    Keyed lines show only the lines that change (`~ robot-arm × 2 @ 6,000 → robot-arm × 3 @ 6,000`);
+    a long text shows its changed words in context; anything else is before → after, uncut.
+    """
+    before, after = diff.get("before"), diff.get("after")
+    detail = diff.get("detail") or {}
+    if isinstance(detail.get("items"), list):
+        lines = []
+        for line in detail["items"]:
+            if line.get("before") is None:
+                lines.append(("+", item_text(line["after"])))
+            elif line.get("after") is None:
+                lines.append(("-", item_text(line["before"])))
+            else:
+                lines.append(("~", f"{item_text(line['before'])} → {item_text(line['after'])}"))
+        changed = len(detail["items"])
+        unchanged = detail.get("unchanged") or 0
+        head = f"{changed} line{'s' if changed != 1 else ''} changed" + (f", {unchanged} unchanged" if unchanged else "")
+        return head, lines
+    if isinstance(before, str) and isinstance(after, str) and not _known_later(after) and \
+            max(len(show(before, None)), len(show(after, None))) > limit:
+        return word_diff(before, after), []
+    return f"{show(before, None)} → {show(after, None)}", []
 
 
 def headline(summary: dict[str, int], adopted: int = 0, kept: list[dict] | None = None) -> str:

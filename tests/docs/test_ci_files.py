@@ -42,6 +42,7 @@ from tests.conftest import ROOT, copy_examples
 GITHUB = ".github/workflows/reconciler.yml"
 GITLAB = ".gitlab-ci.yml"
 SCHEMAS = {GITHUB: "vendor.github-workflows", GITLAB: "vendor.gitlab-ci"}
+ACTIONLINT_CONFIG = ".github/actionlint.yaml"  # actionlint's settings, not a workflow
 PYPROJECT = ROOT / "pyproject.toml"
 SHELL_KEYS = {"run", "script", "before_script", "after_script", "entry"}
 # `reconciler` where the shell runs a command: a line's start, after ; & | ( or then/do/else
@@ -131,7 +132,7 @@ def _distribution() -> tuple[str, str]:
 def test_there_are_ci_files(ci: Path) -> None:
     # every YAML file under examples/ci is one of them: nothing unchecked
     found = sorted(p.relative_to(ci).as_posix() for p in ci.rglob("*") if p.suffix in (".yml", ".yaml"))
-    assert found == sorted(SCHEMAS)
+    assert found == sorted([*SCHEMAS, ACTIONLINT_CONFIG])
 
 
 def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess:
@@ -206,8 +207,13 @@ def test_ci_installs_this_distribution_pinned(ci: Path, name: str) -> None:
     installs = [line for item in _script_items(doc, name) for line in _pip_installs(item)]
     assert installs, f"{name} installs nothing"
     variables = doc.get("env") or doc.get("variables") or {}
-    assert variables.get("RECONCILER_PIP") == f"{dist}=={version}"
+    # Issue 26: the name is not on PyPI yet, so `dist==version` installed nothing (or, once
+    # someone else registered it, their package): a pinned git URL of this repository
+    pin = re.fullmatch(rf"{dist} @ git\+https://github\.com/OWNER/reconciler@(v{re.escape(version)}|[0-9a-f]{{40}})",
+                       variables.get("RECONCILER_PIP", ""))
+    assert pin, variables.get("RECONCILER_PIP")
     assert all('"$RECONCILER_PIP"' in line for line in installs), installs
+    assert "OWNER/reconciler: replace it" in (ci / name).read_text(encoding="utf-8"), "the placeholder is explained"
 
 
 def test_docs_and_readme_install_the_same_name() -> None:
@@ -216,7 +222,8 @@ def test_docs_and_readme_install_the_same_name() -> None:
         text = page.read_text(encoding="utf-8")
         code = re.findall(r"^```[^\n]*\n(.*?)^```", text, re.S | re.M) + re.findall(r"`([^`\n]+)`", text)
         for line in (found for snippet in code for found in _pip_installs(snippet)):
-            words = [w.strip("'\"") for w in line.replace("`", " ").split()[2:]]
+            # a direct reference ("NAME @ git+URL@REF") is one requirement
+            words = [w.strip("'\"") for w in re.sub(r"\s+@\s+", "@", line.replace("`", " ")).split()[2:]]
             for target in [w for w in words if w and not w.startswith("-")]:
                 ok = target in (".", ".[test]") or target.startswith((dist, "$", "./", "dist/")) or "git+" in target
                 assert ok, f"{page.relative_to(ROOT)}: `{line}` installs {target!r}, not {dist}"
@@ -241,32 +248,47 @@ ENVIRONMENTS = ("staging", "production")
 
 def test_github_concurrency_one_group_per_account(ci: Path) -> None:
     jobs = _load(ci / GITHUB)["jobs"]
-    drift, plan = jobs["drift"]["concurrency"], jobs["plan"]["concurrency"]
+    drift, plan, apply = jobs["drift"]["concurrency"], jobs["plan"]["concurrency"], jobs["apply"]["concurrency"]
     assert drift["group"] == "reconciler-account-${{ matrix.environment }}"
-    for env in ENVIRONMENTS:
-        apply = jobs[f"apply-{env}"]["concurrency"]
-        assert apply == {**drift, "group": f"reconciler-account-{env}"}, "the drift check waits for its applies"
-        assert apply["cancel-in-progress"] is False, "a running apply is never cancelled"
-        assert apply["queue"] == "max", "a pending apply is never cancelled by a newer pending run"
-        assert jobs[f"apply-{env}"]["steps"][0]["with"]["ref"] == "main", \
-            "apply checks out main as it is (the last lock)"
+    assert apply == drift, "the drift check waits for its account's applies"
+    assert apply["cancel-in-progress"] is False, "a running apply is never cancelled"
+    assert apply["queue"] == "max", "a pending apply is never cancelled by a newer pending run"
+    assert jobs["apply"]["steps"][0]["with"]["ref"] == "main", "apply checks out main as it is (the last lock)"
     assert "pull_request.number" in plan["group"] and "matrix.environment" in plan["group"]
     assert "concurrency" not in _load(ci / GITHUB), "no workflow-wide group (plans would queue behind applies)"
 
 
-def test_github_plans_both_environments_and_promotes_after_approval(ci: Path) -> None:
-    """Issue 17: a pull request plans against staging and production; merge applies to staging,
-    then, after a manual approval (the production environment's required reviewers), to production."""
+MATRIX = "${{ fromJSON(needs.environments.outputs.names) }}"
+
+
+def test_github_fans_out_over_the_environments_and_promotes_in_order(ci: Path, tmp_path: Path) -> None:
+    """Issues 17 and 26: a pull request plans against every environment of reconciler.toml
+    (`reconciler environments --json`, so one more account needs no edit here); merge applies
+    to each in the file's order, one at a time, stopping at a failure, each in its own
+    protected environment (production's required reviewers are the approval)."""
     jobs = _load(ci / GITHUB)["jobs"]
-    assert jobs["plan"]["strategy"]["matrix"]["environment"] == list(ENVIRONMENTS)
-    assert jobs["drift"]["strategy"]["matrix"]["environment"] == list(ENVIRONMENTS)
+    listing = "\n".join(step.get("run", "") for step in jobs["environments"]["steps"])
+    assert 'reconciler environments "$CRM_DIR" --json' in listing
+    assert jobs["environments"]["outputs"]["names"] == "${{ steps.list.outputs.names }}"
+    for name in ("plan", "apply", "drift"):
+        assert jobs[name]["needs"] == "environments"
+        assert jobs[name]["strategy"]["matrix"]["environment"] == MATRIX
     assert "environment" not in jobs["plan"], "a plan never waits for the production approval"
-    staging, production = jobs["apply-staging"], jobs["apply-production"]
-    assert (staging["environment"], production["environment"]) == ENVIRONMENTS
-    assert production["needs"] == "apply-staging" and "needs" not in staging
-    assert (staging["env"]["ENV_NAME"], production["env"]["ENV_NAME"]) == ENVIRONMENTS
+    apply = jobs["apply"]
+    assert apply["environment"] == "${{ matrix.environment }}"
+    assert apply["strategy"]["max-parallel"] == 1 and apply["strategy"]["fail-fast"] is True
+    assert apply["env"]["MATON_API_KEY"] == "${{ secrets.MATON_API_KEY }}"
+    for name in ("plan", "drift", "pull"):  # jobs without an environment hold only the read-only key
+        assert jobs[name]["env"]["MATON_API_KEY"] == "${{ secrets.MATON_PLAN_API_KEY }}", name
     commands = [shlex.join(a) for a in reconciler_commands(ci / GITHUB)]
     assert all('--env' in c for c in commands if c.split()[1] in ("plan", "apply", "validate"))
+    # what the matrix gets: reconciler.toml's environments, in order
+    (tmp_path / "reconciler.toml").write_text('[environments.staging]\nconnection = "s"\n\n'
+                                              '[environments.production]\nconnection = "p"\n', encoding="utf-8")
+    from tests.conftest import invoke
+
+    listed = invoke(["environments", str(tmp_path), "--json"])
+    assert listed.code == 0 and listed.out.strip() == '["staging","production"]'
 
 
 def test_github_comment_updates_its_own_comment_by_marker(ci: Path) -> None:
@@ -288,8 +310,11 @@ def test_github_pip_is_cached(ci: Path) -> None:
 
 def test_gitlab_plans_both_environments_and_promotes_by_hand(ci: Path) -> None:
     doc = _load(ci / GITLAB)
+    assert doc["variables"]["RECONCILER_ENVIRONMENTS"] == '["staging","production"]'
     for name in ("validate", "plan", "drift"):
         assert doc[name]["parallel"]["matrix"] == [{"ENV_NAME": list(ENVIRONMENTS)}]
+    check = "\n".join(doc["environments"]["script"])  # the matrix may not fall behind reconciler.toml
+    assert 'reconciler environments "$CRM_DIR" --json' in check and '"$RECONCILER_ENVIRONMENTS"' in check
     apply, promote = _job(doc, "apply"), _job(doc, "promote")
     assert (apply["variables"]["ENV_NAME"], promote["variables"]["ENV_NAME"]) == ENVIRONMENTS
     assert (apply["environment"]["name"], promote["environment"]["name"]) == ENVIRONMENTS
@@ -358,11 +383,9 @@ def _repos(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def _commit_step(ci: Path) -> str:
     jobs = _load(ci / GITHUB)["jobs"]
-    steps = [next(s for s in jobs[f"apply-{env}"]["steps"] if s.get("name") == "Commit the updated lock")
-             for env in ENVIRONMENTS]
-    assert steps[0] == steps[1], "both environments commit their lock the same way"
-    assert steps[0]["if"] == "success() || failure()", "the lock is committed after a failed apply too"
-    return steps[0]["run"]
+    step = next(s for s in jobs["apply"]["steps"] if s.get("name") == "Commit the updated lock")
+    assert step["if"] == "success() || failure()", "the lock is committed after a failed apply too"
+    return step["run"]
 
 
 def _run_step(script: str, job: Path) -> subprocess.CompletedProcess:
@@ -451,12 +474,19 @@ def test_github_drift_check_and_pull_request_of_pipedrive_changes(ci: Path) -> N
     assert "--drift-only" in drift and "--format json" in drift and "--detailed-exitcode" in drift
     pull = jobs["pull"]
     assert pull["if"] == jobs["drift"]["if"], "the pull job runs on the same schedule"
-    assert pull["concurrency"] == jobs["apply-production"]["concurrency"], "never during an apply, never cancelling one"
+    assert pull["concurrency"] == {**jobs["apply"]["concurrency"], "group": "reconciler-account-production"}, \
+        "never during an apply, never cancelling one"
     assert pull["permissions"] == {"contents": "write", "pull-requests": "write"}
     script = "\n".join(step.get("run", "") for step in pull["steps"])
-    assert 'reconciler pull "$CRM_DIR" --env production' in script
-    assert f'gh pr create --base main --head "$branch" --title "{PULL_TITLE}"' in script
-    assert 'git diff --quiet -- "$CRM_DIR"' in script, "no pull request when nothing changed"
+    assert 'reconciler pull "$CRM_DIR" --env "$PULL_ENV"' in script
+    assert _load(ci / GITHUB)["env"]["PULL_ENV"] == "production"
+    # Issue 26: `gh pr create` with GITHUB_TOKEN failed on a default repository, its pull
+    # request ran no checks, and each run made a new timestamped branch. Now: one pull request
+    # on a fixed branch, updated by a maintained action, with a token whose pull request runs checks.
+    opened = next(step for step in pull["steps"] if step.get("uses", "").startswith("peter-evans/create-pull-request@"))
+    assert opened["with"]["branch"] == "reconciler/pull" and opened["with"]["title"] == PULL_TITLE
+    assert opened["with"]["token"] == "${{ secrets.RECONCILER_PR_TOKEN || github.token }}"
+    assert "gh pr create" not in script and "date" not in script
 
 
 def test_gitlab_drift_check_and_merge_request_of_pipedrive_changes(ci: Path) -> None:
@@ -468,3 +498,4 @@ def test_gitlab_drift_check_and_merge_request_of_pipedrive_changes(ci: Path) -> 
     script = "\n".join(pull["script"])
     assert 'reconciler pull "$CRM_DIR" --env production' in script
     assert f'merge_request.title="{PULL_TITLE}"' in script and "merge_request.create" in script
+    assert 'branch="reconciler/pull"' in script and "--force" in script, "one merge request on a fixed branch"
