@@ -85,10 +85,10 @@ def minimum(ms: common.ManifestSet, with_lock: bool) -> tuple[dict[str, int], di
         list_cost = V2_LIST if v2 else V1_LIST
         full_scan = pages(total, PAGE)
         if with_lock and v2:
-            calls[kind_name] = pages(n + extra, IDS_BATCH)
+            calls[kind_name] = min(pages(n + extra, IDS_BATCH), full_scan)
             tokens[kind_name] = calls[kind_name] * list_cost
             how[kind_name] = f"ceil({n}/100) ids batches" if not extra else \
-                f"ceil(({n} + {extra} named by id)/100) ids batches"
+                f"min(ceil(({n} + {extra} named by id)/100) ids batches, {full_scan} scan pages)"
         elif with_lock:
             pos = ms.positions[kind_name]
             scan = min(pages(pos[-1], PAGE), pages(total - pos[0] + 1, PAGE))

@@ -106,3 +106,32 @@ def test_the_header_is_read_as_a_count_and_a_bad_one_is_ignored():
     assert costs.daily_left({"x-daily-requests-left": "1234"}) == 1234
     assert costs.daily_left({"x-daily-requests-left": "n/a"}) is None
     assert costs.daily_left({}) is None
+
+
+def test_notes_of_a_few_dozen_parents_are_listed_per_parent_once_a_first_page_shows_the_account_is_large(
+        tmp_path):
+    """20 notes on 20 organizations, no ids known, among 20,000 notes: 20 per-parent lists (after the
+    first page, which says the scan would take 40) instead of the scan (46 calls before #28)."""
+    db = str(tmp_path / "seeded.db")
+    seed_database(db, seed=5, organizations=4000, notes=20000)
+    sandbox = InProcess(db)
+    with sandbox.client() as client:
+        notes = list(client.list("note"))
+    from collections import Counter
+
+    same = Counter((note.get("deal_id"), note.get("person_id"), note.get("org_id"), note["content"]) for note in notes)
+    by_org: dict[int, dict] = {}
+    for note in notes:
+        if note.get("org_id") and not note.get("deal_id") and not note.get("person_id") \
+                and same[(None, None, note["org_id"], note["content"])] == 1 and "<" not in note["content"]:
+            by_org.setdefault(note["org_id"], note)
+    picked = sorted(by_org.values(), key=lambda note: note["id"])[:20]
+    assert len(picked) == 20
+    project = write_manifests(tmp_path / "p", {"notes": {
+        f"n{note['id']}": {"org": {"id": note["org_id"]}, "content": note["content"]} for note in picked}})
+    with sandbox.client() as client:
+        run = plan_run(client, Settings(), [str(project)])
+        routes = dict(client.stats.by_route)
+    sandbox.close()
+    assert run.plan.summary["create"] == 0, run.plan.summary
+    assert routes["GET /api/v1/notes"] == 1 + 20, routes
