@@ -140,3 +140,15 @@ def test_pull_refuses_to_reformat_a_file_it_cannot_write_back_unchanged(project:
     assert "acme.yaml:1:1: error: this file's layout cannot be kept by the round-trip YAML editor" in result.err
     assert "deal.acme-renewal-2027 stage: 'Proposal Made'" in result.err
     assert acme.read_text() == odd
+
+
+def test_pull_reads_the_account_once(project: Project) -> None:
+    """Issue #28: pull planned twice (plan, write, plan again to refresh the lock: 2x the calls of a
+    plan). It now plans the rewritten files against the first plan's reads: the calls of one plan."""
+    five_ui_edits(project)
+    plan_calls = project.plan_json("--on-drift", "keep")["stats"]["api_calls"]
+    result = project.run("pull")
+    assert result.code == 0, result.err
+    pull_calls = int(re.search(r"API calls: (\d+)", result.out).group(1))
+    assert pull_calls == plan_calls, (pull_calls, plan_calls)
+    assert project.run("plan", "--detailed-exitcode").code == 0
