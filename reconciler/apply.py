@@ -14,9 +14,10 @@ The promises, and how they are kept:
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -257,6 +258,9 @@ class Applier:
                 dependents.setdefault(need, []).append(address)
         running: dict[Future, str] = {}
         started: set[str] = set()
+        # finished futures in the order they finish: waiting on the whole running set after each
+        # one (concurrent.futures.wait) costs a waiter per running future each time, O(n^2) in all
+        completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
 
         def start(address: str) -> None:
             started.add(address)
@@ -266,7 +270,9 @@ class Applier:
                                      f"not started: apply stopped ({_first_sentence(self.result.stopped)})"))
                 finished(address)
                 return
-            running[pool.submit(work, by_address[address])] = address
+            future = pool.submit(work, by_address[address])
+            running[future] = address
+            future.add_done_callback(completed.put)
 
         def finished(address: str) -> None:
             for dependent in dependents.get(address, []):
@@ -278,11 +284,10 @@ class Applier:
             if not waiting[change.address] and change.address not in started:
                 start(change.address)
         while running:
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in done:
-                address = running.pop(future)
-                future.result()
-                finished(address)
+            future = completed.get()
+            address = running.pop(future)
+            future.result()
+            finished(address)
         for change in changes:  # a dependency cycle, which a plan never has: say so, do nothing
             if change.address not in started:
                 self._record(Outcome(change.address, change.action, "skipped", change.id,
@@ -350,10 +355,12 @@ class Applier:
                     self.objects[change.address] = updated
                 object_id = change.id
             self.ids[change.address] = object_id
-            self.lock.record(change.kind, change.key, object_id)
-            if change.applied:
-                self.lock.record_applied(change.kind, change.key,
-                                         settle(change.kind, change.applied, self._resolve, self.client.schema))
+            applied = None
+            try:
+                if change.applied:
+                    applied = settle(change.kind, change.applied, self._resolve, self.client.schema)
+            finally:  # the id is journalled whatever happens, what was applied with it (one fsync)
+                self.lock.record(change.kind, change.key, object_id, applied)
             self._record(Outcome(change.address, change.action, "done", object_id))
         except PipedriveError as exc:
             self._note_failure(exc)
