@@ -15,7 +15,10 @@ another process, each plan a fresh process:
    drifted deal): calls, tokens and CPU of each;
 4. the CPU of a plan (shown, not saved) of the unchanged account with digests against one with
    the ids-only lock (RUNS runs each, interleaved): what comparing three ways costs when
-   nothing drifted.
+   nothing drifted;
+5. `reconciler pull` of the 100 drifted values (issue 28), each run on a fresh copy of the
+   manifests, against `plan --on-drift keep` of the same state (the plan pull makes first):
+   calls, tokens, CPU and peak memory, and that the next plan is empty.
 
     python bench/bench_drift.py [--quick] [--json]
 """
@@ -53,6 +56,23 @@ def apply(directory: Path, serve: common.Serve) -> common.Measured:
     if run.rc != 0:
         raise SystemExit(f"apply failed ({run.rc}): {run.stderr[-2000:]}")
     return run
+
+
+def pull(directory: Path, serve: common.Serve) -> common.Measured:
+    run = common.measure(common.reconciler_argv("pull", str(directory), "--endpoint", serve.endpoint,
+                                                "--rate-limit", "1000000"), env=serve.env())
+    if run.rc != 0:
+        raise SystemExit(f"pull failed ({run.rc}): {run.stderr[-2000:]}")
+    return run
+
+
+def pull_calls(run: common.Measured) -> tuple[int, int]:
+    import re
+
+    found = re.search(r"API calls: (\d+), tokens: (\d+)", run.stdout)
+    if not found:
+        raise SystemExit(f"pull said no calls: {run.stdout[-500:]}")
+    return int(found.group(1)), int(found.group(2))
 
 
 def drift_deals(db: Path, ids: list[int], count: int) -> int:
@@ -112,6 +132,17 @@ def main() -> int:
             blind = plan(ids_only, serve)
             marked = plan(ms.directory, serve, "--no-drift-details")
             detailed = plan(ms.directory, serve, "--drift-details")
+            common.log(f"{runs} x (plan --on-drift keep, pull), each pull on a fresh copy ...")
+            keeps: list[common.Measured] = []
+            pulls: list[common.Measured] = []
+            for i in range(runs):
+                copy = Path(tmp) / f"pull-{i}"
+                shutil.copytree(ms.directory, copy)
+                keeps.append(plan(copy, serve, "--on-drift", "keep"))
+                pulls.append(pull(copy, serve))
+            after_pull = as_json(plan(copy, serve))["summary"]
+            deals_file = max(copy.glob("*.yaml"), key=lambda f: f.stat().st_size)
+            deals_size = deals_file.stat().st_size
     report.add(f"lock size, {n} resources: ids only", f"{lock_before:,} bytes ({lock_before / n:.0f} bytes per resource)")
     report.add(f"lock size, {n} resources: with what was applied (a digest per declared field)",
                f"{lock_after:,} bytes ({lock_after / n:.0f} bytes per resource, {lock_after / lock_before:.1f}x)")
@@ -138,6 +169,22 @@ def main() -> int:
                f"{changed}", rows[1][2].get("drift", 0) == changed)
     report.add(f"plan CPU, {n} resources, nothing drifted: with digests", common.runs_text(with_digests))
     report.add(f"plan CPU, {n} resources, nothing drifted: ids-only lock", common.runs_text(without))
+    keep_calls = as_json(keeps[0])["stats"]["api_calls"]
+    calls, tokens = pull_calls(pulls[0])
+    keep_cpu = common.best_median([run.cpu for run in keeps])[1]
+    pull_cpu = common.best_median([run.cpu for run in pulls])[1]
+    report.add(f"pull of {changed} changed deal values, {n} resources: calls, tokens",
+               f"{calls} calls, {tokens:,} tokens; plan --on-drift keep of the same state: {keep_calls} calls "
+               f"({calls / keep_calls:.2f}x)", "<= 1.15x the plan's calls", calls <= 1.15 * keep_calls)
+    report.add(f"pull of {changed} changed deal values: CPU (largest file {deals_file.name}, "
+               f"{deals_size / 1e6:.1f} MB)",
+               f"{common.runs_text([run.cpu for run in pulls])}; plan --on-drift keep "
+               f"{common.runs_text([run.cpu for run in keeps])}; medians {pull_cpu / keep_cpu:.2f}x",
+               "<= 2x the plan's CPU", pull_cpu <= 2 * keep_cpu)
+    report.add("pull: peak memory (max RSS, worst run) | plan --on-drift keep",
+               f"{max(run.rss_mb for run in pulls):.0f} MB | {max(run.rss_mb for run in keeps):.0f} MB")
+    report.add("plan after pull", f"{after_pull.get('update', 0)} updates, {after_pull.get('drift', 0)} drift",
+               "0 updates", after_pull.get("update", 0) == 0)
     if args.quick:
         report.notes.append("--quick: 1/5 size (2,000 resources, 20 drifted deals)")
     report.notes.append("each plan a fresh process against `sandbox serve` in another process; CPU from wait4")

@@ -22,6 +22,14 @@ The minimum number of calls, per kind, over the strategies the API offers:
 - ids unknown, notes: min(one list per distinct parent, a full scan of ceil(N / 500) pages).
 Tokens are minimised the same way with Pipedrive's costs (reconciler/pipedrive/costs.py).
 
+The grid (issue 28): one kind managed at a time in accounts of 2,000 and 20,000 of each kind
+(deals: v2 ids batches; notes: v1 single GETs), 0.1%, 1% and 10% of it managed, its ids
+pinned in the manifests (`id: N`), in a complete lock, or unknown (natural keys). Each
+cell's calls and tokens are set against their own minimums, computed as above per dimension
+(the fewest calls and the fewest tokens may be different strategies): every cell must be
+within 1.2x of the fewest calls and within 2.5x of the fewest tokens; the worst cell of each
+is reported. docs/costs.md gives the rule the reader follows.
+
     python bench/bench_read.py [--quick] [--json]
 """
 
@@ -39,6 +47,11 @@ from reconciler.pipedrive.costs import token_cost
 from reconciler.session import load, open_client, plan_run
 
 TARGET_RATIO = 1.2
+TARGET_TOKENS = 2.5  # grid: tokens within 2.5x of the fewest (issue 28)
+GRID_SIZES = (2000, 20000)
+GRID_FRACTIONS = (0.001, 0.01, 0.1)
+GRID_KINDS = ("deal", "note")
+GRID_VARIANTS = ("pinned", "locked", "unlocked")
 TARGET_SAVING = 40.0
 IDS_BATCH = 100
 PAGE = 500
@@ -57,7 +70,7 @@ def minimum(ms: common.ManifestSet, with_lock: bool) -> tuple[dict[str, int], di
     calls: dict[str, int] = {}
     tokens: dict[str, int] = {}
     how: dict[str, str] = {}
-    schema_kinds = [k for k in ms.ids if kinds.kind(k).field_schema_path]
+    schema_kinds = [k for k in ms.ids if kinds.kind(k).field_schema_path and ms.ids[k]]
     calls["fixed"] = 4 + len(schema_kinds)
     tokens["fixed"] = ME + token_cost("GET", "/api/v1/users") + token_cost("GET", "/api/v2/pipelines") \
         + token_cost("GET", "/api/v2/stages") + len(schema_kinds) * token_cost("GET", "/api/v1/dealFields")
@@ -66,14 +79,16 @@ def minimum(ms: common.ManifestSet, with_lock: bool) -> tuple[dict[str, int], di
     for kind_name, ids in ms.ids.items():
         n, total = len(ids), ms.total_live[kind_name]
         extra = named.get(kind_name, 0)  # `{id: N}` parents outside the managed set: checked to exist
+        if not n and not extra:
+            continue  # not read at all
         v2 = kinds.kind(kind_name).v2_path is not None
         list_cost = V2_LIST if v2 else V1_LIST
         full_scan = pages(total, PAGE)
         if with_lock and v2:
-            calls[kind_name] = pages(n + extra, IDS_BATCH)
+            calls[kind_name] = min(pages(n + extra, IDS_BATCH), full_scan)
             tokens[kind_name] = calls[kind_name] * list_cost
             how[kind_name] = f"ceil({n}/100) ids batches" if not extra else \
-                f"ceil(({n} + {extra} named by id)/100) ids batches"
+                f"min(ceil(({n} + {extra} named by id)/100) ids batches, {full_scan} scan pages)"
         elif with_lock:
             pos = ms.positions[kind_name]
             scan = min(pages(pos[-1], PAGE), pages(total - pos[0] + 1, PAGE))
@@ -147,6 +162,79 @@ def by_kind(by_route: dict[str, int]) -> dict[str, int]:
     return out
 
 
+def grid(tmp: Path, quick: bool) -> list[dict]:
+    """Every cell of the grid: calls and tokens of the plan against their minimums."""
+    cells = []
+    sizes = GRID_SIZES[:1] if quick else GRID_SIZES
+    for size in sizes:
+        db = tmp / f"grid{size}.db"
+        common.seed(db, organizations=size // 10, persons=size // 5, deals=size, notes=size)
+        with open_client(common.sandbox_settings(db)) as client:
+            common.AccountSchema.load(client, set(common.READ_KINDS))
+            live = common.read_everything(client)
+            for kind_name in GRID_KINDS:
+                for fraction in GRID_FRACTIONS:
+                    count = max(1, round(size * fraction))
+                    managed = common.select_managed(live, {kind_name: count})
+                    for variant in GRID_VARIANTS:
+                        directory = tmp / f"grid-{size}-{kind_name}-{count}-{variant}"
+                        edit = _pin if variant == "pinned" else None
+                        ms = common.write_manifests(directory, client, live, managed, with_lock=variant == "locked",
+                                                    edit=edit)
+                        got = measure(ms, db, common.UNPACED)
+                        min_calls, min_tokens, _how = minimum(ms, variant != "unlocked")
+                        cells.append({"size": size, "kind": kind_name, "count": count, "variant": variant,
+                                      "calls": got["calls"], "tokens": got["tokens"],
+                                      "min_calls": sum(min_calls.values()), "min_tokens": sum(min_tokens.values()),
+                                      "summary": got["summary"]})
+                        common.log(f"grid {size} {kind_name} {count} {variant}: {got['calls']} calls, "
+                                   f"{got['tokens']} tokens")
+    return cells
+
+
+def _pin(sections: dict[str, dict[str, dict]]) -> None:
+    """Every resource pinned by its id (`id: N` in the manifest): the keys are KIND-ID."""
+    for section in sections.values():
+        for key, fields in section.items():
+            section[key] = {"id": int(key.rsplit("-", 1)[1]), **fields}
+
+
+def report_grid(report: common.Report, cells: list[dict]) -> None:
+    rows = []
+    worst_calls = worst_tokens = (0.0, None)
+    for cell in cells:
+        call_ratio = cell["calls"] / cell["min_calls"]
+        token_ratio = cell["tokens"] / cell["min_tokens"]
+        worst_calls = max(worst_calls, (call_ratio, cell), key=lambda pair: pair[0])
+        worst_tokens = max(worst_tokens, (token_ratio, cell), key=lambda pair: pair[0])
+        summary = cell["summary"]
+        clean = summary["create"] == 0
+        name = f"{cell['size']:,} {cell['kind']}s, {cell['count']:,} managed, {cell['variant']}"
+        rows.append([name, cell["calls"], cell["min_calls"], f"{call_ratio:.2f}", cell["tokens"], cell["min_tokens"],
+                     f"{token_ratio:.2f}", "ok" if clean else f"creates {summary['create']}"])
+        ok = call_ratio <= TARGET_RATIO and token_ratio <= TARGET_TOKENS and clean
+        report.add(f"grid: {name}: calls, tokens (minimums)",
+                   f"{cell['calls']} calls ({call_ratio:.2f}x of {cell['min_calls']}), {cell['tokens']} tokens "
+                   f"({token_ratio:.2f}x of {cell['min_tokens']})",
+                   f"<= {TARGET_RATIO}x calls, <= {TARGET_TOKENS}x tokens", ok)
+    print("\nread grid: one kind managed, calls and tokens against their minimums")
+    common.print_table(["cell", "calls", "min", "ratio", "tokens", "min", "ratio", "identity"], rows)
+
+    def label(cell: dict) -> str:
+        return f"{cell['size']:,} {cell['kind']}s, {cell['count']:,} managed, {cell['variant']}"
+
+    report.add("grid: worst cell, calls", f"{worst_calls[0]:.2f}x minimum ({label(worst_calls[1])})",
+               f"<= {TARGET_RATIO}x", worst_calls[0] <= TARGET_RATIO)
+    report.add("grid: worst cell, tokens", f"{worst_tokens[0]:.2f}x minimum ({label(worst_tokens[1])})",
+               f"<= {TARGET_TOKENS}x", worst_tokens[0] <= TARGET_TOKENS)
+    pinned = next((c for c in cells if c["size"] == 20000 and c["kind"] == "note" and c["count"] == 200
+                   and c["variant"] == "pinned"), None)
+    if pinned is not None:
+        report.add("200 notes pinned by id in a 20,000-note account: calls, tokens",
+                   f"{pinned['calls']} calls, {pinned['tokens']} tokens", "<= 60 calls, <= 1,100 tokens",
+                   pinned["calls"] <= 60 and pinned["tokens"] <= 1100)
+
+
 def main() -> int:
     args = common.parser(__doc__.splitlines()[0]).parse_args()
     scale = 5 if args.quick else 1
@@ -203,6 +291,11 @@ def main() -> int:
         report.add(f"{name}: wall time, 10 req/s | unpaced", f"{paced['wall']:.2f} s | {unpaced['wall']:.2f} s")
         report.add(f"{name}: plan of the unchanged account", "empty" if clean else f"NOT EMPTY {summary}",
                    "empty", clean)
+    with tempfile.TemporaryDirectory() as tmp:
+        report_grid(report, grid(Path(tmp), args.quick))
+    report.notes.append("grid: each cell a plan over the in-process sandbox, unpaced (calls and tokens are exact "
+                        "counts); accounts of N deals and N notes (N/10 organizations, N/5 persons); the managed "
+                        "objects' parents are named by {id: N} and counted in the minimums")
     if args.quick:
         report.notes.append("--quick: account and managed set at 1/5 size; the 40x target applies to the full run")
     report.notes.append("minimum: 7 fixed schema reads + per kind the cheapest of ids batches (ceil(n/100)), "

@@ -14,10 +14,11 @@ The promises, and how they are kept:
 
 from __future__ import annotations
 
+import queue
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -259,19 +260,25 @@ class Applier:
         running: dict[Future, str] = {}
         started: set[str] = set()
         ready: deque[str] = deque()
+        # finished futures in the order they finish: waiting on the whole running set after each
+        # one (concurrent.futures.wait) costs a waiter per running future each time, O(n^2) in all
+        completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
 
         def start(address: str) -> None:
             started.add(address)
             ready.append(address)
 
         def submit() -> None:
+            # at most `workers` in flight: a stop (Ctrl-C, SIGTERM, a lost lease) leaves the rest unsent
             while ready and len(running) < self.workers:
                 address = ready.popleft()
                 if self.result.stopped is not None:
                     self._not_started(by_address[address])
                     finished(address)
                     continue
-                running[pool.submit(work, by_address[address])] = address
+                future = pool.submit(work, by_address[address])
+                running[future] = address
+                future.add_done_callback(completed.put)
 
         def finished(address: str) -> None:
             for dependent in dependents.get(address, []):
@@ -284,11 +291,13 @@ class Applier:
                 start(change.address)
         submit()
         while running:
-            done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
-                address = running.pop(future)
-                future.result()
-                finished(address)
+            try:  # a timeout, so that a signal's handler runs while nothing finishes
+                future = completed.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            address = running.pop(future)
+            future.result()
+            finished(address)
             submit()
         for change in changes:  # a dependency cycle, which a plan never has: say so, do nothing
             if change.address not in started:
@@ -365,10 +374,12 @@ class Applier:
                     self.objects[change.address] = updated
                 object_id = change.id
             self.ids[change.address] = object_id
-            self.lock.record(change.kind, change.key, object_id)
-            if change.applied and not change.later:  # else recorded once the second write is made
-                self.lock.record_applied(change.kind, change.key,
-                                         settle(change.kind, change.applied, self._resolve, self.client.schema))
+            applied = None
+            try:
+                if change.applied and not change.later:  # else recorded once the second write is made
+                    applied = settle(change.kind, change.applied, self._resolve, self.client.schema)
+            finally:  # the id is journalled whatever happens, what was applied with it (one fsync)
+                self.lock.record(change.kind, change.key, object_id, applied)
             self._record(Outcome(change.address, change.action, "done", object_id))
         except PipedriveError as exc:
             self._note_failure(exc)

@@ -13,8 +13,10 @@ Per kind, the reader picks the cheapest way to get what identity and diffing nee
 Kinds no resource and no lock entry mentions are not read at all.
 
 Where a choice weighs calls of different types (searches or single GETs against list
-pages) it is made by `costs.robust_choice`: most token prices are unconfirmed, so the
-option chosen is the one least far from the best whatever the true prices are.
+pages) it is made by `costs.weighed_choice`, which weighs both costs users pay: the calls
+(time, at the account's rate limit) and the tokens (against the daily budget, at every price
+the unconfirmed figures could really be); when the budget left is scarce, tokens alone.
+The rule and its reasons: docs/costs.md.
 """
 
 from __future__ import annotations
@@ -261,9 +263,12 @@ class LiveReader:
             return batches <= max(DIRECT_CALLS_MAX, math.ceil(highest / PAGE_LIMIT) // 2)
         direct = self._direct_calls(spec, count)
         one_page, then_direct = {"get_list": 1}, {"get_list": 1, **direct}
-        choice = costs.robust_choice({"direct": [direct, direct], "scan": [one_page, then_direct]},
-                                     self.client.version_for(spec.name))
+        choice = self._choose({"direct": [direct, direct], "scan": [one_page, then_direct]}, spec)
         return choice == "direct"
+
+    def _choose(self, options: dict[str, list[costs.Calls]], spec: kinds.KindSpec) -> str:
+        """The option weighing best in calls and tokens, with the budget left as last seen."""
+        return costs.weighed_choice(options, self.client.version_for(spec.name), self.client.stats.daily_left)
 
     def _fetch_direct(self, spec: kinds.KindSpec, ids: set[Any]) -> None:
         objects = self.state.objects[spec.name]
@@ -304,7 +309,7 @@ class LiveReader:
             direct = self._direct_calls(spec, len(ordered) - done)
             options = {"scan": [{"get_list": read + pages_left}],  # pages read so far are in both
                        "direct": [{**direct, "get_list": read + direct.get("get_list", 0)}]}
-            if costs.robust_choice(options, self.client.version_for(spec.name)) == "direct":
+            if self._choose(options, spec) == "direct":
                 self._fetch_direct(spec, set(ordered[done:]))
                 return
         self.state.complete.add(spec.name)  # read from the first id to the end
@@ -326,7 +331,6 @@ class LiveReader:
             self._scan(spec)
             return
         objects = self.state.objects[spec.name]
-        version = self.client.version_for(spec.name)
         pages = self.client.record_pages(spec.name, self.client.newest_first(spec.name))
         first = next(pages, Page())
         objects.add_records(first)
@@ -339,7 +343,7 @@ class LiveReader:
         batch = self._direct_calls(spec, len(terms))
         search = [{**searched, **{k: searched.get(k, 0) + v for k, v in batch.items()}}, searched]
         scan = {"get_list": 1 + _pages_left([spec.parse_id(record["id"]) for record in first])}
-        if costs.robust_choice({"scan": [scan, scan], "search": search}, version) == "scan":
+        if self._choose({"scan": [scan, scan], "search": search}, spec) == "scan":
             for page in pages:  # the same listing, on from its second page
                 objects.add_records(page)
             self.state.complete.add(spec.name)
@@ -378,12 +382,30 @@ class LiveReader:
             if pid is None:
                 continue  # the parent is new: so is the child
             parents.add((parent, pid))
-        if len(parents) > PARENT_LISTS_MAX:
-            return False
+        if len(parents) > PARENT_LISTS_MAX and not self._lists_beat_scan(spec, len(parents)):
+            return spec.name in self.state.complete  # a small kind was read whole by the probe
         for parent, pid in sorted(parents):
             self._scan_filtered(spec, {_filter(spec, parent): pid})
         self._fetch_ids(spec, wanted)
         return True
+
+    def _lists_beat_scan(self, spec: kinds.KindSpec, lists: int) -> bool:
+        """Many parents: list the kind's first page (newest first) to see how large it is, then either
+        go on with the scan or list per parent, whichever takes fewer calls (the same type of call:
+        fewer calls are fewer tokens too). A kind on one page is then complete; the probe is kept."""
+        objects = self.state.objects[spec.name]
+        pages = self.client.record_pages(spec.name, self.client.newest_first(spec.name))
+        first = next(pages, Page())
+        objects.add_records(first)
+        if not first.more:
+            self.state.complete.add(spec.name)
+            return False
+        if lists < _pages_left([spec.parse_id(record["id"]) for record in first]):
+            return True
+        for page in pages:
+            objects.add_records(page)
+        self.state.complete.add(spec.name)
+        return False
 
     def _scan_filtered(self, spec: kinds.KindSpec, params: dict) -> None:
         objects = self.state.objects[spec.name]

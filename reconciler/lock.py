@@ -95,25 +95,32 @@ class LockFile:
     def journal_path(self) -> Path:
         return Path(str(self.path) + ".journal")
 
-    def record(self, kind: str, key: str, object_id: Any) -> None:
+    def record(self, kind: str, key: str, object_id: Any, applied: dict[str, str] | None = None) -> None:
         """Journal one object at once (durable before this returns).
 
         A key maps to one id and an id to one key: recording an object under a new key (a
         rename, an adoption) drops the old key, which would otherwise be an alias that a
-        later removal deletes twice and a reuse of the old key fights over.
+        later removal deletes twice and a reuse of the old key fights over. `applied`: what
+        was applied to it (as record_applied), journalled in the same write: one fsync per
+        object written, not two (apply's CPU, issue #28).
         """
         with self._mutex:
             entries = self.resources.setdefault(kind, {})
             carried = None
+            lines: list[dict] = []
             for alias in [k for k, v in entries.items() if v == object_id and k != key]:
                 del entries[alias]
                 carried = self.applied.get(kind, {}).pop(alias, None) or carried
-                self._journal({"del": [kind, alias]})
+                lines.append({"del": [kind, alias]})
             entries[key] = object_id
-            self._journal({"set": [kind, key, object_id]})
+            lines.append({"set": [kind, key, object_id]})
             if carried and key not in self.applied.get(kind, {}):  # a renamed key keeps what was applied
                 self.applied.setdefault(kind, {})[key] = carried
-                self._journal({"applied": [kind, key, carried]})
+                lines.append({"applied": [kind, key, carried]})
+            if applied is not None and self.applied.get(kind, {}).get(key) != applied:
+                self.applied.setdefault(kind, {})[key] = dict(applied)
+                lines.append({"applied": [kind, key, applied]})
+            self._journal(*lines)
 
     def record_applied(self, kind: str, key: str, digests: dict[str, str]) -> None:
         """Journal what was last applied to one resource (its declared fields' digests), at once."""
@@ -133,7 +140,7 @@ class LockFile:
             if removed:
                 self._journal({"del": [kind, key]})
 
-    def _journal(self, entry: dict) -> None:
+    def _journal(self, *entries: dict) -> None:
         path = self.journal_path
         fresh = not path.exists()
         if fresh:
@@ -141,7 +148,7 @@ class LockFile:
         with open(path, "a", encoding="utf-8", newline="\n") as handle:  # LF on Windows too
             if fresh:
                 handle.write(json.dumps({"account": self.account}) + "\n")
-            handle.write(json.dumps(entry) + "\n")
+            handle.write("".join(json.dumps(entry) + "\n" for entry in entries))
             handle.flush()
             os.fsync(handle.fileno())
 

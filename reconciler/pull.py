@@ -2,12 +2,16 @@
 
 A plan made with `--on-drift keep` lists every drifted field with its live value in manifest
 language; pull writes those values into the files that declare them, and the lock's record
-of what was applied is refreshed from a second read, so that the next plan is empty.
+of what was applied is refreshed from a plan of the rewritten files against the same reads,
+so that the next plan is empty.
 
-The files are edited with ruamel.yaml's round-trip mode, which keeps comments, key order,
-quoting and layout; it is imported here only (reading manifests stays on pyyaml's C parser).
-A file ruamel.yaml cannot write back unchanged (an unusual layout) is never reformatted:
-pull refuses it and names the values to change by hand.
+A changed value is rewritten where it stands (reconciler/manifest/spans.py): only its own
+characters change, in the style it had; every other byte of the file stays. Where a structure
+must change (a list or mapping value, a value emptied, children added) the file is edited with
+ruamel.yaml's round-trip mode, which keeps comments, key order, quoting and layout; it is
+imported only then (reading manifests stays on pyyaml's C parser). A file ruamel.yaml cannot
+write back unchanged (an unusual layout) is never reformatted: pull refuses it and names the
+values to change by hand.
 
 Conflicts (a field changed in Pipedrive and in the manifests) are refused unless the caller
 says which side wins: `prefer="pipedrive"` writes Pipedrive's value, `prefer="manifests"`
@@ -30,6 +34,7 @@ from typing import Any
 
 from reconciler import kinds
 from reconciler.manifest.model import Manifest
+from reconciler.manifest.spans import rewrite
 
 CHILD_KINDS = ("note", "activity")
 
@@ -272,8 +277,15 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
     files = sorted(set(by_file) | set(additions) | set(removals))
     first = {path: (read or {}).get(os.path.realpath(path)) for path in files}
     loaded = {}
+    rewritten: dict[str, str] = {}
     problems = []
     for path in files:
+        if path not in additions:  # values only: rewritten where they stand (manifest/spans.py)
+            text = _read_exact(path)
+            new_text = rewrite(text, [(_field_path(edit), edit.value) for edit in by_file[path]])
+            if new_text is not None:
+                rewritten[path] = new_text
+                continue
         try:
             first[path] = _unchanged(path, first[path])
             loaded[path] = _load(path)
@@ -286,6 +298,9 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
 
     written: list[str] = []
     for path in files:
+        if path in rewritten:
+            atomic_write(Path(path), rewritten[path])
+            continue
         yaml, data, _ = loaded[path]
         for edit in by_file.get(path, []):
             _set(data, edit)
@@ -317,6 +332,20 @@ def _unchanged(path: str, expected: bytes | None) -> bytes:
         raise PullError(f"{path}:1:1: error: the file changed while pull ran (it differs from what pull read); "
                         "nothing was written to it: run pull again")
     return now
+
+
+def _read_exact(path: str) -> str:
+    """The file's text with its line endings as they are (CRLF stays CRLF)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def _field_path(edit: Edit) -> tuple[str, ...]:
+    """Where an edit's value sits in its file: section, resource key, field (custom: "fields", name)."""
+    section = kinds.kind(edit.kind).section
+    if edit.label.startswith("fields."):
+        return (section, edit.key, "fields", edit.label[len("fields."):])
+    return (section, edit.key, edit.label)
 
 
 def _add(data: Any, kind_name: str, key: str, values: dict) -> None:

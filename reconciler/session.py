@@ -190,6 +190,7 @@ class PlanRun:
     foreign_lock: dict | None = None  # the account of a lock that belongs to another one
     # names renamed in Pipedrive since the lock recorded them: (what, scope, old name) -> new name
     renamed: dict | None = None
+    live: LiveState | None = None  # what the plan read: a plan of edited manifests can reuse it (pull)
 
     @property
     def warnings(self) -> list[str]:
@@ -207,18 +208,22 @@ def plan_run(
     on_drift: str | None = None,
     drift_only: bool = False,
     record: bool = True,
+    reuse: PlanRun | None = None,
 ) -> PlanRun:
     """Everything `plan` does, returning the plan and what apply needs with it.
 
     Fields that drifted are attributed (who changed them, when: reconciler/drift.py) as
     settings.drift_details says; `drift_only` keeps only what changed in Pipedrive. `record`
     False (a plan only shown) leaves out what apply would record in the lock (`applied`).
+    `reuse`: an earlier run against the same account whose reads stand (pull's plan of the files
+    it just edited): its account, schema and live objects are used and nothing is read again;
+    the plan's extras that only read (option checks, orphans, drift details) are left out.
     """
     from reconciler.drift import attribute
     from reconciler.drift import drift_only as only_drift
 
     manifest = manifest or load(paths, settings.overlay)
-    account = read_account(client, settings)
+    account = reuse.account if reuse is not None else read_account(client, settings)
     lock_path = lock_path_for(paths[0], settings.environment).absolute()
     lock = LockFile.read(lock_path)
     warnings: list[str] = list(lock.warnings)
@@ -253,10 +258,14 @@ def plan_run(
     kinds_needed = {r.kind for r in resources}
     server_time = client.http.server_now()  # the server's clock, never ours (issue 12: clock skew)
     read_started = server_time.strftime("%Y-%m-%dT%H:%M:%SZ") if server_time is not None else None
-    schema = AccountSchema.load(client, kinds_needed)
-    renamed = add_aliases(schema, lock.vocabulary) if used_lock is not None else {}  # renamed in Settings
+    schema = reuse.client.schema if reuse is not None else AccountSchema.load(client, kinds_needed)
+    if reuse is not None:  # the schema read the first time already holds the aliases
+        renamed = reuse.renamed or {}
+    else:
+        renamed = add_aliases(schema, lock.vocabulary) if used_lock is not None else {}  # renamed in Settings
     client = client.using(schema)
-    live = read_live(client, resources, used_lock, progress)
+    live = reuse.live if reuse is not None and reuse.live is not None else read_live(client, resources, used_lock,
+                                                                                      progress)
     missing = _missing_references(live)  # reported with the plan's own problems
     from reconciler.merges import find_followed  # objects merged or converted in Pipedrive
 
@@ -267,8 +276,9 @@ def plan_run(
     except IdentityError as exc:
         found = sorted([*exc.problems, *missing], key=lambda p: (p.pos.file, p.pos.line, p.pos.col))
         raise PlanError(f"{len(found)} problem(s) matching live objects", found) from None
-    _read_attached(client, resources, live.objects, ident)
-    orphaned = _orphans(client, resources, ident, warnings)
+    if reuse is None:
+        _read_attached(client, resources, live.objects, ident)
+    orphaned = _orphans(client, resources, ident, warnings) if reuse is None else {}
     read = [*paths, *([settings.overlay] if settings.overlay else [])]  # what the manifests are
     plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes, orphaned, missing,
                       on_drift=on_drift or settings.on_drift, ignore_changes=settings.ignore_changes,
@@ -278,12 +288,15 @@ def plan_run(
                       manifest_paths=[str(Path(p).absolute()) for p in read],
                       manifests_digest=manifests_digest(read, manifest.hashes))
     try:  # options a shape change removes while live records use them (reads them only then)
-        plan.warnings.extend(check_option_removals(client, plan, allow=settings.allow_option_removal))
+        if reuse is None:
+            plan.warnings.extend(check_option_removals(client, plan, allow=settings.allow_option_removal))
     except OptionInUse as exc:
         raise PlanError(str(exc)) from None
-    _check_data_loss(client, plan, settings)
+    if reuse is None:  # a re-plan of pull's own edits: read nothing more
+        _check_data_loss(client, plan, settings)
     plan.warnings.extend(notices(renames_used(resources, schema, renamed), renamed))
-    attribute(client, plan, live.objects, schema, settings.drift_details)
+    if reuse is None:
+        attribute(client, plan, live.objects, schema, settings.drift_details)
     if drift_only:
         only_drift(plan)
     if used_lock is None:
@@ -292,7 +305,7 @@ def plan_run(
     if record and not drift_only and not targets:  # what apply or pull saves: the names as the plan leaves them
         lock.vocabulary = recorded(resources, plan.schema or schema)
     return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign,
-                   renamed=renamed)
+                   renamed=renamed, live=live)
 
 
 def _check_data_loss(client: PipedriveClient, plan: Plan, settings: Settings) -> None:

@@ -1,8 +1,9 @@
 """`reconciler pull PATH...`: write the changes made in Pipedrive since the last apply into the manifests.
 
 The command connects, plans with `--on-drift keep` (every drifted field and its live value),
-has reconciler.pull rewrite the files (ruamel.yaml, imported only here), and refreshes the
-lock's record of what was applied, so that the next plan is empty. cli.py mounts it lazily.
+has reconciler.pull rewrite the files, and refreshes the lock's record of what was applied from
+a plan of the rewritten files against the same reads (no second read of the account), so that
+the next plan is empty. cli.py mounts it lazily.
 """
 
 from __future__ import annotations
@@ -116,8 +117,10 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
                  for kind_name, key, _values, object_id in items]
         for path, kind_name, key, object_id in added:
             out.print(f"{path}: {kind_name}.{key} added (id {object_id}, created in Pipedrive)", markup=False)
-        # what is now applied: the pulled values are the manifests' and Pipedrive's alike
-        accept_live(plan_run(client, settings, paths, on_drift="keep"),
+        # what is now applied: the pulled values are the manifests' and Pipedrive's alike; the files
+        # just written are planned against what the first plan read (nothing changed in Pipedrive
+        # since: pull wrote only files), unless objects were added, which that read may not hold
+        accept_live(plan_run(client, settings, paths, on_drift="keep", reuse=None if added else run),
                     added=[(kind_name, key, object_id) for _path, kind_name, key, object_id in added],
                     released=[item for items in removals.values() for item in items])
         removed = sum(len(items) for items in removals.values())

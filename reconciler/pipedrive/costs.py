@@ -10,13 +10,19 @@ Where each figure comes from (and how sure it is):
 - the v1 prices per endpoint type (get single 2, get list 20, update 10, search 40):
   UNCONFIRMED, read from third-party summaries of that page, not from Pipedrive's table.
 - delete 6: UNCONFIRMED, from no source we can cite.
-Because most figures are unconfirmed, no decision trusts them: where the live reader weighs
-calls of different types against each other (search against a scan, single GETs against
-list pages), it asks `robust_choice`, which prices every option under every table the
-unconfirmed figures could really be (each one half or twice what is written here) and picks
-the option whose worst ratio to the best is smallest. tests/live/test_cost_robustness.py
-checks the reader's choices against the real calls of every alternative under those tables.
-Decisions between calls of one type (ids batches against list pages) need no figures.
+Because most figures are unconfirmed, no decision trusts them: every option is priced under
+every table the unconfirmed figures could really be (each one half or twice what is written
+here), and its worst ratio to the best is what counts (`worst_ratios`).
+
+A read has two costs, and users pay both: the time it takes, which at the account's rate limit
+(the gateway's 10 requests a second) is its number of calls, and the tokens it spends from the
+daily budget. `weighed_choice` weighs both (the rule, with its reasons: docs/costs.md): while
+the budget is not scarce, the option whose worse regret is smallest, a regret being its calls
+over the fewest calls any option makes, or its worst token ratio over TOKEN_TOLERANCE; when the
+budget left (the gateway's `x-daily-requests-left`) is scarce, tokens alone (`robust_choice`).
+tests/live/test_cost_robustness.py checks the reader's choices against the real calls of every
+alternative under every table. Decisions between calls of one type (ids batches against list
+pages) need no figures.
 """
 
 from __future__ import annotations
@@ -95,6 +101,66 @@ def robust_choice(options: Mapping[str, Sequence[Calls]], version: str) -> str:
     """The option least far from the best whatever the true prices are (ties: the first given)."""
     worst = worst_ratios(options, version)
     return min(options, key=lambda name: worst[name])
+
+
+# A token ratio this large weighs as much as one more call per call: tokens are a daily budget that
+# renews and that a plan rarely dents, calls are the seconds users wait (at 10 req/s). 2.5 is the
+# token slack issue #28 allows a read (within 1.2x of the fewest calls, 2.5x of the fewest tokens).
+TOKEN_TOLERANCE = 2.5
+# The budget is scarce when the dearest option, at the dearest possible prices, would spend more
+# than this share of the tokens left today: then tokens alone decide (a plan must not exhaust it).
+SCARCE_SHARE = 0.05
+
+
+def call_ratios(options: Mapping[str, Sequence[Calls]]) -> dict[str, float]:
+    """Each option's worst ratio of calls to the fewest any option makes, over the situations.
+
+    Calls need no price: they are what the rate limit turns into seconds, whatever the tokens.
+    """
+    worst = dict.fromkeys(options, 1.0)
+    situations = len(next(iter(options.values())))
+    for situation in range(situations):
+        counts = {name: sum(calls[situation].values()) for name, calls in options.items()}
+        fewest = min(counts.values())
+        for name, count in counts.items():
+            ratio = count / fewest if fewest else (1.0 if count == 0 else float("inf"))
+            worst[name] = max(worst[name], ratio)
+    return worst
+
+
+def most_tokens(options: Mapping[str, Sequence[Calls]], version: str) -> float:
+    """The most any option could spend in any situation at any possible table's prices."""
+    return max(price(calls, version, table) for table in possible_tables()
+               for situations in options.values() for calls in situations)
+
+
+def weighed_scores(options: Mapping[str, Sequence[Calls]], version: str) -> dict[str, float]:
+    """Each option's worse regret: its call ratio, or its worst token ratio over TOKEN_TOLERANCE."""
+    by_calls = call_ratios(options)
+    by_tokens = worst_ratios(options, version)
+    return {name: max(by_calls[name], by_tokens[name] / TOKEN_TOLERANCE) for name in options}
+
+
+def weighed_choice(options: Mapping[str, Sequence[Calls]], version: str, budget_left: float | None = None) -> str:
+    """The option that weighs best in time (calls) and tokens together (ties: the first given).
+
+    `budget_left`: the tokens the account has left today, when the gateway says
+    (`x-daily-requests-left`); when the options could spend a noticeable share of it, tokens
+    alone decide, as `robust_choice` weighs them.
+    """
+    if budget_left is not None and most_tokens(options, version) > SCARCE_SHARE * budget_left:
+        return robust_choice(options, version)
+    scores = weighed_scores(options, version)
+    return min(options, key=lambda name: scores[name])
+
+
+def daily_left(headers: Mapping[str, str]) -> int | None:
+    """The tokens left in the account's daily budget, where the gateway passes Pipedrive's header."""
+    value = headers.get("x-daily-requests-left")
+    try:
+        return None if value is None else max(0, int(float(value)))
+    except ValueError:
+        return None
 
 
 _VERSION = re.compile(r"^/(?:api/)?(v1|v2)(/.*)?$")

@@ -35,7 +35,7 @@ import httpx
 from reconciler import __version__, jsoncodec
 from reconciler.pipedrive import deadline
 from reconciler.pipedrive.breaker import DEFAULT_BUDGET, Breaker, kind_of
-from reconciler.pipedrive.costs import route_template, token_cost
+from reconciler.pipedrive.costs import daily_left, route_template, token_cost
 from reconciler.pipedrive.errors import (
     AmbiguousWriteError,
     ApiValidationError,
@@ -65,6 +65,7 @@ class CallStats:
     writes: int = 0
     retries: int = 0
     by_route: Counter = field(default_factory=Counter)
+    daily_left: int | None = None  # tokens left today, as the last answer said (x-daily-requests-left)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, method: str, path: str, *, retry: bool) -> None:
@@ -226,6 +227,8 @@ class HttpClient:
             self._observe_date(response.headers.get("date"))
             self._log(f"{method} {path}{_query_text(params)} -> {response.status_code} ({elapsed:.0f} ms)")
             self.limiter.observe_headers(response.headers)
+            if (left := daily_left(response.headers)) is not None:
+                self.stats.daily_left = left
             status = response.status_code
             if status == 429:
                 retry_after = _retry_after(response.headers)

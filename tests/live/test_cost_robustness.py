@@ -1,13 +1,16 @@
-"""The live reader's choices stay near the best whatever the true token prices are (#14.9).
+"""The live reader's choices stay near the best in calls and tokens whatever the true token prices are
+(#14.9, #28).
 
 Most figures in reconciler/pipedrive/costs.py are unconfirmed. Here every choice the reader
 makes between calls of different prices (search against the rest of a scan; single v1 GETs
 against list pages) is run on the sandbox over a grid of account sizes, next to the real
 calls of every alternative, and priced under every table the figures could really be (each
-unconfirmed figure at half and at twice its value). The reader's choice must stay within
-1.5× of the best under every table wherever some choice can; where none can (the band of
-sizes where the best choice flips with the prices) it must be the choice least far from
-the best, and the worst ratio found is printed (pytest -s) so the band stays visible.
+unconfirmed figure at half and at twice its value). Since #28 a choice weighs both costs
+users pay (docs/costs.md): an option's score is the worse of its calls over the fewest and
+its worst token ratio over costs.TOKEN_TOLERANCE. The reader's score must stay within 1.5
+wherever some choice's can; where none can (the band of sizes where the best choice flips)
+it must be the least far from the best, and the worst score found is printed (pytest -s) so
+the band stays visible.
 """
 
 from __future__ import annotations
@@ -51,16 +54,16 @@ def _measure(sandbox: InProcess, prefix: str, run) -> dict[str, int]:
 
 
 def _judge(measured: dict[str, list[dict[str, int]]], version: str) -> tuple[float, float]:
-    """(the reader's worst ratio to the best, the smallest worst ratio any alternative has).
+    """(the reader's score, the smallest score any alternative has: see costs.weighed_scores).
 
     `measured` holds each option's calls in each situation the reader cannot tell apart.
     """
-    worst = costs.worst_ratios(measured, version)
+    worst = costs.weighed_scores(measured, version)
     return worst["reader"], min(worst[name] for name in measured if name != "reader")
 
 
 def _check(label: str, reader_worst: float, best_possible: float, report: list[str]) -> None:
-    report.append(f"{label}: reader within {reader_worst:.2f}× of the best (best possible {best_possible:.2f}×)")
+    report.append(f"{label}: reader's score {reader_worst:.2f} (best possible {best_possible:.2f})")
     if best_possible <= BOUND:
         assert reader_worst <= BOUND, report[-1]
     else:  # no choice is safe here: the reader's must be the least far from the best

@@ -88,3 +88,32 @@ def test_known_ids_spread_over_a_large_account_are_fetched_by_batches_without_a_
         assert calls == 7
     finally:
         sandbox.close()
+
+
+def test_few_notes_pinned_in_a_large_account_are_scanned_for_not_fetched_one_by_one(tmp_path):
+    """Issue #28: 200 notes pinned by id among 20,000 took 201 calls (one GET each, the choice made
+    by token prices alone); a scan of the 40 pages is 5x fewer calls at 2x the tokens, which the
+    reader now weighs (docs/costs.md): at most 60 calls and 1,100 tokens, fixed reads included."""
+    import random
+
+    sandbox, _ = _seeded(tmp_path, organizations=200, notes=20000)
+    try:
+        with sandbox.client() as client:
+            notes = list(client.list("note"))
+        assert len(notes) == 20000
+        picked = random.Random(3).sample(notes, 200)
+        project = write_manifests(tmp_path / "p", {"notes": {
+            f"n{note['id']}": {"id": note["id"], "content": note["content"]} for note in picked}})
+        with sandbox.client() as client:
+            from reconciler.config import Settings
+            from reconciler.session import plan_run
+
+            run = plan_run(client, Settings(), [str(project)])
+            calls, tokens, routes = client.stats.api_calls, client.stats.tokens, dict(client.stats.by_route)
+        assert run.plan.summary["create"] == 0  # every pinned note was found
+        assert routes.get("GET /api/v1/notes/{id}", 0) == 0
+        assert routes["GET /api/v1/notes"] == 40
+        assert calls <= 60, routes
+        assert tokens <= 1100, (tokens, routes)
+    finally:
+        sandbox.close()
