@@ -302,6 +302,11 @@ class PipedriveClient:
         version = self.version_for(kind)
         body = adapters.to_api(kind, changes, version, self._custom(kind))
         answer = self.http.request("POST", self._path(kind), json_body=body, what=f"new {kind}")
+        if not isinstance(answer.get("data"), dict):  # `{"data": null}`: whether it was made is unknown
+            from reconciler.pipedrive.errors import AmbiguousWriteError
+
+            raise AmbiguousWriteError(f"POST {self._path(kind)} answered without the new {kind}; the write may or "
+                                      "may not have happened", path=self._path(kind))
         created = self._canon(kind, answer["data"], version)
         self.write_attached(kind, created["id"], changes)
         return created

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reconciler.apply import apply_plan
 from reconciler.config import Settings
@@ -53,26 +54,34 @@ def test_users_me_without_a_user_is_one_clear_line(tmp_path: Path) -> None:
 
 class HtmlAfterCommit(httpx.BaseTransport):
     """The sandbox's transport; the first organization create goes through, and its answer is
-    replaced by a proxy's HTML page with status 200."""
+    replaced by a proxy's HTML page with status 200 (or another body)."""
 
-    def __init__(self, inner: httpx.BaseTransport) -> None:
+    def __init__(self, inner: httpx.BaseTransport, content_type: str = "text/html",
+                 body: bytes = b"<!DOCTYPE html><html>Sign in to continue</html>") -> None:
         self.inner = inner
         self.replaced = 0
+        self.content_type = content_type
+        self.body = body
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.inner.handle_request(request)
         if request.method == "POST" and request.url.path.endswith("/api/v2/organizations") and not self.replaced:
             self.replaced += 1
             response.read()
-            return httpx.Response(200, headers={"Content-Type": "text/html", "Date": response.headers.get("date", "")},
-                                  content=b"<!DOCTYPE html><html>Sign in to continue</html>")
+            return httpx.Response(200, headers={"Content-Type": self.content_type,
+                                                "Date": response.headers.get("date", "")}, content=self.body)
         return response
 
 
-def test_an_html_200_after_a_committed_create_is_looked_up_not_repeated(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("text/html", b"<!DOCTYPE html><html>Sign in to continue</html>"),
+    ("application/json", b'{"success": true, "data": null}'),
+])
+def test_an_html_200_after_a_committed_create_is_looked_up_not_repeated(tmp_path: Path, content_type: str,
+                                                                         body: bytes) -> None:
     sandbox = InProcess()
     try:
-        transport = HtmlAfterCommit(sandbox.transport)
+        transport = HtmlAfterCommit(sandbox.transport, content_type, body)
         project = write_manifests(tmp_path / "project", {"organizations": {"acme": {"name": "Acme Html"}}})
         http_client = HttpClient(SANDBOX_ENDPOINT, api_key="sandbox", rate_limit=1e6, transport=transport)
         try:

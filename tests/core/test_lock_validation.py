@@ -151,7 +151,11 @@ def mutated(draw, text: str) -> str:
         else:
             noise = draw(st.one_of(
                 st.sampled_from(['"deal": {', "}", "]", "true", "null", '"5"', "<<<<<<< HEAD", "=======",
-                                 '"account": "x",', '"format_version": 2,', '{"set": ["lead", "k", 1]}', "-1", "1e99"]),
+                                 '"account": "x",', '"format_version": 2,', '{"set": ["lead", "k", 1]}', "-1", "1e99",
+                                 # issue 25: duplicate keys, ids out of range, nesting, journals that re-map or unprotect
+                                 '"protected": {},', '"acme": 1000000000000000000000000000000,', "[" * 3000,
+                                 '{"set": ["organization", "acme", 2]}', '{"del": ["organization", "acme"]}',
+                                 '{"account": null}']),
                 st.text(alphabet=string.printable, max_size=20)))
             if action == "replace":
                 lines[index] = noise
@@ -172,8 +176,13 @@ def test_mutated_locks_and_journals_never_raise_anything_but_lock_errors(tmp_pat
         assert all(LINE.match(line) for line in str(exc).splitlines()), str(exc)
         return
     assert all(LINE.match(w) for w in lock.warnings), lock.warnings
+    from reconciler.lockcheck import MAX_ID
+
     for _kind, _key, object_id in lock.entries():
-        assert isinstance(object_id, int) and not isinstance(object_id, bool) and object_id > 0
+        assert isinstance(object_id, int) and not isinstance(object_id, bool) and 0 < object_id <= MAX_ID
+    assert all(len(set(ids.values())) == len(ids) for ids in lock.resources.values())  # an id names one key
+    declared = _reference_protected(lock_text)
+    assert declared is not None, "a lock with a duplicate key was accepted"
 
 
 # -- strict state files (issue 25, item 8): duplicate keys, ranges, nesting, journals against the lock ----
