@@ -80,6 +80,15 @@ def test_a_monetary_value_made_a_plain_number_is_not_drift() -> None:
                     recorded) == "conflict"
 
 
+def test_a_plain_monetary_number_given_its_currency_is_not_drift() -> None:
+    spec = custom_spec("b" * 40, "Contract", "monetary")
+    recorded = digest(spec, PlainAmount(value=150000, currency="USD"))
+    live = {"value": 150000.0, "currency": "USD"}
+    assert classify(spec, {"value": 160000, "currency": "USD"}, live, recorded) is None
+    assert classify(spec, {"value": 160000, "currency": "USD"}, {"value": 2.0, "currency": "USD"},
+                    recorded) == "conflict"
+
+
 def test_a_null_tax_is_the_0_pipedrive_stores() -> None:
     tax = kinds.kind("product").field("tax")
     assert tax.type.same(tax, None, 0) and digest(tax, None) == digest(tax, 0)
