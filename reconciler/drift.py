@@ -10,7 +10,7 @@ it a plan tells, for a field whose desired and live values differ, which side mo
 
 A field with no digest (never applied, or a lock written before this existed) is never
 drift: the manifests win, as they always did. Digests are taken over the field type's
-`comparable()` form (reconciler/fieldtypes.py), so two values the type calls the same
+`comparable()` form (reconciler/fieldtypes/), so two values the type calls the same
 digest the same, and a value that holds the id of an object the plan creates is digested by
 apply once the id is known (`Deferred`).
 

@@ -5,7 +5,7 @@ lives here, as data: manifest section names, API paths per version, each field's
 its v1/v2 names, which fields are references, the natural match keys identity uses, how a
 kind is searched, which collection its lists are priced as, its home in export, and named
 hooks for the few genuine API quirks (notes' per-parent pinned flags, activities' v1
-listing). Other modules loop over this table and call field types (reconciler/fieldtypes.py)
+listing). Other modules loop over this table and call field types (reconciler/fieldtypes/)
 instead of branching on a kind's name, so adding a kind means one new entry here, its
 schema (generated) and tests.
 """

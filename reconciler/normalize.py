@@ -1,6 +1,6 @@
 """What converting between manifest values and API values needs, besides the field types.
 
-The conversions themselves belong to each field type (reconciler/fieldtypes.py: `to_api`
+The conversions themselves belong to each field type (reconciler/fieldtypes/: `to_api`
 turns a declared manifest value into the canonical API value, `from_api` turns it back,
 `same` compares); this module holds what they share: the conversion context (the
 account's names and the identity map), placeholders for ids known only after apply, the
