@@ -257,19 +257,12 @@ class FieldType:
     # attached sub-resources (a deal's products) ---------------------------------------------
     # A type whose values are objects of their own, attached to the parent and written by calls
     # of their own after the parent's write: the parent's body never carries it, the reader
-    # fetches it for the objects that declare it, and the plan carries the calls to make.
+    # fetches it for the objects that declare it, and the plan carries the calls to make. The
+    # calls themselves are the client layer's (reconciler/pipedrive/attached.py).
     attached = False
-
-    def read_attached(self, client: Any, spec: FieldSpec, ids: list[Any]) -> dict[Any, Any]:
-        """Parent id -> the canonical value, for these parents (one list call per batch)."""
-        raise NotImplementedError
 
     def attached_ops(self, spec: FieldSpec, desired: Any, live: Any) -> Any:
         """What to send for `desired` given `live` (a JSON-able value the plan saves)."""
-        raise NotImplementedError
-
-    def write_attached(self, client: Any, spec: FieldSpec, parent_id: Any, ops: Any) -> None:
-        """Make the calls `ops` describes, for the parent `parent_id`."""
         raise NotImplementedError
 
     # export ----------------------------------------------------------------------------------

@@ -224,7 +224,8 @@ class LeadValue(FieldType):
 class DealProducts(FieldType):
     """A deal's products: [{product: KEY or {id: N}, quantity, item_price, discount}], attached to the
     deal through `/api/v2/deals/{id}/products` (each its own object, with its own id), so it is
-    written by calls of its own: one attach, change or detach per product that differs.
+    written by calls of its own: one attach, change or detach per product that differs. Those
+    calls, and the reads, are the client layer's (reconciler/pipedrive/attached.py).
     """
 
     name = "deal products"
@@ -346,28 +347,6 @@ class DealProducts(FieldType):
             "update": [{"id": have["id"], **diff} for want, have in pairs if (diff := self._differs(want, have))],
             "delete": [item["id"] for item in removed],
         }
-
-    def read_attached(self, client, spec, ids):
-        out: dict[Any, list[dict]] = {i: [] for i in ids}
-        for start in range(0, len(ids), 100):
-            batch = sorted(ids[start:start + 100])
-            params = {"deal_ids": ",".join(map(str, batch)), "sort_by": "order_nr", "sort_direction": "asc"}
-            for item in client.paged("/api/v2/deals/products", params, version="v2"):
-                keep = {"id": item["id"], "product_id": item.get("product_id")}
-                keep.update({k: item.get(k) for k in (*self.NUMBERS, *self.OTHERS)})
-                out.setdefault(item.get("deal_id"), []).append(keep)
-        return out
-
-    def write_attached(self, client, spec, parent_id, ops):
-        path = f"/api/v2/deals/{parent_id}/products"
-        for attachment_id in ops.get("delete", []):
-            client.http.request("DELETE", f"{path}/{attachment_id}", what=f"product {attachment_id} of deal {parent_id}")
-        for change in ops.get("update", []):
-            body = {k: v for k, v in change.items() if k != "id"}
-            client.http.request("PATCH", f"{path}/{change['id']}", json_body=body,
-                                what=f"product {change['id']} of deal {parent_id}")
-        for item in ops.get("add", []):
-            client.http.request("POST", path, json_body=item, what=f"a product of deal {parent_id}")
 
     def match_value(self, spec, value):
         return None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
-from reconciler.pipedrive import adapters
+from reconciler.pipedrive import adapters, attached
 from reconciler.pipedrive.http import HttpClient
 
 if TYPE_CHECKING:
@@ -320,7 +320,7 @@ class PipedriveClient:
         """The calls of the kind's attached fields (a deal's products) after the object's write."""
         for field_spec in kinds.kind(kind).attached_fields:
             if field_spec.api in changes:
-                field_spec.type.write_attached(self, field_spec, object_id, changes[field_spec.api])
+                attached.api_for(field_spec).write(self, field_spec, object_id, changes[field_spec.api])
 
     def read_attached(self, kind: str, objects: dict[Any, dict], names: set[str] | None = None) -> None:
         """Add the attached fields' values (all, or those named) to these canonical objects."""
@@ -329,7 +329,7 @@ class PipedriveClient:
         for field_spec in kinds.kind(kind).attached_fields:
             if names is not None and field_spec.name not in names:
                 continue
-            values = field_spec.type.read_attached(self, field_spec, list(objects))
+            values = attached.api_for(field_spec).read(self, field_spec, list(objects))
             for object_id, obj in objects.items():
                 obj[field_spec.api] = values.get(object_id, [])
 
