@@ -465,7 +465,7 @@ class Planner:
         declaring = [res for res in ordered if kinds.kind(res.kind).shape and not res.absent]
         if not declaring:
             return
-        from reconciler.shape import planned_schema
+        from reconciler.shape_rules import planned_schema
 
         self.schema = self.ctx.schema = planned_schema(self.schema)
         for res in declaring:

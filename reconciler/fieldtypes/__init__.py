@@ -50,6 +50,7 @@ from reconciler.fieldtypes.base import (
     as_id,
     norm_words,
     num_equal,
+    suggest,
 )
 from reconciler.fieldtypes.composites import (
     DATE_RANGE,
@@ -76,6 +77,7 @@ from reconciler.fieldtypes.custom import (
     RAW,
     CustomFields,
     Raw,
+    custom_field,
     custom_spec,
     custom_value_schema,
     is_hash_key,
@@ -161,6 +163,7 @@ __all__ = [
     "_check_date",
     "_pad_time",
     "article",
+    "suggest",
     "FieldType",
     "Text",
     "Html",
@@ -247,5 +250,6 @@ __all__ = [
     "ROTTING",
     "CUSTOM_TYPES",
     "custom_spec",
+    "custom_field",
     "is_hash_key",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -147,7 +148,17 @@ def _pad_time(value: str) -> str:
 
 
 def article(word: str) -> str:
+    """`organization` → `an organization`; messages read as English."""
     return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`; did you mean 'x'?` when a choice is close to the word, else nothing."""
+    lowered = {c.lower(): c for c in choices}
+    if word.lower() in lowered and lowered[word.lower()] != word:
+        return f"; did you mean '{lowered[word.lower()]}'?"
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.7)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 # -- the base type -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from reconciler.fieldtypes.options import OPTION, OPTIONS
 from reconciler.fieldtypes.references import REF, USER
 from reconciler.fieldtypes.scalars import ADDRESS, DATE, LARGE_TEXT, NUMBER, STRING
 from reconciler.normalize import Context, UnknownName
+from reconciler.vocabulary import CustomField
 
 
 class Raw(FieldType):
@@ -139,3 +140,9 @@ def is_hash_key(key: str) -> bool:
 
 CUSTOM = CustomFields()
 RAW = Raw()
+
+
+def custom_field(key: Any, name: str, field_type: str, options: Mapping[str, Any] | None = None) -> CustomField:
+    """One custom field of the account's vocabulary, with its FieldSpec (what converts its values)."""
+    return CustomField(key=key, name=name, field_type=field_type, options=dict(options or {}),
+                       spec=custom_spec(key, name, field_type, options))

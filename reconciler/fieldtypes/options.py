@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.fieldtypes.base import VISIBILITY_IDS, VISIBILITY_NAMES, Drop, FieldSpec, FieldType, as_id
+from reconciler.fieldtypes.base import (
+    VISIBILITY_IDS,
+    VISIBILITY_NAMES,
+    Drop,
+    FieldSpec,
+    FieldType,
+    as_id,
+    suggest,
+)
 from reconciler.normalize import NormalizeError
 
 
@@ -23,8 +31,6 @@ class Choice(FieldType):
     def hint(self, spec, value):
         if not isinstance(value, str):
             return ""
-        from reconciler.manifest.checks import suggest
-
         return suggest(value, spec.choices)
 
 

@@ -15,6 +15,7 @@ from reconciler.fieldtypes.base import (
     FieldType,
     article,
     as_id,
+    suggest,
 )
 from reconciler.fieldtypes.scalars import Text
 from reconciler.manifest.model import Reference
@@ -150,8 +151,6 @@ class ActivityType(Text):
     def to_api(self, spec, value, ctx, declared, live):
         known = ctx.schema.activity_types
         if known and value not in known:
-            from reconciler.manifest.checks import suggest
-
             hint = suggest(str(value), sorted(known))
             raise NormalizeError(f"unknown activity type {value!r}{hint or ''} (types: {', '.join(sorted(known))})")
         return value

@@ -12,23 +12,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
-from reconciler.pipedrive import adapters, attached
+from reconciler.pipedrive import adapters, attached, fieldsapi
 from reconciler.pipedrive.http import HttpClient
+from reconciler.pipedrive.pages import Page
 
 if TYPE_CHECKING:
-    from reconciler.pipedrive.schema import AccountSchema
+    from reconciler.vocabulary import AccountSchema
 
 PAGE_LIMIT = 500
 IDS_BATCH = 100
 CHANGELOG_KINDS = ("deal", "person", "organization")  # the kinds Pipedrive keeps a change history for
-
-
-class Page(list):
-    """One page of a list answer; `more` says whether another page follows."""
-
-    def __init__(self, items: Iterable[dict] = (), *, more: bool = False) -> None:
-        super().__init__(items)
-        self.more = more
+# Kinds whose API is not one path per kind (custom fields: one schema per entity, several calls
+# per change): their calls, by kind. Every other kind goes through the generic calls below.
+OWN_CALLS: dict[str, fieldsapi.CustomFieldCalls] = {fieldsapi.KIND: fieldsapi.API}
 
 
 def _gone(record: Mapping[str, Any]) -> bool:
@@ -156,7 +152,7 @@ class PipedriveClient:
 
     def canonical(self, kind: str) -> Callable[[dict], dict]:
         """What makes a record of `record_pages(kind)` canonical (as `list_pages` gives them)."""
-        if kinds.kind(kind).hooks.api is not None:
+        if OWN_CALLS.get(kind) is not None:
             return _as_is  # its own calls answer canonical objects already
         return functools.partial(adapters.from_api, kind, version=self.version_for(kind), custom=self._custom(kind))
 
@@ -181,7 +177,7 @@ class PipedriveClient:
         For readers that keep many objects and look at few (a plan reads a whole kind to
         find some of it): `canonical(kind)` converts the ones they look at, when they do.
         """
-        api = kinds.kind(kind).hooks.api
+        api = OWN_CALLS.get(kind)
         if api is not None:  # a kind with its own calls (custom fields: one schema per entity)
             yield from api.list_pages(self, params, archived)
             return
@@ -203,8 +199,9 @@ class PipedriveClient:
         """
         ids = sorted(set(ids), key=lambda i: (isinstance(i, str), i))
         spec = kinds.kind(kind)
-        if spec.hooks.api is not None:
-            return [] if archived else spec.hooks.api.get_many(self, set(ids))
+        api = OWN_CALLS.get(kind)
+        if api is not None:
+            return [] if archived else api.get_many(self, set(ids))
         if spec.shape:  # a few objects, and no ids filter on their lists: read them all
             wanted = set(ids)
             return [] if archived else [obj for obj in self.list(kind) if obj["id"] in wanted]
@@ -228,7 +225,7 @@ class PipedriveClient:
     def get(self, kind: str, object_id: Any) -> dict | None:
         from reconciler.pipedrive.errors import NotFoundError
 
-        if kinds.kind(kind).hooks.api is not None:
+        if OWN_CALLS.get(kind) is not None:
             found = self.get_many(kind, [object_id])
             return found[0] if found else None
         version = self.version_for(kind)
@@ -288,7 +285,7 @@ class PipedriveClient:
     # -- writes ----------------------------------------------------------------------
 
     def create(self, kind: str, changes: dict[str, Any]) -> dict:
-        api = kinds.kind(kind).hooks.api
+        api = OWN_CALLS.get(kind)
         if api is not None:
             return api.create(self, changes)
         version = self.version_for(kind)
@@ -301,7 +298,7 @@ class PipedriveClient:
     def update(self, kind: str, object_id: Any, changes: dict[str, Any]) -> dict | None:
         """Write the changes; only the fields written by calls of their own (attached) make no
         call to the object itself."""
-        api = kinds.kind(kind).hooks.api
+        api = OWN_CALLS.get(kind)
         if api is not None:
             return api.update(self, object_id, changes)
         version = self.version_for(kind)
@@ -334,7 +331,7 @@ class PipedriveClient:
                 obj[field_spec.api] = values.get(object_id, [])
 
     def delete(self, kind: str, object_id: Any) -> None:
-        api = kinds.kind(kind).hooks.api
+        api = OWN_CALLS.get(kind)
         if api is not None:
             api.delete(self, object_id)
             return
