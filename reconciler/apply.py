@@ -191,6 +191,15 @@ def _plan_lock(plan: Plan) -> LockFile | None:
     return lock
 
 
+def record_unchanged(lock: LockFile, applied: dict[str, dict[str, dict[str, str]]]) -> None:
+    """Record in the lock what the plan saw as applied (`plan.applied`: the digests of resources
+    with nothing to write), for the objects the lock knows. Apply and pull both record it."""
+    for kind_name, entries in applied.items():
+        for key, digests in entries.items():
+            if lock.id_for(kind_name, key) is not None:
+                lock.record_applied(kind_name, key, digests)
+
+
 class Applier:
     def __init__(
         self,
@@ -224,10 +233,7 @@ class Applier:
             self.lock.record(entry["kind"], entry["to"], entry["id"])
         for entry in self.plan.adopt:
             self.lock.record(entry["kind"], entry["key"], entry["id"])
-        for kind_name, entries in self.plan.applied.items():  # unchanged resources: what they are now
-            for key, digests in entries.items():
-                if self.lock.id_for(kind_name, key) is not None:
-                    self.lock.record_applied(kind_name, key, digests)
+        record_unchanged(self.lock, self.plan.applied)  # unchanged resources: what they are now
         for change in self.plan.changes:
             if change.id is not None:
                 self.ids[change.address] = change.id

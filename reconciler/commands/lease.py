@@ -14,11 +14,11 @@ import click
 
 from reconciler.commands.common import (
     Output,
-    _connection_options,
-    _fail,
-    _global_options,
-    _handle_errors,
-    _settings,
+    connection_options,
+    fail,
+    global_options,
+    handle_errors,
+    settings_from,
 )
 
 
@@ -30,17 +30,17 @@ def lease() -> None:
 @lease.command(name="list")
 @click.argument("path", required=False, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@_connection_options
-@_global_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def list_(ctx: click.Context, path: str | None, fmt: str, **kwargs: Any) -> None:
     """The leases in the account (PATH: where reconciler.toml is; default the current directory)."""
     from reconciler import lease as leases
     from reconciler.session import open_client
 
     out: Output = ctx.obj["output"]
-    settings, _ = _settings(ctx.obj, [path or "."], kwargs)
+    settings, _ = settings_from(ctx.obj, [path or "."], kwargs)
     with open_client(settings) as client:
         found = leases.leases(client)
         now = leases._now(client)
@@ -59,22 +59,22 @@ def list_(ctx: click.Context, path: str | None, fmt: str, **kwargs: Any) -> None
 @lease.command(name="break")
 @click.argument("lease_id", required=False)
 @click.option("--path", "path", type=click.Path(), help="Where reconciler.toml is (default: the current directory).")
-@_connection_options
-@_global_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def break_(ctx: click.Context, lease_id: str | None, path: str | None, **kwargs: Any) -> None:
     """Remove a lease (LEASE_ID), or every lease of the account when none is named."""
     from reconciler import lease as leases
     from reconciler.session import open_client
 
     out: Output = ctx.obj["output"]
-    settings, _ = _settings(ctx.obj, [path or "."], kwargs)
+    settings, _ = settings_from(ctx.obj, [path or "."], kwargs)
     with open_client(settings) as client:
         found = leases.leases(client)
         chosen = [x for x in found if lease_id is None or str(x.id) == lease_id]
         if lease_id is not None and not chosen:
-            _fail(out, f"no lease {lease_id} in this account")
+            fail(out, f"no lease {lease_id} in this account")
         for item in chosen:
             leases._delete(client, item.id)
             out.print(f"Removed the lease of {item.holder} ({item.id}).", markup=False)

@@ -1,8 +1,8 @@
 """`reconciler pull PATH...`: write the changes made in Pipedrive since the last apply into the manifests.
 
-The command connects, plans with `--on-drift keep` (every drifted field and its live value),
-has reconciler.pull rewrite the files (ruamel.yaml, imported only here), and refreshes the
-lock's record of what was applied, so that the next plan is empty. cli.py mounts it lazily.
+The sequence (plan with `--on-drift keep`, rewrite the files, refresh the lock's record of
+what was applied so that the next plan is empty) is reconciler.operations.pull; this module
+parses and renders. cli.py mounts it lazily.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import click
 from reconciler.commands.common import (
     EXIT_ERROR,
     Output,
-    _connection_options,
-    _global_options,
-    _handle_errors,
-    _settings,
+    connection_options,
+    global_options,
+    handle_errors,
+    settings_from,
 )
 
 
@@ -34,10 +34,10 @@ from reconciler.commands.common import (
 @click.option("--drift-details/--no-drift-details", default=None,
               help="Say who changed each pulled field and when (one call per drifted deal, person or "
                    "organization) [default: only when cheap, as for plan].")
-@_connection_options
-@_global_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_children: bool,
          **kwargs: Any) -> None:
     """Rewrite the manifests in place with the values changed in Pipedrive since the last apply.
@@ -46,54 +46,37 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
     lock's record of what was applied is refreshed, so the next plan shows no changes for
     them. Conflicts need --prefer. Exit 0 when done (or nothing to pull), 1 on error.
     """
-    from reconciler.lock import lock_path_for, project_lock
-    from reconciler.pull import PullError, children, planned_edits, write_edits
+    from reconciler.operations import pull as pull_operation
+    from reconciler.pull import PullError
     from reconciler.render.values import printable, provenance, show
-    from reconciler.session import load, open_client, plan_run
+    from reconciler.session import open_client
 
     out: Output = ctx.obj["output"]
-    settings, paths = _settings(ctx.obj, list(paths), kwargs)
-    with open_client(settings) as client, project_lock(lock_path_for(paths[0], settings.environment)):
-        manifest = load(paths, settings.overlay)
-        run = plan_run(client, settings, paths, manifest=manifest, on_drift="keep")
-        out.info(run.account.header())
+    settings, paths = settings_from(ctx.obj, list(paths), kwargs)
+    with open_client(settings) as client:
         try:
-            edits, skipped = planned_edits(run.plan, manifest, prefer)
-            additions = children(run.client, run.client.schema, manifest, run.lock, run.identity.ids) \
-                if add_children else {}
-            if not edits and not additions:
-                out.print("Nothing to pull: no field changed in Pipedrive since the last apply.", markup=False)
-                return
-            files = write_edits(edits, additions)
+            done = pull_operation(client, settings, paths, prefer=prefer, add_children=add_children,
+                                  on_account=lambda account: out.info(account.header()))
         except PullError as exc:
             for line in str(exc).splitlines():
                 out.err.print(line if ": error: " in line or line.startswith("  ") else f"error: {line}",
                               markup=False)
             raise SystemExit(EXIT_ERROR) from None
-        diffs = {(e["kind"], e["key"]): e["fields"] for e in run.plan.kept}
-        for edit in edits:
-            diff = diffs.get((edit.kind, edit.key), {}).get(edit.label, {})
+        if done.nothing:
+            out.print("Nothing to pull: no field changed in Pipedrive since the last apply.", markup=False)
+            return
+        for edit in done.edits:
+            diff = done.drift.get((edit.kind, edit.key), {}).get(edit.label, {})
             who = provenance(diff)
             out.print(printable(f"{edit.file}: {edit.kind}.{edit.key} {edit.label}: {show(diff.get('after'))} → "
                                 f"{show(edit.value)} ({edit.state}{', changed ' + who if who else ''})"),
                       markup=False)
-        for edit in skipped:
+        for edit in done.skipped:
             out.print(printable(f"{edit.file}: {edit.kind}.{edit.key} {edit.label}: kept as the manifests say "
                                 "(conflict, --prefer manifests): the next apply writes it"), markup=False)
-        added = [(path, kind_name, key, object_id) for path, items in additions.items()
-                 for kind_name, key, _values, object_id in items]
-        for path, kind_name, key, object_id in added:
+        for path, kind_name, key, object_id in done.added:
             out.print(f"{path}: {kind_name}.{key} added (id {object_id}, created in Pipedrive)", markup=False)
-        # what is now applied: the pulled values are the manifests' and Pipedrive's alike
-        again = plan_run(client, settings, paths, on_drift="keep")
-        lock = again.lock
-        for _path, kind_name, key, object_id in added:
-            lock.record(kind_name, key, object_id)
-        for kind_name, entries in again.plan.applied.items():
-            for key, digests in entries.items():
-                if lock.id_for(kind_name, key) is not None:
-                    lock.record_applied(kind_name, key, digests)
-        lock.save()
+    edits, added, files = done.edits, done.added, done.files
     out.print(f"Pulled {len(edits)} value{'s' if len(edits) != 1 else ''}"
               + (f" and {len(added)} new object{'s' if len(added) != 1 else ''}" if added else "")
               + f" into {len(files)} file{'s' if len(files) != 1 else ''}; review them with `git diff`. "
