@@ -28,10 +28,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.fieldtypes import FieldSpec
 from reconciler.normalize import Placeholder
+
+if TYPE_CHECKING:
+    from reconciler.pipedrive.client import PipedriveClient
+    from reconciler.plan import Plan
+    from reconciler.vocabulary import AccountSchema
 
 ON_DRIFT = ("overwrite", "keep", "fail")
 DIGEST_BYTES = 4  # 8 hex characters: a missed drift needs a 1 in 4 billion collision
@@ -82,7 +87,7 @@ def ignored(label: str, ignore: tuple[str, ...] | str | None) -> bool:
     return label in ignore or (label.startswith("fields.") and "fields" in ignore)
 
 
-def field_spec(kind: str, label: str, schema: Any) -> FieldSpec | None:
+def field_spec(kind: str, label: str, schema: AccountSchema | None) -> FieldSpec | None:
     """The FieldSpec behind a plan's field label (`stage`, `fields.Region`), or None."""
     from reconciler import kinds
 
@@ -123,7 +128,7 @@ def _when(text: Any) -> str | None:
     return f"{value[:16]} UTC"
 
 
-def _drifted(plan: Any) -> dict[tuple[str, Any], list[dict[str, Any]]]:
+def _drifted(plan: Plan) -> dict[tuple[str, Any], list[dict[str, Any]]]:
     """(kind, id) → the field entries (label, diff) marked drift or conflict."""
     out: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     entries = [(c.kind, c.id, c.fields) for c in plan.changes] + [(k["kind"], k["id"], k["fields"]) for k in plan.kept]
@@ -134,7 +139,7 @@ def _drifted(plan: Any) -> dict[tuple[str, Any], list[dict[str, Any]]]:
     return out
 
 
-def attribute(client: Any, plan: Any, live: dict[str, dict[Any, dict]], schema: Any,
+def attribute(client: PipedriveClient, plan: Plan, live: dict[str, dict[Any, dict]], schema: AccountSchema,
               wanted: bool | None) -> None:
     """Say who changed each drifted field and when (`changed_by`, `changed_at` on its entry).
 
@@ -176,7 +181,7 @@ def attribute(client: Any, plan: Any, live: dict[str, dict[Any, dict]], schema: 
     plan.stats = client.stats.as_dict()
 
 
-def _latest(kind: str, label: str, history: list[dict], schema: Any) -> dict | None:
+def _latest(kind: str, label: str, history: list[dict], schema: AccountSchema) -> dict | None:
     """The newest history entry about this field (by its v2 or v1 name, or its hash)."""
     spec = field_spec(kind, label, schema)
     if spec is None or not history:
@@ -186,7 +191,7 @@ def _latest(kind: str, label: str, history: list[dict], schema: Any) -> dict | N
     return max(found, key=lambda e: str(e.get("time") or "")) if found else None
 
 
-def drift_only(plan: Any) -> None:
+def drift_only(plan: Plan) -> None:
     """Keep only what changed in Pipedrive (plan --drift-only, like a refresh-only plan): drifted
     and conflicting fields, and objects deleted in Pipedrive; nothing of it is ever applied."""
     kept_changes = []

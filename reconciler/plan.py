@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +22,14 @@ from reconciler.identity import Identity, declared_parent, desired_keys
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Position, Problem, Reference, Resource
 from reconciler.normalize import Context, NormalizeError, Placeholder, UnknownName
-from reconciler.pipedrive.schema import AccountSchema
+from reconciler.vocabulary import AccountSchema
 
 FORMAT_VERSION = 1
 DEFAULT_CURRENCY = "USD"
+
+
+class FrozenPlanError(Exception):
+    """Code tried to change a plan after it was built (a bug: finish it in build_plan's passes)."""
 
 
 class PlanError(Exception):
@@ -90,6 +95,19 @@ class Plan:
     applied: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     on_drift: str = "overwrite"
     drift_only: bool = False  # a report of drift (plan --drift-only): never applied
+    # Set once the plan is whole (build_plan, from_json): from then on it is a value that is
+    # rendered, saved and applied, never changed (FrozenPlanError).
+    _frozen: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_frozen", False):
+            raise FrozenPlanError(f"a plan is not changed once built (setting {name!r}): make it whole in build_plan")
+        object.__setattr__(self, name, value)
+
+    def freeze(self) -> Plan:
+        """The plan, whole: no attribute is set from now on."""
+        object.__setattr__(self, "_frozen", True)
+        return self
 
     @property
     def summary(self) -> dict[str, int]:
@@ -185,7 +203,11 @@ class Plan:
                              for label, v in (raw.get("applied") or {}).items()},
                 )
             )
-        return plan
+        return plan.freeze()
+
+
+# A step that finishes a plan once its changes are known, before build_plan freezes it.
+PlanPass = Callable[[Plan], None]
 
 
 def content_digest(body: dict) -> str:
@@ -737,16 +759,22 @@ def build_plan(
     on_drift: str = "overwrite",
     ignore_changes: dict[str, tuple[str, ...] | str] | None = None,
     record: bool = True,
+    passes: Sequence[PlanPass] = (),
     **about: Any,
 ) -> Plan:
-    """The plan for these resources against this live state, complete when returned.
+    """The plan for these resources against this live state, whole and frozen when returned.
 
     `about` is what the run knows of itself (account, stats, lock_file, created_at,
     warnings), recorded in the plan as it is made. `on_drift` says what to do with fields
     changed in Pipedrive since the last apply; `ignore_changes` is each kind's default.
+    `passes` finish the plan in order before it is frozen: what needs the plan's changes
+    to be known (options live records use, who changed a drifted field, a drift-only report).
     """
     planner = Planner(resources, live, ident, schema, lock, on_drift=on_drift, ignore_changes=ignore_changes,
                       record=record)
     planner.orphaned = dict(orphaned or {})
     planner.problems.extend(problems or [])  # found while reading: reported with the planner's, at once
-    return planner.build(max_deletes, **about)
+    plan = planner.build(max_deletes, **about)
+    for finish in passes:
+        finish(plan)
+    return plan.freeze()

@@ -7,6 +7,7 @@ benchmarks can drive exactly what the commands drive, over any transport.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from reconciler.manifest.model import Manifest, Problem, Resource
 from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.http import HttpClient, stderr_trace
 from reconciler.pipedrive.schema import AccountSchema
-from reconciler.plan import Plan, PlanError, build_plan
+from reconciler.plan import Plan, PlanError, PlanPass, build_plan
 from reconciler.shape import OptionInUse, check_option_removals
 
 __all__ = ["SANDBOX_ENDPOINT", "SANDBOX_KEY", "Account", "ManifestErrors", "PlanRun", "load", "make_transport",
@@ -257,24 +258,36 @@ def plan_run(
     _read_attached(client, resources, live.objects, ident)
     orphaned = _orphans(client, resources, ident, warnings)
     read = [*paths, *([settings.overlay] if settings.overlay else [])]  # what the manifests are
+    passes: list[PlanPass] = [
+        _option_removals(client, settings.allow_option_removal),
+        functools.partial(attribute, client, live=live.objects, schema=schema, wanted=settings.drift_details),
+    ]
+    if drift_only:
+        passes.append(only_drift)
     plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes, orphaned, missing,
                       on_drift=on_drift or settings.on_drift, ignore_changes=settings.ignore_changes,
-                      record=record and not drift_only,
+                      record=record and not drift_only, passes=passes,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
                       created_at=read_started, warnings=warnings, scope=scope, moved=moved,
                       manifest_paths=[str(Path(p).absolute()) for p in read],
                       manifests_digest=manifests_digest(read, manifest.hashes))
-    try:  # options a shape change removes while live records use them (reads them only then)
-        plan.warnings.extend(check_option_removals(client, plan, allow=settings.allow_option_removal))
-    except OptionInUse as exc:
-        raise PlanError(str(exc)) from None
-    attribute(client, plan, live.objects, schema, settings.drift_details)
-    if drift_only:
-        only_drift(plan)
     if used_lock is None:
         lock = LockFile(path=lock_path)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
     return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign)
+
+
+def _option_removals(client: PipedriveClient, allow: bool) -> PlanPass:
+    """The pass that refuses (or, allowed, warns about) options a shape change removes while live
+    records use them; it reads those records only then."""
+
+    def check(plan: Plan) -> None:
+        try:
+            plan.warnings.extend(check_option_removals(client, plan, allow=allow))
+        except OptionInUse as exc:
+            raise PlanError(str(exc)) from None
+
+    return check
 
 
 def _read_attached(client: PipedriveClient, resources: list[Resource], objects: dict[str, dict],
