@@ -30,6 +30,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reconciler.config import ON_DRIFT  # noqa: F401  (what --on-drift takes; re-exported)
 from reconciler.fieldtypes import FieldSpec
 from reconciler.normalize import Placeholder
 
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from reconciler.plan import Plan
     from reconciler.vocabulary import AccountSchema
 
-ON_DRIFT = ("overwrite", "keep", "fail")
 DIGEST_BYTES = 4  # 8 hex characters: a missed drift needs a 1 in 4 billion collision
 
 

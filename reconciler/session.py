@@ -16,7 +16,7 @@ import httpx
 
 from reconciler import kinds
 from reconciler.config import ConfigError, Settings
-from reconciler.embedded import SANDBOX_ENDPOINT, SANDBOX_KEY, make_transport
+from reconciler.embedded import SANDBOX_ENDPOINT, SANDBOX_KEY, borrowed, make_transport
 from reconciler.identity import Identity, IdentityError, match, same_key_problems
 from reconciler.live import LiveState, read_live
 from reconciler.lock import LockFile, lock_path_for
@@ -73,9 +73,10 @@ class Account:
 
 @contextlib.contextmanager
 def open_client(settings: Settings, transport: httpx.BaseTransport | None = None) -> Iterator[PipedriveClient]:
-    owned = transport is None
-    if owned:
-        transport = make_transport(settings)
+    if transport is None:
+        transport = make_transport(settings)  # the embedded sandbox's owns its gateway; None: the network
+    else:
+        transport = borrowed(transport)  # the caller's: it closes it
     if settings.uses_sandbox:
         endpoint, key = SANDBOX_ENDPOINT, SANDBOX_KEY
     else:
@@ -98,10 +99,7 @@ def open_client(settings: Settings, transport: httpx.BaseTransport | None = None
     try:
         yield PipedriveClient(http, api_version=settings.api_version)
     finally:
-        http.close()
-        gateway = getattr(transport, "gateway", None)
-        if owned and gateway is not None and settings.uses_sandbox:
-            gateway.close()
+        http.close()  # closes the transport, and the embedded sandbox when the transport is ours
 
 
 def read_account(client: PipedriveClient, settings: Settings, connection: str | None = None) -> Account:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from reconciler.config import ON_DRIFT
+
 if TYPE_CHECKING:
     from reconciler.config import Settings
 
@@ -114,7 +116,7 @@ def connection_options(func):
 def drift_options(func):
     """What plan and apply do with fields changed in Pipedrive since the last apply (docs/drift.md)."""
 
-    @click.option("--on-drift", type=click.Choice(["overwrite", "keep", "fail"]), default=None,
+    @click.option("--on-drift", type=click.Choice(list(ON_DRIFT)), default=None,
                   help="Fields changed in Pipedrive since the last apply: overwrite them with the manifests, "
                        "keep Pipedrive's values (reported, not written), or fail naming them "
                        "[default: on_drift in reconciler.toml, else overwrite].")
