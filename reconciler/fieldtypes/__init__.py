@@ -142,7 +142,16 @@ from reconciler.fieldtypes.scalars import (
     _moment,
 )
 
+
+def registered() -> dict[str, FieldType]:
+    """Every registered field type by the name it is registered under (STRING, MONEY, ...): the
+    objects the kinds table and custom fields use; tests/plan/test_field_type_contract.py holds
+    each to the shared contract."""
+    return {name: value for name, value in globals().items() if name.isupper() and isinstance(value, FieldType)}
+
+
 __all__ = [
+    "registered",
     "EMAIL_PATTERN",
     "DATE_PATTERN",
     "TIME_PATTERN",
