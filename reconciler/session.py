@@ -1,7 +1,9 @@
 """One run's wiring: settings → client → account → manifests → live state → plan.
 
-The CLI parses and renders; this module does the work in between, so that tests and
-benchmarks can drive exactly what the commands drive, over any transport.
+The steps each command's operation (reconciler/operations/) puts in sequence: opening the
+client, reading the account, planning (`plan_run`), a saved plan's checks, the refusals
+before the first write and the account's lease. Tests and benchmarks drive the same steps,
+over any transport.
 """
 
 from __future__ import annotations

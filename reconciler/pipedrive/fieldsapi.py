@@ -169,7 +169,7 @@ def delete(client: PipedriveClient, object_id: Any) -> None:
 
 
 class CustomFieldCalls:
-    """The client's calls for custom fields (KindHooks.api): the functions above, as the client
+    """The client's calls for custom fields (PipedriveClient.OWN_CALLS): the functions above, as the client
     calls any kind's (list pages, get many, create, update, delete)."""
 
     def list_pages(self, client: PipedriveClient, params: dict[str, Any] | None = None,
