@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reconciler.pipedrive.pages import Calls
+
 if TYPE_CHECKING:
     from reconciler.fieldtypes import FieldSpec
-    from reconciler.pipedrive.client import PipedriveClient
 
 BATCH = 100  # parent ids per list call (`deal_ids=` takes up to 100)
 
@@ -24,11 +25,11 @@ BATCH = 100  # parent ids per list call (`deal_ids=` takes up to 100)
 class AttachedApi:
     """Reads and writes one family of attached objects."""
 
-    def read(self, client: PipedriveClient, spec: FieldSpec, ids: list[Any]) -> dict[Any, Any]:
+    def read(self, client: Calls, spec: FieldSpec, ids: list[Any]) -> dict[Any, Any]:
         """Parent id -> the canonical value, for these parents (one list call per batch)."""
         raise NotImplementedError
 
-    def write(self, client: PipedriveClient, spec: FieldSpec, parent_id: Any, ops: Any) -> None:
+    def write(self, client: Calls, spec: FieldSpec, parent_id: Any, ops: Any) -> None:
         """Make the calls `ops` (the type's `attached_ops`) describes, for the parent `parent_id`."""
         raise NotImplementedError
 

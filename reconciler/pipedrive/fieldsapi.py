@@ -26,21 +26,18 @@ says exactly what apply will do and apply needs no live state of its own.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler import kinds
 from reconciler.fieldtypes import custom_field
 from reconciler.pipedrive import adapters
-from reconciler.pipedrive.pages import Page
+from reconciler.pipedrive.pages import Calls, Page
 from reconciler.shape_rules import (  # noqa: F401  (the rules the hooks call; re-exported)
     OPTION_TYPES,
     plan_option_writes,
     read_extra,
 )
 from reconciler.shape_rules import check_custom_field as check  # noqa: F401
-
-if TYPE_CHECKING:
-    from reconciler.pipedrive.client import PipedriveClient
 
 KIND = "custom_field"
 # The kind whose records a custom field's values live in, by entity (product: not a kind yet).
@@ -63,13 +60,13 @@ def split_id(object_id: Any) -> tuple[str, str]:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def _canon(client: PipedriveClient, entity: str, record: Mapping[str, Any], version: str) -> dict:
+def _canon(client: Calls, entity: str, record: Mapping[str, Any], version: str) -> dict:
     # the engine's id is ENTITY:KEY (read_extra); a v1 answer's numeric id is the field's v1 id
     numeric = record.get("id") if "key" in record else None
     return adapters.from_api(KIND, {**record, "entity": entity, "id": "-", "_field_id": numeric}, version)
 
 
-def list_pages(client: PipedriveClient, entities: tuple[str, ...] | None = None) -> Iterator[Page]:
+def list_pages(client: Calls, entities: tuple[str, ...] | None = None) -> Iterator[Page]:
     """Every field of every entity (system fields included: identity must see them, so that a
     declared field of a system field's name is refused rather than created twice)."""
     for entity in entities or tuple(kinds.CUSTOM_FIELD_ENTITIES):
@@ -78,7 +75,7 @@ def list_pages(client: PipedriveClient, entities: tuple[str, ...] | None = None)
             yield Page((_canon(client, entity, r, "v1") for r in records), more=page.more)
 
 
-def get_many(client: PipedriveClient, ids: set[Any]) -> list[dict]:
+def get_many(client: Calls, ids: set[Any]) -> list[dict]:
     entities = tuple(sorted({split_id(i)[0] for i in ids}))
     return [obj for page in list_pages(client, entities) for obj in page if obj["id"] in ids]
 
@@ -86,7 +83,7 @@ def get_many(client: PipedriveClient, ids: set[Any]) -> list[dict]:
 # -- writes ------------------------------------------------------------------------------------
 
 
-def _learn(client: PipedriveClient, obj: dict) -> None:
+def _learn(client: Calls, obj: dict) -> None:
     """Teach the client's schema a field just created or changed, so that records written
     after it in the same apply are converted by its type (its key and options are new)."""
     schema = client.schema
@@ -113,7 +110,7 @@ def _settings(changes: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def create(client: PipedriveClient, changes: Mapping[str, Any]) -> dict:
+def create(client: Calls, changes: Mapping[str, Any]) -> dict:
     entity = changes["entity"]
     body = {"field_type": changes.get("field_type"), **_settings(changes)}
     options = changes.get("options")
@@ -126,7 +123,7 @@ def create(client: PipedriveClient, changes: Mapping[str, Any]) -> dict:
     return obj
 
 
-def update(client: PipedriveClient, object_id: Any, changes: Mapping[str, Any]) -> dict:
+def update(client: Calls, object_id: Any, changes: Mapping[str, Any]) -> dict:
     entity, key = split_id(object_id)
     path = f"/api/v2/{_schema_path(entity)}/{key}"
     what = f"{entity} field {key}"
@@ -163,29 +160,29 @@ def update(client: PipedriveClient, object_id: Any, changes: Mapping[str, Any]) 
     return found[0]
 
 
-def delete(client: PipedriveClient, object_id: Any) -> None:
+def delete(client: Calls, object_id: Any) -> None:
     entity, key = split_id(object_id)
     client.http.request("DELETE", f"/api/v2/{_schema_path(entity)}/{key}", what=f"{entity} field {key}")
 
 
 class CustomFieldCalls:
-    """The client's calls for custom fields (PipedriveClient.OWN_CALLS): the functions above, as the client
+    """The client's calls for custom fields (Calls.OWN_CALLS): the functions above, as the client
     calls any kind's (list pages, get many, create, update, delete)."""
 
-    def list_pages(self, client: PipedriveClient, params: dict[str, Any] | None = None,
+    def list_pages(self, client: Calls, params: dict[str, Any] | None = None,
                    archived: bool = False) -> Iterator[Page]:
         return iter(()) if archived else list_pages(client)  # fields have no filters, nor archived ones
 
-    def get_many(self, client: PipedriveClient, ids: set[Any]) -> list[dict]:
+    def get_many(self, client: Calls, ids: set[Any]) -> list[dict]:
         return get_many(client, ids)
 
-    def create(self, client: PipedriveClient, changes: Mapping[str, Any]) -> dict:
+    def create(self, client: Calls, changes: Mapping[str, Any]) -> dict:
         return create(client, changes)
 
-    def update(self, client: PipedriveClient, object_id: Any, changes: Mapping[str, Any]) -> dict:
+    def update(self, client: Calls, object_id: Any, changes: Mapping[str, Any]) -> dict:
         return update(client, object_id, changes)
 
-    def delete(self, client: PipedriveClient, object_id: Any) -> None:
+    def delete(self, client: Calls, object_id: Any) -> None:
         delete(client, object_id)
 
 
@@ -195,7 +192,7 @@ API = CustomFieldCalls()
 # -- the records that use a field ----------------------------------------------------------------
 
 
-def record_values(client: PipedriveClient, entity: str, key: str) -> Iterator[tuple[Any, Any]]:
+def record_values(client: Calls, entity: str, key: str) -> Iterator[tuple[Any, Any]]:
     """(record id, value) of every live record of an entity with a value for one custom field,
     from the v2 lists, which answer custom values by key (option ids for enum and set fields)."""
     for path in _RECORD_LISTS.get(entity, ()):
