@@ -22,14 +22,14 @@ from reconciler.commands.common import (
     EXIT_OK,
     LazyGroup,
     Output,
-    _connection_options,
-    _drift_options,
-    _fail,
-    _global_options,
-    _handle_errors,
-    _redact,
-    _settings,
+    connection_options,
+    drift_options,
+    fail,
+    global_options,
+    handle_errors,
     kept_to_the_end,
+    redact,
+    settings_from,
     tune_gc,
 )
 
@@ -109,9 +109,9 @@ def cli(ctx: click.Context, debug: bool, quiet: bool, no_color: bool) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--env", "environment", metavar="NAME",
               help="Merge the overlay of [environments.NAME] (reconciler.toml) over the manifests, as plan --env does.")
-@_global_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def validate(ctx: click.Context, paths: tuple[str, ...], environment: str | None) -> None:
     """Check manifests offline: schema, references, duplicate keys. No network."""
     from reconciler.config import resolve
@@ -152,28 +152,24 @@ def validate(ctx: click.Context, paths: tuple[str, ...], environment: str | None
 @click.option("--drift-only", is_flag=True,
               help="Report only what changed in Pipedrive since the last apply (drift, conflicts, objects deleted "
                    "there); with --detailed-exitcode exit 2 when there is any. Never applied.")
-@_drift_options
-@_connection_options
-@_global_options
+@drift_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, drift_only, **kwargs) -> None:
     """Show what apply would change in the live account."""
-    from reconciler.lock import atomic_write
+    from reconciler.operations import make_plan
     from reconciler.render import render_json, render_markdown, render_text
-    from reconciler.session import open_client, plan_run
+    from reconciler.session import open_client
 
     out: Output = ctx.obj["output"]
     if drift_only and out_file:
-        _fail(out, "--drift-only makes a report, never applied: it cannot be saved with --out")
-    settings, paths = _settings(ctx.obj, list(paths), kwargs)
+        fail(out, "--drift-only makes a report, never applied: it cannot be saved with --out")
+    settings, paths = settings_from(ctx.obj, list(paths), kwargs)
     with open_client(settings) as client, _progress_line(out, client.stats) as progress, kept_to_the_end():
-        run = plan_run(client, settings, paths, targets=list(targets), progress=progress, drift_only=drift_only,
-                       record=bool(out_file))
-        if out_file:
-            from reconciler.plantrust import sign
-
-            sign(run.plan, client)  # apply --plan accepts only what this key signed for this account
+        run = make_plan(client, settings, paths, targets=list(targets), progress=progress, drift_only=drift_only,
+                        out_file=out_file)
     plan_value = run.plan
     if fmt == "text":
         out.print(run.account.header(), markup=False)
@@ -187,13 +183,12 @@ def plan(ctx, paths, out_file, fmt, detailed_exitcode, targets, drift_only, **kw
     for warning in run.warnings:  # on stderr, whatever the format (JSON also carries them)
         out.warn(warning)
     if out_file:
-        atomic_write(Path(out_file), render_json(plan_value) + "\n")
         out.info(f"Saved the plan to {out_file}; apply it with: reconciler apply --plan {out_file}")
     from reconciler.shapeloss import counted_deletes
 
     deletes = counted_deletes(plan_value)  # objects, and records that lose data to a shape delete
     if detailed_exitcode and deletes > settings.max_deletes:
-        _fail(out, f"the plan deletes {deletes} objects, more than --max-deletes {settings.max_deletes}: "
+        fail(out, f"the plan deletes {deletes} objects, more than --max-deletes {settings.max_deletes}: "
                    "apply will refuse it")
     if detailed_exitcode and plan_value.has_changes:
         raise SystemExit(EXIT_CHANGES)
@@ -231,109 +226,118 @@ def _progress_line(out: Output, stats=None):
                    "data is lost; those records count against --max-deletes).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="How to print the final summary.")
-@_drift_options
-@_connection_options
-@_global_options
+@drift_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def apply(ctx, paths, plan_file, auto_approve, targets, allow_account_change, fmt, **kwargs) -> None:
     """Make the live account match the manifests (or a saved plan).
 
     Prints the plan (as `plan` does), then asks for `yes` on a terminal; --auto-approve
     skips the question, and without a terminal it is required.
     """
-    from reconciler.apply import Applier
-    from reconciler.interrupts import stop_on_signals
-    from reconciler.lock import lock_path_for, project_lock
+    from reconciler.operations import apply_manifests, apply_saved_plan
+    from reconciler.operations.apply import SavedPlanRefused
     from reconciler.plan import Plan, PlanError
-    from reconciler.render import render_text
-    from reconciler.render.progress import apply_progress
-    from reconciler.session import check_apply, open_client, plan_run, saved_plan_run, take_lease
+    from reconciler.session import open_client
 
     out: Output = ctx.obj["output"]
     if not paths and not plan_file:
-        _fail(out, "give manifest PATHs, or --plan FILE")
+        fail(out, "give manifest PATHs, or --plan FILE")
     if paths and plan_file:
-        _fail(out, "give either manifest PATHs or --plan FILE, not both")
+        fail(out, "give either manifest PATHs or --plan FILE, not both")
     saved = None
     if plan_file:
         try:
             saved = Plan.from_json(json.loads(Path(plan_file).read_text(encoding="utf-8")))
         except PlanError as exc:
-            _fail(out, f"{plan_file}: {exc}")
+            fail(out, f"{plan_file}: {exc}")
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
+            fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
         from reconciler.plantrust import check_project
 
         try:
             check_project(saved)  # before the project lock, which would recreate a directory that moved
         except PlanError as exc:
-            _fail(out, f"{plan_file}: {exc}")
-    settings, paths = _settings(ctx.obj, list(paths), kwargs)
-    lock_path = lock_path_for(paths[0], settings.environment) if paths else Path(saved.lock_file or "reconciler.lock")
-    shown = out.print if fmt == "text" else out.err.print  # stdout stays pure JSON with --format json
-    with open_client(settings) as client, project_lock(lock_path):
+            fail(out, f"{plan_file}: {exc}")
+    settings, paths = settings_from(ctx.obj, list(paths), kwargs)
+    ui = _ApplyScreen(out, fmt, auto_approve, saved=saved is not None)
+    with open_client(settings) as client:
         if saved is not None:
+            try:
+                done = apply_saved_plan(client, settings, saved, allow_account_change=allow_account_change, ui=ui)
+            except SavedPlanRefused as exc:
+                fail(out, f"{plan_file}: {exc}")
+        else:
+            done = apply_manifests(client, settings, paths, targets=list(targets),
+                                   allow_account_change=allow_account_change, ui=ui)
+        result, stats = done.result, done.run.client.stats.as_dict()
+    summary = result.summary(done.run.plan.unchanged)
+    for failure in result.failed:
+        if not failure.error or not failure.error.startswith("not started"):
+            out.err.print(f"{failure.status}: {failure.address}: {failure.error}", markup=False)
+    if result.stopped:
+        left = sum(1 for o in result.outcomes if o.status == "skipped" and (o.error or "").startswith("not started"))
+        out.err.print(f"Stopped: {result.stopped}. Done before it: {summary['create']} created, "
+                      f"{summary['update']} updated, {summary['delete']} deleted; {left} changes not made. "
+                      "Nothing done is lost (the lock records it): running apply again finishes the job.",
+                      markup=False)
+    _finish(out, fmt, summary, stats, ok=result.ok)
+    if done.signalled:
+        raise SystemExit(done.signalled["exit_code"])
+    if not result.ok:
+        raise SystemExit(EXIT_ERROR)
+
+
+class _ApplyScreen:
+    """How `apply` shows its plan, asks for `yes` and shows progress (reconciler.operations.ApplyUI)."""
+
+    def __init__(self, out: Output, fmt: str, auto_approve: bool, *, saved: bool) -> None:
+        self.out = out
+        self.auto_approve = auto_approve
+        self.saved = saved
+        self.shown = out.print if fmt == "text" else out.err.print  # stdout stays pure JSON with --format json
+
+    @contextlib.contextmanager
+    def reading(self, client, *, again):
+        with _progress_line(self.out, client.stats) as progress:
+            if again:
+                yield progress
+                return
+            with kept_to_the_end():
+                yield progress
+
+    def planned(self, run, *, again):
+        from reconciler.render import render_text
+
+        if not again:
+            self.shown(run.account.header(), markup=False)
+        self.shown(render_text(run.plan))  # what will be done, before any confirmation (as plan prints it)
+        if self.saved and run.plan.changes:
             from reconciler.render.sends import render_sends
 
-            try:
-                run = saved_plan_run(client, settings, saved)
-            except PlanError as exc:
-                _fail(out, f"{plan_file}: {exc}")
-            shown(run.account.header(), markup=False)
-            shown(render_text(run.plan))  # what will be done, before any confirmation (as plan prints it)
-            if run.plan.changes:
-                shown(render_sends(run.plan), markup=False)  # and exactly what will be sent
-        else:
-            with _progress_line(out, client.stats) as progress, kept_to_the_end():
-                run = plan_run(client, settings, paths, targets=list(targets), progress=progress)
-            shown(run.account.header(), markup=False)
-            shown(render_text(run.plan))
+            self.shown(render_sends(run.plan), markup=False)  # and exactly what will be sent
+        if not again and not self.saved:
             for warning in run.warnings:
-                out.warn(warning)
-        check_apply(run, max_deletes=settings.max_deletes, allow_account_change=allow_account_change)
+                self.out.warn(warning)
 
-        def confirm(plan_value) -> None:
-            if plan_value.changes and not auto_approve:
-                if not sys.stdin.isatty():
-                    _fail(out, "apply needs confirmation: run it on a terminal, or pass --auto-approve")
-                answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted",
-                                      default="", show_default=False)
-                if answer.strip() != "yes":
-                    _fail(out, "apply cancelled")
+    def confirm(self, plan) -> None:
+        if plan.changes and not self.auto_approve:
+            if not sys.stdin.isatty():
+                fail(self.out, "apply needs confirmation: run it on a terminal, or pass --auto-approve")
+            answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted",
+                                  default="", show_default=False)
+            if answer.strip() != "yes":
+                fail(self.out, "apply cancelled")
 
-        def replan():
-            out.info("the account changed while this apply waited for its lease: planning again")
-            with _progress_line(out, client.stats) as progress:
-                fresh = plan_run(client, settings, paths, targets=list(targets), progress=progress)
-            shown(render_text(fresh.plan))
-            check_apply(fresh, max_deletes=settings.max_deletes, allow_account_change=allow_account_change)
-            confirm(fresh.plan)
-            return fresh
+    def say(self, text: str) -> None:
+        self.out.info(text)
 
-        confirm(run.plan)
-        run, holder = take_lease(run, replan if saved is None else None, say=out.info)
-        plan_value, lock, client = run.plan, run.lock, run.client
-        with holder, apply_progress(out.err, len(plan_value.changes), out.quiet) as progress:
-            applier = Applier(client, plan_value, lock, workers=max(1, min(16, int(settings.rate_limit))),
-                              progress=progress)
-            with stop_on_signals(applier.stop) as signalled:
-                result = applier.run()
-        summary = result.summary(plan_value.unchanged)
-        for failure in result.failed:
-            if not failure.error or not failure.error.startswith("not started"):
-                out.err.print(f"{failure.status}: {failure.address}: {failure.error}", markup=False)
-        if result.stopped:
-            left = sum(1 for o in result.outcomes if o.status == "skipped" and (o.error or "").startswith("not started"))
-            out.err.print(f"Stopped: {result.stopped}. Done before it: {summary['create']} created, "
-                          f"{summary['update']} updated, {summary['delete']} deleted; {left} changes not made. "
-                          "Nothing done is lost (the lock records it): running apply again finishes the job.",
-                          markup=False)
-        _finish(out, fmt, summary, client.stats.as_dict(), ok=result.ok)
-        if signalled:
-            raise SystemExit(signalled["exit_code"])
-        if not result.ok:
-            raise SystemExit(EXIT_ERROR)
+    def applying(self, total: int):
+        from reconciler.render.progress import apply_progress
+
+        return apply_progress(self.out.err, total, self.out.quiet)
 
 
 def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None:
@@ -357,9 +361,9 @@ def _finish(out: Output, fmt: str, summary: dict, stats: dict, ok: bool) -> None
 @click.argument("plan_file", metavar="PLANFILE", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
               help="Text for people, JSON for scripts, markdown for pull-request comments.")
-@_global_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def show(ctx, plan_file, fmt) -> None:
     """Print a saved plan (plan --out FILE) as plan printed it; offline, nothing is read live."""
     from reconciler.plan import Plan, PlanError
@@ -370,7 +374,7 @@ def show(ctx, plan_file, fmt) -> None:
     try:
         saved = Plan.from_json(json.loads(Path(plan_file).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError, PlanError) as exc:
-        _fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
+        fail(out, f"{plan_file}: not a reconciler plan ({type(exc).__name__}: {exc})")
     if fmt == "text":
         account = saved.account or {}
         user = account.get("user") or {}
@@ -399,10 +403,10 @@ def show(ctx, plan_file, fmt) -> None:
 @click.argument("path", required=False, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Text for people, JSON for scripts.")
-@_connection_options
-@_global_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def whoami(ctx, path, fmt, **kwargs) -> None:
     """Name the account that commands would change: company, user and connection.
 
@@ -413,7 +417,7 @@ def whoami(ctx, path, fmt, **kwargs) -> None:
     from reconciler.commands.whoami import describe
 
     out: Output = ctx.obj["output"]
-    settings, _ = _settings(ctx.obj, [path] if path else [], kwargs)
+    settings, _ = settings_from(ctx.obj, [path] if path else [], kwargs)
     identity = describe(settings)
     if fmt == "json":
         out.print(json.dumps(identity.as_dict(), indent=2), markup=False)
@@ -450,8 +454,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(code)
     except Exception as exc:  # a bug, not a user error: one line, the traceback only with --debug
         if "--debug" in (argv if argv is not None else sys.argv[1:]):
-            click.echo(_redact(traceback.format_exc()), err=True)
-        detail = _redact(f"{type(exc).__name__}: {exc}")
+            click.echo(redact(traceback.format_exc()), err=True)
+        detail = redact(f"{type(exc).__name__}: {exc}")
         click.echo(f"error: internal error ({detail}); run again with --debug for the traceback, "
                    "and please report it", err=True)
         sys.exit(EXIT_ERROR)

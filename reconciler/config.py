@@ -52,6 +52,9 @@ class Secret:
     __str__ = __repr__
 
 
+# What `--on-drift` and `on_drift` take: overwrite drifted fields, keep Pipedrive's values, or fail.
+ON_DRIFT = ("overwrite", "keep", "fail")
+
 @dataclass
 class Settings:
     endpoint: str = DEFAULT_ENDPOINT
@@ -314,7 +317,7 @@ def resolve(
     if settings.retry_budget < 0:
         raise ConfigError("retry_budget (RECONCILER_RETRY_BUDGET) must be 0 or more seconds")
     settings.on_drift = str(on_drift if on_drift is not None else layered.get("on_drift", "overwrite"))
-    if settings.on_drift not in ("overwrite", "keep", "fail"):
+    if settings.on_drift not in ON_DRIFT:
         raise ConfigError(f"on_drift must be overwrite, keep or fail, not {settings.on_drift!r}")
     settings.ignore_changes = ignore_defaults(layered.get("ignore_changes", {}), first_path)
     details = drift_details if drift_details is not None else layered.get("drift_details")

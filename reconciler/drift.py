@@ -10,7 +10,7 @@ it a plan tells, for a field whose desired and live values differ, which side mo
 
 A field with no digest (never applied, or a lock written before this existed) is never
 drift: the manifests win, as they always did. Digests are taken over the field type's
-`comparable()` form (reconciler/fieldtypes.py), so two values the type calls the same
+`comparable()` form (reconciler/fieldtypes/), so two values the type calls the same
 digest the same, and a value that holds the id of an object the plan creates is digested by
 apply once the id is known (`Deferred`).
 
@@ -27,12 +27,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reconciler.config import ON_DRIFT  # noqa: F401  (what --on-drift takes; re-exported)
 from reconciler.fieldtypes import FieldSpec
 from reconciler.normalize import Placeholder
 
-ON_DRIFT = ("overwrite", "keep", "fail")
+if TYPE_CHECKING:
+    from reconciler.pipedrive.client import PipedriveClient
+    from reconciler.plan import Plan
+    from reconciler.vocabulary import AccountSchema
+
 DIGEST_BYTES = 4  # 8 hex characters: a missed drift needs a 1 in 4 billion collision
 
 
@@ -85,7 +90,7 @@ def ignored(label: str, ignore: tuple[str, ...] | str | None) -> bool:
     return label in ignore or (label.startswith("fields.") and "fields" in ignore)
 
 
-def field_spec(kind: str, label: str, schema: Any) -> FieldSpec | None:
+def field_spec(kind: str, label: str, schema: AccountSchema | None) -> FieldSpec | None:
     """The FieldSpec behind a plan's field label (`stage`, `fields.Region`), or None."""
     from reconciler import kinds
 
@@ -126,7 +131,7 @@ def _when(text: Any) -> str | None:
     return f"{value[:16]} UTC"
 
 
-def _drifted(plan: Any) -> dict[tuple[str, Any], list[dict[str, Any]]]:
+def _drifted(plan: Plan) -> dict[tuple[str, Any], list[dict[str, Any]]]:
     """(kind, id) → the field entries (label, diff) marked drift or conflict."""
     out: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     entries = [(c.kind, c.id, c.fields) for c in plan.changes] + [(k["kind"], k["id"], k["fields"]) for k in plan.kept]
@@ -137,7 +142,7 @@ def _drifted(plan: Any) -> dict[tuple[str, Any], list[dict[str, Any]]]:
     return out
 
 
-def attribute(client: Any, plan: Any, live: dict[str, dict[Any, dict]], schema: Any,
+def attribute(client: PipedriveClient, plan: Plan, live: dict[str, dict[Any, dict]], schema: AccountSchema,
               wanted: bool | None) -> None:
     """Say who changed each drifted field and when (`changed_by`, `changed_at` on its entry).
 
@@ -179,7 +184,7 @@ def attribute(client: Any, plan: Any, live: dict[str, dict[Any, dict]], schema: 
     plan.stats = client.stats.as_dict()
 
 
-def _latest(kind: str, label: str, history: list[dict], schema: Any) -> dict | None:
+def _latest(kind: str, label: str, history: list[dict], schema: AccountSchema) -> dict | None:
     """The newest history entry about this field (by its v2 or v1 name, or its hash)."""
     spec = field_spec(kind, label, schema)
     if spec is None or not history:
@@ -189,7 +194,7 @@ def _latest(kind: str, label: str, history: list[dict], schema: Any) -> dict | N
     return max(found, key=lambda e: str(e.get("time") or "")) if found else None
 
 
-def drift_only(plan: Any) -> None:
+def drift_only(plan: Plan) -> None:
     """Keep only what changed in Pipedrive (plan --drift-only, like a refresh-only plan): drifted
     and conflicting fields, and objects deleted in Pipedrive; nothing of it is ever applied."""
     kept_changes = []

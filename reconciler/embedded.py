@@ -25,4 +25,12 @@ def make_transport(settings: Settings) -> httpx.BaseTransport | None:
 
     db = Path(settings.sandbox_db or "")
     db.parent.mkdir(parents=True, exist_ok=True)
-    return SandboxTransport(SandboxGateway(str(db), api_key=SANDBOX_KEY))
+    return SandboxTransport(SandboxGateway(str(db), api_key=SANDBOX_KEY), owns_gateway=True)
+
+
+def borrowed(transport: httpx.BaseTransport | None) -> httpx.BaseTransport | None:
+    """A transport another client may use without closing it: the embedded sandbox's is closed
+    once, by its owner (SandboxTransport.close); other transports are shared as they are."""
+    from reconciler.sandbox.transport import SandboxTransport
+
+    return transport.borrowed() if isinstance(transport, SandboxTransport) else transport

@@ -5,7 +5,7 @@ lives here, as data: manifest section names, API paths per version, each field's
 its v1/v2 names, which fields are references, the natural match keys identity uses, how a
 kind is searched, which collection its lists are priced as, its home in export, and named
 hooks for the few genuine API quirks (notes' per-parent pinned flags, activities' v1
-listing). Other modules loop over this table and call field types (reconciler/fieldtypes.py)
+listing). Other modules loop over this table and call field types (reconciler/fieldtypes/)
 instead of branching on a kind's name, so adding a kind means one new entry here, its
 schema (generated) and tests.
 """
@@ -15,9 +15,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler import fieldtypes
+from reconciler import fieldtypes, shape_rules
 from reconciler.fieldtypes import (
     ACTIVITY_TYPE,
     ADDRESS,
@@ -54,6 +54,11 @@ from reconciler.fieldtypes import (
     FieldType,
     as_bool,
 )
+
+if TYPE_CHECKING:
+    from reconciler.manifest.model import Resource
+    from reconciler.normalize import Context
+    from reconciler.vocabulary import AccountSchema
 
 __all__ = [
     "ADDRESS", "BOOL", "CUSTOM", "DATE", "EMAILS", "ENUM", "NUMBER", "PHONES", "PIPELINE", "REF", "STAGE",
@@ -102,7 +107,8 @@ class KindHooks:
         reviewer should know; None when there is nothing to say."""
         return None, None
 
-    def declare(self, schema: Any, res: Any, target: Any, live: Mapping[str, Any] | None, ctx: Any) -> None:
+    def declare(self, schema: AccountSchema, res: Resource, target: Any, live: Mapping[str, Any] | None,
+                ctx: Context) -> None:
         """Shape kinds: enter a declared object into the account's vocabulary as apply will leave
         it (`schema`, a planned copy), under its declared name; `target` is its id, or a
         placeholder when this plan creates it. Records then name it as if it existed."""
@@ -114,10 +120,6 @@ class KindHooks:
     def export_key(self, obj: Mapping[str, Any], slug: str) -> str:
         """The key export gives an object, from the slug of its title."""
         return slug
-
-    # The calls of a kind whose API is not one path per kind (custom fields: one per entity,
-    # several calls per change); None: the client's generic calls.
-    api: Any = None
 
 
 class DealHooks(KindHooks):
@@ -332,58 +334,41 @@ class PipelineHooks(PositionNotice):
     what = "pipeline"
 
     def declare(self, schema, res, target, live, ctx):
-        from reconciler import shape
-
-        shape.declare_pipeline(schema, res.fields.get("name"), target, live)
+        shape_rules.declare_pipeline(schema, res.fields.get("name"), target, live)
 
 
 class StageHooks(PositionNotice):
     what = "stage"
 
     def declare(self, schema, res, target, live, ctx):
-        from reconciler import shape
-
         pipeline = res.fields.get("pipeline")
         pipeline_id = None if pipeline is None else REF.to_api_value(STAGE_PIPELINE, pipeline, ctx, res.fields, live)
-        shape.declare_stage(schema, pipeline_id, res.fields.get("name"), target, live)
+        shape_rules.declare_stage(schema, pipeline_id, res.fields.get("name"), target, live)
 
 
 class CustomFieldHooks(KindHooks):
     """Custom fields: one API per entity (dealFields, personFields...), identified by their key;
-    options changed by their own calls (reconciler/pipedrive/fieldsapi.py). Only custom fields
-    are managed: Pipedrive's system fields cannot be changed, nor a field's type or entity."""
+    options changed by their own calls (reconciler/pipedrive/fieldsapi.py, which the client
+    dispatches to). Only custom fields are managed: Pipedrive's system fields cannot be changed,
+    nor a field's type or entity. The rules are reconciler/shape_rules.py's."""
 
     def read(self, record, out, version):
-        from reconciler.pipedrive import fieldsapi
-
-        fieldsapi.read_extra(record, out, version)
+        shape_rules.read_extra(record, out, version)
 
     def plan_writes(self, declared_parent, live, writes):
-        from reconciler.pipedrive import fieldsapi
-
-        fieldsapi.plan_option_writes(live, writes)
+        shape_rules.plan_option_writes(live, writes)
 
     def check(self, declared, live, writes):
-        from reconciler.pipedrive import fieldsapi
-
-        return fieldsapi.check(declared, live, writes), None
+        return shape_rules.check_custom_field(declared, live, writes), None
 
     def declare(self, schema, res, target, live, ctx):
-        from reconciler import shape
-
-        shape.declare_custom_field(schema, res, target, live, CUSTOM_FIELD_OPTIONS, ctx)
+        shape_rules.declare_custom_field(schema, res, target, live, CUSTOM_FIELD_OPTIONS, ctx)
 
     def exportable(self, obj):
         return bool(obj.get("custom"))
 
     def export_key(self, obj, slug):
         return f"{obj.get('entity')}-{slug}"  # a deal's Region and a person's Region are two fields
-
-    @property
-    def api(self):  # type: ignore[override]
-        from reconciler.pipedrive.fieldsapi import API
-
-        return API
 
 
 # Fields Pipedrive's API cannot clear: the official v2 request models (npm pipedrive 33.x) do not take

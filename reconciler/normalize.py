@@ -1,6 +1,6 @@
 """What converting between manifest values and API values needs, besides the field types.
 
-The conversions themselves belong to each field type (reconciler/fieldtypes.py: `to_api`
+The conversions themselves belong to each field type (reconciler/fieldtypes/: `to_api`
 turns a declared manifest value into the canonical API value, `from_api` turns it back,
 `same` compares); this module holds what they share: the conversion context (the
 account's names and the identity map), placeholders for ids known only after apply, the
@@ -15,8 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reconciler.vocabulary import UnknownName
+
 if TYPE_CHECKING:
-    from reconciler.pipedrive.schema import AccountSchema
+    from reconciler.vocabulary import AccountSchema
+
+__all__ = ["Context", "NormalizeError", "Placeholder", "UnknownName", "plain_key", "text_key", "text_to_api"]
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,6 @@ class Placeholder:
 
 class NormalizeError(Exception):
     """A declared value the account cannot take (unknown user, stage, option...)."""
-
-
-class UnknownName(Exception):
-    """A name the account does not know, or knows twice; the message lists the choices."""
 
 
 @dataclass

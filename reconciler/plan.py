@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +23,21 @@ from reconciler.identity import Identity, declared_parent, desired_keys
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Position, Problem, Resource
 from reconciler.normalize import Context, NormalizeError, Placeholder, UnknownName
-from reconciler.pipedrive.schema import AccountSchema
 from reconciler.plandetail import item_changes, manifest_value
 from reconciler.twophase import split_writes
+from reconciler.vocabulary import AccountSchema
 
 FORMAT_VERSION = 1
 DEFAULT_CURRENCY = "USD"
+
+
+# What a frozen plan may still be given: the key `plan --out` signs it with (reconciler/plantrust.py),
+# which is not part of the plan's value (never saved, never compared, never rendered).
+_OUTSIDE_THE_VALUE = frozenset({"signing_key"})
+
+
+class FrozenPlanError(Exception):
+    """Code tried to change a plan after it was built (a bug: finish it in build_plan's passes)."""
 
 
 class PlanError(Exception):
@@ -114,6 +124,19 @@ class Plan:
     signing_key: bytes | None = field(default=None, repr=False, compare=False)
     saved_digest: str | None = field(default=None, repr=False, compare=False)
     saved_body: str | None = field(default=None, repr=False, compare=False)
+    # Set once the plan is whole (build_plan, from_json): from then on it is a value that is
+    # rendered, saved and applied, never changed (FrozenPlanError).
+    _frozen: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_frozen", False) and name not in _OUTSIDE_THE_VALUE:
+            raise FrozenPlanError(f"a plan is not changed once built (setting {name!r}): make it whole in build_plan")
+        object.__setattr__(self, name, value)
+
+    def freeze(self) -> Plan:
+        """The plan, whole: no attribute is set from now on."""
+        object.__setattr__(self, "_frozen", True)
+        return self
 
     @property
     def summary(self) -> dict[str, int]:
@@ -221,7 +244,11 @@ class Plan:
                              for label, v in (raw.get("applied") or {}).items()},
                 )
             )
-        return plan
+        return plan.freeze()
+
+
+# A step that finishes a plan once its changes are known, before build_plan freezes it.
+PlanPass = Callable[[Plan], None]
 
 
 KEYED = "hmac-sha256:"
@@ -573,7 +600,7 @@ class Planner:
         declaring = [res for res in ordered if kinds.kind(res.kind).shape and not res.absent]
         if not declaring:
             return
-        from reconciler.shape import planned_schema
+        from reconciler.shape_rules import planned_schema
 
         self.schema = self.ctx.schema = planned_schema(self.schema)
         for res in declaring:
@@ -863,16 +890,22 @@ def build_plan(
     on_drift: str = "overwrite",
     ignore_changes: dict[str, tuple[str, ...] | str] | None = None,
     record: bool = True,
+    passes: Sequence[PlanPass] = (),
     **about: Any,
 ) -> Plan:
-    """The plan for these resources against this live state, complete when returned.
+    """The plan for these resources against this live state, whole and frozen when returned.
 
     `about` is what the run knows of itself (account, stats, lock_file, created_at,
     warnings), recorded in the plan as it is made. `on_drift` says what to do with fields
     changed in Pipedrive since the last apply; `ignore_changes` is each kind's default.
+    `passes` finish the plan in order before it is frozen: what needs the plan's changes
+    to be known (options live records use, who changed a drifted field, a drift-only report).
     """
     planner = Planner(resources, live, ident, schema, lock, on_drift=on_drift, ignore_changes=ignore_changes,
                       record=record)
     planner.orphaned = dict(orphaned or {})
     planner.problems.extend(problems or [])  # found while reading: reported with the planner's, at once
-    return planner.build(max_deletes, **about)
+    plan = planner.build(max_deletes, **about)
+    for finish in passes:
+        finish(plan)
+    return plan.freeze()

@@ -28,7 +28,7 @@ import io
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,14 +53,6 @@ class Edit:
     label: str
     value: Any
     state: str  # drift | conflict
-
-
-@dataclass
-class PullResult:
-    edits: list[Edit] = field(default_factory=list)
-    skipped: list[Edit] = field(default_factory=list)  # conflicts the manifests keep
-    added: list[tuple[str, str, str, Any]] = field(default_factory=list)  # (file, kind, key, id)
-    files: list[str] = field(default_factory=list)
 
 
 def planned_edits(plan: Any, manifest: Manifest, prefer: str | None) -> tuple[list[Edit], list[Edit]]:

@@ -1,12 +1,15 @@
 """One run's wiring: settings → client → account → manifests → live state → plan.
 
-The CLI parses and renders; this module does the work in between, so that tests and
-benchmarks can drive exactly what the commands drive, over any transport.
+The steps each command's operation (reconciler/operations/) puts in sequence: opening the
+client, reading the account, planning (`plan_run`), a saved plan's checks, the refusals
+before the first write and the account's lease. Tests and benchmarks drive the same steps,
+over any transport.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +18,7 @@ import httpx
 
 from reconciler import kinds
 from reconciler.config import ConfigError, Settings
-from reconciler.embedded import SANDBOX_ENDPOINT, SANDBOX_KEY, make_transport
+from reconciler.embedded import SANDBOX_ENDPOINT, SANDBOX_KEY, borrowed, make_transport
 from reconciler.identity import Identity, IdentityError, match, same_key_problems
 from reconciler.live import LiveState, read_live
 from reconciler.lock import LockFile, lock_path_for
@@ -25,9 +28,9 @@ from reconciler.manifest.model import Manifest, Problem, Resource
 from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.http import HttpClient, stderr_trace
 from reconciler.pipedrive.schema import AccountSchema
-from reconciler.plan import Plan, PlanError, build_plan
+from reconciler.plan import Plan, PlanError, PlanPass, build_plan
+from reconciler.renames import add_aliases, notices, recorded, renames_used
 from reconciler.shape import OptionInUse, check_option_removals
-from reconciler.vocabulary import add_aliases, notices, recorded, renames_used
 
 __all__ = ["SANDBOX_ENDPOINT", "SANDBOX_KEY", "Account", "ManifestErrors", "PlanRun", "load", "make_transport",
            "open_client", "plan_run", "read_account", "select_targets"]
@@ -73,9 +76,10 @@ class Account:
 
 @contextlib.contextmanager
 def open_client(settings: Settings, transport: httpx.BaseTransport | None = None) -> Iterator[PipedriveClient]:
-    owned = transport is None
-    if owned:
-        transport = make_transport(settings)
+    if transport is None:
+        transport = make_transport(settings)  # the embedded sandbox's owns its gateway; None: the network
+    else:
+        transport = borrowed(transport)  # the caller's: it closes it
     if settings.uses_sandbox:
         endpoint, key = SANDBOX_ENDPOINT, SANDBOX_KEY
     else:
@@ -98,10 +102,7 @@ def open_client(settings: Settings, transport: httpx.BaseTransport | None = None
     try:
         yield PipedriveClient(http, api_version=settings.api_version)
     finally:
-        http.close()
-        gateway = getattr(transport, "gateway", None)
-        if owned and gateway is not None and settings.uses_sandbox:
-            gateway.close()
+        http.close()  # closes the transport, and the embedded sandbox when the transport is ours
 
 
 def read_account(client: PipedriveClient, settings: Settings, connection: str | None = None) -> Account:
@@ -280,25 +281,22 @@ def plan_run(
         _read_attached(client, resources, live.objects, ident)
     orphaned = _orphans(client, resources, ident, warnings) if reuse is None else {}
     read = [*paths, *([settings.overlay] if settings.overlay else [])]  # what the manifests are
+    passes: list[PlanPass] = []
+    if reuse is None:  # a re-plan of pull's own edits (reuse) reads nothing more
+        passes += [_option_removals(client, settings.allow_option_removal), _data_loss(client, settings)]
+    passes.append(_rename_notices(resources, schema, renamed))
+    if reuse is None:
+        passes.append(functools.partial(attribute, client, live=live.objects, schema=schema,
+                                        wanted=settings.drift_details))
+    if drift_only:
+        passes.append(only_drift)
     plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes, orphaned, missing,
                       on_drift=on_drift or settings.on_drift, ignore_changes=settings.ignore_changes,
-                      record=record and not drift_only,
+                      record=record and not drift_only, passes=passes,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
                       created_at=read_started, warnings=warnings, scope=scope, moved=moved, released=released,
                       manifest_paths=[str(Path(p).absolute()) for p in read],
                       manifests_digest=manifests_digest(read, manifest.hashes))
-    try:  # options a shape change removes while live records use them (reads them only then)
-        if reuse is None:
-            plan.warnings.extend(check_option_removals(client, plan, allow=settings.allow_option_removal))
-    except OptionInUse as exc:
-        raise PlanError(str(exc)) from None
-    if reuse is None:  # a re-plan of pull's own edits: read nothing more
-        _check_data_loss(client, plan, settings)
-    plan.warnings.extend(notices(renames_used(resources, schema, renamed), renamed))
-    if reuse is None:
-        attribute(client, plan, live.objects, schema, settings.drift_details)
-    if drift_only:
-        only_drift(plan)
     if used_lock is None:
         lock = LockFile(path=lock_path)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
@@ -308,9 +306,9 @@ def plan_run(
                    renamed=renamed, live=live)
 
 
-def _check_data_loss(client: PipedriveClient, plan: Plan, settings: Settings) -> None:
-    """Count what the plan's custom field, pipeline and stage deletes take from records, and
-    refuse them without --allow-data-loss (reconciler/shapeloss.py); before any write."""
+def _data_loss(client: PipedriveClient, settings: Settings) -> PlanPass:
+    """The pass that counts what the plan's custom field, pipeline and stage deletes take from
+    records, and refuses them without --allow-data-loss (reconciler/shapeloss.py); before any write."""
     from reconciler.shapeloss import (
         DataLossRefused,
         check_data_loss,
@@ -319,16 +317,42 @@ def _check_data_loss(client: PipedriveClient, plan: Plan, settings: Settings) ->
         lost_records,
     )
 
-    count_data_loss(client, plan)
-    try:
-        plan.warnings.extend(check_data_loss(plan, allow=settings.allow_data_loss))
-    except DataLossRefused as exc:
-        raise PlanError(str(exc)) from None
-    lost = lost_records(plan)
-    if lost and plan.summary["delete"] <= settings.max_deletes < counted_deletes(plan):
-        plan.warnings.append(f"the plan deletes {plan.summary['delete']} objects and data of {lost} records, "
-                             f"more than --max-deletes {settings.max_deletes}: apply will refuse it unless the "
-                             "limit is raised")
+    def check(plan: Plan) -> None:
+        count_data_loss(client, plan)
+        try:
+            plan.warnings.extend(check_data_loss(plan, allow=settings.allow_data_loss))
+        except DataLossRefused as exc:
+            raise PlanError(str(exc)) from None
+        lost = lost_records(plan)
+        if lost and plan.summary["delete"] <= settings.max_deletes < counted_deletes(plan):
+            plan.warnings.append(f"the plan deletes {plan.summary['delete']} objects and data of {lost} records, "
+                                 f"more than --max-deletes {settings.max_deletes}: apply will refuse it unless the "
+                                 "limit is raised")
+
+    return check
+
+
+def _rename_notices(resources: list[Resource], schema: AccountSchema, renamed: dict) -> PlanPass:
+    """The pass that says where the manifests still use a name renamed in Pipedrive since the lock
+    recorded it (reconciler/renames.py)."""
+
+    def say(plan: Plan) -> None:
+        plan.warnings.extend(notices(renames_used(resources, schema, renamed), renamed))
+
+    return say
+
+
+def _option_removals(client: PipedriveClient, allow: bool) -> PlanPass:
+    """The pass that refuses (or, allowed, warns about) options a shape change removes while live
+    records use them; it reads those records only then."""
+
+    def check(plan: Plan) -> None:
+        try:
+            plan.warnings.extend(check_option_removals(client, plan, allow=allow))
+        except OptionInUse as exc:
+            raise PlanError(str(exc)) from None
+
+    return check
 
 
 def _read_attached(client: PipedriveClient, resources: list[Resource], objects: dict[str, dict],

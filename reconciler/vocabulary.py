@@ -1,173 +1,143 @@
-"""The vocabulary the manifests were applied with: names of pipelines, stages, options, labels, by id.
+"""The account's vocabulary: users by email, pipelines and stages by name, labels, custom fields.
 
-Records name an account's vocabulary by name (`pipeline: Sales`, `Lead source: Website`);
-Pipedrive names it by id, and people rename things in Settings. The lock keeps, for every
-name the manifests use, the id it had when last applied (docs/state.md, `vocabulary`):
+Manifests speak in names (alice@example.com, "Sales"/"Negotiation", "Lead source":
+"Referral"); the API speaks in ids and 40-character hashes. An `AccountSchema` holds both
+sides of that dictionary for one account and turns an unknown or ambiguous name into an
+error that lists the choices.
 
-    {"pipeline": {"Sales": 1}, "stage": {"1": {"Negotiation": 5}},
-     "option": {"<custom field key>": {"Website": 12}}, "label": {"deal": {"Hot": 3}}}
-
-A later plan that finds a recorded name gone from the account but its id alive under another
-name treats the old name as that id (an alias in the account schema) and says "renamed in
-Pipedrive from X to Y", instead of failing on an unknown name or deleting and re-creating an
-option; `pull` rewrites the old name wherever the manifests use it.
+Why a module at the bottom: the field types convert names to ids through it (`ctx.schema`),
+so it must import nothing above it (no field types, no kinds table, no client). Reading it
+from Pipedrive is the client layer's job (reconciler/pipedrive/schema.py, `AccountSchema.load`);
+entering what a plan declares into a planned copy is the shape rules' (reconciler/shape_rules.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+import difflib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from reconciler import kinds
-from reconciler.pipedrive.schema import AccountSchema, UnknownName
+if TYPE_CHECKING:
+    from reconciler.fieldtypes import FieldSpec
 
-OPTION_TYPES = ("option", "options")  # the field types whose values name custom field options
+__all__ = ["AccountSchema", "CustomField", "UnknownName"]
 
 
-@dataclass(frozen=True)
-class Use:
-    """One place the manifests name a vocabulary item: resource, field label, what, name and id."""
+class UnknownName(Exception):
+    """A name the account does not know, or knows twice; the message lists the choices."""
 
-    kind: str
-    key: str
-    label: str  # "pipeline", "stage", "fields.Lead source"
-    what: str  # pipeline | stage | option | label
-    scope: str  # "" for a pipeline, the pipeline id for a stage, the custom field key for an option, the
-    # kind whose labels they are for a label
+
+@dataclass
+class CustomField:
+    """One custom field of the account: its key, name, Pipedrive type and options.
+
+    `spec` is the field as the value layer sees it (a FieldSpec whose field type converts and
+    compares its values); whoever builds a CustomField gives it, through
+    `reconciler.fieldtypes.custom_field`, so this module needs nothing from the value layer.
+    """
+
+    key: Any  # the 40-character hash (a Placeholder for a field this plan creates)
     name: str
-    id: Any
+    field_type: str  # varchar, text, double, monetary, enum, set, date, ...
+    options: dict[str, Any] = field(default_factory=dict)  # label -> id
+    spec: FieldSpec = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    @property
+    def option_labels(self) -> dict[int, str]:
+        return {v: k for k, v in self.options.items()}
 
 
-def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
-    """Every pipeline, stage, option and label name the resources use, with the id it resolves to now."""
-    for res in resources:
-        if res.absent:
-            continue
-        spec = kinds.kind(res.kind)
-        pipeline_id = None
-        for name, value in res.fields.items():
-            field = spec.field(name)
-            if field is None or value is None:
-                continue
-            type_name = field.type.name
-            if type_name == "pipeline" and isinstance(value, str):
-                try:
-                    pipeline_id = schema.pipeline_id(value)
-                except UnknownName:
-                    continue
-                yield Use(res.kind, res.key, name, "pipeline", "", value, pipeline_id)
-            elif type_name == "custom":
-                yield from _option_uses(res, value, schema)
-            elif type_name == "labels" and isinstance(value, list):
-                for label in value:
-                    try:
-                        label_id = schema.label_id(field.ref_kind or "", str(label))
-                    except UnknownName:
-                        continue
-                    yield Use(res.kind, res.key, name, "label", field.ref_kind or "", str(label), label_id)
-        stage = res.fields.get("stage")
-        if isinstance(stage, str) and spec.field("stage") is not None and spec.field("stage").type.name == "stage":
-            try:
-                stage_id = schema.stage_id(stage, pipeline_id)
-            except UnknownName:
-                continue
-            yield Use(res.kind, res.key, "stage", "stage", str(schema.stage_info[stage_id][0]), stage, stage_id)
+def _choices(names) -> str:
+    names = sorted(set(names))
+    return ", ".join(repr(n) for n in names[:20]) + (" …" if len(names) > 20 else "")
 
 
-def _option_uses(res: Any, value: Any, schema: AccountSchema) -> Iterator[Use]:
-    for field_name, item in (value or {}).items():
-        try:
-            custom = schema.custom_field(res.kind, field_name)
-        except UnknownName:
-            continue
-        if custom.spec.type.name not in OPTION_TYPES or item is None:
-            continue
-        for label in item if isinstance(item, list) else [item]:
-            option_id = custom.options.get(str(label))
-            if option_id is not None and not _is_placeholder(option_id):
-                yield Use(res.kind, res.key, f"fields.{field_name}", "option", custom.key, str(label), option_id)
+def _unknown(what: str, name: str, names) -> UnknownName:
+    close = difflib.get_close_matches(name, list(names), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return UnknownName(f"unknown {what} {name!r}{hint} (choices: {_choices(names)})")
 
 
-def _is_placeholder(value: Any) -> bool:
-    from reconciler.normalize import Placeholder
+@dataclass
+class AccountSchema:
+    """One account's names and ids (see the module's docstring); filled by `AccountSchema.load`
+    in reconciler/pipedrive/schema.py."""
 
-    return isinstance(value, Placeholder)
+    users_by_email: dict[str, int] = field(default_factory=dict)
+    emails_by_user: dict[int, str] = field(default_factory=dict)
+    inactive_users: dict[str, int] = field(default_factory=dict)  # email -> id of deactivated users
+    pipelines: dict[str, list[int]] = field(default_factory=dict)  # name -> ids
+    pipeline_names: dict[int, str] = field(default_factory=dict)
+    stages: dict[int, dict[str, list[int]]] = field(default_factory=dict)  # pipeline id -> name -> ids
+    stage_info: dict[int, tuple[int, str]] = field(default_factory=dict)  # stage id -> (pipeline id, name)
+    custom: dict[str, dict[str, list[CustomField]]] = field(default_factory=dict)  # kind -> name -> fields
+    custom_by_key: dict[str, dict[str, CustomField]] = field(default_factory=dict)  # kind -> hash -> field
+    names_by_user: dict[int, str] = field(default_factory=dict)  # every user, deactivated too: who changed what
+    label_names: dict[str, dict[Any, str]] = field(default_factory=dict)  # kind -> label id -> name
+    activity_types: set[str] = field(default_factory=set)  # active activity types' keys, when loaded
+    # custom field key -> option label the lock recorded -> the id it still is (renamed in Pipedrive since)
+    option_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # kind -> label name the lock recorded -> the id it still is (renamed in Pipedrive since)
+    label_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    # -- names -> ids --------------------------------------------------------------
 
-def recorded(resources: list[Any], schema: AccountSchema) -> dict[str, Any]:
-    """What the lock records: every name the resources use → its id (the lock's `vocabulary`)."""
-    out: dict[str, Any] = {}
-    for use in uses(resources, schema):
-        if _is_placeholder(use.id) or not use.scope.isalnum() and use.what != "pipeline":
-            continue  # created by the plan: recorded by the next one, once its id is known
-        if use.what == "pipeline":
-            out.setdefault("pipeline", {})[use.name] = use.id
-        else:
-            out.setdefault(use.what, {}).setdefault(use.scope, {})[use.name] = use.id
-    return out
+    def user_id(self, email: str) -> int:
+        found = self.users_by_email.get(email.lower())
+        if found is None:
+            if email.lower() in self.inactive_users:
+                raise UnknownName(f"user {email!r} is deactivated in this Pipedrive account; choose an active "
+                                  "user (or reactivate it in Pipedrive)")
+            raise _unknown("user", email, self.users_by_email)
+        return found
 
+    def pipeline_id(self, name: str) -> int:
+        ids = self.pipelines.get(name)
+        if not ids:
+            raise _unknown("pipeline", name, self.pipelines)
+        if len(ids) > 1:
+            raise UnknownName(f"pipeline name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
+        return ids[0]
 
-def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple[str, str, str], str]:
-    """Names the lock recorded that the account no longer has, whose id it still has under another
-    name, entered into the schema as that id. Returns (what, scope, old name) → the current name."""
-    renamed: dict[tuple[str, str, str], str] = {}
-    for old, object_id in (vocabulary.get("pipeline") or {}).items():
-        current = schema.pipeline_names.get(object_id)
-        if current is not None and current != old and old not in schema.pipelines:
-            schema.pipelines[old] = [object_id]
-            renamed[("pipeline", "", old)] = current
-    for scope, names in (vocabulary.get("stage") or {}).items():
-        per = schema.stages.get(int(scope)) if scope.isdigit() else None
-        for old, object_id in names.items():
-            info = schema.stage_info.get(object_id)
-            if per is None or info is None or info[1] == old or old in per or str(info[0]) != scope:
-                continue
-            per[old] = [object_id]
-            renamed[("stage", scope, old)] = info[1]
-    for kind_name, names in (vocabulary.get("label") or {}).items():
-        current_labels = schema.label_names.get(kind_name, {})
-        for old, label_id in names.items():
-            current = current_labels.get(label_id)
-            if current is not None and current != old and old not in current_labels.values():
-                schema.label_aliases.setdefault(kind_name, {})[old] = label_id
-                renamed[("label", kind_name, old)] = current
-    for field_key, names in (vocabulary.get("option") or {}).items():
-        for by_key in schema.custom_by_key.values():
-            custom = by_key.get(field_key)
-            if custom is None:
-                continue
-            current = custom.option_labels
-            aliases = {old: i for old, i in names.items() if i in current and current[i] != old
-                       and old not in custom.options}
-            if not aliases:
-                continue
-            # the aliases first: the id's current label stays the one shown (option_labels)
-            custom.options = {**aliases, **custom.options}
-            custom.__dict__.pop("spec", None)  # built again with the aliases
-            schema.option_aliases.setdefault(field_key, {}).update(aliases)
-            for old, i in aliases.items():
-                renamed[("option", field_key, old)] = current[i]
-    return renamed
+    def stage_id(self, name: str, pipeline_id: int | None) -> int:
+        if pipeline_id is None:
+            matches = [i for per in self.stages.values() for i in per.get(name, [])]
+            if len(matches) == 1:
+                return matches[0]
+            if not matches:
+                names = {n for per in self.stages.values() for n in per}
+                raise _unknown("stage", name, names)
+            raise UnknownName(f"stage {name!r} exists in several pipelines; declare `pipeline` to choose")
+        per = self.stages.get(pipeline_id, {})
+        ids = per.get(name)
+        if not ids:
+            raise _unknown(f"stage in pipeline {self.pipeline_names.get(pipeline_id, pipeline_id)!r}", name, per)
+        if len(ids) > 1:
+            raise UnknownName(f"stage name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
+        return ids[0]
 
+    def label_id(self, kind: str, name: str) -> Any:
+        """A label of a kind (deal, person, organization, lead) by its name."""
+        ids = [i for i, label in self.label_names.get(kind, {}).items() if label == name]
+        if not ids and name in self.label_aliases.get(kind, {}):  # renamed in Pipedrive since it was applied
+            ids = [self.label_aliases[kind][name]]
+        if not ids:
+            raise _unknown(f"{kind} label", name, self.label_names.get(kind, {}).values())
+        if len(ids) > 1:
+            raise UnknownName(f"{kind} label {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
+        return ids[0]
 
-def renames_used(resources: list[Any], schema: AccountSchema,
-                 renamed: dict[tuple[str, str, str], str]) -> list[Use]:
-    """The places the resources still use a name renamed in Pipedrive."""
-    if not renamed:
-        return []
-    return [use for use in uses(resources, schema) if (use.what, use.scope, use.name) in renamed]
+    def custom_specs(self, kind: str) -> dict[str, FieldSpec]:
+        """A kind's custom fields by key, as the adapters read and write them."""
+        return {key: custom.spec for key, custom in self.custom_by_key.get(kind, {}).items()}
 
-
-def notices(used: list[Use], renamed: dict[tuple[str, str, str], str]) -> list[str]:
-    """One line per renamed name the manifests use: what the plan says instead of failing."""
-    seen: dict[tuple[str, str, str], list[str]] = {}
-    for use in used:
-        seen.setdefault((use.what, use.scope, use.name), []).append(f"{use.kind}.{use.key}")
-    lines = []
-    for (what, _scope, old), where in seen.items():
-        shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
-        lines.append(f"{what} renamed in Pipedrive from {old!r} to {renamed[(what, _scope, old)]!r}: "
-                     f"{shown} still name it by its old name (the same {what}, by its id); `reconciler pull` "
-                     "writes the new name into the manifests")
-    return lines
+    def custom_field(self, kind: str, name: str) -> CustomField:
+        by_name = self.custom.get(kind, {})
+        found = by_name.get(name)
+        if not found:
+            raise _unknown(f"{kind} custom field", name, by_name)
+        if len(found) > 1:
+            raise UnknownName(
+                f"{kind} custom field name {name!r} is ambiguous: keys {', '.join(f.key for f in found)}"
+            )
+        return found[0]

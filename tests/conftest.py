@@ -481,7 +481,9 @@ def http_sandbox(tmp_path: Path) -> Iterator[HttpSandbox]:
 
 
 class InProcess:
-    """The commands' pipeline (session.plan_run, apply.apply_plan) over an in-process sandbox."""
+    """The commands' pipeline over an in-process sandbox: `plan` is what `apply` plans
+    (session.plan_run), `apply` is the operation `apply --auto-approve` runs
+    (reconciler.operations.apply_manifests)."""
 
     def __init__(self, db: str | None = None, *, serve_deprecated_v1: bool | None = None) -> None:
         from reconciler.sandbox.gateway import SandboxGateway
@@ -522,17 +524,21 @@ class InProcess:
         check_plan_json(json.loads(json.dumps(run.plan.to_json(), default=str)))
         return run
 
-    def apply(self, path: Path) -> tuple[Any, Any]:
-        """Plan then apply, as `apply --auto-approve` does; returns (plan, result)."""
-        from reconciler.apply import apply_plan
+    def apply(self, path: Path, settings: Any = None) -> tuple[Any, Any]:
+        """`apply --auto-approve PATH`: the same operation the command runs (project lock, plan,
+        checks before the first write, the account's lease, re-plan, writes through the client
+        bound to the account's vocabulary); every plan it applies is checked against the plan
+        schema. Returns (the plan applied, the result)."""
         from reconciler.config import Settings
-        from reconciler.session import plan_run
+        from reconciler.operations import ApplyUI, apply_manifests
+
+        class SchemaChecked(ApplyUI):
+            def planned(self, run: Any, *, again: bool) -> None:
+                check_plan_json(json.loads(json.dumps(run.plan.to_json(), default=str)))
 
         with self.client() as client:
-            run = plan_run(client, Settings(), [str(path)])
-            check_plan_json(json.loads(json.dumps(run.plan.to_json(), default=str)))
-            result = apply_plan(client, run.plan, run.lock, workers=4)
-        return run.plan, result
+            done = apply_manifests(client, settings or Settings(), [str(path)], ui=SchemaChecked())
+        return done.run.plan, done.result
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from reconciler.config import ON_DRIFT
 from reconciler.redact import RedactingFile, redact
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class Output:
         self.err.print(f"warning: {text}", markup=False)
 
 
-def _global_options(func):
+def global_options(func):
     """--debug/--quiet/--no-color accepted after the command too, not only before it."""
 
     @click.option("--debug", is_flag=True, default=None, help="Tracebacks and an HTTP trace (key redacted).")
@@ -90,7 +91,7 @@ def _global_options(func):
     return wrapper
 
 
-def _connection_options(func):
+def connection_options(func):
     """Where to connect (CONTRACT §4), on every command that talks to Pipedrive."""
 
     @click.option("--endpoint", help="Gateway URL [env RECONCILER_ENDPOINT; default https://gateway.maton.ai/pipedrive].")
@@ -120,10 +121,10 @@ def _connection_options(func):
     return wrapper
 
 
-def _drift_options(func):
+def drift_options(func):
     """What plan and apply do with fields changed in Pipedrive since the last apply (docs/drift.md)."""
 
-    @click.option("--on-drift", type=click.Choice(["overwrite", "keep", "fail"]), default=None,
+    @click.option("--on-drift", type=click.Choice(list(ON_DRIFT)), default=None,
                   help="Fields changed in Pipedrive since the last apply: overwrite them with the manifests, "
                        "keep Pipedrive's values (reported, not written), or fail naming them "
                        "[default: on_drift in reconciler.toml, else overwrite].")
@@ -138,7 +139,7 @@ def _drift_options(func):
     return wrapper
 
 
-def _settings(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[Settings, list[str]]:
+def settings_from(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[Settings, list[str]]:
     from reconciler.config import resolve
 
     sandbox = kwargs.pop("sandbox", None)
@@ -171,12 +172,12 @@ def _settings(ctx_obj: dict, paths: list[str], kwargs: dict[str, Any]) -> tuple[
     return settings, paths
 
 
-def _fail(out: Output, message: str) -> None:
+def fail(out: Output, message: str) -> None:
     out.error(message)
     raise SystemExit(EXIT_ERROR)
 
 
-def _handle_errors(func):
+def handle_errors(func):
     """Turn every known failure into one actionable line and exit 1; --debug adds the traceback."""
 
     @functools.wraps(func)
@@ -205,21 +206,19 @@ def _handle_errors(func):
             raise SystemExit(EXIT_ERROR) from None
         except LockError as exc:  # already one `FILE:LINE: error: …` line per problem
             if out.debug:
-                out.err.print(_redact(traceback.format_exc()), markup=False)
+                out.err.print(redact(traceback.format_exc()), markup=False)
             for line in str(exc).splitlines():
-                out.err.print(_redact(line) if ": error: " in line else f"error: {_redact(line)}", markup=False)
+                out.err.print(redact(line) if ": error: " in line else f"error: {redact(line)}", markup=False)
             raise SystemExit(EXIT_ERROR) from None
         except (ConfigError, PipedriveError, StalePlanError, ApplyRefused) as exc:
             if out.debug:
-                out.err.print(_redact(traceback.format_exc()), markup=False)
-            out.error(_redact(str(exc)))
+                out.err.print(redact(traceback.format_exc()), markup=False)
+            out.error(redact(str(exc)))
             raise SystemExit(EXIT_ERROR) from None
 
     return wrapper
 
 
-def _redact(text: str) -> str:
-    return redact(text)
 
 
 def _accept_global_options(command: click.Command) -> None:
@@ -240,7 +239,7 @@ def _accept_global_options(command: click.Command) -> None:
         click.Option(["--quiet", "-q"], is_flag=True, default=None, help="Only results and errors."),
         click.Option(["--no-color"], is_flag=True, default=None, help="No colour (also NO_COLOR)."),
     ]
-    command.callback = _global_options(command.callback)
+    command.callback = global_options(command.callback)
 
 
 class _Commands(dict):
@@ -343,3 +342,9 @@ def kept_to_the_end() -> Iterator[None]:
 
 # young-generation allocations between collections, then how many of those per older one
 GC_THRESHOLDS = (100_000, 50, 100)
+
+
+# The names these helpers had before they were public (a leading underscore, though every command
+# module imports them): kept so code written against them still runs; use the names above.
+_connection_options, _drift_options, _fail, _global_options = connection_options, drift_options, fail, global_options
+_handle_errors, _redact, _settings = handle_errors, redact, settings_from

@@ -19,11 +19,11 @@ import click
 
 from reconciler.commands.common import (
     Output,
-    _connection_options,
-    _fail,
-    _global_options,
-    _handle_errors,
-    _settings,
+    connection_options,
+    fail,
+    global_options,
+    handle_errors,
+    settings_from,
 )
 from reconciler.config import Settings
 from reconciler.pipedrive.control import APP, Connection, open_control
@@ -48,7 +48,7 @@ def connections() -> None:
 
 
 def _settings_only(ctx: click.Context, kwargs: dict[str, Any]) -> Settings:
-    settings, _ = _settings(ctx.obj, [], kwargs)
+    settings, _ = settings_from(ctx.obj, [], kwargs)
     return settings
 
 
@@ -71,10 +71,10 @@ def _default_of(found: list[Connection]) -> Connection | None:
 
 @connections.command(name="list")
 @FORMAT
-@_connection_options
-@_global_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def list_(ctx: click.Context, fmt: str, **kwargs: Any) -> None:
     """Every Pipedrive connection of this key, oldest first; the default is marked."""
     out: Output = ctx.obj["output"]
@@ -104,10 +104,10 @@ def list_(ctx: click.Context, fmt: str, **kwargs: Any) -> None:
 
 @connections.command()
 @FORMAT
-@_connection_options
-@_global_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def create(ctx: click.Context, fmt: str, **kwargs: Any) -> None:
     """Start a new Pipedrive connection and print the URL where OAuth is finished."""
     out: Output = ctx.obj["output"]
@@ -132,10 +132,10 @@ def create(ctx: click.Context, fmt: str, **kwargs: Any) -> None:
 @connections.command()
 @click.argument("connection_id", metavar="ID")
 @FORMAT
-@_connection_options
-@_global_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def show(ctx: click.Context, connection_id: str, fmt: str, **kwargs: Any) -> None:
     """One connection: app, status, times, the OAuth URL, and whether it is the default."""
     out: Output = ctx.obj["output"]
@@ -168,10 +168,10 @@ def show(ctx: click.Context, connection_id: str, fmt: str, **kwargs: Any) -> Non
 @click.argument("connection_id", metavar="ID")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (scripts, CI).")
 @FORMAT
-@_connection_options
-@_global_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def delete(ctx: click.Context, connection_id: str, yes: bool, fmt: str, **kwargs: Any) -> None:
     """Delete a connection; asks for `yes` first unless --yes (refuses with no terminal)."""
     out: Output = ctx.obj["output"]
@@ -180,14 +180,14 @@ def delete(ctx: click.Context, connection_id: str, yes: bool, fmt: str, **kwargs
         conn = control.get(connection_id)  # an unknown id fails here, before any question
         if not yes:
             if not sys.stdin.isatty():
-                _fail(out, "connections delete needs confirmation: run it on a terminal, or pass --yes")
+                fail(out, "connections delete needs confirmation: run it on a terminal, or pass --yes")
             whose = _account_name(settings, conn)
             out.err.print(f"This deletes connection {conn.id} ({conn.app}, {conn.status}){whose}. Commands "
                           "using it will fail until it is connected again.", markup=False)
             answer = click.prompt("Delete it? Only 'yes' will be accepted", default="", show_default=False,
                                   err=True)
             if answer.strip() != "yes":
-                _fail(out, "delete cancelled")
+                fail(out, "delete cancelled")
         control.delete(conn.id)
         default = control.default()
     if fmt == "json":

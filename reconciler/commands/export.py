@@ -16,12 +16,12 @@ from reconciler import kinds
 from reconciler.commands.common import (
     EXIT_ERROR,
     Output,
-    _connection_options,
-    _global_options,
-    _handle_errors,
-    _settings,
+    connection_options,
+    global_options,
+    handle_errors,
+    settings_from,
 )
-from reconciler.export import ExportError, export_account
+from reconciler.export import ExportError
 from reconciler.render.progress import ExportDisplay
 
 KIND_CHOICES = [spec.name for spec in kinds.KINDS] + [spec.section for spec in kinds.KINDS]
@@ -40,10 +40,10 @@ KIND_CHOICES = [spec.name for spec in kinds.KINDS] + [spec.section for spec in k
               help="Write into a non-empty DIR: its *.yaml/*.yml manifests are replaced (old ones "
                    "removed, so the next plan sees exactly the export) and reconciler.lock rewritten, "
                    "keeping the keys it already gives to the same objects.")
-@_connection_options
-@_global_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force: bool, **kwargs: Any) -> None:
     """Write manifests and reconciler.lock for the live account, so that `plan` of DIR shows no changes.
 
@@ -52,33 +52,29 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
     FILE, the sandbox database is .reconciler/sandbox.db in the current directory;
     `--sandbox PROJECT_DIR` reads the sandbox of that project (PROJECT_DIR/.reconciler/sandbox.db).
     """
-    from reconciler.export import check_out_dir
     from reconciler.lock import lock_name
-    from reconciler.session import open_client, read_account
+    from reconciler.operations import export as export_operation
 
     out: Output = ctx.obj["output"]
     # --env NAME: the environments of the project the export goes into (the nearest
     # reconciler.toml above DIR, else the current directory's)
     project = _project_of(out_dir) if kwargs.get("environment") else None
-    settings, _ = _settings(ctx.obj, [str(project)] if project else [], kwargs)
+    settings, _ = settings_from(ctx.obj, [str(project)] if project else [], kwargs)
     lock = lock_name(settings.environment)
-    progress: ExportDisplay | None = None
+    shown: list[ExportDisplay] = []
+
+    def display(stats: Any) -> ExportDisplay:  # counts and calls while reading
+        shown.append(ExportDisplay(out.err, out.quiet, stats))
+        return shown[-1]
+
     try:
-        check_out_dir(out_dir, force)  # before connecting: a mistake costs nothing
-        with open_client(settings) as client:
-            account = read_account(client, settings)
-            out.info(account.header())
-            progress = ExportDisplay(out.err, out.quiet, client.stats)  # counts and calls while reading
-            result = export_account(client, out_dir, account.as_dict(), kind_names, force=force, progress=progress,
-                                    lock_name=lock)
-            before = client.stats.as_dict()
-            unrecorded = adopt_export(client, settings, out_dir)
-            after = client.stats.as_dict()
+        result = export_operation(settings, out_dir, kind_names, force=force, lock_name=lock,
+                                  on_account=lambda account: out.info(account.header()), progress=display)
     except ExportError as exc:
         out.error(str(exc))
         raise SystemExit(EXIT_ERROR) from None
     finally:
-        if progress is not None:
+        for progress in shown:
             progress.done()  # also on errors, so the terminal is left clean
     for warning in result.warnings:
         out.warn(warning)
@@ -93,34 +89,13 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
         f"{result.stats['tokens']:,}.",
         markup=False,
     )
-    if unrecorded:
-        out.warn(unrecorded)
+    if result.unrecorded:
+        out.warn(result.unrecorded)
     else:
         out.info(f"Recorded every exported field as applied in {out_dir / lock}, so a change made in Pipedrive "
-                 f"from now on is drift (one plan: {after['api_calls'] - before['api_calls']:,} API calls, "
-                 f"{after['tokens'] - before['tokens']:,} tokens).")
+                 f"from now on is drift (one plan: {result.record_stats.get('api_calls', 0):,} API calls, "
+                 f"{result.record_stats.get('tokens', 0):,} tokens).")
     out.info(f"Check the round trip with: reconciler plan {out_dir}  (same connection options)")
-
-
-def adopt_export(client: Any, settings: Any, out_dir: Path) -> str | None:
-    """Export adopts the live state: its lock records every declared field as applied
-    (docs/state.md), so a UI edit made right after the export is drift, not an ordinary change.
-    One plan of what was written, over the same client (the overlay of the project, if any,
-    is not part of what was exported). Returns a warning when the export cannot be planned."""
-    from dataclasses import replace
-
-    from reconciler.plan import PlanError
-    from reconciler.session import ManifestErrors, plan_run
-    from reconciler.state import accept_live
-
-    try:
-        run = plan_run(client, replace(settings, overlay=None), [str(out_dir)], on_drift="keep")
-    except (PlanError, ManifestErrors) as exc:  # the export stands; only its record of what is applied is missing
-        return (f"the export was written, but planning it failed ({exc}), so its lock records no field as "
-                f"applied (a change made in Pipedrive is not drift until the next apply): run `reconciler plan "
-                f"{out_dir}` to see why")
-    accept_live(run)
-    return None
 
 
 def _project_of(out_dir: Path) -> Path:

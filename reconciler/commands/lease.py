@@ -15,11 +15,11 @@ import click
 
 from reconciler.commands.common import (
     Output,
-    _connection_options,
-    _fail,
-    _global_options,
-    _handle_errors,
-    _settings,
+    connection_options,
+    fail,
+    global_options,
+    handle_errors,
+    settings_from,
 )
 
 
@@ -31,17 +31,17 @@ def lease() -> None:
 @lease.command(name="list")
 @click.argument("path", required=False, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@_connection_options
-@_global_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def list_(ctx: click.Context, path: str | None, fmt: str, **kwargs: Any) -> None:
     """The leases in the account (PATH: where reconciler.toml is; default the current directory)."""
     from reconciler import lease as leases
     from reconciler.session import open_client
 
     out: Output = ctx.obj["output"]
-    settings, _ = _settings(ctx.obj, [path or "."], kwargs)
+    settings, _ = settings_from(ctx.obj, [path or "."], kwargs)
     with open_client(settings) as client:
         found = leases.leases(client)
         now = leases._now(client)
@@ -63,10 +63,10 @@ def list_(ctx: click.Context, path: str | None, fmt: str, **kwargs: Any) -> None
 @click.option("--force", is_flag=True,
               help="Break a live lease too. Its apply may still be writing: it stops creating at its next check, "
                    "and other applies wait out a grace period before they start.")
-@_connection_options
-@_global_options
+@connection_options
+@global_options
 @click.pass_context
-@_handle_errors
+@handle_errors
 def break_(ctx: click.Context, lease_id: str | None, path: str | None, force: bool, **kwargs: Any) -> None:
     """Remove an expired lease (LEASE_ID, or every lease of the account when none is named);
     a live one only with --force."""
@@ -76,13 +76,13 @@ def break_(ctx: click.Context, lease_id: str | None, path: str | None, force: bo
     from reconciler.session import open_client
 
     out: Output = ctx.obj["output"]
-    settings, _ = _settings(ctx.obj, [path or "."], kwargs)
+    settings, _ = settings_from(ctx.obj, [path or "."], kwargs)
     grace = max(leases.ttl(), timedelta(seconds=leases.PROOF_EVERY + settings.timeout))
     with open_client(settings) as client:
         found = leases.leases(client)
         chosen = [x for x in found if lease_id is None or str(x.id) == lease_id]
         if lease_id is not None and not chosen:
-            _fail(out, f"no lease {lease_id} in this account")
+            fail(out, f"no lease {lease_id} in this account")
         for item in chosen:
             out.print(leases.break_lease(client, item, force=force, grace=grace), markup=False)
         if not chosen:

@@ -74,10 +74,8 @@ def describe(settings: Settings) -> Identity:
             connection = control.resolve(settings.connection)
             account = read_account(client, settings, connection.id)  # no second look-up
     finally:
-        # we made it, so we close it (open_client closes only transports it made itself)
-        gateway = getattr(transport, "gateway", None)
-        if gateway is not None:
-            gateway.close()
+        if transport is not None:  # we made it, so we close it (the clients borrowed it)
+            transport.close()
     return Identity(
         account=account,
         connection=connection,

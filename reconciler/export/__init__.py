@@ -24,7 +24,7 @@ The steps, each a module with one job, so tests can drive them one by one:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,9 @@ class ExportResult:
     warnings: list[str]
     stats: dict[str, int]  # api_calls, tokens
     account: dict[str, Any]
+    # recording the export as applied (operations/export.py): why it could not be, and its cost
+    unrecorded: str | None = None
+    record_stats: dict[str, int] = field(default_factory=dict)
 
     @property
     def objects(self) -> int:

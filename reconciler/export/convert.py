@@ -18,7 +18,7 @@ from reconciler.export.paths import portable_name
 from reconciler.fieldtypes import Drop, FieldSpec
 from reconciler.kinds import KindSpec
 from reconciler.normalize import Context, text_key
-from reconciler.pipedrive.schema import AccountSchema
+from reconciler.vocabulary import AccountSchema
 
 ACCOUNTS_DIR = "accounts"
 

@@ -7,28 +7,13 @@ to do, and point at the line that has to change.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from reconciler import kinds
-from reconciler.fieldtypes import FieldType
+from reconciler.fieldtypes import FieldType, article, suggest  # noqa: F401  (suggest: re-exported)
 from reconciler.kinds import KindSpec
 from reconciler.manifest.model import Manifest, Position, Problem, Reference, Resource
-
-
-def article(word: str) -> str:
-    """`organization` → `an organization`; messages read as English."""
-    return ("an " if word[:1] in "aeiou" else "a ") + word
-
-
-def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`; did you mean 'x'?` when a choice is close to the word, else nothing."""
-    lowered = {c.lower(): c for c in choices}
-    if word.lower() in lowered and lowered[word.lower()] != word:
-        return f"; did you mean '{lowered[word.lower()]}'?"
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.7)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _count_words(n: int) -> str:

@@ -448,7 +448,7 @@ _AS_IS = FieldType.convert  # a type that keeps the YAML value as it is: nothing
 def _convert(walker: Any, spec: FieldSpec, value: Any, pos: Position, positions: dict[PathKey, Position]) -> Any:
     """A schema-valid value in the model's shape; _INVALID (after reporting) if still wrong.
 
-    Each field type converts its own values (reconciler/fieldtypes.py).
+    Each field type converts its own values (reconciler/fieldtypes/).
     """
     if value is None:
         return None
@@ -572,7 +572,7 @@ def _field_message(kind: KindSpec, path: PathKey, value: Any, raw: str | None, e
     item = getattr(spec.type, "item_expectation", None)
     if item is not None and len(path) >= 2:
         return f"field '{name}' item {int(path[1]) + 1} must be {item}, got {got}{quote}"
-    expect = spec.type.expectation(spec)  # each field type says what it takes (reconciler/fieldtypes.py)
+    expect = spec.type.expectation(spec)  # each field type says what it takes (reconciler/fieldtypes/)
     if value is None:
         reason = kinds.CANNOT_CLEAR.get(f"{kind.name}.{name}")
         return f"field '{name}' cannot be null: " + (f"{reason}; " if reason else "") + f"it must be {expect}"

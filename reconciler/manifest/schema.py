@@ -45,7 +45,7 @@ def schema_file(kind: KindSpec) -> str:
 def _type_schema(spec: FieldSpec) -> tuple[dict[str, Any], str]:
     """The schema of one field type (without null), and a sentence that explains the shape.
 
-    Each field type says it itself (reconciler/fieldtypes.py): one place per type.
+    Each field type says it itself (reconciler/fieldtypes/): one place per type.
     """
     return spec.type.schema(spec)
 

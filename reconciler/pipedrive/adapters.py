@@ -4,7 +4,7 @@ The rest of the program sees "canonical" live objects: flat dicts shaped like AP
 (plain references, `custom_fields` keyed by hash with v2 values, `emails`/`phones` as
 lists of {value, primary, label}). These two functions convert an answer of either
 version into that shape and canonical changes into each version's request body, field by
-field: each field's type knows its wire forms (reconciler/fieldtypes.py) and the kinds
+field: each field's type knows its wire forms (reconciler/fieldtypes/) and the kinds
 table its names per version; the few quirks that are not about one field are the kind's
 named hooks. Keeping both directions side by side is what makes a v1-only gateway and a
 v2 one plan identically.

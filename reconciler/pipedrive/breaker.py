@@ -75,10 +75,6 @@ class Breaker:
         if self._open is not None:
             raise self._open
 
-    @property
-    def opened(self) -> PipedriveError | None:
-        return self._open
-
 
 def give_up(error: PipedriveError, seconds: float, attempts: int) -> PipedriveError:
     """The last failure, said as the reason the run gave up: same class, `gave_up` set."""

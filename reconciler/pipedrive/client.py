@@ -13,23 +13,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
-from reconciler.pipedrive import adapters
+from reconciler.pipedrive import adapters, attached, fieldsapi
 from reconciler.pipedrive.http import HttpClient
+from reconciler.pipedrive.pages import Page
 
 if TYPE_CHECKING:
-    from reconciler.pipedrive.schema import AccountSchema
+    from reconciler.vocabulary import AccountSchema
 
 PAGE_LIMIT = 500
 IDS_BATCH = 100
 CHANGELOG_KINDS = ("deal", "person", "organization")  # the kinds Pipedrive keeps a change history for
-
-
-class Page(list):
-    """One page of a list answer; `more` says whether another page follows."""
-
-    def __init__(self, items: Iterable[dict] = (), *, more: bool = False) -> None:
-        super().__init__(items)
-        self.more = more
+# Kinds whose API is not one path per kind (custom fields: one schema per entity, several calls
+# per change): their calls, by kind. Every other kind goes through the generic calls below.
+OWN_CALLS: dict[str, fieldsapi.CustomFieldCalls] = {fieldsapi.KIND: fieldsapi.API}
 
 
 def _gone(record: Mapping[str, Any]) -> bool:
@@ -164,7 +160,7 @@ class PipedriveClient:
 
     def canonical(self, kind: str) -> Callable[[dict], dict]:
         """What makes a record of `record_pages(kind)` canonical (as `list_pages` gives them)."""
-        if kinds.kind(kind).hooks.api is not None:
+        if OWN_CALLS.get(kind) is not None:
             return _as_is  # its own calls answer canonical objects already
         return functools.partial(adapters.from_api, kind, version=self.version_for(kind), custom=self._custom(kind))
 
@@ -189,7 +185,7 @@ class PipedriveClient:
         For readers that keep many objects and look at few (a plan reads a whole kind to
         find some of it): `canonical(kind)` converts the ones they look at, when they do.
         """
-        api = kinds.kind(kind).hooks.api
+        api = OWN_CALLS.get(kind)
         if api is not None:  # a kind with its own calls (custom fields: one schema per entity)
             yield from api.list_pages(self, params, archived)
             return
@@ -211,8 +207,9 @@ class PipedriveClient:
         """
         ids = sorted(set(ids), key=lambda i: (isinstance(i, str), i))
         spec = kinds.kind(kind)
-        if spec.hooks.api is not None:
-            return [] if archived else spec.hooks.api.get_many(self, set(ids))
+        api = OWN_CALLS.get(kind)
+        if api is not None:
+            return [] if archived else api.get_many(self, set(ids))
         if spec.shape:  # a few objects, and no ids filter on their lists: read them all
             wanted = set(ids)
             return [] if archived else [obj for obj in self.list(kind) if obj["id"] in wanted]
@@ -236,7 +233,7 @@ class PipedriveClient:
     def get(self, kind: str, object_id: Any) -> dict | None:
         from reconciler.pipedrive.errors import NotFoundError
 
-        if kinds.kind(kind).hooks.api is not None:
+        if OWN_CALLS.get(kind) is not None:
             found = self.get_many(kind, [object_id])
             return found[0] if found else None
         version = self.version_for(kind)
@@ -296,7 +293,7 @@ class PipedriveClient:
     # -- writes ----------------------------------------------------------------------
 
     def create(self, kind: str, changes: dict[str, Any]) -> dict:
-        api = kinds.kind(kind).hooks.api
+        api = OWN_CALLS.get(kind)
         if api is not None:
             return api.create(self, changes)
         version = self.version_for(kind)
@@ -314,7 +311,7 @@ class PipedriveClient:
     def update(self, kind: str, object_id: Any, changes: dict[str, Any]) -> dict | None:
         """Write the changes; only the fields written by calls of their own (attached) make no
         call to the object itself."""
-        api = kinds.kind(kind).hooks.api
+        api = OWN_CALLS.get(kind)
         if api is not None:
             return api.update(self, object_id, changes)
         version = self.version_for(kind)
@@ -333,7 +330,7 @@ class PipedriveClient:
         """The calls of the kind's attached fields (a deal's products) after the object's write."""
         for field_spec in kinds.kind(kind).attached_fields:
             if field_spec.api in changes:
-                field_spec.type.write_attached(self, field_spec, object_id, changes[field_spec.api])
+                attached.api_for(field_spec).write(self, field_spec, object_id, changes[field_spec.api])
 
     def read_attached(self, kind: str, objects: dict[Any, dict], names: set[str] | None = None) -> None:
         """Add the attached fields' values (all, or those named) to these canonical objects."""
@@ -342,12 +339,12 @@ class PipedriveClient:
         for field_spec in kinds.kind(kind).attached_fields:
             if names is not None and field_spec.name not in names:
                 continue
-            values = field_spec.type.read_attached(self, field_spec, list(objects))
+            values = attached.api_for(field_spec).read(self, field_spec, list(objects))
             for object_id, obj in objects.items():
                 obj[field_spec.api] = values.get(object_id, [])
 
     def delete(self, kind: str, object_id: Any) -> None:
-        api = kinds.kind(kind).hooks.api
+        api = OWN_CALLS.get(kind)
         if api is not None:
             api.delete(self, object_id)
             return

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from reconciler.config import ConfigError, Settings
-from reconciler.embedded import SANDBOX_ENDPOINT, SANDBOX_KEY, make_transport
+from reconciler.embedded import SANDBOX_ENDPOINT, SANDBOX_KEY, borrowed, make_transport
 from reconciler.pipedrive.errors import ApiValidationError, NoConnectionError, PipedriveError
 from reconciler.pipedrive.http import HttpClient, stderr_trace
 
@@ -235,9 +235,10 @@ def open_control(settings: Settings, transport: httpx.BaseTransport | None = Non
         key = settings.api_key.reveal()
         if not key:
             raise ConfigError("MATON_API_KEY is not set: export the API key from maton.ai (or use --sandbox)")
-    owned = transport is None
-    if owned:
-        transport = make_transport(settings)
+    if transport is None:
+        transport = make_transport(settings)  # the embedded sandbox's owns its gateway; None: the network
+    else:
+        transport = borrowed(transport)  # the caller's (the data client's): it closes it
     http = _ControlHttp(
         control_endpoint(settings),
         api_key=key,
@@ -250,7 +251,4 @@ def open_control(settings: Settings, transport: httpx.BaseTransport | None = Non
     try:
         yield ControlClient(http)
     finally:
-        http.close()
-        gateway = getattr(transport, "gateway", None)
-        if owned and gateway is not None:
-            gateway.close()
+        http.close()  # closes the transport, and the embedded sandbox when the transport is ours

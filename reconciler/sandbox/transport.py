@@ -25,10 +25,25 @@ from reconciler.sandbox.gateway import SandboxGateway
 
 
 class SandboxTransport(httpx.BaseTransport):
-    """Route every request of an httpx client to ``gateway``; the URL's host is ignored."""
+    """Route every request of an httpx client to ``gateway``; the URL's host is ignored.
 
-    def __init__(self, gateway: SandboxGateway) -> None:
+    A transport made with ``owns_gateway`` owns the gateway and its store, as httpx's
+    transports own their connections: ``close()`` (which httpx calls when the client using
+    it closes) closes them. One shared by several clients (the data and the control API of
+    one run) gives each a ``borrowed()`` view, which closes nothing; the owner closes it once.
+    """
+
+    def __init__(self, gateway: SandboxGateway, *, owns_gateway: bool = False) -> None:
         self.gateway = gateway
+        self.owns_gateway = owns_gateway
+
+    def borrowed(self) -> SandboxTransport:
+        """The same gateway for another client, without the right to close it."""
+        return SandboxTransport(self.gateway)
+
+    def close(self) -> None:
+        if self.owns_gateway:
+            self.gateway.close()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()

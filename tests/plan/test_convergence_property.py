@@ -7,7 +7,7 @@ manifest set is applied (so the lock knows some keys), then live objects are mut
 deleted, or created behind the tool's back (some with the natural keys of resources of
 the second set, to be adopted). Then the second set is applied and planned again: the
 apply must succeed and the plan must show no change. Runs in process, on the real
-pipeline (session.plan_run, apply.apply_plan), over an in-memory sandbox.
+pipeline (session.plan_run, and operations.apply_manifests through InProcess.apply), over an in-memory sandbox.
 
 RECONCILER_PROPERTY_EXAMPLES=500 explores further than the default 30 (a few seconds).
 """

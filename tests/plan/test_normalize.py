@@ -53,7 +53,7 @@ def _ref(kind: str, key: str | None = None, object_id: int | None = None):
     return Reference(kind, key, object_id, Position("t.yaml", 1, 1))
 
 
-# Each field type converts and compares (reconciler/fieldtypes.py); these name its methods
+# Each field type converts and compares (reconciler/fieldtypes/); these name its methods
 # as the round-trip promises speak of them.
 def to_api(spec, value, ctx, declared, live):
     return spec.type.to_api_value(spec, value, ctx, declared, live)

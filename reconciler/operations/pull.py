@@ -1,0 +1,89 @@
+"""`pull`: write the values changed in Pipedrive since the last apply into the manifests.
+
+project lock → plan keeping drift (every drifted field and its live value, objects deleted,
+merged or renamed there) → the edits (reconciler/pull.py rewrites the files, comments and
+layout kept) → record in the lock what is now applied (reconciler/state.py), planned against
+the first plan's reads, so the next plan is empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.config import Settings
+from reconciler.lock import lock_path_for, project_lock
+from reconciler.merges import record_followed
+from reconciler.pipedrive.client import PipedriveClient
+from reconciler.pull import (
+    Edit,
+    children,
+    companion_edits,
+    deleted_in_pipedrive,
+    planned_edits,
+    rename_edits,
+    write_edits,
+)
+from reconciler.renames import renames_used
+from reconciler.session import Account, load, plan_run
+from reconciler.state import accept_live
+
+
+@dataclass
+class PullOutcome:
+    """What pull wrote: the edits made and kept back, the renames followed, the objects added and
+    removed, the lock entries repointed to a merge's survivor, the files written, and each kept
+    field's drift (plan.kept: before/after, who changed it)."""
+
+    edits: list[Edit] = field(default_factory=list)
+    skipped: list[Edit] = field(default_factory=list)
+    renames: list[Edit] = field(default_factory=list)  # also in `edits`
+    added: list[tuple[str, str, str, Any]] = field(default_factory=list)  # (file, kind, key, id)
+    removed: list[tuple[str, str, str, Any]] = field(default_factory=list)  # (file, kind, key, old id)
+    repointed: list[dict[str, Any]] = field(default_factory=list)  # plan.followed entries
+    files: list[str] = field(default_factory=list)
+    drift: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def nothing(self) -> bool:
+        return not self.edits and not self.added and not self.removed
+
+
+def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefer: str | None = None,
+         add_children: bool = False, on_account: Callable[[Account], None] | None = None) -> PullOutcome:
+    """Rewrite the manifests with what changed in Pipedrive; PullError (nothing written) on a
+    conflict without `prefer`, or a file that cannot take the edit or changed while pull ran."""
+    with project_lock(lock_path_for(paths[0], settings.environment)):
+        manifest = load(paths, settings.overlay)
+        run = plan_run(client, settings, paths, manifest=manifest, on_drift="keep")
+        if on_account is not None:
+            on_account(run.account)
+        outcome = PullOutcome(drift={(e["kind"], e["key"]): e["fields"] for e in run.plan.kept})
+        outcome.repointed = record_followed(run.lock, run.plan)  # merged in Pipedrive: the lock follows the survivor
+        if outcome.repointed:
+            run.lock.save()
+        edits, outcome.skipped = planned_edits(run.plan, manifest, prefer)
+        edits += companion_edits(edits, manifest, run.client, run.identity.ids)
+        renamed = run.renamed or {}
+        outcome.renames = rename_edits(manifest, renames_used(manifest.resources, run.client.schema, renamed), renamed)
+        outcome.edits = edits + outcome.renames
+        additions = children(run.client, run.client.schema, manifest, run.lock, run.identity.ids) \
+            if add_children else {}
+        removals = deleted_in_pipedrive(run.plan, manifest)
+        if not outcome.edits and not additions and not removals:
+            accept_live(run)  # nothing to write, yet what was seen is now the record
+            return outcome
+        outcome.files = write_edits(outcome.edits, additions, removals, manifest.hashes)  # refused if edited meanwhile
+        old_ids = {(k["kind"], k["key"]): k["id"] for k in run.plan.kept}
+        outcome.removed = [(path, kind_name, key, old_ids.get((kind_name, key)))
+                           for path, items in removals.items() for kind_name, key in items]
+        outcome.added = [(path, kind_name, key, object_id) for path, items in additions.items()
+                         for kind_name, key, _values, object_id in items]
+        # what is now applied: the pulled values are the manifests' and Pipedrive's alike; the files
+        # just written are planned against what the first plan read (nothing changed in Pipedrive
+        # since: pull wrote only files), unless objects were added, which that read may not hold
+        accept_live(plan_run(client, settings, paths, on_drift="keep", reuse=None if outcome.added else run),
+                    added=[(kind_name, key, object_id) for _path, kind_name, key, object_id in outcome.added],
+                    released=[(kind_name, key) for _path, kind_name, key, _id in outcome.removed])
+    return outcome

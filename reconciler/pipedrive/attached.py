@@ -1,0 +1,71 @@
+"""The HTTP of attached objects: values that are objects of their own, attached to a parent.
+
+A deal's products are each an object with an id, listed, attached, changed and detached
+through `/api/v2/deals/{id}/products`. Their field type (reconciler/fieldtypes/composites.py,
+`DealProducts`) knows the value: its schema, its comparison, and which calls would make the
+live attachments the declared ones (`attached_ops`, a plain value the plan saves). Making
+those calls is the client layer's job, here, beside every other request, so no value type
+does I/O.
+
+One `AttachedApi` per attached field type, registered by the type's name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from reconciler.pipedrive.pages import Calls
+
+if TYPE_CHECKING:
+    from reconciler.fieldtypes import FieldSpec
+
+BATCH = 100  # parent ids per list call (`deal_ids=` takes up to 100)
+
+
+class AttachedApi:
+    """Reads and writes one family of attached objects."""
+
+    def read(self, client: Calls, spec: FieldSpec, ids: list[Any]) -> dict[Any, Any]:
+        """Parent id -> the canonical value, for these parents (one list call per batch)."""
+        raise NotImplementedError
+
+    def write(self, client: Calls, spec: FieldSpec, parent_id: Any, ops: Any) -> None:
+        """Make the calls `ops` (the type's `attached_ops`) describes, for the parent `parent_id`."""
+        raise NotImplementedError
+
+
+class DealProductsApi(AttachedApi):
+    """A deal's products: `GET /api/v2/deals/products?deal_ids=` for many deals at once, then one
+    DELETE, PATCH or POST under `/api/v2/deals/{id}/products` per attachment that differs."""
+
+    def read(self, client, spec, ids):
+        kept = (*spec.type.NUMBERS, *spec.type.OTHERS)  # type: ignore[attr-defined]
+        out: dict[Any, list[dict]] = {i: [] for i in ids}
+        for start in range(0, len(ids), BATCH):
+            batch = sorted(ids[start:start + BATCH])
+            params = {"deal_ids": ",".join(map(str, batch)), "sort_by": "order_nr", "sort_direction": "asc"}
+            for item in client.paged("/api/v2/deals/products", params, version="v2"):
+                keep = {"id": item["id"], "product_id": item.get("product_id")}
+                keep.update({k: item.get(k) for k in kept})
+                out.setdefault(item.get("deal_id"), []).append(keep)
+        return out
+
+    def write(self, client, spec, parent_id, ops):
+        path = f"/api/v2/deals/{parent_id}/products"
+        for attachment_id in ops.get("delete", []):
+            client.http.request("DELETE", f"{path}/{attachment_id}", what=f"product {attachment_id} of deal {parent_id}")
+        for change in ops.get("update", []):
+            body = {k: v for k, v in change.items() if k != "id"}
+            client.http.request("PATCH", f"{path}/{change['id']}", json_body=body,
+                                what=f"product {change['id']} of deal {parent_id}")
+        for item in ops.get("add", []):
+            client.http.request("POST", path, json_body=item, what=f"a product of deal {parent_id}")
+
+
+# attached field type's name -> the calls that read and write it
+APIS: dict[str, AttachedApi] = {"deal products": DealProductsApi()}
+
+
+def api_for(spec: FieldSpec) -> AttachedApi:
+    """The calls of an attached field (a KeyError names a type registered nowhere)."""
+    return APIS[spec.type.name]

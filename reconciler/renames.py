@@ -1,0 +1,173 @@
+"""The vocabulary the manifests were applied with: names of pipelines, stages, options, labels, by id.
+
+Records name an account's vocabulary by name (`pipeline: Sales`, `Lead source: Website`);
+Pipedrive names it by id, and people rename things in Settings. The lock keeps, for every
+name the manifests use, the id it had when last applied (docs/state.md, `vocabulary`):
+
+    {"pipeline": {"Sales": 1}, "stage": {"1": {"Negotiation": 5}},
+     "option": {"<custom field key>": {"Website": 12}}, "label": {"deal": {"Hot": 3}}}
+
+A later plan that finds a recorded name gone from the account but its id alive under another
+name treats the old name as that id (an alias in the account schema) and says "renamed in
+Pipedrive from X to Y", instead of failing on an unknown name or deleting and re-creating an
+option; `pull` rewrites the old name wherever the manifests use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler import kinds
+from reconciler.vocabulary import AccountSchema, UnknownName
+
+OPTION_TYPES = ("option", "options")  # the field types whose values name custom field options
+
+
+@dataclass(frozen=True)
+class Use:
+    """One place the manifests name a vocabulary item: resource, field label, what, name and id."""
+
+    kind: str
+    key: str
+    label: str  # "pipeline", "stage", "fields.Lead source"
+    what: str  # pipeline | stage | option | label
+    scope: str  # "" for a pipeline, the pipeline id for a stage, the custom field key for an option, the
+    # kind whose labels they are for a label
+    name: str
+    id: Any
+
+
+def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
+    """Every pipeline, stage, option and label name the resources use, with the id it resolves to now."""
+    for res in resources:
+        if res.absent:
+            continue
+        spec = kinds.kind(res.kind)
+        pipeline_id = None
+        for name, value in res.fields.items():
+            field = spec.field(name)
+            if field is None or value is None:
+                continue
+            type_name = field.type.name
+            if type_name == "pipeline" and isinstance(value, str):
+                try:
+                    pipeline_id = schema.pipeline_id(value)
+                except UnknownName:
+                    continue
+                yield Use(res.kind, res.key, name, "pipeline", "", value, pipeline_id)
+            elif type_name == "custom":
+                yield from _option_uses(res, value, schema)
+            elif type_name == "labels" and isinstance(value, list):
+                for label in value:
+                    try:
+                        label_id = schema.label_id(field.ref_kind or "", str(label))
+                    except UnknownName:
+                        continue
+                    yield Use(res.kind, res.key, name, "label", field.ref_kind or "", str(label), label_id)
+        stage = res.fields.get("stage")
+        if isinstance(stage, str) and spec.field("stage") is not None and spec.field("stage").type.name == "stage":
+            try:
+                stage_id = schema.stage_id(stage, pipeline_id)
+            except UnknownName:
+                continue
+            yield Use(res.kind, res.key, "stage", "stage", str(schema.stage_info[stage_id][0]), stage, stage_id)
+
+
+def _option_uses(res: Any, value: Any, schema: AccountSchema) -> Iterator[Use]:
+    for field_name, item in (value or {}).items():
+        try:
+            custom = schema.custom_field(res.kind, field_name)
+        except UnknownName:
+            continue
+        if custom.spec.type.name not in OPTION_TYPES or item is None:
+            continue
+        for label in item if isinstance(item, list) else [item]:
+            option_id = custom.options.get(str(label))
+            if option_id is not None and not _is_placeholder(option_id):
+                yield Use(res.kind, res.key, f"fields.{field_name}", "option", custom.key, str(label), option_id)
+
+
+def _is_placeholder(value: Any) -> bool:
+    from reconciler.normalize import Placeholder
+
+    return isinstance(value, Placeholder)
+
+
+def recorded(resources: list[Any], schema: AccountSchema) -> dict[str, Any]:
+    """What the lock records: every name the resources use → its id (the lock's `vocabulary`)."""
+    out: dict[str, Any] = {}
+    for use in uses(resources, schema):
+        if _is_placeholder(use.id) or not use.scope.isalnum() and use.what != "pipeline":
+            continue  # created by the plan: recorded by the next one, once its id is known
+        if use.what == "pipeline":
+            out.setdefault("pipeline", {})[use.name] = use.id
+        else:
+            out.setdefault(use.what, {}).setdefault(use.scope, {})[use.name] = use.id
+    return out
+
+
+def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple[str, str, str], str]:
+    """Names the lock recorded that the account no longer has, whose id it still has under another
+    name, entered into the schema as that id. Returns (what, scope, old name) → the current name."""
+    renamed: dict[tuple[str, str, str], str] = {}
+    for old, object_id in (vocabulary.get("pipeline") or {}).items():
+        current = schema.pipeline_names.get(object_id)
+        if current is not None and current != old and old not in schema.pipelines:
+            schema.pipelines[old] = [object_id]
+            renamed[("pipeline", "", old)] = current
+    for scope, names in (vocabulary.get("stage") or {}).items():
+        per = schema.stages.get(int(scope)) if scope.isdigit() else None
+        for old, object_id in names.items():
+            info = schema.stage_info.get(object_id)
+            if per is None or info is None or info[1] == old or old in per or str(info[0]) != scope:
+                continue
+            per[old] = [object_id]
+            renamed[("stage", scope, old)] = info[1]
+    for kind_name, names in (vocabulary.get("label") or {}).items():
+        current_labels = schema.label_names.get(kind_name, {})
+        for old, label_id in names.items():
+            current = current_labels.get(label_id)
+            if current is not None and current != old and old not in current_labels.values():
+                schema.label_aliases.setdefault(kind_name, {})[old] = label_id
+                renamed[("label", kind_name, old)] = current
+    for field_key, names in (vocabulary.get("option") or {}).items():
+        for by_key in schema.custom_by_key.values():
+            custom = by_key.get(field_key)
+            if custom is None:
+                continue
+            current = custom.option_labels
+            aliases = {old: i for old, i in names.items() if i in current and current[i] != old
+                       and old not in custom.options}
+            if not aliases:
+                continue
+            # the aliases first: the id's current label stays the one shown (option_labels)
+            custom.options = {**aliases, **custom.options}
+            custom.__dict__.pop("spec", None)  # built again with the aliases
+            schema.option_aliases.setdefault(field_key, {}).update(aliases)
+            for old, i in aliases.items():
+                renamed[("option", field_key, old)] = current[i]
+    return renamed
+
+
+def renames_used(resources: list[Any], schema: AccountSchema,
+                 renamed: dict[tuple[str, str, str], str]) -> list[Use]:
+    """The places the resources still use a name renamed in Pipedrive."""
+    if not renamed:
+        return []
+    return [use for use in uses(resources, schema) if (use.what, use.scope, use.name) in renamed]
+
+
+def notices(used: list[Use], renamed: dict[tuple[str, str, str], str]) -> list[str]:
+    """One line per renamed name the manifests use: what the plan says instead of failing."""
+    seen: dict[tuple[str, str, str], list[str]] = {}
+    for use in used:
+        seen.setdefault((use.what, use.scope, use.name), []).append(f"{use.kind}.{use.key}")
+    lines = []
+    for (what, _scope, old), where in seen.items():
+        shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+        lines.append(f"{what} renamed in Pipedrive from {old!r} to {renamed[(what, _scope, old)]!r}: "
+                     f"{shown} still name it by its old name (the same {what}, by its id); `reconciler pull` "
+                     "writes the new name into the manifests")
+    return lines
