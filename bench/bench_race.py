@@ -60,6 +60,16 @@ def calls_of(stdout: str) -> int:
     return json.loads(stdout[stdout.rindex('{\n  "ok"'):])["stats"]["api_calls"]
 
 
+def _page(http, path: str) -> dict:
+    """One page, waiting out the server's rate limit (a 429 read as empty would count all as missing)."""
+    for _ in range(120):
+        answer = http.get(path, params={"limit": 500})
+        if answer.status_code != 429:
+            return answer.json()
+        time.sleep(float(answer.headers.get("retry-after") or 1))
+    raise SystemExit(f"GET {path}: still rate limited after two minutes")
+
+
 def census(serve: common.Serve, data: dict) -> tuple[int, int]:
     """(duplicates, missing) by natural key: names, primary emails, titles."""
     import httpx
@@ -71,7 +81,7 @@ def census(serve: common.Serve, data: dict) -> tuple[int, int]:
                                        ("persons", lambda o: o["emails"][0]["value"], lambda r: r["emails"][0]),
                                        ("deals", lambda o: o["title"], lambda r: r["title"])):
             seen: dict[str, int] = {}
-            for obj in http.get(f"/api/v2/{section}", params={"limit": 500}).json().get("data") or []:
+            for obj in _page(http, f"/api/v2/{section}").get("data") or []:
                 seen[key(obj)] = seen.get(key(obj), 0) + 1
             wanted = [declared(r) for r in data[section].values()]
             duplicates += sum(max(0, seen.get(w, 0) - 1) for w in wanted)
