@@ -172,6 +172,17 @@ def _creates(serve: common.Serve) -> int:
     return sum(count for route, count in routes.items() if route.startswith("POST /api/v2/"))
 
 
+def _lease_held(serve: common.Serve) -> bool:
+    import httpx
+
+    answer = httpx.get(serve.endpoint + "/api/v1/leadLabels", headers={"Authorization": f"Bearer {serve.key}"},
+                       timeout=10)
+    if answer.status_code != 200:
+        return False
+    return any(str(label.get("name", "")).startswith("reconciler apply in progress (lease ")
+               and "broken" not in str(label.get("name")) for label in answer.json().get("data") or [])
+
+
 class _NoDateProxy:
     """A loopback proxy in front of the server that strips the `Date` header from every answer."""
 
@@ -230,10 +241,14 @@ def _one_fence_round(name: str, root: Path, data: dict) -> tuple[list[int], int,
         what = ""
         if name == "break":
             first = _start(clones[0], serve.endpoint, serve)
-            time.sleep(8)
+            started = time.monotonic()
+            while not _lease_held(serve) and time.monotonic() - started < 300:  # it holds the lease, and creates
+                time.sleep(0.2)
+            time.sleep(max(0.0, 8 - (time.monotonic() - started)))
             broke = subprocess.run(common.reconciler_argv("lease", "break", "--force", "--endpoint", serve.endpoint),
                                    env={**serve.env(), **FENCE_ENV}, capture_output=True, text=True, timeout=120)
-            what = "broken" if broke.returncode == 0 else f"break failed: {broke.stderr[-300:]}"
+            what = ("broken after %.0f s" % (time.monotonic() - started) if "Broke the live lease" in broke.stdout
+                    else f"break: {(broke.stdout + broke.stderr)[-200:]}")
             second = _start(clones[1], serve.endpoint, serve)
             results = _finish([first, second])
         elif name == "pause":
