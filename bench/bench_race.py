@@ -60,6 +60,16 @@ def calls_of(stdout: str) -> int:
     return json.loads(stdout[stdout.rindex('{\n  "ok"'):])["stats"]["api_calls"]
 
 
+def _page(http, path: str) -> dict:
+    """One page, waiting out the server's rate limit (a 429 read as empty would count all as missing)."""
+    for _ in range(120):
+        answer = http.get(path, params={"limit": 500})
+        if answer.status_code != 429:
+            return answer.json()
+        time.sleep(float(answer.headers.get("retry-after") or 1))
+    raise SystemExit(f"GET {path}: still rate limited after two minutes")
+
+
 def census(serve: common.Serve, data: dict) -> tuple[int, int]:
     """(duplicates, missing) by natural key: names, primary emails, titles."""
     import httpx
@@ -71,7 +81,7 @@ def census(serve: common.Serve, data: dict) -> tuple[int, int]:
                                        ("persons", lambda o: o["emails"][0]["value"], lambda r: r["emails"][0]),
                                        ("deals", lambda o: o["title"], lambda r: r["title"])):
             seen: dict[str, int] = {}
-            for obj in http.get(f"/api/v2/{section}", params={"limit": 500}).json().get("data") or []:
+            for obj in _page(http, f"/api/v2/{section}").get("data") or []:
                 seen[key(obj)] = seen.get(key(obj), 0) + 1
             wanted = [declared(r) for r in data[section].values()]
             duplicates += sum(max(0, seen.get(w, 0) - 1) for w in wanted)
@@ -162,6 +172,17 @@ def _creates(serve: common.Serve) -> int:
     return sum(count for route, count in routes.items() if route.startswith("POST /api/v2/"))
 
 
+def _lease_held(serve: common.Serve) -> bool:
+    import httpx
+
+    answer = httpx.get(serve.endpoint + "/api/v1/leadLabels", headers={"Authorization": f"Bearer {serve.key}"},
+                       timeout=10)
+    if answer.status_code != 200:
+        return False
+    return any(str(label.get("name", "")).startswith("reconciler apply in progress (lease ")
+               and "broken" not in str(label.get("name")) for label in answer.json().get("data") or [])
+
+
 class _NoDateProxy:
     """A loopback proxy in front of the server that strips the `Date` header from every answer."""
 
@@ -220,10 +241,14 @@ def _one_fence_round(name: str, root: Path, data: dict) -> tuple[list[int], int,
         what = ""
         if name == "break":
             first = _start(clones[0], serve.endpoint, serve)
-            time.sleep(8)
+            started = time.monotonic()
+            while not _lease_held(serve) and time.monotonic() - started < 300:  # it holds the lease, and creates
+                time.sleep(0.2)
+            time.sleep(max(0.0, 8 - (time.monotonic() - started)))
             broke = subprocess.run(common.reconciler_argv("lease", "break", "--force", "--endpoint", serve.endpoint),
                                    env={**serve.env(), **FENCE_ENV}, capture_output=True, text=True, timeout=120)
-            what = "broken" if broke.returncode == 0 else f"break failed: {broke.stderr[-300:]}"
+            what = ("broken after %.0f s" % (time.monotonic() - started) if "Broke the live lease" in broke.stdout
+                    else f"break: {(broke.stdout + broke.stderr)[-200:]}")
             second = _start(clones[1], serve.endpoint, serve)
             results = _finish([first, second])
         elif name == "pause":

@@ -63,8 +63,8 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
                               "to the embedded sandbox, which runs unpaced unless `--rate-limit` is given."),
     ("RECONCILER_API_VERSION", "`v2` (Pipedrive's v2 endpoints where they exist; the default) or `v1` "
                                "everywhere, as `--api-version`."),
-    ("RECONCILER_RETRY_BUDGET", "Seconds of failed requests in a row (no success of the same kind, read or write, "
-                                "between them) after which a run "
+    ("RECONCILER_RETRY_BUDGET", "Seconds of failed requests of one kind in a row (reads, or writes of one route, "
+                                "with no success of that kind between them) after which a run "
                                 "gives up with one message (default 30; a rate-limited streak gets four times it). "
                                 "Also `retry_budget` in reconciler.toml."),
     ("RECONCILER_LEASE_WAIT", "Seconds an apply that creates waits for another apply of the same account (any "

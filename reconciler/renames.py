@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler import kinds
+from reconciler.fieldtypes import custom_spec
 from reconciler.vocabulary import AccountSchema, UnknownName
 
 OPTION_TYPES = ("option", "options")  # the field types whose values name custom field options
@@ -144,7 +145,7 @@ def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple
                 continue
             # the aliases first: the id's current label stays the one shown (option_labels)
             custom.options = {**aliases, **custom.options}
-            custom.__dict__.pop("spec", None)  # built again with the aliases
+            custom.spec = custom_spec(custom.key, custom.name, custom.field_type, custom.options)  # with the aliases
             schema.option_aliases.setdefault(field_key, {}).update(aliases)
             for old, i in aliases.items():
                 renamed[("option", field_key, old)] = current[i]

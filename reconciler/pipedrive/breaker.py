@@ -10,10 +10,11 @@ further request fails at once with one message saying what failed.
 Waiting out a rate limit is not failing: a streak made only of 429s (another client
 shares the account's budget) gets a longer budget, so a second client still finishes.
 
-Streaks are counted per kind of operation (reads, writes): when only writes fail (a 500
-storm on creates), the reads apply makes to find out whether each create happened succeed,
-and must not reset the writes' streak; before, they did, and 300 creates took 154 s and
-1,535 calls to give up. A success ends the streak of its own kind only.
+Streaks are counted per kind of operation (reads; writes by method and route): when only
+creates fail (a 500 storm), the reads apply makes to find out whether each create happened
+succeed, and so do the apply lease's renewals; neither may reset the creates' streak.
+Before, they did, and 300 creates took 154 s and 1,535 calls to give up. A success ends the
+streak of its own kind only.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from reconciler.pipedrive.costs import route_template
 from reconciler.pipedrive.errors import PipedriveError
 
 DEFAULT_BUDGET = 30.0  # seconds of failures in a row before giving up
@@ -37,9 +39,13 @@ class _Streak:
         self.only_rate_limited = True
 
 
-def kind_of(method: str) -> str:
-    """The kind of operation a request is, for the breaker: a read (GET) or a write."""
-    return "read" if method.upper() in ("GET", "HEAD") else "write"
+def kind_of(method: str, path: str | None = None) -> str:
+    """The kind of operation a request is, for the breaker: a read, or a write of one route
+    (`POST /api/v2/organizations`): the lease's own writes, which succeed every few seconds,
+    must not end the streak of creates that all fail, any more than the reads do."""
+    if method.upper() in ("GET", "HEAD"):
+        return "read"
+    return f"{method.upper()} {route_template(path)}" if path else "write"
 
 
 class Breaker:

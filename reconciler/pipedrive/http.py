@@ -178,7 +178,7 @@ class HttpClient:
         """
         method = method.upper()
         creates = method == "POST"
-        operation = kind_of(method)  # the breaker counts reads' and writes' failures apart
+        operation = kind_of(method, path)  # the breaker counts each kind of operation's failures apart
         url = self.endpoint + path
         params = {k: v for k, v in (params or {}).items() if v is not None}
         body = None if json_body is None else json.dumps(json_body, default=str).encode()

@@ -40,6 +40,22 @@ def test_successful_reads_do_not_reset_the_writes_streak() -> None:
         breaker.check()
 
 
+def test_the_leases_successful_renewals_do_not_reset_the_creates_streak() -> None:
+    """Measured by bench/bench_bounded.py: with one streak for every write, the lease's renewal
+    (a PATCH that succeeds every few seconds) kept a create storm going for 124 s."""
+    from reconciler.pipedrive.breaker import kind_of
+
+    now = [0.0]
+    breaker = Breaker(10.0, clock=lambda: now[0])
+    error = ServerError("Pipedrive answered 500 on POST /api/v2/organizations", status=500)
+    for _ in range(12):
+        breaker.failure(error, kind=kind_of("POST", "/api/v2/organizations"))
+        breaker.success(kind_of("PATCH", "/api/v1/leadLabels/7"))
+        breaker.success(kind_of("GET", "/api/v2/organizations"))
+        now[0] += 1.0
+    assert breaker.opened is not None
+
+
 def test_a_write_success_still_ends_the_writes_streak() -> None:
     now = [0.0]
     breaker = Breaker(10.0, clock=lambda: now[0])
