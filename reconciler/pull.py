@@ -272,14 +272,13 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
     rewritten: dict[str, str] = {}
     problems = []
     for path in files:
-        if path not in additions:  # values only: rewritten where they stand (manifest/spans.py)
-            text = _read_exact(path)
-            new_text = rewrite(text, [(_field_path(edit), edit.value) for edit in by_file[path]])
-            if new_text is not None:
-                rewritten[path] = new_text
-                continue
         try:
             first[path] = _unchanged(path, first[path])
+            if path not in additions and path not in removals:  # values only: rewritten where they stand
+                new_text = rewrite(_read_exact(path), [(_field_path(edit), edit.value) for edit in by_file[path]])
+                if new_text is not None:  # (manifest/spans.py); else ruamel.yaml, below
+                    rewritten[path] = new_text
+                    continue
             loaded[path] = _load(path)
         except PullError as exc:
             problems.append(str(exc))
@@ -291,24 +290,24 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
     written: list[str] = []
     for path in files:
         if path in rewritten:
-            atomic_write(Path(path), rewritten[path])
-            continue
-        yaml, data, _ = loaded[path]
-        for edit in by_file.get(path, []):
-            _set(data, edit)
-        for kind_name, key, values, _object_id in additions.get(path, []):
-            _add(data, kind_name, key, values)
-        for kind_name, key in removals.get(path, []):
-            section = data[kinds.kind(kind_name).section]
-            del section[key]
-            if not section:  # an empty section would read as null
-                del data[kinds.kind(kind_name).section]
-        text = _dump(yaml, data)
+            text, newline = rewritten[path], None
+        else:
+            yaml, data, _ = loaded[path]
+            for edit in by_file.get(path, []):
+                _set(data, edit)
+            for kind_name, key, values, _object_id in additions.get(path, []):
+                _add(data, kind_name, key, values)
+            for kind_name, key in removals.get(path, []):
+                section = data[kinds.kind(kind_name).section]
+                del section[key]
+                if not section:  # an empty section would read as null
+                    del data[kinds.kind(kind_name).section]
+            text, newline = _dump(yaml, data), yaml.newline
         try:
             _unchanged(path, first[path])  # as late as it can be: right before the write
         except PullError as exc:
             raise PullError(str(exc) + (f" (already written: {', '.join(written)})" if written else "")) from None
-        atomic_write(Path(path), text.replace("\n", yaml.newline))
+        atomic_write(Path(path), text if newline is None else text.replace("\n", newline))
         written.append(path)
     return files
 

@@ -81,6 +81,11 @@ class Breaker:
         if self._open is not None:
             raise self._open
 
+    @property
+    def opened(self) -> PipedriveError | None:
+        """The failure the run gave up on, once the breaker is open (what its tests hold it to)."""
+        return self._open
+
 
 def give_up(error: PipedriveError, seconds: float, attempts: int) -> PipedriveError:
     """The last failure, said as the reason the run gave up: same class, `gave_up` set."""

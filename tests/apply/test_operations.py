@@ -36,5 +36,7 @@ def test_the_harness_holds_the_project_lock_and_the_lease_of_a_plan_that_creates
     plan, result = in_process.apply(project)
     assert result.ok
     assert (project / "reconciler.lock.lck").exists()  # the project lock's file, as the CLI leaves it
+    routes = in_process.gateway.stats()["by_route"]
+    assert any("POST" in route and "leadLabels" in route for route in routes), routes  # the account's lease taken
     labels = [label["name"] for label in in_process.call("GET", "/api/v1/leadLabels")]
-    assert any(name.startswith("reconciler lease released") for name in labels), labels  # the account's lease
+    assert not any(name.startswith("reconciler") for name in labels), labels  # and released: nothing stays (#25)
