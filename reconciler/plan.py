@@ -23,7 +23,7 @@ from reconciler.identity import Identity, declared_parent, desired_keys
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Position, Problem, Resource
 from reconciler.normalize import Context, NormalizeError, Placeholder, UnknownName
-from reconciler.plandetail import item_changes, manifest_value
+from reconciler.plandetail import change_detail, manifest_value
 from reconciler.twophase import split_writes
 from reconciler.vocabulary import AccountSchema
 
@@ -794,7 +794,7 @@ class Planner:
         change.fields[label] = {"before": before, "after": after}
         if moved is not None:
             change.fields[label][moved] = True
-        detail = _detail(before, after)
+        detail = change_detail(before, after)
         if detail:
             change.fields[label]["detail"] = detail
         written = ftype.attached_ops(field_spec, desired, current if live is not None else None) \
@@ -835,36 +835,6 @@ def _placeholders(value: Any):
     elif isinstance(value, list):
         for item in value:
             yield from _placeholders(item)
-
-
-def _detail(before: Any, after: Any) -> dict[str, list] | None:
-    """What was added to and removed from a list value (emails, phones, set options).
-
-    deepdiff runs only here, on the few fields whose plain equality already failed.
-    """
-    keyed = item_changes(before, after)
-    if keyed is not None:
-        return keyed
-    if not (isinstance(before, list) and isinstance(after, list)):
-        return None
-    from deepdiff import DeepDiff
-
-    diff = DeepDiff(before, after, ignore_order=True)
-    added = list(diff.get("iterable_item_added", {}).values())
-    removed = list(diff.get("iterable_item_removed", {}).values())
-    for change in diff.get("values_changed", {}).values():
-        added.append(change["new_value"])
-        removed.append(change["old_value"])
-    if not added and not removed:
-        return {"reordered": list(after)}
-    # an item that says which old item it replaces (a renamed option keeps its id: fieldtypes.Renamed)
-    renamed = [[item.was, str(item)] for item in after
-               if getattr(item, "was", None) in removed and item in added and item.was not in after]
-    if renamed:
-        added = [a for a in added if not any(a == new for _, new in renamed)]
-        removed = [r for r in removed if not any(r == old for old, _ in renamed)]
-        return {"added": added, "removed": removed, "renamed": renamed}
-    return {"added": added, "removed": removed}
 
 
 def _followed_entry(res: Resource, became: Any, owner: str | None) -> dict:

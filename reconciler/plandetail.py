@@ -103,3 +103,34 @@ def item_changes(before: Any, after: Any) -> dict | None:
             unchanged += 1
     items.extend({"key": key, "before": line, "after": None} for key, line in old.items() if key not in new)
     return {"items": items, "unchanged": unchanged}
+
+
+def change_detail(before: Any, after: Any) -> dict[str, list] | None:
+    """What was added to and removed from a list value (emails, phones, set options), by key
+    where the value has keys (deal products, participants: item_changes).
+
+    deepdiff runs only here, on the few fields whose plain equality already failed.
+    """
+    keyed = item_changes(before, after)
+    if keyed is not None:
+        return keyed
+    if not (isinstance(before, list) and isinstance(after, list)):
+        return None
+    from deepdiff import DeepDiff
+
+    diff = DeepDiff(before, after, ignore_order=True)
+    added = list(diff.get("iterable_item_added", {}).values())
+    removed = list(diff.get("iterable_item_removed", {}).values())
+    for change in diff.get("values_changed", {}).values():
+        added.append(change["new_value"])
+        removed.append(change["old_value"])
+    if not added and not removed:
+        return {"reordered": list(after)}
+    # an item that says which old item it replaces (a renamed option keeps its id: fieldtypes.Renamed)
+    renamed = [[item.was, str(item)] for item in after
+               if getattr(item, "was", None) in removed and item in added and item.was not in after]
+    if renamed:
+        added = [a for a in added if not any(a == new for _, new in renamed)]
+        removed = [r for r in removed if not any(r == old for old, _ in renamed)]
+        return {"added": added, "removed": removed, "renamed": renamed}
+    return {"added": added, "removed": removed}
