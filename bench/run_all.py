@@ -236,7 +236,8 @@ def _note_lines(run: dict) -> list[str]:
     return lines
 
 
-def render(runs: list[dict], kept: dict[str, dict], order: list[str], quick: bool, ran: list[str]) -> str:
+def render(runs: list[dict], kept: dict[str, dict], order: list[str], quick: bool, ran: list[str],
+           machine_note: str = "", remarks: list[str] | None = None) -> str:
     when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     by_name = {run["bench"]: run for run in runs}
     which = "every bench" if not kept or set(ran) >= set(order) else (
@@ -253,7 +254,7 @@ def render(runs: list[dict], kept: dict[str, dict], order: list[str], quick: boo
         "time; a missed target is reported, never hidden. A figure with a target is the best and the median of "
         "repeated fresh runs (the 2-core machine is shared), and the target is judged on the median. "
         "\"before\" is the same bench run against the code of an earlier commit in the same session "
-        "(`run_all.py --before DIR`), side by side.",
+        "(`run_all.py --before DIR`), side by side." + (f" {machine_note}" if machine_note else ""),
         "",
     ]
     if quick:
@@ -266,6 +267,8 @@ def render(runs: list[dict], kept: dict[str, dict], order: list[str], quick: boo
             lines += ["| " + " | ".join(_row_cells(run, row)) + " |" for row in run["results"]]
         elif name in kept:
             lines += ["| " + " | ".join(cells) + " |" for cells in kept[name]["rows"]]
+    if remarks:
+        lines += ["", "## Remarks on this run", ""] + [f"- {remark}" for remark in remarks]
     lines += ["", "## Notes", ""]
     for name in order:
         if name in by_name:
@@ -296,6 +299,10 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print the table, leave README.md alone")
     parser.add_argument("--before", type=Path, default=None,
                         help="a checkout of earlier code: run each bench against it too, for a 'before' column")
+    parser.add_argument("--machine-note", default="",
+                        help="a sentence on the machine's state during the run (e.g. shared with other work)")
+    parser.add_argument("--remarks", type=Path, default=None,
+                        help="a file of remarks, one a line (why a figure is worse than before, say)")
     args = parser.parse_args()
 
     def short(path: Path) -> str:
@@ -324,7 +331,10 @@ def main() -> int:
         runs.append(run)
     partial = len(scripts) < len(everything)
     kept = kept_from_readme(README.read_text(encoding="utf-8")) if partial and README.exists() else {}
-    text = render(runs, kept, [s.name for s in everything], args.quick, [s.name for s in scripts])
+    remarks = [line.strip() for line in args.remarks.read_text(encoding="utf-8").splitlines() if line.strip()] \
+        if args.remarks else None
+    text = render(runs, kept, [s.name for s in everything], args.quick, [s.name for s in scripts],
+                  args.machine_note, remarks)
     if args.no_write:
         print(text)
     else:

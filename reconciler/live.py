@@ -260,6 +260,8 @@ class LiveReader:
         if self._per_call(spec) != 1:
             batches = math.ceil(count / IDS_BATCH)
             highest = max((i for i in ids if isinstance(i, int)), default=0)
+            if highest and spec.id_type is int and math.ceil(highest / PAGE_LIMIT) < batches:
+                return False  # an id-sorted scan stops at the highest id: at most these pages, gaps or not
             return batches <= max(DIRECT_CALLS_MAX, math.ceil(highest / PAGE_LIMIT) // 2)
         direct = self._direct_calls(spec, count)
         one_page, then_direct = {"get_list": 1}, {"get_list": 1, **direct}

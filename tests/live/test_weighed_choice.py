@@ -135,3 +135,23 @@ def test_notes_of_a_few_dozen_parents_are_listed_per_parent_once_a_first_page_sh
     sandbox.close()
     assert run.plan.summary["create"] == 0, run.plan.summary
     assert routes["GET /api/v1/notes"] == 1 + 20, routes
+
+
+def test_ids_named_in_a_small_kind_are_read_by_the_pages_up_to_the_highest_not_by_more_batches(tmp_path):
+    """150 organizations named by id in an account of 200: one id-sorted page (it stops at the highest
+    id, so it can never take more pages than ceil(highest / 500)) instead of two ids batches."""
+    db = str(tmp_path / "seeded.db")
+    seed_database(db, seed=5, organizations=200)
+    sandbox = InProcess(db)
+    try:
+        with sandbox.client() as client:
+            orgs = list(client.list("organization"))[:150]
+        project = write_manifests(tmp_path / "p", {"organizations": {
+            f"o{org['id']}": {"id": org["id"], "name": org["name"]} for org in orgs}})
+        with sandbox.client() as client:
+            run = plan_run(client, Settings(), [str(project)])
+            routes = dict(client.stats.by_route)
+    finally:
+        sandbox.close()
+    assert run.plan.summary["create"] == 0
+    assert routes["GET /api/v2/organizations"] == 1, routes
