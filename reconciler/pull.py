@@ -130,6 +130,20 @@ def deleted_in_pipedrive(plan: Any, manifest: Manifest) -> dict[str, list[tuple[
     return out
 
 
+MOVED = "moved"
+
+
+def stale_moves(manifest: Manifest, removals: dict[str, list[tuple[str, str]]]) -> dict[str, list[str]]:
+    """The `moved:` entries that name a resource pull takes out (by file, the address moved to):
+    left in, they would name nothing and the manifests would no longer validate."""
+    gone = {item for items in removals.values() for item in items}
+    out: dict[str, list[str]] = {}
+    for move in manifest.moves:
+        if (move.kind, move.new) in gone:
+            out.setdefault(move.pos.file, []).append(f"{move.kind}.{move.new}")
+    return out
+
+
 # -- writing with ruamel.yaml -------------------------------------------------------------------
 
 
@@ -214,14 +228,17 @@ def _set(data: Any, edit: Edit) -> None:
 
 
 def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dict, Any]]],
-                removals: dict[str, list[tuple[str, str]]] | None = None) -> list[str]:
-    """Write every edit, addition and removal (a resource deleted in Pipedrive), file by file;
-    every file is checked before any is written."""
+                removals: dict[str, list[tuple[str, str]]] | None = None,
+                unmoved: dict[str, list[str]] | None = None) -> list[str]:
+    """Write every edit, addition and removal (a resource deleted in Pipedrive, and the `moved:`
+    entries naming it: `unmoved`, from stale_moves), file by file; every file is checked before any
+    is written."""
     removals = removals or {}
+    unmoved = unmoved or {}
     by_file: dict[str, list[Edit]] = {}
     for edit in edits:
         by_file.setdefault(edit.file, []).append(edit)
-    files = sorted(set(by_file) | set(additions) | set(removals))
+    files = sorted(set(by_file) | set(additions) | set(removals) | set(unmoved))
     loaded = {}
     problems = []
     for path in files:
@@ -240,6 +257,13 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
             _set(data, edit)
         for kind_name, key, values, _object_id in additions.get(path, []):
             _add(data, kind_name, key, values)
+        for address in unmoved.get(path, []):
+            entries = data.get(MOVED) or []
+            for index in reversed(range(len(entries))):  # in place: the rest keeps its layout
+                if entries[index].get("to") == address:
+                    del entries[index]
+            if not entries and MOVED in data:
+                del data[MOVED]
         for kind_name, key in removals.get(path, []):
             section = data[kinds.kind(kind_name).section]
             del section[key]

@@ -53,6 +53,7 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
         deleted_in_pipedrive,
         planned_edits,
         rename_edits,
+        stale_moves,
         write_edits,
     )
     from reconciler.render.values import printable, provenance, show
@@ -86,7 +87,7 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
                 accept_live(run)  # nothing to write, yet what was seen is now the record
                 out.print("Nothing to pull: no field changed in Pipedrive since the last apply.", markup=False)
                 return
-            files = write_edits(edits, additions, removals)
+            files = write_edits(edits, additions, removals, stale_moves(manifest, removals))
         except PullError as exc:
             for line in str(exc).splitlines():
                 out.err.print(line if ": error: " in line or line.startswith("  ") else f"error: {line}",

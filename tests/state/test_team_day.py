@@ -23,9 +23,9 @@ After every step the issue's invariants are checked:
   6. no command fails, except the refusals asked for (`--on-drift fail` on drift, `pull` on a
      conflict without `--prefer`): a vocabulary renamed in Pipedrive included.
 
-The default suite runs a few short days (TeamDayDefault); `-m slow` runs many long ones.
-`RECONCILER_TEAM_DAY_GAPS=1` adds the rules whose invariants were still broken when this test
-was written (GAPS below), so that they can be turned on as the fixes land.
+The default suite runs a few short days (TeamDayDefault); `-m slow` runs many long ones
+(RECONCILER_TEAM_DAY_EXAMPLES / _STEPS size the default run, RECONCILER_TEAM_DAY_SHRINK=0 skips
+shrinking while exploring, RECONCILER_TEAM_DAY_REPORT=1 prints the counts).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from tests.conftest import InProcess, Result, copy_examples, invoke
 
@@ -51,17 +50,10 @@ BOB = {"X-Sandbox-User": "bob@example.com"}
 USERS = ("alice@example.com", "bob@example.com", "carol@example.com")
 LEAD_SOURCES = ("Referral", "Website", "Cold call", "Event", "Partner")
 
-# Rules whose invariants did not hold on this branch when the test was written (issue 24 parts
-# owned by the `state` branch): off by default so the suite stays green, on with
-# RECONCILER_TEAM_DAY_GAPS=1. Each is listed in the branch's report.
-GAPS_ON = os.environ.get("RECONCILER_TEAM_DAY_GAPS") == "1"
-GAPS: dict[str, str] = {
-    "pull_after_moved_then_deleted": "ops rename a note's key with `moved:`, a salesperson deletes the note, "
-    "`pull` takes the resource out of the manifests but leaves the `moved:` entry naming it: the files it "
-    "wrote no longer validate and pull fails (exit 1) after writing them. Off: the UI does not delete a "
-    "note a pending `moved:` entry names.",
-}
-
+# What it found while it was built, each now a regression test (test_team_day_findings.py or the
+# state branch's tests): a note deleted in the UI was created again under --on-drift keep; pull of a
+# deleted note whose key a pending `moved:` entry renamed left that entry naming nothing (the files it
+# wrote no longer validated); options, stages and pipelines renamed in Settings made plan fail.
 _BASE: Path | None = None
 
 
@@ -75,12 +67,6 @@ def _applied_base() -> Path:
         assert result.code == 0, result.both
         _BASE = base
     return _BASE
-
-
-def gap(name: str, reason: str) -> Callable[[Any], bool]:
-    """A precondition that keeps a rule out of the default run while its invariant is broken."""
-    GAPS[name] = reason
-    return lambda self: GAPS_ON
 
 
 class Violation(AssertionError):
@@ -109,7 +95,7 @@ class TeamDay(RuleBasedStateMachine):
         STATS["examples"] += 1
         STATS["steps"] += self.steps
         if os.environ.get("RECONCILER_TEAM_DAY_REPORT"):
-            print(f"team day: {STATS['examples']} days, {STATS['steps']} steps so far")
+            print("team day so far:", ", ".join(f"{v} {k}" for k, v in STATS.items()))
 
     # -- the world ---------------------------------------------------------------------
 
@@ -240,8 +226,6 @@ class TeamDay(RuleBasedStateMachine):
     def ui_delete(self, data: st.DataObject, kind: str) -> None:
         section = {"note": "notes", "activity": "activities"}[kind]
         keys = self.live_keys(kind, section)
-        if not GAPS_ON:  # GAPS["pull_after_moved_then_deleted"]
-            keys = [k for k in keys if k not in self._moving()]
         if not keys:
             return
         key = data.draw(st.sampled_from(keys))
@@ -299,8 +283,6 @@ class TeamDay(RuleBasedStateMachine):
         self.api("POST", f"/api/v2/dealFields/{code}/options", json=[{"label": self.name("Source")}])
         self.steps += 1
 
-    @precondition(gap("ui_rename_option", "an option renamed in Settings makes plan and pull fail with "
-                      "'unknown option' (reproduction 6; vocabulary renames are the state branch's)"))
     @rule(data=st.data())
     def ui_rename_option(self, data: st.DataObject) -> None:
         field = self._lead_source()
@@ -323,8 +305,6 @@ class TeamDay(RuleBasedStateMachine):
                 + (self.api("GET", "/api/v2/deals/archived", params={"limit": 500}) or [])}
         return {key: live[i] for key, i in ids.items() if i in live}
 
-    @precondition(gap("ui_rename_stage", "a stage or pipeline renamed in Pipedrive makes the deals naming "
-                      "it fail to plan (reproduction 6; the state branch's)"))
     @rule(data=st.data(), pipeline=st.booleans())
     def ui_rename_stage_or_pipeline(self, data: st.DataObject, pipeline: bool) -> None:
         if pipeline:
@@ -452,10 +432,14 @@ class TeamDay(RuleBasedStateMachine):
         """Invariants 1, 2 and 5 on one plan."""
         entries = [(c["kind"], c["key"], c["action"], c.get("fields") or {}) for c in plan["changes"]]
         entries += [(k["kind"], k["key"], "kept", k["fields"]) for k in plan.get("kept") or []]
+        STATS["plans"] += 1
+        STATS["followed"] += len(plan.get("followed") or [])
         for kind, key, action, fields in entries:
             touched = self.touched.get((kind, key), set())
             for label, diff in fields.items():
                 marked = diff.get("drift") or diff.get("conflict")
+                STATS["drift"] += bool(diff.get("drift"))
+                STATS["conflict"] += bool(diff.get("conflict"))
                 ui = touched is None or label in touched
                 if action == "update" and ui and not marked and (kind, key) not in self.gone:
                     raise Violation(f"1: silent overwrite of {kind}.{key} {label} (changed in the UI): {diff}")
@@ -570,7 +554,7 @@ class TeamDay(RuleBasedStateMachine):
                     raise Violation(f"4: {section}.{key} has {counts[value]} live objects ({value!r})")
 
 
-STATS = {"examples": 0, "steps": 0}
+STATS = {"examples": 0, "steps": 0, "plans": 0, "drift": 0, "conflict": 0, "followed": 0}
 
 
 def _settings(examples: int, steps: int) -> settings:
