@@ -35,17 +35,40 @@ HASH_KEY = re.compile(r"^[0-9a-f]{40}(_(currency|until|timezone_id))?$")
 # text is valid, and the engine must be able to clear what a manifest empties. The three the models
 # refuse outright and the engine used to send (a deal's visible_to, a person's org_id, a deal's
 # probability) are refused at validate instead (kinds.CANNOT_CLEAR); labels are cleared with [].
-NULLS_KEPT: dict[tuple[str, str], str] = {
-    ("AddActivityRequest", "due_date"): "an activity's due date cleared",
-    ("AddActivityRequest", "due_time"): "an activity's due time cleared",
-    ("AddActivityRequest", "duration"): "an activity's duration cleared",
-    ("AddActivityRequest", "location"): "an activity's location cleared",
-    ("AddActivityRequest", "note"): "an activity's note cleared",
-    ("AddActivityRequest", "public_description"): "an activity's public description cleared",
-    ("UpdateDealRequest", "expected_close_date"): "a deal's expected close date cleared",
-    ("UpdateOrganizationRequest", "address"): "an organization's address cleared",
-    ("UpdateProductRequest", "description"): "a product's description cleared",
-    ("UpdateProductRequest", "unit"): "a product's unit cleared",
+NULLS_KEPT: dict[tuple[str, str, str], str] = {
+    ("v2", "AddActivityRequest", "due_date"): "an activity's due date cleared",
+    ("v2", "AddActivityRequest", "due_time"): "an activity's due time cleared",
+    ("v2", "AddActivityRequest", "duration"): "an activity's duration cleared",
+    ("v2", "AddActivityRequest", "location"): "an activity's location cleared",
+    ("v2", "AddActivityRequest", "note"): "an activity's note cleared",
+    ("v2", "AddActivityRequest", "public_description"): "an activity's public description cleared",
+    ("v2", "UpdateDealRequest", "expected_close_date"): "a deal's expected close date cleared",
+    ("v2", "UpdateOrganizationRequest", "address"): "an organization's address cleared",
+    ("v2", "UpdateProductRequest", "description"): "a product's description cleared",
+    ("v2", "UpdateProductRequest", "unit"): "a product's unit cleared",
+    # --api-version v1 (deprecated routes, pipedrive 24.2.0's models): the same clears, and v1's way of
+    # detaching a deal from its organization or person
+    ("v1", "UpdateActivityRequest", "due_date"): "an activity's due date cleared",
+    ("v1", "UpdateActivityRequest", "due_time"): "an activity's due time cleared",
+    ("v1", "UpdateActivityRequest", "duration"): "an activity's duration cleared",
+    ("v1", "UpdateActivityRequest", "location"): "an activity's location cleared",
+    ("v1", "UpdateActivityRequest", "note"): "an activity's note cleared",
+    ("v1", "UpdateActivityRequest", "public_description"): "an activity's public description cleared",
+    ("v1", "UpdateDealRequest", "expected_close_date"): "a deal's expected close date cleared",
+    ("v1", "UpdateDealRequest", "org_id"): "a deal's organization cleared",
+    ("v1", "UpdateDealRequest", "person_id"): "a deal's person cleared",
+}
+# Other differences the deprecated v1 surface has from its own (24.2.0) request models, on purpose.
+V1_COERCES = "v1 coerces its input (numbers, 0/1 booleans, numeric strings), and the engine sends v1 the value it compares"
+V1_ALLOWED: dict[tuple[str, str, str], str] = {
+    **{(f"{verb}DealRequest", "value", "type"): "the v1 model types a deal's value as a string; " + V1_COERCES
+       for verb in ("Add", "Update")},
+    **{(f"{verb}{kind}Request", "visible_to", "type"): "the v1 model's visible_to is the text '1'..'7'; "
+       + V1_COERCES for verb in ("Add", "Update") for kind in ("Deal", "Person", "Organization")},
+    **{(f"{verb}ActivityRequest", "busy_flag", "type"): "v1's 0/1 booleans; " + V1_COERCES
+       for verb in ("Add", "Update")},
+    **{(f"{verb}OrganizationRequest", "address", "extra"): "v1 organizations take their address as one string "
+       "(the v1 answers carry it), though the v1 request model does not name it" for verb in ("Add", "Update")},
 }
 CUSTOM = ("varchar", "varchar_auto", "text", "double", "monetary", "date", "daterange", "time", "timerange",
           "enum", "set", "user", "org", "people", "phone", "address")
@@ -118,7 +141,7 @@ def _records(round_: int) -> dict[str, Any]:
                        "emails": [] if clear else (["ann@rq.example"] if first else ["ann@rq.example",
                                                                                      "ann2@rq.example"]),
                        "phones": [] if clear else ["+1 555 0200"],
-                       "owner": "alice@example.com", "visible_to": "company",
+                       "owner": "alice@example.com", "visible_to": "company" if first else "owner",
                        "labels": None if clear else ["Customer"],
                        "fields": {"RQ nickname" if not first else "RQ nick": None if clear else "Annie",
                                   "Interests": None if clear else (["Events"] if first else ["Events", "Newsletter"])}},
@@ -170,26 +193,37 @@ def _records(round_: int) -> dict[str, Any]:
     }
 
 
-def _write(directory: Path, round_: int) -> Path:
+def _write(directory: Path, round_: int, *, shape: bool = True, records: bool = True, v1: bool = False) -> Path:
+    """The round's manifests; v1 (the deprecated routes) has no shape or product writes, so the v1 run
+    applies the shape with v2 first and declares no products."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "shape.yaml").write_text(yaml.safe_dump(_shape(round_), sort_keys=False), encoding="utf-8")
-    (directory / "records.yaml").write_text(yaml.safe_dump(_records(round_), sort_keys=False), encoding="utf-8")
+    if shape:
+        (directory / "shape.yaml").write_text(yaml.safe_dump(_shape(round_), sort_keys=False), encoding="utf-8")
+    if records:
+        data = _records(round_)
+        if v1:
+            del data["products"]
+            del data["deals"]["rq-deal"]["products"]
+        (directory / "records.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return directory
 
 
-def _apply(sandbox: InProcess, path: Path) -> Any:
+def _apply(sandbox: InProcess, path: Path, version: str) -> Any:
     """Plan then apply as `apply --auto-approve` does, with the client that carries the account's schema."""
     from reconciler.apply import apply_plan
     from reconciler.config import Settings
+    from reconciler.pipedrive.client import PipedriveClient
     from reconciler.session import plan_run
 
     with sandbox.client() as client:
-        run = plan_run(client, Settings(), [str(path)])
+        client = PipedriveClient(client.http, api_version=version)
+        run = plan_run(client, Settings(api_version=version), [str(path)])
         return apply_plan(run.client, run.plan, run.lock, workers=4)
 
 
 @dataclass
 class Run:
+    version: str
     sent: list[Sent]
     tally: Tally = field(default_factory=Tally)
     custom: list[str] = field(default_factory=list)
@@ -205,16 +239,26 @@ def _custom_types(sandbox: InProcess) -> dict[str, str]:
     return types
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+@pytest.fixture(scope="module", params=["v2", "v1"])
+def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """The three applies with the engine's default API (v2), and with `--api-version v1` (the deprecated
+    v1 routes served, as old accounts need them), each body against its version's models."""
+    version = request.param
     facts = {"v1": load("v1"), "v2": load("v2")}
-    sandbox = InProcess()
+    sandbox = InProcess(serve_deprecated_v1=version == "v1")
     recorder = Recorder(sandbox.transport, templates(facts))
     sandbox.transport = recorder  # type: ignore[assignment]
     project = tmp_path_factory.mktemp("requests") / "crm"
     try:
         for round_ in range(3):
-            result = _apply(sandbox, _write(project, round_))
+            if version == "v1":
+                shape = tmp_path_factory.mktemp("shape") / "crm"
+                before = len(recorder.sent)
+                _apply(sandbox, _write(shape, round_, records=False), "v2")
+                del recorder.sent[before:]  # only the v1 run's own writes are checked against the v1 models
+                result = _apply(sandbox, _write(project, round_, shape=False, v1=True), version)
+            else:
+                result = _apply(sandbox, _write(project, round_), version)
             errors = [o.error for o in result.outcomes if o.status != "done"]
             assert not errors, f"round {round_}: " + "\n".join(map(str, errors))
         again = sandbox.plan(project)
@@ -222,7 +266,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         types = _custom_types(sandbox)
     finally:
         sandbox.close()
-    checked = Run(recorder.sent)
+    checked = Run(version, recorder.sent)
     checkers = {v: RequestChecker(v, facts[v]) for v in ("v1", "v2")}
     bodies = {v: {(e["method"], e["path"]): e["body"] for e in facts[v]["endpoints"]} for v in facts}
     for sent in recorder.sent:
@@ -266,8 +310,7 @@ def test_every_request_succeeded(run: Run) -> None:
 
 def test_every_body_fits_its_official_request_model(run: Run) -> None:
     print(f"\nrequest conformance: {counts_line(run)}")
-    findings = sorted({str(f) for f in run.tally.findings
-                       if not (f.kind == "null" and (f.model, f.field) in NULLS_KEPT)})
+    findings = sorted({str(f) for f in run.tally.findings if not _kept(f)})
     assert not findings, "what the engine sends that the official request models refuse:\n" + "\n".join(findings)
 
 
@@ -275,9 +318,19 @@ def test_every_write_has_an_official_request_model(run: Run) -> None:
     assert not run.unmatched, [f"{s.method} /{s.version}{s.path}" for s in run.unmatched]
 
 
-def test_no_kept_null_is_stale(run: Run) -> None:
-    seen = {(f.model, f.field) for f in run.tally.findings if f.kind == "null"}
-    assert not set(NULLS_KEPT) - seen, sorted(set(NULLS_KEPT) - seen)
+def _kept(finding: Any) -> bool:
+    if finding.kind == "null":
+        return (finding.version, finding.model, finding.field) in NULLS_KEPT
+    return finding.version == "v1" and (finding.model, finding.field, finding.kind) in V1_ALLOWED
+
+
+def test_no_kept_difference_is_stale(run: Run) -> None:
+    seen = {(f.version, f.model, f.field) for f in run.tally.findings if f.kind == "null"}
+    stale = {k for k in NULLS_KEPT if k[0] == run.version} - seen
+    if run.version == "v1":
+        found = {(f.model, f.field, f.kind) for f in run.tally.findings if f.version == "v1"}
+        stale |= {("v1", *k) for k in set(V1_ALLOWED) - found}
+    assert not stale, sorted(stale)
 
 
 def test_custom_field_values_have_the_v2_formats(run: Run) -> None:
@@ -285,17 +338,21 @@ def test_custom_field_values_have_the_v2_formats(run: Run) -> None:
 
 
 def test_every_kind_created_updated_and_cleared(run: Run) -> None:
-    seen = {(s.method, re.sub(r"/\d+", "/{id}", s.path.split("?")[0])) for s in run.sent}
-    for wanted in (("POST", "/organizations"), ("PATCH", "/organizations/{id}"), ("POST", "/persons"),
-                   ("PATCH", "/persons/{id}"), ("POST", "/deals"), ("PATCH", "/deals/{id}"),
-                   ("POST", "/activities"), ("PATCH", "/activities/{id}"), ("POST", "/notes"),
-                   ("PUT", "/notes/{id}"), ("POST", "/products"), ("PATCH", "/products/{id}"),
-                   ("POST", "/leads"), ("POST", "/pipelines"), ("PATCH", "/pipelines/{id}"),
-                   ("POST", "/stages"), ("PATCH", "/stages/{id}"), ("POST", "/dealFields"),
-                   ("POST", "/deals/{id}/products")):
-        assert wanted in seen, wanted
+    seen = {(s.method, re.sub(r"/[0-9a-f-]{36}|/\d+", "/{id}", s.path.split("?")[0])) for s in run.sent}
+    update = "PATCH" if run.version == "v2" else "PUT"
+    wanted = [("POST", "/organizations"), (update, "/organizations/{id}"), ("POST", "/persons"),
+              (update, "/persons/{id}"), ("POST", "/deals"), (update, "/deals/{id}"), ("POST", "/activities"),
+              (update, "/activities/{id}"), ("POST", "/notes"), ("PUT", "/notes/{id}"), ("POST", "/leads"),
+              ("PATCH", "/leads/{id}")]
+    if run.version == "v2":
+        wanted += [("POST", "/products"), ("PATCH", "/products/{id}"), ("POST", "/pipelines"),
+                   ("PATCH", "/pipelines/{id}"), ("POST", "/stages"), ("PATCH", "/stages/{id}"),
+                   ("POST", "/dealFields"), ("POST", "/deals/{id}/products")]
+    for one in wanted:
+        assert one in seen, one
 
 
 def test_the_counts_are_in_the_docs(run: Run) -> None:
     docs = (ROOT / "docs" / "sandbox.md").read_text(encoding="utf-8")
-    assert counts_line(run) in docs, f"docs/sandbox.md must say: {counts_line(run)}"
+    line = f"{run.version}: {counts_line(run)}"
+    assert line in docs, f"docs/sandbox.md must say: {line}"

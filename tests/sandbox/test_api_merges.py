@@ -123,3 +123,11 @@ def test_merge_refusals(pd_current: PD) -> None:
     assert_error(pd.put("/api/v1/persons/99999/merge", {"merge_with_id": b["id"]}), 404)
     assert pd.get(f"/api/v2/persons/{a['id']}").status == 200  # a refused merge changes nothing
     assert pd.call("GET", f"/api/v1/persons/{a['id']}/merge").status == 405
+
+
+def test_archived_deals_cannot_be_merged(pd_current: PD) -> None:
+    pd = pd_current
+    archived, other = pd.deal("Archived", is_archived=True), pd.deal("Open")
+    assert_error(pd.put(f"/api/v1/deals/{archived['id']}/merge", {"merge_with_id": other["id"]}), 400, "archived")
+    assert_error(pd.put(f"/api/v1/deals/{other['id']}/merge", {"merge_with_id": archived["id"]}), 400, "archived")
+    assert pd.get(f"/api/v2/deals/{other['id']}").data["status"] == "open"
