@@ -67,7 +67,8 @@ def classify(spec: FieldSpec, desired: Any, current: Any, recorded: str | None) 
     # the live value seen through what the manifests declare now, and as itself: the record was
     # taken with the shape the manifests had then (a product line since removed, a monetary
     # amount declared with its currency then), so either one matching means Pipedrive did not move
-    live_moved = digest(spec, current, desired) != recorded and digest(spec, current) != recorded
+    shapes = [desired, None, *spec.type.other_shapes(spec, desired)]
+    live_moved = all(digest(spec, current, like) != recorded for like in shapes)
     if not live_moved:
         return None
     if has_placeholder(desired):
@@ -204,5 +205,6 @@ def drift_only(plan: Any) -> None:
             kept_changes.append(change)
     plan.changes = kept_changes
     plan.adopt = []
+    plan.moved = []  # the manifests' own renames of keys, not changes made in Pipedrive
     plan.applied = {}
     plan.drift_only = True

@@ -235,6 +235,12 @@ class FieldType:
         """
         return value
 
+    def other_shapes(self, spec: FieldSpec, value: Any) -> list[Any]:
+        """Other ways the manifests may have declared a value like this one, for `like`: a record
+        taken when the manifests declared the field in another shape still matches the live value
+        seen through that shape (a monetary amount declared as a plain number then)."""
+        return []
+
     def to_api_value(self, spec: FieldSpec, value: Any, ctx: Context, declared: Mapping[str, Any],
                      live: Mapping[str, Any] | None) -> Any:
         """to_api with `null` meaning the field's empty value, and unknown names as NormalizeError."""
@@ -1403,6 +1409,9 @@ class Money(FieldType):
         if isinstance(desired, PlainAmount):  # declared as a plain number: the amount is what is managed
             return num_equal(desired.get("value"), live.get("value"))
         return num_equal(desired.get("value"), live.get("value")) and desired.get("currency") == live.get("currency")
+
+    def other_shapes(self, spec, value):
+        return [PlainAmount(value)] if isinstance(value, dict) and not isinstance(value, PlainAmount) else []
 
     def comparable(self, spec, value, like=None):
         if value is None:

@@ -128,6 +128,10 @@ class DealHooks(KindHooks):
     def export(self, fields):
         if fields.get("products"):
             fields.pop("value", None)  # Pipedrive's sum of the products
+        # Pipedrive's stamp of when the deal was lost: exported, it would be managed, and a deal
+        # reopened in Pipedrive would be planned back to lost (issue 24). won_time is still
+        # exported: issue 16 promises its round trip (tests/plan/test_deal_fields.py)
+        fields.pop("lost_time", None)
 
     def check(self, declared, live, writes):
         if declared.get("value") is not None and declared.get("products"):

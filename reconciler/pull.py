@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,28 @@ def planned_edits(plan: Any, manifest: Manifest, prefer: str | None) -> tuple[li
     if conflicts:
         raise PullError("\n".join(conflicts))
     return edits, skipped
+
+
+# A value pulled that Pipedrive pairs with another field the manifests may not declare: a deal
+# that became lost has a lost reason, which the pull writes beside its status (else the next
+# apply's lost deal would have none declared and the reason would go unreviewed).
+COMPANIONS = {("deal", "status", "lost"): "lost_reason"}
+
+
+def companion_edits(edits: list[Edit], manifest: Manifest, client: Any, ids: dict) -> list[Edit]:
+    """The fields pulled values bring along (COMPANIONS), read live: one call per such object."""
+    out = []
+    for edit in edits:
+        companion = COMPANIONS.get((edit.kind, edit.label, edit.value)) if isinstance(edit.value, str) else None
+        res = manifest.get(edit.kind, edit.key)
+        if companion is None or res is None or companion in res.fields or (edit.kind, edit.key) not in ids:
+            continue
+        live = client.get(edit.kind, ids[(edit.kind, edit.key)]) or {}
+        spec = kinds.kind(edit.kind).field(companion)
+        value = spec.live(live) if spec is not None else None
+        if value not in (None, ""):
+            out.append(Edit(edit.file, edit.kind, edit.key, companion, value, edit.state))
+    return out
 
 
 def rename_edits(manifest: Manifest, used: list[Any], renamed: dict) -> list[Edit]:
@@ -173,11 +196,22 @@ def _layouts(text: str) -> list[tuple[int, int]]:
     return tried
 
 
+def _null_style(yaml: Any, text: str) -> None:
+    """Write null as the file does: `null` or `~` (ruamel.yaml writes nothing after the colon,
+    and a file that said `lost_reason: null` could not be written back byte for byte)."""
+    word = "~" if re.search(r":[ \t]+~[ \t]*(#.*)?$", text, re.MULTILINE) else "null"
+    if not re.search(r":[ \t]+(null|Null|NULL|~)[ \t]*(#.*)?$", text, re.MULTILINE):
+        return
+    yaml.representer.add_representer(
+        type(None), lambda representer, _data: representer.represent_scalar("tag:yaml.org,2002:null", word))
+
+
 def _load(path: str) -> tuple[Any, Any, str]:
     """The file as ruamel.yaml's round-trip document, checked to write back byte for byte."""
     text = Path(path).read_text(encoding="utf-8")
     for mapping, offset in _layouts(text):
         yaml = _yaml()
+        _null_style(yaml, text)
         yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
         data = yaml.load(text)
         if _dump(yaml, data) == text:

@@ -161,22 +161,30 @@ def check_option_removals(client: PipedriveClient, plan: Plan, *, allow: bool) -
     warnings: list[str] = []
     for change, entity, key, removed in removals:
         ids = {o["id"] for o in removed}
-        counts: dict[Any, int] = dict.fromkeys(ids, 0)
-        kind_name = fieldsapi.RECORD_KINDS.get(entity)
-        for record_id, value in fieldsapi.record_values(client, entity, key):
-            used = _uses(value, ids)
-            if not used:
-                continue
-            new = rewritten.get((kind_name, record_id), {})
-            if key in new and not _uses(new[key], ids):
-                continue  # the plan moves this record off the removed options
-            for option_id in used:
-                counts[option_id] += 1
-        in_use = [(o["label"], counts[o["id"]]) for o in removed if counts[o["id"]]]
+        counts: dict[tuple[str, Any], int] = {}
+        sources = ((fieldsapi.RECORD_KINDS.get(entity), fieldsapi.record_values(client, entity, key)),
+                   ("lead", fieldsapi.lead_values(client, entity, key)))  # leads have the deals' fields
+        for kind_name, values in sources:
+            for record_id, value in values:
+                used = _uses(value, ids)
+                if not used:
+                    continue
+                new = rewritten.get((kind_name, record_id), {})
+                if key in new and not _uses(new[key], ids):
+                    continue  # the plan moves this record off the removed options
+                for option_id in used:
+                    where = (kind_name or entity, option_id)
+                    counts[where] = counts.get(where, 0) + 1
+        record_kind = fieldsapi.RECORD_KINDS.get(entity) or entity
+        in_use = []
+        for option in removed:
+            users = [f"{n} live {k}{'s' if n != 1 else ''}" for k in (record_kind, "lead")
+                     if (n := counts.get((k, option["id"]), 0))]
+            if users:
+                in_use.append((option["label"], " and ".join(users)))
         if not in_use:
             continue
-        what = "; ".join(f"{label!r} is used by {count} live {entity}{'s' if count != 1 else ''}"
-                         for label, count in in_use)
+        what = "; ".join(f"{label!r} is used by {count}" for label, count in in_use)
         if allow:
             warnings.append(f"{change.address} removes options that live records use ({what}): Pipedrive "
                             "clears them from those records (--allow-option-removal)")

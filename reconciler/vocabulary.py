@@ -1,11 +1,11 @@
-"""The vocabulary the manifests were applied with: names of pipelines, stages and options, by id.
+"""The vocabulary the manifests were applied with: names of pipelines, stages, options, labels, by id.
 
 Records name an account's vocabulary by name (`pipeline: Sales`, `Lead source: Website`);
 Pipedrive names it by id, and people rename things in Settings. The lock keeps, for every
 name the manifests use, the id it had when last applied (docs/state.md, `vocabulary`):
 
     {"pipeline": {"Sales": 1}, "stage": {"1": {"Negotiation": 5}},
-     "option": {"<custom field key>": {"Website": 12}}}
+     "option": {"<custom field key>": {"Website": 12}}, "label": {"deal": {"Hot": 3}}}
 
 A later plan that finds a recorded name gone from the account but its id alive under another
 name treats the old name as that id (an alias in the account schema) and says "renamed in
@@ -32,14 +32,15 @@ class Use:
     kind: str
     key: str
     label: str  # "pipeline", "stage", "fields.Lead source"
-    what: str  # pipeline | stage | option
-    scope: str  # "" for a pipeline, the pipeline id for a stage, the custom field key for an option
+    what: str  # pipeline | stage | option | label
+    scope: str  # "" for a pipeline, the pipeline id for a stage, the custom field key for an option, the
+    # kind whose labels they are for a label
     name: str
     id: Any
 
 
 def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
-    """Every pipeline, stage and option name the resources use, with the id it resolves to now."""
+    """Every pipeline, stage, option and label name the resources use, with the id it resolves to now."""
     for res in resources:
         if res.absent:
             continue
@@ -58,6 +59,13 @@ def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
                 yield Use(res.kind, res.key, name, "pipeline", "", value, pipeline_id)
             elif type_name == "custom":
                 yield from _option_uses(res, value, schema)
+            elif type_name == "labels" and isinstance(value, list):
+                for label in value:
+                    try:
+                        label_id = schema.label_id(field.ref_kind or "", str(label))
+                    except UnknownName:
+                        continue
+                    yield Use(res.kind, res.key, name, "label", field.ref_kind or "", str(label), label_id)
         stage = res.fields.get("stage")
         if isinstance(stage, str) and spec.field("stage") is not None and spec.field("stage").type.name == "stage":
             try:
@@ -117,6 +125,13 @@ def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple
                 continue
             per[old] = [object_id]
             renamed[("stage", scope, old)] = info[1]
+    for kind_name, names in (vocabulary.get("label") or {}).items():
+        current_labels = schema.label_names.get(kind_name, {})
+        for old, label_id in names.items():
+            current = current_labels.get(label_id)
+            if current is not None and current != old and old not in current_labels.values():
+                schema.label_aliases.setdefault(kind_name, {})[old] = label_id
+                renamed[("label", kind_name, old)] = current
     for field_key, names in (vocabulary.get("option") or {}).items():
         for by_key in schema.custom_by_key.values():
             custom = by_key.get(field_key)

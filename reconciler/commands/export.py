@@ -71,7 +71,9 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
             progress = ExportDisplay(out.err, out.quiet, client.stats)  # counts and calls while reading
             result = export_account(client, out_dir, account.as_dict(), kind_names, force=force, progress=progress,
                                     lock_name=lock)
-            adopt_export(client, settings, out_dir)
+            before = client.stats.as_dict()
+            unrecorded = adopt_export(client, settings, out_dir)
+            after = client.stats.as_dict()
     except ExportError as exc:
         out.error(str(exc))
         raise SystemExit(EXIT_ERROR) from None
@@ -91,14 +93,20 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
         f"{result.stats['tokens']:,}.",
         markup=False,
     )
+    if unrecorded:
+        out.warn(unrecorded)
+    else:
+        out.info(f"Recorded every exported field as applied in {out_dir / lock}, so a change made in Pipedrive "
+                 f"from now on is drift (one plan: {after['api_calls'] - before['api_calls']:,} API calls, "
+                 f"{after['tokens'] - before['tokens']:,} tokens).")
     out.info(f"Check the round trip with: reconciler plan {out_dir}  (same connection options)")
 
 
-def adopt_export(client: Any, settings: Any, out_dir: Path) -> None:
+def adopt_export(client: Any, settings: Any, out_dir: Path) -> str | None:
     """Export adopts the live state: its lock records every declared field as applied
     (docs/state.md), so a UI edit made right after the export is drift, not an ordinary change.
     One plan of what was written, over the same client (the overlay of the project, if any,
-    is not part of what was exported)."""
+    is not part of what was exported). Returns a warning when the export cannot be planned."""
     from dataclasses import replace
 
     from reconciler.plan import PlanError
@@ -108,9 +116,11 @@ def adopt_export(client: Any, settings: Any, out_dir: Path) -> None:
     try:
         run = plan_run(client, replace(settings, overlay=None), [str(out_dir)], on_drift="keep")
     except (PlanError, ManifestErrors) as exc:  # the export stands; only its record of what is applied is missing
-        raise ExportError(f"the export was written, but planning it to record what is applied failed ({exc}): "
-                          f"run `reconciler plan {out_dir}` to see why") from None
+        return (f"the export was written, but planning it failed ({exc}), so its lock records no field as "
+                f"applied (a change made in Pipedrive is not drift until the next apply): run `reconciler plan "
+                f"{out_dir}` to see why")
     accept_live(run)
+    return None
 
 
 def _project_of(out_dir: Path) -> Path:

@@ -50,6 +50,7 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
     from reconciler.pull import (
         PullError,
         children,
+        companion_edits,
         deleted_in_pipedrive,
         planned_edits,
         rename_edits,
@@ -77,6 +78,7 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
             run.lock.save()
         try:
             edits, skipped = planned_edits(run.plan, manifest, prefer)
+            edits += companion_edits(edits, manifest, run.client, run.identity.ids)
             renames = rename_edits(manifest, renames_used(manifest.resources, run.client.schema, run.renamed or {}),
                                    run.renamed or {})
             edits += renames

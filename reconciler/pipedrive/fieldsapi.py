@@ -273,6 +273,28 @@ API = CustomFieldCalls()
 # -- the records that use a field ----------------------------------------------------------------
 
 
+# leads have the deals' custom fields, their values at the root by key (v1 only: leads have no v2)
+_LEAD_LISTS = ("/api/v1/leads", "/api/v1/leads/archived")
+
+
+def lead_values(client: PipedriveClient, entity: str, key: str) -> Iterator[tuple[Any, Any]]:
+    """(lead id, value) of every live lead (archived too) with a value for one of the deals'
+    custom fields: an option removed from a deal field is cleared from the leads that use it too.
+    v1 answers a multiple-option value as "1,2"."""
+    if entity != "deal":
+        return
+    for path in _LEAD_LISTS:
+        for record in client.paged(path, {}, version="v1"):
+            value = record.get(key)
+            if isinstance(value, dict):
+                value = value.get("id", value.get("value"))
+            if isinstance(value, str) and value and all(part.strip().isdigit() for part in value.split(",")):
+                parts = [int(part) for part in value.split(",")]
+                value = parts if "," in value else parts[0]
+            if value not in (None, "", []):
+                yield record.get("id"), value
+
+
 def record_values(client: PipedriveClient, entity: str, key: str) -> Iterator[tuple[Any, Any]]:
     """(record id, value) of every live record of an entity with a value for one custom field,
     from the v2 lists, which answer custom values by key (option ids for enum and set fields)."""

@@ -67,6 +67,8 @@ class AccountSchema:
     activity_types: set[str] = field(default_factory=set)  # active activity types' keys, when loaded
     # custom field key -> option label the lock recorded -> the id it still is (renamed in Pipedrive since)
     option_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # kind -> label name the lock recorded -> the id it still is (renamed in Pipedrive since)
+    label_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, client: PipedriveClient, kinds_needed: set[str] | None = None) -> AccountSchema:
@@ -166,6 +168,8 @@ class AccountSchema:
     def label_id(self, kind: str, name: str) -> Any:
         """A label of a kind (deal, person, organization, lead) by its name."""
         ids = [i for i, label in self.label_names.get(kind, {}).items() if label == name]
+        if not ids and name in self.label_aliases.get(kind, {}):  # renamed in Pipedrive since it was applied
+            ids = [self.label_aliases[kind][name]]
         if not ids:
             raise _unknown(f"{kind} label", name, self.label_names.get(kind, {}).values())
         if len(ids) > 1:

@@ -48,14 +48,18 @@ def headline(summary: dict[str, int], adopted: int = 0, kept: list[dict] | None 
     it says what is kept instead of claiming that the account matches the manifests."""
     if not any(summary.get(k) for k in ("create", "update", "delete")) and kept:
         deleted = sum(1 for k in kept if k.get("deleted"))
-        changed = len(kept) - deleted
+        changed = sum(1 for k in kept if k.get("fields"))
+        naming = len(kept) - deleted - changed  # resources that name an object deleted in Pipedrive
         what = []
         if changed:
             what.append(f"{changed} object{'s' if changed != 1 else ''} changed")
         if deleted:
             what.append(f"{deleted} object{'s' if deleted != 1 else ''} deleted")
         line = (f"No changes to make. {' and '.join(what)} in Pipedrive since the last apply, kept as Pipedrive "
-                "has them (--on-drift keep); `reconciler pull` brings them into the manifests.")
+                "has them (--on-drift keep)"
+                + (f", and {naming} resource{'s' if naming != 1 else ''} naming a deleted one left as "
+                   f"{'they are' if naming != 1 else 'it is'}" if naming else "")
+                + "; `reconciler pull` brings them into the manifests.")
     elif not any(summary.get(k) for k in ("create", "update", "delete")):
         line = "No changes. The live account matches the manifests."
     else:

@@ -84,3 +84,15 @@ def test_pull_takes_a_deleted_object_out_of_the_manifests(project: ExamplesProje
     assert "acme-kickoff" not in text and "acme-org-profile" in text
     assert "acme-kickoff" not in json.loads((project.path / "reconciler.lock").read_text())["resources"]["note"]
     assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_what_names_a_deleted_object_is_left_alone_and_pull_says_so(project: ExamplesProject) -> None:
+    bob_deletes(project, "deal", "acme-renewal-2027")  # its note and activity stay in Pipedrive
+    text = project.run("plan", "--on-drift", "keep", "--no-color").out
+    assert "note.acme-kickoff" in text and "names deal.acme-renewal-2027, deleted in Pipedrive" in text
+    assert "2 resources naming a deleted one left as they are" in text
+    before = (project.path / "accounts" / "acme.yaml").read_text()
+    result = project.run("pull")
+    assert result.code == 1
+    assert "acme.yaml:73:3: error: note 'acme-kickoff' names deal.acme-renewal-2027" in result.err
+    assert (project.path / "accounts" / "acme.yaml").read_text() == before  # nothing written

@@ -99,3 +99,15 @@ def test_a_managed_fields_option_renamed_in_settings_is_drift_never_a_delete(pro
     assert "options: [Europe, Americas, APAC]" in (project.path / "shape.yaml").read_text()
     assert "Region: Europe" in (project.path / "accounts" / "acme.yaml").read_text()
     assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_label_renamed_in_pipedrive_is_recognised_and_pulled(project: ExamplesProject) -> None:
+    warm = project.lock()["vocabulary"]["label"]["lead"]["Warm"]
+    project.api("PATCH", f"/api/v1/leadLabels/{warm}", headers=BOB, json={"name": "Warm lead"})
+    result = project.run("plan", "--detailed-exitcode")
+    assert result.code == 0, result.err
+    assert "label renamed in Pipedrive from 'Warm' to 'Warm lead'" in result.err
+    assert project.run("pull").code == 0
+    assert "labels: [Warm lead]" in (project.path / "accounts" / "initech.yaml").read_text()
+    again = project.run("plan", "--detailed-exitcode")
+    assert again.code == 0 and "renamed in Pipedrive" not in again.err, again.err
