@@ -30,6 +30,7 @@ shrinking while exploring, RECONCILER_TEAM_DAY_REPORT=1 prints the counts).
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import json
 import os
@@ -62,6 +63,7 @@ def _applied_base() -> Path:
     global _BASE
     if _BASE is None:
         base = Path(tempfile.mkdtemp(prefix="team-day-base-"))
+        atexit.register(shutil.rmtree, base, True)
         copy_examples(base / "project")
         result = invoke(["apply", str(base / "project"), "--auto-approve", "--sandbox", str(base / "sandbox.db")])
         assert result.code == 0, result.both
