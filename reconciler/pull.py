@@ -153,6 +153,20 @@ def deleted_in_pipedrive(plan: Any, manifest: Manifest) -> dict[str, list[tuple[
     return out
 
 
+MOVED = "moved"
+
+
+def stale_moves(manifest: Manifest, removals: dict[str, list[tuple[str, str]]]) -> dict[str, list[str]]:
+    """The `moved:` entries that name a resource pull takes out (by file, the address moved to):
+    left in, they would name nothing and the manifests would no longer validate."""
+    gone = {item for items in removals.values() for item in items}
+    out: dict[str, list[str]] = {}
+    for move in manifest.moves:
+        if (move.kind, move.new) in gone:
+            out.setdefault(move.pos.file, []).append(f"{move.kind}.{move.new}")
+    return out
+
+
 # -- writing with ruamel.yaml -------------------------------------------------------------------
 
 
@@ -252,9 +266,11 @@ def _set(data: Any, edit: Edit) -> None:
 
 def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dict, Any]]],
                 removals: dict[str, list[tuple[str, str]]] | None = None,
-                read: Mapping[str, bytes] | None = None) -> list[str]:
-    """Write every edit, addition and removal (a resource deleted in Pipedrive), file by file;
-    every file is checked before any is written.
+                read: Mapping[str, bytes] | None = None,
+                unmoved: dict[str, list[str]] | None = None) -> list[str]:
+    """Write every edit, addition and removal (a resource deleted in Pipedrive, and the `moved:`
+    entries naming it: `unmoved`, from stale_moves), file by file; every file is checked before
+    any is written.
 
     `read` is the sha256 of each file as the run first read it (Manifest.hashes, by real
     path): a file that differs now was edited while pull ran, and writing pull's values into
@@ -263,10 +279,11 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
     against its bytes when this function read it).
     """
     removals = removals or {}
+    unmoved = unmoved or {}
     by_file: dict[str, list[Edit]] = {}
     for edit in edits:
         by_file.setdefault(edit.file, []).append(edit)
-    files = sorted(set(by_file) | set(additions) | set(removals))
+    files = sorted(set(by_file) | set(additions) | set(removals) | set(unmoved))
     first = {path: (read or {}).get(os.path.realpath(path)) for path in files}
     loaded = {}
     rewritten: dict[str, str] = {}
@@ -274,7 +291,7 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
     for path in files:
         try:
             first[path] = _unchanged(path, first[path])
-            if path not in additions and path not in removals:  # values only: rewritten where they stand
+            if path not in additions and path not in removals and path not in unmoved:  # values only: in place
                 new_text = rewrite(_read_exact(path), [(_field_path(edit), edit.value) for edit in by_file[path]])
                 if new_text is not None:  # (manifest/spans.py); else ruamel.yaml, below
                     rewritten[path] = new_text
@@ -297,6 +314,13 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
                 _set(data, edit)
             for kind_name, key, values, _object_id in additions.get(path, []):
                 _add(data, kind_name, key, values)
+            for address in unmoved.get(path, []):
+                entries = data.get(MOVED) or []
+                for index in reversed(range(len(entries))):  # in place: the rest keeps its layout
+                    if entries[index].get("to") == address:
+                        del entries[index]
+                if not entries and MOVED in data:
+                    del data[MOVED]
             for kind_name, key in removals.get(path, []):
                 section = data[kinds.kind(kind_name).section]
                 del section[key]

@@ -23,6 +23,7 @@ from reconciler.pull import (
     deleted_in_pipedrive,
     planned_edits,
     rename_edits,
+    stale_moves,
     write_edits,
 )
 from reconciler.renames import renames_used
@@ -74,7 +75,8 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         if not outcome.edits and not additions and not removals:
             accept_live(run)  # nothing to write, yet what was seen is now the record
             return outcome
-        outcome.files = write_edits(outcome.edits, additions, removals, manifest.hashes)  # refused if edited meanwhile
+        outcome.files = write_edits(outcome.edits, additions, removals, manifest.hashes,  # refused if edited meanwhile
+                                    unmoved=stale_moves(manifest, removals))
         old_ids = {(k["kind"], k["key"]): k["id"] for k in run.plan.kept}
         outcome.removed = [(path, kind_name, key, old_ids.get((kind_name, key)))
                            for path, items in removals.items() for kind_name, key in items]
