@@ -191,7 +191,10 @@ def test_lease_break_during_an_apply_stops_it_with_a_clear_message(tmp_path: Pat
     server = sandbox_process("broken-apply", rate_limit=5)
     project = _project(tmp_path / "laptop", data)
     env = cli_env(RECONCILER_RATE_LIMIT="5", RECONCILER_LEASE_TTL="10", RECONCILER_TIMEOUT="3")
-    proc = start_cli("apply", str(project), "--auto-approve", "--endpoint", server.endpoint, env=env)
+    # the holder's TTL is longer than the breaker's: on a loaded machine a 10 s lease could lapse on its
+    # own before the break lands, and then there is nothing live to break (the broken lease lasts 10 s)
+    proc = start_cli("apply", str(project), "--auto-approve", "--endpoint", server.endpoint,
+                     env={**env, "RECONCILER_LEASE_TTL": "30"})
     assert wait_for(lambda: server.api.stats()["by_route"].get("POST /api/v2/organizations", 0) >= 3, 60), \
         "apply never started writing"
     broke = run_cli("lease", "break", "--force", "--endpoint", server.endpoint, env=env)
