@@ -384,6 +384,31 @@ class CustomFieldHooks(KindHooks):
         return API
 
 
+class ActivityTypeHooks(KindHooks):
+    """Activity types: Pipedrive's v1 activityTypes, with calls of their own
+    (reconciler/pipedrive/activitytypes.py); activities name a type by key or name, so a
+    declared type is entered into the planned vocabulary, with its key known after apply when
+    this plan creates it. Only the account's own types are exported (not Pipedrive's defaults)."""
+
+    def read(self, record, out, version):
+        out["key_string"] = record.get("key_string")
+        out["is_custom"] = as_bool(record.get("is_custom_flag"))
+
+    def declare(self, schema, res, target, live, ctx):
+        from reconciler.pipedrive import activitytypes
+
+        activitytypes.declare(schema, res, target, live)
+
+    def exportable(self, obj):
+        return bool(obj.get("is_custom"))
+
+    @property
+    def api(self):  # type: ignore[override]
+        from reconciler.pipedrive.activitytypes import API
+
+        return API
+
+
 # Fields Pipedrive's API cannot clear: the official v2 request models (npm pipedrive 33.x) do not take
 # null for them, so `null` is refused at validate (FILE:LINE and this reason) and never sent (issue 27;
 # tests/conformance/test_requests.py checks every body against the models).
@@ -748,8 +773,37 @@ CUSTOM_FIELD_KIND = KindSpec(
     hooks=CustomFieldHooks(),
 )
 
+# Pipedrive's icons for activity types (the official ActivityTypeIconKeyConst, npm pipedrive 33.x)
+ACTIVITY_ICONS = (
+    "task", "email", "meeting", "deadline", "call", "lunch", "calendar", "downarrow", "document", "smartphone",
+    "camera", "scissors", "cogs", "bubble", "uparrow", "checkbox", "signpost", "shuffle", "addressbook",
+    "linegraph", "picture", "car", "world", "search", "clip", "sound", "brush", "key", "padlock", "pricetag",
+    "suitcase", "finish", "plane", "loop", "wifi", "truck", "cart", "bulb", "bell", "presentation",
+)
+
+ACTIVITY_TYPE_KIND = KindSpec(
+    name="activity_type",
+    section="activity_types",
+    title_field="name",
+    fields=(
+        FieldSpec("name", STRING, "name", "The activity type's name, as shown in Pipedrive; activities name it in "
+                  "`type:` (by this name or by its key). Its natural match key: an active type of this name is "
+                  "adopted, and renaming one keeps its key, so its activities keep it.", nullable=False),
+        FieldSpec("icon_key", ENUM, "icon_key", "The icon shown for the type, one of Pipedrive's icon names.",
+                  choices=ACTIVITY_ICONS, nullable=False),
+        FieldSpec("color", STRING, "color", "The icon's colour, six hexadecimal digits (e.g. FFC107)."),
+    ),
+    v1_path="/api/v1/activityTypes",  # v1 only: Pipedrive has no v2 activity types
+    v2_path=None,
+    match_keys=(("name",),),
+    required_on_create=("name", "icon_key"),
+    order=-4,
+    shape=True,
+    hooks=ActivityTypeHooks(),
+)
+
 KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY, LEAD, PIPELINE_KIND, STAGE_KIND,
-                               CUSTOM_FIELD_KIND)
+                               CUSTOM_FIELD_KIND, ACTIVITY_TYPE_KIND)
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 

@@ -54,6 +54,8 @@ def planned_schema(schema: AccountSchema) -> AccountSchema:
         custom={kind: shared(per, lambda d: {name: list(fields) for name, fields in d.items()})
                 for kind, per in schema.custom.items()},
         custom_by_key={kind: shared(per, dict) for kind, per in schema.custom_by_key.items()},
+        activity_types=set(schema.activity_types),
+        activity_type_keys=dict(schema.activity_type_keys),
     )
 
 
