@@ -720,8 +720,9 @@ class ActivityType(Text):
         if known and value not in known:
             from reconciler.manifest.checks import suggest
 
-            hint = suggest(str(value), sorted(known))
-            raise NormalizeError(f"unknown activity type {value!r}{hint or ''} (types: {', '.join(sorted(known))})")
+            names = sorted(known | {n for n in ctx.schema.activity_type_keys if isinstance(n, str)})
+            hint = suggest(str(value), names)
+            raise NormalizeError(f"unknown activity type {value!r}{hint or ''} (types: {', '.join(names)})")
         return value
 
     # Pipedrive's own types, whose keys are the same in every account; a type an account added

@@ -788,7 +788,10 @@ ACTIVITY_TYPE_KIND = KindSpec(
     fields=(
         FieldSpec("name", STRING, "name", "The activity type's name, as shown in Pipedrive; activities name it in "
                   "`type:` (by this name or by its key). Its natural match key: an active type of this name is "
-                  "adopted, and renaming one keeps its key, so its activities keep it.", nullable=False),
+                  "adopted, and renaming one keeps its key, so its activities keep it. Pipedrive deactivates a type "
+                  "rather than deleting it: `absent: true` (or leaving a managed type out) deactivates it, past "
+                  "activities keep it, and declaring its name again creates a new active type (Pipedrive's API "
+                  "cannot reactivate one).", nullable=False),
         FieldSpec("icon_key", ENUM, "icon_key", "The icon shown for the type, one of Pipedrive's icon names.",
                   choices=ACTIVITY_ICONS, nullable=False),
         FieldSpec("color", STRING, "color", "The icon's colour, six hexadecimal digits (e.g. FFC107)."),

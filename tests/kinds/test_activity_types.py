@@ -121,3 +121,39 @@ def test_absent_deactivates_and_declaring_again_creates_an_active_type(project: 
     active = [t for t in again if t["active_flag"]]
     assert len(active) == 1 and active[0]["id"] != old["id"]
     assert activity_types_of(project)["Demo for Acme"] == active[0]["key_string"]
+
+
+def test_promoting_to_a_fresh_account_carries_the_type_and_its_activities(project: Project, tmp_path: Path) -> None:
+    applied(project)
+    out = tmp_path / "exported"
+    project.ok("export", "--out", str(out), "--kind", "activity_types", "--kind", "organizations",
+               "--kind", "activities")
+    activities = [a for f in out.rglob("*.yaml")
+                  for a in (yaml.safe_load(f.read_text(encoding="utf-8")).get("activities") or {}).values()]
+    assert {a["subject"]: a["type"] for a in activities} == {"Demo for Acme": "Product demo",
+                                                                       "Call Acme": "call"}
+
+    fresh = Project(tmp_path / "production")
+    # production once had a type of that name, since deactivated: Pipedrive gives the new one another key
+    old = fresh.api("POST", "/api/v1/activityTypes", json={"name": "Product demo", "icon_key": "task"})
+    fresh.api("DELETE", f"/api/v1/activityTypes/{old['id']}")
+    for exported in out.rglob("*.yaml"):
+        fresh.write(str(exported.relative_to(out)), exported.read_text(encoding="utf-8"))
+    plan = fresh.plan_json()
+    assert plan["summary"]["create"] == 4 and plan["summary"]["update"] == 0
+    fresh.apply()
+    created = live_types(fresh)
+    key = next(t["key_string"] for t in fresh.api("GET", "/api/v1/activityTypes")
+               if t["name"] == "Product demo" and t["active_flag"])
+    assert key != old["key_string"] and created["Product demo"]["color"] == "FFC107"
+    assert activity_types_of(fresh) == {"Demo for Acme": key, "Call Acme": "call"}
+    assert fresh.plan_json()["changes"] == []
+
+
+def test_an_unknown_type_is_named_with_the_declared_ones(project: Project) -> None:
+    manifests(project)
+    records = yaml.safe_load((project.path / "records.yaml").read_text())
+    records["activities"]["acme-demo"]["type"] = "Product dmo"
+    project.write("records.yaml", records)
+    result = project.run("plan")
+    assert result.code == 1 and "unknown activity type 'Product dmo'; did you mean 'Product demo'?" in result.both
