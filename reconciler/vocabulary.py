@@ -1,11 +1,11 @@
-"""The vocabulary the manifests were applied with: names of pipelines, stages and options, by id.
+"""The vocabulary the manifests were applied with: names of pipelines, stages, options and activity types, by id.
 
 Records name an account's vocabulary by name (`pipeline: Sales`, `Lead source: Website`);
 Pipedrive names it by id, and people rename things in Settings. The lock keeps, for every
 name the manifests use, the id it had when last applied (docs/state.md, `vocabulary`):
 
     {"pipeline": {"Sales": 1}, "stage": {"1": {"Negotiation": 5}},
-     "option": {"<custom field key>": {"Website": 12}}}
+     "option": {"<custom field key>": {"Website": 12}}, "activity_type": {"Product demo": "product_demo"}}
 
 A later plan that finds a recorded name gone from the account but its id alive under another
 name treats the old name as that id (an alias in the account schema) and says "renamed in
@@ -23,6 +23,7 @@ from reconciler import kinds
 from reconciler.pipedrive.schema import AccountSchema, UnknownName
 
 OPTION_TYPES = ("option", "options")  # the field types whose values name custom field options
+FLAT = ("pipeline", "activity_type")  # recorded as {name: id}; the others under a scope
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
                 yield Use(res.kind, res.key, name, "pipeline", "", value, pipeline_id)
             elif type_name == "custom":
                 yield from _option_uses(res, value, schema)
+            elif type_name == "activity type" and isinstance(value, str) and value not in schema.activity_types:
+                type_key = schema.activity_type_keys.get(value)  # named by name (a key is never renamed)
+                if type_key is not None:
+                    yield Use(res.kind, res.key, name, "activity_type", "", value, type_key)
         stage = res.fields.get("stage")
         if isinstance(stage, str) and spec.field("stage") is not None and spec.field("stage").type.name == "stage":
             try:
@@ -91,10 +96,10 @@ def recorded(resources: list[Any], schema: AccountSchema) -> dict[str, Any]:
     """What the lock records: every name the resources use → its id (the lock's `vocabulary`)."""
     out: dict[str, Any] = {}
     for use in uses(resources, schema):
-        if _is_placeholder(use.id) or not use.scope.isalnum() and use.what != "pipeline":
+        if _is_placeholder(use.id) or not use.scope.isalnum() and use.what not in FLAT:
             continue  # created by the plan: recorded by the next one, once its id is known
-        if use.what == "pipeline":
-            out.setdefault("pipeline", {})[use.name] = use.id
+        if use.what in FLAT:
+            out.setdefault(use.what, {})[use.name] = use.id
         else:
             out.setdefault(use.what, {}).setdefault(use.scope, {})[use.name] = use.id
     return out
@@ -109,6 +114,12 @@ def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple
         if current is not None and current != old and old not in schema.pipelines:
             schema.pipelines[old] = [object_id]
             renamed[("pipeline", "", old)] = current
+    names_by_key = {key: name for name, key in schema.activity_type_keys.items()}
+    for old, type_key in (vocabulary.get("activity_type") or {}).items():
+        current = names_by_key.get(type_key)
+        if current is not None and current != old and old not in schema.activity_type_keys:
+            schema.activity_type_keys[old] = type_key
+            renamed[("activity_type", "", old)] = current
     for scope, names in (vocabulary.get("stage") or {}).items():
         per = schema.stages.get(int(scope)) if scope.isdigit() else None
         for old, object_id in names.items():
