@@ -421,6 +421,8 @@ CANNOT_CLEAR: dict[str, str] = {
                   "to stop managing it",
     "deal.probability": "Pipedrive cannot clear it (UpdateDealRequest.probability is not nullable); leave the "
                         "key out to stop managing it",
+    "activity_type.color": "Pipedrive cannot clear it (UpdateActivityTypeRequest.color is not nullable); leave "
+                           "the key out to stop managing it",
 }
 OWNER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.")
 OWNER_V1_USER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.",
@@ -794,7 +796,8 @@ ACTIVITY_TYPE_KIND = KindSpec(
                   "cannot reactivate one).", nullable=False),
         FieldSpec("icon_key", ENUM, "icon_key", "The icon shown for the type, one of Pipedrive's icon names.",
                   choices=ACTIVITY_ICONS, nullable=False),
-        FieldSpec("color", STRING, "color", "The icon's colour, six hexadecimal digits (e.g. FFC107)."),
+        FieldSpec("color", STRING, "color", "The icon's colour, six hexadecimal digits (e.g. FFC107).",
+                  nullable=False),  # CANNOT_CLEAR
     ),
     v1_path="/api/v1/activityTypes",  # v1 only: Pipedrive has no v2 activity types
     v2_path=None,

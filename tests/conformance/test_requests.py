@@ -1,7 +1,7 @@
 """Every request body the engine can produce, checked against Pipedrive's official request models.
 
 One project declares every kind (the account's shape: a pipeline, stages, a custom field of every
-type on deals, and one on persons, organizations and products; records: an organization, persons,
+type on deals, and one on persons, organizations and products, an activity type; records: an organization, persons,
 a product, a deal with products, a note, an activity with participants, a lead), with every field
 set. It is applied three times through the real planner, applier and client over the in-process
 sandbox: created, then every field changed, then every field that can be cleared cleared. The
@@ -94,6 +94,9 @@ def _shape(round_: int) -> dict[str, Any]:
                    "rq-two": {"pipeline": "rq-pipe", "name": "RQ Two" if round_ == 0 else "RQ Second",
                               "order": 2, "probability": 50 if round_ == 0 else 60}},
         "custom_fields": fields,
+        "activity_types": {"rq-demo": {"name": "RQ demo" if round_ == 0 else "RQ demo 2",
+                                       "icon_key": "presentation" if round_ == 0 else "camera",
+                                       "color": "FFC107" if round_ == 0 else "2196F3"}},
     }
 
 
@@ -172,7 +175,7 @@ def _records(round_: int) -> dict[str, Any]:
         "notes": {"rq-note": {"deal": "rq-deal", "content": "RQ note" if first else "RQ note, edited",
                               "pinned": not first}},
         "activities": {
-            "rq-call": {"subject": "RQ call", "type": "call" if first else "meeting", "deal": "rq-deal",
+            "rq-call": {"subject": "RQ call", "type": "call" if first else "RQ demo 2" if round_ == 1 else "meeting", "deal": "rq-deal",
                         "org": "rq-org", "due_date": None if clear else "2027-02-01",
                         "due_time": None if clear else ("10:00" if first else "11:00"),
                         "duration": None if clear else "00:30",
@@ -347,7 +350,8 @@ def test_every_kind_created_updated_and_cleared(run: Run) -> None:
     if run.version == "v2":
         wanted += [("POST", "/products"), ("PATCH", "/products/{id}"), ("POST", "/pipelines"),
                    ("PATCH", "/pipelines/{id}"), ("POST", "/stages"), ("PATCH", "/stages/{id}"),
-                   ("POST", "/dealFields"), ("POST", "/deals/{id}/products")]
+                   ("POST", "/dealFields"), ("POST", "/deals/{id}/products"), ("POST", "/activityTypes"),
+                   ("PUT", "/activityTypes/{id}")]
     for one in wanted:
         assert one in seen, one
 

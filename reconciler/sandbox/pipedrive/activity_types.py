@@ -87,7 +87,7 @@ def register(router: Router) -> None:
             "active_flag": True,
         }
         record = ctx.company.store.insert(ctx.company.id, "activity_type", record)
-        return 200, {"success": True, "data": activity_type_v1(record)}
+        return 201, {"success": True, "data": activity_type_v1(record)}  # as v1's other creates
 
     def _one(ctx: Ctx) -> dict[str, Any]:
         found = ctx.company.store.get(ctx.company.id, "activity_type", ctx.id())
