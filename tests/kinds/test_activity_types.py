@@ -178,3 +178,12 @@ def test_a_type_renamed_in_pipedrive_is_recognised_and_pull_renames_it_everywher
     assert shape["activity_types"]["product-demo"]["name"] == "Demo"
     assert records["activities"]["acme-demo"]["type"] == "Demo"
     assert project.plan_json()["changes"] == []
+
+
+def test_validate_refuses_an_unknown_icon_and_a_cleared_colour(project: Project) -> None:
+    project.write("shape.yaml", "activity_types:\n  demo:\n    name: Product demo\n    icon_key: rocket\n"
+                                "    color: null\n")
+    result = project.run("validate")
+    assert result.code == 1
+    assert "shape.yaml:4:" in result.both and "rocket" in result.both
+    assert "shape.yaml:5:" in result.both and "UpdateActivityTypeRequest.color is not nullable" in result.both
