@@ -409,6 +409,32 @@ class ActivityTypeHooks(KindHooks):
         return API
 
 
+class LabelHooks(KindHooks):
+    """Labels: deal, person and organization labels are options of each one's standard `label`
+    field, lead labels have their own endpoint (reconciler/pipedrive/labelsapi.py); records name
+    them by name, so a declared label is entered into the planned vocabulary, with its id known
+    after apply when this plan creates it."""
+
+    def check(self, declared, live, writes):
+        from reconciler.pipedrive import labelsapi
+
+        return labelsapi.check(declared, live), None
+
+    def declare(self, schema, res, target, live, ctx):
+        from reconciler.pipedrive import labelsapi
+
+        labelsapi.declare(schema, res, target, live)
+
+    def export_key(self, obj, slug):
+        return f"{obj.get('entity')}-{slug}"  # a deal's Hot and a lead's Hot are two labels
+
+    @property
+    def api(self):  # type: ignore[override]
+        from reconciler.pipedrive.labelsapi import API
+
+        return API
+
+
 # Fields Pipedrive's API cannot clear: the official v2 request models (npm pipedrive 33.x) do not take
 # null for them, so `null` is refused at validate (FILE:LINE and this reason) and never sent (issue 27;
 # tests/conformance/test_requests.py checks every body against the models).
@@ -808,8 +834,35 @@ ACTIVITY_TYPE_KIND = KindSpec(
     hooks=ActivityTypeHooks(),
 )
 
+LABEL_KIND = KindSpec(
+    name="label",
+    section="labels",
+    title_field="name",
+    fields=(
+        FieldSpec("kind", ENUM, "entity", "What the label is for: deal, person, organization or lead. It cannot "
+                  "change.", choices=("deal", "person", "organization", "lead"), nullable=False),
+        FieldSpec("name", STRING, "name", "The label's name, as shown in Pipedrive; records name it in `labels:`. "
+                  "Matched together with kind to adopt an existing label; renaming one keeps its id, so every "
+                  "record keeps it. Deleting one (`absent: true`, or leaving a managed label out) takes it off "
+                  "every record that has it.", nullable=False),
+        FieldSpec("color", ENUM, "color", "Lead labels only, and required for a new one: one of Pipedrive's ten "
+                  "label colours. Pipedrive's API sets no colour on deal, person or organization labels.",
+                  choices=("blue", "brown", "dark-gray", "gray", "green", "orange", "pink", "purple", "red",
+                           "yellow"), nullable=False),
+    ),
+    v1_path=None,
+    v2_path=None,
+    match_keys=(("kind", "name"),),
+    required_on_create=("kind", "name"),
+    order=-4,
+    shape=True,
+    id_type=str,
+    id_pattern=r"^((deal|person|organization):[0-9]+|lead:[0-9a-f-]{36})$",
+    hooks=LabelHooks(),
+)
+
 KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY, LEAD, PIPELINE_KIND, STAGE_KIND,
-                               CUSTOM_FIELD_KIND, ACTIVITY_TYPE_KIND)
+                               CUSTOM_FIELD_KIND, ACTIVITY_TYPE_KIND, LABEL_KIND)
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 

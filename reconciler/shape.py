@@ -56,6 +56,7 @@ def planned_schema(schema: AccountSchema) -> AccountSchema:
         custom_by_key={kind: shared(per, dict) for kind, per in schema.custom_by_key.items()},
         activity_types=set(schema.activity_types),
         activity_type_keys=dict(schema.activity_type_keys),
+        label_names={kind: dict(names) for kind, names in schema.label_names.items()},
     )
 
 
