@@ -113,3 +113,23 @@ def test_a_colour_on_a_deal_label_is_refused(project: Project) -> None:
     manifests(project, {**LABELS, "deal-strategic": {"kind": "deal", "name": "Strategic", "color": "red"}})
     result = project.run("plan")
     assert result.code == 1 and "Pipedrive's API cannot set on deal labels" in result.both
+
+
+def test_promoting_to_a_fresh_account_carries_the_labels_and_the_records(project: Project, tmp_path: Path) -> None:
+    applied(project)
+    out = tmp_path / "exported"
+    project.ok("export", "--out", str(out), "--kind", "labels", "--kind", "organizations", "--kind", "deals",
+               "--kind", "leads")
+    fresh = Project(tmp_path / "production")
+    for exported in out.rglob("*.yaml"):
+        fresh.write(str(exported.relative_to(out)), exported.read_text(encoding="utf-8"))
+    plan = fresh.plan_json()
+    created = sorted(c["key"] for c in plan["changes"] if c["kind"] == "label")
+    assert created == sorted(LABELS) and plan["summary"]["update"] == 0  # the account's own labels adopted
+    fresh.apply()
+    (deal,) = fresh.api("GET", "/api/v2/deals", params={"limit": 500})
+    deal_labels = field_labels(fresh, "deal")
+    assert sorted(deal["label_ids"]) == sorted([deal_labels["Strategic"], deal_labels["Hot"]])
+    (lead,) = fresh.api("GET", "/api/v1/leads")
+    assert lead["label_ids"] == [lead_labels(fresh)["Inbound"]["id"]]
+    assert fresh.plan_json()["changes"] == []
