@@ -1,8 +1,9 @@
 """Every request body the engine can produce, checked against Pipedrive's official request models.
 
 One project declares every kind (the account's shape: a pipeline, stages, a custom field of every
-type on deals, and one on persons, organizations and products, an activity type; records: an organization, persons,
-a product, a deal with products, a note, an activity with participants, a lead), with every field
+type on deals, and one on persons, organizations and products, an activity type, a deal and a lead
+label; records: an organization, persons, a product, a deal with products, a note, an activity with
+participants, a lead), with every field
 set. It is applied three times through the real planner, applier and client over the in-process
 sandbox: created, then every field changed, then every field that can be cleared cleared. The
 recording transport keeps each request; each body is checked against the official model of its
@@ -97,6 +98,9 @@ def _shape(round_: int) -> dict[str, Any]:
         "activity_types": {"rq-demo": {"name": "RQ demo" if round_ == 0 else "RQ demo 2",
                                        "icon_key": "presentation" if round_ == 0 else "camera",
                                        "color": "FFC107" if round_ == 0 else "2196F3"}},
+        "labels": {"rq-strategic": {"kind": "deal", "name": "RQ strategic" if round_ == 0 else "RQ key account"},
+                   "rq-inbound": {"kind": "lead", "name": "RQ inbound",
+                                  "color": "purple" if round_ == 0 else "green"}},
     }
 
 
@@ -164,7 +168,7 @@ def _records(round_: int) -> dict[str, Any]:
                         "status": "open", "owner": "alice@example.com",
                         "expected_close_date": None if clear else ("2027-03-01" if first else "2027-04-01"),
                         "probability": 50 if clear else (30 if first else 40),  # cannot be cleared: CANNOT_CLEAR
-                        "labels": None if clear else (["Hot"] if first else ["Warm", "Cold"]),
+                        "labels": None if clear else (["Hot", "RQ strategic"] if first else ["Warm", "RQ key account"]),
                         "visible_to": "company" if first else "owner",
                         "products": [] if clear else [{"product": "rq-widget", "quantity": 2 if first else 3,
                                                        "item_price": 100}],
@@ -188,7 +192,7 @@ def _records(round_: int) -> dict[str, Any]:
             "rq-lead": {"title": "RQ Lead", "org": "rq-org", "person": None if clear else "rq-ann",
                         "value": None if clear else ({"amount": 900, "currency": "EUR"} if first else 950),
                         "expected_close_date": None if clear else "2027-05-01",
-                        "labels": None if clear else (["Hot"] if first else ["Warm"]),
+                        "labels": None if clear else (["Hot", "RQ inbound"] if first else ["Warm"]),
                         "visible_to": "company", # a custom field made in the same apply cannot be named by a lead yet (branch safety2)
                         "fields": {"Lead source": None if clear else "Referral",
                                    "Contract value": None if clear else {"value": 300, "currency": "GBP"}}},
@@ -351,7 +355,8 @@ def test_every_kind_created_updated_and_cleared(run: Run) -> None:
         wanted += [("POST", "/products"), ("PATCH", "/products/{id}"), ("POST", "/pipelines"),
                    ("PATCH", "/pipelines/{id}"), ("POST", "/stages"), ("PATCH", "/stages/{id}"),
                    ("POST", "/dealFields"), ("POST", "/deals/{id}/products"), ("POST", "/activityTypes"),
-                   ("PUT", "/activityTypes/{id}")]
+                   ("PUT", "/activityTypes/{id}"), ("POST", "/dealFields/label/options"),
+                   ("PATCH", "/dealFields/label/options"), ("POST", "/leadLabels"), ("PATCH", "/leadLabels/{id}")]
     for one in wanted:
         assert one in seen, one
 
