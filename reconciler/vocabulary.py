@@ -1,11 +1,12 @@
-"""The vocabulary the manifests were applied with: names of pipelines, stages, options and activity types, by id.
+"""The vocabulary the manifests were applied with: names of pipelines, stages, options, labels and activity types.
 
 Records name an account's vocabulary by name (`pipeline: Sales`, `Lead source: Website`);
 Pipedrive names it by id, and people rename things in Settings. The lock keeps, for every
 name the manifests use, the id it had when last applied (docs/state.md, `vocabulary`):
 
     {"pipeline": {"Sales": 1}, "stage": {"1": {"Negotiation": 5}},
-     "option": {"<custom field key>": {"Website": 12}}, "activity_type": {"Product demo": "product_demo"}}
+     "option": {"<custom field key>": {"Website": 12}}, "activity_type": {"Product demo": "product_demo"},
+     "label": {"deal": {"Hot": 3}}}
 
 A later plan that finds a recorded name gone from the account but its id alive under another
 name treats the old name as that id (an alias in the account schema) and says "renamed in
@@ -59,6 +60,8 @@ def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
                 yield Use(res.kind, res.key, name, "pipeline", "", value, pipeline_id)
             elif type_name == "custom":
                 yield from _option_uses(res, value, schema)
+            elif type_name == "labels" and isinstance(value, list):
+                yield from _label_uses(res, name, field.ref_kind or "", value, schema)
             elif type_name == "activity type" and isinstance(value, str) and value not in schema.activity_types:
                 type_key = schema.activity_type_keys.get(value)  # named by name (a key is never renamed)
                 if type_key is not None:
@@ -84,6 +87,16 @@ def _option_uses(res: Any, value: Any, schema: AccountSchema) -> Iterator[Use]:
             option_id = custom.options.get(str(label))
             if option_id is not None and not _is_placeholder(option_id):
                 yield Use(res.kind, res.key, f"fields.{field_name}", "option", custom.key, str(label), option_id)
+
+
+def _label_uses(res: Any, field_name: str, label_kind: str, value: list, schema: AccountSchema) -> Iterator[Use]:
+    for label in value:
+        try:
+            label_id = schema.label_id(label_kind, str(label))
+        except UnknownName:
+            continue
+        if not _is_placeholder(label_id):
+            yield Use(res.kind, res.key, field_name, "label", label_kind, str(label), label_id)
 
 
 def _is_placeholder(value: Any) -> bool:
@@ -120,6 +133,14 @@ def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple
         if current is not None and current != old and old not in schema.activity_type_keys:
             schema.activity_type_keys[old] = type_key
             renamed[("activity_type", "", old)] = current
+    for label_kind, names in (vocabulary.get("label") or {}).items():
+        current_names = schema.label_names.get(label_kind, {})
+        for old, label_id in names.items():
+            current = current_names.get(label_id)
+            if current is None or current == old or old in current_names.values():
+                continue
+            schema.label_aliases.setdefault(label_kind, {})[old] = label_id
+            renamed[("label", label_kind, old)] = current
     for scope, names in (vocabulary.get("stage") or {}).items():
         per = schema.stages.get(int(scope)) if scope.isdigit() else None
         for old, object_id in names.items():

@@ -66,6 +66,7 @@ class AccountSchema:
     label_names: dict[str, dict[Any, str]] = field(default_factory=dict)  # kind -> label id -> name
     activity_types: set[str] = field(default_factory=set)  # active activity types' keys, when loaded
     activity_type_keys: dict[str, Any] = field(default_factory=dict)  # active type's name -> its key
+    label_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> old name -> id (renamed since)
     # custom field key -> option label the lock recorded -> the id it still is (renamed in Pipedrive since)
     option_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -168,6 +169,8 @@ class AccountSchema:
     def label_id(self, kind: str, name: str) -> Any:
         """A label of a kind (deal, person, organization, lead) by its name."""
         ids = [i for i, label in self.label_names.get(kind, {}).items() if label == name]
+        if not ids and name in self.label_aliases.get(kind, {}):  # renamed in Pipedrive (reconciler/vocabulary.py)
+            ids = [self.label_aliases[kind][name]]
         if not ids:
             raise _unknown(f"{kind} label", name, self.label_names.get(kind, {}).values())
         if len(ids) > 1:

@@ -133,3 +133,37 @@ def test_promoting_to_a_fresh_account_carries_the_labels_and_the_records(project
     (lead,) = fresh.api("GET", "/api/v1/leads")
     assert lead["label_ids"] == [lead_labels(fresh)["Inbound"]["id"]]
     assert fresh.plan_json()["changes"] == []
+
+
+def test_a_label_renamed_in_pipedrive_is_recognised_and_pull_renames_it_everywhere(project: Project) -> None:
+    applied(project)
+    project.apply()  # a name the same apply creates is recorded by the next one (docs/state.md)
+    strategic = field_labels(project, "deal")["Strategic"]
+    assert project.lock()["vocabulary"]["label"]["deal"]["Strategic"] == strategic
+    project.api("PATCH", "/api/v2/dealFields/label/options", json=[{"id": strategic, "label": "Key account"}])
+
+    result = project.run("plan", "--no-color")
+    assert result.code == 0, result.both
+    assert "label renamed in Pipedrive from 'Strategic' to 'Key account': deal.acme-deal" in result.both
+    (change,) = project.plan_json()["changes"]
+    assert change["key"] == "deal-strategic" and change["fields"]["name"]["drift"] is True
+
+    project.ok("pull", str(project.path))
+    shape = yaml.safe_load((project.path / "shape.yaml").read_text())
+    records = yaml.safe_load((project.path / "records.yaml").read_text())
+    assert shape["labels"]["deal-strategic"]["name"] == "Key account"
+    assert records["deals"]["acme-deal"]["labels"] == ["Key account", "Hot"]
+    assert project.plan_json()["changes"] == []
+
+
+def test_a_renamed_label_undeclared_is_recognised_too(project: Project) -> None:
+    applied(project)
+    project.apply()
+    project.write("shape.yaml", {"labels": {k: v for k, v in LABELS.items() if k != "deal-strategic"}})
+    project.write("removed.yaml", {"removed": [{"from": "label.deal-strategic", "destroy": False}]})
+    project.apply()
+    strategic = field_labels(project, "deal")["Strategic"]
+    project.api("PATCH", "/api/v2/dealFields/label/options", json=[{"id": strategic, "label": "Key account"}])
+    result = project.run("plan", "--no-color", "--detailed-exitcode")
+    assert result.code == 0, result.both
+    assert "label renamed in Pipedrive from 'Strategic' to 'Key account'" in result.both
