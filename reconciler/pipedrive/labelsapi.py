@@ -131,3 +131,21 @@ def check(declared: Mapping[str, Any], live: Mapping[str, Any] | None) -> str | 
     if entity == "lead" and live is None and declared.get("color") is None:
         return "declares no color: Pipedrive needs one for a new lead label (AddLeadLabelRequest.color)"
     return None
+
+
+def holders(client: PipedriveClient, object_id: Any) -> Iterator[tuple[str, Any]]:
+    """(kind, id) of every live record that has the label (archived deals and leads too): what its
+    delete takes it off (reconciler/shapeloss.py). One scan of the kind's lists, made only then."""
+    from reconciler import kinds
+
+    entity, raw = split_id(object_id)
+    spec = kinds.kind(entity)
+    version = "v1" if entity == "lead" else "v2"
+    path = spec.v1_path if version == "v1" else spec.v2_path
+    archived = spec.archived_path if spec.archived_path and spec.archived_path.startswith(f"/api/{version}/") else None
+    for list_path in (path, archived):
+        if list_path is None:
+            continue
+        for record in client.paged(list_path, {}, version=version):
+            if raw in (record.get("label_ids") or []):
+                yield spec.name, record.get("id")

@@ -167,3 +167,21 @@ def test_a_renamed_label_undeclared_is_recognised_too(project: Project) -> None:
     result = project.run("plan", "--no-color", "--detailed-exitcode")
     assert result.code == 0, result.both
     assert "label renamed in Pipedrive from 'Strategic' to 'Key account'" in result.both
+
+
+def test_deleting_a_label_in_use_is_counted_and_needs_consent(project: Project) -> None:
+    applied(project)
+    project.write("shape.yaml", {"labels": {**LABELS, "deal-strategic": {"kind": "deal", "name": "Strategic",
+                                                                          "absent": True}}})
+    records = yaml.safe_load((project.path / "records.yaml").read_text())
+    del records["deals"]["acme-deal"]["labels"]  # no longer managed: the live deal keeps the label
+    project.write("records.yaml", records)
+    refused = project.run("plan")
+    assert refused.code == 1, refused.both
+    assert ("label.deal-strategic (shape.yaml:2) will be deleted and takes it off 1 deal: refused without "
+            "--allow-data-loss") in refused.both.replace(str(project.path) + "/", "")
+
+    project.apply("--allow-data-loss")
+    assert "Strategic" not in field_labels(project, "deal")
+    (deal,) = project.api("GET", "/api/v2/deals", params={"limit": 500})
+    assert deal["label_ids"] == [field_labels(project, "deal")["Hot"]]
