@@ -1,11 +1,12 @@
-"""The vocabulary the manifests were applied with: names of pipelines, stages, options, labels, by id.
+"""The vocabulary the manifests were applied with: names of pipelines, stages, options, labels and activity types.
 
 Records name an account's vocabulary by name (`pipeline: Sales`, `Lead source: Website`);
 Pipedrive names it by id, and people rename things in Settings. The lock keeps, for every
 name the manifests use, the id it had when last applied (docs/state.md, `vocabulary`):
 
     {"pipeline": {"Sales": 1}, "stage": {"1": {"Negotiation": 5}},
-     "option": {"<custom field key>": {"Website": 12}}, "label": {"deal": {"Hot": 3}}}
+     "option": {"<custom field key>": {"Website": 12}}, "activity_type": {"Product demo": "product_demo"},
+     "label": {"deal": {"Hot": 3}}}
 
 A later plan that finds a recorded name gone from the account but its id alive under another
 name treats the old name as that id (an alias in the account schema) and says "renamed in
@@ -24,6 +25,7 @@ from reconciler.fieldtypes import custom_spec
 from reconciler.vocabulary import AccountSchema, UnknownName
 
 OPTION_TYPES = ("option", "options")  # the field types whose values name custom field options
+FLAT = ("pipeline", "activity_type")  # recorded as {name: id}; the others under a scope
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,11 @@ def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
             elif type_name == "custom":
                 yield from _option_uses(res, value, schema)
             elif type_name == "labels" and isinstance(value, list):
-                for label in value:
-                    try:
-                        label_id = schema.label_id(field.ref_kind or "", str(label))
-                    except UnknownName:
-                        continue
-                    yield Use(res.kind, res.key, name, "label", field.ref_kind or "", str(label), label_id)
+                yield from _label_uses(res, name, field.ref_kind or "", value, schema)
+            elif type_name == "activity type" and isinstance(value, str) and value not in schema.activity_types:
+                type_key = schema.activity_type_keys.get(value)  # named by name (a key is never renamed)
+                if type_key is not None:
+                    yield Use(res.kind, res.key, name, "activity_type", "", value, type_key)
         stage = res.fields.get("stage")
         if isinstance(stage, str) and spec.field("stage") is not None and spec.field("stage").type.name == "stage":
             try:
@@ -90,6 +91,16 @@ def _option_uses(res: Any, value: Any, schema: AccountSchema) -> Iterator[Use]:
                 yield Use(res.kind, res.key, f"fields.{field_name}", "option", custom.key, str(label), option_id)
 
 
+def _label_uses(res: Any, field_name: str, label_kind: str, value: list, schema: AccountSchema) -> Iterator[Use]:
+    for label in value:
+        try:
+            label_id = schema.label_id(label_kind, str(label))
+        except UnknownName:
+            continue
+        if not _is_placeholder(label_id):
+            yield Use(res.kind, res.key, field_name, "label", label_kind, str(label), label_id)
+
+
 def _is_placeholder(value: Any) -> bool:
     from reconciler.normalize import Placeholder
 
@@ -100,10 +111,10 @@ def recorded(resources: list[Any], schema: AccountSchema) -> dict[str, Any]:
     """What the lock records: every name the resources use → its id (the lock's `vocabulary`)."""
     out: dict[str, Any] = {}
     for use in uses(resources, schema):
-        if _is_placeholder(use.id) or not use.scope.isalnum() and use.what != "pipeline":
+        if _is_placeholder(use.id) or not use.scope.isalnum() and use.what not in FLAT:
             continue  # created by the plan: recorded by the next one, once its id is known
-        if use.what == "pipeline":
-            out.setdefault("pipeline", {})[use.name] = use.id
+        if use.what in FLAT:
+            out.setdefault(use.what, {})[use.name] = use.id
         else:
             out.setdefault(use.what, {}).setdefault(use.scope, {})[use.name] = use.id
     return out
@@ -118,6 +129,20 @@ def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple
         if current is not None and current != old and old not in schema.pipelines:
             schema.pipelines[old] = [object_id]
             renamed[("pipeline", "", old)] = current
+    names_by_key = {key: name for name, key in schema.activity_type_keys.items()}
+    for old, type_key in (vocabulary.get("activity_type") or {}).items():
+        current = names_by_key.get(type_key)
+        if current is not None and current != old and old not in schema.activity_type_keys:
+            schema.activity_type_keys[old] = type_key
+            renamed[("activity_type", "", old)] = current
+    for label_kind, names in (vocabulary.get("label") or {}).items():
+        current_names = schema.label_names.get(label_kind, {})
+        for old, label_id in names.items():
+            current = current_names.get(label_id)
+            if current is None or current == old or old in current_names.values():
+                continue
+            schema.label_aliases.setdefault(label_kind, {})[old] = label_id
+            renamed[("label", label_kind, old)] = current
     for scope, names in (vocabulary.get("stage") or {}).items():
         per = schema.stages.get(int(scope)) if scope.isdigit() else None
         for old, object_id in names.items():
@@ -126,13 +151,6 @@ def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple
                 continue
             per[old] = [object_id]
             renamed[("stage", scope, old)] = info[1]
-    for kind_name, names in (vocabulary.get("label") or {}).items():
-        current_labels = schema.label_names.get(kind_name, {})
-        for old, label_id in names.items():
-            current = current_labels.get(label_id)
-            if current is not None and current != old and old not in current_labels.values():
-                schema.label_aliases.setdefault(kind_name, {})[old] = label_id
-                renamed[("label", kind_name, old)] = current
     for field_key, names in (vocabulary.get("option") or {}).items():
         for by_key in schema.custom_by_key.values():
             custom = by_key.get(field_key)

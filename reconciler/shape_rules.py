@@ -57,6 +57,9 @@ def planned_schema(schema: AccountSchema) -> AccountSchema:
         custom={kind: shared(per, lambda d: {name: list(fields) for name, fields in d.items()})
                 for kind, per in schema.custom.items()},
         custom_by_key={kind: shared(per, dict) for kind, per in schema.custom_by_key.items()},
+        activity_types=set(schema.activity_types),
+        activity_type_keys=dict(schema.activity_type_keys),
+        label_names={kind: dict(names) for kind, names in schema.label_names.items()},
     )
 
 
@@ -207,4 +210,54 @@ def check_custom_field(declared: Mapping[str, Any], live: Mapping[str, Any] | No
             return f"is {article(field_type)} field: it keeps at least one option"
     elif options:
         return f"declares options, but only enum and set fields have options (its type is {field_type})"
+    return None
+
+
+# -- activity types and labels: entered into the planned vocabulary as apply will leave them --------
+
+# labels that are options of each kind's standard `label` field (lead labels have their own endpoint)
+LABEL_FIELD_ENTITIES = ("deal", "person", "organization")
+
+
+def declare_activity_type(schema: AccountSchema, res: Resource, target: Any, live: Mapping[str, Any] | None) -> None:
+    """A declared type under its declared name, as apply will leave it (reconciler/pipedrive/activitytypes.py writes it): its
+    live key, or the key its create will answer; a rename leaves the old name."""
+    live = live or {}
+    name = res.fields.get("name") or live.get("name")
+    if name is None:
+        return
+    key = live.get("key_string") or Placeholder(res.address, ("key_string",))
+    old = live.get("name")
+    if old is not None and old != name and schema.activity_type_keys.get(old) == key:
+        del schema.activity_type_keys[old]
+    schema.activity_type_keys[name] = key
+    if not isinstance(key, Placeholder):
+        schema.activity_types.add(key)
+
+
+def declare_label(schema: AccountSchema, res: Resource, target: Any, live: Mapping[str, Any] | None) -> None:
+    """A declared label under its declared name, as apply will leave it (reconciler/pipedrive/labelsapi.py writes it): its live
+    id, or the id its create will answer. A rename keeps the id, so the old name goes with it."""
+    live = live or {}
+    entity = res.fields.get("kind") or live.get("entity")
+    name = res.fields.get("name") or live.get("name")
+    if entity is None or name is None:
+        return
+    label_id = live.get("label_id")
+    if label_id is None:
+        label_id = Placeholder(res.address, ("label_id",))
+    schema.label_names.setdefault(entity, {})[label_id] = name
+
+
+def check_label(declared: Mapping[str, Any], live: Mapping[str, Any] | None) -> str | None:
+    """What Pipedrive would refuse: a colour on a deal, person or organization label (the field option
+    models carry none), a lead label without one (AddLeadLabelRequest requires it), a change of kind."""
+    entity = declared.get("kind") or (live or {}).get("entity")
+    if live is not None and declared.get("kind") not in (None, live.get("entity")):
+        return f"is a {live.get('entity')} label in Pipedrive: a label's kind cannot change"
+    if entity in LABEL_FIELD_ENTITIES and declared.get("color") is not None:
+        return (f"declares a color, which Pipedrive's API cannot set on {entity} labels (the field option "
+                "models take a label only); leave it out")
+    if entity == "lead" and live is None and declared.get("color") is None:
+        return "declares no color: Pipedrive needs one for a new lead label (AddLeadLabelRequest.color)"
     return None

@@ -1,4 +1,4 @@
-"""Deleting a custom field, a pipeline or a stage destroys data: counted, shown, and only by consent.
+"""Deleting a custom field, a pipeline, a stage or a label destroys data: counted, shown, and only by consent.
 
 A custom field deleted takes every record's value for it (Pipedrive warns that this data
 is gone for good); a pipeline or a stage deleted takes, or is refused by, the deals that
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 # The shape kinds whose delete takes data from records, and the deal field naming where a deal sits.
 CUSTOM_FIELD = "custom_field"
 CONTAINERS = {"pipeline": "pipeline", "stage": "stage"}  # kind -> the deal field that names it
+LABEL = "label"  # a label deleted is taken off every record that has it
 
 
 class DataLossRefused(Exception):
@@ -49,7 +50,7 @@ class DataLossRefused(Exception):
 
 def destructive(plan: Plan) -> list[Change]:
     """The plan's deletes that can take data from records."""
-    return [c for c in plan.changes if c.action == "delete" and (c.kind == CUSTOM_FIELD or c.kind in CONTAINERS)]
+    return [c for c in plan.changes if c.action == "delete" and (c.kind in (CUSTOM_FIELD, LABEL) or c.kind in CONTAINERS)]
 
 
 def lost_records(plan: Plan) -> int:
@@ -70,6 +71,8 @@ def describe(change: Change) -> str:
     what = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
     if change.kind == CUSTOM_FIELD:
         return f"destroys the values of {what}"
+    if change.kind == LABEL:
+        return f"takes it off {what}"
     verb = "is" if sum(change.data_loss.values()) == 1 else "are"
     return f"{what} {verb} in it (Pipedrive deletes or refuses them)"
 
@@ -84,8 +87,8 @@ def count_data_loss(client: PipedriveClient, plan: Plan) -> None:
     stage_pipeline: dict[Any, Any] | None = None
     for change in changes:
         counts: dict[str, int] = {}
-        if change.kind == CUSTOM_FIELD:
-            for kind_name, record_id in _holders(client, change.id):
+        if change.kind in (CUSTOM_FIELD, LABEL):
+            for kind_name, record_id in _holders(client, change.id, change.kind):
                 if (kind_name, record_id) not in spared.get("gone", set()):
                     counts[kind_name] = counts.get(kind_name, 0) + 1
         else:
@@ -140,9 +143,15 @@ def _deals_in(client: PipedriveClient, api: str, container_id: Any) -> Iterator[
             yield record.get("id")
 
 
-def _holders(client: PipedriveClient, field_id: Any) -> Iterable[tuple[str, Any]]:
-    """(kind, id) of every live record holding a value for the custom field ENTITY:KEY."""
+def _holders(client: PipedriveClient, field_id: Any, what: str = CUSTOM_FIELD) -> Iterable[tuple[str, Any]]:
+    """(kind, id) of every live record holding a value for the custom field ENTITY:KEY (or having the label)."""
     from reconciler.pipedrive import fieldsapi
+
+    if what == LABEL:
+        from reconciler.pipedrive import labelsapi
+
+        yield from labelsapi.holders(client, field_id)
+        return
 
     entity, key = fieldsapi.split_id(field_id)
     kind_name = fieldsapi.RECORD_KINDS.get(entity, entity)

@@ -75,6 +75,7 @@ class AccountSchema:
     names_by_user: dict[int, str] = field(default_factory=dict)  # every user, deactivated too: who changed what
     label_names: dict[str, dict[Any, str]] = field(default_factory=dict)  # kind -> label id -> name
     activity_types: set[str] = field(default_factory=set)  # active activity types' keys, when loaded
+    activity_type_keys: dict[str, Any] = field(default_factory=dict)  # active type's name -> its key
     # custom field key -> option label the lock recorded -> the id it still is (renamed in Pipedrive since)
     option_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     # kind -> label name the lock recorded -> the id it still is (renamed in Pipedrive since)

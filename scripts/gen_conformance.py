@@ -66,7 +66,7 @@ V2_PATHS = (
 V1_PATHS = (
     "/notes", "/notes/{id}",
     "/users", "/users/me", "/users/{id}",
-    "/activityTypes",
+    "/activityTypes", "/activityTypes/{id}",
     "/dealFields", "/dealFields/{id}",
     "/personFields", "/personFields/{id}",
     "/organizationFields", "/organizationFields/{id}",

@@ -143,17 +143,32 @@ class User(AccountObject):
 
 
 class ActivityType(Text):
-    """An activity type by its key (call, meeting...): the account's own list, checked at plan time."""
+    """An activity type by its key (call, meeting...) or its name (Product demo): the account's own
+    list, with the types the manifests declare (a new one's key is known after apply), checked at plan time."""
 
     name = "activity type"
     vocabulary = "activity_types"  # what the account's schema must load for this type (AccountSchema.load)
 
     def to_api(self, spec, value, ctx, declared, live):
         known = ctx.schema.activity_types
+        if value in ctx.schema.activity_type_keys and value not in known:
+            return ctx.schema.activity_type_keys[value]  # by name
         if known and value not in known:
-            hint = suggest(str(value), sorted(known))
-            raise NormalizeError(f"unknown activity type {value!r}{hint or ''} (types: {', '.join(sorted(known))})")
+            names = sorted(known | {n for n in ctx.schema.activity_type_keys if isinstance(n, str)})
+            hint = suggest(str(value), names)
+            raise NormalizeError(f"unknown activity type {value!r}{hint or ''} (types: {', '.join(names)})")
         return value
+
+    # Pipedrive's own types, whose keys are the same in every account; a type an account added
+    # has a key Pipedrive derived there (product_demo, product_demo_2...), so export names it
+    # by name: a fresh account that creates it in the same apply then takes the records too.
+    BUILT_IN = ("call", "meeting", "task", "deadline", "email", "lunch")
+
+    def export(self, spec, value, ctx, obj):
+        if value in self.BUILT_IN:
+            return value
+        names = [name for name, key in ctx.schema.activity_type_keys.items() if key == value]
+        return names[0] if len(names) == 1 else value
 
 
 class Pipeline(AccountObject):

@@ -116,3 +116,8 @@ def to_api(kind: str, changes: Mapping[str, Any], version: str,
         else:
             body.update(written)
     return body
+
+
+def gone(record: Mapping[str, Any]) -> bool:
+    """A deleted object still readable for a while (Pipedrive keeps them 30 days)."""
+    return bool(record.get("is_deleted") or record.get("active_flag") is False or record.get("status") == "deleted")

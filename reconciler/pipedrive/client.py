@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
-from reconciler.pipedrive import adapters, attached, fieldsapi
+from reconciler.pipedrive import activitytypes, adapters, attached, fieldsapi, labelsapi
 from reconciler.pipedrive.http import HttpClient
 from reconciler.pipedrive.pages import Page
 
@@ -24,13 +24,9 @@ PAGE_LIMIT = 500
 IDS_BATCH = 100
 CHANGELOG_KINDS = ("deal", "person", "organization")  # the kinds Pipedrive keeps a change history for
 # Kinds whose API is not one path per kind (custom fields: one schema per entity, several calls
-# per change): their calls, by kind. Every other kind goes through the generic calls below.
-OWN_CALLS: dict[str, fieldsapi.CustomFieldCalls] = {fieldsapi.KIND: fieldsapi.API}
-
-
-def _gone(record: Mapping[str, Any]) -> bool:
-    """A deleted object still readable for a while (Pipedrive keeps them 30 days)."""
-    return bool(record.get("is_deleted") or record.get("active_flag") is False or record.get("status") == "deleted")
+# per change; activity types and labels: v1 paths and label field options): their calls, by kind. Every other kind goes through the generic calls below.
+OWN_CALLS: dict[str, Any] = {fieldsapi.KIND: fieldsapi.API, activitytypes.KIND: activitytypes.API,
+                             labelsapi.KIND: labelsapi.API}
 
 
 def _as_is(obj: dict) -> dict:
@@ -198,7 +194,7 @@ class PipedriveClient:
                 return
             path = archived_path
         for page in self.pages(path, params, version=version):
-            yield Page((record for record in page if not _gone(record)), more=page.more)
+            yield Page((record for record in page if not adapters.gone(record)), more=page.more)
 
     def get_many(self, kind: str, ids: Iterable[Any], *, archived: bool = False) -> list[dict]:
         """Objects by id: v2 `ids` filter in batches of 100; v1 one GET each. Missing ids are skipped.
@@ -242,7 +238,7 @@ class PipedriveClient:
         except NotFoundError:
             return None
         record = answer.get("data")
-        if not record or _gone(record):
+        if not record or adapters.gone(record):
             return None
         return self._canon(kind, record, version)
 

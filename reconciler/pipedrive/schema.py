@@ -50,8 +50,9 @@ class AccountSchema(vocabulary.AccountSchema):
         vocabularies = {getattr(f.type, "vocabulary", None) for spec in kinds.KINDS for f in spec.fields
                         if kinds_needed is None or spec.name in kinds_needed}
         if "activity_types" in vocabularies:  # one call: checked at plan time, not refused at apply
-            schema.activity_types = {str(t.get("key_string")) for t in client.activity_types()
-                                     if t.get("active_flag", True) is not False}
+            active = [t for t in client.activity_types() if t.get("active_flag", True) is not False]
+            schema.activity_types = {str(t.get("key_string")) for t in active}
+            schema.activity_type_keys = {str(t.get("name")): str(t.get("key_string")) for t in active}
         if kinds_needed is not None:  # a kind that shares another's custom fields needs that one's
             kinds_needed = set(kinds_needed) | {kinds.kind(k).custom_fields_of for k in kinds_needed
                                                 if k in kinds.BY_NAME and kinds.kind(k).custom_fields_of}

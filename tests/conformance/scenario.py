@@ -347,6 +347,11 @@ def _v1(run: Run) -> None:
     run.call("v1", "GET", "/users/me")
     run.call("v1", "GET", "/users/{id}", params={"id": 1})
     run.call("v1", "GET", "/activityTypes")
+    demo = run.call("v1", "POST", "/activityTypes", expect=201,
+                    json={"name": "Conformance demo", "icon_key": "presentation", "color": "FFC107"})
+    run.call("v1", "PUT", "/activityTypes/{id}", params={"id": demo["id"]},
+             json={"name": "Conformance demo 2", "icon_key": "camera", "color": "2196F3", "order_nr": 9})
+    run.call("v1", "DELETE", "/activityTypes/{id}", params={"id": demo["id"]})
     run.call("v1", "GET", "/currencies")
     run.call("v1", "GET", "/currencies", query={"term": "euro"})
     run.call("v2", "GET", "/activityFields", query={"limit": 5})

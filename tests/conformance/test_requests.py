@@ -1,8 +1,9 @@
 """Every request body the engine can produce, checked against Pipedrive's official request models.
 
 One project declares every kind (the account's shape: a pipeline, stages, a custom field of every
-type on deals, and one on persons, organizations and products; records: an organization, persons,
-a product, a deal with products, a note, an activity with participants, a lead), with every field
+type on deals, and one on persons, organizations and products, an activity type, a deal and a lead
+label; records: an organization, persons, a product, a deal with products, a note, an activity with
+participants, a lead), with every field
 set. It is applied three times through the real planner, applier and client over the in-process
 sandbox: created, then every field changed, then every field that can be cleared cleared. The
 recording transport keeps each request; each body is checked against the official model of its
@@ -94,6 +95,12 @@ def _shape(round_: int) -> dict[str, Any]:
                    "rq-two": {"pipeline": "rq-pipe", "name": "RQ Two" if round_ == 0 else "RQ Second",
                               "order": 2, "probability": 50 if round_ == 0 else 60}},
         "custom_fields": fields,
+        "activity_types": {"rq-demo": {"name": "RQ demo" if round_ == 0 else "RQ demo 2",
+                                       "icon_key": "presentation" if round_ == 0 else "camera",
+                                       "color": "FFC107" if round_ == 0 else "2196F3"}},
+        "labels": {"rq-strategic": {"kind": "deal", "name": "RQ strategic" if round_ == 0 else "RQ key account"},
+                   "rq-inbound": {"kind": "lead", "name": "RQ inbound",
+                                  "color": "purple" if round_ == 0 else "green"}},
     }
 
 
@@ -161,7 +168,7 @@ def _records(round_: int) -> dict[str, Any]:
                         "status": "open", "owner": "alice@example.com",
                         "expected_close_date": None if clear else ("2027-03-01" if first else "2027-04-01"),
                         "probability": 50 if clear else (30 if first else 40),  # cannot be cleared: CANNOT_CLEAR
-                        "labels": None if clear else (["Hot"] if first else ["Warm", "Cold"]),
+                        "labels": None if clear else (["Hot", "RQ strategic"] if first else ["Warm", "RQ key account"]),
                         "visible_to": "company" if first else "owner",
                         "products": [] if clear else [{"product": "rq-widget", "quantity": 2 if first else 3,
                                                        "item_price": 100}],
@@ -172,7 +179,7 @@ def _records(round_: int) -> dict[str, Any]:
         "notes": {"rq-note": {"deal": "rq-deal", "content": "RQ note" if first else "RQ note, edited",
                               "pinned": not first}},
         "activities": {
-            "rq-call": {"subject": "RQ call", "type": "call" if first else "meeting", "deal": "rq-deal",
+            "rq-call": {"subject": "RQ call", "type": "call" if first else "RQ demo 2" if round_ == 1 else "meeting", "deal": "rq-deal",
                         "org": "rq-org", "due_date": None if clear else "2027-02-01",
                         "due_time": None if clear else ("10:00" if first else "11:00"),
                         "duration": None if clear else "00:30",
@@ -185,7 +192,7 @@ def _records(round_: int) -> dict[str, Any]:
             "rq-lead": {"title": "RQ Lead", "org": "rq-org", "person": None if clear else "rq-ann",
                         "value": None if clear else ({"amount": 900, "currency": "EUR"} if first else 950),
                         "expected_close_date": None if clear else "2027-05-01",
-                        "labels": None if clear else (["Hot"] if first else ["Warm"]),
+                        "labels": None if clear else (["Hot", "RQ inbound"] if first else ["Warm"]),
                         "visible_to": "company", # a custom field made in the same apply cannot be named by a lead yet (branch safety2)
                         "fields": {"Lead source": None if clear else "Referral",
                                    "Contract value": None if clear else {"value": 300, "currency": "GBP"}}},
@@ -347,7 +354,9 @@ def test_every_kind_created_updated_and_cleared(run: Run) -> None:
     if run.version == "v2":
         wanted += [("POST", "/products"), ("PATCH", "/products/{id}"), ("POST", "/pipelines"),
                    ("PATCH", "/pipelines/{id}"), ("POST", "/stages"), ("PATCH", "/stages/{id}"),
-                   ("POST", "/dealFields"), ("POST", "/deals/{id}/products")]
+                   ("POST", "/dealFields"), ("POST", "/deals/{id}/products"), ("POST", "/activityTypes"),
+                   ("PUT", "/activityTypes/{id}"), ("POST", "/dealFields/label/options"),
+                   ("PATCH", "/dealFields/label/options"), ("POST", "/leadLabels"), ("PATCH", "/leadLabels/{id}")]
     for one in wanted:
         assert one in seen, one
 

@@ -18,7 +18,8 @@ PAGE = ROOT / "docs" / "shape-and-environments.md"
 def test_page_has_the_whole_flow() -> None:
     texts = [c.text for c in commands(PAGE.read_text(encoding="utf-8"))]
     for needed in ("pipelines:", "custom_fields:", "was: Americas", "--env staging", "--env production",
-                   "[environments.staging]", "overlay", "reconciler export --env staging", "--kind custom_fields"):
+                   "[environments.staging]", "overlay", "reconciler export --env staging", "--kind custom_fields",
+                   "activity_types:", "--kind activity_types", "labels:", "--kind labels"):
         assert any(needed in t for t in texts), f"shape-and-environments.md no longer runs {needed!r}"
 
 

@@ -32,6 +32,7 @@ from reconciler.pipedrive.costs import token_cost as _token_cost
 from ..store import Store
 from . import (
     activity_fields,
+    activity_types,
     changelog,
     currencies,
     deal_products,
@@ -85,6 +86,7 @@ def build_router() -> Router:
     lead_conversion.register(router)
     fields_v2.register(router)
     activity_fields.register(router)
+    activity_types.register(router)  # after v1: adds writes to its activityTypes list
     return router
 
 
