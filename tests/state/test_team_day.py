@@ -489,7 +489,9 @@ class TeamDay(RuleBasedStateMachine):
         if policy != "keep":
             self.touched.clear()
             self.gone = {k: v for k, v in self.gone.items() if v != "deleted" or policy != "overwrite"}
-        self.git_edited.clear()
+        # what keep left as Pipedrive has it keeps its record: a git edit of it stays a conflict
+        kept = {(k["kind"], k["key"], label) for k in (plan or {}).get("kept") or [] for label in k["fields"]}
+        self.git_edited = {edit for edit in self.git_edited if policy == "keep" and edit in kept}
         self._forget_followed()
         self._clear_entries()
 
