@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -97,3 +97,16 @@ def text_to_api(value: str) -> str:
     sanitiser, plan an update forever, and be unfindable by its natural key.
     """
     return html.escape(value, quote=False)
+
+
+def placeholders_in(value: Any) -> Iterator[Placeholder]:
+    """Every Placeholder inside a value (dict keys included): what it waits for before it can be sent."""
+    if isinstance(value, Placeholder):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from placeholders_in(key)
+            yield from placeholders_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from placeholders_in(item)

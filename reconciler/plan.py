@@ -22,7 +22,7 @@ from reconciler.fieldtypes import FieldSpec
 from reconciler.identity import Identity, declared_parent, desired_keys
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Position, Problem, Resource
-from reconciler.normalize import Context, NormalizeError, Placeholder, UnknownName
+from reconciler.normalize import Context, NormalizeError, Placeholder, UnknownName, placeholders_in
 from reconciler.plandetail import change_detail, manifest_value
 from reconciler.twophase import split_writes
 from reconciler.vocabulary import AccountSchema
@@ -803,7 +803,7 @@ class Planner:
             change.writes.setdefault(field_spec.container, {})[field_spec.api] = written
         else:
             change.writes[field_spec.api] = written
-        for placeholder in _placeholders({field_spec.api: desired}):
+        for placeholder in placeholders_in({field_spec.api: desired}):
             if placeholder.address not in change.depends_on:
                 change.depends_on.append(placeholder.address)
 
@@ -823,18 +823,6 @@ def _members(field_spec: FieldSpec, value: Any, ctx: Context, kind: str):
     if members is None:
         return [(field_spec.name, field_spec, value)]
     return members(field_spec, value, ctx, kind)
-
-
-def _placeholders(value: Any):
-    if isinstance(value, Placeholder):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _placeholders(key)
-            yield from _placeholders(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _placeholders(item)
 
 
 def _followed_entry(res: Resource, became: Any, owner: str | None) -> dict:

@@ -18,11 +18,10 @@ it is made (a failure there leaves the create recorded, and the next plan finish
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
-from reconciler.normalize import Placeholder
+from reconciler.normalize import placeholders_in
 
 if TYPE_CHECKING:
     from reconciler.manifest.model import Manifest
@@ -92,7 +91,7 @@ def _defer_custom(change: Change, target: str) -> list[str]:
     values = change.writes.get(CUSTOM)
     if not isinstance(values, dict):
         return []
-    moved = [key for key, value in values.items() if any(p.address == target for p in _placeholders(value))]
+    moved = [key for key, value in values.items() if any(p.address == target for p in placeholders_in(value))]
     if not moved:
         return []
     later = change.later.setdefault(CUSTOM, {})
@@ -100,7 +99,7 @@ def _defer_custom(change: Change, target: str) -> list[str]:
         later[key] = values.pop(key)
     if not values:
         del change.writes[CUSTOM]
-    if not any(p.address == target for p in _placeholders(change.writes)):
+    if not any(p.address == target for p in placeholders_in(change.writes)):
         change.depends_on.remove(target)
     key = target.split(".", 1)[1]  # the manifests name the target by its key: that is the field's value
     labels = [label for label, diff in change.fields.items()
@@ -110,18 +109,6 @@ def _defer_custom(change: Change, target: str) -> list[str]:
 
 def _keys(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-def _placeholders(value: Any) -> Iterator[Placeholder]:
-    if isinstance(value, Placeholder):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _placeholders(key)
-            yield from _placeholders(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _placeholders(item)
 
 
 def manifest_cycles(manifest: Manifest) -> list[str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from reconciler.config import Settings
 from reconciler.manifest import load_manifests
 from tests.conftest import (
     ACTIVITY_TYPES,
@@ -219,8 +220,9 @@ def test_apply_then_plan_shows_no_changes(first, edits, second) -> None:
             assert result.ok, [o.error for o in result.failed]
             _play(sandbox, edits, second)
             write_manifests(project, second)
-            # the first set's keys that the second dropped are deleted through the lock: fine here
-            plan, result = sandbox.apply(project)
+            # the first set's keys that the second dropped are deleted through the lock: fine here, so
+            # the deletes guard (max_deletes, which the harness enforces as apply does) is raised
+            plan, result = sandbox.apply(project, Settings(max_deletes=10_000))
             note(f"second plan: {[(c.action, c.address, c.fields) for c in plan.changes]}")
             assert result.ok, [o.error for o in result.failed]
             again = sandbox.plan(project).plan

@@ -8,22 +8,8 @@ it out of the manifests and the lock, and the next plan is empty.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from tests.examples_project import BOB, ExamplesProject, apply_examples_once, copy_applied
-
-
-@pytest.fixture(scope="module")
-def applied_examples(tmp_path_factory) -> Path:
-    return apply_examples_once(tmp_path_factory)[0]
-
-
-@pytest.fixture
-def project(applied_examples: Path, tmp_path: Path) -> Iterator[ExamplesProject]:
-    yield ExamplesProject(*copy_applied(applied_examples, tmp_path))
+from tests.examples_project import BOB, ExamplesProject
 
 
 def bob_deletes(project: ExamplesProject, kind: str, key: str) -> int:

@@ -7,12 +7,7 @@ change (neither drift nor conflict), that `--on-drift fail` lets it through and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from tests.examples_project import ExamplesProject, apply_examples_once, copy_applied
+from tests.examples_project import ExamplesProject
 
 REGION = """custom_fields:
   deal-region:
@@ -21,16 +16,6 @@ REGION = """custom_fields:
     type: enum
     options: {options}
 """
-
-
-@pytest.fixture(scope="module")
-def applied_examples(tmp_path_factory) -> Path:
-    return apply_examples_once(tmp_path_factory)[0]
-
-
-@pytest.fixture
-def project(applied_examples: Path, tmp_path: Path) -> Iterator[ExamplesProject]:
-    yield ExamplesProject(*copy_applied(applied_examples, tmp_path))
 
 
 def marked(plan: dict) -> list[str]:

@@ -8,23 +8,10 @@ field as applied): a UI edit made after any of them is drift, never an ordinary 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import invoke
-from tests.examples_project import BOB, ExamplesProject, apply_examples_once, copy_applied
-
-
-@pytest.fixture(scope="module")
-def applied_examples(tmp_path_factory) -> Path:
-    return apply_examples_once(tmp_path_factory)[0]
-
-
-@pytest.fixture
-def project(applied_examples: Path, tmp_path: Path) -> Iterator[ExamplesProject]:
-    yield ExamplesProject(*copy_applied(applied_examples, tmp_path))
+from tests.examples_project import BOB, ExamplesProject
 
 
 def bob_sets_value(project: ExamplesProject, deal_id: int, value: int) -> None:

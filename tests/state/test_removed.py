@@ -8,26 +8,13 @@ managed, apply drops its lock entry, and the object stays. `destroy: true` delet
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import invoke
-from tests.examples_project import ExamplesProject, apply_examples_once, copy_applied
+from tests.examples_project import ExamplesProject
 
 PROFILE = ("  acme-org-profile:\n    org: acme\n"
            "    content: Three plants in the Midwest; procurement signs anything above 10k.\n\n")
-
-
-@pytest.fixture(scope="module")
-def applied_examples(tmp_path_factory) -> Path:
-    return apply_examples_once(tmp_path_factory)[0]
-
-
-@pytest.fixture
-def project(applied_examples: Path, tmp_path: Path) -> Iterator[ExamplesProject]:
-    yield ExamplesProject(*copy_applied(applied_examples, tmp_path))
 
 
 def _let_go(project: ExamplesProject, entry: str) -> None:

@@ -9,12 +9,7 @@ was renamed is drift, never a delete and a create of the option.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from tests.examples_project import BOB, ExamplesProject, apply_examples_once, copy_applied
+from tests.examples_project import BOB, ExamplesProject
 
 REGION = """custom_fields:
   deal-region:
@@ -23,16 +18,6 @@ REGION = """custom_fields:
     type: enum
     options: [EMEA, Americas, APAC]
 """
-
-
-@pytest.fixture(scope="module")
-def applied_examples(tmp_path_factory) -> Path:
-    return apply_examples_once(tmp_path_factory)[0]
-
-
-@pytest.fixture
-def project(applied_examples: Path, tmp_path: Path) -> Iterator[ExamplesProject]:
-    yield ExamplesProject(*copy_applied(applied_examples, tmp_path))
 
 
 def rename_option(project: ExamplesProject, field_name: str, old: str, new: str) -> None:

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import invoke
-from tests.examples_project import BOB, ExamplesProject, apply_examples_once, copy_applied
-
-
-@pytest.fixture(scope="module")
-def applied_examples(tmp_path_factory) -> Path:
-    return apply_examples_once(tmp_path_factory)[0]
-
-
-@pytest.fixture
-def project(applied_examples: Path, tmp_path: Path) -> Iterator[ExamplesProject]:
-    yield ExamplesProject(*copy_applied(applied_examples, tmp_path))
+from tests.examples_project import BOB, ExamplesProject
 
 
 def test_the_option_removal_guard_counts_leads_too(project: ExamplesProject) -> None:

@@ -2,23 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from tests.conftest import invoke
-from tests.examples_project import BOB, ExamplesProject, apply_examples_once, copy_applied
-
-
-@pytest.fixture(scope="module")
-def applied_examples(tmp_path_factory) -> Path:
-    return apply_examples_once(tmp_path_factory)[0]
-
-
-@pytest.fixture
-def project(applied_examples: Path, tmp_path: Path) -> Iterator[ExamplesProject]:
-    yield ExamplesProject(*copy_applied(applied_examples, tmp_path))
+from tests.examples_project import BOB, ExamplesProject
 
 
 def test_pull_of_a_deleted_note_whose_key_a_pending_moved_entry_renames(project: ExamplesProject) -> None:
