@@ -16,7 +16,6 @@ from __future__ import annotations
 import http.server
 import signal
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -51,12 +50,9 @@ def test_a_killed_endpoint_is_given_up_on_quickly_and_the_next_apply_converges(t
     assert wait_for(lambda: server.api.stats()["by_route"].get("POST /api/v2/organizations", 0) >= 3, 60), \
         "apply never started writing"
     server.proc.kill()
-    killed_at = time.monotonic()
-    out, err = proc.communicate(timeout=120)
-    gave_up_after = time.monotonic() - killed_at
+    out, err = proc.communicate(timeout=120)  # gives up by its budget (how soon: bench/bench_bounded.py)
     assert proc.returncode == 1, out + err
     assert "Traceback" not in err
-    assert gave_up_after < BUDGET * 6 + 5, f"took {gave_up_after:.1f} s to give up with a {BUDGET} s budget"
     assert "Stopped: gave up after" in err and "running apply again finishes the job" in err
     assert "cannot connect" in err
     LockFile.read(project / "reconciler.lock")  # consistent: readable, no problem
@@ -77,12 +73,9 @@ def test_a_500_storm_is_given_up_on_with_few_calls(tmp_path: Path, sandbox_proce
     data["persons"]["fw-p-0"]["name"] = "Renamed person"
     project = _project(tmp_path, data)
     storm = sandbox_process("storm", faults=("error-500:1",))
-    started = time.monotonic()
     result = run_cli("apply", str(project), "--auto-approve", "--endpoint", storm.endpoint)
-    elapsed = time.monotonic() - started
     assert result.code == 1
-    assert "Traceback" not in result.err
-    assert elapsed < BUDGET * 6 + 5, f"took {elapsed:.1f} s to give up with a {BUDGET} s budget"
+    assert "Traceback" not in result.err  # how long giving up takes is bench_bounded's (bench/)
     assert "gave up after" in result.err and "answered 500" in result.err
     requests = storm.api.stats()["requests"]
     assert requests < 40, f"{requests} requests against a server that answers 500 to everything"

@@ -136,11 +136,9 @@ def test_the_next_apply_of_a_checkout_removes_the_lease_its_killed_apply_left(tm
                      env=cli_env(RECONCILER_LEASE_WAIT="1"))
     assert waited.code == 1 and f"another apply of this account is running ({holder}" in waited.err, waited.both
 
-    started = time.monotonic()
     again = run_cli("apply", str(project), "--auto-approve", "--endpoint", server.endpoint,
-                    env=cli_env(RECONCILER_LEASE_WAIT="1"))
+                    env=cli_env(RECONCILER_LEASE_WAIT="1"))  # 1 s of waiting at most: the TTL is 120 s
     assert again.code == 0, again.both[-2000:]
-    assert time.monotonic() - started < 30
     assert "waiting for another apply" not in again.err
     assert not record.exists()  # released: nothing left behind
     census = live_census(server.api, race_manifests(15))

@@ -84,21 +84,21 @@ def test_a_journal_of_another_account_is_not_replayed(tmp_path):
 
 
 def test_record_cost_does_not_grow_with_the_lock(tmp_path):
-    """A journalled write costs the same with 100 entries as with 20,000 (fsync dominates)."""
-    import time
-
-    def per_write(entries: int, where) -> float:
+    """A journalled write appends the same bytes with 100 entries as with 20,000: the lock itself
+    is not rewritten until save (what is written is counted; speed is bench/'s, not a test's)."""
+    appended = []
+    for entries in (100, 20000):
+        where = tmp_path / str(entries)
+        where.mkdir()
         lock = LockFile(path=where / "reconciler.lock", account={"company_id": 1})
         for i in range(entries):
             lock.resources.setdefault("deal", {})[f"d{i}"] = i
         lock.save()
-        started = time.perf_counter()
+        saved = (where / "reconciler.lock").read_bytes()
+        journals = sorted(where.glob("*journal*"))
+        before = sum(p.stat().st_size for p in journals)
         for i in range(40):
             lock.record("person", f"p{i}", i)
-        return (time.perf_counter() - started) / 40
-
-    (tmp_path / "small").mkdir()
-    (tmp_path / "large").mkdir()
-    small = min(per_write(100, tmp_path / "small") for _ in range(2))
-    large = min(per_write(20000, tmp_path / "large") for _ in range(2))
-    assert large < small * 3 + 0.005, f"{small * 1000:.2f} ms vs {large * 1000:.2f} ms per journalled write"
+        assert (where / "reconciler.lock").read_bytes() == saved  # untouched by the 40 writes
+        appended.append(sum(p.stat().st_size for p in where.glob("*journal*")) - before)
+    assert appended[0] == appended[1] > 0, appended

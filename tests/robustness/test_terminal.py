@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -169,11 +168,12 @@ def test_a_large_apply_on_the_embedded_sandbox_is_not_held_to_10_requests_a_seco
     project = write_manifests(tmp_path / "big", company_manifests(orgs=8, prefix="fast"))  # 80 resources
     env = cli_env(key=None)
     env.pop("RECONCILER_RATE_LIMIT")  # as a user runs it
-    started = time.monotonic()
     result = run_cli("apply", str(project), "--sandbox", str(tmp_path / "s.db"), "--auto-approve",
                      "--format", "json", env=env)
-    elapsed = time.monotonic() - started
     assert result.code == 0, result.both
-    calls = json.loads(result.out)["stats"]["api_calls"]
-    assert calls >= 80
-    assert elapsed < calls / DEFAULT_RATE_LIMIT / 2, f"{calls} calls took {elapsed:.1f} s: paced"
+    assert json.loads(result.out)["stats"]["api_calls"] >= 80
+    # the client such an apply writes through is not paced (no wall clock here: speed is bench/'s)
+    from reconciler.session import open_client
+
+    with open_client(resolve(sandbox=str(tmp_path / "s.db"), first_path=str(project), env={})) as client:
+        assert client.http.limiter.rate == SANDBOX_RATE_LIMIT > DEFAULT_RATE_LIMIT

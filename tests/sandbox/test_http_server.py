@@ -135,11 +135,9 @@ def test_timeout_fault_over_http_until_the_client_gives_up() -> None:
     gw = SandboxGateway(None, api_key=KEY, faults=[Fault("timeout", 1.0)])
     try:
         with start_server(gw) as srv:
-            started = time.monotonic()
             with httpx.Client(base_url=srv.url, headers=AUTH, timeout=0.3) as c:
-                with pytest.raises(httpx.ReadTimeout):
+                with pytest.raises(httpx.ReadTimeout):  # the client's own timeout ended it: the server held
                     c.post("/pipedrive/api/v2/deals", json={"title": "timed out"})
-            assert 0.25 < time.monotonic() - started < 3
             assert "timed out" not in titles(gw)
             assert gw.stats()["faults"] == {"timeout": 1}
             assert gw.stats()["requests"] == 1  # the check's read only
@@ -151,11 +149,10 @@ def test_timeout_fault_is_capped_by_the_hold() -> None:
     gw = SandboxGateway(None, api_key=KEY, faults=[Fault("timeout", 1.0)])
     try:
         with start_server(gw, timeout_hold=0.3) as srv:
-            started = time.monotonic()
             with httpx.Client(base_url=srv.url, headers=AUTH, timeout=10) as c:
+                # closed by the server's hold (0.3 s), not the client's 10 s timeout (a ReadTimeout)
                 with pytest.raises(httpx.RemoteProtocolError):
                     c.get("/pipedrive/api/v1/users/me")
-            assert time.monotonic() - started < 3
     finally:
         gw.close()
 
@@ -169,10 +166,8 @@ def test_stop_releases_a_held_timeout() -> None:
             f"GET /pipedrive/api/v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\r\n".encode()
         )
         time.sleep(0.2)
-        started = time.monotonic()
         srv.stop()
-        assert sock.recv(1024) == b""  # closed with no answer
-        assert time.monotonic() - started < 3
+        assert sock.recv(1024) == b""  # closed with no answer (a held socket would time out in 5 s: an error)
         sock.close()
     finally:
         gw.close()
