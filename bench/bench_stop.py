@@ -46,6 +46,10 @@ def names(serve: common.Serve) -> list[str]:
         out, cursor = [], None
         while True:
             body = http.get("/api/v2/organizations", params={"limit": 500, **({"cursor": cursor} if cursor else {})})
+            if body.status_code == 429:  # right after a paced apply the window may be full: wait, ask again
+                time.sleep(1.0)
+                continue
+            body.raise_for_status()  # a count from an error page would read as "all missing"
             out += [o["name"] for o in body.json().get("data") or [] if str(o.get("name", "")).startswith("Stop Org")]
             cursor = (body.json().get("additional_data") or {}).get("next_cursor")
             if not cursor:
