@@ -68,14 +68,14 @@ class Served:
         if self.rest is not None:
             return self.rest
         self.proc.terminate()
-        # Read through the same buffered file the first line came from (communicate()
-        # would read the raw pipe and miss what that buffer already holds).
-        out = self.proc.stdout.read() if self.proc.stdout else ""  # type: ignore[union-attr]
-        try:
+        try:  # wait first (what it prints is far below a pipe's buffer), so a stop never hangs the suite
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        # Read through the same buffered file the first line came from (communicate()
+        # would read the raw pipe and miss what that buffer already holds).
+        out = self.proc.stdout.read() if self.proc.stdout else ""  # type: ignore[union-attr]
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream:
                 stream.close()
