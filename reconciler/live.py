@@ -316,12 +316,23 @@ class LiveReader:
                 return
         self.state.complete.add(spec.name)  # read from the first id to the end
 
-    def _scan(self, spec: kinds.KindSpec) -> None:
-        """List the whole kind, pages of 500."""
+    def _scan(self, spec: kinds.KindSpec, pages: Iterator[Page] | None = None) -> None:
+        """List the whole kind, pages of 500 (or go on with `pages`, a listing `_probe` began)."""
         objects = self.state.objects[spec.name]
-        for page in self.client.record_pages(spec.name):
+        for page in pages if pages is not None else self.client.record_pages(spec.name):
             objects.add_records(page)
         self.state.complete.add(spec.name)
+
+    def _probe(self, spec: kinds.KindSpec) -> tuple[Page, Iterator[Page]] | None:
+        """The kind's first page, newest first (kept), and the rest of that listing; None when the
+        first page was the only one (the kind is then complete)."""
+        pages = self.client.record_pages(spec.name, self.client.newest_first(spec.name))
+        first = next(pages, Page())
+        self.state.objects[spec.name].add_records(first)
+        if not first.more:
+            self.state.complete.add(spec.name)
+            return None
+        return first, pages
 
     def _find_unknown(self, spec: kinds.KindSpec, unknown: list[Resource], wanted: set[Any]) -> None:
         if spec.name in self.state.complete:
@@ -332,13 +343,10 @@ class LiveReader:
         if terms is None:
             self._scan(spec)
             return
-        objects = self.state.objects[spec.name]
-        pages = self.client.record_pages(spec.name, self.client.newest_first(spec.name))
-        first = next(pages, Page())
-        objects.add_records(first)
-        if not first.more:
-            self.state.complete.add(spec.name)
+        probed = self._probe(spec)
+        if probed is None:
             return
+        first, pages = probed
         # whether the searches find the objects (one ids batch to fetch them) or not (they are new)
         # (the first page is in both, so the choice weighs whole costs, as users pay them)
         searched = {"search": len(terms), "get_list": 1}
@@ -346,9 +354,7 @@ class LiveReader:
         search = [{**searched, **{k: searched.get(k, 0) + v for k, v in batch.items()}}, searched]
         scan = {"get_list": 1 + _pages_left([spec.parse_id(record["id"]) for record in first])}
         if self._choose({"scan": [scan, scan], "search": search}, spec) == "scan":
-            for page in pages:  # the same listing, on from its second page
-                objects.add_records(page)
-            self.state.complete.add(spec.name)
+            self._scan(spec, pages)  # the same listing, on from its second page
             return
         assert spec.search is not None
         found: set[Any] = set(wanted)
@@ -395,18 +401,13 @@ class LiveReader:
         """Many parents: list the kind's first page (newest first) to see how large it is, then either
         go on with the scan or list per parent, whichever takes fewer calls (the same type of call:
         fewer calls are fewer tokens too). A kind on one page is then complete; the probe is kept."""
-        objects = self.state.objects[spec.name]
-        pages = self.client.record_pages(spec.name, self.client.newest_first(spec.name))
-        first = next(pages, Page())
-        objects.add_records(first)
-        if not first.more:
-            self.state.complete.add(spec.name)
+        probed = self._probe(spec)
+        if probed is None:
             return False
+        first, pages = probed
         if lists < _pages_left([spec.parse_id(record["id"]) for record in first]):
             return True
-        for page in pages:
-            objects.add_records(page)
-        self.state.complete.add(spec.name)
+        self._scan(spec, pages)
         return False
 
     def _scan_filtered(self, spec: kinds.KindSpec, params: dict) -> None:
