@@ -89,12 +89,16 @@ def worst_ratios(options: Mapping[str, Sequence[Calls]], version: str) -> dict[s
     situations = len(next(iter(options.values())))
     for table in possible_tables():
         for situation in range(situations):
-            costs = {name: price(calls[situation], version, table) for name, calls in options.items()}
-            best = min(costs.values())
-            for name, cost in costs.items():
-                ratio = cost / best if best else (1.0 if cost == 0 else float("inf"))
-                worst[name] = max(worst[name], ratio)
+            _keep_worst(worst, {name: price(calls[situation], version, table) for name, calls in options.items()})
     return worst
+
+
+def _keep_worst(worst: dict[str, float], costs: Mapping[str, float]) -> None:
+    """Raise each option's worst ratio to what it costs here against the cheapest (0 against 0: 1)."""
+    best = min(costs.values())
+    for name, cost in costs.items():
+        ratio = cost / best if best else (1.0 if cost == 0 else float("inf"))
+        worst[name] = max(worst[name], ratio)
 
 
 def robust_choice(options: Mapping[str, Sequence[Calls]], version: str) -> str:
@@ -120,11 +124,7 @@ def call_ratios(options: Mapping[str, Sequence[Calls]]) -> dict[str, float]:
     worst = dict.fromkeys(options, 1.0)
     situations = len(next(iter(options.values())))
     for situation in range(situations):
-        counts = {name: sum(calls[situation].values()) for name, calls in options.items()}
-        fewest = min(counts.values())
-        for name, count in counts.items():
-            ratio = count / fewest if fewest else (1.0 if count == 0 else float("inf"))
-            worst[name] = max(worst[name], ratio)
+        _keep_worst(worst, {name: sum(calls[situation].values()) for name, calls in options.items()})
     return worst
 
 
