@@ -200,16 +200,7 @@ class _NoDateProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                answer = client.request(self.command, upstream + self.path, content=body, headers=headers)
-                self.send_response_only(answer.status_code)
-                for key, value in answer.headers.items():
-                    if key.lower() not in ("date", "content-length", "transfer-encoding", "connection",
-                                           "content-encoding"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
+                common.relay(self, client, upstream, body, drop=("date",))
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _forward
 

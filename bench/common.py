@@ -114,6 +114,24 @@ class Report:
                               "results": [asdict(r) for r in self.results], "notes": self.notes}))
 
 
+# Headers of one hop: a relaying proxy sets its own (the body it sends is whole, not encoded).
+HOP_HEADERS = ("content-length", "transfer-encoding", "connection", "content-encoding")
+
+
+def relay(handler: Any, client: Any, upstream: str, body: bytes | None, drop: Sequence[str] = ()) -> None:
+    """Send a loopback proxy's request (an http.server handler's) on to `upstream` with httpx
+    `client`, and its answer back, less the hop's headers and `drop` (a proxy that strips Date)."""
+    headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "content-length")}
+    answer = client.request(handler.command, upstream + handler.path, content=body, headers=headers)
+    handler.send_response_only(answer.status_code)
+    for key, value in answer.headers.items():
+        if key.lower() not in (*HOP_HEADERS, *drop):
+            handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(answer.content)))
+    handler.end_headers()
+    handler.wfile.write(answer.content)
+
+
 def verdict(ok: bool | None) -> str:
     return "-" if ok is None else ("ok" if ok else "MISSED")
 
