@@ -234,6 +234,7 @@ def parse_lock(path: Path, text: str) -> LockContent:
             problem(kind_line, f"resources.{kind_name} must map keys to ids")
             continue
         good: dict[str, Any] = {}
+        holders: dict[Any, str] = {}
         for key, object_id in entries.items():
             line = ('"resources"', f'"{kind_name}"', f'"{key}"')
             if not _KEY.match(key):
@@ -241,8 +242,12 @@ def parse_lock(path: Path, text: str) -> LockContent:
             elif not valid_id(kind_name, object_id):
                 problem(line, f"{kind_name} {key!r}: {_brief(object_id)} is not a {kind_name} id "
                               f"({_id_shape(kind_name)})")
+            elif object_id in holders:
+                problem(line, f"{kind_name} {key!r} has id {object_id}, which {holders[object_id]!r} holds "
+                              "(an id names one key)")
             else:
                 good[key] = object_id
+                holders[object_id] = key
         content.resources[kind_name] = good
     protected = data.get("protected", {})
     if not isinstance(protected, dict):

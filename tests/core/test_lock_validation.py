@@ -40,6 +40,9 @@ def _write(tmp_path: Path, data) -> Path:
     (lambda d: d["resources"]["deal"].update({"acme-renewal": True}), "deal 'acme-renewal': true is not a deal id"),
     (lambda d: d["resources"].update(orgnization={"x": 3}), "unknown kind 'orgnization'; did you mean 'organization'?"),
     (lambda d: d.update(format_version=99), "format_version 99 cannot be read by this version"),
+    # found by the fuzz test below: a file whose two keys hold one id was read as it was
+    (lambda d: d["resources"]["organization"].update({"globex": 1}),
+     "organization 'globex' has id 1, which 'acme' holds (an id names one key)"),
 ])
 def test_each_malformed_entry_is_named_with_its_line(tmp_path: Path, edit, message) -> None:
     data = json.loads(json.dumps(GOOD))
