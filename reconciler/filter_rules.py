@@ -1,0 +1,50 @@
+"""Filters' fields and rules for the kinds table (reconciler/kinds.py keeps only their entry).
+
+Why a module: the kinds table is near its size limit; a filter's fields, what Pipedrive refuses
+and what export leaves out are data and small functions that need no call. The calls are
+reconciler/pipedrive/filters.py's, the conditions' names-to-ids knowledge
+reconciler/fieldtypes/conditions.py's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.fieldtypes import ENUM, STRING, FieldSpec
+from reconciler.fieldtypes.conditions import CONDITIONS
+
+# the official AddFilterRequestTypeConst
+FILTER_TYPES = ("deals", "leads", "org", "people", "products", "activity", "projects")
+
+FIELDS = (
+    FieldSpec("name", STRING, "name", "The filter's name, as people pick it in Pipedrive's lists. Matched together "
+              "with type to adopt a filter the API user can edit; renaming one keeps it (and everyone's choice of "
+              "it).", nullable=False),
+    FieldSpec("type", ENUM, "type", "What the filter lists: deals, leads, org, people, products, activity or "
+              "projects. It cannot change (Pipedrive's update takes no type).", choices=FILTER_TYPES, nullable=False),
+    FieldSpec("conditions", CONDITIONS, "conditions", "`all` (every condition holds: Pipedrive's AND group) and "
+              "`any` (at least one holds: its OR group), each a list of {field, operator, value}: a field by its "
+              "name or key, the filter's own object unless `object` says deal, person, organization or product "
+              "(conditions about activity fields are not supported yet); an option by label, a stage as "
+              "{pipeline, stage}, a user by email; at most 16 "
+              "conditions. Operators as Pipedrive names them: =, !=, <, >, <=, >=, LIKE '$%' (starts with), "
+              "LIKE '%$%' (contains), NOT LIKE '$%', IS NULL, IS NOT NULL; which ones a field takes depends on "
+              "its type.", nullable=False),
+)
+
+
+def plan_writes(live: Mapping[str, Any] | None, writes: dict[str, Any]) -> None:
+    """Pipedrive's update requires the conditions (UpdateFilterRequest.conditions): a rename alone
+    sends the live ones back, unchanged."""
+    if live is not None and writes and "conditions" not in writes:
+        writes["conditions"] = live.get("conditions") or {"all": [], "any": []}
+
+
+def check(declared: Mapping[str, Any], live: Mapping[str, Any] | None, writes: Mapping[str, Any]) -> str | None:
+    """What Pipedrive would refuse, said at plan time."""
+    if live is not None and "type" in writes:
+        return (f"is a filter of {live.get('type')} in Pipedrive, the manifests say {declared.get('type')}: a "
+                "filter's type cannot change; declare a new filter (another key) and remove this one")
+    return None
+
