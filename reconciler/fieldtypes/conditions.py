@@ -25,11 +25,13 @@ Which operators fit which field type is this module's knowledge, said at plan ti
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.fieldtypes.base import FieldType, ValueProblem, suggest
+from reconciler.fieldtypes.custom import is_hash_key
 from reconciler.normalize import NormalizeError, Placeholder
+from reconciler.vocabulary import UnknownName
 
 # The objects a condition may be about, and the filter type whose own object each one is
 OBJECTS = ("deal", "person", "organization", "product")  # activity fields have no v1 list of ids here
@@ -143,6 +145,43 @@ def _value_from_api(schema: Any, field_type: str, labels: Mapping[Any, str], val
         except ValueError:
             return value
     return value
+
+
+def named_in(value: Any, filter_type: Any, schema: Any) -> Iterator[tuple[str, str, str, Any]]:
+    """(what, scope, name, id) of every option, pipeline and stage declared conditions name, as the
+    lock's vocabulary records them (reconciler/renames.py): options under their field's key, stages
+    under their pipeline's id. Names the account does not know are left to the plan's errors."""
+    own = OWN_OBJECT.get(str(filter_type), "deal")
+    for group in ("all", "any"):
+        for item in (value or {}).get(group) or []:
+            raw = item.get("value")
+            try:
+                key, field_type, options = _field(schema, item.get("object") or own, str(item["field"]))
+                if field_type in OPTION_TYPES and str(raw) in options and isinstance(key, str) and is_hash_key(key):
+                    yield "option", str(key), str(raw), options[str(raw)]
+                elif field_type == "stage" and isinstance(raw, Mapping):
+                    pipeline_id = schema.pipeline_id(raw["pipeline"])
+                    yield "pipeline", "", raw["pipeline"], pipeline_id
+                    yield "stage", str(pipeline_id), raw["stage"], schema.stage_id(raw["stage"], pipeline_id)
+            except (NormalizeError, UnknownName):
+                continue
+
+
+def renamed_in(value: Any, what: str, old: str, new: str) -> Any:
+    """Declared conditions with a name renamed in Pipedrive replaced (what `pull` writes back)."""
+    out = {}
+    for group, items in (value or {}).items():
+        changed = []
+        for item in items:
+            item = dict(item)
+            raw = item.get("value")
+            if isinstance(raw, Mapping) and what in ("pipeline", "stage") and raw.get(what) == old:
+                item["value"] = {**raw, what: new}
+            elif what == "option" and raw == old:
+                item["value"] = new
+            changed.append(item)
+        out[group] = changed
+    return out
 
 
 class Conditions(FieldType):

@@ -206,3 +206,29 @@ def test_a_filters_type_cannot_change(project: Project) -> None:
                                                             "conditions": {"all": []}}})
     result = project.run("plan")
     assert result.code == 1 and "a filter's type cannot change" in result.both
+
+
+def test_an_option_and_a_stage_renamed_in_pipedrive_are_recognised_and_pull_renames_them(project: Project) -> None:
+    applied(project)
+    project.apply()  # names the same apply creates are recorded by the next one (docs/state.md)
+    vocabulary = project.lock()["vocabulary"]
+    tier = project.deal_field("Tier")
+    gold = next(o["id"] for o in tier["options"] if o["label"] == "Gold")
+    assert vocabulary["option"][tier["key"]]["Gold"] == gold
+    pipeline = next(p for p in project.api("GET", "/api/v2/pipelines") if p["name"] == "Enterprise")
+    (stage,) = project.api("GET", "/api/v2/stages", params={"pipeline_id": pipeline["id"]})
+    assert vocabulary["stage"][str(pipeline["id"])]["Qualified"] == stage["id"]
+    project.api("PATCH", f"/api/v2/dealFields/{tier['key']}/options", json=[{"id": gold, "label": "Platinum"}])
+    project.api("PATCH", f"/api/v2/stages/{stage['id']}", json={"name": "Sales qualified"})
+
+    result = project.run("plan", "--no-color")
+    assert result.code == 0, result.both
+    assert "option renamed in Pipedrive from 'Gold' to 'Platinum'" in result.both
+    assert "stage renamed in Pipedrive from 'Qualified' to 'Sales qualified'" in result.both
+
+    project.ok("pull", str(project.path))
+    shape = yaml.safe_load((project.path / "shape.yaml").read_text(encoding="utf-8"))
+    conditions = shape["filters"]["big-gold-deals"]["conditions"]["all"]
+    assert conditions[1]["value"] == "Platinum"
+    assert conditions[2]["value"] == {"pipeline": "Enterprise", "stage": "Sales qualified"}
+    assert project.plan_json()["changes"] == []
