@@ -19,18 +19,18 @@ FILTER_TYPES = ("deals", "leads", "org", "people", "products", "activity", "proj
 
 FIELDS = (
     FieldSpec("name", STRING, "name", "The filter's name, as people pick it in Pipedrive's lists. Matched together "
-              "with type to adopt a filter the API user can edit; renaming one keeps it (and everyone's choice of "
-              "it).", nullable=False),
+              "with type to adopt a filter the API user can edit (Pipedrive's own filters, temporary ones and those "
+              "the API user cannot edit are never read, adopted, exported or changed); renaming one keeps its id. "
+              "`absent: true` (or leaving a managed filter out) deletes it without --allow-data-loss: a filter holds "
+              "no records and its whole definition stays in the manifests' history (`protect: true` guards one). "
+              "Pipedrive's API cannot set a filter's visibility, so it is not declared.", nullable=False),
     FieldSpec("type", ENUM, "type", "What the filter lists: deals, leads, org, people, products, activity or "
               "projects. It cannot change (Pipedrive's update takes no type).", choices=FILTER_TYPES, nullable=False),
-    FieldSpec("conditions", CONDITIONS, "conditions", "`all` (every condition holds: Pipedrive's AND group) and "
-              "`any` (at least one holds: its OR group), each a list of {field, operator, value}: a field by its "
-              "name or key, the filter's own object unless `object` says deal, person, organization or product "
-              "(conditions about activity fields are not supported yet); an option by label, a stage as "
-              "{pipeline, stage}, a user by email; at most 16 "
-              "conditions. Operators as Pipedrive names them: =, !=, <, >, <=, >=, LIKE '$%' (starts with), "
-              "LIKE '%$%' (contains), NOT LIKE '$%', IS NULL, IS NOT NULL; which ones a field takes depends on "
-              "its type.", nullable=False),
+    FieldSpec("conditions", CONDITIONS, "conditions", "Which records the filter lists. A condition is about the "
+              "filter's own object unless `object` says deal, person, organization or product (conditions about "
+              "activity fields are not supported yet); at most 16 in all. Operators as Pipedrive names them: =, !=, "
+              "<, >, <=, >=, LIKE '$%' (starts with), LIKE '%$%' (contains), NOT LIKE '$%', IS NULL, IS NOT NULL "
+              "(no value); which ones a field takes depends on its type, checked at plan time.", nullable=False),
 )
 
 
