@@ -238,7 +238,7 @@ class Conditions(FieldType):
         if count > MAX_CONDITIONS:
             raise ValueProblem(f"field '{spec.name}' has {count} conditions: Pipedrive allows at most "
                                f"{MAX_CONDITIONS} per filter")
-        return {group: [dict(item) for item in value.get(group) or []] for group in ("all", "any")}
+        return {group: [dict(item) for item in value[group] or []] for group in ("all", "any") if group in value}
 
     def to_api(self, spec, value, ctx, declared, live):
         filter_type = declared.get("type") or (live or {}).get("type") or "deals"
