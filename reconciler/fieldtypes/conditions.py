@@ -299,7 +299,7 @@ class Conditions(FieldType):
         """Pipedrive's nested groups → {all, any}: an "and" group's conditions under `all`, an "or"
         group's under `any` (the UI's two); a field by its `field_code` (asked for with
         include_field_code), else by the key the client learnt for its `field_id` (`_field_keys`)."""
-        raw = record.get("conditions")
+        raw = self.raw(spec, record, version)
         if not isinstance(raw, Mapping):
             return None
         keys = record.get("_field_keys") or {}
@@ -315,6 +315,17 @@ class Conditions(FieldType):
                 out[name].append({"object": c.get("object"), "field": field, "operator": c.get("operator"),
                                   "value": _text(c.get("value")), "extra_value": _text(c.get("extra_value"))})
         return out
+
+    def write(self, spec, value, version):
+        """Pipedrive's nested form with each field by its `field_code`; the client
+        (reconciler/pipedrive/filters.py) sends `field_id`s instead, which it looks up at write time."""
+        def one(c: Mapping[str, Any]) -> dict[str, Any]:
+            return {"object": c["object"], "field_code": c["field"], "operator": c["operator"],
+                    "value": _text(c.get("value")), "extra_value": _text(c.get("extra_value"))}
+
+        groups = [{"glue": GROUPS[name], "conditions": [one(c) for c in (value or {}).get(name) or []]}
+                  for name in ("all", "any")]
+        return {spec.wire_name(version): {"glue": "and", "conditions": groups}}
 
     def match_value(self, spec, value):
         return None
