@@ -232,3 +232,37 @@ def test_an_option_and_a_stage_renamed_in_pipedrive_are_recognised_and_pull_rena
     assert conditions[1]["value"] == "Platinum"
     assert conditions[2]["value"] == {"pipeline": "Enterprise", "stage": "Sales qualified"}
     assert project.plan_json()["changes"] == []
+
+
+def test_the_sandbox_refuses_what_pipedrive_refuses(project: Project) -> None:
+    """The served /v1/filters refuses, with a 400, bodies Pipedrive's description says it refuses."""
+    from tests.conftest import InProcess
+
+    fields = {f["key"]: f["id"] for f in project.api("GET", "/api/v1/dealFields", params={"limit": 500})}
+
+    def condition(key: str, operator: str, value: str | None) -> dict:
+        return {"object": "deal", "field_id": str(fields.get(key, 999999)), "operator": operator, "value": value,
+                "extra_value": None}
+
+    def body(*conditions: dict, groups: tuple[str, ...] = ("and", "or")) -> dict:
+        return {"name": "X", "type": "deals", "conditions": {"glue": "and", "conditions": [
+            {"glue": glue, "conditions": list(conditions) if index == 0 else []}
+            for index, glue in enumerate(groups)]}}
+
+    sandbox = InProcess(str(project.db))
+    try:
+        for refused, why in (
+            (body(condition("title", "LIKE '%$%'", "a"), groups=("or", "and")), "two condition groups"),
+            (body(condition("title", "=", "a"), groups=("and",)), "two condition groups"),
+            (body(condition("nope", "=", "a")), "does not exist for deal"),
+            (body(condition("value", "LIKE '%$%'", "1")), "is not valid for the field Value"),
+            (body(condition("title", "contains", "a")), "Operator must be one of"),
+            (body(condition("stage_id", "=", "999")), "Stage with id 999 does not exist"),
+            (body(condition("user_id", "=", "999")), "User with id 999 does not exist"),
+            (body(*[condition("title", "IS NULL", None)] * 17), "at most 16 conditions"),
+            ({**body(), "visible_to": "1"}, "'visible_to' is not allowed"),
+        ):
+            response = sandbox.raw.post("/api/v1/filters", json=refused)
+            assert response.status_code == 400 and why in response.text, (why, response.text)
+    finally:
+        sandbox.close()

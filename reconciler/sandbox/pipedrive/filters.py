@@ -7,6 +7,8 @@ them), a create ``AddFilterRequest`` (``name``, ``conditions``, ``type``, all re
 ``Filter``). Neither request model sets ``visible_to`` or (update) ``type``. Conditions are one "and"
 glue over groups glued "and" or "or", each condition ``{object, field_id, operator, value,
 extra_value}``, at most 16 in all; ``include_field_code=true`` adds each field's ``field_code``.
+"Only two second level condition groups are supported of which one must be glued with 'AND' and the
+second with 'OR'" (the official description of addFilter): any other nesting is a 400.
 
 What the sandbox refuses, as Pipedrive does, with a 400: a field id that is not a field of the
 condition's object, an operator Pipedrive does not name, an operator that does not fit the field's
@@ -84,10 +86,12 @@ def _check_value(ctx: Ctx, field: dict[str, Any], value: str) -> None:
 def _conditions(ctx: Ctx, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict) or raw.get("glue") != "and" or not isinstance(raw.get("conditions"), list):
         raise bad_request("Parameter 'conditions' must be an object with glue 'and' and a list of condition groups")
+    glues = [group.get("glue") if isinstance(group, dict) else None for group in raw["conditions"]]
+    if glues != ["and", "or"]:  # "only two second level condition groups are supported" (the official description)
+        raise bad_request("Parameter 'conditions' must hold two condition groups: the first glued 'and', the "
+                          "second glued 'or'")
     groups, count = [], 0
     for group in raw["conditions"]:
-        if not isinstance(group, dict) or group.get("glue") not in ("and", "or"):
-            raise bad_request("Each condition group must have glue 'and' or 'or'")
         items = [_condition(ctx, item) for item in group.get("conditions") or []]
         count += len(items)
         groups.append({"glue": group["glue"], "conditions": items})
