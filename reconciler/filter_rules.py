@@ -9,10 +9,13 @@ reconciler/fieldtypes/conditions.py's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.fieldtypes import ENUM, STRING, FieldSpec
-from reconciler.fieldtypes.conditions import CONDITIONS
+from reconciler.fieldtypes.conditions import CONDITIONS, OPTION_TYPES, OWN_OBJECT, operators_for
+
+if TYPE_CHECKING:
+    from reconciler.manifest.model import Manifest, Problem
 
 # the official AddFilterRequestTypeConst
 FILTER_TYPES = ("deals", "leads", "org", "people", "products", "activity", "projects")
@@ -48,3 +51,34 @@ def check(declared: Mapping[str, Any], live: Mapping[str, Any] | None, writes: M
                 "filter's type cannot change; declare a new filter (another key) and remove this one")
     return None
 
+
+def condition_problems(manifest: Manifest) -> list[Problem]:
+    """What validate can tell offline about conditions naming a custom field the manifests declare:
+    an operator that does not fit its type, an option it does not have (FILE:LINE of `conditions`).
+    Fields the manifests do not declare are Pipedrive's or the account's: checked at plan time."""
+    from reconciler.manifest.model import Problem
+
+    # custom fields and filters by their kinds' names: this module is those kinds' rules
+    declared = {(res.fields.get("kind"), res.fields.get("name")): res for res in manifest.resources
+                if res.kind == "custom_field" and not res.absent}
+    problems = []
+    for res in manifest.resources:
+        if res.kind != "filter" or res.absent or not isinstance(res.fields.get("conditions"), Mapping):
+            continue
+        own = OWN_OBJECT.get(str(res.fields.get("type")), "deal")
+        for group in ("all", "any"):
+            for item in res.fields["conditions"].get(group) or []:
+                field = declared.get((item.get("object") or own, item.get("field")))
+                if field is None:
+                    continue
+                field_type = str(field.fields.get("type"))
+                labels = [str(o) for o in field.fields.get("options") or []]
+                where = res.field_pos.get("conditions", res.pos)
+                if item["operator"] not in operators_for(field_type):
+                    problems.append(Problem(where, f"filter '{res.key}': operator {item['operator']!r} does not fit "
+                                                   f"field {item['field']!r} ({field_type}): Pipedrive takes "
+                                                   f"{', '.join(operators_for(field_type))}"))
+                elif field_type in OPTION_TYPES and item.get("value") is not None and str(item["value"]) not in labels:
+                    problems.append(Problem(where, f"filter '{res.key}': field {item['field']!r} has no option "
+                                                   f"{item['value']!r} (options: {', '.join(map(repr, labels))})"))
+    return problems

@@ -173,7 +173,8 @@ def test_what_pipedrive_would_refuse_is_said_with_file_and_line(project: Project
 
     for condition, message in (
         ({"field": "Regoin", "operator": "=", "value": "x"}, "unknown deal field 'Regoin'"),
-        ({"field": "Tier", "operator": "=", "value": "Bronze"}, "unknown option 'Bronze' of field 'Tier'"),
+        ({"field": "Tier", "operator": "=", "value": "Bronze"}, "field 'Tier' has no option 'Bronze'"),  # offline
+        ({"field": "Lead source", "operator": "=", "value": "Bronze"}, "unknown option 'Bronze' of field 'Lead source'"),
         ({"field": "Stage", "operator": "=", "value": {"pipeline": "Enterprise", "stage": "Won"}},
          "unknown stage in pipeline 'Enterprise' 'Won'"),
         ({"field": "Owner", "operator": "=", "value": "nobody@example.com"}, "unknown user 'nobody@example.com'"),
@@ -266,3 +267,17 @@ def test_the_sandbox_refuses_what_pipedrive_refuses(project: Project) -> None:
             assert response.status_code == 400 and why in response.text, (why, response.text)
     finally:
         sandbox.close()
+
+
+def test_validate_checks_conditions_against_custom_fields_the_manifests_declare(project: Project) -> None:
+    for condition, message in (
+        ({"field": "Tier", "operator": ">", "value": "Gold"}, "operator '>' does not fit field 'Tier' (enum)"),
+        ({"field": "Tier", "operator": "=", "value": "Bronze"}, "field 'Tier' has no option 'Bronze'"),
+    ):
+        project.write("shape.yaml", {**SHAPE, "filters": {"f": {"name": "F", "type": "deals",
+                                                               "conditions": {"all": [condition]}}}})
+        result = project.run("validate")
+        assert result.code == 1 and message in result.both, result.both
+        lines = (project.path / "shape.yaml").read_text(encoding="utf-8").splitlines()
+        line = next(n for n, text in enumerate(lines, 1) if text.strip() == "all:")
+        assert f"shape.yaml:{line}:" in result.both, result.both  # where the filter's conditions start
