@@ -33,7 +33,9 @@ FIELDS = (
               "filter's own object unless `object` says deal, person, organization or product (conditions about "
               "activity fields are not supported yet); at most 16 in all. Operators as Pipedrive names them: =, !=, "
               "<, >, <=, >=, LIKE '$%' (starts with), LIKE '%$%' (contains), NOT LIKE '$%', IS NULL, IS NOT NULL "
-              "(no value); which ones a field takes depends on its type, checked at plan time.", nullable=False),
+              "(no value); which ones a field takes depends on its type: checked by validate for custom fields the "
+              "manifests declare, by plan for the account's fields (names of fields, options, stages, users too).",
+              nullable=False),
 )
 
 
