@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from reconciler import fieldtypes, shape_rules
+from reconciler import fieldtypes, filter_rules, shape_rules
 from reconciler.fieldtypes import (
     ACTIVITY_TYPE,
     ADDRESS,
@@ -403,6 +403,16 @@ class LabelHooks(KindHooks):
 
     def export_key(self, obj, slug):
         return f"{obj.get('entity')}-{slug}"  # a deal's Hot and a lead's Hot are two labels
+
+
+class FilterHooks(KindHooks):
+    """Filters: calls of their own (reconciler/pipedrive/filters.py), rules in reconciler/filter_rules.py."""
+
+    def plan_writes(self, declared_parent, live, writes):
+        filter_rules.plan_writes(live, writes)
+
+    def check(self, declared, live, writes):
+        return filter_rules.check(declared, live, writes), None
 
 
 # Fields Pipedrive's API cannot clear: the official v2 request models (npm pipedrive 33.x) do not take
@@ -831,8 +841,12 @@ LABEL_KIND = KindSpec(
     hooks=LabelHooks(),
 )
 
+FILTER_KIND = KindSpec(name="filter", section="filters", title_field="name", fields=filter_rules.FIELDS,
+                      v1_path="/api/v1/filters", v2_path=None, match_keys=(("type", "name"),),
+                      required_on_create=("name", "type"), order=6, shape=True, hooks=FilterHooks())
+
 KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY, LEAD, PIPELINE_KIND, STAGE_KIND,
-                               CUSTOM_FIELD_KIND, ACTIVITY_TYPE_KIND, LABEL_KIND)
+                               CUSTOM_FIELD_KIND, ACTIVITY_TYPE_KIND, LABEL_KIND, FILTER_KIND)
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 

@@ -118,6 +118,14 @@ def rename_edits(manifest: Manifest, used: list[Any], renamed: dict) -> list[Edi
             continue
         new = renamed[(use.what, use.scope, use.name)]
         where = (use.kind, use.key, use.label)
+        if use.label == "conditions" and use.kind == "filter":  # a filter's: the name inside them
+            from reconciler.fieldtypes.conditions import renamed_in
+
+            current = renamed_in(edits[where].value if where in edits else res.fields.get(use.label),
+                                 use.what, use.name, new)
+            edits[where] = Edit(res.field_pos.get(use.label, res.pos).file, use.kind, use.key, use.label, current,
+                                f"{use.what} renamed in Pipedrive from {use.name!r} to {new!r}")
+            continue
         if where in edits:  # a second label of one multiple-option value
             current = edits[where].value
         elif use.label.startswith("fields."):

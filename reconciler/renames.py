@@ -64,6 +64,8 @@ def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
                 yield from _option_uses(res, value, schema)
             elif type_name == "labels" and isinstance(value, list):
                 yield from _label_uses(res, name, field.ref_kind or "", value, schema)
+            elif type_name == "filter conditions":
+                yield from _condition_uses(res, name, value, schema)
             elif type_name == "activity type" and isinstance(value, str) and value not in schema.activity_types:
                 type_key = schema.activity_type_keys.get(value)  # named by name (a key is never renamed)
                 if type_key is not None:
@@ -99,6 +101,15 @@ def _label_uses(res: Any, field_name: str, label_kind: str, value: list, schema:
             continue
         if not _is_placeholder(label_id):
             yield Use(res.kind, res.key, field_name, "label", label_kind, str(label), label_id)
+
+
+def _condition_uses(res: Any, field_name: str, value: Any, schema: AccountSchema) -> Iterator[Use]:
+    """The options, pipelines and stages a filter's conditions name (reconciler/fieldtypes/conditions.py)."""
+    from reconciler.fieldtypes.conditions import named_in
+
+    for what, scope, name, object_id in named_in(value, res.fields.get("type"), schema):
+        if not _is_placeholder(object_id):
+            yield Use(res.kind, res.key, field_name, what, scope, name, object_id)
 
 
 def _is_placeholder(value: Any) -> bool:

@@ -80,6 +80,8 @@ class AccountSchema:
     option_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     # kind -> label name the lock recorded -> the id it still is (renamed in Pipedrive since)
     label_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # kind -> standard field key -> {name, field_type, options: label -> id}: what filters' conditions name
+    standard_fields: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     # -- names -> ids --------------------------------------------------------------
 

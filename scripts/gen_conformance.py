@@ -73,6 +73,7 @@ V1_PATHS = (
     "/productFields", "/productFields/{id}",
     "/leads", "/leads/{id}", "/leads/archived", "/leads/search",
     "/leadLabels", "/leadLabels/{id}",
+    "/filters", "/filters/{id}",  # saved views (issue 27)
     # the change history of deals, persons and organizations (who changed a drifted field, issue 15)
     "/deals/{id}/changelog", "/persons/{id}/changelog", "/organizations/{id}/changelog",
     "/currencies", "/deals/archived",

@@ -29,7 +29,7 @@ def _is_empty(value: Any) -> bool:
 
 def _styled(value: Any) -> Any:
     """Small mappings and lists are written inline, as people write them."""
-    if isinstance(value, dict):
+    if isinstance(value, dict) and not any(isinstance(v, list) for v in value.values()):
         return Flow(value)
     if isinstance(value, list):
         return FlowList(value)

@@ -71,6 +71,7 @@ from reconciler.fieldtypes.composites import (
     TimeOfDay,
     _plain_number,
 )
+from reconciler.fieldtypes.conditions import CONDITIONS
 from reconciler.fieldtypes.custom import (
     CUSTOM,
     CUSTOM_TYPES,
@@ -255,6 +256,7 @@ __all__ = [
     "LARGE_TEXT",
     "RAW",
     "OPTION_LIST",
+    "CONDITIONS",
     "POSITION",
     "ROTTING",
     "CUSTOM_TYPES",

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from reconciler import kinds
+from reconciler import filter_rules, kinds
 from reconciler.fieldtypes import FieldType, ValueProblem
 from reconciler.kinds import FieldSpec, KindSpec
 from reconciler.manifest import checks, schema, yamlio
@@ -81,6 +81,7 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
     manifest = Manifest(resources=resources, files=shown, moves=moves, removals=removals, hashes=hashes)
     problems.extend(checks.move_problems(manifest))
     problems.extend(checks.removal_problems(manifest))
+    problems.extend(filter_rules.condition_problems(manifest))
     if complete:
         # a file YAML could not parse does not hide the other files' reference errors: the
         # keys its text seems to declare are not reported missing (they may well be there)

@@ -53,6 +53,8 @@ class AccountSchema(vocabulary.AccountSchema):
             active = [t for t in client.activity_types() if t.get("active_flag", True) is not False]
             schema.activity_types = {str(t.get("key_string")) for t in active}
             schema.activity_type_keys = {str(t.get("name")): str(t.get("key_string")) for t in active}
+        if kinds_needed is not None and "fields" in vocabularies:  # filters name every entity's fields
+            kinds_needed = set(kinds_needed) | {"deal", "person", "organization", "product"}
         if kinds_needed is not None:  # a kind that shares another's custom fields needs that one's
             kinds_needed = set(kinds_needed) | {kinds.kind(k).custom_fields_of for k in kinds_needed
                                                 if k in kinds.BY_NAME and kinds.kind(k).custom_fields_of}
@@ -67,6 +69,8 @@ class AccountSchema(vocabulary.AccountSchema):
                 if key == "label" and spec.labels_path is None:  # the standard field of a kind's labels
                     schema.label_names[spec.name] = {option_id: label for label, option_id in options.items()}
                 if not is_hash_key(key):
+                    schema.standard_fields.setdefault(spec.name, {})[key] = {
+                        "name": raw.get("name"), "field_type": raw.get("field_type"), "options": options}
                     continue
                 custom = custom_field(key, raw["name"], raw.get("field_type", "varchar"), options)
                 by_name.setdefault(custom.name, []).append(custom)

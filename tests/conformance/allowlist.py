@@ -149,6 +149,9 @@ RULES: tuple[Rule, ...] = (
          "no deal summaries (totals per currency and stage) in the sandbox"),
     Rule("v1", r"GetStageResponseData", r"pipeline_name|pipeline_deal_probability", "extra",
          "the stage list's pipeline fields, kept on the single-stage answer too"),
+    Rule("v1", r"FilterConditionsConditionsInnerConditionsInner", r"field_code", "missing",
+         "a filter condition's field_code is present only when include_field_code=true asks for it, as the "
+         "official model says"),
 )
 
 

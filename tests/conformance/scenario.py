@@ -80,6 +80,7 @@ def exercise() -> Run:
         codes = _v2(run)
         _v1(run)
         _leads(run, codes)
+        _filters(run)
     finally:
         http.close()
         gateway.close()
@@ -440,3 +441,30 @@ def _errors(run: Run) -> None:
     run.call("v2", "GET", "/deals/{id}", params={"id": 999999}, expect=404, model="CallLogNotFoundResponse")
     run.call("v1", "GET", "/deals", expect=410, model="CallLogGoneResponse")
     run.call("v1", "DELETE", "/persons", query={"ids": "1"}, expect=410, model="CallLogGoneResponse")
+
+
+def _filters(run: Run) -> None:
+    """Saved views (issue 27): list by type, create, get with field codes, update, delete one and many."""
+    fields = {f["key"]: f for f in run.call("v1", "GET", "/dealFields")}
+    email = next(f for f in run.call("v1", "GET", "/personFields") if f["key"] == "email")
+    conditions = {"glue": "and", "conditions": [
+        {"glue": "and", "conditions": [
+            {"object": "deal", "field_id": str(fields["value"]["id"]), "operator": ">", "value": "100",
+             "extra_value": None},
+            {"object": "deal", "field_id": str(fields["stage_id"]["id"]), "operator": "=", "value": "1",
+             "extra_value": None}]},
+        {"glue": "or", "conditions": [
+            {"object": "person", "field_id": str(email["id"]), "operator": "IS NULL", "value": None,
+             "extra_value": None}]}]}
+    made = run.call("v1", "POST", "/filters", json={"name": "Conformance view", "type": "deals",
+                                                    "conditions": conditions}, expect=201)
+    spare = run.call("v1", "POST", "/filters", query={"include_field_code": "true"}, expect=201,
+                     json={"name": "Conformance spare", "type": "people", "conditions": conditions})
+    fid = {"id": made["id"]}
+    run.call("v1", "GET", "/filters")
+    run.call("v1", "GET", "/filters", query={"type": "deals"})
+    run.call("v1", "GET", "/filters/{id}", params=fid)
+    run.call("v1", "GET", "/filters/{id}", params=fid, query={"include_field_code": "true"})
+    run.call("v1", "PUT", "/filters/{id}", params=fid, json={"name": "Conformance view 2", "conditions": conditions})
+    run.call("v1", "DELETE", "/filters/{id}", params=fid)
+    run.call("v1", "DELETE", "/filters", query={"ids": str(spare["id"])})

@@ -101,6 +101,14 @@ def _shape(round_: int) -> dict[str, Any]:
         "labels": {"rq-strategic": {"kind": "deal", "name": "RQ strategic" if round_ == 0 else "RQ key account"},
                    "rq-inbound": {"kind": "lead", "name": "RQ inbound",
                                   "color": "purple" if round_ == 0 else "green"}},
+        "filters": {"rq-view": {"name": "RQ view" if round_ == 0 else "RQ view 2", "type": "deals", "conditions": {
+            "all": [{"field": "RQ enum", "operator": "=", "value": "One" if round_ == 0 else "Three"},
+                    {"field": "Stage", "operator": "=",
+                     "value": {"pipeline": "RQ Pipeline" if round_ == 0 else "RQ Pipeline 2", "stage": "RQ One"}},
+                    {"field": "Value", "operator": ">=", "value": 100 * (round_ + 1)}],
+            "any": [{"field": "Owner", "operator": "=", "value": "alice@example.com"},
+                    {"object": "person", "field": "RQ nick" if round_ == 0 else "RQ nickname", "operator": "IS NULL"}],
+        }}},
     }
 
 
@@ -295,6 +303,10 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                 checkers[sent.version].check(item, model[:-2], checked.tally, f"{where}[{index}]")
         else:
             checkers[sent.version].check(body, model, checked.tally, where)
+        if sent.template in ("/filters", "/filters/{id}") and isinstance(sent.body, dict) and "conditions" in sent.body:
+            # AddFilterRequest.conditions is an `object`; its groups and conditions are the official FilterConditions
+            checkers[sent.version].check(sent.body["conditions"], "FilterConditions", checked.tally,
+                                         f"{where}.conditions")
         if sent.version == "v2" and isinstance(sent.body, dict) and isinstance(sent.body.get("custom_fields"), dict):
             for key, value in sent.body["custom_fields"].items():
                 checked.custom_checked += 1
@@ -356,7 +368,8 @@ def test_every_kind_created_updated_and_cleared(run: Run) -> None:
                    ("PATCH", "/pipelines/{id}"), ("POST", "/stages"), ("PATCH", "/stages/{id}"),
                    ("POST", "/dealFields"), ("POST", "/deals/{id}/products"), ("POST", "/activityTypes"),
                    ("PUT", "/activityTypes/{id}"), ("POST", "/dealFields/label/options"),
-                   ("PATCH", "/dealFields/label/options"), ("POST", "/leadLabels"), ("PATCH", "/leadLabels/{id}")]
+                   ("PATCH", "/dealFields/label/options"), ("POST", "/leadLabels"), ("PATCH", "/leadLabels/{id}"),
+                   ("POST", "/filters"), ("PUT", "/filters/{id}")]
     for one in wanted:
         assert one in seen, one
 

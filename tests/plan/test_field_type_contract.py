@@ -72,6 +72,9 @@ SAMPLES: dict[str, tuple[dict[str, Any], Any]] = {
     "OPTION_LIST": ({}, ["EMEA", "APAC"]),
     "POSITION": ({}, 2),
     "ROTTING": ({}, 14),
+    "CONDITIONS": ({}, {"all": [{"field": "Stage", "operator": "=", "value": {"pipeline": "Sales", "stage": "Won"}}],
+                        "any": [{"field": "Owner", "operator": "=", "value": "alice@example.com"},
+                                {"object": "person", "field": "Email", "operator": "IS NULL"}]}),
 }
 
 
@@ -81,6 +84,9 @@ def _context() -> Context:
         pipelines={"Sales": [1]}, pipeline_names={1: "Sales"},
         stages={1: {"Won": [3]}}, stage_info={3: (1, "Won")},
         label_names={"deal": {5: "Hot"}}, activity_types={"call"},
+        standard_fields={"deal": {"stage_id": {"name": "Stage", "field_type": "stage", "options": {}},
+                                  "user_id": {"name": "Owner", "field_type": "user", "options": {}}},
+                         "person": {"email": {"name": "Email", "field_type": "varchar", "options": {}}}},
     )
     return Context(schema=schema, resolve_key=lambda kind, key: IDS[(kind, key)],
                    key_for_id=lambda kind, object_id: KEYS.get((kind, object_id)))
