@@ -831,8 +831,10 @@ LABEL_KIND = KindSpec(
     hooks=LabelHooks(),
 )
 
+from reconciler.kinds_goalhooks import GOAL_KIND, WEBHOOK_KIND  # noqa: E402  (they build on the classes above)
+
 KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY, LEAD, PIPELINE_KIND, STAGE_KIND,
-                               CUSTOM_FIELD_KIND, ACTIVITY_TYPE_KIND, LABEL_KIND)
+                               CUSTOM_FIELD_KIND, ACTIVITY_TYPE_KIND, LABEL_KIND, GOAL_KIND, WEBHOOK_KIND)
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 

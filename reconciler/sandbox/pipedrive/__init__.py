@@ -37,6 +37,7 @@ from . import (
     currencies,
     deal_products,
     fields_v2,
+    goals,
     lead_conversion,
     leads,
     merges,
@@ -45,6 +46,7 @@ from . import (
     search,
     v1,
     v2,
+    webhooks,
 )
 from .base import Ctx, Router
 from .deprecated import ENV_FLAG, gone_message, replacement_for
@@ -87,6 +89,8 @@ def build_router() -> Router:
     fields_v2.register(router)
     activity_fields.register(router)
     activity_types.register(router)  # after v1: adds writes to its activityTypes list
+    goals.register(router)
+    webhooks.register(router)
     return router
 
 
