@@ -197,8 +197,11 @@ class WebhookHooks(KindHooks):
         env_name = declared.get("http_auth_password_env")
         if env_name and "http_auth_password_env" not in writes:
             writes["http_auth_password_env"] = env_name  # type: ignore[index]  # the replacement keeps it
-        return None, (f"must be replaced: Pipedrive cannot update a webhook, so apply deletes webhook {live['id']} "
-                      "and creates it again (-/+; a new id, and events between the two calls are not sent)")
+        return None, None
+
+    # the change's reason (plan.py): an update of a webhook is a replace, shown as such
+    replaced = ("-/+ must be replaced: Pipedrive cannot update a webhook, so apply deletes it and creates it "
+                "again (a new id; events between the two calls are not sent)")
 
     def exportable(self, obj):
         return obj.get("type") in (None, "general")

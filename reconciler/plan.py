@@ -714,6 +714,8 @@ class Planner:
             self._problem(res, None, f"{res.kind} {res.key!r} {problem}")
         if notice:
             self.notices.append(f"{res.kind}.{res.key} {notice}")
+        if live is not None and change.fields and getattr(spec.hooks, "replaced", None):  # Pipedrive cannot update it
+            change.reason = spec.hooks.replaced
         if not change.fields:
             if self.record and live is not None and state.applied != (prior or {}):
                 self.applied.setdefault(res.kind, {})[res.key] = state.applied
