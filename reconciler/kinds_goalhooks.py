@@ -29,6 +29,7 @@ from reconciler.fieldtypes import (
 from reconciler.fieldtypes.scalars import Text
 from reconciler.kinds import KindHooks, KindSpec
 from reconciler.normalize import NormalizeError
+from reconciler.redact import register as register_secret
 
 GOAL_TYPES = ("deals_won", "deals_progressed", "activities_completed", "activities_added", "deals_started",
               "revenue_forecast")  # AddGoalRequest.type.name
@@ -102,6 +103,7 @@ class PasswordFromEnv(FieldType):
         if value not in os.environ:
             raise NormalizeError(f"environment variable {value} is not set (it holds the webhook's HTTP auth "
                                  "password); set it and run again")
+        register_secret(os.environ[value])
         return value
 
     def comparable(self, spec, value, like=None):

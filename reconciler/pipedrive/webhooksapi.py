@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from reconciler import redact
 from reconciler.pipedrive.pages import Page
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ def password(env_name: str) -> str:
 
         raise ApiValidationError(f"environment variable {env_name} is not set (a webhook's HTTP auth password); "
                                  "nothing was sent", path=PATH)
+    redact.register(value)  # an error echoing the body, or the --debug trace, shows *** instead
     return value
 
 
