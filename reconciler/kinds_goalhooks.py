@@ -122,7 +122,7 @@ class PasswordFromEnv(FieldType):
         """The live value of a field Pipedrive never answers: the desired one when the lock's
         digest (`digest`: reconciler.drift's, handed over by the planner) says it was last
         applied, else a marker that it was not (a replace)."""
-        if desired is not None and recorded is not None and digest(spec, desired) == recorded:
+        if recorded is not None and digest(spec, desired) == recorded:  # None too: no password, as applied
             return desired
         return CHANGED
 

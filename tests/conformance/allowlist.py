@@ -149,6 +149,9 @@ RULES: tuple[Rule, ...] = (
          "no deal summaries (totals per currency and stage) in the sandbox"),
     Rule("v1", r"GetStageResponseData", r"pipeline_name|pipeline_deal_probability", "extra",
          "the stage list's pipeline fields, kept on the single-stage answer too"),
+    Rule("v1", r"GoalExpectedOutcome", r"currency_id", "extra",
+         "a sum goal's currency: AddGoalRequest documents expected_outcome.currency_id for sum goals, and the "
+         "answer gives back what was set; the answer model names target and tracking_metric only"),
 )
 
 

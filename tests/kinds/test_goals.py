@@ -59,7 +59,7 @@ def test_one_apply_creates_the_goals_and_the_pipeline_and_type_they_name(project
     goals = live_goals(project)
     partner = goals["Partner deals won"]
     assert partner["assignee"] == {"id": users["bob@example.com"], "type": "person"}
-    assert partner["type"] == {"name": "deals_won", "params": {"pipeline_id": [pipeline["id"]]}}
+    assert partner["type"] == {"name": "deals_won", "params": {"pipeline_id": [pipeline["id"]], "activity_type_id": None}}
     assert partner["expected_outcome"] == {"target": 20000, "tracking_metric": "sum", "currency_id": eur}
     assert partner["duration"] == {"start": "2026-01-01", "end": "2026-12-31"}
     demo = goals["Demos given"]

@@ -71,6 +71,7 @@ def _checked(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> dict
         for pipeline_id in kept["pipeline_id"] or []:
             if ctx.company.store.get(ctx.company.id, "pipeline", pipeline_id) is None:
                 raise bad_request(f"Pipeline {pipeline_id} not found")
+        kept["activity_type_id"] = None  # every answer names both params (GoalTypeParams)
         if goal_type["name"] in ("activities_completed", "activities_added"):
             kept["activity_type_id"] = _ids(params.get("activity_type_id"), "activity_type_id")
             for type_id in kept["activity_type_id"] or []:

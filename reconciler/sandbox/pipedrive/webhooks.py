@@ -69,7 +69,7 @@ def register(router: Router) -> None:
             "type": "general",
         }
         record = ctx.company.store.insert(ctx.company.id, "webhook", record)
-        return 201, {"success": True, "status": "ok", "data": webhook_v1(record)}
+        return 201, {"success": True, "data": webhook_v1(record)}
 
     def delete(ctx: Ctx) -> tuple[int, Any]:
         found = ctx.company.store.get(ctx.company.id, "webhook", ctx.id())
@@ -77,7 +77,7 @@ def register(router: Router) -> None:
             raise not_found("Webhook not found")
         found["is_deleted"] = True
         ctx.company.store.put(ctx.company.id, "webhook", found)
-        return 200, {"success": True, "status": "ok"}
+        return 200, {"success": True}
 
     router.add("/api/v1/webhooks", get=list_webhooks, post=post)
     router.add("/api/v1/webhooks/{id}", delete=delete)
