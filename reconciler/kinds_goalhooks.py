@@ -208,6 +208,13 @@ class WebhookHooks(KindHooks):
     def exportable(self, obj):
         return obj.get("type") in (None, "general")
 
+    def ready(self, writes) -> str | None:
+        """A saved plan applied where its password variable is not set: refused before any write."""
+        env_name = writes.get("http_auth_password_env")
+        if env_name and env_name not in os.environ:
+            return f"environment variable {env_name} is not set (it holds the webhook's HTTP auth password)"
+        return None
+
 
 GOAL_KIND = KindSpec(
     name="goal",

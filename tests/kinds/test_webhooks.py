@@ -187,3 +187,17 @@ def test_an_unknown_user_is_refused_with_file_and_line(project: Project) -> None
     manifests(project, {"deal-events": {**HOOKS["deal-events"], "user": "nobody@example.com"}})
     result = project.run("plan")
     assert result.code == 1 and "webhooks.yaml:" in result.both and "nobody@example.com" in result.both
+
+
+def test_a_saved_plan_applied_without_the_variable_writes_nothing(project: Project,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    manifests(project)
+    project.write("records.yaml", {"organizations": {"acme": {"name": "Acme"}}})
+    saved = project.root / "saved.plan.json"
+    project.ok("plan", "--out", str(saved))
+    monkeypatch.delenv("HOOK_PASSWORD")
+    result = project.run("apply", "--plan", str(saved), "--auto-approve")
+    assert result.code == 1 and "Traceback" not in result.both
+    assert "webhooks.yaml:" in result.both and "environment variable HOOK_PASSWORD is not set" in result.both
+    assert "nothing was written" in result.both
+    assert project.api("GET", "/api/v1/webhooks") == [] and project.api("GET", "/api/v2/organizations") == []
