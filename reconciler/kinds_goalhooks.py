@@ -222,7 +222,9 @@ GOAL_KIND = KindSpec(
     title_field="title",
     fields=(
         FieldSpec("title", STRING, "title", "The goal's title, as shown in Pipedrive's Insights; its natural match "
-                  "key: a goal of this title is adopted.", nullable=False),
+                  "key: a goal of this title is adopted. Removing a goal (or `absent: true`) deletes it, with no "
+                  "opt-in: a goal holds no records (its progress is counted from deals and activities, which "
+                  "stay), and declaring it again recreates it.", nullable=False),
         FieldSpec("assignee", USER, "assignee_user_id", "The user the goal is assigned to, by email (or `team`)."),
         FieldSpec("team", NUMBER, "assignee_team_id", "The id of the team the goal is assigned to, instead of a "
                   "user (Pipedrive's teams have no name-based API)."),
@@ -260,8 +262,11 @@ WEBHOOK_KIND = KindSpec(
     section="webhooks",
     title_field="name",
     fields=(
-        FieldSpec("name", STRING, "name", "The webhook's name, as shown in Pipedrive's webhook settings.",
-                  nullable=False),
+        FieldSpec("name", STRING, "name", "The webhook's name, as shown in Pipedrive's webhook settings. Pipedrive "
+                  "cannot update a webhook: any change is a replace (-/+ in the plan: deleted, then created, with a "
+                  "new id). Removing one (or `absent: true`) deletes it, with no opt-in: it holds no data, and "
+                  "declaring it again recreates it. Webhooks the manifests did not create or export are never "
+                  "adopted, changed or deleted.", nullable=False),
         FieldSpec("url", URL, "subscription_url", "Where Pipedrive sends the events: a full http(s) URL (not a "
                   "Pipedrive API URL).", nullable=False),
         FieldSpec("event_action", ENUM, "event_action", "The action notified: create, change, delete or * (all).",

@@ -132,3 +132,21 @@ def test_validate_refuses_a_bad_type_with_file_and_line(project: Project) -> Non
     manifests(project, {"demos": {**GOALS["demos"], "type": "deals_lost"}})
     result = project.run("validate")
     assert result.code == 1 and "shape.yaml:" in result.both and "deals_lost" in result.both
+
+
+def test_goals_go_along_when_a_shape_is_promoted_to_a_fresh_account(project: Project, tmp_path: Path) -> None:
+    applied(project)
+    out = tmp_path / "promoted"
+    project.ok("export", "--out", str(out), "--kind", "pipelines", "--kind", "stages", "--kind", "activity_types",
+               "--kind", "goals")
+    (out / "reconciler.lock").unlink()  # the lock is the other account's ids: the shape is found by name
+    fresh = Project(tmp_path / "fresh")  # another sandbox, another company
+    plan = fresh.plan_json(path=out)
+    created = {(c["kind"], c["key"]) for c in plan["changes"] if c["action"] == "create"}
+    assert {("activity_type", "product-demo"), ("pipeline", "channel")} <= created
+    assert {key for kind, key in created if kind == "goal"} == {"partner-deals-won", "demos-given"}
+    fresh.apply(path=out)
+    goals = live_goals(fresh)
+    demo_type = next(t for t in fresh.api("GET", "/api/v1/activityTypes") if t["name"] == "Product demo")
+    assert goals["Demos given"]["type"]["params"]["activity_type_id"] == [demo_type["id"]]
+    assert fresh.plan_json(path=out)["changes"] == []
