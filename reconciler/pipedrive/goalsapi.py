@@ -2,8 +2,9 @@
 
 Why a module of its own: the official client (npm `pipedrive` 33.x, v1 `GoalsApi`) has no list
 of every goal: `GET /api/v1/goals/find` answers only the caller's goals unless a filter such as
-`assignee_type` is given, so the account's goals are read with one find per assignee type
-(person, company, team). A goal nests its parts (`assignee {id, type}`, `type {name, params:
+`assignee.type` is given, so the account's goals are read with one find per assignee type
+(person, company, team), active ones only (`is_active` defaults to true; a deleted goal is
+inactive, so an inactive goal reads as absent, as a deactivated activity type does). A goal nests its parts (`assignee {id, type}`, `type {name, params:
 {pipeline_id: [..], activity_type_id: [..]}}`, `expected_outcome {target, tracking_metric,
 currency_id}`, `duration {start, end}`), and an update (`PUT`, `BasicGoalRequest`) replaces a
 part whole. The canonical object is flat, one key per manifest field; each part is written
@@ -75,7 +76,7 @@ def read_all(client: PipedriveClient) -> list[dict]:
     and currencies when a goal names one (so a plan without such goals makes no such call)."""
     found: dict[str, dict] = {}
     for assignee_type in ASSIGNEE_TYPES:
-        answer = client.http.request("GET", f"{PATH}/find", params={"assignee_type": assignee_type},
+        answer = client.http.request("GET", f"{PATH}/find", params={"assignee.type": assignee_type},
                                      what="goals")
         for goal in (answer.get("data") or {}).get("goals") or []:
             if goal.get("is_active", True) is not False:

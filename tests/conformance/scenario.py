@@ -458,7 +458,8 @@ def _goals_and_webhooks(run: Run) -> None:
         "duration": {"start": "2027-01-01", "end": "2027-12-31"}, "interval": "monthly"})
     run.call("v1", "PUT", "/goals/{id}", params={"id": goal["id"]},
              json={"title": "Conformance calls 2", "expected_outcome": {"target": 35, "tracking_metric": "quantity"}})
-    run.call("v1", "GET", "/goals/find", query={"assignee_type": "person"})
+    run.call("v1", "GET", "/goals/find", query={"assignee.type": "person"})
+    run.call("v1", "GET", "/goals/find", query={"is_active": "false", "type.name": "activities_completed"})
     run.call("v1", "GET", "/goals/find")
     run.call("v1", "DELETE", "/goals/{id}", params={"id": goal["id"]})
     hook = run.call("v1", "POST", "/webhooks", expect=201, json={

@@ -33,7 +33,7 @@ def manifests(project: Project, goals: dict | None = None) -> None:
 
 
 def live_goals(project: Project) -> dict[str, dict]:
-    found = project.api("GET", "/api/v1/goals/find", params={"assignee_type": "person"})
+    found = project.api("GET", "/api/v1/goals/find", params={"assignee.type": "person"})
     return {g["title"]: g for g in found["goals"]}
 
 

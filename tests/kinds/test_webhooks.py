@@ -171,6 +171,8 @@ def test_a_change_in_pipedrive_is_drift_and_pull_brings_it_back(project: Project
     assert change["key"] == "new-persons" and change["action"] == "create"  # a new webhook is not ours
     project.ok("pull", str(project.path))  # pull forgets the deleted one, never adopts the other's
     assert "new-persons" not in yaml.safe_load((project.path / "webhooks.yaml").read_text())["webhooks"]
+    assert project.plan_json()["changes"] == []
+    assert "new-persons" not in project.lock()["resources"]["webhook"]
 
 
 def test_validate_refuses_bad_input_with_file_and_line(project: Project) -> None:

@@ -1,12 +1,14 @@
 """``/api/v1/goals``: goals (sales targets) as the official client has them.
 
 Shapes from npm ``pipedrive`` 33.x, v1 ``GoalsApi``: ``GET /goals/find`` (its filters; an
-``assignee_type`` or a ``type_name`` returns everyone's goals, without them only the caller's),
+``assignee.type`` or a ``type.name`` returns everyone's goals, without them only the caller's),
 ``POST /goals`` (``AddGoalRequest``: assignee, type, expected_outcome, duration and interval
 required, title optional), ``PUT /goals/{id}`` (``BasicGoalRequest``, every key optional) and
 ``DELETE /goals/{id}`` (``DeleteGoalResponse``). Answers carry ``Goal``: a string id, the
 assignee ``{id, type}``, type ``{name, params}``, expected outcome, duration and interval. A
-deleted goal is gone from ``find``. Ids are 32 hexadecimal characters.
+deleted goal is inactive: ``find`` answers active goals unless ``is_active=false`` (the official
+default is true). Query parameters have dotted names (``assignee.type``, ``type.name``), as the
+client sends them. Ids are 32 hexadecimal characters.
 """
 
 from __future__ import annotations
@@ -118,9 +120,6 @@ def _checked(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> dict
 
 
 def register(router: Router) -> None:
-    def _all(ctx: Ctx) -> list[dict[str, Any]]:
-        return [g for g in ctx.company.store.select(ctx.company.id, "goal") if g.get("is_active")]
-
     def _one(ctx: Ctx) -> dict[str, Any]:
         goal_id = ctx.params["id"].lower()
         found = ctx.company.store.get(ctx.company.id, "goal", goal_id) if GOAL_ID.match(goal_id) else None
@@ -129,18 +128,21 @@ def register(router: Router) -> None:
         return found
 
     def find(ctx: Ctx) -> tuple[int, Any]:
-        query = ctx.query
-        goals = _all(ctx)
-        everyone = any(query.get(name) for name in ("type_name", "assignee_type", "expected_outcome_target",
-                                                     "expected_outcome_tracking_metric"))
-        if query.get("assignee_id"):
-            goals = [g for g in goals if str(g["assignee"]["id"]) == str(query.get("assignee_id"))]
+        query = ctx.query  # dotted names, as the official client sends them (`assignee.type`)
+        active = str(query.get("is_active") or "true").lower() != "false"  # official default: true
+        goals = [g for g in ctx.company.store.select(ctx.company.id, "goal") if bool(g.get("is_active")) == active]
+        everyone = any(query.get(name) for name in ("type.name", "assignee.type", "expected_outcome.target",
+                                                     "expected_outcome.tracking_metric",
+                                                     "expected_outcome.currency_id", "type.params.pipeline_id",
+                                                     "type.params.stage_id", "type.params.activity_type_id"))
+        if query.get("assignee.id"):
+            goals = [g for g in goals if str(g["assignee"]["id"]) == str(query.get("assignee.id"))]
         elif not everyone:
             goals = [g for g in goals if g["assignee"] == {"id": ctx.company.api_user_id, "type": "person"}]
-        if query.get("assignee_type"):
-            goals = [g for g in goals if g["assignee"]["type"] == query.get("assignee_type")]
-        if query.get("type_name"):
-            goals = [g for g in goals if g["type"]["name"] == query.get("type_name")]
+        if query.get("assignee.type"):
+            goals = [g for g in goals if g["assignee"]["type"] == query.get("assignee.type")]
+        if query.get("type.name"):
+            goals = [g for g in goals if g["type"]["name"] == query.get("type.name")]
         if query.get("title"):
             goals = [g for g in goals if g["title"] == query.get("title")]
         return 200, {"success": True, "data": {"goals": [goal_v1(g) for g in goals]}}
