@@ -55,6 +55,13 @@ class Url(Text):
     def expectation(self, spec):
         return "a full http:// or https:// URL"
 
+    def to_api(self, spec, value, ctx, declared, live):
+        host = re.sub(r"^https?://([^/:?#]*).*$", r"\1", str(value), flags=re.IGNORECASE).lower()
+        if host == "pipedrive.com" or host.endswith(".pipedrive.com"):
+            raise NormalizeError(f"{value!r} is a Pipedrive URL, which Pipedrive refuses as a webhook's URL "
+                                 "(AddWebhookRequest.subscription_url)")
+        return value
+
     def match_value(self, spec, value):
         return value
 

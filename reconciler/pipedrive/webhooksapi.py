@@ -62,6 +62,28 @@ def request_body(changes: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _post(client: PipedriveClient, body: dict[str, Any], what: str) -> dict:
+    """POST one webhook; when the answer is lost (the write may have happened), the webhook it made
+    is looked for among those that were not there before, so a retry never makes a second one.
+
+    Why here and not by natural key (apply's usual recovery): webhooks have none, so that another
+    integration's webhook with the same URL and events is never mistaken for ours.
+    """
+    from reconciler.pipedrive.errors import AmbiguousWriteError
+
+    before = {hook["id"] for hook in read_all(client)}
+    try:
+        answer = client.http.request("POST", PATH, json_body=body, what=what)
+    except AmbiguousWriteError:
+        made = [hook for hook in read_all(client) if hook["id"] not in before
+                and all(hook.get(key) == body.get(key) for key in ("subscription_url", "event_action", "event_object",
+                                                                    "name"))]
+        if not made:
+            raise
+        return max(made, key=lambda hook: hook["id"])
+    return canonical(answer["data"])
+
+
 class WebhookCalls:
     """The client's calls for webhooks (client.OWN_CALLS)."""
 
@@ -74,15 +96,13 @@ class WebhookCalls:
         return [obj for obj in read_all(client) if obj["id"] in ids]
 
     def create(self, client: PipedriveClient, changes: Mapping[str, Any]) -> dict:
-        answer = client.http.request("POST", PATH, json_body=request_body(changes), what="new webhook")
-        return canonical(answer["data"])
+        return _post(client, request_body(changes), "new webhook")
 
     def update(self, client: PipedriveClient, object_id: Any, changes: Mapping[str, Any]) -> dict:
         """A replace: delete, then create with every declared value (the plan's writes carry them all)."""
         body = request_body(changes)  # a missing password variable stops here, before the delete
         client.http.request("DELETE", f"{PATH}/{object_id}", what=f"webhook {object_id}")
-        answer = client.http.request("POST", PATH, json_body=body, what=f"webhook {object_id} (replacement)")
-        return canonical(answer["data"])
+        return _post(client, body, f"webhook {object_id} (replacement)")
 
     def delete(self, client: PipedriveClient, object_id: Any) -> None:
         client.http.request("DELETE", f"{PATH}/{object_id}", what=f"webhook {object_id}")

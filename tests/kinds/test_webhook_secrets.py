@@ -34,12 +34,12 @@ def test_the_password_is_in_no_artifact_and_no_output(project: Project, tmp_path
     hook = live_hooks(project)["Deals to the warehouse"]
     assert stored_password(project, hook["id"]) == PASSWORD  # it did reach Pipedrive, and only Pipedrive
 
-    # a replace (a new password) with the HTTP trace on, and a write Pipedrive refuses
+    # a replace (a new password) with the HTTP trace on, and a change refused at plan
     monkeypatch.setenv("HOOK_PASSWORD", PASSWORD + "-2")
     outputs.append(project.ok("apply", "--auto-approve", "--debug").both)
     manifests(project, {**HOOKS, "deal-events": {**HOOKS["deal-events"], "url": "https://api.pipedrive.com/x"}})
     refused = project.run("apply", "--auto-approve", "--debug")
-    assert refused.code == 1 and "subscription_url" in refused.both
+    assert refused.code == 1 and "is a Pipedrive URL" in refused.both
     outputs.append(refused.both)
     manifests(project)
     out = tmp_path / "exported"

@@ -185,6 +185,12 @@ def test_validate_refuses_bad_input_with_file_and_line(project: Project) -> None
         assert "webhooks.yaml:" in result.both and word in result.both, result.both
 
 
+def test_a_pipedrive_url_is_refused_at_plan_with_file_and_line(project: Project) -> None:
+    manifests(project, {"deal-events": {**HOOKS["deal-events"], "url": "https://acme.pipedrive.com/api/v1/deals"}})
+    result = project.run("plan")
+    assert result.code == 1 and "webhooks.yaml:" in result.both and "is a Pipedrive URL" in result.both
+
+
 def test_an_unknown_user_is_refused_with_file_and_line(project: Project) -> None:
     manifests(project, {"deal-events": {**HOOKS["deal-events"], "user": "nobody@example.com"}})
     result = project.run("plan")
