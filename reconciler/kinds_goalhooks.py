@@ -209,7 +209,7 @@ class WebhookHooks(KindHooks):
         return None, None
 
     # the change's reason (plan.py): an update of a webhook is a replace, shown as such
-    replaced = ("-/+ must be replaced: Pipedrive cannot update a webhook, so apply deletes it and creates it "
+    replaced = ("must be replaced: Pipedrive cannot update a webhook, so apply deletes it and creates it "
                 "again (a new id; events between the two calls are not sent)")
 
     def exportable(self, obj):

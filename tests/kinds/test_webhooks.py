@@ -82,10 +82,12 @@ def test_a_change_is_a_replace_shown_as_such(project: Project) -> None:
     before = live_hooks(project)["Deals to the warehouse"]["id"]
     manifests(project, {**HOOKS, "deal-events": {**HOOKS["deal-events"], "event_action": "change"}})
     shown = project.ok("plan").out
-    assert "must be replaced" in shown and "-/+" in shown
+    assert "-/+ webhook.deal-events (id 1) must be replaced — Pipedrive cannot update a webhook" in shown
+    markdown = project.ok("plan", "--format", "markdown").out
+    assert "-/+ webhook.deal-events (id 1) must be replaced — Pipedrive cannot update a webhook" in markdown
     (change,) = project.plan_json()["changes"]
     assert change["action"] == "update" and list(change["fields"]) == ["event_action"]
-    assert change["reason"].startswith("-/+ must be replaced")
+    assert change["reason"].startswith("must be replaced: Pipedrive cannot update a webhook")
 
     project.apply()
     after = live_hooks(project)["Deals to the warehouse"]
