@@ -372,7 +372,7 @@ class Applier:
                 updated = self.client.update(change.kind, change.id, writes)
                 if updated is not None:  # None: only attached fields were written (a deal's products)
                     self.objects[change.address] = updated
-                object_id = change.id
+                object_id = change.id if updated is None else updated.get("id", change.id)  # a replace: new id
             self.ids[change.address] = object_id
             applied = None
             try:

@@ -845,8 +845,10 @@ FILTER_KIND = KindSpec(name="filter", section="filters", title_field="name", fie
                       v1_path="/api/v1/filters", v2_path=None, match_keys=(("type", "name"),),
                       required_on_create=("name", "type"), order=6, shape=True, hooks=FilterHooks())
 
+from reconciler.kinds_goalhooks import GOAL_KIND, WEBHOOK_KIND  # noqa: E402  (they build on the classes above)
+
 KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY, LEAD, PIPELINE_KIND, STAGE_KIND,
-                               CUSTOM_FIELD_KIND, ACTIVITY_TYPE_KIND, LABEL_KIND, FILTER_KIND)
+                               CUSTOM_FIELD_KIND, ACTIVITY_TYPE_KIND, LABEL_KIND, FILTER_KIND, GOAL_KIND, WEBHOOK_KIND)
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, KindSpec] = {k.section: k for k in KINDS}
 

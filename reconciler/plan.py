@@ -714,6 +714,8 @@ class Planner:
             self._problem(res, None, f"{res.kind} {res.key!r} {problem}")
         if notice:
             self.notices.append(f"{res.kind}.{res.key} {notice}")
+        if live is not None and change.fields and getattr(spec.hooks, "replaced", None):  # Pipedrive cannot update it
+            change.reason = spec.hooks.replaced
         if not change.fields:
             if self.record and live is not None and state.applied != (prior or {}):
                 self.applied.setdefault(res.kind, {})[res.key] = state.applied
@@ -762,6 +764,9 @@ class Planner:
         current = None
         if live is not None:
             current = kinds.kind(res.kind).hooks.live_value(field_spec, parent, live)
+            from_lock = getattr(ftype, "from_lock", None)  # a value Pipedrive never answers (a webhook's password)
+            if from_lock is not None:
+                current = from_lock(field_spec, desired, state.prior.get(label), digest)
             if ftype.same(field_spec, desired, current):
                 # equal now: the value both sides hold is what is applied (a plan only shown
                 # hashes nothing; one that apply or pull records refreshes it: docs/state.md)
@@ -770,7 +775,8 @@ class Planner:
                 return
             before = ftype.from_api_value(self._as_live(res.kind, field_spec), current, self.ctx)
             recorded = state.prior.get(label)
-            moved = classify(field_spec, desired, current, recorded) if recorded is not None else None
+            moved = classify(field_spec, desired, current, recorded) if recorded is not None and from_lock is None \
+                else None
             if moved is not None and self.on_drift == "keep":
                 state.kept[label] = {"before": before, "after": _manifest_value(value), moved: True}
                 state.applied[label] = recorded  # still what was last applied: it stays drift

@@ -34,6 +34,16 @@ def _pattern(secret: str) -> re.Pattern[str]:
     return re.compile(re.escape(secret[:MIN_PREFIX]) + tail, re.IGNORECASE)
 
 
+_REGISTERED: set[str] = set()  # other secrets this process has read (webhooks' HTTP auth passwords)
+
+
+def register(secret: str | None) -> None:
+    """Hide this secret too, from now on, wherever `redact` runs (the consoles, the HTTP trace, errors):
+    as written, not by prefix (a password's first letters may be a word such as "password")."""
+    if secret and secret.strip():
+        _REGISTERED.add(secret)
+
+
 def secrets(extra: Iterable[str | None] = ()) -> list[str]:
     """The secrets to hide: the environment's API key and any given, longest first."""
     found = {s for s in (os.environ.get("MATON_API_KEY"), *extra) if s and s.strip() and s not in NOT_SECRET}
@@ -46,6 +56,8 @@ def redact(text: str, extra: Iterable[str | None] = ()) -> str:
         return text
     for secret in secrets(extra):
         text = _pattern(secret.strip()).sub(MASK, text)
+    for secret in sorted(_REGISTERED, key=len, reverse=True):
+        text = text.replace(secret, MASK)
     return _ASSIGNED.sub(lambda m: m.group(1) + MASK, text)
 
 

@@ -79,6 +79,8 @@ V1_PATHS = (
     "/currencies", "/deals/archived",
     # merges (current v1: the UI's "merge duplicates", issue 24)
     "/deals/{id}/merge", "/persons/{id}/merge", "/organizations/{id}/merge",
+    # goals and webhooks as kinds (issue 27)
+    "/goals", "/goals/{id}", "/goals/find", "/webhooks", "/webhooks/{id}",
     # deprecated on 2026-01-01, out of support since 2026-08-01 (absent from the current client)
     "/deals", "/deals/{id}", "/deals/search",
     "/persons", "/persons/{id}", "/persons/search",

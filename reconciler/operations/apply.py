@@ -96,12 +96,26 @@ def apply_saved_plan(client: PipedriveClient, settings: Settings, saved: Plan, *
     with project_lock(Path(saved.lock_file or "reconciler.lock")):
         try:
             run = saved_plan_run(client, settings, saved)
+            _check_ready(run.plan)
         except PlanError as exc:
             raise SavedPlanRefused(str(exc)) from None
         ui.planned(run, again=False)
         check_apply(run, max_deletes=settings.max_deletes, allow_account_change=allow_account_change)
         ui.confirm(run.plan)
         return _apply(run, None, settings, ui)
+
+
+def _check_ready(plan: Plan) -> None:
+    """What a saved plan's writes need from this machine (a webhook's password variable), before any
+    write: a plan made elsewhere may name a variable this shell lacks (KindHooks `ready`, where a kind has it)."""
+    from reconciler import kinds
+
+    for change in plan.changes:
+        ready = getattr(kinds.kind(change.kind).hooks, "ready", None)
+        problem = ready(change.writes) if ready is not None else None
+        if problem:
+            raise PlanError(f"{change.source or change.address}: {change.kind} {change.key!r}: {problem}; nothing "
+                            "was written")
 
 
 def _apply(run: PlanRun, replan: Callable[[], PlanRun] | None, settings: Settings, ui: ApplyUI) -> ApplyOutcome:

@@ -13,7 +13,16 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from reconciler import kinds
-from reconciler.pipedrive import activitytypes, adapters, attached, fieldsapi, filters, labelsapi
+from reconciler.pipedrive import (
+    activitytypes,
+    adapters,
+    attached,
+    fieldsapi,
+    filters,
+    goalsapi,
+    labelsapi,
+    webhooksapi,
+)
 from reconciler.pipedrive.http import HttpClient
 from reconciler.pipedrive.pages import Page
 
@@ -26,7 +35,8 @@ CHANGELOG_KINDS = ("deal", "person", "organization")  # the kinds Pipedrive keep
 # Kinds whose API is not one path per kind (custom fields: one schema per entity, several calls
 # per change; activity types and labels: v1 paths and label field options): their calls, by kind. Every other kind goes through the generic calls below.
 OWN_CALLS: dict[str, Any] = {fieldsapi.KIND: fieldsapi.API, activitytypes.KIND: activitytypes.API,
-                             labelsapi.KIND: labelsapi.API, filters.KIND: filters.API}
+                             labelsapi.KIND: labelsapi.API, filters.KIND: filters.API, goalsapi.KIND: goalsapi.API,
+                             webhooksapi.KIND: webhooksapi.API}
 
 
 def _as_is(obj: dict) -> dict:

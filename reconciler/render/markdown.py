@@ -35,6 +35,7 @@ from reconciler.render.values import (
     adopted_count,
     drift_note,
     followed_line,
+    heading,
     headline,
     printable,
     show,
@@ -150,13 +151,13 @@ def _address(change: Change) -> str:
 
 
 def _block(change: Change) -> _Block:
-    symbol = SYMBOLS[change.action]
+    symbol, verb, why = heading(change)
     ident = f" (id {printable(str(change.id))})" if change.id is not None else ""
-    reason = f" — {printable(change.reason)}" if change.reason else ""
+    reason = f" — {printable(why)}" if why else ""
     if change.data_loss:
         reason += f"; {describe(change)}"  # inside the code block, as every line of a change
     adopted = " (adopted: matched by natural key)" if change.adopted else ""
-    lines = [f"{symbol} {_address(change)}{ident} {VERBS[change.action]}{adopted}{reason}"]
+    lines = [f"{symbol} {_address(change)}{ident} {verb}{adopted}{reason}"]
     if change.orphans:  # as the text plan says it: what the delete leaves pointing at nothing
         shown = ", ".join(printable(str(o)) for o in change.orphans[:10]) + (" …" if len(change.orphans) > 10 else "")
         lines.append(f"{symbol}     orphans {len(change.orphans)} objects not in the manifests: {shown}")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from reconciler.plan import Plan
 from reconciler.render.values import (
-    SYMBOLS,
-    VERBS,
     adopted_count,
     drift_line,
     drift_note,
     followed_line,
+    heading,
     headline,
     show,
     update_parts,
@@ -29,14 +28,15 @@ def render_text(plan: Plan) -> str:
     for change in plan.changes:
         colour = COLOURS[change.action]
         ident = f" (id {change.id})" if change.id is not None else ""
-        note = f" — {change.reason}" if change.reason else ""
+        symbol, verb, reason = heading(change)
+        note = f" — {reason}" if reason else ""
         if change.orphans:
             shown = ", ".join(change.orphans[:10]) + (" …" if len(change.orphans) > 10 else "")
             note += f"; orphans {len(change.orphans)} objects not in the manifests: {shown}"
         if change.data_loss:
             note += f"; [red]{describe(change)}[/]"
-        lines.append(f"  [{colour}]{SYMBOLS[change.action]}[/] [bold]{change.kind}.{change.key}[/]{ident} "
-                     f"{VERBS[change.action]}{note}")
+        lines.append(f"  [{colour}]{symbol}[/] [bold]{change.kind}.{change.key}[/]{ident} "
+                     f"{verb}{note}")
         for name, diff in change.fields.items():
             if change.action == "create":
                 lines.append(f"      [green]+[/] {name} = {_esc(show(diff.get('after'), None))}")

@@ -12,6 +12,17 @@ from reconciler.plandetail import is_item_list, item_name
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 VERBS = {"create": "will be created", "update": "will be updated in-place", "delete": "will be deleted"}
+# An update whose reason starts so is a replace, a delete then a create (a kind Pipedrive cannot
+# update: webhooks), shown as Terraform shows one
+REPLACED = "must be replaced"
+
+
+def heading(change: Any) -> tuple[str, str, str | None]:
+    """(symbol, verb, reason) of a change's first line: `-/+ ... must be replaced` for a replace."""
+    reason = change.reason
+    if change.action == "update" and reason and reason.startswith(REPLACED):
+        return "-/+", REPLACED, reason[len(REPLACED):].lstrip(": ") or None
+    return SYMBOLS[change.action], VERBS[change.action], reason
 
 
 # Characters that show nothing or move the cursor: controls (C0 and C1: terminal escape

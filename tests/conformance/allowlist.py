@@ -152,6 +152,9 @@ RULES: tuple[Rule, ...] = (
     Rule("v1", r"FilterConditionsConditionsInnerConditionsInner", r"field_code", "missing",
          "a filter condition's field_code is present only when include_field_code=true asks for it, as the "
          "official model says"),
+    Rule("v1", r"GoalExpectedOutcome", r"currency_id", "extra",
+         "a sum goal's currency: AddGoalRequest documents expected_outcome.currency_id for sum goals, and the "
+         "answer gives back what was set; the answer model names target and tracking_metric only"),
 )
 
 

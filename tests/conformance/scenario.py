@@ -353,6 +353,7 @@ def _v1(run: Run) -> None:
     run.call("v1", "PUT", "/activityTypes/{id}", params={"id": demo["id"]},
              json={"name": "Conformance demo 2", "icon_key": "camera", "color": "2196F3", "order_nr": 9})
     run.call("v1", "DELETE", "/activityTypes/{id}", params={"id": demo["id"]})
+    _goals_and_webhooks(run)
     run.call("v1", "GET", "/currencies")
     run.call("v1", "GET", "/currencies", query={"term": "euro"})
     run.call("v2", "GET", "/activityFields", query={"limit": 5})
@@ -468,3 +469,28 @@ def _filters(run: Run) -> None:
     run.call("v1", "PUT", "/filters/{id}", params=fid, json={"name": "Conformance view 2", "conditions": conditions})
     run.call("v1", "DELETE", "/filters/{id}", params=fid)
     run.call("v1", "DELETE", "/filters", query={"ids": str(spare["id"])})
+def _goals_and_webhooks(run: Run) -> None:
+    """Goals (find, create, update, delete) and webhooks (list, create, delete), issue 27."""
+    call = run.call("v1", "GET", "/activityTypes")[0]["id"]
+    goal = run.call("v1", "POST", "/goals", json={
+        "title": "Conformance calls", "assignee": {"id": 1, "type": "person"},
+        "type": {"name": "activities_completed", "params": {"pipeline_id": None, "activity_type_id": [call]}},
+        "expected_outcome": {"target": 30, "tracking_metric": "quantity"},
+        "duration": {"start": "2027-01-01", "end": None}, "interval": "weekly"})["goal"]
+    run.call("v1", "POST", "/goals", json={
+        "title": "Conformance revenue", "assignee": {"id": 1, "type": "person"},
+        "type": {"name": "deals_won", "params": {"pipeline_id": [1]}},
+        "expected_outcome": {"target": 5000, "tracking_metric": "sum", "currency_id": 1},
+        "duration": {"start": "2027-01-01", "end": "2027-12-31"}, "interval": "monthly"})
+    run.call("v1", "PUT", "/goals/{id}", params={"id": goal["id"]},
+             json={"title": "Conformance calls 2", "expected_outcome": {"target": 35, "tracking_metric": "quantity"}})
+    run.call("v1", "GET", "/goals/find", query={"assignee.type": "person"})
+    run.call("v1", "GET", "/goals/find", query={"is_active": "false", "type.name": "activities_completed"})
+    run.call("v1", "GET", "/goals/find")
+    run.call("v1", "DELETE", "/goals/{id}", params={"id": goal["id"]})
+    hook = run.call("v1", "POST", "/webhooks", expect=201, json={
+        "subscription_url": "https://hooks.example.com/conformance", "event_action": "*", "event_object": "deal",
+        "name": "Conformance hook", "user_id": 1, "http_auth_user": "u", "http_auth_password": "p",
+        "version": "2.0"})
+    run.call("v1", "GET", "/webhooks")
+    run.call("v1", "DELETE", "/webhooks/{id}", params={"id": hook["id"]})

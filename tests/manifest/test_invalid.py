@@ -69,7 +69,7 @@ EXPECTED: dict[str, list[str]] = {
         "bad-visibility.yaml:4:17: error: field 'visible_to' must be one of owner, company, owner_group, company_group, got string 'everyone'",
     ],
     "comments-only.yaml": [
-        "comments-only.yaml:1:1: error: empty manifest: expected a mapping of kind sections (organizations, persons, products, deals, notes, activities, leads, pipelines, stages, custom_fields, activity_types, labels, filters)",
+        "comments-only.yaml:1:1: error: empty manifest: expected a mapping of kind sections (organizations, persons, products, deals, notes, activities, leads, pipelines, stages, custom_fields, activity_types, labels, filters, goals, webhooks)",
     ],
     "complex-key.yaml": [
         "complex-key.yaml:2:5: error: a mapping key must be a plain name, got a list",
@@ -100,7 +100,7 @@ EXPECTED: dict[str, list[str]] = {
         "empty-name.yaml:3:11: error: field 'name' must be a non-empty string, got string ''",
     ],
     "empty.yaml": [
-        "empty.yaml:1:1: error: empty manifest: expected a mapping of kind sections (organizations, persons, products, deals, notes, activities, leads, pipelines, stages, custom_fields, activity_types, labels, filters)",
+        "empty.yaml:1:1: error: empty manifest: expected a mapping of kind sections (organizations, persons, products, deals, notes, activities, leads, pipelines, stages, custom_fields, activity_types, labels, filters, goals, webhooks)",
     ],
     "impossible-date.yaml": [
         "impossible-date.yaml:4:26: error: field 'expected_close_date' is not a real date: '2027-02-30' (day is out of range for month)",
@@ -162,10 +162,10 @@ EXPECTED: dict[str, list[str]] = {
         "tab-indent.yaml:2:1: error: tab character in indentation: YAML indents with spaces only",
     ],
     "top-level-list.yaml": [
-        "top-level-list.yaml:1:1: error: the top level must be a mapping of kind sections (organizations, persons, products, deals, notes, activities, leads, pipelines, stages, custom_fields, activity_types, labels, filters), got a list",
+        "top-level-list.yaml:1:1: error: the top level must be a mapping of kind sections (organizations, persons, products, deals, notes, activities, leads, pipelines, stages, custom_fields, activity_types, labels, filters, goals, webhooks), got a list",
     ],
     "top-level-scalar.yaml": [
-        "top-level-scalar.yaml:1:1: error: the top level must be a mapping of kind sections (organizations, persons, products, deals, notes, activities, leads, pipelines, stages, custom_fields, activity_types, labels, filters), got 'just some text'",
+        "top-level-scalar.yaml:1:1: error: the top level must be a mapping of kind sections (organizations, persons, products, deals, notes, activities, leads, pipelines, stages, custom_fields, activity_types, labels, filters, goals, webhooks), got 'just some text'",
     ],
     "two-documents.yaml": [
         "two-documents.yaml:4:1: error: a manifest file holds one YAML document, but a second one starts here ('---')",
@@ -180,7 +180,7 @@ EXPECTED: dict[str, list[str]] = {
         "unknown-field.yaml:4:5: error: unknown organization field 'adress'; did you mean 'address'?",
     ],
     "unknown-section-far.yaml": [
-        "unknown-section-far.yaml:1:1: error: unknown kind section 'widgets' (sections: organizations, persons, products, deals, notes, activities, leads, pipelines, stages, custom_fields, activity_types, labels, filters)",
+        "unknown-section-far.yaml:1:1: error: unknown kind section 'widgets' (sections: organizations, persons, products, deals, notes, activities, leads, pipelines, stages, custom_fields, activity_types, labels, filters, goals, webhooks)",
     ],
     "unknown-section.yaml": [
         "unknown-section.yaml:1:1: error: unknown kind section 'organisations'; did you mean 'organizations'?",

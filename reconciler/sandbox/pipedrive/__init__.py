@@ -38,6 +38,7 @@ from . import (
     deal_products,
     fields_v2,
     filters,
+    goals,
     lead_conversion,
     leads,
     merges,
@@ -46,6 +47,7 @@ from . import (
     search,
     v1,
     v2,
+    webhooks,
 )
 from .base import Ctx, Router
 from .deprecated import ENV_FLAG, gone_message, replacement_for
@@ -89,6 +91,8 @@ def build_router() -> Router:
     activity_fields.register(router)
     activity_types.register(router)  # after v1: adds writes to its activityTypes list
     filters.register(router)
+    goals.register(router)
+    webhooks.register(router)
     return router
 
 

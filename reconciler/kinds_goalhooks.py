@@ -1,0 +1,303 @@
+"""The kinds table's entries for goals and webhooks (issue 27), kept beside the table (reconciler/kinds.py).
+
+Why a module of its own: the table is near its size limit, and both kinds bring field types of
+their own: a webhook's URL, and its HTTP auth password, which is named (an environment variable)
+and never held. Their calls are reconciler/pipedrive/goalsapi.py and webhooksapi.py, which the
+client dispatches to (client.OWN_CALLS); their sandbox routes reconciler/sandbox/pipedrive/goals.py
+and webhooks.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+from typing import Any
+
+from reconciler.fieldtypes import (
+    ACTIVITY_TYPE,
+    DATE,
+    ENUM,
+    NUMBER,
+    PIPELINE,
+    STRING,
+    USER,
+    FieldSpec,
+    FieldType,
+)
+from reconciler.fieldtypes.scalars import Text
+from reconciler.kinds import KindHooks, KindSpec
+from reconciler.normalize import NormalizeError
+from reconciler.redact import register as register_secret
+
+GOAL_TYPES = ("deals_won", "deals_progressed", "activities_completed", "activities_added", "deals_started",
+              "revenue_forecast")  # AddGoalRequest.type.name
+GOAL_INTERVALS = ("weekly", "monthly", "quarterly", "yearly")  # AddGoalRequestIntervalConst
+ACTIVITY_GOALS = ("activities_completed", "activities_added")
+DEAL_GOALS = ("deals_won", "deals_progressed", "deals_started", "revenue_forecast")
+WEBHOOK_ACTIONS = ("create", "change", "delete", "*")  # AddWebhookRequestEventActionConst
+WEBHOOK_OBJECTS = ("activity", "deal", "lead", "note", "organization", "person", "pipeline", "product", "stage",
+                   "user", "*")  # AddWebhookRequestEventObjectConst
+WEBHOOK_VERSIONS = ("1.0", "2.0")  # AddWebhookRequestVersionConst
+URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class Url(Text):
+    """A full http(s) URL (a webhook's subscription_url)."""
+
+    name = "url"
+
+    def schema(self, spec):
+        return {"type": "string", "pattern": URL_PATTERN}, "A full http:// or https:// URL."
+
+    def expectation(self, spec):
+        return "a full http:// or https:// URL"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        host = re.sub(r"^https?://([^/:?#]*).*$", r"\1", str(value), flags=re.IGNORECASE).lower()
+        if host == "pipedrive.com" or host.endswith(".pipedrive.com"):
+            raise NormalizeError(f"{value!r} is a Pipedrive URL, which Pipedrive refuses as a webhook's URL "
+                                 "(AddWebhookRequest.subscription_url)")
+        return value
+
+    def match_value(self, spec, value):
+        return value
+
+    match_live = match_value
+
+
+class SecretChanged:
+    """The live side of a password whose digest differs from the lock's: another password."""
+
+    def __repr__(self) -> str:
+        return "(another password)"
+
+
+CHANGED = SecretChanged()
+
+
+@functools.lru_cache(maxsize=64)
+def _stretched(secret: str) -> str:
+    # slow on purpose: the lock keeps a short digest of this, never of the password itself, and
+    # a guess costs 200,000 rounds (salted, so no table made for another tool fits)
+    return hashlib.pbkdf2_hmac("sha256", secret.encode(), b"reconciler: webhook http auth password",
+                               200_000).hex()
+
+
+class PasswordFromEnv(FieldType):
+    """The name of an environment variable holding a password (a webhook's HTTP auth password).
+
+    The value itself is read when a body is written (reconciler/pipedrive/webhooksapi.py) and is
+    never in a manifest, plan, plan file, lock or output. Pipedrive never answers it, so the live
+    side is the lock's record: the digest of a slow, salted derivation of the password last applied
+    (`from_lock`, read by the planner). A different password, under any variable name, is a change.
+    """
+
+    name = "environment variable"
+
+    def schema(self, spec):
+        return {"type": "string", "pattern": ENV_PATTERN}, ("The name of an environment variable (e.g. "
+                                                            "HOOK_PASSWORD), never the password.")
+
+    def expectation(self, spec):
+        return "the name of an environment variable"
+
+    def to_api(self, spec, value, ctx, declared, live):
+        if not isinstance(value, str) or not re.match(ENV_PATTERN, value):
+            raise NormalizeError(f"expected the name of an environment variable, got {value!r}")
+        if value not in os.environ:
+            raise NormalizeError(f"environment variable {value} is not set (it holds the webhook's HTTP auth "
+                                 "password); set it and run again")
+        register_secret(os.environ[value])
+        return value
+
+    def comparable(self, spec, value, like=None):
+        if value is None or isinstance(value, SecretChanged):
+            return value if value is None else "(another password)"
+        secret = os.environ.get(value)
+        return None if secret is None else _stretched(secret)
+
+    def same(self, spec, desired, live):
+        return not isinstance(live, SecretChanged) and desired == live
+
+    def from_api(self, spec, value, ctx):
+        return "(another password)" if isinstance(value, SecretChanged) else value
+
+    def from_lock(self, spec: FieldSpec, desired: Any, recorded: str | None, digest: Any) -> Any:
+        """The live value of a field Pipedrive never answers: the desired one when the lock's
+        digest (`digest`: reconciler.drift's, handed over by the planner) says it was last
+        applied, else a marker that it was not (a replace)."""
+        if recorded is not None and digest(spec, desired) == recorded:  # None too: no password, as applied
+            return desired
+        return CHANGED
+
+    def export(self, spec, value, ctx, obj):
+        from reconciler.fieldtypes import Drop
+
+        raise Drop("a webhook's password is never read back")
+
+
+URL = Url()
+PASSWORD_FROM_ENV = PasswordFromEnv()
+GOAL_PARTS = {
+    "assignee": ("assignee_user_id", "assignee_team_id"),
+    "type": ("type_name", "pipeline_id", "activity_type"),
+    "expected_outcome": ("target", "tracking_metric", "currency"),
+    "duration": ("start", "end"),
+}
+
+
+class GoalHooks(KindHooks):
+    """Goals: nested parts that an update replaces whole (each part's other keys are added to a
+    change from the live goal), an assignee that is a user or a team, and rules of the official
+    request model said at plan time rather than refused by Pipedrive at apply."""
+
+    def plan_writes(self, declared_parent, live, writes):
+        if live is None:
+            return
+        for keys in GOAL_PARTS.values():
+            if any(k in writes for k in keys):
+                for k in keys:
+                    writes.setdefault(k, live.get(k))
+
+    def check(self, declared, live, writes):
+        if declared.get("assignee") is not None and declared.get("team") is not None:
+            return "declares both assignee and team: a goal is assigned to a user or to a team", None
+        if live is None and declared.get("assignee") is None and declared.get("team") is None:
+            return "declares no assignee (a user's email) or team: Pipedrive needs one for a new goal", None
+        goal_type = declared.get("type") or (live or {}).get("type_name")
+        if declared.get("activity_type") is not None and goal_type not in ACTIVITY_GOALS:
+            return (f"declares an activity_type, which Pipedrive tracks only for {' and '.join(ACTIVITY_GOALS)} "
+                    "goals"), None
+        if declared.get("pipeline") is not None and goal_type not in DEAL_GOALS:
+            return f"declares a pipeline, which Pipedrive tracks only for deal goals ({', '.join(DEAL_GOALS)})", None
+        metric = declared.get("tracking_metric") or (live or {}).get("tracking_metric")
+        if declared.get("currency") is not None and metric != "sum":
+            return "declares a currency, which Pipedrive takes only for sum goals (tracking_metric: sum)", None
+        if metric == "sum" and declared.get("currency") is None and not (live or {}).get("currency"):
+            return "tracks a sum but declares no currency: Pipedrive needs one (expected_outcome.currency_id)", None
+        return None, None
+
+    def export(self, fields):
+        if fields.get("team") is not None:
+            fields.pop("assignee", None)
+
+
+WEBHOOK_REPLACED = ("name", "subscription_url", "event_action", "event_object", "user_id", "version",
+                    "http_auth_user")
+
+
+class WebhookHooks(KindHooks):
+    """Webhooks: Pipedrive cannot update one, so any change is a replace (delete, then create with
+    every declared value: the old one's id is gone, the new one recorded), said in the plan; only
+    general webhooks are exported (apps' and automations' belong to them)."""
+
+    def plan_writes(self, declared_parent, live, writes):
+        if live is None or not writes:
+            return
+        for key in WEBHOOK_REPLACED:  # the create of a replace sends the whole webhook
+            writes.setdefault(key, live.get(key))
+
+    def check(self, declared, live, writes):
+        if live is None or not writes:
+            return None, None
+        env_name = declared.get("http_auth_password_env")
+        if env_name and "http_auth_password_env" not in writes:
+            writes["http_auth_password_env"] = env_name  # type: ignore[index]  # the replacement keeps it
+        return None, None
+
+    # the change's reason (plan.py): an update of a webhook is a replace, shown as such
+    replaced = ("must be replaced: Pipedrive cannot update a webhook, so apply deletes it and creates it "
+                "again (a new id; events between the two calls are not sent)")
+
+    def exportable(self, obj):
+        return obj.get("type") in (None, "general")
+
+    def ready(self, writes) -> str | None:
+        """A saved plan applied where its password variable is not set: refused before any write."""
+        env_name = writes.get("http_auth_password_env")
+        if env_name and env_name not in os.environ:
+            return f"environment variable {env_name} is not set (it holds the webhook's HTTP auth password)"
+        return None
+
+
+GOAL_KIND = KindSpec(
+    name="goal",
+    section="goals",
+    title_field="title",
+    fields=(
+        FieldSpec("title", STRING, "title", "The goal's title, as shown in Pipedrive's Insights; its natural match "
+                  "key: a goal of this title is adopted. Removing a goal (or `absent: true`) deletes it, with no "
+                  "opt-in: a goal holds no records (its progress is counted from deals and activities, which "
+                  "stay), and declaring it again recreates it.", nullable=False),
+        FieldSpec("assignee", USER, "assignee_user_id", "The user the goal is assigned to, by email (or `team`)."),
+        FieldSpec("team", NUMBER, "assignee_team_id", "The id of the team the goal is assigned to, instead of a "
+                  "user (Pipedrive's teams have no name-based API)."),
+        FieldSpec("type", ENUM, "type_name", "What is tracked: deals_won, deals_progressed, deals_started, "
+                  "revenue_forecast (deals), activities_completed or activities_added (activities).",
+                  choices=GOAL_TYPES, nullable=False),
+        FieldSpec("pipeline", PIPELINE, "pipeline_id", "Deal goals: the pipeline tracked, by name (null or left out: "
+                  "every pipeline). It may be one the same apply creates."),
+        FieldSpec("activity_type", ACTIVITY_TYPE, "activity_type", "Activity goals: the activity type tracked, by "
+                  "name or key (null or left out: every type). It may be one the same apply creates."),
+        FieldSpec("target", NUMBER, "target", "The expected outcome: how many (quantity) or how much (sum).",
+                  nullable=False),
+        FieldSpec("tracking_metric", ENUM, "tracking_metric", "quantity (a count) or sum (of deal values, in "
+                  "`currency`).", choices=("quantity", "sum"), nullable=False),
+        FieldSpec("currency", STRING, "currency", "Sum goals only: the currency of the target, an ISO 4217 code the "
+                  "account has (e.g. EUR)."),
+        FieldSpec("interval", ENUM, "interval", "The period each result is counted over.", choices=GOAL_INTERVALS,
+                  nullable=False),
+        FieldSpec("start", DATE, "start", "The first day of the goal, YYYY-MM-DD.", nullable=False),
+        FieldSpec("end", DATE, "end", "The last day of the goal, YYYY-MM-DD; null for an open-ended goal."),
+    ),
+    v1_path="/api/v1/goals",  # v1 only: Pipedrive has no v2 goals
+    v2_path=None,
+    match_keys=(("title",),),
+    required_on_create=("title", "type", "target", "tracking_metric", "interval", "start"),
+    order=-1,
+    shape=True,
+    id_type=str,
+    id_pattern=r"^[0-9a-zA-Z]{1,64}$",
+    hooks=GoalHooks(),
+)
+
+WEBHOOK_KIND = KindSpec(
+    name="webhook",
+    section="webhooks",
+    title_field="name",
+    fields=(
+        FieldSpec("name", STRING, "name", "The webhook's name, as shown in Pipedrive's webhook settings. Pipedrive "
+                  "cannot update a webhook: any change is a replace (-/+ in the plan: deleted, then created, with a "
+                  "new id). Removing one (or `absent: true`) deletes it, with no opt-in: it holds no data, and "
+                  "declaring it again recreates it. Webhooks the manifests did not create or export are never "
+                  "adopted, changed or deleted.", nullable=False),
+        FieldSpec("url", URL, "subscription_url", "Where Pipedrive sends the events: a full http(s) URL (not a "
+                  "Pipedrive API URL).", nullable=False),
+        FieldSpec("event_action", ENUM, "event_action", "The action notified: create, change, delete or * (all).",
+                  choices=WEBHOOK_ACTIONS, nullable=False),
+        FieldSpec("event_object", ENUM, "event_object", "The object notified: activity, deal, lead, note, "
+                  "organization, person, pipeline, product, stage, user or * (all).", choices=WEBHOOK_OBJECTS,
+                  nullable=False),
+        FieldSpec("user", USER, "user_id", "The user whose permissions the events are checked against, by email "
+                  "(left out: the API user)."),
+        FieldSpec("version", ENUM, "version", "The webhook payload version, \"1.0\" or \"2.0\" (quote it; "
+                  "Pipedrive's default is 2.0).", choices=WEBHOOK_VERSIONS, nullable=False),
+        FieldSpec("http_auth_user", STRING, "http_auth_user", "The HTTP basic auth user Pipedrive sends with each "
+                  "event, if the URL needs one."),
+        FieldSpec("http_auth_password_env", PASSWORD_FROM_ENV, "http_auth_password_env", "The name of the "
+                  "environment variable holding the HTTP basic auth password (e.g. HOOK_PASSWORD); the password is "
+                  "read at plan and apply and never written anywhere. A missing variable stops plan and apply. "
+                  "Pipedrive never answers it: the lock keeps a digest of a salted, slow derivation of it, so a new "
+                  "password is a change (a replace). Export leaves it out."),
+    ),
+    v1_path="/api/v1/webhooks",  # v1 only
+    v2_path=None,
+    match_keys=(),  # never adopted: a webhook the manifests did not create or export is another integration's
+    required_on_create=("name", "url", "event_action", "event_object"),
+    order=-1,
+    shape=True,
+    hooks=WebhookHooks(),
+)
