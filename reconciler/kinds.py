@@ -160,10 +160,17 @@ class NotePinned(KindHooks):
     """A note is pinned per parent (`pinned_to_deal_flag`...); the manifest's `pinned` means
     "pinned on the parent it declares", and notes are v1 only."""
 
-    FLAGS = {"deal": "pinned_to_deal_flag", "person": "pinned_to_person_flag", "org": "pinned_to_organization_flag"}
+    FLAGS = {"deal": "pinned_to_deal_flag", "person": "pinned_to_person_flag", "org": "pinned_to_organization_flag",
+             "lead": "pinned_to_lead_flag"}
+
+    @staticmethod
+    def parent_of(obj: Mapping[str, Any]) -> str:
+        """The parent a note's object (or a change's writes) names: a lead's notes name only the lead."""
+        return "deal" if obj.get("deal_id") else "person" if obj.get("person_id") else \
+            "lead" if obj.get("lead_id") else "org"
 
     def read(self, record, out, version):
-        parent = "deal" if out.get("deal_id") else "person" if out.get("person_id") else "org"
+        parent = self.parent_of(out)
         out["pinned"] = as_bool(record.get(self.FLAGS[parent]))
         out["pinned_flags"] = {name: as_bool(record.get(flag)) for name, flag in self.FLAGS.items()}
 
@@ -172,7 +179,7 @@ class NotePinned(KindHooks):
             return
         parent = declared_parent
         if parent is None and live is not None:
-            parent = "deal" if live.get("deal_id") else "person" if live.get("person_id") else "org"
+            parent = self.parent_of(live)
         writes["_parent"] = parent or "deal"
 
     def write(self, changes, body, version):
@@ -180,8 +187,7 @@ class NotePinned(KindHooks):
         body.pop("_parent", None)
         if "pinned" not in changes:
             return
-        parent = changes.get("_parent") or (
-            "deal" if changes.get("deal_id") else "person" if changes.get("person_id") else "org")
+        parent = changes.get("_parent") or self.parent_of(changes)
         parent = {"organization": "org"}.get(parent, parent)  # plans saved before 0.2 say "organization"
         body[self.FLAGS[parent]] = 1 if changes["pinned"] else 0
 
@@ -232,6 +238,8 @@ class KindSpec:
     parents: tuple[str, ...] = ()
     # How many parent references a resource must declare: (min, max).
     parent_count: tuple[int, int] = (0, 3)
+    # Parents a resource may not declare together, and why (an activity's deal or lead)
+    exclusive_parents: tuple[tuple[str, ...], str] | None = None
     required_on_create: tuple[str, ...] = ()
     field_schema_path: str | None = None  # custom field schemas, e.g. "dealFields"
     search: SearchSpec | None = None  # Pipedrive's search for this kind, by a declared value
@@ -567,9 +575,12 @@ NOTE = KindSpec(
     section="notes",
     title_field="content",
     fields=(
-        FieldSpec("deal", REF, "deal_id", "The deal the note is attached to. A note has exactly one parent: deal, person or org.", ref_kind="deal"),
-        FieldSpec("person", REF, "person_id", "The person the note is attached to. A note has exactly one parent: deal, person or org.", ref_kind="person"),
-        FieldSpec("org", REF, "org_id", "The organization the note is attached to. A note has exactly one parent: deal, person or org.", ref_kind="organization"),
+        FieldSpec("deal", REF, "deal_id", "The deal the note is attached to. A note has exactly one parent: deal, person, org or lead.", ref_kind="deal"),
+        FieldSpec("person", REF, "person_id", "The person the note is attached to. A note has exactly one parent: deal, person, org or lead.", ref_kind="person"),
+        FieldSpec("org", REF, "org_id", "The organization the note is attached to. A note has exactly one parent: deal, person, org or lead.", ref_kind="organization"),
+        FieldSpec("lead", REF, "lead_id", "The lead the note is attached to (a key in `leads:`, or {id: UUID}); a lead "
+                  "converted to a deal in Pipedrive takes its notes along, and plans leave them on the deal. A "
+                  "note has exactly one parent: deal, person, org or lead.", ref_kind="lead", uuid_ref=True),
         FieldSpec(
             "content",
             TEXT,
@@ -583,7 +594,7 @@ NOTE = KindSpec(
     v1_path="/api/v1/notes",
     v2_path=None,
     match_keys=((PARENT, "content"),),
-    parents=("deal", "person", "org"),
+    parents=("deal", "person", "org", "lead"),
     parent_count=(1, 1),
     required_on_create=("content",),
     order=3,
@@ -601,9 +612,12 @@ ACTIVITY = KindSpec(
         FieldSpec("due_date", DATE, "due_date", "The day the activity is due, YYYY-MM-DD."),
         FieldSpec("due_time", TIME, "due_time", "The time the activity is due, HH:MM on a 24-hour clock."),
         FieldSpec("duration", TIME, "duration", "How long the activity lasts, HH:MM, e.g. '00:30'."),
-        FieldSpec("deal", REF, "deal_id", "The deal the activity belongs to. An activity needs at least one of deal, person, org.", ref_kind="deal"),
-        FieldSpec("person", REF, "person_id", "The person the activity is with. An activity needs at least one of deal, person, org.", ref_kind="person"),
-        FieldSpec("org", REF, "org_id", "The organization the activity is with. An activity needs at least one of deal, person, org.", ref_kind="organization"),
+        FieldSpec("deal", REF, "deal_id", "The deal the activity belongs to. An activity needs at least one of deal, person, org, lead.", ref_kind="deal"),
+        FieldSpec("person", REF, "person_id", "The person the activity is with. An activity needs at least one of deal, person, org, lead.", ref_kind="person"),
+        FieldSpec("org", REF, "org_id", "The organization the activity is with. An activity needs at least one of deal, person, org, lead.", ref_kind="organization"),
+        FieldSpec("lead", REF, "lead_id", "The lead the activity is for (a key in `leads:`, or {id: UUID}); an "
+                  "activity is linked to a deal or a lead, not both. A lead converted to a deal in Pipedrive takes "
+                  "its activities along, and plans leave them on the deal.", ref_kind="lead", uuid_ref=True),
         FieldSpec("participants", PARTICIPANTS, "participants", "The persons taking part, by key or {id: N}; the "
                   "first is primary (and is the activity's person).", ref_kind="person"),
         FieldSpec("done", BOOL, "done", "Whether the activity is marked done.", nullable=False),
@@ -619,8 +633,10 @@ ACTIVITY = KindSpec(
     v1_path="/api/v1/activities",
     v2_path="/api/v2/activities",
     match_keys=(("subject", "due_date?", PARENT),),
-    parents=("deal", "person", "org"),
-    parent_count=(1, 3),
+    parents=("deal", "person", "org", "lead"),
+    parent_count=(1, 4),
+    exclusive_parents=(("deal", "lead"), "Pipedrive links an activity to a deal or to a lead (a lead's activities "
+                       "move to its deal when it is converted)"),
     required_on_create=("subject",),
     order=4,
     hooks=ActivityHooks(),
@@ -652,7 +668,7 @@ LEAD = KindSpec(
     parents=("org", "person"),
     parent_count=(1, 2),
     required_on_create=("title",),
-    order=5,
+    order=2,  # before notes and activities, which may hang off a lead
     id_type=str,  # UUIDs
     v1_update="PATCH",
     labels_path="/api/v1/leadLabels",

@@ -417,6 +417,10 @@ class Planner:
         self._key_by_id: dict[tuple[str, Any], str] | None = None  # made when a change first names an id
         self.ctx = Context(schema=schema, resolve_key=self._resolve_key, key_for_id=self._key_for_id,
                            default_currency=DEFAULT_CURRENCY)
+        from reconciler.lead_children import follow_converted_leads  # children of converted leads
+
+        self.resources, converted = follow_converted_leads(resources, ident)
+        self.notices.extend(converted)
 
     def _resolve_key(self, kind: str, key: str) -> Any:
         if (kind, key) in self.matched:
