@@ -22,6 +22,7 @@ from reconciler.fieldtypes import (
     ACTIVITY_TYPE,
     ADDRESS,
     BOOL,
+    CURRENCY_CODE,
     CUSTOM,
     DATE,
     DATETIME,
@@ -531,7 +532,8 @@ DEAL = KindSpec(
         FieldSpec("title", STRING, "title", "The deal's title. Matched together with org (else person) to adopt an existing deal.", nullable=False),
         FieldSpec("value", NUMBER, "value", "The deal's value, a number in the deal's currency; null means 0.",
                   empty=0),
-        FieldSpec("currency", STRING, "currency", "ISO 4217 currency code of the value, e.g. USD."),
+        FieldSpec("currency", CURRENCY_CODE, "currency", "ISO 4217 currency code of the value, e.g. USD; one of "
+                  "the account's currencies (checked at plan time)."),
         FieldSpec("org", REF, "org_id", "The organization the deal is with.", ref_kind="organization"),
         FieldSpec("person", REF, "person_id", "The contact person of the deal.", ref_kind="person"),
         FieldSpec("pipeline", PIPELINE, "pipeline_id", "The pipeline, by name, e.g. Sales.", nullable=False),
