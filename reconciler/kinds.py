@@ -280,6 +280,8 @@ class KindSpec:
     # API fields Pipedrive refuses in a create (a lead's is_archived): written by an update once
     # the object exists (reconciler/twophase.py)
     create_later: tuple[str, ...] = ()
+    # what a delete does in Pipedrive, as plans and apply say it (activity types are "deactivated")
+    deleted_as: str = "deleted"
 
     def field(self, name: str) -> FieldSpec | None:
         return self.fields_by_name.get(name)
@@ -819,6 +821,7 @@ ACTIVITY_TYPE_KIND = KindSpec(
     required_on_create=("name", "icon_key"),
     order=-4,
     shape=True,
+    deleted_as="deactivated",  # Pipedrive's DELETE /v1/activityTypes/{id} sets active_flag false
     hooks=ActivityTypeHooks(),
 )
 

@@ -342,6 +342,8 @@ def _change_json(change: Change) -> dict:
             out[name] = getattr(change, name)
     if change.adopted:
         out["adopted"] = True
+    if change.action == "delete" and kinds.kind(change.kind).deleted_as != "deleted":
+        out["deleted_as"] = kinds.kind(change.kind).deleted_as  # activity types: deactivated
     if change.protect:
         out["protect"] = True
     if change.orphans:

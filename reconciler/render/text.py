@@ -5,14 +5,15 @@ from __future__ import annotations
 from reconciler.plan import Plan
 from reconciler.render.values import (
     SYMBOLS,
-    VERBS,
     adopted_count,
+    deactivations,
     drift_line,
     drift_note,
     followed_line,
     headline,
     show,
     update_parts,
+    verb,
 )
 from reconciler.shapeloss import describe
 
@@ -36,7 +37,7 @@ def render_text(plan: Plan) -> str:
         if change.data_loss:
             note += f"; [red]{describe(change)}[/]"
         lines.append(f"  [{colour}]{SYMBOLS[change.action]}[/] [bold]{change.kind}.{change.key}[/]{ident} "
-                     f"{VERBS[change.action]}{note}")
+                     f"{verb(change)}{note}")
         for name, diff in change.fields.items():
             if change.action == "create":
                 lines.append(f"      [green]+[/] {name} = {_esc(show(diff.get('after'), None))}")
@@ -78,7 +79,7 @@ def render_text(plan: Plan) -> str:
                      "natural key, recorded in the lock")
     if plan.adopt:
         lines.append("")
-    lines.append(f"[bold]{_esc(headline(plan.summary, adopted_count(plan), plan.kept))}[/]")
+    lines.append(f"[bold]{_esc(headline(plan.summary, adopted_count(plan), plan.kept, deactivations(plan.changes)))}[/]")
     drift = drift_line(plan.summary, sum(len(k["fields"]) for k in plan.kept))
     if drift:
         lines.append(f"[magenta]{_esc(drift)}[/]")
