@@ -118,6 +118,10 @@ class KindHooks:
         """Whether export writes this live object (custom fields: not Pipedrive's system fields)."""
         return True
 
+    def validate(self, declared: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(field, problem) that Pipedrive would refuse whatever the account holds: said by `validate`."""
+        return None
+
     def export_key(self, obj: Mapping[str, Any], slug: str) -> str:
         """The key export gives an object, from the slug of its title."""
         return slug
@@ -408,6 +412,12 @@ class LabelHooks(KindHooks):
 
     def check(self, declared, live, writes):
         return shape_rules.check_label(declared, live), None
+
+    def validate(self, declared):
+        entity = declared.get("kind")
+        if entity in shape_rules.LABEL_FIELD_ENTITIES and declared.get("color") is not None:
+            return "color", shape_rules.label_colour_problem(entity)
+        return None
 
     def declare(self, schema, res, target, live, ctx):
         shape_rules.declare_label(schema, res, target, live)
@@ -837,7 +847,8 @@ LABEL_KIND = KindSpec(
                   "record keeps it. Deleting one (`absent: true`, or leaving a managed label out) takes it off "
                   "every record that has it.", nullable=False),
         FieldSpec("color", ENUM, "color", "Lead labels only, and required for a new one: one of Pipedrive's ten "
-                  "label colours. Pipedrive's API sets no colour on deal, person or organization labels.",
+                  "label colours. Pipedrive's API sets no colour on deal, person or organization labels (no current "
+                  "v1 or v2 route writes one): `validate` refuses it there; pick the colour in Pipedrive.",
                   choices=("blue", "brown", "dark-gray", "gray", "green", "orange", "pink", "purple", "red",
                            "yellow"), nullable=False),
     ),
