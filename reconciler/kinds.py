@@ -22,6 +22,7 @@ from reconciler.fieldtypes import (
     ACTIVITY_TYPE,
     ADDRESS,
     BOOL,
+    CURRENCY_CODE,
     CUSTOM,
     DATE,
     DATETIME,
@@ -117,6 +118,10 @@ class KindHooks:
         """Whether export writes this live object (custom fields: not Pipedrive's system fields)."""
         return True
 
+    def validate(self, declared: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(field, problem) that Pipedrive would refuse whatever the account holds: said by `validate`."""
+        return None
+
     def export_key(self, obj: Mapping[str, Any], slug: str) -> str:
         """The key export gives an object, from the slug of its title."""
         return slug
@@ -160,10 +165,17 @@ class NotePinned(KindHooks):
     """A note is pinned per parent (`pinned_to_deal_flag`...); the manifest's `pinned` means
     "pinned on the parent it declares", and notes are v1 only."""
 
-    FLAGS = {"deal": "pinned_to_deal_flag", "person": "pinned_to_person_flag", "org": "pinned_to_organization_flag"}
+    FLAGS = {"deal": "pinned_to_deal_flag", "person": "pinned_to_person_flag", "org": "pinned_to_organization_flag",
+             "lead": "pinned_to_lead_flag"}
+
+    @staticmethod
+    def parent_of(obj: Mapping[str, Any]) -> str:
+        """The parent a note's object (or a change's writes) names: a lead's notes name only the lead."""
+        return "deal" if obj.get("deal_id") else "person" if obj.get("person_id") else \
+            "lead" if obj.get("lead_id") else "org"
 
     def read(self, record, out, version):
-        parent = "deal" if out.get("deal_id") else "person" if out.get("person_id") else "org"
+        parent = self.parent_of(out)
         out["pinned"] = as_bool(record.get(self.FLAGS[parent]))
         out["pinned_flags"] = {name: as_bool(record.get(flag)) for name, flag in self.FLAGS.items()}
 
@@ -172,7 +184,7 @@ class NotePinned(KindHooks):
             return
         parent = declared_parent
         if parent is None and live is not None:
-            parent = "deal" if live.get("deal_id") else "person" if live.get("person_id") else "org"
+            parent = self.parent_of(live)
         writes["_parent"] = parent or "deal"
 
     def write(self, changes, body, version):
@@ -180,8 +192,7 @@ class NotePinned(KindHooks):
         body.pop("_parent", None)
         if "pinned" not in changes:
             return
-        parent = changes.get("_parent") or (
-            "deal" if changes.get("deal_id") else "person" if changes.get("person_id") else "org")
+        parent = changes.get("_parent") or self.parent_of(changes)
         parent = {"organization": "org"}.get(parent, parent)  # plans saved before 0.2 say "organization"
         body[self.FLAGS[parent]] = 1 if changes["pinned"] else 0
 
@@ -232,6 +243,8 @@ class KindSpec:
     parents: tuple[str, ...] = ()
     # How many parent references a resource must declare: (min, max).
     parent_count: tuple[int, int] = (0, 3)
+    # Parents a resource may not declare together, and why (an activity's deal or lead)
+    exclusive_parents: tuple[tuple[str, ...], str] | None = None
     required_on_create: tuple[str, ...] = ()
     field_schema_path: str | None = None  # custom field schemas, e.g. "dealFields"
     search: SearchSpec | None = None  # Pipedrive's search for this kind, by a declared value
@@ -271,6 +284,8 @@ class KindSpec:
     # API fields Pipedrive refuses in a create (a lead's is_archived): written by an update once
     # the object exists (reconciler/twophase.py)
     create_later: tuple[str, ...] = ()
+    # what a delete does in Pipedrive, as plans and apply say it (activity types are "deactivated")
+    deleted_as: str = "deleted"
 
     def field(self, name: str) -> FieldSpec | None:
         return self.fields_by_name.get(name)
@@ -397,6 +412,12 @@ class LabelHooks(KindHooks):
 
     def check(self, declared, live, writes):
         return shape_rules.check_label(declared, live), None
+
+    def validate(self, declared):
+        entity = declared.get("kind")
+        if entity in shape_rules.LABEL_FIELD_ENTITIES and declared.get("color") is not None:
+            return "color", shape_rules.label_colour_problem(entity)
+        return None
 
     def declare(self, schema, res, target, live, ctx):
         shape_rules.declare_label(schema, res, target, live)
@@ -533,7 +554,8 @@ DEAL = KindSpec(
         FieldSpec("title", STRING, "title", "The deal's title. Matched together with org (else person) to adopt an existing deal.", nullable=False),
         FieldSpec("value", NUMBER, "value", "The deal's value, a number in the deal's currency; null means 0.",
                   empty=0),
-        FieldSpec("currency", STRING, "currency", "ISO 4217 currency code of the value, e.g. USD."),
+        FieldSpec("currency", CURRENCY_CODE, "currency", "ISO 4217 currency code of the value, e.g. USD; one of "
+                  "the account's currencies (checked at plan time)."),
         FieldSpec("org", REF, "org_id", "The organization the deal is with.", ref_kind="organization"),
         FieldSpec("person", REF, "person_id", "The contact person of the deal.", ref_kind="person"),
         FieldSpec("pipeline", PIPELINE, "pipeline_id", "The pipeline, by name, e.g. Sales.", nullable=False),
@@ -577,9 +599,12 @@ NOTE = KindSpec(
     section="notes",
     title_field="content",
     fields=(
-        FieldSpec("deal", REF, "deal_id", "The deal the note is attached to. A note has exactly one parent: deal, person or org.", ref_kind="deal"),
-        FieldSpec("person", REF, "person_id", "The person the note is attached to. A note has exactly one parent: deal, person or org.", ref_kind="person"),
-        FieldSpec("org", REF, "org_id", "The organization the note is attached to. A note has exactly one parent: deal, person or org.", ref_kind="organization"),
+        FieldSpec("deal", REF, "deal_id", "The deal the note is attached to. A note has exactly one parent: deal, person, org or lead.", ref_kind="deal"),
+        FieldSpec("person", REF, "person_id", "The person the note is attached to. A note has exactly one parent: deal, person, org or lead.", ref_kind="person"),
+        FieldSpec("org", REF, "org_id", "The organization the note is attached to. A note has exactly one parent: deal, person, org or lead.", ref_kind="organization"),
+        FieldSpec("lead", REF, "lead_id", "The lead the note is attached to (a key in `leads:`, or {id: UUID}); a lead "
+                  "converted to a deal in Pipedrive takes its notes along, and plans leave them on the deal. A "
+                  "note has exactly one parent: deal, person, org or lead.", ref_kind="lead", uuid_ref=True),
         FieldSpec(
             "content",
             TEXT,
@@ -593,7 +618,7 @@ NOTE = KindSpec(
     v1_path="/api/v1/notes",
     v2_path=None,
     match_keys=((PARENT, "content"),),
-    parents=("deal", "person", "org"),
+    parents=("deal", "person", "org", "lead"),
     parent_count=(1, 1),
     required_on_create=("content",),
     order=3,
@@ -611,9 +636,12 @@ ACTIVITY = KindSpec(
         FieldSpec("due_date", DATE, "due_date", "The day the activity is due, YYYY-MM-DD."),
         FieldSpec("due_time", TIME, "due_time", "The time the activity is due, HH:MM on a 24-hour clock."),
         FieldSpec("duration", TIME, "duration", "How long the activity lasts, HH:MM, e.g. '00:30'."),
-        FieldSpec("deal", REF, "deal_id", "The deal the activity belongs to. An activity needs at least one of deal, person, org.", ref_kind="deal"),
-        FieldSpec("person", REF, "person_id", "The person the activity is with. An activity needs at least one of deal, person, org.", ref_kind="person"),
-        FieldSpec("org", REF, "org_id", "The organization the activity is with. An activity needs at least one of deal, person, org.", ref_kind="organization"),
+        FieldSpec("deal", REF, "deal_id", "The deal the activity belongs to. An activity needs at least one of deal, person, org, lead.", ref_kind="deal"),
+        FieldSpec("person", REF, "person_id", "The person the activity is with. An activity needs at least one of deal, person, org, lead.", ref_kind="person"),
+        FieldSpec("org", REF, "org_id", "The organization the activity is with. An activity needs at least one of deal, person, org, lead.", ref_kind="organization"),
+        FieldSpec("lead", REF, "lead_id", "The lead the activity is for (a key in `leads:`, or {id: UUID}); an "
+                  "activity is linked to a deal or a lead, not both. A lead converted to a deal in Pipedrive takes "
+                  "its activities along, and plans leave them on the deal.", ref_kind="lead", uuid_ref=True),
         FieldSpec("participants", PARTICIPANTS, "participants", "The persons taking part, by key or {id: N}; the "
                   "first is primary (and is the activity's person).", ref_kind="person"),
         FieldSpec("done", BOOL, "done", "Whether the activity is marked done.", nullable=False),
@@ -629,8 +657,10 @@ ACTIVITY = KindSpec(
     v1_path="/api/v1/activities",
     v2_path="/api/v2/activities",
     match_keys=(("subject", "due_date?", PARENT),),
-    parents=("deal", "person", "org"),
-    parent_count=(1, 3),
+    parents=("deal", "person", "org", "lead"),
+    parent_count=(1, 4),
+    exclusive_parents=(("deal", "lead"), "Pipedrive links an activity to a deal or to a lead (a lead's activities "
+                       "move to its deal when it is converted)"),
     required_on_create=("subject",),
     order=4,
     hooks=ActivityHooks(),
@@ -662,7 +692,7 @@ LEAD = KindSpec(
     parents=("org", "person"),
     parent_count=(1, 2),
     required_on_create=("title",),
-    order=5,
+    order=2,  # before notes and activities, which may hang off a lead
     id_type=str,  # UUIDs
     v1_update="PATCH",
     labels_path="/api/v1/leadLabels",
@@ -811,6 +841,7 @@ ACTIVITY_TYPE_KIND = KindSpec(
     required_on_create=("name", "icon_key"),
     order=-4,
     shape=True,
+    deleted_as="deactivated",  # Pipedrive's DELETE /v1/activityTypes/{id} sets active_flag false
     hooks=ActivityTypeHooks(),
 )
 
@@ -826,7 +857,8 @@ LABEL_KIND = KindSpec(
                   "record keeps it. Deleting one (`absent: true`, or leaving a managed label out) takes it off "
                   "every record that has it.", nullable=False),
         FieldSpec("color", ENUM, "color", "Lead labels only, and required for a new one: one of Pipedrive's ten "
-                  "label colours. Pipedrive's API sets no colour on deal, person or organization labels.",
+                  "label colours. Pipedrive's API sets no colour on deal, person or organization labels (no current "
+                  "v1 or v2 route writes one): `validate` refuses it there; pick the colour in Pipedrive.",
                   choices=("blue", "brown", "dark-gray", "gray", "green", "orange", "pink", "purple", "red",
                            "yellow"), nullable=False),
     ),

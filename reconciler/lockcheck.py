@@ -291,7 +291,7 @@ def _vocabulary(value: Any, problem: Any) -> dict[str, Any]:
     """The names the manifests were applied with (reconciler/vocabulary.py): pipeline {name: id},
     stage {pipeline id: {name: id}}, option {field key: {label: id}}, activity_type {name: key},
     label {kind: {name: id}}."""
-    shapes = {"pipeline": 1, "stage": 2, "option": 2, "activity_type": 1, "label": 2}
+    shapes = {"pipeline": 1, "stage": 2, "option": 2, "activity_type": 1, "label": 2, "currency": 1}
     out: dict[str, Any] = {}
     if not isinstance(value, dict):
         problem(('"vocabulary"',), "vocabulary must map pipeline, stage and option to names and ids")

@@ -342,6 +342,8 @@ def _change_json(change: Change) -> dict:
             out[name] = getattr(change, name)
     if change.adopted:
         out["adopted"] = True
+    if change.action == "delete" and kinds.kind(change.kind).deleted_as != "deleted":
+        out["deleted_as"] = kinds.kind(change.kind).deleted_as  # activity types: deactivated
     if change.protect:
         out["protect"] = True
     if change.orphans:
@@ -417,6 +419,10 @@ class Planner:
         self._key_by_id: dict[tuple[str, Any], str] | None = None  # made when a change first names an id
         self.ctx = Context(schema=schema, resolve_key=self._resolve_key, key_for_id=self._key_for_id,
                            default_currency=DEFAULT_CURRENCY)
+        from reconciler.lead_children import follow_converted_leads  # children of converted leads
+
+        self.resources, converted = follow_converted_leads(resources, ident)
+        self.notices.extend(converted)
 
     def _resolve_key(self, kind: str, key: str) -> Any:
         if (kind, key) in self.matched:

@@ -56,6 +56,7 @@ class Account:
     user_email: str | None
     connection: str | None
     sandbox: bool = False
+    default_currency: str | None = None  # the user's (/users/me): money declared in it needs no check
 
     def header(self) -> str:
         where = f"connection {self.connection or '(default)'}"
@@ -118,6 +119,7 @@ def read_account(client: PipedriveClient, settings: Settings, connection: str | 
         user_email=me.get("email"),
         connection=connection or settings.connection or _default_connection(client, settings),
         sandbox=settings.uses_sandbox,
+        default_currency=me.get("default_currency"),
     )
 
 
@@ -264,6 +266,13 @@ def plan_run(
         renamed = reuse.renamed or {}
     else:
         renamed = add_aliases(schema, lock.vocabulary) if used_lock is not None else {}  # renamed in Settings
+    from reconciler.currencies import check as check_currencies  # before anything else is read or written
+
+    recorded_currencies = (used_lock.vocabulary if used_lock else {}).get("currency") or {}
+    currencies, wrong = check_currencies(client, resources, account.default_currency, recorded_currencies) \
+        if reuse is None else (reuse.lock.vocabulary.get("currency") or recorded_currencies, [])
+    if wrong:
+        raise PlanError(f"{len(wrong)} problem(s) in the manifests", wrong)
     client = client.using(schema)
     live = reuse.live if reuse is not None and reuse.live is not None else read_live(client, resources, used_lock,
                                                                                       progress)
@@ -302,6 +311,8 @@ def plan_run(
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
     if record and not drift_only and not targets:  # what apply or pull saves: the names as the plan leaves them
         lock.vocabulary = recorded(resources, plan.schema or schema)
+        if currencies:  # the codes the manifests use that the account has: not read again
+            lock.vocabulary["currency"] = currencies
     return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign,
                    renamed=renamed, live=live)
 

@@ -249,6 +249,16 @@ def declare_label(schema: AccountSchema, res: Resource, target: Any, live: Mappi
     schema.label_names.setdefault(entity, {})[label_id] = name
 
 
+def label_colour_problem(entity: str) -> str:
+    """Why a deal, person or organization label cannot declare a colour: no current route writes one. The
+    official client's option models take a label only (npm pipedrive 33.x: v2 AddDealFieldOptionsRequestInner,
+    UpdateDealFieldOptionsRequestInner, which the person and organization fields APIs take too; 24.x: v1 UpdateFieldRequest
+    documents options as {id, label}); only activity field options and lead labels carry a colour."""
+    return (f"declares a color, which Pipedrive's API cannot set on {entity} labels: its label options take a "
+            "label only (the official client's Add/UpdateDealFieldOptionsRequestInner, which every v2 fields API "
+            "takes, and v1's UpdateFieldRequest); pick the colour in Pipedrive and leave `color` out")
+
+
 def check_label(declared: Mapping[str, Any], live: Mapping[str, Any] | None) -> str | None:
     """What Pipedrive would refuse: a colour on a deal, person or organization label (the field option
     models carry none), a lead label without one (AddLeadLabelRequest requires it), a change of kind."""
@@ -256,8 +266,7 @@ def check_label(declared: Mapping[str, Any], live: Mapping[str, Any] | None) -> 
     if live is not None and declared.get("kind") not in (None, live.get("entity")):
         return f"is a {live.get('entity')} label in Pipedrive: a label's kind cannot change"
     if entity in LABEL_FIELD_ENTITIES and declared.get("color") is not None:
-        return (f"declares a color, which Pipedrive's API cannot set on {entity} labels (the field option "
-                "models take a label only); leave it out")
+        return label_colour_problem(entity)
     if entity == "lead" and live is None and declared.get("color") is None:
         return "declares no color: Pipedrive needs one for a new lead label (AddLeadLabelRequest.color)"
     return None

@@ -117,6 +117,7 @@ from reconciler.fieldtypes.references import (
 from reconciler.fieldtypes.scalars import (
     ADDRESS,
     BOOL,
+    CURRENCY_CODE,
     DATE,
     DATETIME,
     EMAILS,
@@ -222,6 +223,7 @@ __all__ = [
     "CustomFields",
     "custom_value_schema",
     "STRING",
+    "CURRENCY_CODE",
     "ACTIVITY_TYPE",
     "TEXT",
     "ADDRESS",

@@ -197,6 +197,11 @@ class FieldType:
         """A schema-valid YAML value in the model's shape; ValueProblem if still wrong."""
         return value
 
+    def currencies(self, spec: FieldSpec, value: Any) -> list[str]:
+        """The currency codes a declared value names, checked against the account's currencies at
+        plan time (reconciler/currencies.py): Pipedrive refuses a code the account does not have."""
+        return []
+
     # manifest <-> canonical API value ---------------------------------------------------
 
     def to_api(self, spec: FieldSpec, value: Any, ctx: Context, declared: Mapping[str, Any],

@@ -98,6 +98,9 @@ class Prices(FieldType):
 
     name = "prices"
     KEYS = ("price", "currency", "cost", "direct_cost", "notes")
+
+    def currencies(self, spec, value):
+        return [item["currency"] for item in value or [] if isinstance(item, dict) and item.get("currency")]
     NUMBERS = ("price", "cost", "direct_cost")
 
     def schema(self, spec):
@@ -184,6 +187,9 @@ class LeadValue(FieldType):
     """A lead's value: a number (in the account's default currency) or {amount, currency}."""
 
     name = "lead value"
+
+    def currencies(self, spec, value):
+        return [value["currency"]] if isinstance(value, dict) and value.get("currency") else []
 
     def schema(self, spec):
         return ({"anyOf": [

@@ -43,6 +43,9 @@ class CustomFields(FieldType):
 
     name = "custom"
 
+    def currencies(self, spec, value):  # monetary values declared with their own currency
+        return [v["currency"] for v in (value or {}).values() if isinstance(v, dict) and isinstance(v.get("currency"), str)]
+
     def schema(self, spec):
         return {"type": "object", "additionalProperties": custom_value_schema()}, ""
 

@@ -41,6 +41,13 @@ class Text(FieldType):
         return value or None
 
 
+class CurrencyCode(Text):
+    """A deal's currency: one-line text that names one of the account's currencies."""
+
+    def currencies(self, spec, value):
+        return [value] if isinstance(value, str) and value else []
+
+
 class Html(Text):
     """Note and activity text: plain text in manifests, sanitised HTML in Pipedrive.
 
@@ -359,6 +366,7 @@ def _moment(value: Any) -> str | None:
 # -- registered instances ----------------------------------------------------------------------
 
 STRING = Text()
+CURRENCY_CODE = CurrencyCode()
 TEXT = Html()
 ADDRESS = Address()
 NUMBER = Number()

@@ -42,6 +42,14 @@ def resource_problems(kind: KindSpec, res: Resource, data: Mapping[str, Any]) ->
                 f"{len(declared)}: {', '.join(declared)}",
             )
         )
+    if kind.exclusive_parents and all(p in declared for p in kind.exclusive_parents[0]):
+        both = kind.exclusive_parents[0]
+        problems.append(Problem(res.field_pos.get(both[-1], res.pos),
+                                f"{kind.name} '{res.key}' declares both {' and '.join(both)}: "
+                                f"{kind.exclusive_parents[1]}; keep one"))
+    refused = kind.hooks.validate(data)  # what Pipedrive refuses whatever the account holds
+    if refused is not None:
+        problems.append(Problem(res.field_pos.get(refused[0], res.pos), f"{kind.name} '{res.key}' {refused[1]}"))
     if creates and len(declared) < low:
         options = ", ".join(kind.parents)
         need = "exactly one parent" if low == high == 1 else f"at least {_count_words(low)}"

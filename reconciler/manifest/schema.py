@@ -81,6 +81,10 @@ def meta_schema(name: str) -> dict[str, Any]:
 def kind_schema(kind: KindSpec) -> dict[str, Any]:
     """The whole schema of one resource of a kind."""
     properties: dict[str, Any] = {name: meta_schema(name) for name in kinds.META_FIELDS}
+    if kind.deleted_as != "deleted":  # what `absent` does where Pipedrive does not delete (activity types)
+        properties["absent"]["description"] = (f"true declares that the object must not be active: apply "
+                                               f"{kind.deleted_as.removesuffix('d')}s it if it is (Pipedrive "
+                                               "keeps it for the records that used it).")
     for spec in kind.fields:
         properties[spec.name] = field_schema(spec)
     return {

@@ -31,8 +31,8 @@ from reconciler.config import ConfigError
 from reconciler.plan import Change, Plan
 from reconciler.render.values import (
     SYMBOLS,
-    VERBS,
     adopted_count,
+    deactivations,
     drift_note,
     followed_line,
     heading,
@@ -40,6 +40,7 @@ from reconciler.render.values import (
     printable,
     show,
     update_parts,
+    verb,
 )
 from reconciler.shapeloss import describe
 
@@ -176,7 +177,7 @@ def _block(change: Change) -> _Block:
 def _short(change: Change) -> _Block:
     """A change on one line (when even the first changes do not fit in full)."""
     ident = f" (id {printable(str(change.id))})" if change.id is not None else ""
-    return _Block(change, [f"{SYMBOLS[change.action]} {_address(change)}{ident} {VERBS[change.action]}"])
+    return _Block(change, [f"{SYMBOLS[change.action]} {_address(change)}{ident} {verb(change)}"])
 
 
 def _fenced(blocks: list[_Block]) -> list[str]:
@@ -228,7 +229,7 @@ def render_markdown(plan: Plan, limit: int | None = None, url: str | None = None
     if refused:
         head += [f"> **Refused: {_inline(refused)}.** Apply will not run this plan as it is; every change it "
                  "would make is listed below.", ""]
-    head += [f"**{headline(plan.summary, adopted_count(plan), plan.kept)}** ({plan.summary['unchanged']} unchanged)", ""]
+    head += [f"**{headline(plan.summary, adopted_count(plan), plan.kept, deactivations(plan.changes))}** ({plan.summary['unchanged']} unchanged)", ""]
     head += _warnings(plan.warnings)
     footer = []
     if plan.followed:  # merged or converted in Pipedrive: a reviewer reads these before the changes

@@ -142,7 +142,12 @@ def apply_progress(console: Console, total: int, quiet: bool) -> Iterator[Callab
         if quiet or outcome.status != "done":
             return
         ident = f" (id {outcome.id})" if outcome.id is not None else ""
-        console.print(f"{outcome.address}{ident}: {VERBS[outcome.action]}", markup=False, highlight=False)
+        done = VERBS[outcome.action]
+        if outcome.action == "delete":  # what Pipedrive does: activity types are deactivated
+            from reconciler.kinds import kind
+
+            done = kind(outcome.address.split(".", 1)[0]).deleted_as
+        console.print(f"{outcome.address}{ident}: {done}", markup=False, highlight=False)
 
     yield line
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reconciler.plan import Plan
 from reconciler.render.values import (
     adopted_count,
+    deactivations,
     drift_line,
     drift_note,
     followed_line,
@@ -78,7 +79,7 @@ def render_text(plan: Plan) -> str:
                      "natural key, recorded in the lock")
     if plan.adopt:
         lines.append("")
-    lines.append(f"[bold]{_esc(headline(plan.summary, adopted_count(plan), plan.kept))}[/]")
+    lines.append(f"[bold]{_esc(headline(plan.summary, adopted_count(plan), plan.kept, deactivations(plan.changes)))}[/]")
     drift = drift_line(plan.summary, sum(len(k["fields"]) for k in plan.kept))
     if drift:
         lines.append(f"[magenta]{_esc(drift)}[/]")

@@ -22,7 +22,7 @@ def heading(change: Any) -> tuple[str, str, str | None]:
     reason = change.reason
     if change.action == "update" and reason and reason.startswith(REPLACED):
         return "-/+", REPLACED, reason[len(REPLACED):].lstrip(": ") or None
-    return SYMBOLS[change.action], VERBS[change.action], reason
+    return SYMBOLS[change.action], verb(change), reason
 
 
 # Characters that show nothing or move the cursor: controls (C0 and C1: terminal escape
@@ -150,7 +150,25 @@ def update_parts(diff: dict, limit: int = 80) -> tuple[str, list[tuple[str, str]
     return f"{show(before, None)} → {show(after, None)}", []
 
 
-def headline(summary: dict[str, int], adopted: int = 0, kept: list[dict] | None = None) -> str:
+def verb(change: Any) -> str:
+    """What the plan says a change will do: a delete says what Pipedrive does (activity types are
+    deactivated, not deleted: kinds.KindSpec.deleted_as)."""
+    if change.action == "delete":
+        from reconciler.kinds import kind
+
+        done = kind(change.kind).deleted_as
+        if done != "deleted":
+            return f"will be {done}"
+    return VERBS[change.action]
+
+
+def deactivations(changes: list[Any]) -> int:
+    """How many of a plan's deletes Pipedrive carries out otherwise (deactivations)."""
+    return sum(1 for c in changes if c.action == "delete" and verb(c) != VERBS["delete"])
+
+
+def headline(summary: dict[str, int], adopted: int = 0, kept: list[dict] | None = None,
+             deactivated: int = 0) -> str:
     """Terraform's summary line, then how many existing objects the plan adopts, if any.
 
     With nothing to do but changes made in Pipedrive left as they are (`kept`, --on-drift keep),
@@ -174,7 +192,9 @@ def headline(summary: dict[str, int], adopted: int = 0, kept: list[dict] | None 
     else:
         line = (
             f"Plan: {summary['create']} to create, {summary['update']} to update, "
-            f"{summary['delete']} to delete."
+            f"{summary['delete']} to delete"
+            + (f" ({deactivated} of them deactivated, not deleted)."
+               if deactivated else ".")
         )
     if adopted:
         line += f" {adopted} existing object{'s' if adopted != 1 else ''} adopted (matched by natural key)."

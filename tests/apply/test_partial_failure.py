@@ -1,10 +1,11 @@
 """Partial failure (issue 6): a resource Pipedrive refuses fails alone, with a report.
 
-The manifests pass `validate` and `plan` (the schema allows any currency string and a
-name of spaces; plan checks names against the account, not every rule of Pipedrive's),
-but the API refuses a deal whose currency is not an ISO 4217 code and a person whose name
-is only spaces. (An organization id that does not exist, the refusal this test used
-before, is now found by plan: tests/plan/test_checked_before_writing.py.) Apply must go on with every independent resource, skip
+The manifests pass `validate` and `plan` (the schema allows a title or name of spaces;
+plan checks names against the account, not every rule of Pipedrive's), but the API refuses
+a deal whose title and a person whose name is only spaces. (An organization id that does
+not exist, then a currency the account does not have, the refusals this test used before,
+are now found by plan: tests/plan/test_checked_before_writing.py, tests/kinds/test_currencies.py.)
+Apply must go on with every independent resource, skip
 the dependents of the refused ones (transitively), report each by address with the
 reason and exit 1; once the manifests are fixed, a second run finishes the job with no
 duplicate.
@@ -28,8 +29,8 @@ def _manifests(fixed: bool) -> dict:
         },
         "deals": {
             "good-deal": {"title": "Partial good deal", "org": "ok-org", "value": 10, "currency": "USD"},
-            "bad-deal": {"title": "Partial bad deal", "org": "ok-org", "value": 20,
-                         "currency": "EUR" if fixed else "DOLLARS"},
+            "bad-deal": {"title": "Partial bad deal" if fixed else "   ", "org": "ok-org", "value": 20,
+                         "currency": "EUR"},
             "dep-deal": {"title": "Partial deal of the bad person", "person": "bad-person", "value": 30},
         },
         "notes": {
@@ -62,7 +63,7 @@ def test_refused_resources_fail_alone_and_a_second_run_finishes(tmp_path: Path, 
     assert set(lines) == {"person.bad-person", "deal.bad-deal", "deal.dep-deal", "note.bad-deal-note",
                           "note.dep-deal-note", "activity.bad-deal-call"}
     assert lines["deal.bad-deal"].startswith("failed: ")
-    assert "currency" in lines["deal.bad-deal"] and "2-deals.yaml:7: " in lines["deal.bad-deal"]
+    assert "cannot be empty" in lines["deal.bad-deal"] and "2-deals.yaml:7: " in lines["deal.bad-deal"]
     assert lines["person.bad-person"].startswith("failed: ") and "cannot be empty" in lines["person.bad-person"]
     assert lines["deal.dep-deal"].startswith("skipped: ") and "person.bad-person" in lines["deal.dep-deal"]
     assert "deal.dep-deal" in lines["note.dep-deal-note"]

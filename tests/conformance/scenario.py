@@ -326,6 +326,11 @@ def _leads(run: Run, codes: dict[str, str]) -> None:
     run.call("v1", "PATCH", "/leads/{id}", params={"id": other["id"]}, json={"is_archived": True})
     run.call("v1", "GET", "/leads/archived")
     run.http.post("/api/v1/notes", json={"content": "Conformance lead note", "lead_id": lead["id"]})
+    # a lead's own notes and activities, as the engine lists them per lead (issue 27)
+    run.call("v2", "POST", "/activities", json={"subject": "Conformance lead call", "lead_id": lead["id"],
+                                                 "org_id": org["id"]})
+    run.call("v1", "GET", "/notes", query={"lead_id": lead["id"]})
+    run.call("v2", "GET", "/activities", query={"lead_id": lead["id"]})
     run.call("v1", "GET", "/leads/search", query={"term": "Conformance"})
     run.call("v2", "GET", "/leads/search", query={"term": "Conformance", "include_fields": "lead.was_seen"})
     run.call("v1", "DELETE", "/leads/{id}", params={"id": other["id"]})

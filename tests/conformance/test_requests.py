@@ -212,7 +212,9 @@ def _records(round_: int) -> dict[str, Any]:
                          "currency": "EUR", "org": "rq-org-2"},
         },
         "notes": {"rq-note": {"deal": "rq-deal", "content": "RQ note" if first else "RQ note, edited",
-                              "pinned": not first}},
+                              "pinned": not first},
+                  "rq-lead-note": {"lead": "rq-lead", "content": "RQ lead note" if first else "RQ lead note 2",
+                                   "pinned": not first}},
         "activities": {
             "rq-call": {"subject": "RQ call", "type": "call" if first else "RQ demo 2" if round_ == 1 else "meeting", "deal": "rq-deal",
                         "org": "rq-org", "due_date": None if clear else "2027-02-01",
@@ -222,6 +224,8 @@ def _records(round_: int) -> dict[str, Any]:
                         "location": None if clear else "1 Main St", "note": None if clear else "Agenda",
                         "busy": not first, "done": clear,
                         "public_description": None if clear else "Public"},
+            "rq-lead-task": {"subject": "RQ lead task", "type": "task", "lead": "rq-lead", "org": "rq-org",
+                             "due_date": None if clear else "2027-02-02", "done": clear},
         },
         "leads": {
             "rq-lead": {"title": "RQ Lead", "org": "rq-org", "person": None if clear else "rq-ann",

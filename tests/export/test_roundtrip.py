@@ -103,7 +103,7 @@ def test_lock_records_account_and_every_key(applied: Path, tmp_path: Path) -> No
 def test_validates_and_reports_counts(applied: Path, tmp_path: Path) -> None:
     out = tmp_path / "exported"
     result = _export(applied, out)
-    assert "Exported 27 objects (3 organizations, 6 persons, 1 product, 6 deals, 4 notes, 6 activities, 1 lead) into 4 files" \
+    assert "Exported 27 objects (3 organizations, 6 persons, 1 product, 6 deals, 1 lead, 4 notes, 6 activities) into 4 files" \
         in result.out
     calls = int(result.out.split("API calls: ")[1].split(",")[0])
     # me, users, pipelines, stages, 4 field schemas (products among them), lead labels, activity types, one

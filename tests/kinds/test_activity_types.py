@@ -187,3 +187,21 @@ def test_validate_refuses_an_unknown_icon_and_a_cleared_colour(project: Project)
     assert result.code == 1
     assert "shape.yaml:4:" in result.both and "rocket" in result.both
     assert "shape.yaml:5:" in result.both and "UpdateActivityTypeRequest.color is not nullable" in result.both
+
+
+def test_absent_is_said_as_a_deactivation_in_every_plan_format(project: Project) -> None:
+    applied(project)
+    records = yaml.safe_load((project.path / "records.yaml").read_text())
+    records["activities"]["acme-demo"]["type"] = "meeting"
+    project.write("records.yaml", records)
+    project.write("shape.yaml", {"activity_types": {"product-demo": {"name": "Product demo", "absent": True}}})
+
+    plan = project.plan_json()
+    (gone,) = [c for c in plan["changes"] if c["kind"] == "activity_type"]
+    assert (gone["action"], gone["deleted_as"]) == ("delete", "deactivated")  # the action stays: scripts key on it
+    for fmt in ("text", "markdown"):
+        out = project.ok("plan", "--format", fmt).out
+        assert "activity_type.product-demo" in out and "will be deactivated" in out, out
+        assert "will be deleted" not in out and "(1 of them deactivated, not deleted)" in out, out
+    result = project.apply()
+    assert "activity_type.product-demo" in result.both and ": deactivated" in result.both, result.both

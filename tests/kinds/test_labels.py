@@ -115,6 +115,20 @@ def test_a_colour_on_a_deal_label_is_refused(project: Project) -> None:
     assert result.code == 1 and "Pipedrive's API cannot set on deal labels" in result.both
 
 
+def test_a_colour_on_an_organization_label_is_refused_by_validate_at_its_line(project: Project) -> None:
+    """No current route writes the colour of a deal, person or organization label (the official client's
+    option models take a label only), so even `validate`, which reads nothing, refuses it at the line of
+    `color:` and says why."""
+    manifests(project, {**LABELS, "organization-partner": {"kind": "organization", "name": "Partner",
+                                                           "color": "green"}})
+    text = (project.path / "shape.yaml").read_text(encoding="utf-8").splitlines()
+    line = next(n for n, row in enumerate(text, 1) if row.strip() == "color: green")
+    result = project.run("validate", str(project.path))
+    assert result.code == 1 and "Traceback" not in result.both
+    assert f"shape.yaml:{line}:" in result.both and "label 'organization-partner' declares a color" in result.both
+    assert "UpdateDealFieldOptionsRequestInner" in result.both, result.both
+
+
 def test_promoting_to_a_fresh_account_carries_the_labels_and_the_records(project: Project, tmp_path: Path) -> None:
     applied(project)
     out = tmp_path / "exported"

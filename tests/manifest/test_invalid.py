@@ -20,7 +20,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "invalid"
 
 EXPECTED: dict[str, list[str]] = {
     "activity-without-parent.yaml": [
-        "activity-without-parent.yaml:2:3: error: activity 'floating' needs at least one parent: declare one of deal, person, org",
+        "activity-without-parent.yaml:2:3: error: activity 'floating' needs at least one parent: declare one of deal, person, org, lead",
     ],
     "alias-bomb.yaml": [
         "alias-bomb.yaml:5:49: error: aliases expand to more than 100000 nodes: refusing to read further (an alias bomb, or anchors reused far too often)",
@@ -122,7 +122,7 @@ EXPECTED: dict[str, list[str]] = {
         "note-two-parents.yaml:12:10: error: a note has exactly one parent, but note 'both' declares 2: person, org",
     ],
     "note-without-parent.yaml": [
-        "note-without-parent.yaml:2:3: error: note 'orphan' needs exactly one parent: declare one of deal, person, org",
+        "note-without-parent.yaml:2:3: error: note 'orphan' needs exactly one parent: declare one of deal, person, org, lead",
     ],
     "null-name.yaml": [
         "null-name.yaml:3:11: error: field 'name' cannot be null: it must be a non-empty string",

@@ -36,6 +36,7 @@ OPTIONS = {"EMEA": 1, "APAC": 2}
 # registered name -> (FieldSpec options, a declared manifest value)
 SAMPLES: dict[str, tuple[dict[str, Any], Any]] = {
     "STRING": ({}, "Acme Holdings"),
+    "CURRENCY_CODE": ({}, "EUR"),
     "ACTIVITY_TYPE": ({}, "call"),
     "TEXT": ({}, "Line one\nline & <two>"),
     "LARGE_TEXT": ({}, "A long text"),

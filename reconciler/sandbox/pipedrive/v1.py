@@ -593,7 +593,8 @@ def _list_filters(ctx: Ctx, kind: str, archived: bool = False
             sql.append(("add_time >= ?", [(q.get("start_date") or "") + "T00:00:00Z"]))
         if q.has("end_date"):
             sql.append(("add_time <= ?", [(q.get("end_date") or "") + "T23:59:59Z"]))
-        for flag in ("pinned_to_deal_flag", "pinned_to_person_flag", "pinned_to_organization_flag"):
+        for flag in ("pinned_to_deal_flag", "pinned_to_person_flag", "pinned_to_organization_flag",
+                     "pinned_to_lead_flag"):
             if q.has(flag):
                 sql.append((f"json_extract(data, '$.{flag}') = ?", [1 if q.bool(flag) else 0]))
     return where, deleted, sql

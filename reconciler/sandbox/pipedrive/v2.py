@@ -339,6 +339,8 @@ def make_entity_routes(router: Router, path: str, kind: str) -> None:
                 where["category"] = statuses
         if kind == "activity" and q.has("done"):
             sql.append(("json_extract(data, '$.done') = ?", [1 if q.bool("done") else 0]))
+        if kind == "activity" and q.has("lead_id"):  # the official getActivities filter by lead
+            sql.append(("json_extract(data, '$.lead_id') = ?", [(q.get("lead_id") or "").lower()]))
         if kind == "person" and q.has("deal_id"):
             deal = ctx.company.get("deal", q.int("deal_id") or 0)
             where["id"] = [deal["person_id"]] if deal and deal.get("person_id") else []
