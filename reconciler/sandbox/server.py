@@ -48,6 +48,7 @@ class _GatewayHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    stop_request: StopRequest | None = None  # set by serve_forever: a stop a signal handler asked for
 
     def __init__(
         self, address: tuple[str, int], gateway: SandboxGateway, timeout_hold: float, verbose: bool
@@ -58,6 +59,12 @@ class _GatewayHTTPServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _Handler)
+
+    def service_actions(self) -> None:
+        """Run by ``serve_forever`` after every poll, on the serving thread (where ``shutdown()``
+        would deadlock): leave the loop once a stop was asked for."""
+        if self.stop_request:
+            raise _StopServing
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host's FQDN, a reverse DNS lookup that can
@@ -240,6 +247,30 @@ def start_server(
     return RunningServer(httpd, thread)
 
 
+class StopRequest:
+    """A stop asked for by a signal handler, acted on by the serving loop.
+
+    The handler only records the signal: an exception raised from a handler is lost when
+    the signal lands while the main thread runs a finalizer (the serving loop drops the last
+    reference to finished handler threads, whose weak-reference callbacks are Python code),
+    and a server that lost its SIGTERM that way served on until killed. A plain attribute, not
+    an Event: a second signal arriving inside the first handler must not wait on a lock.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def __call__(self, signum: int, _frame: object = None) -> None:
+        self.signum = signum
+
+    def __bool__(self) -> bool:
+        return self.signum is not None
+
+
+class _StopServing(Exception):
+    """Raised by the serving loop's own hook to leave ``serve_forever`` once a stop is asked."""
+
+
 def serve_forever(
     gateway: SandboxGateway,
     host: str = "127.0.0.1",
@@ -248,16 +279,21 @@ def serve_forever(
     timeout_hold: float = DEFAULT_TIMEOUT_HOLD,
     verbose: bool = False,
     on_ready: Any = None,
+    stop: StopRequest | None = None,
 ) -> None:
-    """Serve on this thread until interrupted; ``on_ready(server)`` runs once the socket is bound."""
+    """Serve on this thread until interrupted or `stop` is set; ``on_ready(server)`` runs once
+    the socket is bound. `stop` is looked at after every poll (0.2 s at most), so a stop asked
+    for at any moment, before the loop started included, is seen."""
     httpd = _bind(gateway, host, port, timeout_hold, verbose)
     running = RunningServer(httpd, None)
-    if on_ready is not None:
-        on_ready(running)
+    httpd.stop_request = stop
     try:
+        if on_ready is not None:
+            on_ready(running)
         httpd.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _StopServing):
         pass
     finally:
         httpd.stopping.set()
         httpd.server_close()
+
