@@ -118,7 +118,7 @@ def serve(
 
     The first line printed is the URL, so scripts that start with --port 0 can read it.
     """
-    from reconciler.sandbox.server import StopRequest
+    from reconciler.interrupts import StopRequest
 
     # First, before anything slow: from here on SIGINT/SIGTERM only ask the loop to stop (see
     # StopRequest), so a signal sent at any moment, even before the loop started, is kept.

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from reconciler.config import is_loopback
+from reconciler.interrupts import StopRequest
 from reconciler.sandbox.faults import DROP_AFTER_COMMIT, TIMEOUT
 from reconciler.sandbox.gateway import GatewayResult, SandboxGateway, gateway_error
 
@@ -245,26 +246,6 @@ def start_server(
     thread.name = f"sandbox-server-{httpd.server_address[1]}"
     thread.start()
     return RunningServer(httpd, thread)
-
-
-class StopRequest:
-    """A stop asked for by a signal handler, acted on by the serving loop.
-
-    The handler only records the signal: an exception raised from a handler is lost when
-    the signal lands while the main thread runs a finalizer (the serving loop drops the last
-    reference to finished handler threads, whose weak-reference callbacks are Python code),
-    and a server that lost its SIGTERM that way served on until killed. A plain attribute, not
-    an Event: a second signal arriving inside the first handler must not wait on a lock.
-    """
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-
-    def __call__(self, signum: int, _frame: object = None) -> None:
-        self.signum = signum
-
-    def __bool__(self) -> bool:
-        return self.signum is not None
 
 
 class _StopServing(Exception):
