@@ -76,3 +76,24 @@ def interrupted(exc: BaseException | None, argv: list[str]) -> tuple[int, str]:
         return code, (f"{reason}: the export was not finished. Nothing was changed in the account; run it "
                       "again (with --force if it had begun writing into its directory).")
     return code, f"{reason}."
+
+
+class StopRequest:
+    """A stop asked for by a signal handler, acted on by the serving loop.
+
+    Installed as the handler itself, it only records the signal: an exception raised from a
+    handler is lost when the signal lands while the main thread runs a finalizer (`sandbox
+    serve`'s loop drops the last reference to finished handler threads, whose weak-reference
+    callbacks are Python code), and a server that lost its SIGTERM that way served on until
+    killed. A plain attribute, not an Event: a second signal arriving inside the first handler
+    must not wait on a lock.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def __call__(self, signum: int, _frame: object = None) -> None:
+        self.signum = signum
+
+    def __bool__(self) -> bool:
+        return self.signum is not None

@@ -118,6 +118,14 @@ def serve(
 
     The first line printed is the URL, so scripts that start with --port 0 can read it.
     """
+    from reconciler.interrupts import StopRequest
+
+    # First, before anything slow: from here on SIGINT/SIGTERM only ask the loop to stop (see
+    # StopRequest), so a signal sent at any moment, even before the loop started, is kept.
+    stop = StopRequest()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+
     from reconciler.sandbox.gateway import SandboxGateway
     from reconciler.sandbox.server import is_loopback, serve_forever
 
@@ -168,14 +176,11 @@ def serve(
         click.echo("Press Ctrl-C to stop.")
         sys.stdout.flush()
 
-    def stop_on_term(signum: int, frame: object) -> None:
-        raise SystemExit(0)  # unwinds through serve_forever's cleanup, so the store is closed
-
-    signal.signal(signal.SIGTERM, stop_on_term)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the non-loopback warning was already printed above
-            serve_forever(gateway, host, port, timeout_hold=timeout_hold, verbose=verbose, on_ready=ready)
+            serve_forever(gateway, host, port, timeout_hold=timeout_hold, verbose=verbose, on_ready=ready,
+                          stop=stop)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     finally:

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from reconciler.config import is_loopback
+from reconciler.interrupts import StopRequest
 from reconciler.sandbox.faults import DROP_AFTER_COMMIT, TIMEOUT
 from reconciler.sandbox.gateway import GatewayResult, SandboxGateway, gateway_error
 
@@ -48,6 +49,7 @@ class _GatewayHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    stop_request: StopRequest | None = None  # set by serve_forever: a stop a signal handler asked for
 
     def __init__(
         self, address: tuple[str, int], gateway: SandboxGateway, timeout_hold: float, verbose: bool
@@ -58,6 +60,12 @@ class _GatewayHTTPServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _Handler)
+
+    def service_actions(self) -> None:
+        """Run by ``serve_forever`` after every poll, on the serving thread (where ``shutdown()``
+        would deadlock): leave the loop once a stop was asked for."""
+        if self.stop_request:
+            raise _StopServing
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host's FQDN, a reverse DNS lookup that can
@@ -240,6 +248,10 @@ def start_server(
     return RunningServer(httpd, thread)
 
 
+class _StopServing(Exception):
+    """Raised by the serving loop's own hook to leave ``serve_forever`` once a stop is asked."""
+
+
 def serve_forever(
     gateway: SandboxGateway,
     host: str = "127.0.0.1",
@@ -248,16 +260,21 @@ def serve_forever(
     timeout_hold: float = DEFAULT_TIMEOUT_HOLD,
     verbose: bool = False,
     on_ready: Any = None,
+    stop: StopRequest | None = None,
 ) -> None:
-    """Serve on this thread until interrupted; ``on_ready(server)`` runs once the socket is bound."""
+    """Serve on this thread until interrupted or `stop` is set; ``on_ready(server)`` runs once
+    the socket is bound. `stop` is looked at after every poll (0.2 s at most), so a stop asked
+    for at any moment, before the loop started included, is seen."""
     httpd = _bind(gateway, host, port, timeout_hold, verbose)
     running = RunningServer(httpd, None)
-    if on_ready is not None:
-        on_ready(running)
+    httpd.stop_request = stop
     try:
+        if on_ready is not None:
+            on_ready(running)
         httpd.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _StopServing):
         pass
     finally:
         httpd.stopping.set()
         httpd.server_close()
+

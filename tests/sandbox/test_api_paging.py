@@ -117,6 +117,9 @@ def test_updated_since_sees_new_writes(pd: PD) -> None:
     assert [d["id"] for d in new] == [old["id"]]
 
 
+# A load run: the paging it checks is the 2,500-deal tests' above; this one seeds the full-size
+# company (55,000 objects, the largest seed of any test) to page it at scale: `-m slow` runs it.
+@pytest.mark.slow
 def test_full_size_seed_pages_20000_deals_each_once(tmp_path) -> None:
     from reconciler.sandbox.pipedrive import PipedriveAPI
     from reconciler.sandbox.seed import seed_database
