@@ -48,6 +48,9 @@ class _GatewayHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYNs of a client opening more connections at
+    # once (apply's workers): each dropped one waits out the kernel's 1 s retransmit
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], gateway: SandboxGateway, timeout_hold: float, verbose: bool
