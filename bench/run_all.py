@@ -240,7 +240,9 @@ def render(runs: list[dict], kept: dict[str, dict], order: list[str], quick: boo
            machine_note: str = "", remarks: list[str] | None = None) -> str:
     when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     by_name = {run["bench"]: run for run in runs}
-    which = "every bench" if not kept or set(ran) >= set(order) else (
+    which = "every bench" if not kept or set(ran) >= set(order) else "no bench: only the remarks were written " \
+        "again; every row is kept from earlier runs, each bench's note says when and on which code it ran" \
+        if not ran else (
         "benches " + ", ".join(f"`{name}`" for name in ran) + "; the other rows are kept from earlier runs, "
         "each bench's note says when and on which code it ran")
     lines = [

@@ -37,9 +37,8 @@ class Output:
     """Where text goes: rich consoles for stdout/stderr, honouring --quiet and --no-color."""
 
     def __init__(self, quiet: bool = False, no_color: bool = False, debug: bool = False) -> None:
-        from rich.console import Console  # rich only when a command runs (not for --version or --help)
-
         from reconciler.render.encoding import make_standard_streams_safe
+        from reconciler.render.plain import PlainWhenUnstyled as Console  # rich only when a command runs
 
         make_standard_streams_safe()  # any console encoding: what it cannot hold is written as ASCII
 

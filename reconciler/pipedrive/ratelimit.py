@@ -14,12 +14,24 @@ from the moment it starts until one window after its answer came back, the lates
 the server can have counted it: no 429 from our own pace, whatever the delays, at the cost
 of one answer's latency per window (a few ms on loopback; when latency is large, a
 sequential reader is held back by it anyway, not by the limit).
+
+That latency is paid once per window and place, so it must not be of our own making: when
+every freed place is taken at once (16 workers), the server answers them one after another
+and each answer waits behind ours; the queue never drains, since each answer frees a place
+a window later at the same pace (bench_apply: 11 ms a request on loopback, where one alone
+takes 2 to 4 ms). So, once answers have been timed, no more requests are in flight than the
+rate needs at the recent median latency, twice over (Little's law: in flight = rate x
+latency), and never fewer than MIN_IN_FLIGHT; a request waits for an answer at most
+MAX_QUEUE_WAITS polls (20 ms). It only ever delays a request: the window
+rule above is what keeps the rate.
 """
 
 from __future__ import annotations
 
 import collections
 import heapq
+import math
+import statistics
 import threading
 import time
 
@@ -27,6 +39,9 @@ IN_FLIGHT_POLL = 0.005  # every place is held by a request still waiting for its
 # "0 remaining" from the server counts our requests of its last window, which started up to a
 # window plus their latency ago: ours are counted that far back (see observe_headers)
 LATENCY_ALLOWANCE = 0.1
+MIN_IN_FLIGHT = 2  # requests in flight at once, whatever the latency: one answering, one on its way
+LATENCY_SAMPLES = 16  # recent answers whose median latency sets how many may be in flight
+MAX_QUEUE_WAITS = 4  # IN_FLIGHT_POLL each: past that, a request goes even if none came back
 
 
 class RateLimiter:
@@ -45,11 +60,16 @@ class RateLimiter:
         self._starts: collections.deque[float] = collections.deque()  # recent starts, for observe_headers
         self._blocked_until = 0.0
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)  # an answer came back: a request in flight ended
+        self._latencies: collections.deque[float] = collections.deque(maxlen=LATENCY_SAMPLES)
+        self._max_in_flight = math.inf  # until answers have been timed
+        self._started = threading.local()  # this thread's request's start (acquire and release share a thread)
         self._clock = clock
         self._sleep = sleep
 
     def acquire(self) -> None:
         """Block until one more request may start; it holds a place until `release()` plus a window."""
+        waits = 0
         while True:
             with self._lock:
                 now = self._clock()
@@ -57,8 +77,13 @@ class RateLimiter:
                 if wait <= 0:
                     while self._frees and self._frees[0] <= now:
                         heapq.heappop(self._frees)
+                    if self._in_flight >= self._max_in_flight and waits < MAX_QUEUE_WAITS:
+                        waits += 1  # our own queue: wait for an answer (bounded: a hung one holds no one)
+                        self._answered.wait(IN_FLIGHT_POLL)
+                        continue
                     if len(self._frees) + self._in_flight < self.capacity:
                         self._in_flight += 1
+                        self._started.at = now
                         self._starts.append(now)
                         while self._starts[0] < now - self.window - LATENCY_ALLOWANCE:
                             self._starts.popleft()
@@ -69,8 +94,16 @@ class RateLimiter:
     def release(self) -> None:
         """The request's answer came back (or it failed): its place frees one window from now."""
         with self._lock:
+            now = self._clock()
             self._in_flight = max(0, self._in_flight - 1)
-            heapq.heappush(self._frees, self._clock() + self.window)
+            heapq.heappush(self._frees, now + self.window)
+            started = getattr(self._started, "at", None)
+            if started is not None:
+                self._started.at = None
+                self._latencies.append(now - started)
+                needed = self.rate * statistics.median(self._latencies) * 2
+                self._max_in_flight = max(MIN_IN_FLIGHT, math.ceil(needed))
+            self._answered.notify()
 
     def pause(self, seconds: float) -> None:
         """Hold every thread back for `seconds` (Retry-After, or an exhausted window)."""

@@ -50,6 +50,9 @@ class _GatewayHTTPServer(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
     stop_request: StopRequest | None = None  # set by serve_forever: a stop a signal handler asked for
+    # socketserver's default backlog of 5 drops the SYNs of a client opening more connections at
+    # once (apply's workers): each dropped one waits out the kernel's 1 s retransmit
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], gateway: SandboxGateway, timeout_hold: float, verbose: bool

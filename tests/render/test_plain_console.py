@@ -1,0 +1,43 @@
+"""The direct path of the console writes exactly what rich writes, when there is no style to write.
+
+reconciler/render/plain.py skips rich's segment rendering for one string on a console without a
+colour system (a file, a pipe, --no-color): it must change nothing but the time it takes.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+from rich.markup import escape
+
+from reconciler.render.plain import PlainWhenUnstyled
+
+SAMPLES = ["plain", "[bold]x[/bold] y", "a\x1b[31mred", "a\rb\x07c\x08d", "tab\there", ":smile: emoji",
+           "trailing   ", "  lead", "[red]unclosed", escape("[not markup]") + " ok", "uni ✓ é 中", "",
+           "multi\nline\n\n", "\\[x]", "[link=http://x]l[/link]", "a\x0bb\x0cc", "x\x00y\x7fz",
+           "[bold]" + "w" * 300 + "[/]", "ends with backslash \\", "[/]", "[bold]a[/italic]",
+           "  + organization.org-1 will be created\n      + name = \"[Acme]\""]
+
+
+def _written(cls, text: str, markup: bool | None, **console) -> str:
+    out = io.StringIO()
+    console = cls(file=out, highlight=False, soft_wrap=True, emoji=False, **console)
+    try:
+        console.print(text) if markup is None else console.print(text, markup=markup)
+    except Exception as exc:  # noqa: BLE001 - the same error either way is part of "the same"
+        out.write(f"raised {type(exc).__name__}")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("markup", [None, True, False])
+@pytest.mark.parametrize("text", SAMPLES)
+@pytest.mark.parametrize("console", [{"no_color": True, "color_system": None}, {"color_system": "auto"}])
+def test_the_same_text_as_rich(text: str, markup: bool | None, console: dict) -> None:
+    assert _written(PlainWhenUnstyled, text, markup, **console) == _written(Console, text, markup, **console)
+
+
+def test_a_styled_console_still_goes_through_rich() -> None:
+    styled = _written(PlainWhenUnstyled, "[bold]x[/bold]", None, color_system="truecolor", force_terminal=True)
+    assert "\x1b[1m" in styled
