@@ -28,6 +28,7 @@ from reconciler.fieldtypes import (
     DEAL_PRODUCTS,
     EMAILS,
     ENUM,
+    FOLLOWERS,
     JSON_BOOL,
     LABELS,
     LEAD_VALUE,
@@ -421,6 +422,7 @@ CANNOT_CLEAR: dict[str, str] = {
                            "the key out to stop managing it",
 }
 OWNER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.")
+FOLLOWERS_FIELD = FieldSpec("followers", FOLLOWERS, "followers", "Users following the record, by email: the whole set besides the owner, whom Pipedrive makes follow by itself; one not listed is removed.")
 OWNER_V1_USER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.",
                           v1_api="user_id")
 VISIBLE_TO = FieldSpec(
@@ -451,6 +453,7 @@ ORGANIZATION = KindSpec(
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
+        FOLLOWERS_FIELD,
     ),
     v1_path="/api/v1/organizations",
     v2_path="/api/v2/organizations",
@@ -478,6 +481,7 @@ PERSON = KindSpec(
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
+        FOLLOWERS_FIELD,
     ),
     v1_path="/api/v1/persons",
     v2_path="/api/v2/persons",
@@ -548,6 +552,7 @@ DEAL = KindSpec(
         OWNER_V1_USER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
+        FOLLOWERS_FIELD,
     ),
     v1_path="/api/v1/deals",
     v2_path="/api/v2/deals",

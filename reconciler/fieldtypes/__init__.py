@@ -82,6 +82,7 @@ from reconciler.fieldtypes.custom import (
     custom_value_schema,
     is_hash_key,
 )
+from reconciler.fieldtypes.followers import FOLLOWERS, Followers
 from reconciler.fieldtypes.options import (
     ENUM,
     LABELS,
@@ -261,4 +262,6 @@ __all__ = [
     "custom_spec",
     "custom_field",
     "is_hash_key",
+    "Followers",
+    "FOLLOWERS",
 ]

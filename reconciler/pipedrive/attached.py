@@ -25,20 +25,26 @@ BATCH = 100  # parent ids per list call (`deal_ids=` takes up to 100)
 class AttachedApi:
     """Reads and writes one family of attached objects."""
 
-    def read(self, client: Calls, spec: FieldSpec, ids: list[Any]) -> dict[Any, Any]:
-        """Parent id -> the canonical value, for these parents (one list call per batch)."""
+    def read(self, client: Calls, spec: FieldSpec, ids: list[Any], kind: str = "") -> dict[Any, Any]:
+        """Parent id -> the canonical value, for these parents of kind `kind` (one list call per batch)."""
         raise NotImplementedError
 
-    def write(self, client: Calls, spec: FieldSpec, parent_id: Any, ops: Any) -> None:
-        """Make the calls `ops` (the type's `attached_ops`) describes, for the parent `parent_id`."""
+    def write(self, client: Calls, spec: FieldSpec, parent_id: Any, ops: Any, parent: dict | None = None,
+              kind: str = "") -> None:
+        """Make the calls `ops` (the type's `attached_ops`) describes, for the parent `parent_id`
+        (`parent`: the canonical object a create just made, when there is one)."""
         raise NotImplementedError
+
+    def settle(self, spec: FieldSpec, obj: dict, value: Any) -> Any:
+        """The canonical value read for `obj` (the type may need the object: followers, its owner)."""
+        return value
 
 
 class DealProductsApi(AttachedApi):
     """A deal's products: `GET /api/v2/deals/products?deal_ids=` for many deals at once, then one
     DELETE, PATCH or POST under `/api/v2/deals/{id}/products` per attachment that differs."""
 
-    def read(self, client, spec, ids):
+    def read(self, client, spec, ids, kind=""):
         kept = (*spec.type.NUMBERS, *spec.type.OTHERS)  # type: ignore[attr-defined]
         out: dict[Any, list[dict]] = {i: [] for i in ids}
         for start in range(0, len(ids), BATCH):
@@ -50,7 +56,7 @@ class DealProductsApi(AttachedApi):
                 out.setdefault(item.get("deal_id"), []).append(keep)
         return out
 
-    def write(self, client, spec, parent_id, ops):
+    def write(self, client, spec, parent_id, ops, parent=None, kind=""):
         path = f"/api/v2/deals/{parent_id}/products"
         for attachment_id in ops.get("delete", []):
             client.http.request("DELETE", f"{path}/{attachment_id}", what=f"product {attachment_id} of deal {parent_id}")
@@ -62,8 +68,38 @@ class DealProductsApi(AttachedApi):
             client.http.request("POST", path, json_body=item, what=f"a product of deal {parent_id}")
 
 
+class FollowersApi(AttachedApi):
+    """A deal's, person's or organization's followers: `GET /api/v2/{collection}/{id}/followers` per
+    record (no list endpoint takes several records), then one POST (`{user_id}`) or
+    DELETE `/followers/{user_id}` per follower added or removed (Pipedrive's v2 FollowersApi)."""
+
+    def read(self, client, spec, ids, kind=""):
+        return {i: [item["user_id"] for item in client.paged(f"{_path(kind)}/{i}/followers",
+                                                               {"limit": 500}, version="v2")]
+                for i in ids}
+
+    def settle(self, spec, obj, value):
+        # the owner is seen with the followers: Pipedrive makes it follow by itself (fieldtypes/followers.py)
+        return {"owner": obj.get("owner_id"), "users": sorted(value)}
+
+    def write(self, client, spec, parent_id, ops, parent=None, kind=""):
+        path = f"{_path(kind)}/{parent_id}/followers"
+        for user_id in ops.get("delete", []):
+            client.http.request("DELETE", f"{path}/{user_id}", what=f"follower {user_id} of {kind} {parent_id}")
+        owner = (parent or {}).get("owner_id")  # a record just created follows its owner already
+        for user_id in ops.get("add", []):
+            if user_id != owner:
+                client.http.request("POST", path, json_body={"user_id": user_id},
+                                    what=f"follower {user_id} of {kind} {parent_id}")
+
+
+def _path(kind: str) -> str:
+    """A record kind's v2 collection (`/api/v2/deals`): its followers live under it."""
+    return {"deal": "/api/v2/deals", "person": "/api/v2/persons", "organization": "/api/v2/organizations"}[kind]
+
+
 # attached field type's name -> the calls that read and write it
-APIS: dict[str, AttachedApi] = {"deal products": DealProductsApi()}
+APIS: dict[str, AttachedApi] = {"deal products": DealProductsApi(), "followers": FollowersApi()}
 
 
 def api_for(spec: FieldSpec) -> AttachedApi:

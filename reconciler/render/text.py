@@ -11,6 +11,7 @@ from reconciler.render.values import (
     drift_note,
     followed_line,
     headline,
+    listed_lines,
     show,
     update_parts,
 )
@@ -40,6 +41,9 @@ def render_text(plan: Plan) -> str:
         for name, diff in change.fields.items():
             if change.action == "create":
                 lines.append(f"      [green]+[/] {name} = {_esc(show(diff.get('after'), None))}")
+            elif (listed := listed_lines(name, diff)) is not None:  # `+ follower anna@example.com`
+                lines.append(f"      [yellow]~[/] {name}:{_marker(diff)}")
+                lines.extend(f"          [{SUB_COLOURS[symbol]}]{symbol}[/] {_esc(text)}" for symbol, text in listed)
             else:
                 detail = diff.get("detail") or {}
                 extra = "".join(

@@ -149,6 +149,9 @@ RULES: tuple[Rule, ...] = (
          "no deal summaries (totals per currency and stage) in the sandbox"),
     Rule("v1", r"GetStageResponseData", r"pipeline_name|pipeline_deal_probability", "extra",
          "the stage list's pipeline fields, kept on the single-stage answer too"),
+    Rule("v2", r"Deal|Person|OrganizationItem", r"followers_count", "extra",
+         "asked for with include_fields=followers_count (an official include_fields value; the pass asks for it "
+         "after a follower write); the answer models do not name it"),
 )
 
 

@@ -80,6 +80,7 @@ def exercise() -> Run:
         codes = _v2(run)
         _v1(run)
         _leads(run, codes)
+        _relations(run)
     finally:
         http.close()
         gateway.close()
@@ -440,3 +441,14 @@ def _errors(run: Run) -> None:
     run.call("v2", "GET", "/deals/{id}", params={"id": 999999}, expect=404, model="CallLogNotFoundResponse")
     run.call("v1", "GET", "/deals", expect=410, model="CallLogGoneResponse")
     run.call("v1", "DELETE", "/persons", query={"ids": "1"}, expect=410, model="CallLogGoneResponse")
+
+
+def _relations(run: Run) -> None:
+    """Followers of deals, persons and organizations (issue 27)."""
+    for collection, body in (("deals", {"title": "Conformance followed"}), ("persons", {"name": "Conformance followed"}),
+                             ("organizations", {"name": "Conformance followed"})):
+        ids = {"id": run.http.post(f"/api/v2/{collection}", json=body).json()["data"]["id"]}
+        run.call("v2", "POST", f"/{collection}/{{id}}/followers", params=ids, json={"user_id": 2})
+        run.call("v2", "GET", f"/{collection}/{{id}}/followers", params=ids, query={"limit": 1})
+        run.call("v2", "DELETE", f"/{collection}/{{id}}/followers/{{follower_id}}", params={**ids, "follower_id": 2})
+        run.call("v2", "GET", f"/{collection}/{{id}}", params=ids, query={"include_fields": "followers_count"})

@@ -172,7 +172,8 @@ def _records(round_: int) -> dict[str, Any]:
                         "visible_to": "company" if first else "owner",
                         "products": [] if clear else [{"product": "rq-widget", "quantity": 2 if first else 3,
                                                        "item_price": 100}],
-                        "fields": _custom(round_)},
+                        "fields": _custom(round_),
+                        "followers": [] if clear else (["bob@example.com"] if first else ["carol@example.com"])},
             "rq-plain": {"title": "RQ Plain deal", "value": 0 if clear else (500 if first else 600),
                          "currency": "EUR", "org": "rq-org-2"},
         },
@@ -356,7 +357,8 @@ def test_every_kind_created_updated_and_cleared(run: Run) -> None:
                    ("PATCH", "/pipelines/{id}"), ("POST", "/stages"), ("PATCH", "/stages/{id}"),
                    ("POST", "/dealFields"), ("POST", "/deals/{id}/products"), ("POST", "/activityTypes"),
                    ("PUT", "/activityTypes/{id}"), ("POST", "/dealFields/label/options"),
-                   ("PATCH", "/dealFields/label/options"), ("POST", "/leadLabels"), ("PATCH", "/leadLabels/{id}")]
+                   ("PATCH", "/dealFields/label/options"), ("POST", "/leadLabels"), ("PATCH", "/leadLabels/{id}"),
+                   ("POST", "/deals/{id}/followers"), ("DELETE", "/deals/{id}/followers/{id}")]
     for one in wanted:
         assert one in seen, one
 

@@ -72,6 +72,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], Any]] = {
     "OPTION_LIST": ({}, ["EMEA", "APAC"]),
     "POSITION": ({}, 2),
     "ROTTING": ({}, 14),
+    "FOLLOWERS": ({}, ["alice@example.com"]),
 }
 
 

@@ -37,6 +37,7 @@ from . import (
     currencies,
     deal_products,
     fields_v2,
+    followers,
     lead_conversion,
     leads,
     merges,
@@ -87,6 +88,7 @@ def build_router() -> Router:
     fields_v2.register(router)
     activity_fields.register(router)
     activity_types.register(router)  # after v1: adds writes to its activityTypes list
+    followers.register(router)
     return router
 
 
