@@ -34,6 +34,8 @@ from reconciler.fieldtypes import (
     LEAD_VALUE,
     NUMBER,
     OPTION_LIST,
+    ORG_PARENT,
+    ORG_RELATED,
     PARTICIPANTS,
     PERCENT,
     PHONES,
@@ -454,6 +456,10 @@ ORGANIZATION = KindSpec(
         VISIBLE_TO,
         CUSTOM_FIELDS,
         FOLLOWERS_FIELD,
+        FieldSpec("parent", ORG_PARENT, "parent", "The parent organization, by key or {id: N}; null: none.",
+                  ref_kind="organization"),
+        FieldSpec("related", ORG_RELATED, "related", "Related organizations, by key or {id: N}: the whole set.",
+                  ref_kind="organization"),
     ),
     v1_path="/api/v1/organizations",
     v2_path="/api/v2/organizations",
@@ -464,6 +470,7 @@ ORGANIZATION = KindSpec(
     order=0,
     export_home=True,
     mergeable=True,
+    create_later=("parent", "related"),  # relationships: after every create (both ends may be new)
 )
 
 PERSON = KindSpec(

@@ -114,6 +114,7 @@ from reconciler.fieldtypes.references import (
     _id_schema,
     ref_value,
 )
+from reconciler.fieldtypes.relationships import ORG_PARENT, ORG_RELATED, OrgParent, OrgRelated
 from reconciler.fieldtypes.scalars import (
     ADDRESS,
     BOOL,
@@ -264,4 +265,8 @@ __all__ = [
     "is_hash_key",
     "Followers",
     "FOLLOWERS",
+    "OrgParent",
+    "OrgRelated",
+    "ORG_PARENT",
+    "ORG_RELATED",
 ]

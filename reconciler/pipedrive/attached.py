@@ -12,8 +12,11 @@ One `AttachedApi` per attached field type, registered by the type's name.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
+from reconciler.pipedrive.errors import NotFoundError
 from reconciler.pipedrive.pages import Calls
 
 if TYPE_CHECKING:
@@ -98,8 +101,73 @@ def _path(kind: str) -> str:
     return {"deal": "/api/v2/deals", "person": "/api/v2/persons", "organization": "/api/v2/organizations"}[kind]
 
 
+RELATIONSHIPS = "/api/v1/organizationRelationships"
+
+
+def _org_id(value: Any) -> Any:
+    """An organization in a relationship answer: an id, or an object whose `value` is the id."""
+    return value.get("value", value.get("id")) if isinstance(value, dict) else value
+
+
+class RelationshipsApi(AttachedApi):
+    """An organization's relationships (`parent:`, `related:`): `GET /api/v1/organizationRelationships
+    ?org_id=` per organization (read once for both fields), `POST` one per relationship added
+    (`AddOrganizationRelationshipRequest`), `DELETE /{id}` one per relationship removed."""
+
+    def __init__(self) -> None:
+        self._seen: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # client -> org id -> answer
+        self._adding = threading.Lock()
+
+    def _list(self, client: Calls, org_id: Any) -> list[dict]:
+        seen = self._seen.setdefault(client, {})
+        if org_id not in seen:
+            seen[org_id] = list(client.paged(RELATIONSHIPS, {"org_id": org_id}, version="v1"))
+        return seen[org_id]
+
+    def read(self, client, spec, ids, kind=""):
+        return {i: self._list(client, i) for i in ids}
+
+    def settle(self, spec, obj, value):
+        me = obj.get("id")
+        found = []
+        for rel in value:
+            owner, linked = _org_id(rel.get("rel_owner_org_id")), _org_id(rel.get("rel_linked_org_id"))
+            if spec.type.name == "organization parent" and rel.get("type") == "parent" and linked == me:
+                return {"org": owner, "id": rel["id"]}
+            if spec.type.name == "organization related" and rel.get("type") == "related" and me in (owner, linked):
+                found.append({"org": linked if owner == me else owner, "id": rel["id"]})
+        return None if spec.type.name == "organization parent" else found
+
+    def write(self, client, spec, parent_id, ops, parent=None, kind=""):
+        for rel_id in ops.get("delete", []):
+            try:
+                client.http.request("DELETE", f"{RELATIONSHIPS}/{rel_id}", what=f"organization relationship {rel_id}")
+            except NotFoundError:
+                pass  # a related pair unlinked from both ends: the other end's write removed it already
+        for add in ops.get("add", []):
+            if add["type"] == "parent":
+                self._add(client, "parent", add["org"], parent_id)
+                continue
+            # a related pair declared from both ends is made once, by the first end applied; apply's
+            # workers write both ends at once, so the look and the add are one step
+            with self._adding:
+                current = client.paged(RELATIONSHIPS, {"org_id": parent_id}, version="v1")
+                if not any(rel.get("type") == "related" and add["org"] in (_org_id(rel.get("rel_owner_org_id")),
+                                                                            _org_id(rel.get("rel_linked_org_id")))
+                           for rel in current):
+                    self._add(client, "related", parent_id, add["org"])
+
+    @staticmethod
+    def _add(client: Calls, kind: str, owner: Any, linked: Any) -> None:
+        client.http.request("POST", RELATIONSHIPS, json_body={
+            "type": kind, "rel_owner_org_id": owner, "rel_linked_org_id": linked},
+            what=f"{kind} relationship of organizations {owner} and {linked}")
+
+
 # attached field type's name -> the calls that read and write it
-APIS: dict[str, AttachedApi] = {"deal products": DealProductsApi(), "followers": FollowersApi()}
+_RELATIONSHIPS = RelationshipsApi()  # one reader for both fields: one list call serves them
+APIS: dict[str, AttachedApi] = {"deal products": DealProductsApi(), "followers": FollowersApi(),
+                                "organization parent": _RELATIONSHIPS, "organization related": _RELATIONSHIPS}
 
 
 def api_for(spec: FieldSpec) -> AttachedApi:

@@ -444,7 +444,7 @@ def _errors(run: Run) -> None:
 
 
 def _relations(run: Run) -> None:
-    """Followers of deals, persons and organizations (issue 27)."""
+    """Followers of deals, persons and organizations; organization relationships (issue 27)."""
     for collection, body in (("deals", {"title": "Conformance followed"}), ("persons", {"name": "Conformance followed"}),
                              ("organizations", {"name": "Conformance followed"})):
         ids = {"id": run.http.post(f"/api/v2/{collection}", json=body).json()["data"]["id"]}
@@ -452,3 +452,15 @@ def _relations(run: Run) -> None:
         run.call("v2", "GET", f"/{collection}/{{id}}/followers", params=ids, query={"limit": 1})
         run.call("v2", "DELETE", f"/{collection}/{{id}}/followers/{{follower_id}}", params={**ids, "follower_id": 2})
         run.call("v2", "GET", f"/{collection}/{{id}}", params=ids, query={"include_fields": "followers_count"})
+    # organization relationships (v1, current): parent and related, read from either end, changed, removed
+    parent, daughter, other = (run.http.post("/api/v2/organizations", json={"name": f"Conformance {n}"}).json()
+                               ["data"]["id"] for n in ("parent", "daughter", "other"))
+    rel = run.call("v1", "POST", "/organizationRelationships", json={
+        "type": "parent", "rel_owner_org_id": parent, "rel_linked_org_id": daughter, "org_id": daughter})
+    related = run.call("v1", "POST", "/organizationRelationships", json={
+        "type": "related", "rel_owner_org_id": daughter, "rel_linked_org_id": other})
+    run.call("v1", "GET", "/organizationRelationships", query={"org_id": daughter})
+    run.call("v1", "GET", "/organizationRelationships/{id}", params={"id": rel["id"]}, query={"org_id": parent})
+    run.call("v1", "PUT", "/organizationRelationships/{id}", params={"id": related["id"]},
+             json={"type": "parent", "rel_owner_org_id": other, "rel_linked_org_id": parent})
+    run.call("v1", "DELETE", "/organizationRelationships/{id}", params={"id": related["id"]})

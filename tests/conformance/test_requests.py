@@ -141,7 +141,8 @@ def _records(round_: int) -> dict[str, Any]:
                        "labels": None if clear else (["Customer"] if first else ["Hot lead"]),
                        "fields": {"RQ size": None if clear else (250 if first else 300), "Industry": None if clear
                                   else ("Software" if first else "Retail")}},
-            "rq-org-2": {"name": "RQ Org Two"},
+            "rq-org-2": {"name": "RQ Org Two", "parent": "rq-org" if first else None,
+                         "related": [] if clear else ["rq-org"]},
         },
         "persons": {
             "rq-ann": {"name": "RQ Ann" if first else "RQ Ann Smith", "org": "rq-org-2" if clear else "rq-org",
@@ -358,7 +359,8 @@ def test_every_kind_created_updated_and_cleared(run: Run) -> None:
                    ("POST", "/dealFields"), ("POST", "/deals/{id}/products"), ("POST", "/activityTypes"),
                    ("PUT", "/activityTypes/{id}"), ("POST", "/dealFields/label/options"),
                    ("PATCH", "/dealFields/label/options"), ("POST", "/leadLabels"), ("PATCH", "/leadLabels/{id}"),
-                   ("POST", "/deals/{id}/followers"), ("DELETE", "/deals/{id}/followers/{id}")]
+                   ("POST", "/deals/{id}/followers"), ("DELETE", "/deals/{id}/followers/{id}"),
+                   ("POST", "/organizationRelationships"), ("DELETE", "/organizationRelationships/{id}")]
     for one in wanted:
         assert one in seen, one
 

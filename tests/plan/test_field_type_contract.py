@@ -73,6 +73,8 @@ SAMPLES: dict[str, tuple[dict[str, Any], Any]] = {
     "POSITION": ({}, 2),
     "ROTTING": ({}, 14),
     "FOLLOWERS": ({}, ["alice@example.com"]),
+    "ORG_PARENT": ({"ref_kind": "organization"}, "acme"),
+    "ORG_RELATED": ({"ref_kind": "organization"}, ["acme"]),
 }
 
 

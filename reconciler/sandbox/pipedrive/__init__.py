@@ -41,6 +41,7 @@ from . import (
     lead_conversion,
     leads,
     merges,
+    org_relationships,
     pipelines,
     products,
     search,
@@ -89,6 +90,7 @@ def build_router() -> Router:
     activity_fields.register(router)
     activity_types.register(router)  # after v1: adds writes to its activityTypes list
     followers.register(router)
+    org_relationships.register(router)
     return router
 
 
