@@ -49,6 +49,7 @@ from reconciler.fieldtypes import (
     TEXT,
     TIME,
     USER,
+    VARIATIONS,
     VISIBILITY,
     VISIBILITY_IDS,
     VISIBILITY_NAMES,
@@ -516,6 +517,8 @@ PRODUCT = KindSpec(
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
+        FieldSpec("variations", VARIATIONS, "variations", "The product's variations: [{name: Large, prices: "
+                  "[{price: 150, currency: USD}]}]; the whole set, each known by its name."),
     ),
     v1_path=None,  # v1 products are out of support: v2 only
     v2_path="/api/v2/products",

@@ -90,7 +90,7 @@ def read_objects(
         progress.advance(spec, pending)
         for attached in spec.attached_fields:  # a deal's products, followers: read for the records that have any
             if not getattr(attached.type, "exported", True):
-                continue  # organization relationships: no count tells which organizations have any
+                continue  # relationships, variations: no count tells which records have any (a call each)
             count = getattr(attached.type, "count_field", None) if counts else None
             implied = getattr(attached.type, "count_implied", 0)  # what every record has (its owner follows it)
             having = {i: o for i, o in objects.items() if count is None or (o.get(count) or 0) > implied}

@@ -143,6 +143,7 @@ from reconciler.fieldtypes.scalars import (
     Time,
     _moment,
 )
+from reconciler.fieldtypes.variations import VARIATIONS, Variations
 
 
 def registered() -> dict[str, FieldType]:
@@ -269,4 +270,6 @@ __all__ = [
     "OrgRelated",
     "ORG_PARENT",
     "ORG_RELATED",
+    "Variations",
+    "VARIATIONS",
 ]

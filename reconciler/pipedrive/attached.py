@@ -165,9 +165,35 @@ class RelationshipsApi(AttachedApi):
 
 
 # attached field type's name -> the calls that read and write it
+class VariationsApi(AttachedApi):
+    """A product's variations: `GET /api/v2/products/{id}/variations` per product (no list takes several
+    products), then one POST (`AddProductVariationRequest`), PATCH (`UpdateProductVariationRequest`) or
+    DELETE `/variations/{id}` per variation that differs."""
+
+    def read(self, client, spec, ids, kind=""):
+        out: dict[Any, list[dict]] = {}
+        for product_id in ids:
+            listed = client.paged(f"/api/v2/products/{product_id}/variations", {"limit": 100}, version="v2")
+            out[product_id] = [{"id": item["id"], "name": item.get("name"),
+                                "prices": [{k: p.get(k) for k in ("price", "currency", "cost", "direct_cost", "notes")
+                                            if k in p} for p in item.get("prices") or []]} for item in listed]
+        return out
+
+    def write(self, client, spec, parent_id, ops, parent=None, kind=""):
+        path = f"/api/v2/products/{parent_id}/variations"
+        for variation_id in ops.get("delete", []):
+            client.http.request("DELETE", f"{path}/{variation_id}", what=f"variation {variation_id} of product {parent_id}")
+        for change in ops.get("update", []):
+            client.http.request("PATCH", f"{path}/{change['id']}", json_body={"prices": change["prices"]},
+                                what=f"variation {change['id']} of product {parent_id}")
+        for item in ops.get("add", []):
+            client.http.request("POST", path, json_body=item, what=f"a variation of product {parent_id}")
+
+
 _RELATIONSHIPS = RelationshipsApi()  # one reader for both fields: one list call serves them
 APIS: dict[str, AttachedApi] = {"deal products": DealProductsApi(), "followers": FollowersApi(),
-                                "organization parent": _RELATIONSHIPS, "organization related": _RELATIONSHIPS}
+                                "organization parent": _RELATIONSHIPS, "organization related": _RELATIONSHIPS,
+                                "product variations": VariationsApi()}
 
 
 def api_for(spec: FieldSpec) -> AttachedApi:

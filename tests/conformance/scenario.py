@@ -444,7 +444,7 @@ def _errors(run: Run) -> None:
 
 
 def _relations(run: Run) -> None:
-    """Followers of deals, persons and organizations; organization relationships (issue 27)."""
+    """Followers of deals, persons and organizations; organization relationships; product variations (issue 27)."""
     for collection, body in (("deals", {"title": "Conformance followed"}), ("persons", {"name": "Conformance followed"}),
                              ("organizations", {"name": "Conformance followed"})):
         ids = {"id": run.http.post(f"/api/v2/{collection}", json=body).json()["data"]["id"]}
@@ -464,3 +464,14 @@ def _relations(run: Run) -> None:
     run.call("v1", "PUT", "/organizationRelationships/{id}", params={"id": related["id"]},
              json={"type": "parent", "rel_owner_org_id": other, "rel_linked_org_id": parent})
     run.call("v1", "DELETE", "/organizationRelationships/{id}", params={"id": related["id"]})
+    # product variations (v2): added with and without prices, listed, changed, deleted
+    product = run.http.post("/api/v2/products", json={"name": "Conformance varied"}).json()["data"]["id"]
+    pid = {"id": product}
+    large = run.call("v2", "POST", "/products/{id}/variations", params=pid,
+                     json={"name": "Large", "prices": [{"currency": "USD", "price": 150, "cost": 60, "notes": "list"}]})
+    small = run.call("v2", "POST", "/products/{id}/variations", params=pid, json={"name": "Small"})
+    run.call("v2", "GET", "/products/{id}/variations", params=pid, query={"limit": 1})
+    run.call("v2", "PATCH", "/products/{id}/variations/{product_variation_id}",
+             params={**pid, "product_variation_id": large["id"]}, json={"name": "Larger", "prices": []})
+    run.call("v2", "DELETE", "/products/{id}/variations/{product_variation_id}",
+             params={**pid, "product_variation_id": small["id"]})

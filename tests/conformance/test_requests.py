@@ -159,7 +159,9 @@ def _records(round_: int) -> dict[str, Any]:
             "rq-widget": {"name": "RQ Widget", "code": "RQ-1", "description": None if clear else "A widget",
                           "unit": None if clear else "pcs", "tax": 0 if clear else (20 if first else 10),
                           "prices": [{"price": 100 if first else 110, "currency": "USD", "cost": 40}],
-                          "linkable": True, "fields": {"RQ warranty": None if clear else "1y"}},
+                          "linkable": True, "fields": {"RQ warranty": None if clear else "1y"},
+                          "variations": [] if clear else [{"name": "RQ Large", "prices": [
+                              {"price": 150 if first else 160, "currency": "USD"}]}]},
         },
         "deals": {
             "rq-deal": {"title": "RQ Deal" if first else "RQ Deal 2", "currency": "USD",
@@ -360,7 +362,8 @@ def test_every_kind_created_updated_and_cleared(run: Run) -> None:
                    ("PUT", "/activityTypes/{id}"), ("POST", "/dealFields/label/options"),
                    ("PATCH", "/dealFields/label/options"), ("POST", "/leadLabels"), ("PATCH", "/leadLabels/{id}"),
                    ("POST", "/deals/{id}/followers"), ("DELETE", "/deals/{id}/followers/{id}"),
-                   ("POST", "/organizationRelationships"), ("DELETE", "/organizationRelationships/{id}")]
+                   ("POST", "/organizationRelationships"), ("DELETE", "/organizationRelationships/{id}"),
+                   ("POST", "/products/{id}/variations"), ("PATCH", "/products/{id}/variations/{id}")]
     for one in wanted:
         assert one in seen, one
 

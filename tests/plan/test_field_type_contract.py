@@ -75,6 +75,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], Any]] = {
     "FOLLOWERS": ({}, ["alice@example.com"]),
     "ORG_PARENT": ({"ref_kind": "organization"}, "acme"),
     "ORG_RELATED": ({"ref_kind": "organization"}, ["acme"]),
+    "VARIATIONS": ({}, [{"name": "Large", "prices": [{"price": 150, "currency": "USD"}]}]),
 }
 
 

@@ -43,6 +43,7 @@ from . import (
     merges,
     org_relationships,
     pipelines,
+    product_variations,
     products,
     search,
     v1,
@@ -91,6 +92,7 @@ def build_router() -> Router:
     activity_types.register(router)  # after v1: adds writes to its activityTypes list
     followers.register(router)
     org_relationships.register(router)
+    product_variations.register(router)
     return router
 
 
