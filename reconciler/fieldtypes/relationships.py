@@ -137,3 +137,26 @@ class OrgRelated(FieldType):
 
 ORG_PARENT = OrgParent()
 ORG_RELATED = OrgRelated()
+
+
+def with_implied_related(declared: list[Any], planned: list[Any]) -> None:
+    """Complete each planned organization's `related:` with the organizations whose manifests list it.
+
+    Why: a related relationship has two ends, and `related:` is the whole set of an organization's.
+    When Y lists X and X lists only Z, X's whole set is {Y, Z}: without this, X's plan would unlink Y
+    and Y's would link it again, every apply. Only keys are followed (an `{id: N}` names no manifest).
+    `declared` is every resource of the manifests, `planned` those this plan compares (--target).
+    """
+    listing: dict[str, list[Reference]] = {}
+    for res in declared:
+        if res.kind == "organization" and not res.absent and isinstance(res.fields.get("related"), list):
+            for ref in res.fields["related"]:
+                if isinstance(ref, Reference) and ref.key:
+                    listing.setdefault(ref.key, []).append(Reference("organization", res.key, None, ref.pos))
+    for res in planned:
+        if res.kind != "organization" or not isinstance(res.fields.get("related"), list):
+            continue
+        have = {ref.key for ref in res.fields["related"] if isinstance(ref, Reference)}
+        extra = [ref for ref in listing.get(res.key, []) if ref.key not in have]
+        if extra:
+            res.fields["related"] = [*res.fields["related"], *extra]

@@ -117,3 +117,23 @@ def test_an_unknown_organization_key_is_refused_at_validate_with_its_line(projec
     lines = (project.path / "records.yaml").read_text(encoding="utf-8").splitlines()
     line = next(i for i, text in enumerate(lines, 1) if "parent: nowhere" in text)
     assert f"records.yaml:{line}:" in result.both and "nowhere" in result.both, result.both
+
+
+def test_relationships_declared_from_one_end_each_converge(project: Project) -> None:
+    """A ring a→b→c→a, each end listing only the next: each organization's whole set is both neighbours."""
+    project.write("records.yaml", {"organizations": {
+        "a": {"name": "A", "related": ["b"]}, "b": {"name": "B", "related": ["c"]},
+        "c": {"name": "C", "related": ["a"]}}})
+    project.apply()
+    assert len(relationships(project)) == 3
+    assert project.plan_json()["changes"] == []
+
+
+def test_reading_relationships_costs_one_call_per_declaring_organization(project: Project) -> None:
+    manifests(project)
+    project.apply()
+    calls = {o: 0 for o in ("relationships", "followers")}
+    text = project.run("plan", "--debug").both
+    calls["relationships"] = text.count("GET /api/v1/organizationRelationships?org_id=")
+    calls["followers"] = text.count("/followers")
+    assert calls == {"relationships": 2, "followers": 0}  # acme and globex declare them; none declares followers
