@@ -425,7 +425,7 @@ CANNOT_CLEAR: dict[str, str] = {
                            "the key out to stop managing it",
 }
 OWNER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.")
-FOLLOWERS_FIELD = FieldSpec("followers", FOLLOWERS, "followers", "Users following the record, by email: the whole set besides the owner, whom Pipedrive makes follow by itself; one not listed is removed.")
+FOLLOWERS_FIELD = FieldSpec("followers", FOLLOWERS, "followers", "Followers of the record, e.g. [anna@example.com].")
 OWNER_V1_USER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.",
                           v1_api="user_id")
 VISIBLE_TO = FieldSpec(
@@ -457,10 +457,9 @@ ORGANIZATION = KindSpec(
         VISIBLE_TO,
         CUSTOM_FIELDS,
         FOLLOWERS_FIELD,
-        FieldSpec("parent", ORG_PARENT, "parent", "The parent organization, by key or {id: N}; null: none.",
-                  ref_kind="organization"),
-        FieldSpec("related", ORG_RELATED, "related", "Related organizations, by key or {id: N}: the whole set.",
-                  ref_kind="organization"),
+        FieldSpec("parent", ORG_PARENT, "parent", "The organization's parent, e.g. acme-group.", ref_kind="organization"),
+        FieldSpec("related", ORG_RELATED, "related", "Organizations related to this one, e.g. [globex]; those whose "
+                  "manifests list this one are in the set too.", ref_kind="organization"),
     ),
     v1_path="/api/v1/organizations",
     v2_path="/api/v2/organizations",
@@ -517,8 +516,8 @@ PRODUCT = KindSpec(
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
-        FieldSpec("variations", VARIATIONS, "variations", "The product's variations: [{name: Large, prices: "
-                  "[{price: 150, currency: USD}]}]; the whole set, each known by its name."),
+        FieldSpec("variations", VARIATIONS, "variations", "Variations of the product, e.g. [{name: Large, prices: "
+                  "[{price: 150, currency: USD}]}]."),
     ),
     v1_path=None,  # v1 products are out of support: v2 only
     v2_path="/api/v2/products",

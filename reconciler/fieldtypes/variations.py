@@ -38,8 +38,8 @@ class Variations(FieldType):
                                                  "prices": prices},
                 "required": ["name"], "additionalProperties": False}
         return ({"type": "array", "items": item},
-                "The product's variations, each {name, prices} (prices as the product's: one per currency); "
-                "the whole set: a variation not listed is deleted.")
+                "Each {name, prices} (prices as the product's: one per currency); the whole set: a variation "
+                "not listed is deleted.")
 
     def expectation(self, spec):
         return "a list of {name, prices}"
