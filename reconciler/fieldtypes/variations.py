@@ -34,7 +34,7 @@ class Variations(FieldType):
 
     def schema(self, spec):
         prices, _ = PRICES.schema(spec)
-        item = {"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
+        item = {"type": "object", "properties": {"name": {"type": "string", "minLength": 1},
                                                  "prices": prices},
                 "required": ["name"], "additionalProperties": False}
         return ({"type": "array", "items": item},
@@ -46,6 +46,8 @@ class Variations(FieldType):
 
     def convert(self, spec, value, pos):
         names = [str(item["name"]) for item in value]
+        if any(len(name) > 255 for name in names):
+            raise ValueProblem(f"field '{spec.name}': a variation's name has at most 255 characters (Pipedrive's limit)")
         if len(set(names)) != len(names):
             raise ValueProblem(f"field '{spec.name}' has two variations named alike: a variation is known by its name")
         return [{**item, **({"prices": PRICES.convert(spec, item["prices"], pos)} if "prices" in item else {})}
