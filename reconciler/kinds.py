@@ -29,11 +29,14 @@ from reconciler.fieldtypes import (
     DEAL_PRODUCTS,
     EMAILS,
     ENUM,
+    FOLLOWERS,
     JSON_BOOL,
     LABELS,
     LEAD_VALUE,
     NUMBER,
     OPTION_LIST,
+    ORG_PARENT,
+    ORG_RELATED,
     PARTICIPANTS,
     PERCENT,
     PHONES,
@@ -47,6 +50,7 @@ from reconciler.fieldtypes import (
     TEXT,
     TIME,
     USER,
+    VARIATIONS,
     VISIBILITY,
     VISIBILITY_IDS,
     VISIBILITY_NAMES,
@@ -452,6 +456,7 @@ CANNOT_CLEAR: dict[str, str] = {
                            "the key out to stop managing it",
 }
 OWNER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.")
+FOLLOWERS_FIELD = FieldSpec("followers", FOLLOWERS, "followers", "Followers of the record, e.g. [anna@example.com].")
 OWNER_V1_USER = FieldSpec("owner", USER, "owner_id", "The Pipedrive user who owns the object, by email.",
                           v1_api="user_id")
 VISIBLE_TO = FieldSpec(
@@ -482,6 +487,10 @@ ORGANIZATION = KindSpec(
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
+        FOLLOWERS_FIELD,
+        FieldSpec("parent", ORG_PARENT, "parent", "The organization's parent, e.g. acme-group.", ref_kind="organization"),
+        FieldSpec("related", ORG_RELATED, "related", "Organizations related to this one, e.g. [globex]; those whose "
+                  "manifests list this one are in the set too.", ref_kind="organization"),
     ),
     v1_path="/api/v1/organizations",
     v2_path="/api/v2/organizations",
@@ -492,6 +501,7 @@ ORGANIZATION = KindSpec(
     order=0,
     export_home=True,
     mergeable=True,
+    create_later=("parent", "related"),  # relationships: after every create (both ends may be new)
 )
 
 PERSON = KindSpec(
@@ -509,6 +519,7 @@ PERSON = KindSpec(
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
+        FOLLOWERS_FIELD,
     ),
     v1_path="/api/v1/persons",
     v2_path="/api/v2/persons",
@@ -536,6 +547,8 @@ PRODUCT = KindSpec(
         OWNER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
+        FieldSpec("variations", VARIATIONS, "variations", "Variations of the product, e.g. [{name: Large, prices: "
+                  "[{price: 150, currency: USD}]}]."),
     ),
     v1_path=None,  # v1 products are out of support: v2 only
     v2_path="/api/v2/products",
@@ -580,6 +593,7 @@ DEAL = KindSpec(
         OWNER_V1_USER,
         VISIBLE_TO,
         CUSTOM_FIELDS,
+        FOLLOWERS_FIELD,
     ),
     v1_path="/api/v1/deals",
     v2_path="/api/v2/deals",

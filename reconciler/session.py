@@ -249,6 +249,9 @@ def plan_run(
 
         used_lock, released = released_lock(used_lock, manifest.removals)
     resources, lock_only = select_targets(manifest, targets or [], used_lock)
+    from reconciler.fieldtypes.relationships import with_implied_related
+
+    with_implied_related(manifest.resources, resources)  # a related pair is one relationship (issue 27)
     scope = None
     if targets:
         scope = sorted(f"{kind_name}.{key}" for kind_name, key in {(r.kind, r.key) for r in resources} | lock_only)
@@ -371,13 +374,11 @@ def _read_attached(client: PipedriveClient, resources: list[Resource], objects: 
     """Read the attached values (a deal's products) of the live objects whose resources declare them."""
     matched = ident.ids  # built once: a property that makes a dict
     for spec in kinds.KINDS:
-        names = {f.name for f in spec.attached_fields}
-        if not names:
-            continue
-        ids = {matched[(r.kind, r.key)] for r in resources
-               if r.kind == spec.name and (r.kind, r.key) in matched and not names.isdisjoint(r.fields)}
-        live = objects.get(spec.name, {})
-        client.read_attached(spec.name, {i: live[i] for i in ids if i in live}, names)
+        for attached in spec.attached_fields:  # each for the objects that declare it (followers: a call each)
+            ids = {matched[(r.kind, r.key)] for r in resources
+                   if r.kind == spec.name and (r.kind, r.key) in matched and attached.name in r.fields}
+            live = objects.get(spec.name, {})
+            client.read_attached(spec.name, {i: live[i] for i in ids if i in live}, {attached.name})
 
 
 def _missing_references(live: LiveState) -> list[Problem]:

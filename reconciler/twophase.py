@@ -40,6 +40,11 @@ def split_writes(changes: list[Change]) -> list[str]:
         for api in kinds.kind(change.kind).create_later:
             if api in change.writes:
                 change.later[api] = change.writes.pop(api)
+                # what waits in `later` waits for every create (the second phase), not for one of them
+                # (an organization's relationships: both ends may be new, each naming the other)
+                waiting = {p.address for p in placeholders_in(change.later[api])}
+                still = {p.address for p in placeholders_in(change.writes)}
+                change.depends_on[:] = [d for d in change.depends_on if d not in waiting or d in still]
     by_address = {c.address: c for c in changes if c.action != "delete"}
     while True:
         cycle = _find_cycle(by_address)
@@ -128,6 +133,8 @@ def manifest_cycles(manifest: Manifest) -> list[str]:
         targets = edges.setdefault(f"{res.kind}.{res.key}", [])
         for name, value in res.fields.items():
             field_spec = spec.field(name)
+            if field_spec is not None and field_spec.api in spec.create_later:
+                continue  # written after every create: it closes no cycle
             for ref in field_spec.type.references(field_spec, value) if field_spec is not None else ():
                 if ref.key and (ref.kind, ref.key) in declared:
                     targets.append(f"{ref.kind}.{ref.key}")

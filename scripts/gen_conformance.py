@@ -62,6 +62,11 @@ V2_PATHS = (
     "/deals/{id}/products/{product_attachment_id}",
     "/leads/search", "/leads/{id}/convert/deal", "/leads/{id}/convert/status/{conversion_id}",
     "/itemSearch", "/itemSearch/field",
+    # followers of deals, persons and organizations; product variations (issue 27)
+    "/deals/{id}/followers", "/deals/{id}/followers/{follower_id}",
+    "/persons/{id}/followers", "/persons/{id}/followers/{follower_id}",
+    "/organizations/{id}/followers", "/organizations/{id}/followers/{follower_id}",
+    "/products/{id}/variations", "/products/{id}/variations/{product_variation_id}",
 )
 V1_PATHS = (
     "/notes", "/notes/{id}",
@@ -81,6 +86,8 @@ V1_PATHS = (
     "/deals/{id}/merge", "/persons/{id}/merge", "/organizations/{id}/merge",
     # goals and webhooks as kinds (issue 27)
     "/goals", "/goals/{id}", "/goals/find", "/webhooks", "/webhooks/{id}",
+    # organization relationships: parent/child and related (current v1, issue 27)
+    "/organizationRelationships", "/organizationRelationships/{id}",
     # deprecated on 2026-01-01, out of support since 2026-08-01 (absent from the current client)
     "/deals", "/deals/{id}", "/deals/search",
     "/persons", "/persons/{id}", "/persons/search",

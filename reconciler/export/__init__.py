@@ -88,9 +88,13 @@ def read_objects(
                         progress.advance(spec, pending)
                         pending = 0
         progress.advance(spec, pending)
-        if spec.attached_fields:  # a deal's products: read for the deals that have any
-            having = {i: o for i, o in objects.items() if not counts or any(o.get(c) for c in counts)}
-            client.read_attached(spec.name, having)
+        for attached in spec.attached_fields:  # a deal's products, followers: read for the records that have any
+            if not getattr(attached.type, "exported", True):
+                continue  # relationships, variations: no count tells which records have any (a call each)
+            count = getattr(attached.type, "count_field", None) if counts else None
+            implied = getattr(attached.type, "count_implied", 0)  # what every record has (its owner follows it)
+            having = {i: o for i, o in objects.items() if count is None or (o.get(count) or 0) > implied}
+            client.read_attached(spec.name, having, {attached.name})
         live[spec.name] = objects
     return live
 

@@ -83,6 +83,7 @@ from reconciler.fieldtypes.custom import (
     custom_value_schema,
     is_hash_key,
 )
+from reconciler.fieldtypes.followers import FOLLOWERS, Followers
 from reconciler.fieldtypes.options import (
     ENUM,
     LABELS,
@@ -114,6 +115,7 @@ from reconciler.fieldtypes.references import (
     _id_schema,
     ref_value,
 )
+from reconciler.fieldtypes.relationships import ORG_PARENT, ORG_RELATED, OrgParent, OrgRelated
 from reconciler.fieldtypes.scalars import (
     ADDRESS,
     BOOL,
@@ -143,6 +145,7 @@ from reconciler.fieldtypes.scalars import (
     Time,
     _moment,
 )
+from reconciler.fieldtypes.variations import VARIATIONS, Variations
 
 
 def registered() -> dict[str, FieldType]:
@@ -265,4 +268,12 @@ __all__ = [
     "custom_spec",
     "custom_field",
     "is_hash_key",
+    "Followers",
+    "FOLLOWERS",
+    "OrgParent",
+    "OrgRelated",
+    "ORG_PARENT",
+    "ORG_RELATED",
+    "Variations",
+    "VARIATIONS",
 ]

@@ -311,7 +311,7 @@ class PipedriveClient:
             raise AmbiguousWriteError(f"POST {self._path(kind)} answered without the new {kind}; the write may or "
                                       "may not have happened", path=self._path(kind))
         created = self._canon(kind, answer["data"], version)
-        self.write_attached(kind, created["id"], changes)
+        self.write_attached(kind, created["id"], changes, created)
         return created
 
     def update(self, kind: str, object_id: Any, changes: dict[str, Any]) -> dict | None:
@@ -332,11 +332,12 @@ class PipedriveClient:
         self.write_attached(kind, object_id, changes)
         return updated
 
-    def write_attached(self, kind: str, object_id: Any, changes: dict[str, Any]) -> None:
+    def write_attached(self, kind: str, object_id: Any, changes: dict[str, Any], created: dict | None = None) -> None:
         """The calls of the kind's attached fields (a deal's products) after the object's write."""
         for field_spec in kinds.kind(kind).attached_fields:
             if field_spec.api in changes:
-                attached.api_for(field_spec).write(self, field_spec, object_id, changes[field_spec.api])
+                attached.api_for(field_spec).write(self, field_spec, object_id, changes[field_spec.api], created,
+                                                   kind=kind)
 
     def read_attached(self, kind: str, objects: dict[Any, dict], names: set[str] | None = None) -> None:
         """Add the attached fields' values (all, or those named) to these canonical objects."""
@@ -345,9 +346,10 @@ class PipedriveClient:
         for field_spec in kinds.kind(kind).attached_fields:
             if names is not None and field_spec.name not in names:
                 continue
-            values = attached.api_for(field_spec).read(self, field_spec, list(objects))
+            api = attached.api_for(field_spec)
+            values = api.read(self, field_spec, list(objects), kind=kind)
             for object_id, obj in objects.items():
-                obj[field_spec.api] = values.get(object_id, [])
+                obj[field_spec.api] = api.settle(field_spec, obj, values.get(object_id, []))
 
     def delete(self, kind: str, object_id: Any) -> None:
         api = OWN_CALLS.get(kind)

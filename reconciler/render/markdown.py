@@ -37,6 +37,7 @@ from reconciler.render.values import (
     followed_line,
     heading,
     headline,
+    listed_lines,
     printable,
     show,
     update_parts,
@@ -167,6 +168,9 @@ def _block(change: Change) -> _Block:
             label = printable(name)
             if change.action == "create":
                 lines.append(f"{symbol}     {label} = {show(diff.get('after'), None)}")
+            elif (listed := listed_lines(name, diff)) is not None:  # `+ follower anna@example.com`
+                lines.append(f"{symbol}     {label}:{_field_note(diff)}")
+                lines.extend(f"{symbol}         {sub} {printable(text)}" for sub, text in listed)
             else:
                 shown, under = update_parts(diff)
                 lines.append(f"{symbol}     {label}: {shown}{_list_detail(diff)}{_field_note(diff)}")

@@ -11,6 +11,7 @@ from reconciler.render.values import (
     followed_line,
     heading,
     headline,
+    listed_lines,
     show,
     update_parts,
 )
@@ -41,6 +42,9 @@ def render_text(plan: Plan) -> str:
         for name, diff in change.fields.items():
             if change.action == "create":
                 lines.append(f"      [green]+[/] {name} = {_esc(show(diff.get('after'), None))}")
+            elif (listed := listed_lines(name, diff)) is not None:  # `+ follower anna@example.com`
+                lines.append(f"      [yellow]~[/] {name}:{_marker(diff)}")
+                lines.extend(f"          [{SUB_COLOURS[symbol]}]{symbol}[/] {_esc(text)}" for symbol, text in listed)
             else:
                 detail = diff.get("detail") or {}
                 extra = "".join(

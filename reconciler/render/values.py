@@ -123,6 +123,22 @@ def word_diff(before: str, after: str, context: int = WORD_CONTEXT) -> str:
     return "".join(parts)
 
 
+# list fields whose items are named one per line, with the word for one item (issue 27)
+LISTED = {"followers": "follower"}
+
+
+def listed_lines(name: str, diff: dict) -> list[tuple[str, str]] | None:
+    """The lines under a listed field's change (`+ follower anna@example.com`), or None for other fields."""
+    word, detail = LISTED.get(name), diff.get("detail") or {}
+    if word is None or "added" not in detail:
+        return None
+    def one(value: Any) -> str:
+        return printable(value) if isinstance(value, str) else show(value, None)
+
+    return ([("+", f"{word} {one(v)}") for v in detail.get("added", [])]
+            + [("-", f"{word} {one(v)}") for v in detail.get("removed", [])])
+
+
 def update_parts(diff: dict, limit: int = 80) -> tuple[str, list[tuple[str, str]]]:
     """What follows `name: ` on an updated field's line, and the lines under it ((symbol, text)).
 

@@ -155,6 +155,9 @@ RULES: tuple[Rule, ...] = (
     Rule("v1", r"GoalExpectedOutcome", r"currency_id", "extra",
          "a sum goal's currency: AddGoalRequest documents expected_outcome.currency_id for sum goals, and the "
          "answer gives back what was set; the answer model names target and tracking_metric only"),
+    Rule("v2", r"Deal|Person|OrganizationItem", r"followers_count", "extra",
+         "asked for with include_fields=followers_count (an official include_fields value; the pass asks for it "
+         "after a follower write); the answer models do not name it"),
 )
 
 

@@ -81,6 +81,7 @@ def exercise() -> Run:
         _v1(run)
         _leads(run, codes)
         _filters(run)
+        _relations(run)
     finally:
         http.close()
         gateway.close()
@@ -499,3 +500,35 @@ def _goals_and_webhooks(run: Run) -> None:
         "version": "2.0"})
     run.call("v1", "GET", "/webhooks")
     run.call("v1", "DELETE", "/webhooks/{id}", params={"id": hook["id"]})
+def _relations(run: Run) -> None:
+    """Followers of deals, persons and organizations; organization relationships; product variations (issue 27)."""
+    for collection, body in (("deals", {"title": "Conformance followed"}), ("persons", {"name": "Conformance followed"}),
+                             ("organizations", {"name": "Conformance followed"})):
+        ids = {"id": run.http.post(f"/api/v2/{collection}", json=body).json()["data"]["id"]}
+        run.call("v2", "POST", f"/{collection}/{{id}}/followers", params=ids, json={"user_id": 2})
+        run.call("v2", "GET", f"/{collection}/{{id}}/followers", params=ids, query={"limit": 1})
+        run.call("v2", "DELETE", f"/{collection}/{{id}}/followers/{{follower_id}}", params={**ids, "follower_id": 2})
+        run.call("v2", "GET", f"/{collection}/{{id}}", params=ids, query={"include_fields": "followers_count"})
+    # organization relationships (v1, current): parent and related, read from either end, changed, removed
+    parent, daughter, other = (run.http.post("/api/v2/organizations", json={"name": f"Conformance {n}"}).json()
+                               ["data"]["id"] for n in ("parent", "daughter", "other"))
+    rel = run.call("v1", "POST", "/organizationRelationships", json={
+        "type": "parent", "rel_owner_org_id": parent, "rel_linked_org_id": daughter, "org_id": daughter})
+    related = run.call("v1", "POST", "/organizationRelationships", json={
+        "type": "related", "rel_owner_org_id": daughter, "rel_linked_org_id": other})
+    run.call("v1", "GET", "/organizationRelationships", query={"org_id": daughter})
+    run.call("v1", "GET", "/organizationRelationships/{id}", params={"id": rel["id"]}, query={"org_id": parent})
+    run.call("v1", "PUT", "/organizationRelationships/{id}", params={"id": related["id"]},
+             json={"type": "parent", "rel_owner_org_id": other, "rel_linked_org_id": parent})
+    run.call("v1", "DELETE", "/organizationRelationships/{id}", params={"id": related["id"]})
+    # product variations (v2): added with and without prices, listed, changed, deleted
+    product = run.http.post("/api/v2/products", json={"name": "Conformance varied"}).json()["data"]["id"]
+    pid = {"id": product}
+    large = run.call("v2", "POST", "/products/{id}/variations", params=pid,
+                     json={"name": "Large", "prices": [{"currency": "USD", "price": 150, "cost": 60, "notes": "list"}]})
+    small = run.call("v2", "POST", "/products/{id}/variations", params=pid, json={"name": "Small"})
+    run.call("v2", "GET", "/products/{id}/variations", params=pid, query={"limit": 1})
+    run.call("v2", "PATCH", "/products/{id}/variations/{product_variation_id}",
+             params={**pid, "product_variation_id": large["id"]}, json={"name": "Larger", "prices": []})
+    run.call("v2", "DELETE", "/products/{id}/variations/{product_variation_id}",
+             params={**pid, "product_variation_id": small["id"]})

@@ -176,7 +176,8 @@ def _records(round_: int) -> dict[str, Any]:
                        "labels": None if clear else (["Customer"] if first else ["Hot lead"]),
                        "fields": {"RQ size": None if clear else (250 if first else 300), "Industry": None if clear
                                   else ("Software" if first else "Retail")}},
-            "rq-org-2": {"name": "RQ Org Two"},
+            "rq-org-2": {"name": "RQ Org Two", "parent": "rq-org" if first else None,
+                         "related": [] if clear else ["rq-org"]},
         },
         "persons": {
             "rq-ann": {"name": "RQ Ann" if first else "RQ Ann Smith", "org": "rq-org-2" if clear else "rq-org",
@@ -193,7 +194,9 @@ def _records(round_: int) -> dict[str, Any]:
             "rq-widget": {"name": "RQ Widget", "code": "RQ-1", "description": None if clear else "A widget",
                           "unit": None if clear else "pcs", "tax": 0 if clear else (20 if first else 10),
                           "prices": [{"price": 100 if first else 110, "currency": "USD", "cost": 40}],
-                          "linkable": True, "fields": {"RQ warranty": None if clear else "1y"}},
+                          "linkable": True, "fields": {"RQ warranty": None if clear else "1y"},
+                          "variations": [] if clear else [{"name": "RQ Large", "prices": [
+                              {"price": 150 if first else 160, "currency": "USD"}]}]},
         },
         "deals": {
             "rq-deal": {"title": "RQ Deal" if first else "RQ Deal 2", "currency": "USD",
@@ -207,7 +210,8 @@ def _records(round_: int) -> dict[str, Any]:
                         "visible_to": "company" if first else "owner",
                         "products": [] if clear else [{"product": "rq-widget", "quantity": 2 if first else 3,
                                                        "item_price": 100}],
-                        "fields": _custom(round_)},
+                        "fields": _custom(round_),
+                        "followers": [] if clear else (["bob@example.com"] if first else ["carol@example.com"])},
             "rq-plain": {"title": "RQ Plain deal", "value": 0 if clear else (500 if first else 600),
                          "currency": "EUR", "org": "rq-org-2"},
         },
@@ -404,7 +408,10 @@ def test_every_kind_created_updated_and_cleared(run: Run) -> None:
                    ("PUT", "/activityTypes/{id}"), ("POST", "/dealFields/label/options"),
                    ("PATCH", "/dealFields/label/options"), ("POST", "/leadLabels"), ("PATCH", "/leadLabels/{id}"),
                    ("POST", "/filters"), ("PUT", "/filters/{id}"), ("POST", "/goals"), ("PUT", "/goals/{id}"),
-                   ("POST", "/webhooks"), ("DELETE", "/webhooks/{id}")]
+                   ("POST", "/webhooks"), ("DELETE", "/webhooks/{id}"),
+                   ("POST", "/deals/{id}/followers"), ("DELETE", "/deals/{id}/followers/{id}"),
+                   ("POST", "/organizationRelationships"), ("DELETE", "/organizationRelationships/{id}"),
+                   ("POST", "/products/{id}/variations"), ("PATCH", "/products/{id}/variations/{id}")]
     for one in wanted:
         assert one in seen, one
 

@@ -76,6 +76,10 @@ SAMPLES: dict[str, tuple[dict[str, Any], Any]] = {
     "CONDITIONS": ({}, {"all": [{"field": "Stage", "operator": "=", "value": {"pipeline": "Sales", "stage": "Won"}}],
                         "any": [{"field": "Owner", "operator": "=", "value": "alice@example.com"},
                                 {"object": "person", "field": "Email", "operator": "IS NULL"}]}),
+    "FOLLOWERS": ({}, ["alice@example.com"]),
+    "ORG_PARENT": ({"ref_kind": "organization"}, "acme"),
+    "ORG_RELATED": ({"ref_kind": "organization"}, ["acme"]),
+    "VARIATIONS": ({}, [{"name": "Large", "prices": [{"price": 150, "currency": "USD"}]}]),
 }
 
 

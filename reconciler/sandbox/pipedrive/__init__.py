@@ -38,11 +38,14 @@ from . import (
     deal_products,
     fields_v2,
     filters,
+    followers,
     goals,
     lead_conversion,
     leads,
     merges,
+    org_relationships,
     pipelines,
+    product_variations,
     products,
     search,
     v1,
@@ -93,6 +96,9 @@ def build_router() -> Router:
     filters.register(router)
     goals.register(router)
     webhooks.register(router)
+    followers.register(router)
+    org_relationships.register(router)
+    product_variations.register(router)
     return router
 
 

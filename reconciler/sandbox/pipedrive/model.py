@@ -23,6 +23,7 @@ from ..company import API_USER_ID, DEFAULT_CURRENCY
 from ..store import Store, now_iso
 from .currency_codes import check_currency
 from .errors import bad_request, not_found
+from .following import owner_follows
 from .history import record_changes
 from .html import sanitize_html
 from .util import check_date, check_time
@@ -730,7 +731,9 @@ class Company:
         record["add_time"] = changes.get("add_time") or stamp
         record["update_time"] = stamp
         record["is_deleted"] = False
-        return self.store.insert(self.id, kind, record)
+        made = self.store.insert(self.id, kind, record)
+        owner_follows(self, kind, made)  # Pipedrive makes the owner follow (issue 27)
+        return made
 
     def update(
         self, kind: str, record: dict[str, Any], changes: dict[str, Any], custom: dict[str, Any] | None = None
@@ -755,6 +758,8 @@ class Company:
             record["custom_fields"] = merged
         self._rules(kind, record, changes, creating=False, before=before)
         record_changes(self, kind, before, record)  # deals, persons and organizations keep a history
+        if record.get("owner_id") != before.get("owner_id"):
+            owner_follows(self, kind, record)  # a new owner follows too; the previous one stays
         return self.store.put(self.id, kind, record)
 
     def delete(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .base import Ctx, Router, keyset_page, parse_input, time_filters, v2_limit, v2_sort
 from .errors import bad_request
+from .following import following
 from .model import Company
 
 ENTITY_PATHS = {
@@ -225,7 +226,7 @@ def add_included(company: Company, kind: str, obj: dict[str, Any], out: dict[str
                  names: tuple[str, ...]) -> dict[str, Any]:
     """Add the requested optional fields: counts of the object's notes and activities, the deals
     of a person or organization by status, a deal's products; what the sandbox does not keep
-    (mail, files, followers) is 0 or null."""
+    (mail, files) is 0 or null."""
     if not names or kind == "activity":
         return out
     from ..company import COMPANY_DOMAIN
@@ -247,6 +248,8 @@ def add_included(company: Company, kind: str, obj: dict[str, Any], out: dict[str
             value = len(store.select(cid, "note", where={parent: obj["id"]}))
         elif name == "products_count":
             value = len(store.select(cid, "deal_product", where={"deal_id": obj["id"]}))
+        elif name == "followers_count":
+            value = len(following(company, kind, obj["id"]))
         elif name == "people_count":
             value = len(store.select(cid, "person", where={"org_id": obj["id"]}))
         elif name in ("open_deals_count", "related_open_deals_count", "participant_open_deals_count"):
