@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from reconciler import fieldtypes, filter_rules, shape_rules
+from reconciler import fieldtypes, shape_rules
 from reconciler.fieldtypes import (
     ACTIVITY_TYPE,
     ADDRESS,
@@ -388,56 +388,6 @@ class CustomFieldHooks(KindHooks):
 
     def export_key(self, obj, slug):
         return f"{obj.get('entity')}-{slug}"  # a deal's Region and a person's Region are two fields
-
-
-class ActivityTypeHooks(KindHooks):
-    """Activity types: Pipedrive's v1 activityTypes, with calls of their own
-    (reconciler/pipedrive/activitytypes.py, which the client
-    dispatches to); activities name a type by key or name, so a
-    declared type is entered into the planned vocabulary, with its key known after apply when
-    this plan creates it. Only the account's own types are exported (not Pipedrive's defaults)."""
-
-    def read(self, record, out, version):
-        out["key_string"] = record.get("key_string")
-        out["is_custom"] = as_bool(record.get("is_custom_flag"))
-
-    def declare(self, schema, res, target, live, ctx):
-        shape_rules.declare_activity_type(schema, res, target, live)
-
-    def exportable(self, obj):
-        return bool(obj.get("is_custom"))
-
-
-class LabelHooks(KindHooks):
-    """Labels: deal, person and organization labels are options of each one's standard `label`
-    field, lead labels have their own endpoint (reconciler/pipedrive/labelsapi.py, which the client dispatches to); records name
-    them by name, so a declared label is entered into the planned vocabulary, with its id known
-    after apply when this plan creates it."""
-
-    def check(self, declared, live, writes):
-        return shape_rules.check_label(declared, live), None
-
-    def validate(self, declared):
-        entity = declared.get("kind")
-        if entity in shape_rules.LABEL_FIELD_ENTITIES and declared.get("color") is not None:
-            return "color", shape_rules.label_colour_problem(entity)
-        return None
-
-    def declare(self, schema, res, target, live, ctx):
-        shape_rules.declare_label(schema, res, target, live)
-
-    def export_key(self, obj, slug):
-        return f"{obj.get('entity')}-{slug}"  # a deal's Hot and a lead's Hot are two labels
-
-
-class FilterHooks(KindHooks):
-    """Filters: calls of their own (reconciler/pipedrive/filters.py), rules in reconciler/filter_rules.py."""
-
-    def plan_writes(self, declared_parent, live, writes):
-        filter_rules.plan_writes(live, writes)
-
-    def check(self, declared, live, writes):
-        return filter_rules.check(declared, live, writes), None
 
 
 # Fields Pipedrive's API cannot clear: the official v2 request models (npm pipedrive 33.x) do not take
@@ -825,73 +775,15 @@ CUSTOM_FIELD_KIND = KindSpec(
     hooks=CustomFieldHooks(),
 )
 
-# Pipedrive's icons for activity types (the official ActivityTypeIconKeyConst, npm pipedrive 33.x)
-ACTIVITY_ICONS = (
-    "task", "email", "meeting", "deadline", "call", "lunch", "calendar", "downarrow", "document", "smartphone",
-    "camera", "scissors", "cogs", "bubble", "uparrow", "checkbox", "signpost", "shuffle", "addressbook",
-    "linegraph", "picture", "car", "world", "search", "clip", "sound", "brush", "key", "padlock", "pricetag",
-    "suitcase", "finish", "plane", "loop", "wifi", "truck", "cart", "bulb", "bell", "presentation",
+# The account's configuration kinds (activity types, labels, filters, goals, webhooks) live beside the table.
+from reconciler.kinds_admin import (  # noqa: E402  (they build on the classes above)
+    ACTIVITY_ICONS,  # noqa: F401  (part of the table's names)
+    ACTIVITY_TYPE_KIND,
+    FILTER_KIND,
+    GOAL_KIND,
+    LABEL_KIND,
+    WEBHOOK_KIND,
 )
-
-ACTIVITY_TYPE_KIND = KindSpec(
-    name="activity_type",
-    section="activity_types",
-    title_field="name",
-    fields=(
-        FieldSpec("name", STRING, "name", "The activity type's name, as shown in Pipedrive; activities name it in "
-                  "`type:` (by this name or by its key). Its natural match key: an active type of this name is "
-                  "adopted, and renaming one keeps its key, so its activities keep it. Pipedrive deactivates a type "
-                  "rather than deleting it: `absent: true` (or leaving a managed type out) deactivates it, past "
-                  "activities keep it, and declaring its name again creates a new active type (Pipedrive's API "
-                  "cannot reactivate one).", nullable=False),
-        FieldSpec("icon_key", ENUM, "icon_key", "The icon shown for the type, one of Pipedrive's icon names.",
-                  choices=ACTIVITY_ICONS, nullable=False),
-        FieldSpec("color", STRING, "color", "The icon's colour, six hexadecimal digits (e.g. FFC107).",
-                  nullable=False),  # CANNOT_CLEAR
-    ),
-    v1_path="/api/v1/activityTypes",  # v1 only: Pipedrive has no v2 activity types
-    v2_path=None,
-    match_keys=(("name",),),
-    required_on_create=("name", "icon_key"),
-    order=-4,
-    shape=True,
-    deleted_as="deactivated",  # Pipedrive's DELETE /v1/activityTypes/{id} sets active_flag false
-    hooks=ActivityTypeHooks(),
-)
-
-LABEL_KIND = KindSpec(
-    name="label",
-    section="labels",
-    title_field="name",
-    fields=(
-        FieldSpec("kind", ENUM, "entity", "What the label is for: deal, person, organization or lead. It cannot "
-                  "change.", choices=("deal", "person", "organization", "lead"), nullable=False),
-        FieldSpec("name", STRING, "name", "The label's name, as shown in Pipedrive; records name it in `labels:`. "
-                  "Matched together with kind to adopt an existing label; renaming one keeps its id, so every "
-                  "record keeps it. Deleting one (`absent: true`, or leaving a managed label out) takes it off "
-                  "every record that has it.", nullable=False),
-        FieldSpec("color", ENUM, "color", "Lead labels only, and required for a new one: one of Pipedrive's ten "
-                  "label colours. Pipedrive's API sets no colour on deal, person or organization labels (no current "
-                  "v1 or v2 route writes one): `validate` refuses it there; pick the colour in Pipedrive.",
-                  choices=("blue", "brown", "dark-gray", "gray", "green", "orange", "pink", "purple", "red",
-                           "yellow"), nullable=False),
-    ),
-    v1_path=None,
-    v2_path=None,
-    match_keys=(("kind", "name"),),
-    required_on_create=("kind", "name"),
-    order=-4,
-    shape=True,
-    id_type=str,
-    id_pattern=r"^((deal|person|organization):[0-9]+|lead:[0-9a-f-]{36})$",
-    hooks=LabelHooks(),
-)
-
-FILTER_KIND = KindSpec(name="filter", section="filters", title_field="name", fields=filter_rules.FIELDS,
-                      v1_path="/api/v1/filters", v2_path=None, match_keys=(("type", "name"),),
-                      required_on_create=("name", "type"), order=6, shape=True, hooks=FilterHooks())
-
-from reconciler.kinds_goalhooks import GOAL_KIND, WEBHOOK_KIND  # noqa: E402  (they build on the classes above)
 
 KINDS: tuple[KindSpec, ...] = (ORGANIZATION, PERSON, PRODUCT, DEAL, NOTE, ACTIVITY, LEAD, PIPELINE_KIND, STAGE_KIND,
                                CUSTOM_FIELD_KIND, ACTIVITY_TYPE_KIND, LABEL_KIND, FILTER_KIND, GOAL_KIND, WEBHOOK_KIND)
