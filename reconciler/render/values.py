@@ -218,6 +218,8 @@ def followed_line(entry: dict) -> str:
                 f"(it was id {entry['from']})")
     else:
         what = f"{address} was merged in Pipedrive into {entry['into_kind']} {entry['into']} (it was id {entry['from']})"
+    if entry.get("history"):  # what Pipedrive's history tells of it (reconciler/gone_history.py)
+        what += f" ({entry['history']})"
     if entry.get("into_key"):
         return (f"{what}, which {entry['into_kind']}.{entry['into_key']} manages: not created again; remove "
                 f"{address} from the manifests, or list it under `removed:`")
