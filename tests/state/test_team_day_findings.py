@@ -23,3 +23,25 @@ def test_pull_of_a_deleted_note_whose_key_a_pending_moved_entry_renames(project:
     assert "acme-kickoff" not in text and "moved:" not in text
     assert invoke(["validate", str(project.path)]).code == 0
     assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_pull_keeps_a_field_changed_in_the_ui_whose_old_value_names_a_renamed_user(project: ExamplesProject) -> None:
+    """Shrunk from a failing day: Bob makes himself the owner of Joanna Lee (Carol's) in the UI, then
+    Carol changes her email address. `pull` wrote Bob as the owner, then its rewrite of Carol's old
+    address (a rename) wrote Carol's new one over it in the same place: the manifests named Carol,
+    Pipedrive Bob, and the next `plan --drift-only` still found drift. A field pull writes from
+    Pipedrive takes no rename edit: the pulled value is already the current name."""
+    from tests.state.test_user_email_changed import change_email
+
+    person = project.id("person", "joanna-lee")
+    bob = next(u["id"] for u in project.api("GET", "/api/v1/users") if u["email"] == "bob@example.com")
+    project.api("PATCH", f"/api/v2/persons/{person}", json={"owner_id": bob}, headers=BOB)
+    change_email(project.db, "carol@example.com", "carol.lee@example.com")
+
+    pulled = project.run("pull")
+    assert pulled.code == 0, pulled.both
+    text = (project.path / "accounts" / "initech.yaml").read_text(encoding="utf-8")
+    assert "  joanna-lee:\n    name: Joanna Lee\n    org: initech\n    emails: [joanna.lee@initech.example.com]\n" \
+           "    owner: bob@example.com\n" in text
+    drift = project.run("plan", "--drift-only", "--detailed-exitcode")
+    assert drift.code == 0, drift.both
