@@ -45,3 +45,21 @@ def test_pull_keeps_a_field_changed_in_the_ui_whose_old_value_names_a_renamed_us
            "    owner: bob@example.com\n" in text
     drift = project.run("plan", "--drift-only", "--detailed-exitcode")
     assert drift.code == 0, drift.both
+
+
+def test_pull_keeps_a_stage_changed_in_the_ui_when_the_old_stage_was_renamed(project: ExamplesProject) -> None:
+    """Found by the slow run (100 days of 40 steps): the deal's stage (Negotiation) is renamed in
+    Settings, then a salesperson moves the deal to Lead In. `pull --prefer pipedrive` wrote Lead In,
+    then its rewrite of the renamed stage wrote the new name of Negotiation over it: the manifests
+    said one stage, Pipedrive another, and the next `plan --drift-only` still found drift."""
+    deal = project.id("deal", "globex-support-upgrade")
+    negotiation = project.stage_id(deal, "Negotiation")
+    project.api("PATCH", f"/api/v2/stages/{negotiation}", json={"name": "Negotiation (legal)"}, headers=BOB)
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"stage_id": project.stage_id(deal, "Lead In")}, headers=BOB)
+
+    pulled = project.run("pull", "--prefer", "pipedrive")
+    assert pulled.code == 0, pulled.both
+    text = (project.path / "accounts" / "globex.yaml").read_text(encoding="utf-8")
+    assert "    pipeline: Sales\n    stage: Lead In\n" in text
+    drift = project.run("plan", "--drift-only", "--detailed-exitcode")
+    assert drift.code == 0, drift.both
