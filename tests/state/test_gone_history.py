@@ -86,7 +86,7 @@ def test_a_deal_merged_in_pipedrive_says_when(project: ExamplesProject) -> None:
     assert (followed["at"], followed["history"]) == (at, f"merged {at} (Pipedrive does not say who)")
     assert [h["event"] for h in plan["history"]] == ["merged"]
     text = project.run("plan", "--no-color").out
-    assert f"merged in Pipedrive into deal {survivor} (it was id {deal}) (merged {at} (Pipedrive does not say who))" \
+    assert f"merged in Pipedrive into deal {survivor} (it was id {deal}; merged {at} (Pipedrive does not say who))" \
         in " ".join(text.split())
 
 
