@@ -599,6 +599,10 @@ class TeamDay(RuleBasedStateMachine):
             raise Violation(f"3: after pull, still drift: {left}")
         if prefer != "manifests":
             self.touched = {k: v for k, v in self.touched.items() if k in self.gone}
+        else:  # drift is pulled all the same; only a conflict keeps the manifests' value (and stays one)
+            self.touched = {k: v if v is None or k in self.gone else
+                            {label for label in v if (k[0], k[1], label) in self.git_edited}
+                            for k, v in self.touched.items()}
         self._forget_followed()
 
     @rule()

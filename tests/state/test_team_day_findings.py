@@ -63,3 +63,17 @@ def test_pull_keeps_a_stage_changed_in_the_ui_when_the_old_stage_was_renamed(pro
     assert "    pipeline: Sales\n    stage: Lead In\n" in text
     drift = project.run("plan", "--drift-only", "--detailed-exitcode")
     assert drift.code == 0, drift.both
+
+
+def test_pull_prefer_manifests_still_pulls_drift_so_a_later_git_change_is_ordinary(project: ExamplesProject) -> None:
+    """From the slow run: a salesperson moves a deal's close date, `pull --prefer manifests` runs (the
+    preference only settles conflicts: plain drift is pulled), then ops change the date in git. The
+    change is an ordinary one, neither drift nor conflict (the model had expected drift: its own
+    mistake, kept as this test of what pull does)."""
+    deal = project.id("deal", "globex-support-upgrade")
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"expected_close_date": "2026-05-25"}, headers=BOB)
+    assert project.run("pull", "--prefer", "manifests").code == 0
+    assert "expected_close_date: 2026-05-25" in (project.path / "accounts" / "globex.yaml").read_text(encoding="utf-8")
+    project.edit("globex.yaml", "expected_close_date: 2026-05-25", "expected_close_date: 2028-01-23")
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-support-upgrade"]
+    assert change["fields"]["expected_close_date"] == {"before": "2026-05-25", "after": "2028-01-23"}
