@@ -70,15 +70,18 @@ def deleted_deal_times(client: PipedriveClient, ids: list[Any]) -> dict[Any, str
     if not ids or client.version_for("deal") != "v2":
         return {}  # the v1 deal list is out of support: never read it
     out: dict[Any, str] = {}
-    ordered = sorted(set(ids), key=str)
-    for start in range(0, len(ordered), DELETED_DEALS_BATCH):
-        batch = ordered[start:start + DELETED_DEALS_BATCH]
-        params = {"ids": ",".join(map(str, batch)), "status": "deleted", "limit": DELETED_DEALS_BATCH}
-        for page in client.pages("/api/v2/deals", params, version="v2"):
-            for record in page:
-                when = _when(record.get("update_time"))
-                if record.get("is_deleted") and when:
-                    out[record["id"]] = when
+    # a deal archived before it was deleted is only in the archived list (v2 lists leave archived
+    # deals out; getArchivedDeals takes the same status filter): asked only for the ids still missing
+    for path in ("/api/v2/deals", "/api/v2/deals/archived"):
+        ordered = sorted(set(ids) - set(out), key=str)
+        for start in range(0, len(ordered), DELETED_DEALS_BATCH):
+            batch = ordered[start:start + DELETED_DEALS_BATCH]
+            params = {"ids": ",".join(map(str, batch)), "status": "deleted", "limit": DELETED_DEALS_BATCH}
+            for page in client.pages(path, params, version="v2"):
+                for record in page:
+                    when = _when(record.get("update_time"))
+                    if record.get("is_deleted") and when:
+                        out[record["id"]] = when
     return out
 
 

@@ -77,3 +77,13 @@ def test_pull_prefer_manifests_still_pulls_drift_so_a_later_git_change_is_ordina
     project.edit("globex.yaml", "expected_close_date: 2026-05-25", "expected_close_date: 2028-01-23")
     (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-support-upgrade"]
     assert change["fields"]["expected_close_date"] == {"before": "2026-05-25", "after": "2028-01-23"}
+
+
+def test_a_deal_archived_then_deleted_in_pipedrive_still_says_when(project: ExamplesProject) -> None:
+    """From the slow run: a deal archived, then deleted, in the UI. The list of deleted deals leaves
+    archived deals out (v2), so the plan said nothing of when; the archived list is asked too."""
+    deal = project.id("deal", "initech-fleet-tracking")
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"is_archived": True}, headers=BOB)
+    project.api("DELETE", f"/api/v2/deals/{deal}", headers=BOB)
+    (entry,) = project.plan_json()["history"]
+    assert entry["key"] == "initech-fleet-tracking" and entry["at"] is not None, entry
