@@ -116,6 +116,8 @@ class Plan:
     # keys let go by `removed: {destroy: false}` (reconciler/removed.py): [{kind, key, id}];
     # apply drops their lock entries and leaves the objects in Pipedrive
     released: list[dict] = field(default_factory=list)
+    # what Pipedrive tells of objects deleted or merged in it (reconciler/gone_history.py)
+    history: list[dict] = field(default_factory=list)
     # the account's names as the plan leaves them (declared pipelines, stages, options entered):
     # what the lock's vocabulary records once it is applied; not saved in a plan file
     schema: Any = field(default=None, repr=False, compare=False)
@@ -191,6 +193,7 @@ class Plan:
             **({"drift_only": True} if self.drift_only else {}),
             **({"followed": list(self.followed)} if self.followed else {}),
             **({"released": list(self.released)} if self.released else {}),
+            **({"history": list(self.history)} if self.history else {}),
         }
 
     @classmethod
@@ -227,6 +230,7 @@ class Plan:
             drift_only=bool(data.get("drift_only")),
             followed=list(data.get("followed") or []),
             released=list(data.get("released") or []),
+            history=list(data.get("history") or []),
         )
         plan.saved_digest, plan.saved_body = recorded, _canonical(body) if keyed else None
         for raw in data.get("changes") or []:

@@ -1,4 +1,5 @@
-"""The vocabulary the manifests were applied with: names of pipelines, stages, options, labels and activity types.
+"""The vocabulary the manifests were applied with: names of pipelines, stages, options, labels, activity types
+and users.
 
 Records name an account's vocabulary by name (`pipeline: Sales`, `Lead source: Website`);
 Pipedrive names it by id, and people rename things in Settings. The lock keeps, for every
@@ -6,12 +7,14 @@ name the manifests use, the id it had when last applied (docs/state.md, `vocabul
 
     {"pipeline": {"Sales": 1}, "stage": {"1": {"Negotiation": 5}},
      "option": {"<custom field key>": {"Website": 12}}, "activity_type": {"Product demo": "product_demo"},
-     "label": {"deal": {"Hot": 3}}}
+     "label": {"deal": {"Hot": 3}}, "user": {"bob@example.com": 2}}
 
 A later plan that finds a recorded name gone from the account but its id alive under another
 name treats the old name as that id (an alias in the account schema) and says "renamed in
 Pipedrive from X to Y", instead of failing on an unknown name or deleting and re-creating an
-option; `pull` rewrites the old name wherever the manifests use it.
+option; `pull` rewrites the old name wherever the manifests use it. Users are named by email,
+which a user can change in Pipedrive: a recorded email whose id now has another one is the
+same user, "renamed in Pipedrive" from the old email to the new one, as a stage is.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from reconciler.fieldtypes import custom_spec
 from reconciler.vocabulary import AccountSchema, UnknownName
 
 OPTION_TYPES = ("option", "options")  # the field types whose values name custom field options
-FLAT = ("pipeline", "activity_type")  # recorded as {name: id}; the others under a scope
+FLAT = ("pipeline", "activity_type", "user")  # recorded as {name: id}; the others under a scope
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,12 @@ def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
                 yield from _label_uses(res, name, field.ref_kind or "", value, schema)
             elif type_name == "filter conditions":
                 yield from _condition_uses(res, name, value, schema)
+            elif type_name == "user" and isinstance(value, str):
+                try:
+                    user_id = schema.user_id(value)
+                except UnknownName:  # unknown or deactivated: the plan says so at the field
+                    continue
+                yield Use(res.kind, res.key, name, "user", "", value, user_id)
             elif type_name == "activity type" and isinstance(value, str) and value not in schema.activity_types:
                 type_key = schema.activity_type_keys.get(value)  # named by name (a key is never renamed)
                 if type_key is not None:
@@ -146,6 +155,12 @@ def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple
         if current is not None and current != old and old not in schema.activity_type_keys:
             schema.activity_type_keys[old] = type_key
             renamed[("activity_type", "", old)] = current
+    for old, user_id in (vocabulary.get("user") or {}).items():  # a user changed their email address
+        current = schema.emails_by_user.get(user_id)
+        if current is not None and current.lower() != old.lower() and old.lower() not in schema.users_by_email \
+                and old.lower() not in schema.inactive_users:
+            schema.users_by_email[old.lower()] = user_id
+            renamed[("user", "", old)] = current
     for label_kind, names in (vocabulary.get("label") or {}).items():
         current_names = schema.label_names.get(label_kind, {})
         for old, label_id in names.items():

@@ -224,6 +224,7 @@ def plan_run(
     """
     from reconciler.drift import attribute
     from reconciler.drift import drift_only as only_drift
+    from reconciler.gone_history import explain_gone
 
     manifest = manifest or load(paths, settings.overlay)
     account = reuse.account if reuse is not None else read_account(client, settings)
@@ -300,6 +301,7 @@ def plan_run(
     if reuse is None:
         passes.append(functools.partial(attribute, client, live=live.objects, schema=schema,
                                         wanted=settings.drift_details))
+        passes.append(functools.partial(explain_gone, client, lock=used_lock))  # who/when deleted or merged
     if drift_only:
         passes.append(only_drift)
     plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes, orphaned, missing,

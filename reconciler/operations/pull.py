@@ -67,7 +67,9 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         edits, outcome.skipped = planned_edits(run.plan, manifest, prefer)
         edits += companion_edits(edits, manifest, run.client, run.identity.ids)
         renamed = run.renamed or {}
-        outcome.renames = rename_edits(manifest, renames_used(manifest.resources, run.client.schema, renamed), renamed)
+        pulled = {(e.kind, e.key, e.label) for e in edits}  # written from Pipedrive: already the current names
+        outcome.renames = [r for r in rename_edits(manifest, renames_used(manifest.resources, run.client.schema, renamed),
+                                                   renamed) if (r.kind, r.key, r.label) not in pulled]
         outcome.edits = edits + outcome.renames
         additions = children(run.client, run.client.schema, manifest, run.lock, run.identity.ids) \
             if add_children else {}

@@ -264,7 +264,9 @@ def followed_line(entry: dict) -> str:
         what = (f"{address} was converted in Pipedrive to {entry['into_kind']} {entry['into']} "
                 f"(it was id {entry['from']})")
     else:
-        what = f"{address} was merged in Pipedrive into {entry['into_kind']} {entry['into']} (it was id {entry['from']})"
+        told = f"; {entry['history']}" if entry.get("history") else ""  # reconciler/gone_history.py
+        what = (f"{address} was merged in Pipedrive into {entry['into_kind']} {entry['into']} "
+                f"(it was id {entry['from']}{told})")
     if entry.get("into_key"):
         return (f"{what}, which {entry['into_kind']}.{entry['into_key']} manages: not created again; remove "
                 f"{address} from the manifests, or list it under `removed:`")

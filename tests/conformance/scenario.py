@@ -256,6 +256,9 @@ def _v2(run: Run) -> dict[str, str]:
     throwaway = run.call("v2", "POST", "/deals", json={"title": "Conformance throwaway"})
     run.call("v2", "DELETE", "/deals/{id}", params={"id": throwaway["id"]})
     run.call("v2", "GET", "/deals/{id}", params={"id": throwaway["id"]})
+    # a deleted deal, as a plan reads when it was deleted (reconciler/gone_history.py)
+    gone = run.call("v2", "GET", "/deals", query={"ids": str(throwaway["id"]), "status": "deleted", "limit": 100})
+    assert [(d["id"], d["is_deleted"]) for d in gone] == [(throwaway["id"], True)], gone
     run.call("v2", "DELETE", "/persons/{id}", params={"id": other["id"]})
     spare = run.call("v2", "POST", "/organizations", json={"name": "Conformance spare"})
     run.call("v2", "DELETE", "/organizations/{id}", params={"id": spare["id"]})

@@ -3,9 +3,12 @@
 A Hypothesis `RuleBasedStateMachine` over the example project applied to an embedded sandbox:
 
 - salespeople's UI actions, as the raw API calls the web UI makes (as Bob): edit fields of
-  several types (number, date, stage, option, owner, text, phones), delete a note or an
-  activity, merge a person into a new or a managed one, archive a deal, convert the lead,
-  add or rename an option, rename a stage or a pipeline, add a custom field, add a note;
+  several types (number, date, stage, option, owner, text, phones, address), delete a note, an
+  activity, a deal, a person, an organization, a product or the lead, merge a person, an
+  organization or a deal into a new or a managed one, archive a deal, convert the lead, add or
+  rename an option, rename a stage or a pipeline, add a custom field, add a note, change a
+  user's email address (Carol, in her profile), and change a deal's value that ops change in
+  git too (a conflict);
 - ops' edits of the manifests in the project's own temp directory: change a value, add,
   remove, `moved`, `removed`, `ignore_changes`;
 - commands through the CLI itself (click, in process, `--sandbox`): `plan`, `apply` under each
@@ -21,7 +24,9 @@ After every step the issue's invariants are checked:
   4. no duplicate: no declared resource has two live objects with its natural key;
   5. nothing deleted, merged or converted in the UI is planned for creation under keep or fail;
   6. no command fails, except the refusals asked for (`--on-drift fail` on drift, `pull` on a
-     conflict without `--prefer`): a vocabulary renamed in Pipedrive included.
+     conflict without `--prefer`): a vocabulary renamed in Pipedrive included (a user's email too);
+and every deletion and merge the plan reports says what Pipedrive's history tells of it (when, for
+deals; that there is no record, for the rest).
 
 The default suite runs a few short days (TeamDayDefault); `-m slow` runs many long ones
 (RECONCILER_TEAM_DAY_EXAMPLES / _STEPS size the default run, RECONCILER_TEAM_DAY_SHRINK=0 skips
@@ -45,6 +50,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from reconciler.sandbox.store import Store
 from tests.conftest import InProcess, Result, copy_examples, invoke
 
 BOB = {"X-Sandbox-User": "bob@example.com"}
@@ -92,6 +98,9 @@ class TeamDay(RuleBasedStateMachine):
         self.relabelled: set[tuple[str, str, str]] = set()
         self.unapplied_labels: set[str] = set()  # option names ops wrote since the last apply
         self.gone: dict[tuple[str, str], str] = {}  # deleted, merged or converted in the UI
+        # followed merges: the survivor holds the merged object's values where it had none, so a
+        # field git changed since is an ordinary change, not a silent overwrite
+        self.merged: set[tuple[str, str]] = set()
         self.counter = 0
         self.steps = 0
 
@@ -227,38 +236,87 @@ class TeamDay(RuleBasedStateMachine):
         self.touch("organization", key, "address")
         self.steps += 1
 
-    @rule(data=st.data(), kind=st.sampled_from(["note", "activity"]))
+    @rule(data=st.data(), kind=st.sampled_from(["note", "activity", "deal", "person", "organization", "product",
+                                                 "lead"]))
     def ui_delete(self, data: st.DataObject, kind: str) -> None:
-        section = {"note": "notes", "activity": "activities"}[kind]
+        section = SECTIONS[kind]
         keys = self.live_keys(kind, section)
         if not keys:
             return
         key = data.draw(st.sampled_from(keys))
         object_id = self.ids(kind)[key]
-        self.api("DELETE", f"/api/v1/notes/{object_id}" if kind == "note" else f"/api/v2/activities/{object_id}")
+        version = "v1" if kind in ("note", "lead") else "v2"
+        self.api("DELETE", f"/api/{version}/{section}/{object_id}")
         self.gone[(kind, key)] = "deleted"
         self.touch(kind, key, None)
         self.steps += 1
 
-    @rule(data=st.data(), into_managed=st.booleans())
-    def ui_merge_person(self, data: st.DataObject, into_managed: bool) -> None:
-        keys = self.live_keys("person", "persons")
+    @rule(data=st.data(), into_managed=st.booleans(), kind=st.sampled_from(["person", "organization", "deal"]))
+    def ui_merge(self, data: st.DataObject, into_managed: bool, kind: str) -> None:
+        section = SECTIONS[kind]
+        keys = self.live_keys(kind, section)
+        if kind == "deal":  # the UI merges neither archived deals nor deals with products
+            live = self._managed_deals()
+            keys = [k for k in keys if k in live and not live[k].get("is_archived")
+                    and not self.declared("deals")[k][1].get("products")]
         if len(keys) < 2:
             return
         key = data.draw(st.sampled_from(keys))
-        merged = self.ids("person")[key]
+        merged = self.ids(kind)[key]
         if into_managed:
             other = data.draw(st.sampled_from([k for k in keys if k != key]))
-            survivor = self.ids("person")[other]
-            self.touch("person", other, None)  # it took the merged person's emails
-        else:
+            survivor = self.ids(kind)[other]
+            self.touch(kind, other, None)  # it took the merged object's emails, values, related objects
+        elif kind == "person":
             email = f"dup{self.counter}@home.example.net"
             self.counter += 1
             survivor = self.api("POST", "/api/v2/persons", json={
                 "name": self.name("Duplicate"), "emails": [{"value": email, "primary": True, "label": "home"}]})["id"]
-        self.api("PUT", f"/api/v1/persons/{merged}/merge", json={"merge_with_id": survivor})
-        self.gone[("person", key)] = "merged"
-        self.touch("person", key, None)
+        elif kind == "organization":
+            survivor = self.api("POST", "/api/v2/organizations", json={"name": self.name("Duplicate org")})["id"]
+        else:
+            live = self.api("GET", f"/api/v2/deals/{merged}")
+            survivor = self.api("POST", "/api/v2/deals", json={
+                "title": self.name("Duplicate deal"), "org_id": live.get("org_id"),
+                "person_id": live.get("person_id")})["id"]
+        self.api("PUT", f"/api/v1/{section}/{merged}/merge", json={"merge_with_id": survivor})
+        self.gone[(kind, key)] = "merged"
+        self.merged.add((kind, key))
+        self.touch(kind, key, None)
+        self.steps += 1
+
+    @rule()
+    def ui_change_user_email(self) -> None:
+        """Carol changes her email address in her own profile (no API does: the sandbox's store)."""
+        store = Store(str(self.db))
+        try:
+            company_id = store.list_connections()[0]["company_id"]
+            carol = next(u for u in store.select(company_id, "user") if u["email"].startswith("carol"))
+            carol["email"] = f"carol.{self.counter}@example.com"
+            self.counter += 1
+            store.put(company_id, "user", carol)
+        finally:
+            store.close()
+        self.steps += 1
+
+    @rule(data=st.data())
+    def ui_and_git_change_one_value(self, data: st.DataObject) -> None:
+        """A salesperson and ops change the same deal's value before anyone plans: a conflict."""
+        live = self._managed_deals()
+        declared = self.declared("deals")
+        keys = [k for k in self.live_keys("deal", "deals") if k in live and not live[k].get("is_archived")
+                and not declared[k][1].get("products")]
+        if not keys:
+            return
+        key = data.draw(st.sampled_from(keys))
+        path, _ = declared[key]
+        files = self.files()
+        files[path]["deals"][key]["value"] = (live[key].get("value") or 0) + data.draw(st.integers(1, 999))
+        self.write(path, files[path])
+        self.git_edited.add(("deal", key, "value"))
+        self.api("PATCH", f"/api/v2/deals/{self.ids('deal')[key]}",
+                 json={"value": (live[key].get("value") or 0) + 1000 + data.draw(st.integers(1, 999))})
+        self.touch("deal", key, "value")
         self.steps += 1
 
     @rule(data=st.data())
@@ -453,18 +511,37 @@ class TeamDay(RuleBasedStateMachine):
                 STATS["drift"] += bool(diff.get("drift"))
                 STATS["conflict"] += bool(diff.get("conflict"))
                 ui = touched is None or label in touched
-                if action == "update" and ui and not marked and (kind, key) not in self.gone:
+                carried = (kind, key) in self.merged and (kind, key, label) in self.git_edited
+                if action == "update" and ui and not marked and (kind, key) not in self.gone and not carried:
                     raise Violation(f"1: silent overwrite of {kind}.{key} {label} (changed in the UI): {diff}")
                 if marked and not ui and (kind, key, label) not in self.relabelled:
                     raise Violation(f"2: false drift on {kind}.{key} {label}, never changed in the UI: {diff}")
                 if diff.get("conflict") and touched is not None and (kind, key, label) not in self.git_edited:
                     raise Violation(f"2: conflict on {kind}.{key} {label}, never changed in git: {diff}")
+        self.check_history(plan)
         if policy in ("keep", "fail"):
             for change in plan["changes"]:
                 if change["action"] == "create" and (change["kind"], change["key"]) in self.gone:
                     how = self.gone[(change["kind"], change["key"])]
                     raise Violation(f"5: {change['kind']}.{change['key']}, {how} in the UI, is planned for "
                                     f"creation under --on-drift {policy}")
+
+    def check_history(self, plan: dict) -> None:
+        """Every deletion and merge the plan reports says what Pipedrive's history tells of it
+        (reconciler/gone_history.py): when, for deals (kept 30 days), or that there is no record."""
+        history = {(h["kind"], h["key"]): h for h in plan.get("history") or []}
+        gone = [(c["kind"], c["key"], c["reason"]) for c in plan["changes"]
+                if c["action"] == "create" and (c.get("reason") or "").startswith("deleted in Pipedrive")]
+        gone += [(k["kind"], k["key"], k["reason"]) for k in plan.get("kept") or [] if k.get("deleted")]
+        gone += [(f["kind"], f["key"], f.get("history") or "") for f in plan.get("followed") or []
+                 if f["how"] == "merged"]
+        for kind, key, said in gone:
+            entry = history.get((kind, key))
+            if entry is None or entry["told"] not in said:
+                raise Violation(f"history: {kind}.{key} gone in Pipedrive, not explained: {said!r} {entry}")
+            if kind == "deal" and entry["at"] is None:
+                raise Violation(f"history: deal.{key} {entry['event']} in Pipedrive, but the plan does not say when")
+            STATS["explained"] += 1
 
     def expect_ok(self, result: Result, what: str, allowed: tuple[str, ...] = ()) -> None:
         """Invariant 6: no command fails but for the refusals asked for, and the one that asks a
@@ -506,7 +583,9 @@ class TeamDay(RuleBasedStateMachine):
     @rule(prefer=st.sampled_from([None, "pipedrive", "manifests"]))
     def cmd_pull(self, prefer: str | None) -> None:
         result = self.cli("pull", *(["--prefer", prefer] if prefer else []))
-        self.expect_ok(result, f"pull --prefer {prefer}", ("conflict",))
+        # pull refuses (asks a human) on a conflict without --prefer, and on a resource that still
+        # names an object deleted in Pipedrive (re-point or remove it first)
+        self.expect_ok(result, f"pull --prefer {prefer}", ("conflict", "remove it or name another object"))
         self.steps += 1
         if result.code != 0:
             return
@@ -520,6 +599,10 @@ class TeamDay(RuleBasedStateMachine):
             raise Violation(f"3: after pull, still drift: {left}")
         if prefer != "manifests":
             self.touched = {k: v for k, v in self.touched.items() if k in self.gone}
+        else:  # drift is pulled all the same; only a conflict keeps the manifests' value (and stays one)
+            self.touched = {k: v if v is None or k in self.gone else
+                            {label for label in v if (k[0], k[1], label) in self.git_edited}
+                            for k, v in self.touched.items()}
         self._forget_followed()
 
     @rule()
@@ -553,8 +636,10 @@ class TeamDay(RuleBasedStateMachine):
         """A merge the lock now records (apply or pull followed it) is an ordinary object again."""
         ids = self.lock().get("resources", {})
         for (kind, key), how in list(self.gone.items()):
-            if how == "merged" and kind == "person":
-                live = {p["id"] for p in self.api("GET", "/api/v2/persons", params={"limit": 500})}
+            if how == "merged":
+                live = {p["id"] for p in self.api("GET", f"/api/v2/{SECTIONS[kind]}", params={"limit": 500}) or []}
+                if kind == "deal":
+                    live |= {d["id"] for d in self.api("GET", "/api/v2/deals/archived", params={"limit": 500}) or []}
                 if ids.get(kind, {}).get(key) in live:
                     del self.gone[(kind, key)]
 
@@ -593,7 +678,9 @@ class TeamDay(RuleBasedStateMachine):
                     raise Violation(f"4: {section}.{key} has {counts[value]} live objects ({value!r})")
 
 
-STATS = {"examples": 0, "steps": 0, "plans": 0, "drift": 0, "conflict": 0, "followed": 0}
+STATS = {"examples": 0, "steps": 0, "plans": 0, "drift": 0, "conflict": 0, "followed": 0, "explained": 0}
+SECTIONS = {"note": "notes", "activity": "activities", "deal": "deals", "person": "persons",
+            "organization": "organizations", "product": "products", "lead": "leads"}
 
 
 def _settings(examples: int, steps: int) -> settings:

@@ -23,3 +23,67 @@ def test_pull_of_a_deleted_note_whose_key_a_pending_moved_entry_renames(project:
     assert "acme-kickoff" not in text and "moved:" not in text
     assert invoke(["validate", str(project.path)]).code == 0
     assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_pull_keeps_a_field_changed_in_the_ui_whose_old_value_names_a_renamed_user(project: ExamplesProject) -> None:
+    """Shrunk from a failing day: Bob makes himself the owner of Joanna Lee (Carol's) in the UI, then
+    Carol changes her email address. `pull` wrote Bob as the owner, then its rewrite of Carol's old
+    address (a rename) wrote Carol's new one over it in the same place: the manifests named Carol,
+    Pipedrive Bob, and the next `plan --drift-only` still found drift. A field pull writes from
+    Pipedrive takes no rename edit: the pulled value is already the current name."""
+    from tests.state.test_user_email_changed import change_email
+
+    person = project.id("person", "joanna-lee")
+    bob = next(u["id"] for u in project.api("GET", "/api/v1/users") if u["email"] == "bob@example.com")
+    project.api("PATCH", f"/api/v2/persons/{person}", json={"owner_id": bob}, headers=BOB)
+    change_email(project.db, "carol@example.com", "carol.lee@example.com")
+
+    pulled = project.run("pull")
+    assert pulled.code == 0, pulled.both
+    text = (project.path / "accounts" / "initech.yaml").read_text(encoding="utf-8")
+    assert "  joanna-lee:\n    name: Joanna Lee\n    org: initech\n    emails: [joanna.lee@initech.example.com]\n" \
+           "    owner: bob@example.com\n" in text
+    drift = project.run("plan", "--drift-only", "--detailed-exitcode")
+    assert drift.code == 0, drift.both
+
+
+def test_pull_keeps_a_stage_changed_in_the_ui_when_the_old_stage_was_renamed(project: ExamplesProject) -> None:
+    """Found by the slow run (100 days of 40 steps): the deal's stage (Negotiation) is renamed in
+    Settings, then a salesperson moves the deal to Lead In. `pull --prefer pipedrive` wrote Lead In,
+    then its rewrite of the renamed stage wrote the new name of Negotiation over it: the manifests
+    said one stage, Pipedrive another, and the next `plan --drift-only` still found drift."""
+    deal = project.id("deal", "globex-support-upgrade")
+    negotiation = project.stage_id(deal, "Negotiation")
+    project.api("PATCH", f"/api/v2/stages/{negotiation}", json={"name": "Negotiation (legal)"}, headers=BOB)
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"stage_id": project.stage_id(deal, "Lead In")}, headers=BOB)
+
+    pulled = project.run("pull", "--prefer", "pipedrive")
+    assert pulled.code == 0, pulled.both
+    text = (project.path / "accounts" / "globex.yaml").read_text(encoding="utf-8")
+    assert "    pipeline: Sales\n    stage: Lead In\n" in text
+    drift = project.run("plan", "--drift-only", "--detailed-exitcode")
+    assert drift.code == 0, drift.both
+
+
+def test_pull_prefer_manifests_still_pulls_drift_so_a_later_git_change_is_ordinary(project: ExamplesProject) -> None:
+    """From the slow run: a salesperson moves a deal's close date, `pull --prefer manifests` runs (the
+    preference only settles conflicts: plain drift is pulled), then ops change the date in git. The
+    change is an ordinary one, neither drift nor conflict (the model had expected drift: its own
+    mistake, kept as this test of what pull does)."""
+    deal = project.id("deal", "globex-support-upgrade")
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"expected_close_date": "2026-05-25"}, headers=BOB)
+    assert project.run("pull", "--prefer", "manifests").code == 0
+    assert "expected_close_date: 2026-05-25" in (project.path / "accounts" / "globex.yaml").read_text(encoding="utf-8")
+    project.edit("globex.yaml", "expected_close_date: 2026-05-25", "expected_close_date: 2028-01-23")
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-support-upgrade"]
+    assert change["fields"]["expected_close_date"] == {"before": "2026-05-25", "after": "2028-01-23"}
+
+
+def test_a_deal_archived_then_deleted_in_pipedrive_still_says_when(project: ExamplesProject) -> None:
+    """From the slow run: a deal archived, then deleted, in the UI. The list of deleted deals leaves
+    archived deals out (v2), so the plan said nothing of when; the archived list is asked too."""
+    deal = project.id("deal", "initech-fleet-tracking")
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"is_archived": True}, headers=BOB)
+    project.api("DELETE", f"/api/v2/deals/{deal}", headers=BOB)
+    (entry,) = project.plan_json()["history"]
+    assert entry["key"] == "initech-fleet-tracking" and entry["at"] is not None, entry
