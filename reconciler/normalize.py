@@ -55,6 +55,9 @@ class Context:
     key_for_id: Callable[[str, Any], str | None]
     # the currency of a monetary value declared as a plain number on an object without one
     default_currency: str = "USD"
+    # export: the kinds it writes whole, so that an `{id: N}` of one of them names an object the
+    # account no longer lists (deleted in Pipedrive), not one left out of the export
+    exported: frozenset[str] = frozenset()
 
 
 # -- text ---------------------------------------------------------------------------

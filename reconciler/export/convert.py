@@ -42,7 +42,8 @@ class Converter:
     def __init__(self, schema: AccountSchema, keys: dict[str, dict[Any, str]]) -> None:
         self.schema = schema
         self.keys = keys
-        self.ctx = Context(schema=schema, resolve_key=lambda kind, key: None, key_for_id=self._key_for_id)
+        self.ctx = Context(schema=schema, resolve_key=lambda kind, key: None, key_for_id=self._key_for_id,
+                           exported=frozenset(keys))
         self.warnings: list[str] = []
         self.dropped: dict[str, int] = {}  # "deal owner: user 9 is not an active user" -> count
 

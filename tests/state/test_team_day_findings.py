@@ -87,3 +87,18 @@ def test_a_deal_archived_then_deleted_in_pipedrive_still_says_when(project: Exam
     project.api("DELETE", f"/api/v2/deals/{deal}", headers=BOB)
     (entry,) = project.plan_json()["history"]
     assert entry["key"] == "initech-fleet-tracking" and entry["at"] is not None, entry
+
+
+def test_export_after_a_product_is_deleted_in_the_ui_plans_empty(project: ExamplesProject, tmp_path) -> None:
+    """Found by the default team day after the merge of issue 27's kinds: a salesperson deletes the
+    robot-arm product in the UI; Pipedrive keeps the deal's line for it. `export` wrote that line as
+    `{product: {id: 1}}`, and the plan of the fresh export refused it ("names product id 1, which does
+    not exist in this account"). Now the deal's products are left undeclared, and export says why."""
+    product = project.id("product", "robot-arm")
+    project.api("DELETE", f"/api/v2/products/{product}", headers=BOB)
+    out = tmp_path / "exported"
+    exported = invoke(["export", "--out", str(out), "--sandbox", str(project.db)])
+    assert exported.code == 0, exported.both
+    assert "deleted in Pipedrive" in exported.both
+    again = invoke(["plan", str(out), "--detailed-exitcode", "--sandbox", str(project.db)])
+    assert again.code == 0, again.both
