@@ -162,6 +162,26 @@ def _has_title(spec: KindSpec, obj: dict) -> bool:
     return bool(str(text or "").strip())
 
 
+def _without_gone_references(live: dict[str, dict[Any, dict]]) -> tuple[dict[str, dict[Any, dict]], int]:
+    """The objects read, with their references to objects of a kind read whole that the account no
+    longer lists taken out, and how many: Pipedrive may keep a note's or a deal's link to a deal or
+    person deleted since, which no manifest can name (the plan refuses an {id: N} it cannot find).
+    A child left with no parent is then skipped as any parentless one is (found by the team-day test)."""
+    gone = 0
+    out: dict[str, dict[Any, dict]] = {}
+    for kind_name, objects in live.items():
+        refs = [f for f in kinds.kind(kind_name).ref_fields if f.ref_kind in live]
+        kept: dict[Any, dict] = {}
+        for object_id, obj in objects.items():
+            missing = [f.api for f in refs if obj.get(f.api) and obj[f.api] not in live[f.ref_kind]]
+            if missing:
+                gone += len(missing)
+                obj = {**obj, **dict.fromkeys(missing)}
+            kept[object_id] = obj
+        out[kind_name] = kept
+    return out, gone
+
+
 def build_files(
     live: dict[str, dict[Any, dict]],
     schema: AccountSchema,
@@ -169,6 +189,10 @@ def build_files(
 ) -> ExportFiles:
     """Keys, declared fields and file placement for every object read."""
     result = ExportFiles()
+    live, gone = _without_gone_references(live)
+    if gone:
+        result.warnings.append(f"left out {gone} reference(s) to objects the account no longer lists (deleted "
+                               "in Pipedrive, their children kept): a manifest cannot name them")
     keys: dict[str, dict[Any, str]] = {}
     skipped: dict[str, int] = {}
     exportable: dict[str, dict[Any, dict]] = {}

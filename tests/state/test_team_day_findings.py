@@ -102,3 +102,18 @@ def test_export_after_a_product_is_deleted_in_the_ui_plans_empty(project: Exampl
     assert "deleted in Pipedrive" in exported.both
     again = invoke(["plan", str(out), "--detailed-exitcode", "--sandbox", str(project.db)])
     assert again.code == 0, again.both
+
+
+def test_export_after_a_deal_is_deleted_in_the_ui_plans_empty(project: ExamplesProject, tmp_path) -> None:
+    """Found by the default team day after the merge of issue 24's new rules: a salesperson deletes
+    a deal in the UI; its note and activity (kept by the sandbox) still name it. `export` wrote them
+    with `deal: {id: N}`, and the plan of the fresh export refused it ("names deal id N, which does not
+    exist in this account"). Now export leaves such references out (a child left with no parent is
+    skipped), says so, and the next plan is empty."""
+    deal = project.id("deal", "acme-renewal-2027")
+    project.api("DELETE", f"/api/v2/deals/{deal}", headers=BOB)
+    out = tmp_path / "exported"
+    exported = invoke(["export", "--out", str(out), "--sandbox", str(project.db)])
+    assert exported.code == 0, exported.both
+    again = invoke(["plan", str(out), "--detailed-exitcode", "--sandbox", str(project.db)])
+    assert again.code == 0, again.both
