@@ -15,11 +15,11 @@ plan may hand an activity the key of a type the same apply creates (`Placeholder
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler.pipedrive import adapters
-from reconciler.pipedrive.pages import Page
+from reconciler.pipedrive.pages import WholeListCalls
 
 if TYPE_CHECKING:
     from reconciler.pipedrive.client import PipedriveClient
@@ -38,17 +38,11 @@ def active(client: PipedriveClient) -> list[dict]:
     return [_canon(r) for r in client.activity_types() if not adapters.gone(r)]
 
 
-class ActivityTypeCalls:
+class ActivityTypeCalls(WholeListCalls):
     """The client's calls for activity types (KindHooks.api)."""
 
-    def list_pages(self, client: PipedriveClient, params: dict[str, Any] | None = None,
-                   archived: bool = False) -> Iterator[Page]:
-
-        if not archived:
-            yield Page(active(client))
-
-    def get_many(self, client: PipedriveClient, ids: set[Any]) -> list[dict]:
-        return [obj for obj in active(client) if obj["id"] in ids]
+    def read_all(self, client: PipedriveClient) -> list[dict]:
+        return active(client)
 
     def create(self, client: PipedriveClient, changes: Mapping[str, Any]) -> dict:
         body = adapters.to_api(KIND, changes, "v1")

@@ -17,10 +17,10 @@ creates) and the currency by code (its id from `/api/v1/currencies`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.pipedrive.pages import Page
+from reconciler.pipedrive.pages import WholeListCalls
 
 if TYPE_CHECKING:
     from reconciler.pipedrive.client import PipedriveClient
@@ -137,16 +137,11 @@ def _currency_id(client: PipedriveClient, code: str) -> int:
     raise ApiValidationError(f"currency {code!r} is not among the account's currencies", path=PATH)
 
 
-class GoalCalls:
+class GoalCalls(WholeListCalls):
     """The client's calls for goals (client.OWN_CALLS)."""
 
-    def list_pages(self, client: PipedriveClient, params: dict[str, Any] | None = None,
-                   archived: bool = False) -> Iterator[Page]:
-        if not archived:
-            yield Page(read_all(client))
-
-    def get_many(self, client: PipedriveClient, ids: set[Any]) -> list[dict]:
-        return [obj for obj in read_all(client) if obj["id"] in ids]
+    def read_all(self, client: PipedriveClient) -> list[dict]:
+        return read_all(client)
 
     def _answer(self, client: PipedriveClient, answer: Mapping[str, Any]) -> dict:
         goal = (answer.get("data") or {}).get("goal") or {}

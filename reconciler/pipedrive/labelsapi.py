@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.pipedrive.pages import Page
+from reconciler.pipedrive.pages import WholeListCalls
 from reconciler.shape_rules import LABEL_FIELD_ENTITIES
 
 if TYPE_CHECKING:
@@ -59,17 +59,11 @@ def read_all(client: PipedriveClient) -> list[dict]:
     return out
 
 
-class LabelCalls:
+class LabelCalls(WholeListCalls):
     """The client's calls for labels (KindHooks.api)."""
 
-    def list_pages(self, client: PipedriveClient, params: dict[str, Any] | None = None,
-                   archived: bool = False) -> Iterator[Page]:
-
-        if not archived:
-            yield Page(read_all(client))
-
-    def get_many(self, client: PipedriveClient, ids: set[Any]) -> list[dict]:
-        return [obj for obj in read_all(client) if obj["id"] in ids]
+    def read_all(self, client: PipedriveClient) -> list[dict]:
+        return read_all(client)
 
     def create(self, client: PipedriveClient, changes: Mapping[str, Any]) -> dict:
         entity, name = changes["entity"], changes["name"]

@@ -32,3 +32,20 @@ class Calls(Protocol):
     def pages(self, path: str, params: dict[str, Any] | None = None, *, version: str) -> Iterator[Page]: ...
 
     def paged(self, path: str, params: dict[str, Any] | None = None, *, version: str) -> Iterator[dict]: ...
+
+
+class WholeListCalls:
+    """The reads of a kind Pipedrive lists whole in one answer and has no cheaper get by id for
+    (activity types, labels, goals, webhooks): the plan's one page is that list, and the ids it
+    asks for are looked up in it. A subclass says how the list is read (`read_all`)."""
+
+    def read_all(self, client: Any) -> list[dict]:
+        raise NotImplementedError
+
+    def list_pages(self, client: Any, params: dict[str, Any] | None = None,
+                   archived: bool = False) -> Iterator[Page]:
+        if not archived:  # none of these kinds has an archive
+            yield Page(self.read_all(client))
+
+    def get_many(self, client: Any, ids: set[Any]) -> list[dict]:
+        return [obj for obj in self.read_all(client) if obj["id"] in ids]

@@ -14,11 +14,11 @@ POST, and sent only in that body. Whatever an answer says about a password is dr
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import redact
-from reconciler.pipedrive.pages import Page
+from reconciler.pipedrive.pages import WholeListCalls
 
 if TYPE_CHECKING:
     from reconciler.pipedrive.client import PipedriveClient
@@ -84,16 +84,11 @@ def _post(client: PipedriveClient, body: dict[str, Any], what: str) -> dict:
     return canonical(answer["data"])
 
 
-class WebhookCalls:
+class WebhookCalls(WholeListCalls):
     """The client's calls for webhooks (client.OWN_CALLS)."""
 
-    def list_pages(self, client: PipedriveClient, params: dict[str, Any] | None = None,
-                   archived: bool = False) -> Iterator[Page]:
-        if not archived:
-            yield Page(read_all(client))
-
-    def get_many(self, client: PipedriveClient, ids: set[Any]) -> list[dict]:
-        return [obj for obj in read_all(client) if obj["id"] in ids]
+    def read_all(self, client: PipedriveClient) -> list[dict]:
+        return read_all(client)
 
     def create(self, client: PipedriveClient, changes: Mapping[str, Any]) -> dict:
         return _post(client, request_body(changes), "new webhook")
