@@ -34,6 +34,8 @@ from reconciler.fieldtypes import FieldSpec
 from reconciler.normalize import Placeholder
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from reconciler.pipedrive.client import PipedriveClient
     from reconciler.plan import Plan
     from reconciler.vocabulary import AccountSchema
@@ -79,6 +81,16 @@ def classify(spec: FieldSpec, desired: Any, current: Any, recorded: str | None) 
     if has_placeholder(desired):
         return "conflict"  # the manifests now name an object this plan creates
     return "conflict" if digest(spec, desired) != recorded else "drift"
+
+
+def as_recorded(desired: Any, id_for: Callable[[str, str], Any]) -> Any:
+    """A reference to an object this plan creates again, seen as the id the lock still holds
+    for its key: the manifests naming the same key as at the last apply did not move."""
+    if isinstance(desired, Placeholder) and not desired.part:
+        kind, _, key = desired.address.partition(".")
+        old = id_for(kind, key)
+        return desired if old is None else old
+    return desired
 
 
 def ignored(label: str, ignore: tuple[str, ...] | str | None) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import kinds
-from reconciler.drift import Deferred, classify, digest, has_placeholder, ignored
+from reconciler.drift import Deferred, as_recorded, classify, digest, has_placeholder, ignored
 from reconciler.fieldtypes import FieldSpec
 from reconciler.identity import Identity, declared_parent, desired_keys
 from reconciler.lock import LockFile
@@ -785,7 +785,8 @@ class Planner:
                 return
             before = ftype.from_api_value(self._as_live(res.kind, field_spec), current, self.ctx)
             recorded = state.prior.get(label)
-            moved = classify(field_spec, desired, current, recorded) if recorded is not None and from_lock is None \
+            seen = as_recorded(desired, self.lock.id_for) if self.lock is not None else desired
+            moved = classify(field_spec, seen, current, recorded) if recorded is not None and from_lock is None \
                 else None
             if moved is not None and self.on_drift == "keep":
                 state.kept[label] = {"before": before, "after": _manifest_value(value), moved: True}

@@ -51,6 +51,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from reconciler.kinds import kind as kind_spec
 from reconciler.sandbox.store import Store
 from tests.conftest import InProcess, Result, copy_examples, invoke
 
@@ -267,7 +268,7 @@ class TeamDay(RuleBasedStateMachine):
         if into_managed:
             other = data.draw(st.sampled_from([k for k in keys if k != key]))
             survivor = self.ids(kind)[other]
-            self.touch(kind, other, None)  # it took the merged object's emails, values, related objects
+            before = self.api("GET", f"/api/v2/{section}/{survivor}")
         elif kind == "person":
             email = f"dup{self.counter}@home.example.net"
             self.counter += 1
@@ -280,11 +281,52 @@ class TeamDay(RuleBasedStateMachine):
             survivor = self.api("POST", "/api/v2/deals", json={
                 "title": self.name("Duplicate deal"), "org_id": live.get("org_id"),
                 "person_id": live.get("person_id")})["id"]
+        pointing = self._pointing_at(kind, merged)
         self.api("PUT", f"/api/v1/{section}/{merged}/merge", json={"merge_with_id": survivor})
+        for other_kind, other_key, label in pointing:  # the merge re-pointed them at the survivor in the UI
+            self.touch(other_kind, other_key, label)
+        if into_managed:  # only what the merge changed (it fills the survivor's empty fields) was changed in the UI
+            for label in self._changed_labels(kind, before, self.api("GET", f"/api/v2/{section}/{survivor}")):
+                self.touch(kind, other, label)
         self.gone[(kind, key)] = "merged"
         self.merged.add((kind, key))
         self.touch(kind, key, None)
         self.steps += 1
+
+    def _pointing_at(self, kind: str, object_id: Any) -> list[tuple[str, str, str]]:
+        """(kind, key, label) of the managed objects whose reference field names object_id live."""
+        out = []
+        for other, section in SECTIONS.items():
+            refs = [spec for spec in kind_spec(other).fields if spec.ref_kind == kind and not spec.container]
+            ids = {i: key for key, i in self.ids(other).items()}
+            if not refs or not ids:
+                continue
+            version = "v1" if other in ("note", "lead") else "v2"
+            live = self.api("GET", f"/api/{version}/{section}", params={"limit": 500}) or []
+            if other == "deal":
+                live += self.api("GET", "/api/v2/deals/archived", params={"limit": 500}) or []
+            for item in live:
+                if item.get("id") in ids:
+                    out += [(other, ids[item["id"]], spec.name) for spec in refs if item.get(spec.api) == object_id]
+        return out
+
+    def _changed_labels(self, kind: str, before: dict, after: dict) -> set[str | None]:
+        """The manifest labels of the fields whose live value differs; None (every field) for one
+        the kinds table does not name, so the model stays an over-approximation where unsure."""
+        by_api = {spec.api: spec.name for spec in kind_spec(kind).fields if not spec.container}
+        labels: set[str | None] = set()
+        for name in set(before) | set(after):
+            if name == "update_time" or before.get(name) == after.get(name):
+                continue
+            if name == "custom_fields":
+                schema = self.api("GET", f"/api/v2/{kind_spec(kind).field_schema_path}", params={"limit": 500})
+                codes = {f["field_code"]: f["field_name"] for f in schema or []}
+                old, new = before.get(name) or {}, after.get(name) or {}
+                labels |= {f"fields.{codes[c]}" if c in codes else None
+                           for c in set(old) | set(new) if old.get(c) != new.get(c)}
+            else:
+                labels.add(by_api.get(name))
+        return labels
 
     @rule()
     def ui_change_user_email(self) -> None:

@@ -117,3 +117,20 @@ def test_export_after_a_deal_is_deleted_in_the_ui_plans_empty(project: ExamplesP
     assert exported.code == 0, exported.both
     again = invoke(["plan", str(out), "--detailed-exitcode", "--sandbox", str(project.db)])
     assert again.code == 0, again.both
+
+
+def test_a_reference_moved_by_a_merge_to_an_org_deleted_since_is_drift_not_conflict(project: ExamplesProject) -> None:
+    """Found by a random team day: a salesperson merges acme into globex (John Doe, acme's, is
+    re-pointed to globex), then deletes globex. The plan re-creates acme and points John Doe at it,
+    and called his org a conflict, changed in the manifests too, though they name acme as at the last
+    apply. A reference to an object the plan creates again is compared as the id the lock holds for
+    its key: only Pipedrive moved, so it is drift."""
+    import json
+
+    acme, globex = project.id("organization", "acme"), project.id("organization", "globex")
+    project.api("PUT", f"/api/v1/organizations/{acme}/merge", json={"merge_with_id": globex}, headers=BOB)
+    project.api("DELETE", f"/api/v2/organizations/{globex}", headers=BOB)
+    result = project.run("plan", "--format", "json")
+    assert result.code == 0, result.both
+    org = next(c for c in json.loads(result.out)["changes"] if c["key"] == "john-doe")["fields"]["org"]
+    assert org.get("drift") and not org.get("conflict"), org
