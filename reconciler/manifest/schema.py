@@ -121,9 +121,12 @@ def manifest_schema() -> dict[str, Any]:
     }
 
 
+# A resource address in `moved:` and `removed:` entries: KIND.KEY.
+_ADDRESS = {"type": "string", "pattern": "^[a-z_]+\\.[a-z0-9][a-z0-9._-]{0,127}$"}
+
+
 def moved_schema() -> dict[str, Any]:
     """`moved:` entries: a key renamed, its identity carried over (nothing deleted or created)."""
-    address = {"type": "string", "pattern": "^[a-z_]+\\.[a-z0-9][a-z0-9._-]{0,127}$"}
     return {
         "description": "Keys renamed: each entry carries the live object of `from` over to `to` (the lock's "
         "entry moves; nothing is deleted or created), as Terraform's moved blocks. Once applied, the entry "
@@ -131,8 +134,8 @@ def moved_schema() -> dict[str, Any]:
         "type": ["array", "null"],
         "items": {
             "type": "object",
-            "properties": {"from": {**address, "description": "The old address, KIND.KEY."},
-                           "to": {**address, "description": "The new address, KIND.KEY (declared in the manifests)."}},
+            "properties": {"from": {**_ADDRESS, "description": "The old address, KIND.KEY."},
+                           "to": {**_ADDRESS, "description": "The new address, KIND.KEY (declared in the manifests)."}},
             "required": ["from", "to"],
             "additionalProperties": False,
         },
@@ -141,7 +144,6 @@ def moved_schema() -> dict[str, Any]:
 
 def removed_schema() -> dict[str, Any]:
     """`removed:` entries: keys no longer managed, their objects kept unless `destroy: true`."""
-    address = {"type": "string", "pattern": "^[a-z_]+\\.[a-z0-9][a-z0-9._-]{0,127}$"}
     return {
         "description": "Keys no longer managed, as Terraform's removed blocks: with `destroy: false` the "
         "lock's entry is dropped at apply and the object stays in Pipedrive; `destroy: true` deletes it, as "
@@ -149,7 +151,7 @@ def removed_schema() -> dict[str, Any]:
         "type": ["array", "null"],
         "items": {
             "type": "object",
-            "properties": {"from": {**address, "description": "The address let go, KIND.KEY."},
+            "properties": {"from": {**_ADDRESS, "description": "The address let go, KIND.KEY."},
                            "destroy": {"type": "boolean", "default": False,
                                        "description": "Delete the object (true) or only stop managing it (false)."}},
             "required": ["from"],
