@@ -777,7 +777,6 @@ CUSTOM_FIELD_KIND = KindSpec(
 
 # The account's configuration kinds (activity types, labels, filters, goals, webhooks) live beside the table.
 from reconciler.kinds_admin import (  # noqa: E402  (they build on the classes above)
-    ACTIVITY_ICONS,  # noqa: F401  (part of the table's names)
     ACTIVITY_TYPE_KIND,
     FILTER_KIND,
     GOAL_KIND,
