@@ -11,7 +11,9 @@ second signal stops at once. Exit codes follow the shell's convention: 130 for S
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 
@@ -62,6 +64,40 @@ def terminate_like_interrupt() -> None:
 
     with contextlib.suppress(ValueError, OSError):
         signal.signal(sigterm, handler)
+        redeliver_lost_stops()
+
+
+REDELIVERY_DELAY = 0.05  # seconds: long enough for the main thread to leave the finalizer
+
+
+def redeliver_lost_stops() -> None:
+    """Send a signal again when the exception its handler raised was swallowed by a finalizer.
+
+    A handler's exception (Ctrl-C's KeyboardInterrupt, SIGTERM's `Terminated`) raised while
+    the main thread runs a `__del__` or a weak-reference callback cannot leave it: Python
+    hands it to `sys.unraisablehook` ("Exception ignored in ...") and the command carries
+    on as if nothing had been asked, a CI cancel included. The hook here recognises such a
+    stop and sends the same signal again a moment later, from a short-lived thread, when the
+    main thread is back in ordinary code: the command then stops as it would have. Any other
+    unraisable exception goes to the hook that was there before.
+    """
+    previous = sys.unraisablehook
+    if getattr(previous, "redelivers_stops", False):
+        return
+
+    def hook(unraisable: object) -> None:
+        exc_type = getattr(unraisable, "exc_type", None)
+        if isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt):
+            signum = getattr(signal, "SIGTERM", signal.SIGINT) if issubclass(exc_type, Terminated) \
+                else signal.SIGINT
+            resend = threading.Timer(REDELIVERY_DELAY, os.kill, (os.getpid(), signum))
+            resend.daemon = True
+            resend.start()
+            return
+        previous(unraisable)
+
+    hook.redelivers_stops = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 def interrupted(exc: BaseException | None, argv: list[str]) -> tuple[int, str]:

@@ -12,6 +12,8 @@ bench/bench_stop.py.
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,37 @@ def test_a_signal_during_plan_or_export_exits_by_the_signal(tmp_path: Path, sand
     assert proc.returncode == code, out + err
     assert "Traceback" not in err and "Aborted." not in err
     assert f"the {command} was not finished" in err and "Nothing was changed" in err, err
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_handled_inside_a_finalizer_still_stops_plan(tmp_path: Path, sandbox_process, sig,
+                                                              code) -> None:
+    """A handler's exception raised inside a finalizer is swallowed by Python ("Exception
+    ignored in ..."): before, `plan` then ran to its end and exited 0 under a CI cancel. The
+    signal lands in a `__del__` the wrapper below runs once, in the main thread, just before
+    the command starts."""
+    project, _data = _project(tmp_path / "p", 5)
+    server = sandbox_process("stop-finalizer", rate_limit=1)
+    script = tmp_path / "plan_with_a_finalizer.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        "from reconciler import cli\n"
+        "class SignalInFinalizer:\n"
+        "    def __del__(self):\n"
+        f"        os.kill(os.getpid(), {int(sig)})\n"
+        "        sum(range(100000))  # Python code: the handler runs here, inside the finalizer\n"
+        "command = cli.cli.main\n"
+        "def signal_in_a_finalizer_then_run(*args, **kwargs):\n"
+        "    SignalInFinalizer()\n"
+        "    return command(*args, **kwargs)\n"
+        "cli.cli.main = signal_in_a_finalizer_then_run\n"
+        "sys.argv[0] = 'reconciler'\n"
+        "cli.main()\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run([sys.executable, str(script), "plan", str(project), "--endpoint", server.endpoint],
+                          env=cli_env(RECONCILER_RATE_LIMIT="1"), capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "the plan was not finished" in proc.stderr, proc.stderr
