@@ -169,3 +169,25 @@ def test_over_http_followers_user_fields_and_conditions_follow_a_changed_email(t
     assert OLD not in text and text.count(NEW) == 6, text  # 3 fields, 1 follower, 2 conditions
     assert NEW in project.lock()["vocabulary"]["user"]
     assert run_cli("plan", str(project.path), "--detailed-exitcode", *on).code == 0
+
+
+def test_after_a_changed_email_a_follower_added_in_git_is_the_only_change(tmp_path: Path) -> None:
+    """The recorded id is only an alias for the old address: a follower added in git is still added,
+    Bob (by his old address) is neither removed nor re-added, and nothing is marked drift."""
+    project = Project(tmp_path)
+    project.write("crm.yaml", combined("followers"))
+    project.apply()
+    change_email(project.db, OLD, NEW)
+    data = yaml.safe_load((project.path / "crm.yaml").read_text())
+    data["organizations"]["acme"]["followers"] = [OLD, "carol@example.com"]
+    project.write("crm.yaml", data)
+    plan = project.plan_json()
+    (change,) = plan["changes"]
+    assert (change["kind"], change["key"]) == ("organization", "acme")
+    followers = change["fields"]["followers"]
+    assert followers["detail"] == {"added": ["carol@example.com"], "removed": []} and not followers.get("drift")
+    project.apply()
+    users = {u["id"]: u["email"] for u in project.api("GET", "/api/v1/users")}
+    org = next(o for o in project.api("GET", "/api/v2/organizations") if o["name"] == "Acme")
+    live = sorted(users[f["user_id"]] for f in project.api("GET", f"/api/v2/organizations/{org['id']}/followers"))
+    assert NEW in live and "carol@example.com" in live
