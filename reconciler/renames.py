@@ -37,10 +37,10 @@ class Use:
 
     kind: str
     key: str
-    label: str  # "pipeline", "stage", "fields.Lead source"
-    what: str  # pipeline | stage | option | label
-    scope: str  # "" for a pipeline, the pipeline id for a stage, the custom field key for an option, the
-    # kind whose labels they are for a label
+    label: str  # "pipeline", "stage", "fields.Lead source", "followers"
+    what: str  # pipeline | stage | option | label | activity_type | user
+    scope: str  # "" for a pipeline, an activity type or a user, the pipeline id for a stage, the custom
+    # field key for an option, the kind whose labels they are for a label
     name: str
     id: Any
 

@@ -155,6 +155,7 @@ def test_over_http_followers_user_fields_and_conditions_follow_a_changed_email(t
     project.write("crm.yaml", combined("user custom fields", "filter conditions"))
     data = yaml.safe_load((project.path / "crm.yaml").read_text())
     data["deals"]["acme-deal"]["followers"] = [OLD]
+    data["filters"]["bobs-deals"]["conditions"]["all"].append({"field": MANAGER, "operator": "=", "value": OLD})
     project.write("crm.yaml", data)
     on = ("--endpoint", server.endpoint)
     applied = run_cli("apply", str(project.path), "--auto-approve", *on)
@@ -166,7 +167,7 @@ def test_over_http_followers_user_fields_and_conditions_follow_a_changed_email(t
     pulled = run_cli("pull", str(project.path), *on)
     assert pulled.code == 0, pulled.both[-2000:]
     text = manifests_text(project.path)
-    assert OLD not in text and text.count(NEW) == 6, text  # 3 fields, 1 follower, 2 conditions
+    assert OLD not in text and text.count(NEW) == 7, text  # 3 fields, 1 follower, 3 conditions
     assert NEW in project.lock()["vocabulary"]["user"]
     assert run_cli("plan", str(project.path), "--detailed-exitcode", *on).code == 0
 
