@@ -192,3 +192,24 @@ def test_after_a_changed_email_a_follower_added_in_git_is_the_only_change(tmp_pa
     org = next(o for o in project.api("GET", "/api/v2/organizations") if o["name"] == "Acme")
     live = sorted(users[f["user_id"]] for f in project.api("GET", f"/api/v2/organizations/{org['id']}/followers"))
     assert NEW in live and "carol@example.com" in live
+
+
+def test_a_follower_removed_in_pipedrive_and_a_changed_email_pull_together(tmp_path: Path) -> None:
+    """A followers list that drifted is pulled from Pipedrive, already under the new address; the
+    lists that did not drift get the new address by the rename."""
+    project = Project(tmp_path)
+    project.write("crm.yaml", combined("followers"))
+    project.apply()
+    users = {u["email"]: u["id"] for u in project.api("GET", "/api/v1/users")}
+    deal = next(d for d in project.api("GET", "/api/v2/deals") if d["title"] == "Acme deal")
+    project.api("DELETE", f"/api/v2/deals/{deal['id']}/followers/{users['carol@example.com']}")
+    change_email(project.db, OLD, NEW)
+
+    pulled = project.run("pull", str(project.path))
+    assert pulled.code == 0, pulled.both
+    data = yaml.safe_load((project.path / "crm.yaml").read_text())
+    assert data["deals"]["acme-deal"]["followers"] == [NEW]
+    assert data["persons"]["ann"]["followers"] == [NEW, "carol@example.com"]
+    assert data["organizations"]["acme"]["followers"] == [NEW]
+    after = project.run("plan", "--detailed-exitcode")
+    assert after.code == 0 and "renamed" not in after.err, after.both
