@@ -811,7 +811,8 @@ class Planner:
         change.fields[label] = {"before": before, "after": after}
         if moved is not None:
             change.fields[label][moved] = True
-        detail = change_detail(before, after)
+        in_live_names = getattr(ftype, "in_live_names", None)  # a user's old email: the address Pipedrive shows
+        detail = change_detail(before, in_live_names(after, self.ctx) if in_live_names is not None else after)
         if detail:
             change.fields[label]["detail"] = detail
         written = ftype.attached_ops(field_spec, desired, current if live is not None else None) \

@@ -37,16 +37,17 @@ class Use:
 
     kind: str
     key: str
-    label: str  # "pipeline", "stage", "fields.Lead source"
-    what: str  # pipeline | stage | option | label
-    scope: str  # "" for a pipeline, the pipeline id for a stage, the custom field key for an option, the
-    # kind whose labels they are for a label
+    label: str  # "pipeline", "stage", "fields.Lead source", "followers"
+    what: str  # pipeline | stage | option | label | activity_type | user
+    scope: str  # "" for a pipeline, an activity type or a user, the pipeline id for a stage, the custom
+    # field key for an option, the kind whose labels they are for a label
     name: str
     id: Any
 
 
 def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
-    """Every pipeline, stage, option and label name the resources use, with the id it resolves to now."""
+    """Every pipeline, stage, option, label, activity type and user name the resources use, with the id it
+    resolves to now (a user: every field that names one by email, followers and user custom fields too)."""
     for res in resources:
         if res.absent:
             continue
@@ -70,11 +71,9 @@ def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
             elif type_name == "filter conditions":
                 yield from _condition_uses(res, name, value, schema)
             elif type_name == "user" and isinstance(value, str):
-                try:
-                    user_id = schema.user_id(value)
-                except UnknownName:  # unknown or deactivated: the plan says so at the field
-                    continue
-                yield Use(res.kind, res.key, name, "user", "", value, user_id)
+                yield from _user_uses(res, name, [value], schema)
+            elif type_name == "followers" and isinstance(value, list):
+                yield from _user_uses(res, name, value, schema)
             elif type_name == "activity type" and isinstance(value, str) and value not in schema.activity_types:
                 type_key = schema.activity_type_keys.get(value)  # named by name (a key is never renamed)
                 if type_key is not None:
@@ -94,12 +93,26 @@ def _option_uses(res: Any, value: Any, schema: AccountSchema) -> Iterator[Use]:
             custom = schema.custom_field(res.kind, field_name)
         except UnknownName:
             continue
+        if custom.spec.type.name == "user" and isinstance(item, str):  # a custom field of the user type
+            yield from _user_uses(res, f"fields.{field_name}", [item], schema)
         if custom.spec.type.name not in OPTION_TYPES or item is None:
             continue
         for label in item if isinstance(item, list) else [item]:
             option_id = custom.options.get(str(label))
             if option_id is not None and not _is_placeholder(option_id):
                 yield Use(res.kind, res.key, f"fields.{field_name}", "option", custom.key, str(label), option_id)
+
+
+def _user_uses(res: Any, field_name: str, emails: list, schema: AccountSchema) -> Iterator[Use]:
+    """The users a field names by email: an owner, a followers list, a custom field of the user type."""
+    for email in emails:
+        if not isinstance(email, str):
+            continue
+        try:
+            user_id = schema.user_id(email)
+        except UnknownName:  # unknown or deactivated: the plan says so at the field
+            continue
+        yield Use(res.kind, res.key, field_name, "user", "", email, user_id)
 
 
 def _label_uses(res: Any, field_name: str, label_kind: str, value: list, schema: AccountSchema) -> Iterator[Use]:
@@ -113,7 +126,7 @@ def _label_uses(res: Any, field_name: str, label_kind: str, value: list, schema:
 
 
 def _condition_uses(res: Any, field_name: str, value: Any, schema: AccountSchema) -> Iterator[Use]:
-    """The options, pipelines and stages a filter's conditions name (reconciler/fieldtypes/conditions.py)."""
+    """The options, pipelines, stages and users a filter's conditions name (reconciler/fieldtypes/conditions.py)."""
     from reconciler.fieldtypes.conditions import named_in
 
     for what, scope, name, object_id in named_in(value, res.fields.get("type"), schema):

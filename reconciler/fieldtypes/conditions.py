@@ -148,9 +148,9 @@ def _value_from_api(schema: Any, field_type: str, labels: Mapping[Any, str], val
 
 
 def named_in(value: Any, filter_type: Any, schema: Any) -> Iterator[tuple[str, str, str, Any]]:
-    """(what, scope, name, id) of every option, pipeline and stage declared conditions name, as the
-    lock's vocabulary records them (reconciler/renames.py): options under their field's key, stages
-    under their pipeline's id. Names the account does not know are left to the plan's errors."""
+    """(what, scope, name, id) of every option, pipeline, stage and user declared conditions name, as
+    the lock's vocabulary records them (reconciler/renames.py): options under their field's key, stages
+    under their pipeline's id, users by email. Names the account does not know are left to the plan's errors."""
     own = OWN_OBJECT.get(str(filter_type), "deal")
     for group in ("all", "any"):
         for item in (value or {}).get(group) or []:
@@ -163,6 +163,8 @@ def named_in(value: Any, filter_type: Any, schema: Any) -> Iterator[tuple[str, s
                     pipeline_id = schema.pipeline_id(raw["pipeline"])
                     yield "pipeline", "", raw["pipeline"], pipeline_id
                     yield "stage", str(pipeline_id), raw["stage"], schema.stage_id(raw["stage"], pipeline_id)
+                elif field_type == "user" and isinstance(raw, str):
+                    yield "user", "", raw, schema.user_id(raw)
             except (NormalizeError, UnknownName):
                 continue
 
@@ -177,7 +179,7 @@ def renamed_in(value: Any, what: str, old: str, new: str) -> Any:
             raw = item.get("value")
             if isinstance(raw, Mapping) and what in ("pipeline", "stage") and raw.get(what) == old:
                 item["value"] = {**raw, what: new}
-            elif what == "option" and raw == old:
+            elif what in ("option", "user") and raw == old:
                 item["value"] = new
             changed.append(item)
         out[group] = changed

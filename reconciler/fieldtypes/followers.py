@@ -77,6 +77,17 @@ class Followers(FieldType):
         return sorted(shown, key=lambda item: (isinstance(item, dict), str(item)))
 
     @staticmethod
+    def in_live_names(value: Any, ctx: Any) -> Any:
+        """The declared emails as the live list shows the same users, for the plan's added/removed
+        detail: a user whose email changed in Pipedrive (named by the old one, which the lock's
+        vocabulary still resolves) is neither added nor removed (reconciler/renames.py)."""
+        if not isinstance(value, list):
+            return value
+        schema = ctx.schema
+        return [schema.emails_by_user.get(schema.users_by_email.get(item.lower()), item)
+                if isinstance(item, str) else item for item in value]
+
+    @staticmethod
     def _managed(value: Any, owner: Any) -> list[Any]:
         return sorted({u for u in _parts(value)[1] if u != owner}, key=str)
 
