@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 # the official AddFilterRequestTypeConst
 FILTER_TYPES = ("deals", "leads", "org", "people", "products", "activity", "projects")
+# Types refused at validate: a filter's conditions name fields of the five objects the official
+# description lists (person, deal, organization, product, activity: AddFilterRequest.conditions),
+# none of them a lead's or a project's, and no lead or project field list says which ids such a
+# filter's conditions take. Such filters made in Pipedrive are left alone (reconciler/pipedrive/filters.py).
+UNSUPPORTED_TYPES = {"leads": "a lead's", "projects": "a project's"}
 
 FIELDS = (
     FieldSpec("name", STRING, "name", "The filter's name, as people pick it in Pipedrive's lists. Matched together "
@@ -27,11 +32,14 @@ FIELDS = (
               "`absent: true` (or leaving a managed filter out) deletes it without --allow-data-loss: a filter holds "
               "no records and its whole definition stays in the manifests' history (`protect: true` guards one). "
               "Pipedrive's API cannot set a filter's visibility, so it is not declared.", nullable=False),
-    FieldSpec("type", ENUM, "type", "What the filter lists: deals, leads, org, people, products, activity or "
-              "projects. It cannot change (Pipedrive's update takes no type).", choices=FILTER_TYPES, nullable=False),
+    FieldSpec("type", ENUM, "type", "What the filter lists: deals, org, people, products or activity. It cannot "
+              "change (Pipedrive's update takes no type). Pipedrive also has leads and projects filters; validate "
+              "refuses them: the objects Pipedrive's filter conditions name (person, deal, organization, product, "
+              "activity) include no lead or project, so what their conditions take is not documented.",
+              choices=FILTER_TYPES, nullable=False),
     FieldSpec("conditions", CONDITIONS, "conditions", "Which records the filter lists. A condition is about the "
-              "filter's own object unless `object` says deal, person, organization or product (conditions about "
-              "activity fields are not supported yet); at most 16 in all. Operators as Pipedrive names them: =, !=, "
+              "filter's own object unless `object` says deal, person, organization, product or activity (an "
+              "activity type by its name, as fields' options are); at most 16 in all. Operators as Pipedrive names them: =, !=, "
               "<, >, <=, >=, LIKE '$%' (starts with), LIKE '%$%' (contains), NOT LIKE '$%', IS NULL, IS NOT NULL "
               "(no value); which ones a field takes depends on its type: checked by validate for custom fields the "
               "manifests declare, by plan for the account's fields (names of fields, options, stages, users too).",
@@ -55,9 +63,10 @@ def check(declared: Mapping[str, Any], live: Mapping[str, Any] | None, writes: M
 
 
 def condition_problems(manifest: Manifest) -> list[Problem]:
-    """What validate can tell offline about conditions naming a custom field the manifests declare:
-    an operator that does not fit its type, an option it does not have (FILE:LINE of `conditions`).
-    Fields the manifests do not declare are Pipedrive's or the account's: checked at plan time."""
+    """What validate can tell offline: a lead or project filter (FILE:LINE of `type`), and conditions
+    naming a custom field the manifests declare with an operator that does not fit its type or an
+    option it does not have (FILE:LINE of `conditions`). Fields the manifests do not declare are
+    Pipedrive's or the account's: checked at plan time."""
     from reconciler.manifest.model import Problem
 
     # custom fields and filters by their kinds' names: this module is those kinds' rules
@@ -65,6 +74,14 @@ def condition_problems(manifest: Manifest) -> list[Problem]:
                 if res.kind == "custom_field" and not res.absent}
     problems = []
     for res in manifest.resources:
+        if res.kind == "filter" and not res.absent and res.fields.get("type") in UNSUPPORTED_TYPES:
+            filter_type = res.fields["type"]
+            problems.append(Problem(res.field_pos.get("type", res.pos), f"filter '{res.key}': filters of "
+                                    f"{filter_type} are not supported: Pipedrive's filter conditions name fields of "
+                                    "person, deal, organization, product or activity (AddFilterRequest.conditions), "
+                                    f"not {UNSUPPORTED_TYPES[filter_type]}, so what such a filter's conditions "
+                                    "take is not documented; make it in Pipedrive (reconciler leaves it alone)"))
+            continue
         if res.kind != "filter" or res.absent or not isinstance(res.fields.get("conditions"), Mapping):
             continue
         own = OWN_OBJECT.get(str(res.fields.get("type")), "deal")

@@ -79,6 +79,7 @@ V1_PATHS = (
     "/leads", "/leads/{id}", "/leads/archived", "/leads/search",
     "/leadLabels", "/leadLabels/{id}",
     "/filters", "/filters/{id}",  # saved views (issue 27)
+    "/activityFields",  # the activity fields' numeric ids, which filter conditions name (issue 27)
     # the change history of deals, persons and organizations (who changed a drifted field, issue 15)
     "/deals/{id}/changelog", "/persons/{id}/changelog", "/organizations/{id}/changelog",
     "/currencies", "/deals/archived",

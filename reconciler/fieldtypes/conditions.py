@@ -3,8 +3,9 @@
 Pipedrive's filter conditions (npm `pipedrive` 33.x, v1 `AddFilterRequest.conditions`,
 `FilterConditions`) are one "and" glue over groups: the UI has exactly two, an "and" group (every
 condition holds) and an "or" group (at least one holds). Each condition names an object (deal,
-person, organization, product, activity), a field by its numeric `field_id`, an operator and a
-value, all strings: an option, a stage or a user is its id.
+person, organization, product, activity: the five the official description lists), a field by its
+numeric `field_id`, an operator and a value, all strings: an option, a stage or a user is its id,
+an activity type its key (the option id of the activity `type` field).
 
 Manifests say the same with names (docs/reference.md, `filter`):
 
@@ -33,10 +34,12 @@ from reconciler.fieldtypes.custom import is_hash_key
 from reconciler.normalize import NormalizeError, Placeholder
 from reconciler.vocabulary import UnknownName
 
-# The objects a condition may be about, and the filter type whose own object each one is
-OBJECTS = ("deal", "person", "organization", "product")  # activity fields have no v1 list of ids here
+# The objects a condition may be about (AddFilterRequest.conditions names these five), and the
+# filter type whose own object each one is. Lead and project filters have no object of their own
+# among the five: refused at validate (reconciler/filter_rules.py).
+OBJECTS = ("deal", "person", "organization", "product", "activity")
 OWN_OBJECT = {"deals": "deal", "people": "person", "org": "organization", "products": "product",
-              "activity": "activity", "leads": "deal"}
+              "activity": "activity"}
 # The operators Pipedrive names (AddFilterRequest.conditions), by the kind of field they fit
 NULL_OPERATORS = ("IS NULL", "IS NOT NULL")
 TEXT_OPERATORS = ("=", "!=", "LIKE '$%'", "LIKE '%$%'", "NOT LIKE '$%'", *NULL_OPERATORS)
@@ -64,7 +67,7 @@ def _field(schema: Any, entity: str, name: str) -> tuple[Any, str, dict[str, Any
     (those the plan declares included) first, then Pipedrive's standard fields."""
     if entity not in OBJECTS:
         raise NormalizeError(f"a condition about {entity} fields is not supported (conditions name deal, person, "
-                             "organization or product fields: declare `object`)")
+                             "organization, product or activity fields: declare `object`)")
     custom = schema.custom.get(entity, {}).get(name) or []
     if len(custom) > 1:
         raise NormalizeError(f"{entity} field name {name!r} is ambiguous: name it by its key")
@@ -78,6 +81,8 @@ def _field(schema: Any, entity: str, name: str) -> tuple[Any, str, dict[str, Any
             options = dict(info["options"])
             if key == "label":  # labels the plan declares too
                 options.update({label: i for i, label in schema.label_names.get(entity, {}).items()})
+            if entity == "activity" and key == "type":  # activity types the plan declares too, by key
+                options.update(schema.activity_type_keys)
             return key, info["field_type"], options
     names = [info["name"] for info in standard.values()] + list(schema.custom.get(entity, {}))
     raise NormalizeError(f"unknown {entity} field {name!r}{suggest(name, names)} (a filter's condition names a field "
@@ -96,6 +101,8 @@ def _field_name(schema: Any, entity: str, key: Any) -> tuple[str, str, dict[Any,
     labels = {i: label for label, i in info["options"].items()}
     if key == "label":
         labels.update(schema.label_names.get(entity, {}))
+    if entity == "activity" and key == "type":
+        labels.update({type_key: name for name, type_key in schema.activity_type_keys.items()})
     return info["name"], info["field_type"], labels
 
 
@@ -138,6 +145,8 @@ def _value_from_api(schema: Any, field_type: str, labels: Mapping[Any, str], val
         return {"pipeline": schema.pipeline_names.get(pipeline_id, pipeline_id), "stage": stage}
     if field_type == "user" and str(value).isdigit() and int(value) in schema.emails_by_user:
         return schema.emails_by_user[int(value)]
+    if field_type == "boolean" and str(value) in ("0", "1"):  # written as "1"/"0" (_text)
+        return str(value) == "1"
     if field_type in ORDERED_TYPES and field_type not in ("date", "daterange", "time", "timerange"):
         try:
             number = float(value)

@@ -6,12 +6,16 @@ take a get (`GET /api/v1/filters/{id}?include_field_code=true`, `GetFiltersRespo
 conditions then carry each field's `field_code`); a create (`POST`, `AddFilterRequest`: name,
 conditions, type) and an update (`PUT .../{id}`, `UpdateFilterRequest`: conditions, required, and
 name) name fields by their numeric `field_id`, which this module looks up in the entities' v1
-field lists at write time (a custom field the same apply created has one only then). Neither
+field lists at write time (a custom field the same apply created has one only then). Activity
+fields' ids come from v1 `GET /api/v1/activityFields` (ActivityFieldsApi, current: not among the
+deprecated v1 endpoints; it takes no parameters and answers every field at once): v2's
+`GET /api/v2/activityFields` names fields by `field_code` only. Neither
 request model has `visible_to` nor (for an update) `type`: a filter's visibility is Pipedrive's
 to set, and its type cannot change.
 
 Which filters the engine sees: the ones the API user can edit and that are neither temporary
-nor Pipedrive's own (`filter_code` set). Others are never read further, adopted, exported or
+nor Pipedrive's own (`filter_code` set), of the types reconciler supports (not leads or projects:
+reconciler/filter_rules.py says why). Others are never read further, adopted, exported or
 changed; managed filters are deleted only when declared absent or left out of the manifests.
 """
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from reconciler.filter_rules import UNSUPPORTED_TYPES
 from reconciler.pipedrive import adapters
 from reconciler.pipedrive.pages import Page
 
@@ -30,14 +35,16 @@ KIND = "filter"
 PATH = "/api/v1/filters"
 # each condition object's v1 field list (its numeric field ids)
 FIELD_LISTS = {"deal": "dealFields", "person": "personFields", "organization": "organizationFields",
-               "product": "productFields", "activity": "activityFields"}
+               "product": "productFields"}
+ACTIVITY_FIELDS = "/api/v1/activityFields"
 WITH_CODES = {"include_field_code": "true"}
 
 
 def _managed(record: Mapping[str, Any]) -> bool:
     """A filter the engine may read further: editable by the API user, saved, and not Pipedrive's own."""
     return (record.get("is_editable", True) is not False and not record.get("temporary_flag")
-            and not record.get("filter_code") and record.get("active_flag", True) is not False)
+            and not record.get("filter_code") and record.get("active_flag", True) is not False
+            and record.get("type") not in UNSUPPORTED_TYPES)  # refused at validate: never adopted
 
 
 def _canon(record: Mapping[str, Any]) -> dict:
@@ -57,11 +64,18 @@ def read_all(client: PipedriveClient) -> list[dict]:
     return out
 
 
+def activity_fields(client: PipedriveClient) -> list[dict]:
+    """Every activity field (v1 `Field`s: key, name, field_type, options, numeric id), one call."""
+    return list(client.http.request("GET", ACTIVITY_FIELDS, what="activity fields").get("data") or [])
+
+
 def field_ids(client: PipedriveClient, entities: set[str]) -> dict[tuple[str, str], Any]:
     """(object, field key) -> numeric field id, from the entities' v1 field lists (one call each)."""
     out: dict[tuple[str, str], Any] = {}
     for entity in sorted(entities):
-        for raw in client.paged(f"/api/v1/{FIELD_LISTS[entity]}", {}, version="v1"):
+        listed = (activity_fields(client) if entity == "activity"
+                  else client.paged(f"/api/v1/{FIELD_LISTS[entity]}", {}, version="v1"))
+        for raw in listed:
             out[(entity, str(raw.get("key")))] = raw.get("id")
     return out
 

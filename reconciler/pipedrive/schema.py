@@ -55,6 +55,13 @@ class AccountSchema(vocabulary.AccountSchema):
             schema.activity_type_keys = {str(t.get("name")): str(t.get("key_string")) for t in active}
         if kinds_needed is not None and "fields" in vocabularies:  # filters name every entity's fields
             kinds_needed = set(kinds_needed) | {"deal", "person", "organization", "product"}
+        if "fields" in vocabularies:  # and activities' (no custom fields, no kind's field schema: one v1 list)
+            from reconciler.pipedrive.filters import activity_fields
+
+            schema.standard_fields["activity"] = {str(raw.get("key")): {
+                "name": raw.get("name"), "field_type": raw.get("field_type"),
+                "options": {str(o["label"]): o["id"] for o in raw.get("options") or []}}
+                for raw in activity_fields(client)}
         if kinds_needed is not None:  # a kind that shares another's custom fields needs that one's
             kinds_needed = set(kinds_needed) | {kinds.kind(k).custom_fields_of for k in kinds_needed
                                                 if k in kinds.BY_NAME and kinds.kind(k).custom_fields_of}

@@ -368,6 +368,7 @@ def _v1(run: Run) -> None:
     run.call("v2", "GET", "/activityFields", query={"limit": 5})
     run.call("v2", "GET", "/activityFields", query={"include_fields": "ui_visibility"})
     run.call("v2", "GET", "/activityFields/{field_code}", params={"field_code": "type"})
+    run.call("v1", "GET", "/activityFields")
     for entity in ("deal", "person", "organization", "product"):
         listed = run.call("v1", "GET", f"/{entity}Fields")
         run.call("v1", "GET", f"/{entity}Fields/{{id}}", params={"id": listed[-1]["id"]})

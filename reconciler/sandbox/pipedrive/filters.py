@@ -12,7 +12,9 @@ second with 'OR'" (the official description of addFilter): any other nesting is 
 
 What the sandbox refuses, as Pipedrive does, with a 400: a field id that is not a field of the
 condition's object, an operator Pipedrive does not name, an operator that does not fit the field's
-type (a "contains" on a number), an option, stage or user that does not exist.
+type (a "contains" on a number), an option, stage or user that does not exist. An activity
+condition's field id is one of ``GET /api/v1/activityFields`` (activity_fields.py), an activity
+type by its key (that field's option id).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..store import now_iso
+from .activity_fields import fields_v1 as activity_fields
 from .base import Ctx, Router
 from .errors import bad_request, not_found
 from .model import to_str
@@ -50,7 +53,7 @@ def _condition(ctx: Ctx, item: Any) -> dict[str, Any]:
     if entity not in OBJECTS:
         raise bad_request(f"Condition object must be one of: {', '.join(OBJECTS)}")
     field_id = str(item.get("field_id") or "")
-    fields = {str(f["id"]): f for f in ctx.company.fields(entity)} if entity != "activity" else {}
+    fields = {str(f["id"]): f for f in _fields(ctx, entity)}
     field = fields.get(field_id)
     if field is None:
         raise bad_request(f"Field with id {field_id or '(none)'} does not exist for {entity}")
@@ -70,7 +73,7 @@ def _condition(ctx: Ctx, item: Any) -> dict[str, Any]:
 
 def _check_value(ctx: Ctx, field: dict[str, Any], value: str) -> None:
     kind = field["field_type"]
-    if kind in ("enum", "set") and field.get("options"):
+    if kind in ("enum", "set", "varchar_options") and field.get("options"):
         if value not in {str(o["id"]) for o in field["options"]}:
             raise bad_request(f"Option with id {value} does not exist for the field {field['name']}")
     elif kind == "stage":
@@ -100,9 +103,14 @@ def _conditions(ctx: Ctx, raw: Any) -> dict[str, Any]:
     return {"glue": "and", "conditions": groups}
 
 
+def _fields(ctx: Ctx, entity: str) -> list[dict[str, Any]]:
+    """The fields a condition about this object may name: its field schema (activities' from
+    activity_fields.py: they have no custom fields)."""
+    return activity_fields(ctx) if entity == "activity" else ctx.company.fields(entity)
+
+
 def _codes(ctx: Ctx) -> dict[tuple[str, str], str]:
-    return {(entity, str(f["id"])): f["key"] for entity in OBJECTS if entity != "activity"
-            for f in ctx.company.fields(entity)}
+    return {(entity, str(f["id"])): f["key"] for entity in OBJECTS for f in _fields(ctx, entity)}
 
 
 def filter_v1(ctx: Ctx, record: dict[str, Any], with_conditions: bool) -> dict[str, Any]:
