@@ -300,6 +300,8 @@ WEBHOOK_KIND = KindSpec(
     v1_path="/api/v1/webhooks",  # v1 only
     v2_path=None,
     match_keys=(),  # never adopted: a webhook the manifests did not create or export is another integration's
+    # ... except the one the UI made when it "edited" ours (delete, create): same events, same place
+    recreated_by=("subscription_url", "event_action", "event_object"),
     required_on_create=("name", "url", "event_action", "event_object"),
     order=-1,
     shape=True,

@@ -263,6 +263,9 @@ def followed_line(entry: dict) -> str:
     if entry["how"] == "converted":
         what = (f"{address} was converted in Pipedrive to {entry['into_kind']} {entry['into']} "
                 f"(it was id {entry['from']})")
+    elif entry["how"] == "recreated":  # Pipedrive cannot update it (webhooks): the UI deletes and creates
+        what = (f"{address} was deleted and created again in Pipedrive as {entry['into_kind']} {entry['into']} "
+                f"(it was id {entry['from']})")
     else:
         told = f"; {entry['history']}" if entry.get("history") else ""  # reconciler/gone_history.py
         what = (f"{address} was merged in Pipedrive into {entry['into_kind']} {entry['into']} "
@@ -273,4 +276,6 @@ def followed_line(entry: dict) -> str:
     if entry["how"] == "converted":
         return (f"{what}: not created again; declare that {entry['into_kind']} instead, and remove {address} "
                 "(or list it under `removed:`)")
+    if entry["how"] == "recreated":
+        return f"{what}: followed to it, not created again; the lock records the new one"
     return f"{what}: followed to it, not created again; the lock records the survivor"
