@@ -112,3 +112,41 @@ def test_two_candidates_follow_neither_and_say_why(project: Project) -> None:
     result = project.run("plan")
     assert f"{first}, {second}" in result.both and "not followed" in result.both, result.both
     assert "followed" not in project.plan_json()
+
+
+def test_a_webhook_recreated_in_the_ui_over_http(tmp_path, sandbox_process) -> None:
+    """As a user runs it against `sandbox serve`: the password never printed, one webhook left."""
+    from tests.conftest import cli_env, run_cli
+
+    server = sandbox_process("hookrecreated")
+    password = "over-http-recreated-pass"
+    env = {**cli_env(), "HOOK_PASSWORD": password}
+
+    def cli(*args: str):
+        return run_cli(*args, "--endpoint", server.endpoint, env=env)
+
+    project = tmp_path / "crm"
+    project.mkdir()
+    (project / "webhooks.yaml").write_text(yaml.safe_dump({"webhooks": HOOKS}, sort_keys=False), encoding="utf-8")
+    applied_run = cli("apply", str(project), "--auto-approve")
+    assert applied_run.code == 0, applied_run.both[-2000:]
+    deals = HOOKS["deal-events"]
+    (old,) = [h for h in server.api.call("GET", "/api/v1/webhooks") if h["subscription_url"] == deals["url"]]
+    server.api.call("DELETE", f"/api/v1/webhooks/{old['id']}")
+    new = server.api.call("POST", "/api/v1/webhooks", json={
+        "subscription_url": deals["url"], "event_action": deals["event_action"], "event_object": deals["event_object"],
+        "name": "Deals to the lake", "version": deals["version"], "user_id": old["user_id"],
+        "http_auth_user": deals["http_auth_user"], "http_auth_password": password})["id"]
+
+    drift = cli("plan", str(project), "--drift-only", "--detailed-exitcode")
+    assert drift.code == 2 and f"created again in Pipedrive as webhook {new}" in drift.out, drift.both[-2000:]
+    pulled = cli("pull", str(project))
+    assert pulled.code == 0, pulled.both[-2000:]
+    now = yaml.safe_load((project / "webhooks.yaml").read_text(encoding="utf-8"))["webhooks"]["deal-events"]
+    assert now["name"] == "Deals to the lake" and now["http_auth_password_env"] == "HOOK_PASSWORD"
+    assert cli("plan", str(project), "--detailed-exitcode").code == 0
+    assert [h["id"] for h in server.api.call("GET", "/api/v1/webhooks")
+            if h["subscription_url"] == deals["url"]] == [new]
+    for result in (applied_run, drift, pulled):
+        assert password not in result.both
+    assert password not in (project / "reconciler.lock").read_text(encoding="utf-8")
