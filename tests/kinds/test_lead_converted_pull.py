@@ -107,6 +107,28 @@ def test_pull_names_the_deal_a_resource_already_manages(project: Project) -> Non
     assert plan["changes"] == [] and "followed" not in plan, plan
 
 
+def test_children_in_other_files_and_a_taken_deal_key(project: Project) -> None:
+    """The lead in one file, its note in another, a managed deal already keyed like the lead."""
+    whole = yaml.safe_load(RECORDS)
+    project.write("records.yaml", {"organizations": whole["organizations"], "leads": whole["leads"],
+                                   "deals": {"acme-lead": {"title": "Older Acme deal", "org": "acme"}}})
+    project.write("notes.yaml", {"notes": whole["notes"]})
+    project.apply()
+    (lead,) = project.api("GET", "/api/v1/leads")
+    project.api("POST", f"/api/v2/leads/{lead['id']}/convert/deal", json={}, headers=BOB)
+    deal = next(d["id"] for d in project.api("GET", "/api/v2/deals", params={"limit": 500})
+                if d["title"] == "Acme lead")
+
+    project.ok("pull", str(project.path))
+    now = records(project)
+    assert "leads" not in now and now["deals"][f"acme-lead-{deal}"]["title"] == "Acme lead"
+    notes = yaml.safe_load((project.path / "notes.yaml").read_text(encoding="utf-8"))["notes"]
+    assert notes["acme-lead-note"]["deal"] == f"acme-lead-{deal}"
+    assert project.plan_json()["changes"] == []
+    again = project.ok("pull", str(project.path))  # nothing left to accept
+    assert "Nothing to pull" in again.out, again.out
+
+
 def test_a_pull_after_a_conversion_over_http(tmp_path: Path, sandbox_process) -> None:
     server = sandbox_process("leadconverted")
 
