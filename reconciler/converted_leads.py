@@ -53,6 +53,13 @@ class Conversions:
     additions: dict[str, list[tuple[str, str, dict, Any]]] = field(default_factory=dict)
     removals: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
+    def joined(self, additions: dict[str, list], removals: dict[str, list]) -> tuple[dict, dict]:
+        """pull's other additions and removals (by file) with these: one write of each file."""
+        return ({path: additions.get(path, []) + self.additions.get(path, [])
+                 for path in set(additions) | set(self.additions)},
+                {path: removals.get(path, []) + self.removals.get(path, [])
+                 for path in set(removals) | set(self.removals)})
+
 
 def converted_leads(run: Any, manifest: Manifest) -> Conversions:
     """What pull writes for the leads the plan found converted (plan.followed, how "converted")."""

@@ -290,8 +290,8 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
                 read: Mapping[str, bytes] | None = None,
                 unmoved: dict[str, list[str]] | None = None, relinks: list[Relink] | None = None) -> list[str]:
     """Write every edit, addition and removal (a resource deleted in Pipedrive, and the `moved:`
-    entries naming it: `unmoved`, from stale_moves), file by file; every file is checked before
-    any is written.
+    entries naming it: `unmoved`, from stale_moves), and every field renamed in place (`relinks`),
+    file by file; every file is checked before any is written.
 
     `read` is the sha256 of each file as the run first read it (Manifest.hashes, by real
     path): a file that differs now was edited while pull ran, and writing pull's values into

@@ -81,13 +81,9 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         if not outcome.edits and not additions and not removals and not conversions.converted:
             accept_live(run)  # nothing to write, yet what was seen is now the record
             return outcome
-        gone = {path: removals.get(path, []) + conversions.removals.get(path, [])
-                for path in set(removals) | set(conversions.removals)}
-        outcome.files = write_edits(outcome.edits + conversions.edits,  # refused if edited meanwhile
-                                    {path: additions.get(path, []) + conversions.additions.get(path, [])
-                                     for path in set(additions) | set(conversions.additions)},
-                                    gone, manifest.hashes, unmoved=stale_moves(manifest, gone),
-                                    relinks=conversions.relinks)
+        added, gone = conversions.joined(additions, removals)
+        outcome.files = write_edits(outcome.edits + conversions.edits, added, gone,  # refused if edited meanwhile
+                                    manifest.hashes, unmoved=stale_moves(manifest, gone), relinks=conversions.relinks)
         old_ids = {(k["kind"], k["key"]): k["id"] for k in run.plan.kept}
         outcome.removed = [(path, kind_name, key, old_ids.get((kind_name, key)))
                            for path, items in removals.items() for kind_name, key in items]
