@@ -204,7 +204,7 @@ def _follow_recreations(by_address: dict[tuple[str, str], Resource], gone: dict[
     wanted: dict[tuple[str, str], list[Any]] = {}
     for address, old in gone.items():
         spec = kinds.kind(address[0])
-        recorded = {object_id for kind_name, _key, object_id in lock.entries() if kind_name == spec.name}
+        recorded = set(lock.resources.get(spec.name, {}).values())  # someone's: never a candidate
         declared = {}
         for api in spec.recreated_by:
             field_spec = next((f for f in spec.fields if f.api == api), None)
