@@ -47,6 +47,9 @@ class Converted:
 
 @dataclass
 class Conversions:
+    """Everything pull writes for the conversions, in the shapes its writer takes, so that each
+    file is written once with the drifted values, the deletions and the children added."""
+
     converted: list[Converted] = field(default_factory=list)
     relinks: list[Relink] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)  # pins, as Pipedrive carried them
