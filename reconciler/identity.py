@@ -138,7 +138,7 @@ def _live_rule_keys(spec: KindSpec, rule: tuple[str, ...], obj: Mapping[str, Any
 @dataclass(slots=True)  # one per managed resource: 55,000 in an exported account
 class Match:
     object_id: Any
-    how: str  # "id" | "lock" | "natural" | "merged" (the lock's object was merged into this one)
+    how: str  # "id" | "lock" | "natural" | "merged" (the lock's object is gone: merged into this one, or recreated)
 
 
 @dataclass
@@ -292,7 +292,7 @@ def match(
             if became is None:
                 continue
             owner = claimed.get(became.new_kind, {}).get(became.new_id)
-            if became.how == "merged" and owner is None:
+            if became.takes_its_place and owner is None:  # merged, or (webhooks) created again
                 claim(res, became.new_id, "merged")
             identity.followed[(res.kind, res.key)] = (became, owner.key if owner is not None else None)
     if problems:

@@ -285,6 +285,9 @@ class KindSpec:
     # the kind Pipedrive converts objects of this kind into (a lead into a deal: POST
     # /api/v2/leads/{id}/convert/deal); the new object names its source (deals' `source_lead_id`)
     converts_to: str | None = None
+    # API fields that say a live object is this kind's locked one deleted and created again in the
+    # UI, the only way Pipedrive edits an object it cannot update (webhooks; reconciler/merges.py)
+    recreated_by: tuple[str, ...] = ()
     # API fields Pipedrive refuses in a create (a lead's is_archived): written by an update once
     # the object exists (reconciler/twophase.py)
     create_later: tuple[str, ...] = ()

@@ -277,7 +277,9 @@ WEBHOOK_KIND = KindSpec(
                   "cannot update a webhook: any change is a replace (-/+ in the plan: deleted, then created, with a "
                   "new id). Removing one (or `absent: true`) deletes it, with no opt-in: it holds no data, and "
                   "declaring it again recreates it. Webhooks the manifests did not create or export are never "
-                  "adopted, changed or deleted.", nullable=False),
+                  "adopted, changed or deleted, except the one the web UI creates when it edits a declared webhook "
+                  "(deleting it and creating another with the same URL and events): that one is followed, its id "
+                  "recorded and its changed values drift.", nullable=False),
         FieldSpec("url", URL, "subscription_url", "Where Pipedrive sends the events: a full http(s) URL (not a "
                   "Pipedrive API URL).", nullable=False),
         FieldSpec("event_action", ENUM, "event_action", "The action notified: create, change, delete or * (all).",
@@ -300,6 +302,8 @@ WEBHOOK_KIND = KindSpec(
     v1_path="/api/v1/webhooks",  # v1 only
     v2_path=None,
     match_keys=(),  # never adopted: a webhook the manifests did not create or export is another integration's
+    # ... except the one the UI made when it "edited" ours (delete, create): same events, same place
+    recreated_by=("subscription_url", "event_action", "event_object"),
     required_on_create=("name", "url", "event_action", "event_object"),
     order=-1,
     shape=True,

@@ -9,8 +9,8 @@ resolve or move the note back to nothing. What Pipedrive did is what the user as
 converting, so, for the plan, such a child's parent is the deal the lead became (`deal: {id: N}`):
 an existing child is found there and left alone, a new one is created on that deal. Its `pinned`
 is left as Pipedrive carried it (a pin is per parent, and conversion is Pipedrive's to do); a
-created one is pinned on the deal. The manifests are not rewritten (the lead keeps its key and
-its `followed` entry says what it became).
+created one is pinned on the deal. Plans do not rewrite the manifests (the lead keeps its key
+and its `followed` entry says what it became); `pull` does (reconciler/converted_leads.py).
 """
 
 from __future__ import annotations

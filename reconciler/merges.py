@@ -23,6 +23,13 @@ email, name, title), so without this the default apply would create a copy and m
 deals and activities from the survivor to it. Identity (reconciler/identity.py) decides what
 a followed resource becomes: the survivor's resource when nothing else claims it, otherwise
 a resource merged into another one's object.
+
+A webhook cannot be updated, so the web UI edits one by deleting it and creating another: a
+locked webhook that is gone is followed to the one live webhook of the same events and place
+(the kind's `recreated_by` fields: subscription_url, event_action, event_object) that was
+created after it, is general (not an app's or an automation's) and that no lock entry records.
+An older one, or one the lock knows, is another integration's or another resource's: never
+taken. Two candidates: nothing is followed, and a warning names them.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from reconciler.lock import LockFile
 from reconciler.manifest.model import Reference, Resource
 
 CONVERTED_PAGES_MAX = 4  # pages of the newest deals read to find the deal a lead became (500 each)
+TAKES_ITS_PLACE = ("merged", "recreated")  # Followed.how: the key follows to an object of its own kind
 
 
 @dataclass(frozen=True)
@@ -46,13 +54,21 @@ class Followed:
     key: str
     old_id: Any  # the id the lock recorded, gone from Pipedrive
     new_id: Any  # the survivor, or the deal a lead became
-    how: str  # "merged" | "converted"
+    how: str  # "merged" | "converted" | "recreated" (deleted and created again in the UI: webhooks)
     new_kind: str  # the kind of new_id: the same, or "deal" for a converted lead
 
     def describe(self) -> str:
         if self.how == "converted":
             return f"converted in Pipedrive to {self.new_kind} {self.new_id} (it was {self.kind} id {self.old_id})"
+        if self.how == "recreated":
+            return f"deleted and created again in Pipedrive as {self.kind} {self.new_id} (it was id {self.old_id})"
         return f"merged in Pipedrive into {self.kind} {self.new_id} (it was id {self.old_id})"
+
+    @property
+    def takes_its_place(self) -> bool:
+        """Whether the key now names the new object, of its own kind (a merge's survivor, a webhook
+        created again), rather than an object of another kind (a converted lead's deal)."""
+        return self.how in TAKES_ITS_PLACE
 
 
 @dataclass
@@ -76,7 +92,7 @@ def find_followed(client: Any, resources: Iterable[Resource], objects: dict[str,
     gone: dict[tuple[str, str], Any] = {}
     for res in resources:
         spec = kinds.kind(res.kind)
-        if res.absent or res.id is not None or not (spec.mergeable or spec.converts_to):
+        if res.absent or res.id is not None or not (spec.mergeable or spec.converts_to or spec.recreated_by):
             continue
         locked = lock.id_for(res.kind, res.key)
         if locked is not None and locked not in objects.get(res.kind, {}):
@@ -90,6 +106,9 @@ def find_followed(client: Any, resources: Iterable[Resource], objects: dict[str,
     converted = {address: old for address, old in gone.items() if kinds.kind(address[0]).converts_to}
     if converted:
         _follow_conversions(client, converted, objects, result)
+    recreated = {address: old for address, old in gone.items() if kinds.kind(address[0]).recreated_by}
+    if recreated:
+        _follow_recreations(by_address, recreated, objects, lock, result)
     return result
 
 
@@ -178,10 +197,47 @@ def _follow_conversions(client: Any, gone: dict[tuple[str, str], Any], objects: 
             result.followed[(kind_name, key)] = Followed(kind_name, key, old, obj["id"], "converted", target)
 
 
+def _follow_recreations(by_address: dict[tuple[str, str], Resource], gone: dict[tuple[str, str], Any],
+                        objects: dict[str, Any], lock: LockFile, result: FollowResult) -> None:
+    """Objects Pipedrive cannot update, deleted and created again in the UI (webhooks): the one
+    newer, unrecorded live object sending the same events to the same place."""
+    wanted: dict[tuple[str, str], list[Any]] = {}
+    for address, old in gone.items():
+        spec = kinds.kind(address[0])
+        recorded = set(lock.resources.get(spec.name, {}).values())  # someone's: never a candidate
+        declared = {}
+        for api in spec.recreated_by:
+            field_spec = next((f for f in spec.fields if f.api == api), None)
+            declared[api] = by_address[address].fields.get(field_spec.name) if field_spec is not None else None
+        wanted[address] = sorted(
+            object_id for object_id, obj in objects.get(spec.name, {}).items()
+            if object_id not in recorded and spec.hooks.exportable(obj) and _newer(object_id, old)
+            and all(value is not None and obj.get(api) == value for api, value in declared.items()))
+    taken: dict[Any, int] = {}
+    for candidates in wanted.values():
+        for object_id in candidates:
+            taken[object_id] = taken.get(object_id, 0) + 1
+    for (kind_name, key), candidates in sorted(wanted.items()):
+        if len(candidates) == 1 and taken[candidates[0]] == 1:
+            old = gone[(kind_name, key)]
+            result.followed[(kind_name, key)] = Followed(kind_name, key, old, candidates[0], "recreated", kind_name)
+        elif candidates:
+            result.warnings.append(
+                f"{kind_name}.{key} (id {gone[(kind_name, key)]}) is gone from Pipedrive, and "
+                f"{len(candidates)} newer {kind_name}s ({', '.join(map(str, candidates))}) send the same events to "
+                "the same place, or another gone one does too: it is not followed as created again (one of them "
+                "may be another integration's); pin the right one with `id:`")
+
+
+def _newer(object_id: Any, old: Any) -> bool:
+    """Created after `old` (ids grow); ids that are not numbers cannot say, so they may be."""
+    return not (isinstance(object_id, int) and isinstance(old, int)) or object_id > old
+
+
 def record_followed(lock: LockFile, plan: Any) -> list[dict]:
-    """Repoint the lock to the survivors of merges the plan followed (`pull` accepts what
-    Pipedrive did, as apply does); returns the entries recorded."""
-    done = [entry for entry in plan.followed if entry["how"] == "merged" and entry.get("into_key") is None]
+    """Repoint the lock to the survivors of merges (and webhooks created again) the plan
+    followed (`pull` accepts what Pipedrive did, as apply does); returns the entries recorded."""
+    done = [entry for entry in plan.followed if entry["how"] in TAKES_ITS_PLACE and entry.get("into_key") is None]
     for entry in done:
         lock.record(entry["kind"], entry["key"], entry["into"])
     return done

@@ -55,6 +55,19 @@ class Edit:
     state: str  # drift | conflict
 
 
+@dataclass
+class Relink:
+    """A reference field replaced by another one where it stood (`lead: KEY` → `deal: KEY`, after a
+    conversion in Pipedrive: reconciler/converted_leads.py); its comment stays."""
+
+    file: str
+    kind: str
+    key: str
+    label: str
+    new_label: str
+    value: Any
+
+
 def planned_edits(plan: Any, manifest: Manifest, prefer: str | None) -> tuple[list[Edit], list[Edit]]:
     """(edits to make, conflicts left to the manifests) from a plan made with --on-drift keep."""
     edits: list[Edit] = []
@@ -275,10 +288,10 @@ def _set(data: Any, edit: Edit) -> None:
 def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dict, Any]]],
                 removals: dict[str, list[tuple[str, str]]] | None = None,
                 read: Mapping[str, bytes] | None = None,
-                unmoved: dict[str, list[str]] | None = None) -> list[str]:
+                unmoved: dict[str, list[str]] | None = None, relinks: list[Relink] | None = None) -> list[str]:
     """Write every edit, addition and removal (a resource deleted in Pipedrive, and the `moved:`
-    entries naming it: `unmoved`, from stale_moves), file by file; every file is checked before
-    any is written.
+    entries naming it: `unmoved`, from stale_moves), and every field renamed in place (`relinks`),
+    file by file; every file is checked before any is written.
 
     `read` is the sha256 of each file as the run first read it (Manifest.hashes, by real
     path): a file that differs now was edited while pull ran, and writing pull's values into
@@ -291,7 +304,10 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
     by_file: dict[str, list[Edit]] = {}
     for edit in edits:
         by_file.setdefault(edit.file, []).append(edit)
-    files = sorted(set(by_file) | set(additions) | set(removals) | set(unmoved))
+    relinked: dict[str, list[Relink]] = {}
+    for relink in relinks or ():
+        relinked.setdefault(relink.file, []).append(relink)
+    files = sorted(set(by_file) | set(additions) | set(removals) | set(unmoved) | set(relinked))
     first = {path: (read or {}).get(os.path.realpath(path)) for path in files}
     loaded = {}
     rewritten: dict[str, str] = {}
@@ -299,7 +315,8 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
     for path in files:
         try:
             first[path] = _unchanged(path, first[path])
-            if path not in additions and path not in removals and path not in unmoved:  # values only: in place
+            if path not in additions and path not in removals and path not in unmoved \
+                    and path not in relinked:  # values only: in place
                 new_text = rewrite(_read_exact(path), [(_field_path(edit), edit.value) for edit in by_file[path]])
                 if new_text is not None:  # (manifest/spans.py); else ruamel.yaml, below
                     rewritten[path] = new_text
@@ -320,6 +337,8 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
             yaml, data, _ = loaded[path]
             for edit in by_file.get(path, []):
                 _set(data, edit)
+            for relink in relinked.get(path, []):
+                _relink(data, relink)
             for kind_name, key, values, _object_id in additions.get(path, []):
                 _add(data, kind_name, key, values)
             for address in unmoved.get(path, []):
@@ -342,6 +361,17 @@ def write_edits(edits: list[Edit], additions: dict[str, list[tuple[str, str, dic
         atomic_write(Path(path), text if newline is None else text.replace("\n", newline))
         written.append(path)
     return files
+
+
+def _relink(data: Any, relink: Relink) -> None:
+    """The field renamed in place: same position, the old key's comment carried over."""
+    resource = data[kinds.kind(relink.kind).section][relink.key]
+    position = list(resource).index(relink.label)
+    comment = resource.ca.items.pop(relink.label, None)
+    del resource[relink.label]
+    resource.insert(position, relink.new_label, relink.value)
+    if comment is not None:
+        resource.ca.items[relink.new_label] = comment
 
 
 def _unchanged(path: str, expected: bytes | None) -> bytes:

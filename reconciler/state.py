@@ -31,8 +31,8 @@ def record_plan(lock: LockFile, plan: Any) -> None:
         lock.record(entry["kind"], entry["key"], entry["id"])
     for entry in plan.released:  # `removed: destroy: false` (reconciler/removed.py): the object stays
         lock.forget(entry["kind"], entry["key"])
-    for entry in plan.followed:  # merged in Pipedrive (reconciler/merges.py): the key names the survivor
-        if entry["how"] == "merged" and entry.get("into_key") is None:
+    for entry in plan.followed:  # merged (or created again) in Pipedrive (reconciler/merges.py): the key names it
+        if entry["how"] in ("merged", "recreated") and entry.get("into_key") is None:
             lock.record(entry["kind"], entry["key"], entry["into"])
     for kind_name, entries in plan.applied.items():  # unchanged resources: what they are now
         for key, digests in entries.items():

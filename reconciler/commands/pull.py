@@ -84,9 +84,16 @@ def pull(ctx: click.Context, paths: tuple[str, ...], prefer: str | None, add_chi
                       "managed", markup=False)
         for path, kind_name, key, object_id in done.added:
             out.print(f"{path}: {kind_name}.{key} added (id {object_id}, created in Pipedrive)", markup=False)
+        for c in done.converted:  # reconciler/converted_leads.py
+            named = f"written as {c.new_kind}.{c.new_key} (added)" if c.added else f"managed as {c.new_kind}.{c.new_key}"
+            out.print(printable(f"{c.file}: {c.kind}.{c.key} converted in Pipedrive to {c.new_kind} {c.new_id} (it was "
+                                f"id {c.old_id}): removed, {named}; {c.children} reference"
+                                f"{'s' if c.children != 1 else ''} now name it"), markup=False)
     edits, added, files, removed = done.edits, done.added, done.files, len(done.removed)
     out.print(f"Pulled {len(edits)} value{'s' if len(edits) != 1 else ''}"
               + (f" and {len(added)} new object{'s' if len(added) != 1 else ''}" if added else "")
               + (f", removed {removed} object{'s' if removed != 1 else ''} deleted in Pipedrive" if removed else "")
+              + (f", followed {len(done.converted)} lead conversion{'s' if len(done.converted) != 1 else ''}"
+                 if done.converted else "")
               + f" into {len(files)} file{'s' if len(files) != 1 else ''}; review them with `git diff`. "
               f"API calls: {client.stats.api_calls}, tokens: {client.stats.tokens}.", markup=False)

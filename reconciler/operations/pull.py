@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.config import Settings
+from reconciler.converted_leads import converted_leads
 from reconciler.lock import lock_path_for, project_lock
 from reconciler.merges import record_followed
 from reconciler.pipedrive.client import PipedriveClient
@@ -43,12 +44,13 @@ class PullOutcome:
     added: list[tuple[str, str, str, Any]] = field(default_factory=list)  # (file, kind, key, id)
     removed: list[tuple[str, str, str, Any]] = field(default_factory=list)  # (file, kind, key, old id)
     repointed: list[dict[str, Any]] = field(default_factory=list)  # plan.followed entries
+    converted: list[Any] = field(default_factory=list)  # leads converted in Pipedrive (converted_leads.Converted)
     files: list[str] = field(default_factory=list)
     drift: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     @property
     def nothing(self) -> bool:
-        return not self.edits and not self.added and not self.removed
+        return not self.edits and not self.added and not self.removed and not self.converted
 
 
 def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefer: str | None = None,
@@ -74,11 +76,14 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         additions = children(run.client, run.client.schema, manifest, run.lock, run.identity.ids) \
             if add_children else {}
         removals = deleted_in_pipedrive(run.plan, manifest)
-        if not outcome.edits and not additions and not removals:
+        conversions = converted_leads(run, manifest)  # the lead leaves, the deal it became is named
+        outcome.converted = conversions.converted
+        if not outcome.edits and not additions and not removals and not conversions.converted:
             accept_live(run)  # nothing to write, yet what was seen is now the record
             return outcome
-        outcome.files = write_edits(outcome.edits, additions, removals, manifest.hashes,  # refused if edited meanwhile
-                                    unmoved=stale_moves(manifest, removals))
+        added, gone = conversions.joined(additions, removals)
+        outcome.files = write_edits(outcome.edits + conversions.edits, added, gone,  # refused if edited meanwhile
+                                    manifest.hashes, unmoved=stale_moves(manifest, gone), relinks=conversions.relinks)
         old_ids = {(k["kind"], k["key"]): k["id"] for k in run.plan.kept}
         outcome.removed = [(path, kind_name, key, old_ids.get((kind_name, key)))
                            for path, items in removals.items() for kind_name, key in items]
@@ -87,7 +92,10 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         # what is now applied: the pulled values are the manifests' and Pipedrive's alike; the files
         # just written are planned against what the first plan read (nothing changed in Pipedrive
         # since: pull wrote only files), unless objects were added, which that read may not hold
-        accept_live(plan_run(client, settings, paths, on_drift="keep", reuse=None if outcome.added else run),
-                    added=[(kind_name, key, object_id) for _path, kind_name, key, object_id in outcome.added],
-                    released=[(kind_name, key) for _path, kind_name, key, _id in outcome.removed])
+        accept_live(plan_run(client, settings, paths, on_drift="keep",
+                             reuse=None if outcome.added or outcome.converted else run),
+                    added=[(kind_name, key, object_id) for _path, kind_name, key, object_id in outcome.added]
+                    + [(c.new_kind, c.new_key, c.new_id) for c in outcome.converted if c.added],
+                    released=[(kind_name, key) for _path, kind_name, key, _id in outcome.removed]
+                    + [(c.kind, c.key) for c in outcome.converted])
     return outcome

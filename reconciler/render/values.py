@@ -263,14 +263,20 @@ def followed_line(entry: dict) -> str:
     if entry["how"] == "converted":
         what = (f"{address} was converted in Pipedrive to {entry['into_kind']} {entry['into']} "
                 f"(it was id {entry['from']})")
+    elif entry["how"] == "recreated":  # Pipedrive cannot update it (webhooks): the UI deletes and creates
+        what = (f"{address} was deleted and created again in Pipedrive as {entry['into_kind']} {entry['into']} "
+                f"(it was id {entry['from']})")
     else:
         told = f"; {entry['history']}" if entry.get("history") else ""  # reconciler/gone_history.py
         what = (f"{address} was merged in Pipedrive into {entry['into_kind']} {entry['into']} "
                 f"(it was id {entry['from']}{told})")
     if entry.get("into_key"):
+        pulled = " (`pull` does it, and names it where the lead was named)" if entry["how"] == "converted" else ""
         return (f"{what}, which {entry['into_kind']}.{entry['into_key']} manages: not created again; remove "
-                f"{address} from the manifests, or list it under `removed:`")
+                f"{address} from the manifests, or list it under `removed:`{pulled}")
     if entry["how"] == "converted":
         return (f"{what}: not created again; declare that {entry['into_kind']} instead, and remove {address} "
-                "(or list it under `removed:`)")
+                "(or list it under `removed:`), or let `pull` write it so")
+    if entry["how"] == "recreated":
+        return f"{what}: followed to it, not created again; the lock records the new one"
     return f"{what}: followed to it, not created again; the lock records the survivor"
