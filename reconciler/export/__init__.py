@@ -41,18 +41,22 @@ from reconciler.export.write import previous_keys, write_export
 from reconciler.fieldtypes import Quoted
 from reconciler.kinds import KindSpec
 from reconciler.lock import LOCK_NAME
+from reconciler.pipedrive import costs
+from reconciler.pipedrive.attached import api_for
 from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.schema import AccountSchema
 
 __all__ = [
     "ACCOUNTS_DIR", "Converter", "ExportError", "ExportFiles", "ExportProgress", "ExportResult", "Flow", "FlowList",
     "Quoted", "assign_keys", "base_key", "build_files", "check_out_dir", "emit_scalar", "export_account", "home_of",
-    "PER_OBJECT_READS", "old_manifests", "parent_field", "per_object_reads", "read_objects", "render_file", "safe_path",
-    "slugify",
+    "BUDGET_SHARE", "PER_OBJECT_READS", "old_manifests", "parent_field", "per_object_reads", "per_object_tokens",
+    "read_objects", "render_file", "safe_path", "slugify",
 ]
 
 # what `--without` can leave out: reads that cost one call per object (reconciler/fieldtypes: `read_per_object`)
 PER_OBJECT_READS = ("relationships", "variations")
+# the share of the tokens left today that per-object reads may take (docs/costs.md)
+BUDGET_SHARE = 0.5
 EACH_BATCH = 100  # objects per progress step of the per-object reads
 
 
@@ -88,6 +92,7 @@ def read_objects(
     live = _scan_objects(client, specs, progress)
     reads = per_object_reads(specs, live, without)
     if reads:
+        _check_budget(client, reads)
         progress.reading_each({label: calls for label, (_, _, calls) in reads.items()})
     for label, (spec, names, _) in reads.items():
         objects = live[spec.name]
@@ -117,6 +122,33 @@ def per_object_reads(
             label = f"{spec.name} {group}"
             out.setdefault(label, (spec, set(), len(live[spec.name])))[1].add(attached.name)
     return out
+
+
+def per_object_tokens(reads: dict[str, tuple[KindSpec, set[str], int]]) -> int:
+    """What the per-object reads cost in tokens by the table (reconciler/pipedrive/costs.py), one call each."""
+    total = 0
+    for spec, names, calls in reads.values():
+        field_spec = next(f for f in spec.attached_fields if f.name in names)
+        total += calls * costs.token_cost("GET", api_for(field_spec).each_path)
+    return total
+
+
+def _check_budget(client: PipedriveClient, reads: dict[str, tuple[KindSpec, set[str], int]]) -> None:
+    """Refuse, before the first of them, per-object reads that would spend more than BUDGET_SHARE of
+    the tokens the account has left today (when the gateway says: `x-daily-requests-left`).
+
+    Why refuse rather than go on: Pipedrive stops every integration of the company for the rest of the
+    day once the budget is spent, and an export is never urgent; `--without` or tomorrow is the user's call.
+    """
+    left = client.stats.daily_left
+    tokens = per_object_tokens(reads)
+    if left is None or tokens <= BUDGET_SHARE * left:
+        return
+    calls = sum(count for _, _, count in reads.values())
+    groups = " ".join(f"--without {label.split(' ', 1)[1]}" for label in reads)
+    raise ExportError(f"reading {' and '.join(reads)} takes {calls:,} calls, one per object (about "
+                      f"{tokens:,} tokens), more than half of the {left:,} tokens left in the account's daily "
+                      f"budget: nothing was written; run again with {groups}, or once the budget renews")
 
 
 def _scan_objects(

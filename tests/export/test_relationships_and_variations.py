@@ -17,7 +17,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import run_cli
+from reconciler.export import ExportError, export_account
+from reconciler.pipedrive.client import PipedriveClient
+from reconciler.pipedrive.http import HttpClient
+from reconciler.session import SANDBOX_ENDPOINT
+from tests.conftest import InProcess, run_cli
+from tests.live.test_weighed_choice import BudgetHeader
 from tests.shape.conftest import Project
 
 ORGS = ("Acme Group", "Acme", "Globex", "Initech", "Umbrella")
@@ -150,3 +155,31 @@ def test_export_of_relationships_and_variations_over_http(tmp_path: Path, sandbo
     assert [v["name"] for v in products["Widget"][1]["variations"]] == ["Large", "Small"]
     plan = run_cli("plan", str(out), "--endpoint", server.endpoint, "--detailed-exitcode")
     assert plan.code == 0, plan.both[-2000:]
+
+
+def _export_with_budget(db: Path, out: Path, left: int, without: tuple[str, ...] = ()):
+    sandbox = InProcess(str(db))
+    http = HttpClient(SANDBOX_ENDPOINT, api_key="sandbox", rate_limit=1e6,
+                      transport=BudgetHeader(sandbox.transport, left))
+    try:
+        return export_account(PipedriveClient(http), out, {"company_id": 1}, without=without)
+    finally:
+        http.close()
+        sandbox.close()
+
+
+def test_reads_that_would_spend_half_the_tokens_left_today_are_refused_before_the_first(
+        project: Project, tmp_path: Path) -> None:
+    """5 relationship lists (v1, 20 tokens each by the table) and 2 variation lists (v2, 10): 120 tokens."""
+    made_in_pipedrive(project.api)
+    with pytest.raises(ExportError) as refused:
+        _export_with_budget(project.db, tmp_path / "refused", 200)
+    message = str(refused.value)
+    assert "7 calls" in message and "120 tokens" in message and "200 tokens left" in message, message
+    assert "--without relationships --without variations" in message
+    assert not (tmp_path / "refused").exists() or not any((tmp_path / "refused").iterdir())  # nothing written
+
+    left_out = _export_with_budget(project.db, tmp_path / "without", 200, ("relationships", "variations"))
+    assert left_out.per_object == {} and left_out.counts["organization"] == len(ORGS)
+    ample = _export_with_budget(project.db, tmp_path / "ample", 240)  # 120 is half: allowed
+    assert ample.per_object == {"organization relationships": 5, "product variations": 2}
