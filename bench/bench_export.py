@@ -96,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
         report.add(f"export: export time ({args.rate_limit or 10:g} req/s)", f"{run.wall:.1f} s (CPU {run.cpu:.1f} s, max RSS "
                    f"{run.rss_mb:.0f} MB)")
         report.add("export: export API calls, tokens", f"{calls:,}, {tokens:,}")
+        # organization relationships and product variations: one call per organization and per product
+        # (no list answer carries them, docs/costs.md), said by export before it makes them
+        each = re.search(r"Reading what no list answer carries, one call per object: (.*) \(([\d,]+) calls?;",
+                         run.stdout + run.stderr)
+        report.add("export: of which one call per object (relationships, variations)",
+                   f"{each.group(2)} ({each.group(1)})" if each else "0")
         report.add("export: objects exported", f"{objects:,}")
         report.add("export: files written", f"{files:,} manifests + reconciler.lock ({size / 1e6:.1f} MB)")
 

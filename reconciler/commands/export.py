@@ -22,7 +22,7 @@ from reconciler.commands.common import (
     settings_from,
 )
 from reconciler.export import PER_OBJECT_READS, ExportError
-from reconciler.render.progress import ExportDisplay, per_object_line
+from reconciler.render.progress import ExportDisplay
 
 KIND_CHOICES = [spec.name for spec in kinds.KINDS] + [spec.section for spec in kinds.KINDS]
 
@@ -96,8 +96,6 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
         f"{result.stats['tokens']:,}.",
         markup=False,
     )
-    if result.per_object:  # said again at the end, for logs that keep only the last lines
-        out.info(per_object_line(result.per_object).replace("Reading", "Read", 1))
     for left_out in result.without:
         out.info(f"--without {left_out}: not read, so not written (not managed by these manifests)")
     if result.unrecorded:

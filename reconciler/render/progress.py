@@ -170,8 +170,9 @@ def per_object_line(calls: dict[str, int]) -> str:
     """What export reads one call per object, and how many calls: known before the first is made."""
     each = ", ".join(f"{count:,} for {label}" for label, count in calls.items())
     total = sum(calls.values())
+    flags = " or ".join(f"--without {label.split(' ', 1)[1]}" for label in calls)  # "organization relationships"
     return (f"Reading what no list answer carries, one call per object: {each} ({total:,} "
-            f"call{'s' if total != 1 else ''}; --without relationships or --without variations leaves them out)")
+            f"call{'s' if total != 1 else ''}; {flags} leaves {'it' if len(calls) == 1 else 'them'} out)")
 
 
 class ExportDisplay:
