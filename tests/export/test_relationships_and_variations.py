@@ -184,3 +184,20 @@ def test_reads_that_would_spend_half_the_tokens_left_today_are_refused_before_th
     assert left_out.per_object == {} and left_out.counts["organization"] == len(ORGS)
     ample = _export_with_budget(project.db, tmp_path / "ample", 240)  # 120 is half: allowed
     assert ample.per_object == {"organization relationships": 5, "product variations": 2}
+
+
+def test_no_list_answer_carries_them_as_in_the_official_client(project: Project) -> None:
+    """Why export pays one call each: the official client's relationships list requires `org_id`, and
+    neither the organizations' nor the products' list answers carry relationships or variations."""
+    made_in_pipedrive(project.api)
+    sandbox = InProcess(str(project.db))
+    try:
+        refused = sandbox.raw.get("/api/v1/organizationRelationships")
+        assert refused.status_code == 400 and "org_id" in refused.text
+        orgs = sandbox.call("GET", "/api/v2/organizations",
+                            params={"limit": 500, "include_fields": "followers_count,people_count"})
+        products = sandbox.call("GET", "/api/v2/products", params={"limit": 500})
+    finally:
+        sandbox.close()
+    assert not any("relationship" in key or "parent" in key for org in orgs for key in org)
+    assert not any("variation" in key for product in products for key in product)
