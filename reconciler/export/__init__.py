@@ -47,10 +47,10 @@ from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.schema import AccountSchema
 
 __all__ = [
-    "ACCOUNTS_DIR", "Converter", "ExportError", "ExportFiles", "ExportProgress", "ExportResult", "Flow", "FlowList",
-    "Quoted", "assign_keys", "base_key", "build_files", "check_out_dir", "emit_scalar", "export_account", "home_of",
-    "BUDGET_SHARE", "PER_OBJECT_READS", "old_manifests", "parent_field", "per_object_reads", "per_object_tokens",
-    "read_objects", "render_file", "safe_path", "slugify",
+    "ACCOUNTS_DIR", "BUDGET_SHARE", "PER_OBJECT_READS", "Converter", "ExportError", "ExportFiles", "ExportProgress",
+    "ExportResult", "Flow", "FlowList", "Quoted", "assign_keys", "base_key", "build_files", "check_out_dir",
+    "emit_scalar", "export_account", "home_of", "old_manifests", "parent_field", "per_object_reads",
+    "per_object_tokens", "read_objects", "render_file", "safe_path", "slugify",
 ]
 
 # what `--without` can leave out: reads that cost one call per object (reconciler/fieldtypes: `read_per_object`)
