@@ -134,6 +134,8 @@ def test_export_makes_one_call_per_organization_and_product_and_without_leaves_t
     # in the whole trace: the export's, then the recording plan's for the objects that declare them (docs/costs.md)
     assert calls_to(full.both, "GET /api/v1/organizationRelationships?org_id=") == len(ORGS) + 2  # Acme, Globex
     assert calls_to(full.both, "/variations") == len(PRODUCTS) + 1  # Widget
+    said = full.err.index("one call per object: 5 for organization relationships")
+    assert said < full.err.index("GET /api/v1/organizationRelationships?org_id=")  # said before the first
     assert calls_to(bare.both, "organizationRelationships") == 0 and calls_to(bare.both, "/variations") == 0
     assert "--without relationships: not read" in bare.both and "one call per object" not in bare.both
 
