@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.fieldtypes.base import FieldType, ValueProblem
+from reconciler.fieldtypes.base import Drop, FieldType, ValueProblem
 from reconciler.fieldtypes.references import REF, ref_value
 from reconciler.manifest.model import Reference
 from reconciler.normalize import Placeholder
@@ -63,6 +63,7 @@ class OrgParent(FieldType):
         return REF.from_api(spec, _org(value), ctx)
 
     def export(self, spec, value, ctx, obj):
+        _check_listed(spec, [value], ctx)
         return REF.export(spec, value, ctx, obj)  # an organization export left out stays {id: N}
 
     def same(self, spec, desired, live):
@@ -119,6 +120,10 @@ class OrgRelated(FieldType):
         shown = [REF.from_api(spec, _org(item), ctx) for item in value or []]
         return sorted(shown, key=lambda item: (isinstance(item, dict), str(item)))
 
+    def export(self, spec, value, ctx, obj):
+        _check_listed(spec, value, ctx)
+        return value
+
     def same(self, spec, desired, live):
         if any(isinstance(item, Placeholder) for item in desired or []):
             return False
@@ -139,6 +144,15 @@ class OrgRelated(FieldType):
         return None
 
     match_live = match_value
+
+
+def _check_listed(spec: Any, shown: list[Any], ctx: Any) -> None:
+    """Drop (leave undeclared, with a warning) relationships to an organization the account no longer
+    lists while export writes every organization: no manifest can name it, and the plan would refuse
+    `{id: N}` (as a deal's line whose product was deleted, reconciler/fieldtypes/composites.py)."""
+    gone = [item["id"] for item in shown if isinstance(item, dict)]
+    if gone and spec.ref_kind in ctx.exported:
+        raise Drop(f"a relationship names organization id {gone[0]}, which the account no longer lists")
 
 
 ORG_PARENT = OrgParent()

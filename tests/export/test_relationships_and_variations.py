@@ -203,3 +203,18 @@ def test_no_list_answer_carries_them_as_in_the_official_client(project: Project)
         sandbox.close()
     assert not any("relationship" in key or "parent" in key for org in orgs for key in org)
     assert not any("variation" in key for product in products for key in product)
+
+
+def test_a_relationship_to_an_organization_deleted_since_is_left_out_with_a_warning(
+        project: Project, tmp_path: Path) -> None:
+    """The relationships list may still name an organization the account no longer lists: no manifest can
+    name it (the plan would refuse {id: N}), so that field is left undeclared and the export says so."""
+    ids = made_in_pipedrive(project.api)
+    project.api("DELETE", f"/api/v2/organizations/{ids['Acme Group']}")
+    out = tmp_path / "exported"
+    result = project.ok("export", "--out", str(out))
+    orgs = by_name(exported(out)["organizations"])
+    assert "Acme Group" not in orgs and "parent" not in orgs["Acme"][1]
+    assert orgs["Acme"][1]["related"] == [orgs["Globex"][0]]
+    assert f"organization id {ids['Acme Group']}, which the account no longer lists" in result.err, result.both
+    assert project.plan_json(path=out)["changes"] == []
