@@ -21,7 +21,7 @@ from reconciler.commands.common import (
     handle_errors,
     settings_from,
 )
-from reconciler.export import ExportError
+from reconciler.export import PER_OBJECT_READS, ExportError
 from reconciler.render.progress import ExportDisplay
 
 KIND_CHOICES = [spec.name for spec in kinds.KINDS] + [spec.section for spec in kinds.KINDS]
@@ -40,11 +40,17 @@ KIND_CHOICES = [spec.name for spec in kinds.KINDS] + [spec.section for spec in k
               help="Write into a non-empty DIR: its *.yaml/*.yml manifests are replaced (old ones "
                    "removed, so the next plan sees exactly the export) and reconciler.lock rewritten, "
                    "keeping the keys it already gives to the same objects.")
+@click.option("--without", "without", multiple=True, type=click.Choice(PER_OBJECT_READS), metavar="READ",
+              help="Leave out a read that costs one API call per object, as no list answer carries it: "
+                   "relationships (organizations' parent: and related:, one call per organization) or variations "
+                   "(products' variations:, one call per product). Those fields are then not written, so not "
+                   "managed. Repeatable; export says the calls each read takes before making them.")
 @connection_options
 @global_options
 @click.pass_context
 @handle_errors
-def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force: bool, **kwargs: Any) -> None:
+def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force: bool, without: tuple[str, ...],
+           **kwargs: Any) -> None:
     """Write manifests and reconciler.lock for the live account, so that `plan` of DIR shows no changes.
 
     One file per organization (DIR/accounts/<key>.yaml) with its persons, deals, notes and
@@ -69,7 +75,8 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
 
     try:
         result = export_operation(settings, out_dir, kind_names, force=force, lock_name=lock,
-                                  on_account=lambda account: out.info(account.header()), progress=display)
+                                  on_account=lambda account: out.info(account.header()), progress=display,
+                                  without=without)
     except ExportError as exc:
         out.error(str(exc))
         raise SystemExit(EXIT_ERROR) from None
@@ -89,6 +96,8 @@ def export(ctx: click.Context, out_dir: Path, kind_names: tuple[str, ...], force
         f"{result.stats['tokens']:,}.",
         markup=False,
     )
+    for left_out in result.without:
+        out.info(f"--without {left_out}: not read, so not written (not managed by these manifests)")
     if result.unrecorded:
         out.warn(result.unrecorded)
     else:

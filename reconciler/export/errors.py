@@ -18,6 +18,12 @@ class ExportProgress:
     def advance(self, spec: KindSpec, count: int) -> None:
         """`count` more objects of the kind were read."""
 
+    def reading_each(self, calls: dict[str, int]) -> None:
+        """Reads of one call per object start: "organization relationships" -> calls (said before any is made)."""
+
+    def advance_each(self, label: str, count: int) -> None:
+        """`count` more objects had that read."""
+
     def writing(self, files: int) -> None:
         """Writing starts: this many files."""
 

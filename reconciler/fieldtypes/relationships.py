@@ -4,7 +4,8 @@ Pipedrive keeps them as objects of their own (v1 `/api/v1/organizationRelationsh
 a `parent` relationship has an owner (the parent) and a linked organization (the daughter); a
 `related` one links two organizations either way round. So, like a deal's products, they are
 written after the organization by calls of their own (reconciler/pipedrive/attached.py), and
-read for the organizations that declare them (one list call each, `?org_id=`).
+read for the organizations that declare them (one list call each, `?org_id=`), and by `export`
+for every organization it writes (docs/costs.md: no cheaper list exists).
 
 Manifest form, on the organization that is the daughter or one of the pair:
 `parent: other-org-key` (one organization, or null: no parent) and `related: [keys]` (the whole
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.fieldtypes.base import FieldType, ValueProblem
+from reconciler.fieldtypes.base import Drop, FieldType, ValueProblem
 from reconciler.fieldtypes.references import REF, ref_value
 from reconciler.manifest.model import Reference
 from reconciler.normalize import Placeholder
@@ -37,7 +38,9 @@ class OrgParent(FieldType):
 
     name = "organization parent"
     attached = True
-    exported = False  # no answer counts relationships: export would read every organization's (one call each)
+    # no list answer carries or counts relationships (the official client's only list takes one
+    # org_id): export reads every organization's, one call each, unless `--without relationships`
+    read_per_object = "relationships"
 
     def schema(self, spec):
         ref, _ = REF.schema(spec)
@@ -58,6 +61,10 @@ class OrgParent(FieldType):
 
     def from_api(self, spec, value, ctx):
         return REF.from_api(spec, _org(value), ctx)
+
+    def export(self, spec, value, ctx, obj):
+        _check_listed(spec, [value], ctx)
+        return REF.export(spec, value, ctx, obj)  # an organization export left out stays {id: N}
 
     def same(self, spec, desired, live):
         if isinstance(desired, Placeholder):
@@ -84,7 +91,7 @@ class OrgRelated(FieldType):
 
     name = "organization related"
     attached = True
-    exported = False
+    read_per_object = "relationships"  # the same list call as the parent's (one per organization)
 
     def schema(self, spec):
         ref, _ = REF.schema(spec)
@@ -113,6 +120,10 @@ class OrgRelated(FieldType):
         shown = [REF.from_api(spec, _org(item), ctx) for item in value or []]
         return sorted(shown, key=lambda item: (isinstance(item, dict), str(item)))
 
+    def export(self, spec, value, ctx, obj):
+        _check_listed(spec, value, ctx)
+        return value
+
     def same(self, spec, desired, live):
         if any(isinstance(item, Placeholder) for item in desired or []):
             return False
@@ -133,6 +144,15 @@ class OrgRelated(FieldType):
         return None
 
     match_live = match_value
+
+
+def _check_listed(spec: Any, shown: list[Any], ctx: Any) -> None:
+    """Drop (leave undeclared, with a warning) relationships to an organization the account no longer
+    lists while export writes every organization: no manifest can name it, and the plan would refuse
+    `{id: N}` (as a deal's line whose product was deleted, reconciler/fieldtypes/composites.py)."""
+    gone = [item["id"] for item in shown if isinstance(item, dict)]
+    if gone and spec.ref_kind in ctx.exported:
+        raise Drop(f"a relationship names organization id {gone[0]}, which the account no longer lists")
 
 
 ORG_PARENT = OrgParent()

@@ -3,7 +3,8 @@
 Pipedrive keeps them as objects of their own under the product (v2
 `/api/v2/products/{id}/variations`: list, add, update, delete), so, like a deal's products, they
 are written after the product by calls of their own (reconciler/pipedrive/attached.py) and read for
-the products that declare them (one list call each).
+the products that declare them (one list call each), and by `export` for every product it writes
+(docs/costs.md: no cheaper list exists).
 
 The list is the whole set: a variation is known by its name (a renamed one is removed and added),
 one not listed is deleted. Its prices are a product's prices (one per currency, only the keys
@@ -30,7 +31,9 @@ class Variations(FieldType):
 
     name = "product variations"
     attached = True
-    exported = False  # no answer counts variations: export would read every product's (one call each)
+    # no list answer carries or counts variations (the official client's products list has no
+    # include_fields): export reads every product's, one call each, unless `--without variations`
+    read_per_object = "variations"
 
     def schema(self, spec):
         prices, _ = PRICES.schema(spec)
@@ -60,6 +63,10 @@ class Variations(FieldType):
     def from_api(self, spec, value, ctx):
         return [{"name": item.get("name"), "prices": PRICES.from_api(spec, item.get("prices"), ctx)}
                 for item in sorted(value or [], key=lambda item: str(item.get("name")))]
+
+    def export(self, spec, value, ctx, obj):
+        # a variation without prices is written as a product without prices is: `prices` left out
+        return [item if item.get("prices") else {"name": item["name"]} for item in value]
 
     def _differs(self, spec: Any, want: dict, have: dict) -> bool:
         return "prices" in want and not PRICES.same(spec, want["prices"], have.get("prices"))

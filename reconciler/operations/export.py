@@ -17,9 +17,10 @@ from reconciler.state import accept_live
 
 def export(settings: Settings, out_dir: Path, kind_names: Sequence[str], *, force: bool, lock_name: str,
            on_account: Callable[[Account], None] | None = None,
-           progress: Callable[[Any], Any] | None = None) -> ExportResult:
+           progress: Callable[[Any], Any] | None = None, without: Sequence[str] = ()) -> ExportResult:
     """Check the output directory (before connecting: a mistake costs nothing), read the account,
-    write the files. `progress(stats)` makes the display export reports its counts to."""
+    write the files. `progress(stats)` makes the display export reports its counts to; `without`
+    names the per-object reads left out (reconciler.export.PER_OBJECT_READS)."""
     check_out_dir(out_dir, force)
     with open_client(settings) as client:
         account = read_account(client, settings)
@@ -27,7 +28,7 @@ def export(settings: Settings, out_dir: Path, kind_names: Sequence[str], *, forc
             on_account(account)
         display = progress(client.stats) if progress is not None else None
         result = export_account(client, out_dir, account.as_dict(), kind_names, force=force, progress=display,
-                                lock_name=lock_name)
+                                lock_name=lock_name, without=without)
         before = client.stats.as_dict()
         result.unrecorded = adopt_export(client, settings, out_dir)
         after = client.stats.as_dict()

@@ -28,6 +28,10 @@ BATCH = 100  # parent ids per list call (`deal_ids=` takes up to 100)
 class AttachedApi:
     """Reads and writes one family of attached objects."""
 
+    # one read call for one parent, as priced (reconciler/pipedrive/costs.py): export says what its
+    # per-object reads cost before making them
+    each_path = ""
+
     def read(self, client: Calls, spec: FieldSpec, ids: list[Any], kind: str = "") -> dict[Any, Any]:
         """Parent id -> the canonical value, for these parents of kind `kind` (one list call per batch)."""
         raise NotImplementedError
@@ -114,6 +118,8 @@ class RelationshipsApi(AttachedApi):
     ?org_id=` per organization (read once for both fields), `POST` one per relationship added
     (`AddOrganizationRelationshipRequest`), `DELETE /{id}` one per relationship removed."""
 
+    each_path = RELATIONSHIPS
+
     def __init__(self) -> None:
         self._seen: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # client -> org id -> answer
         self._adding = threading.Lock()
@@ -169,6 +175,8 @@ class VariationsApi(AttachedApi):
     """A product's variations: `GET /api/v2/products/{id}/variations` per product (no list takes several
     products), then one POST (`AddProductVariationRequest`), PATCH (`UpdateProductVariationRequest`) or
     DELETE `/variations/{id}` per variation that differs."""
+
+    each_path = "/api/v2/products/1/variations"
 
     def read(self, client, spec, ids, kind=""):
         out: dict[Any, list[dict]] = {}

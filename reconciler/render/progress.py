@@ -166,6 +166,15 @@ class _CallsColumn(ProgressColumn):
         return Text(_calls(self.stats))
 
 
+def per_object_line(calls: dict[str, int]) -> str:
+    """What export reads one call per object, and how many calls: known before the first is made."""
+    each = ", ".join(f"{count:,} for {label}" for label, count in calls.items())
+    total = sum(calls.values())
+    flags = " or ".join(f"--without {label.split(' ', 1)[1]}" for label in calls)  # "organization relationships"
+    return (f"Reading what no list answer carries, one call per object: {each} ({total:,} "
+            f"call{'s' if total != 1 else ''}; {flags} leaves {'it' if len(calls) == 1 else 'them'} out)")
+
+
 class ExportDisplay:
     """What `export` reports while it works (the methods of reconciler.export.ExportProgress).
 
@@ -218,6 +227,19 @@ class ExportDisplay:
         self.counts[spec.name] = self.counts.get(spec.name, 0) + count
         if self.progress is not None:
             self.progress.advance(self.tasks[spec.name], count)
+
+    def reading_each(self, calls: dict[str, int]) -> None:
+        """Said before the first call, so a user can stop and choose `--without` (docs/costs.md)."""
+        self._finish_reading()
+        if not self.quiet:
+            self.console.print(per_object_line(calls), markup=False, highlight=False)
+        if self.progress is not None:
+            for label, count in calls.items():
+                self.tasks[label] = self.progress.add_task(f"Reading {label}", total=count)
+
+    def advance_each(self, label: str, count: int) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.tasks[label], count)
 
     def writing(self, files: int) -> None:
         self._finish_reading()

@@ -108,8 +108,10 @@ def test_validates_and_reports_counts(applied: Path, tmp_path: Path) -> None:
     calls = int(result.out.split("API calls: ")[1].split(",")[0])
     # me, users, pipelines, stages, 4 field schemas (products among them), lead labels, activity types, one
     # page per kind, one each of archived deals and leads (which the lists leave out), and the
-    # products of the deals that have any (one call per 100 of them): nothing per object
-    assert calls <= 20
+    # products of the deals that have any (one call per 100 of them); then, as no list answer carries
+    # them, one call per organization (relationships) and per product (variations): 3 + 1
+    assert calls <= 20 + 3 + 1
+    assert "3 for organization relationships, 1 for product variations" in result.both
     assert "tokens:" in result.out
     check = rc("validate", str(out))
     assert check.code == 0, check.both

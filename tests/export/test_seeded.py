@@ -29,8 +29,9 @@ def test_seeded_account_round_trips_in_one_page_per_500(tmp_path: Path) -> None:
     # 10 calls for the account and its vocabulary (product fields, lead labels and activity types
     # among them),
     # then one per page of 500 of each kind, and one for the archived deals and one for the
-    # archived leads (the lists leave them out; the seeded account has none)
-    assert calls == 10 + 1 + 2 + 1 + 3 + 1 + 2 + 2 + 1 + 1
+    # archived leads (the lists leave them out; the seeded account has none), then one call per
+    # organization (its relationships) and one per product (its variations): no list answer carries them
+    assert calls == 10 + 1 + 2 + 1 + 3 + 1 + 2 + 2 + 1 + 1 + counts["organizations"] + counts["products"]
     lock = LockFile.read(out / "reconciler.lock")
     assert sum(len(v) for v in lock.resources.values()) == total
     plan = rc("plan", str(out), "--sandbox", str(db), "--detailed-exitcode")

@@ -106,6 +106,11 @@ def test_export_then_plan_is_empty(project: Project, tmp_path: Path) -> None:
     applied(project)
     out = tmp_path / "exported"
     project.ok("export", "--out", str(out), "--kind", "organizations")
+    written = {}
+    for path in out.rglob("*.yaml"):
+        written.update(yaml.safe_load(path.read_text(encoding="utf-8"))["organizations"])
+    assert written["acme"]["parent"] == "acme-group" and written["acme"]["related"] == ["globex"]
+    assert written["globex"]["related"] == ["acme"]  # a related pair: written on both ends
     plan = project.plan_json(path=out)
     assert plan["changes"] == [] and plan["summary"]["unchanged"] >= 4
 
