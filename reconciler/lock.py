@@ -137,8 +137,8 @@ class LockFile:
     def _ids_of(self, kind: str, entries: dict[str, Any]) -> dict[Any, list[str]]:
         """id -> the keys that hold it, for one kind, kept by record() and built again whenever
         the entries changed otherwise (another dict, or another count: forget, a lock read).
-        A scan of every entry for each object recorded made an apply's journal O(n^2): 57 us
-        an object at 1,000, 6 s for 10,000 creates (issue 28)."""
+        A scan of every entry for each object recorded made an apply's journal O(n^2): the scans
+        of 10,000 records took 0.9 s of CPU, of 1,000 records 0.01 s (issue 28)."""
         index = self._keys_by_id.get(kind)
         if index is None or index[0] is not entries or index[1] != len(entries):
             keys_by_id: dict[Any, list[str]] = {}
