@@ -18,11 +18,30 @@ when the apply ends: nothing is left in the label picker salespeople use.
 Fencing: holding a lease once proves nothing a minute later (the laptop slept, the CI
 container was paused, someone ran `lease break`). So every create is sent only while the
 lease is proven: a proof is the label read back, ours and unexpired in the server's time,
-at most PROOF_EVERY seconds or PROOF_BATCH creates ago, and never older than three
-quarters of the TTL by a clock that keeps counting while the machine sleeps. A renewal
-that fails (a 404 included) or a proof that fails loses the lease for good: no further
-create is sent, the apply stops with a message, and what it did is in the journal, so the
-next run finishes the job.
+at most PROOF_EVERY seconds of creating and PROOF_BATCH creates ago, and never older than
+three quarters of the TTL by a clock that keeps counting while the machine sleeps. A
+renewal that fails (a 404 included) or a proof that fails loses the lease for good: no
+further create is sent, the apply stops with a message, and what it did is in the journal,
+so the next run finishes the job.
+
+Why these bounds are safe, and what each one bounds:
+- No duplicate between two applies rests on time alone. A holder sends no create on a
+  proof older than PROOF_EVERY seconds; `lease break --force` keeps every other apply
+  waiting a grace of at least PROOF_EVERY plus the request timeout (commands/lease.py), so
+  the holder has seen its lease gone, and its last request has ended, before anyone else
+  may create; a lease can only expire under a holder that went unproven past three
+  quarters of the TTL, which the awake clock refuses before the request is sent.
+- The count bounds how much a holder whose lease was broken still does before it notices:
+  at most PROOF_BATCH creates are sent after the last good proof (the guard counts each
+  one before it goes). At a paced rate the time bound comes first: PROOF_EVERY seconds of
+  creates are at most PROOF_EVERY x the rate limit (50 at the gateway's 10 requests a
+  second, 250 at 50); PROOF_BATCH keeps the bound finite for a client paced faster
+  (the sandbox, a raised --rate-limit).
+- Earlier the count was 25, a proof per 25 creates: 4% of an apply's requests at any
+  rate above 5 a second, and at 50 requests a second 40 of 1,050 (issue 28). Proving by time costs one
+  request per PROOF_EVERY seconds of creating whatever the rate (4 for 1,000 creates at
+  50 a second, 0.4%; 2% at the gateway's 10), and the guarantee against duplicates is
+  the same, since it never rested on the count.
 
 Time is the server's (its `Date` header, read on the lease's own requests): expiry is
 compared on one clock by every holder. Without a server clock the lease refuses (it never
@@ -39,7 +58,8 @@ it, and the next apply of the same checkout removes that lease at once instead o
 out the TTL: it holds the project lock, so the apply that took it cannot still be running.
 
 Cost: list, create, list and delete per apply that creates, one renewal per quarter TTL,
-one proof per PROOF_BATCH creates (or PROOF_EVERY seconds), and the "created since" lists.
+one proof per PROOF_EVERY seconds of creating (or PROOF_BATCH creates, when paced faster
+than 50 a second), and the "created since" lists.
 Applies that only update or delete take no lease (they cannot duplicate).
 """
 
@@ -73,8 +93,8 @@ BROKEN = "broken"  # the holder token prefix of a lease `lease break --force` le
 DEFAULT_TTL = 120.0  # seconds; RECONCILER_LEASE_TTL
 POLL = 2.0  # seconds between looks while another apply holds the lease
 DEFAULT_WAIT = 300.0  # RECONCILER_LEASE_WAIT
-PROOF_EVERY = 5.0  # seconds: a create is sent only on a proof at most this old
-PROOF_BATCH = 25  # creates: and at most this many creates after it
+PROOF_EVERY = 5.0  # seconds: a create is sent only on a proof at most this old (lease break's grace waits it out)
+PROOF_BATCH = 250  # creates: and at most this many after it (PROOF_EVERY seconds at 50 a second; see above)
 CREATE_ATTEMPTS = 5
 
 

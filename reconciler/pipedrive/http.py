@@ -84,6 +84,19 @@ class CallStats:
         return {"api_calls": self.api_calls, "tokens": self.tokens, "retries": self.retries}
 
 
+@functools.lru_cache(maxsize=4)
+def _server_date(value: str) -> datetime | None:
+    """A `Date` header as an aware UTC time; None when it is not one. Cached: the header
+    changes once a second, and answers come fifty a second (apply's CPU, issue 28)."""
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
 class HttpClient:
     """Talks to ENDPOINT + native path with the key, the connection and the limiter."""
 
@@ -287,13 +300,9 @@ class HttpClient:
     def _observe_date(self, value: str | None) -> None:
         if not value:
             return
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        self._server_seen = (when.astimezone(UTC), time.monotonic())
+        when = _server_date(value)
+        if when is not None:
+            self._server_seen = (when, time.monotonic())
 
     def server_now(self, fresh_since: float | None = None) -> datetime | None:
         """The server's current time (to the second), from its last Date header; None if never seen

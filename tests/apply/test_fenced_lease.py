@@ -138,7 +138,7 @@ def test_a_renewal_that_finds_the_lease_gone_stops_every_create(in_process, tmp_
 
 
 def test_a_broken_lease_is_noticed_at_the_next_batch_and_a_rerun_finishes(in_process, tmp_path: Path) -> None:
-    n = lease.PROOF_BATCH * 3
+    n = lease.PROOF_BATCH * 2  # more than a batch; within one page of the listing below (500)
     with in_process.client() as client:
         applier, project = _applier(in_process, client, tmp_path, n)
         holder = lease.acquire(client, wait=0)
@@ -160,6 +160,28 @@ def test_a_broken_lease_is_noticed_at_the_next_batch_and_a_rerun_finishes(in_pro
     names = [o["name"] for o in in_process.call("GET", "/api/v2/organizations", params={"limit": 500})
              if str(o["name"]).startswith("Fence Org")]
     assert len(names) == len(set(names)) == n
+
+
+def test_a_proof_per_batch_of_creates_or_per_interval_not_per_25(in_process, tmp_path: Path) -> None:
+    """Issue 28: the proof is one read per PROOF_EVERY seconds of creating, or per PROOF_BATCH
+    creates when the client goes faster than that (here: unpaced), not one per 25 creates."""
+    import time
+
+    n = 500
+    with in_process.client() as client:
+        applier, _project_dir = _applier(in_process, client, tmp_path, n)
+        holder = lease.acquire(client, wait=0)
+        route = "GET /api/v1/leadLabels"
+        before = client.http.stats.by_route[route]
+        started = time.monotonic()
+        with holder:
+            result = applier.run()
+        elapsed = time.monotonic() - started  # bounds the count below; no assertion on time itself
+        proofs = client.http.stats.by_route[route] - before
+    assert result.ok, result.failed[:3]
+    # after the acquisition (itself a proof), one proof per 250 creates (docs/identity-and-deletes.md):
+    # the last batch needs none after it; a slow machine adds one per PROOF_EVERY seconds
+    assert n // 250 - 1 <= proofs <= n // 250 + int(elapsed // lease.PROOF_EVERY), (proofs, elapsed)
 
 
 def test_lease_break_refuses_a_live_lease_without_force(tmp_path: Path, sandbox_process) -> None:

@@ -102,3 +102,24 @@ def test_record_cost_does_not_grow_with_the_lock(tmp_path):
         assert (where / "reconciler.lock").read_bytes() == saved  # untouched by the 40 writes
         appended.append(sum(p.stat().st_size for p in where.glob("*journal*")) - before)
     assert appended[0] == appended[1] > 0, appended
+
+
+def test_an_id_recorded_under_a_new_key_drops_the_old_key_however_the_lock_changed(tmp_path):
+    """A key maps to one id and an id to one key, with record() keeping an index of who holds
+    which id (issue 28: the scan of every entry per record was O(n^2)): the index follows
+    records, forgets, a key moved to another id, and entries added behind its back."""
+    lock = LockFile(path=tmp_path / "reconciler.lock", account={"company_id": 1})
+    lock.record("deal", "a", 1)
+    lock.record("deal", "b", 2)
+    lock.record("deal", "c", 1)  # a rename: c takes a's object
+    assert lock.resources["deal"] == {"b": 2, "c": 1}
+    lock.forget("deal", "b")
+    lock.record("deal", "d", 2)
+    assert lock.resources["deal"] == {"c": 1, "d": 2}
+    lock.record("deal", "c", 3)  # c now names another object: 1 is held by no key
+    lock.record("deal", "e", 1)
+    assert lock.resources["deal"] == {"c": 3, "d": 2, "e": 1}
+    lock.resources["deal"]["f"] = 9  # written directly (as a lock read or a test does)
+    lock.record("deal", "g", 9)
+    assert lock.resources["deal"] == {"c": 3, "d": 2, "e": 1, "g": 9}
+    assert LockFile.read(tmp_path / "reconciler.lock").resources["deal"] == {"c": 3, "d": 2, "e": 1, "g": 9}
