@@ -101,8 +101,10 @@ def _goal_uses(res: Any, field_name: str, type_name: str, value: Any, schema: Ac
         elif type_name == "goal stage" and isinstance(value, dict):
             pipeline_id = schema.pipeline_id(str(value["pipeline"]))
             stage_id = schema.stage_id(str(value["stage"]), pipeline_id)
-            if not _is_placeholder(pipeline_id) and not _is_placeholder(stage_id):
-                yield Use(res.kind, res.key, field_name, "stage", str(pipeline_id), str(value["stage"]), stage_id)
+            if not _is_placeholder(pipeline_id):
+                yield Use(res.kind, res.key, field_name, "pipeline", "", str(value["pipeline"]), pipeline_id)
+                if not _is_placeholder(stage_id):
+                    yield Use(res.kind, res.key, field_name, "stage", str(pipeline_id), str(value["stage"]), stage_id)
     except UnknownName:  # the plan says so at the field
         return
 

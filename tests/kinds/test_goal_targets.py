@@ -188,3 +188,40 @@ def test_a_team_by_id_still_works(project: Project) -> None:
     project.apply()
     assert live_goals(project)["Field team revenue"]["assignee"] == {"id": team, "type": "team"}
     assert project.plan_json()["changes"] == []
+
+
+def test_a_lock_written_when_a_goal_held_one_pipeline_id_still_matches() -> None:
+    """Before goals took several pipelines, a goal's pipeline was one id, digested alone in the
+    lock's `applied`; the same pipeline read now (a list of one id) digests the same, so upgrading
+    shows no drift (and two pipelines, in any order, digest as one value)."""
+    from reconciler import kinds
+    from reconciler.drift import digest
+    from reconciler.fieldtypes import PIPELINE, FieldSpec
+
+    spec = kinds.kind("goal").field("pipeline")
+    before = FieldSpec("pipeline", PIPELINE, "pipeline_id")
+    assert digest(spec, [7]) == digest(before, 7)
+    assert digest(spec, [3, 7]) == digest(spec, [7, 3]) != digest(spec, [7])
+    assert digest(spec, None) == digest(before, None)
+
+
+def test_a_pipeline_and_stage_renamed_in_pipedrive_are_pulled_into_the_goals(project: Project) -> None:
+    qualified = {"title": "Qualified in sales", "assignee": "bob@example.com", "type": "deals_progressed",
+                 "pipeline": ["Sales", "Partners"], "stage": {"pipeline": "Sales", "stage": "Qualified"},
+                 "target": 8, "tracking_metric": "quantity", "interval": "monthly", "start": "2026-01-01"}
+    project.write("shape.yaml", {"goals": {"qualified": qualified}})
+    project.apply()
+    sales = pipelines(project)["Sales"]
+    project.api("PATCH", f"/api/v2/stages/{stage_id(project, 'Sales', 'Qualified')}", headers=BOB,
+                json={"name": "Qualifying"})
+    project.api("PATCH", f"/api/v2/pipelines/{sales}", headers=BOB, json={"name": "Sales EU"})
+    result = project.run("plan", "--detailed-exitcode")
+    assert result.code == 0, result.both
+    assert "pipeline renamed in Pipedrive from 'Sales' to 'Sales EU'" in result.err
+    assert "stage renamed in Pipedrive from 'Qualified' to 'Qualifying'" in result.err
+    project.ok("pull", str(project.path))
+    goal = shape(project)["goals"]["qualified"]
+    assert goal["pipeline"] == ["Sales EU", "Partners"]
+    assert goal["stage"] == {"pipeline": "Sales EU", "stage": "Qualifying"}
+    again = project.run("plan", "--detailed-exitcode")
+    assert again.code == 0 and "renamed in Pipedrive" not in again.err, again.both
