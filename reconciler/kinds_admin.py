@@ -22,14 +22,17 @@ from reconciler.fieldtypes import (
     ACTIVITY_TYPE,
     DATE,
     ENUM,
+    GOAL_STAGE,
     NUMBER,
+    PIPELINES,
     STRING,
+    TEAM,
     USER,
     FieldSpec,
     FieldType,
     as_bool,
 )
-from reconciler.fieldtypes.goals import GOAL_STAGE, PIPELINES, TEAM, stage_pipeline
+from reconciler.fieldtypes.goals import stage_pipeline
 from reconciler.fieldtypes.scalars import Text
 from reconciler.kinds import KindHooks, KindSpec
 from reconciler.normalize import NormalizeError
