@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.fieldtypes.base import Drop, FieldType
-from reconciler.normalize import Placeholder
+from reconciler.normalize import Placeholder, UnknownName
 
 
 def _sortable(value: Any) -> tuple[int, str]:
@@ -37,6 +37,9 @@ class Team(FieldType):
 
     def to_api(self, spec, value, ctx, declared, live):
         if isinstance(value, int) and not isinstance(value, bool):
+            if ctx.schema.team_names and value not in ctx.schema.team_names:
+                raise UnknownName(f"no team has id {value} (teams: "
+                                  f"{', '.join(f'{n!r} ({i})' for i, n in sorted(ctx.schema.team_names.items()))})")
             return value
         return ctx.schema.team_id(str(value))
 

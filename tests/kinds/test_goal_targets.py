@@ -162,6 +162,9 @@ def test_an_unknown_team_pipeline_or_stage_is_refused_with_file_and_line(project
     assert result.code == 1 and "Traceback" not in result.both
     assert "shape.yaml:" in result.both and "Feild sales" in result.both and "Field sales" in result.both
     assert "Partnres" in result.both
+    manifests(project, {"field-team": {**GOALS["field-team"], "team": 99}})
+    result = project.run("plan")
+    assert result.code == 1 and "shape.yaml:" in result.both and "no team has id 99" in result.both
     manifests(project, {"signed": {**GOALS["signed"], "stage": {"pipeline": "Channel", "stage": "Singed"}}})
     result = project.run("plan")
     assert result.code == 1 and "shape.yaml:" in result.both and "Singed" in result.both
