@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.fieldtypes.base import Drop, FieldType
+from reconciler.fieldtypes.base import Drop, FieldType, ValueProblem
 from reconciler.normalize import Placeholder, UnknownName
 
 
@@ -68,12 +68,19 @@ class Pipelines(FieldType):
 
     def schema(self, spec):
         return ({"anyOf": [{"type": "string", "minLength": 1},
-                           {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
-                            "uniqueItems": True}]},
+                           {"type": "array", "items": {"type": "string", "minLength": 1}}]},
                 "A pipeline name, or a list of pipeline names.")
 
     def expectation(self, spec):
         return "a pipeline name or a list of pipeline names"
+
+    def convert(self, spec, value, pos):
+        # checked here, not in the schema: the loader's quick check knows no minItems or uniqueItems
+        if isinstance(value, list) and not value:
+            raise ValueProblem(f"field '{spec.name}' lists no pipeline: leave it out (or null) for every pipeline")
+        if isinstance(value, list) and len(set(value)) < len(value):
+            raise ValueProblem(f"field '{spec.name}' names a pipeline twice: {value}")
+        return value
 
     def to_api(self, spec, value, ctx, declared, live):
         names = value if isinstance(value, list) else [value]

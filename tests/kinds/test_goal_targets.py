@@ -179,10 +179,14 @@ def test_a_stage_is_only_for_deals_progressed_goals_and_within_the_goals_pipelin
     assert result.code == 1 and "shape.yaml:" in result.both and "'Channel'" in result.both
 
 
-def test_validate_refuses_a_malformed_stage_with_file_and_line(project: Project) -> None:
+def test_validate_refuses_a_malformed_stage_or_pipeline_list_with_file_and_line(project: Project) -> None:
     manifests(project, {"signed": {**GOALS["signed"], "stage": "Signed"}})
     result = project.run("validate")
     assert result.code == 1 and "shape.yaml:" in result.both and "stage" in result.both
+    for pipelines, said in (([], "lists no pipeline"), (["Sales", "Sales"], "names a pipeline twice")):
+        manifests(project, {"field-team": {**GOALS["field-team"], "pipeline": pipelines}})
+        result = project.run("validate")
+        assert result.code == 1 and "shape.yaml:" in result.both and said in result.both, result.both
 
 
 def test_a_team_by_id_still_works(project: Project) -> None:
