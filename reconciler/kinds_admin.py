@@ -22,14 +22,17 @@ from reconciler.fieldtypes import (
     ACTIVITY_TYPE,
     DATE,
     ENUM,
+    GOAL_STAGE,
     NUMBER,
-    PIPELINE,
+    PIPELINES,
     STRING,
+    TEAM,
     USER,
     FieldSpec,
     FieldType,
     as_bool,
 )
+from reconciler.fieldtypes.goals import stage_pipeline
 from reconciler.fieldtypes.scalars import Text
 from reconciler.kinds import KindHooks, KindSpec
 from reconciler.normalize import NormalizeError
@@ -147,10 +150,25 @@ URL = Url()
 PASSWORD_FROM_ENV = PasswordFromEnv()
 GOAL_PARTS = {
     "assignee": ("assignee_user_id", "assignee_team_id"),
-    "type": ("type_name", "pipeline_id", "activity_type"),
+    "type": ("type_name", "pipeline_id", "stage_id", "activity_type"),
     "expected_outcome": ("target", "tracking_metric", "currency"),
     "duration": ("start", "end"),
 }
+
+
+def _goal_stage_problem(declared: dict, goal_type: Any) -> str | None:
+    """A declared stage on a goal that cannot take it, or outside the goal's declared pipelines."""
+    stage = declared.get("stage")
+    if stage is None:
+        return None
+    if goal_type != "deals_progressed":
+        return "declares a stage, which Pipedrive tracks only for deals_progressed goals (type.params.stage_id)"
+    pipelines = declared.get("pipeline")
+    names = pipelines if isinstance(pipelines, list) else [pipelines] if pipelines is not None else None
+    if names is not None and stage_pipeline(stage) not in names:
+        return (f"declares a stage of pipeline {stage_pipeline(stage)!r}, which is not among the goal's pipelines "
+                f"({', '.join(map(repr, names))}): Pipedrive counts deals reaching it in those pipelines only")
+    return None
 
 
 class GoalHooks(KindHooks):
@@ -177,6 +195,9 @@ class GoalHooks(KindHooks):
                     "goals"), None
         if declared.get("pipeline") is not None and goal_type not in DEAL_GOALS:
             return f"declares a pipeline, which Pipedrive tracks only for deal goals ({', '.join(DEAL_GOALS)})", None
+        stage_problem = _goal_stage_problem(declared, goal_type)
+        if stage_problem:
+            return stage_problem, None
         metric = declared.get("tracking_metric") or (live or {}).get("tracking_metric")
         if declared.get("currency") is not None and metric != "sum":
             return "declares a currency, which Pipedrive takes only for sum goals (tracking_metric: sum)", None
@@ -237,13 +258,18 @@ GOAL_KIND = KindSpec(
                   "opt-in: a goal holds no records (its progress is counted from deals and activities, which "
                   "stay), and declaring it again recreates it.", nullable=False),
         FieldSpec("assignee", USER, "assignee_user_id", "The user the goal is assigned to, by email (or `team`)."),
-        FieldSpec("team", NUMBER, "assignee_team_id", "The id of the team the goal is assigned to, instead of a "
-                  "user (Pipedrive's teams have no name-based API)."),
+        FieldSpec("team", TEAM, "assignee_team_id", "The team the goal is assigned to, instead of a user, by name "
+                  "(Pipedrive's teams, in Settings > Teams; an id is taken too). A team renamed in Pipedrive is "
+                  "still the same team (the lock records its id), and `pull` writes its new name."),
         FieldSpec("type", ENUM, "type_name", "What is tracked: deals_won, deals_progressed, deals_started, "
                   "revenue_forecast (deals), activities_completed or activities_added (activities).",
                   choices=GOAL_TYPES, nullable=False),
-        FieldSpec("pipeline", PIPELINE, "pipeline_id", "Deal goals: the pipeline tracked, by name (null or left out: "
-                  "every pipeline). It may be one the same apply creates."),
+        FieldSpec("pipeline", PIPELINES, "pipeline_id", "Deal goals: the pipeline tracked, by name, or a list of "
+                  "pipelines (in any order; null or left out: every pipeline). They may be ones the same apply "
+                  "creates."),
+        FieldSpec("stage", GOAL_STAGE, "stage_id", "deals_progressed goals only: the stage deals must reach, as "
+                  "{pipeline, stage} by name; the pipeline must be among the goal's `pipeline` when that is "
+                  "declared. It may be one the same apply creates."),
         FieldSpec("activity_type", ACTIVITY_TYPE, "activity_type", "Activity goals: the activity type tracked, by "
                   "name or key (null or left out: every type). It may be one the same apply creates."),
         FieldSpec("target", NUMBER, "target", "The expected outcome: how many (quantity) or how much (sum).",

@@ -290,8 +290,9 @@ def parse_lock(path: Path, text: str) -> LockContent:
 def _vocabulary(value: Any, problem: Any) -> dict[str, Any]:
     """The names the manifests were applied with (reconciler/vocabulary.py): pipeline {name: id},
     stage {pipeline id: {name: id}}, option {field key: {label: id}}, activity_type {name: key},
-    label {kind: {name: id}}, currency {code: id}, user {email: id}."""
-    shapes = {"pipeline": 1, "stage": 2, "option": 2, "activity_type": 1, "label": 2, "currency": 1, "user": 1}
+    label {kind: {name: id}}, currency {code: id}, user {email: id}, team {name: id}."""
+    shapes = {"pipeline": 1, "stage": 2, "option": 2, "activity_type": 1, "label": 2, "currency": 1, "user": 1,
+              "team": 1}
     out: dict[str, Any] = {}
     if not isinstance(value, dict):
         problem(('"vocabulary"',), "vocabulary must map pipeline, stage and option to names and ids")
@@ -303,7 +304,7 @@ def _vocabulary(value: Any, problem: Any) -> dict[str, Any]:
                                     for e in inner):
             problem(('"vocabulary"', f'"{what}"'), f"vocabulary.{what} is not one of pipeline {{name: id}}, "
                     "stage {pipeline id: {name: id}}, option {field key: {label: id}}, activity_type {name: key}, label {kind: {name: id}}, "
-                    "currency {code: id}, user {email: id}")
+                    "currency {code: id}, user {email: id}, team {name: id}")
             continue
         out[what] = entries
     return out

@@ -146,6 +146,8 @@ def rename_edits(manifest: Manifest, used: list[Any], renamed: dict) -> list[Edi
         else:
             current = res.fields.get(use.label)
         value = [new if item == use.name else item for item in current] if isinstance(current, list) else new
+        if isinstance(current, dict):  # a goal's stage, {pipeline, stage}: the name inside it
+            value = {**current, use.what: new} if current.get(use.what) == use.name else current
         edits[where] = Edit(res.field_pos.get(use.label, res.pos).file, use.kind, use.key, use.label, value,
                             f"{use.what} renamed in Pipedrive from {use.name!r} to {new!r}")
     return list(edits.values())

@@ -1,5 +1,5 @@
-"""The vocabulary the manifests were applied with: names of pipelines, stages, options, labels, activity types
-and users.
+"""The vocabulary the manifests were applied with: names of pipelines, stages, options, labels, activity types,
+teams and users.
 
 Records name an account's vocabulary by name (`pipeline: Sales`, `Lead source: Website`);
 Pipedrive names it by id, and people rename things in Settings. The lock keeps, for every
@@ -7,7 +7,7 @@ name the manifests use, the id it had when last applied (docs/state.md, `vocabul
 
     {"pipeline": {"Sales": 1}, "stage": {"1": {"Negotiation": 5}},
      "option": {"<custom field key>": {"Website": 12}}, "activity_type": {"Product demo": "product_demo"},
-     "label": {"deal": {"Hot": 3}}, "user": {"bob@example.com": 2}}
+     "label": {"deal": {"Hot": 3}}, "user": {"bob@example.com": 2}, "team": {"Field sales": 1}}
 
 A later plan that finds a recorded name gone from the account but its id alive under another
 name treats the old name as that id (an alias in the account schema) and says "renamed in
@@ -28,7 +28,7 @@ from reconciler.fieldtypes import custom_spec
 from reconciler.vocabulary import AccountSchema, UnknownName
 
 OPTION_TYPES = ("option", "options")  # the field types whose values name custom field options
-FLAT = ("pipeline", "activity_type", "user")  # recorded as {name: id}; the others under a scope
+FLAT = ("pipeline", "activity_type", "user", "team")  # recorded as {name: id}; the others under a scope
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,8 @@ def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
                 except UnknownName:
                     continue
                 yield Use(res.kind, res.key, name, "pipeline", "", value, pipeline_id)
+            elif type_name in ("team", "pipelines", "goal stage"):
+                yield from _goal_uses(res, name, type_name, value, schema)
             elif type_name == "custom":
                 yield from _option_uses(res, value, schema)
             elif type_name == "labels" and isinstance(value, list):
@@ -85,6 +87,25 @@ def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
             except UnknownName:
                 continue
             yield Use(res.kind, res.key, "stage", "stage", str(schema.stage_info[stage_id][0]), stage, stage_id)
+
+
+def _goal_uses(res: Any, field_name: str, type_name: str, value: Any, schema: AccountSchema) -> Iterator[Use]:
+    """A goal's team, pipelines (one or a list) and stage ({pipeline, stage}), reconciler/fieldtypes/goals.py."""
+    try:
+        if type_name == "team" and isinstance(value, str):
+            yield Use(res.kind, res.key, field_name, "team", "", value, schema.team_id(value))
+        elif type_name == "pipelines":
+            for name in value if isinstance(value, list) else [value]:
+                yield Use(res.kind, res.key, field_name, "pipeline", "", str(name), schema.pipeline_id(str(name)))
+        elif type_name == "goal stage" and isinstance(value, dict):
+            pipeline_id = schema.pipeline_id(str(value["pipeline"]))
+            stage_id = schema.stage_id(str(value["stage"]), pipeline_id)
+            if not _is_placeholder(pipeline_id):
+                yield Use(res.kind, res.key, field_name, "pipeline", "", str(value["pipeline"]), pipeline_id)
+                if not _is_placeholder(stage_id):
+                    yield Use(res.kind, res.key, field_name, "stage", str(pipeline_id), str(value["stage"]), stage_id)
+    except UnknownName:  # the plan says so at the field
+        return
 
 
 def _option_uses(res: Any, value: Any, schema: AccountSchema) -> Iterator[Use]:
@@ -174,6 +195,11 @@ def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple
                 and old.lower() not in schema.inactive_users:
             schema.users_by_email[old.lower()] = user_id
             renamed[("user", "", old)] = current
+    for old, team_id in (vocabulary.get("team") or {}).items():  # a team renamed in Settings > Teams
+        current = schema.team_names.get(team_id)
+        if current is not None and current != old and old not in schema.teams:
+            schema.teams[old] = [team_id]
+            renamed[("team", "", old)] = current
     for label_kind, names in (vocabulary.get("label") or {}).items():
         current_names = schema.label_names.get(label_kind, {})
         for old, label_id in names.items():

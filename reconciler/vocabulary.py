@@ -1,4 +1,4 @@
-"""The account's vocabulary: users by email, pipelines and stages by name, labels, custom fields.
+"""The account's vocabulary: users by email, pipelines and stages by name, labels, teams, custom fields.
 
 Manifests speak in names (alice@example.com, "Sales"/"Negotiation", "Lead source":
 "Referral"); the API speaks in ids and 40-character hashes. An `AccountSchema` holds both
@@ -82,6 +82,8 @@ class AccountSchema:
     label_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     # kind -> standard field key -> {name, field_type, options: label -> id}: what filters' conditions name
     standard_fields: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    teams: dict[str, list[int]] = field(default_factory=dict)  # active team's name -> ids (goals' assignees)
+    team_names: dict[int, str] = field(default_factory=dict)  # every team, inactive too: id -> name
 
     # -- names -> ids --------------------------------------------------------------
 
@@ -117,6 +119,15 @@ class AccountSchema:
             raise _unknown(f"stage in pipeline {self.pipeline_names.get(pipeline_id, pipeline_id)!r}", name, per)
         if len(ids) > 1:
             raise UnknownName(f"stage name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
+        return ids[0]
+
+    def team_id(self, name: str) -> int:
+        """An active team by its name (a goal's assignee)."""
+        ids = self.teams.get(name)
+        if not ids:
+            raise _unknown("team", name, self.teams)
+        if len(ids) > 1:
+            raise UnknownName(f"team name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
         return ids[0]
 
     def label_id(self, kind: str, name: str) -> Any:

@@ -87,6 +87,8 @@ V1_PATHS = (
     "/deals/{id}/merge", "/persons/{id}/merge", "/organizations/{id}/merge",
     # goals and webhooks as kinds (issue 27)
     "/goals", "/goals/{id}", "/goals/find", "/webhooks", "/webhooks/{id}",
+    # teams, which goals name by name (current v1, marked deprecated with no replacement: the only list of teams)
+    "/legacyTeams", "/legacyTeams/{id}",
     # organization relationships: parent/child and related (current v1, issue 27)
     "/organizationRelationships", "/organizationRelationships/{id}",
     # deprecated on 2026-01-01, out of support since 2026-08-01 (absent from the current client)

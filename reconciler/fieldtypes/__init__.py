@@ -84,6 +84,7 @@ from reconciler.fieldtypes.custom import (
     is_hash_key,
 )
 from reconciler.fieldtypes.followers import FOLLOWERS, Followers
+from reconciler.fieldtypes.goals import GOAL_STAGE, PIPELINES, TEAM, GoalStage, Pipelines, Team
 from reconciler.fieldtypes.options import (
     ENUM,
     LABELS,
@@ -270,6 +271,12 @@ __all__ = [
     "is_hash_key",
     "Followers",
     "FOLLOWERS",
+    "GOAL_STAGE",
+    "PIPELINES",
+    "TEAM",
+    "GoalStage",
+    "Pipelines",
+    "Team",
     "OrgParent",
     "OrgRelated",
     "ORG_PARENT",

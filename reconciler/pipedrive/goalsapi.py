@@ -10,9 +10,14 @@ currency_id}`, `duration {start, end}`), and an update (`PUT`, `BasicGoalRequest
 part whole. The canonical object is flat, one key per manifest field; each part is written
 whole (KindHooks.plan_writes adds a changed part's other keys from the live goal).
 
-Pipelines are named by id (as deals name them), activity types by key (as activities do: the
-id Pipedrive wants is looked up at write time, so a goal may name a type the same apply
-creates) and the currency by code (its id from `/api/v1/currencies`).
+The canonical object holds pipelines as a list of ids (`type.params.pipeline_id` is an array:
+a goal may span several pipelines; None for every pipeline), a deals_progressed goal's stage by id
+(`type.params.stage_id`, which the request models document and the answer model leaves out), the
+team assignee by id (named by name in the manifests: the account's teams are v1 `GET /legacyTeams`,
+`read_teams`, the only list of teams Pipedrive has: marked deprecated in the official client, with
+no replacement yet), activity types by key (as activities do: the id Pipedrive wants is looked up
+at write time, so a goal may name a type the same apply creates) and the currency by code (its id
+from `/api/v1/currencies`).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ ACTIVITY_GOALS = ("activities_completed", "activities_added")
 # the canonical keys of each part a PUT replaces whole
 PARTS: dict[str, tuple[str, ...]] = {
     "assignee": ("assignee_user_id", "assignee_team_id"),
-    "type": ("type_name", "pipeline_id", "activity_type"),
+    "type": ("type_name", "pipeline_id", "stage_id", "activity_type"),
     "expected_outcome": ("target", "tracking_metric", "currency"),
     "duration": ("start", "end"),
 }
@@ -60,7 +65,8 @@ def canonical(goal: Mapping[str, Any], type_keys: Mapping[int, str], currency_co
         "assignee_user_id": assignee.get("id") if assignee.get("type") == "person" else None,
         "assignee_team_id": assignee.get("id") if assignee.get("type") == "team" else None,
         "type_name": goal_type.get("name"),
-        "pipeline_id": _first(params.get("pipeline_id")),
+        "pipeline_id": list(params.get("pipeline_id") or []) or None,
+        "stage_id": params.get("stage_id") if goal_type.get("name") == "deals_progressed" else None,
         "activity_type": type_keys.get(type_id, type_id),
         "target": outcome.get("target"),
         "tracking_metric": outcome.get("tracking_metric"),
@@ -103,8 +109,11 @@ def request_body(client: PipedriveClient, changes: Mapping[str, Any]) -> dict[st
         body["assignee"] = ({"id": int(team), "type": "team"} if team is not None else
                             {"id": changes.get("assignee_user_id"), "type": "person"})
     if any(k in changes for k in PARTS["type"]):
-        pipeline = changes.get("pipeline_id")
-        params: dict[str, Any] = {"pipeline_id": None if pipeline is None else [pipeline]}
+        pipelines = changes.get("pipeline_id")
+        params: dict[str, Any] = {"pipeline_id": None if pipelines is None else
+                                  list(pipelines) if isinstance(pipelines, list) else [pipelines]}
+        if changes.get("type_name") == "deals_progressed" and changes.get("stage_id") is not None:
+            params["stage_id"] = changes["stage_id"]
         if changes.get("type_name") in ACTIVITY_GOALS:
             key = changes.get("activity_type")
             params["activity_type_id"] = None if key is None else [_type_id(client, key)]
@@ -117,6 +126,12 @@ def request_body(client: PipedriveClient, changes: Mapping[str, Any]) -> dict[st
     if any(k in changes for k in PARTS["duration"]):
         body["duration"] = {"start": changes.get("start"), "end": changes.get("end")}
     return body
+
+
+def read_teams(client: PipedriveClient) -> list[dict]:
+    """The account's teams (v1 `GET /legacyTeams`, `GetTeamsResponse`), without member ids."""
+    answer = client.http.request("GET", "/api/v1/legacyTeams", params={"skip_users": 1}, what="teams")
+    return list(answer.get("data") or [])
 
 
 def _type_id(client: PipedriveClient, key: str) -> int:

@@ -53,6 +53,13 @@ class AccountSchema(vocabulary.AccountSchema):
             active = [t for t in client.activity_types() if t.get("active_flag", True) is not False]
             schema.activity_types = {str(t.get("key_string")) for t in active}
             schema.activity_type_keys = {str(t.get("name")): str(t.get("key_string")) for t in active}
+        if "teams" in vocabularies:  # goals' team assignees: one call (v1 legacyTeams, the only list of teams)
+            from reconciler.pipedrive.goalsapi import read_teams
+
+            for team in read_teams(client):
+                schema.team_names[int(team["id"])] = str(team.get("name"))
+                if team.get("active_flag", 1) and not team.get("deleted_flag"):
+                    schema.teams.setdefault(str(team.get("name")), []).append(int(team["id"]))
         if kinds_needed is not None and "fields" in vocabularies:  # filters name every entity's fields
             kinds_needed = set(kinds_needed) | {"deal", "person", "organization", "product"}
         if "fields" in vocabularies:  # and activities' (no custom fields, no kind's field schema: one v1 list)

@@ -52,6 +52,12 @@ ACTIVITY_TYPES: tuple[tuple[str, str], ...] = (
     ("lunch", "Lunch"),
 )
 
+# Teams (Pipedrive's v1 legacyTeams, which goals may be assigned to): (name, manager's user id, member ids).
+TEAMS: tuple[tuple[str, int, tuple[int, ...]], ...] = (
+    ("Field sales", 2, (2, 3)),
+    ("Inside sales", 1, (1,)),
+)
+
 # Custom fields per entity: (name, field_type, option labels).
 CUSTOM_FIELDS: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
     "organization": (
@@ -192,7 +198,7 @@ def new_uuid() -> str:
 
 
 def install_default_company(store: Store, company_id: int) -> None:
-    """Write the default company's users, pipelines, stages, activity types, fields and lead labels."""
+    """Write the default company's users, pipelines, stages, activity types, teams, fields and lead labels."""
     with store.transaction():
         users = []
         for i, (name, email, admin) in enumerate(USERS, start=1):
@@ -272,6 +278,11 @@ def install_default_company(store: Store, company_id: int) -> None:
             for i, (key, name) in enumerate(ACTIVITY_TYPES, start=1)
         ]
         store.insert_many(company_id, "activity_type", types)
+        store.insert_many(company_id, "team", [
+            {"id": i, "name": name, "description": "", "manager_id": manager, "users": list(members),
+             "active_flag": 1, "deleted_flag": 0, "created_by_user_id": API_USER_ID, "add_time": BASE_TIME,
+             "update_time": BASE_TIME, "is_deleted": False}
+            for i, (name, manager, members) in enumerate(TEAMS, start=1)])
 
         fields = []
         for entity, standard in STANDARD_FIELDS.items():

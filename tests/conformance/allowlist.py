@@ -155,6 +155,14 @@ RULES: tuple[Rule, ...] = (
     Rule("v1", r"GoalExpectedOutcome", r"currency_id", "extra",
          "a sum goal's currency: AddGoalRequest documents expected_outcome.currency_id for sum goals, and the "
          "answer gives back what was set; the answer model names target and tracking_metric only"),
+    Rule("v1", r"BaseTeam", r"users", "missing",
+         "a team's member ids are left out when skip_users=1 asks ('When enabled, the teams will not include IDs "
+         "of member users', the official getTeams parameter); the pass asks for it once"),
+    Rule("v1", r"GoalTypeParams", r"stage_id", "extra",
+         "a deals_progressed goal's stage: AddGoalRequest's type says params can include stage_id ('related to "
+         "only deals_progressed type of goals') and find filters on type.params.stage_id, so the answer gives "
+         "back what was set (on deals_progressed goals only); the answer model names pipeline_id and "
+         "activity_type_id only"),
     Rule("v2", r"Deal|Person|OrganizationItem", r"followers_count", "extra",
          "asked for with include_fields=followers_count (an official include_fields value; the pass asks for it "
          "after a follower write); the answer models do not name it"),

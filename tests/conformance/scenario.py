@@ -480,7 +480,8 @@ def _filters(run: Run) -> None:
     run.call("v1", "DELETE", "/filters/{id}", params=fid)
     run.call("v1", "DELETE", "/filters", query={"ids": str(spare["id"])})
 def _goals_and_webhooks(run: Run) -> None:
-    """Goals (find, create, update, delete) and webhooks (list, create, delete), issue 27."""
+    """Goals (find, create, update, delete), teams (list, one, create, update) and webhooks (list, create,
+    delete), issue 27."""
     call = run.call("v1", "GET", "/activityTypes")[0]["id"]
     goal = run.call("v1", "POST", "/goals", json={
         "title": "Conformance calls", "assignee": {"id": 1, "type": "person"},
@@ -494,6 +495,20 @@ def _goals_and_webhooks(run: Run) -> None:
         "duration": {"start": "2027-01-01", "end": "2027-12-31"}, "interval": "monthly"})
     run.call("v1", "PUT", "/goals/{id}", params={"id": goal["id"]},
              json={"title": "Conformance calls 2", "expected_outcome": {"target": 35, "tracking_metric": "quantity"}})
+    # teams (v1 legacyTeams: the only list of them) and a goal of one; a deals_progressed goal's stage
+    team = run.call("v1", "POST", "/legacyTeams", json={"name": "Conformance team", "manager_id": 2,
+                                                         "description": "conformance", "users": [2, 3]})
+    run.call("v1", "PUT", "/legacyTeams/{id}", params={"id": team["id"]}, json={"name": "Conformance team 2",
+                                                                                "active_flag": 1})
+    run.call("v1", "GET", "/legacyTeams")
+    run.call("v1", "GET", "/legacyTeams", query={"order_by": "name", "skip_users": 1})
+    run.call("v1", "GET", "/legacyTeams/{id}", params={"id": team["id"]})
+    run.call("v1", "POST", "/goals", json={
+        "title": "Conformance progressed", "assignee": {"id": team["id"], "type": "team"},
+        "type": {"name": "deals_progressed", "params": {"pipeline_id": [1, 2], "stage_id": 2}},
+        "expected_outcome": {"target": 12, "tracking_metric": "quantity"},
+        "duration": {"start": "2027-01-01", "end": None}, "interval": "monthly"})
+    run.call("v1", "GET", "/goals/find", query={"assignee.type": "team"})
     run.call("v1", "GET", "/goals/find", query={"assignee.type": "person"})
     run.call("v1", "GET", "/goals/find", query={"is_active": "false", "type.name": "activities_completed"})
     run.call("v1", "GET", "/goals/find")

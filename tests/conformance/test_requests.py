@@ -115,7 +115,8 @@ def _shape(round_: int) -> dict[str, Any]:
 
 
 def _goals_and_webhooks(round_: int) -> dict[str, Any]:
-    """Goals (created, changed, cleared: no pipeline, open-ended) and webhooks (created, replaced twice)."""
+    """Goals (created, changed, cleared: no pipeline, open-ended; a team by name and by id, several pipelines,
+    a stage) and webhooks (created, replaced twice)."""
     first, clear = round_ == 0, round_ == 2
     return {
         "goals": {
@@ -124,6 +125,10 @@ def _goals_and_webhooks(round_: int) -> dict[str, Any]:
                                                                                "RQ Pipeline 2"),
                            "target": 5000 if first else 6000, "tracking_metric": "sum", "currency": "EUR",
                            "interval": "quarterly", "start": "2027-01-01", "end": None if clear else "2027-12-31"},
+            "rq-progress": {"title": "RQ progress", "team": "Field sales" if first else "Inside sales",
+                            "type": "deals_progressed", "pipeline": ["RQ Pipeline", "Sales"] if first else None,
+                            "stage": {"pipeline": "Sales", "stage": "Qualified" if first else "Contact Made"},
+                            "target": 5, "tracking_metric": "quantity", "interval": "monthly", "start": "2027-01-01"},
             "rq-demos": {"title": "RQ demos", "team": None if first else 2, "assignee": "carol@example.com" if first
                          else None, "type": "activities_added", "activity_type": None if clear else
                          ("RQ demo" if first else "RQ demo 2"), "target": 10, "tracking_metric": "quantity",
@@ -423,13 +428,15 @@ def test_the_counts_are_in_the_docs(run: Run) -> None:
 
 
 # AddGoalRequest and BasicGoalRequest type each part as `object` and describe its keys in prose; the
-# Goal answer model names them. A sum goal's currency_id is in the request's description only.
+# Goal answer model names them. A sum goal's currency_id and a deals_progressed goal's stage_id are in the
+# request's description only.
 GOAL_PARTS = {"assignee": "GoalAssignee", "type": "GoalType", "expected_outcome": "GoalExpectedOutcome",
               "duration": "GoalDuration"}
 GOAL_PART_KEPT = {("GoalExpectedOutcome", "currency_id", "extra"): "AddGoalRequest: `currency_id` for sum goals",
                   ("GoalTypeParams", "pipeline_id", "null"): "AddGoalRequest: `null` tracks every pipeline",
                   ("GoalTypeParams", "activity_type_id", "null"): "AddGoalRequest: `null` tracks every type",
-                  ("GoalDuration", "end", "null"): "AddGoalRequest: end `null` for an open-ended goal"}
+                  ("GoalDuration", "end", "null"): "AddGoalRequest: end `null` for an open-ended goal",
+                  ("GoalTypeParams", "stage_id", "extra"): "AddGoalRequest: `stage_id` for deals_progressed goals"}
 
 
 def test_goal_parts_fit_the_goal_models(run: Run) -> None:
@@ -438,7 +445,7 @@ def test_goal_parts_fit_the_goal_models(run: Run) -> None:
     bodies = [s.body for s in run.sent if s.version == "v1" and s.template in ("/goals", "/goals/{id}")
               and s.method in ("POST", "PUT")]
     if run.version == "v2":
-        assert len(bodies) >= 4  # two goals created, changed and cleared
+        assert len(bodies) >= 6  # three goals created, changed and cleared
     for body in bodies:
         for part, model in GOAL_PARTS.items():
             if part in body:

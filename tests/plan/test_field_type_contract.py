@@ -80,13 +80,17 @@ SAMPLES: dict[str, tuple[dict[str, Any], Any]] = {
     "ORG_PARENT": ({"ref_kind": "organization"}, "acme"),
     "ORG_RELATED": ({"ref_kind": "organization"}, ["acme"]),
     "VARIATIONS": ({}, [{"name": "Large", "prices": [{"price": 150, "currency": "USD"}]}]),
+    "TEAM": ({}, "Field sales"),
+    "PIPELINES": ({}, ["Sales", "Partners"]),
+    "GOAL_STAGE": ({}, {"pipeline": "Sales", "stage": "Won"}),
 }
 
 
 def _context() -> Context:
     schema = AccountSchema(
         users_by_email={"alice@example.com": 1}, emails_by_user={1: "alice@example.com"},
-        pipelines={"Sales": [1]}, pipeline_names={1: "Sales"},
+        pipelines={"Sales": [1], "Partners": [2]}, pipeline_names={1: "Sales", 2: "Partners"},
+        teams={"Field sales": [4]}, team_names={4: "Field sales"},
         stages={1: {"Won": [3]}}, stage_info={3: (1, "Won")},
         label_names={"deal": {5: "Hot"}}, activity_types={"call"},
         standard_fields={"deal": {"stage_id": {"name": "Stage", "field_type": "stage", "options": {}},

@@ -48,6 +48,7 @@ from . import (
     product_variations,
     products,
     search,
+    teams,
     v1,
     v2,
     webhooks,
@@ -95,6 +96,7 @@ def build_router() -> Router:
     activity_types.register(router)  # after v1: adds writes to its activityTypes list
     filters.register(router)
     goals.register(router)
+    teams.register(router)
     webhooks.register(router)
     followers.register(router)
     org_relationships.register(router)

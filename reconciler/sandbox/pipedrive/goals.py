@@ -9,6 +9,13 @@ assignee ``{id, type}``, type ``{name, params}``, expected outcome, duration and
 deleted goal is inactive: ``find`` answers active goals unless ``is_active=false`` (the official
 default is true). Query parameters have dotted names (``assignee.type``, ``type.name``), as the
 client sends them. Ids are 32 hexadecimal characters.
+
+A deals_progressed goal's stage: the request models' description of ``type`` says ``params`` can
+include ``stage_id``, "related to only deals_progressed type of goals", and ``find`` filters on
+``type.params.stage_id``; the answer model ``GoalTypeParams`` names only ``pipeline_id`` and
+``activity_type_id``, so the stage is answered on deals_progressed goals only (an allow-listed
+difference, tests/conformance/allowlist.py). A team assignee must be one of the account's teams
+(``/api/v1/legacyTeams``, teams.py).
 """
 
 from __future__ import annotations
@@ -44,6 +51,18 @@ def _ids(value: Any, name: str) -> list[int] | None:
     return value
 
 
+def _stage(ctx: Ctx, value: Any, pipeline_ids: list[int] | None) -> int:
+    """A deals_progressed goal's stage: a stage of one of the goal's pipelines (any, when it tracks all)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise bad_request("Parameter 'type.params.stage_id' must be an integer")
+    stage = ctx.company.store.get(ctx.company.id, "stage", value)
+    if stage is None or stage.get("is_deleted"):
+        raise bad_request(f"Stage {value} not found")
+    if pipeline_ids is not None and stage["pipeline_id"] not in pipeline_ids:
+        raise bad_request(f"Stage {value} is not in the goal's pipelines (type.params.pipeline_id)")
+    return value
+
+
 def _checked(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
     """The goal a body leaves (a new one when old is None), or a 400 naming the wrong parameter."""
     out = dict(old or {})
@@ -61,6 +80,8 @@ def _checked(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> dict
             raise bad_request("Parameter 'assignee.id' must be an integer") from None
         if assignee["type"] == "person" and ctx.company.store.get(ctx.company.id, "user", assignee_id) is None:
             raise bad_request(f"User {assignee_id} not found")
+        if assignee["type"] == "team" and ctx.company.store.get(ctx.company.id, "team", assignee_id) is None:
+            raise bad_request(f"Team {assignee_id} not found")
         out["assignee"] = {"id": assignee_id, "type": assignee["type"]}
     if "type" in body:
         goal_type = body["type"]
@@ -82,6 +103,10 @@ def _checked(ctx: Ctx, body: dict[str, Any], old: dict[str, Any] | None) -> dict
         elif params.get("activity_type_id") is not None:
             raise bad_request("Parameter 'type.params.activity_type_id' applies only to activities_completed "
                               "and activities_added goals")
+        if goal_type["name"] == "deals_progressed" and params.get("stage_id") is not None:
+            kept["stage_id"] = _stage(ctx, params["stage_id"], kept["pipeline_id"])
+        elif params.get("stage_id") is not None:
+            raise bad_request("Parameter 'type.params.stage_id' applies only to deals_progressed goals")
         out["type"] = {"name": goal_type["name"], "params": kept}
     if "expected_outcome" in body:
         outcome = body["expected_outcome"]
