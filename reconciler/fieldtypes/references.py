@@ -25,7 +25,19 @@ if TYPE_CHECKING:
     from reconciler.manifest.model import Position
 
 
-class Ref(FieldType):
+class SingleReference(FieldType):
+    """What every field naming one object of `spec.ref_kind` shares: the manifest's value (a key or
+    `{id: N}`) becomes a Reference, which is what the dependency graph and `moved:` follow."""
+
+    def convert(self, spec, value, pos):
+        return ref_value(spec.ref_kind or "", value, pos)
+
+    def references(self, spec, value):
+        if isinstance(value, Reference):
+            yield value
+
+
+class Ref(SingleReference):
     """Another resource by manifest key, or an existing object by `{id: N}`."""
 
     name = "ref"
@@ -43,13 +55,6 @@ class Ref(FieldType):
 
     def expectation(self, spec):
         return f"the key of {article(spec.ref_kind or '')} or {{id: N}} with N a positive integer"
-
-    def convert(self, spec, value, pos):
-        return ref_value(spec.ref_kind or "", value, pos)
-
-    def references(self, spec, value):
-        if isinstance(value, Reference):
-            yield value
 
     def to_api(self, spec, value, ctx, declared, live):
         if not isinstance(value, Reference):  # a custom field's value, read without knowing its type

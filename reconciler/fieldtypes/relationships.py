@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.fieldtypes.base import Drop, FieldType, ValueProblem
-from reconciler.fieldtypes.references import REF, ref_value
+from reconciler.fieldtypes.references import REF, SingleReference, ref_value
 from reconciler.manifest.model import Reference
 from reconciler.normalize import Placeholder
 
@@ -33,7 +33,7 @@ def _org(item: Any) -> Any:
     return item.get("org") if isinstance(item, dict) else item
 
 
-class OrgParent(FieldType):
+class OrgParent(SingleReference):
     """An organization's parent organization: a key, {id: N}, or null for none."""
 
     name = "organization parent"
@@ -48,13 +48,6 @@ class OrgParent(FieldType):
 
     def expectation(self, spec):
         return "the key of an organization or {id: N}"
-
-    def convert(self, spec, value, pos):
-        return ref_value(spec.ref_kind or "", value, pos)
-
-    def references(self, spec, value):
-        if isinstance(value, Reference):
-            yield value
 
     def to_api(self, spec, value, ctx, declared, live):
         return REF.to_api(spec, value, ctx, declared, live)
