@@ -103,6 +103,10 @@ class TeamDay(RuleBasedStateMachine):
         # followed merges: the survivor holds the merged object's values where it had none, so a
         # field git changed since is an ordinary change, not a silent overwrite
         self.merged: set[tuple[str, str]] = set()
+        # fields ops declared that the manifests did not declare before, until an apply records
+        # them: the lock holds no last-applied value for such a field, so a plan cannot tell a UI
+        # edit of it from a git one (docs/drift.md: a field newly declared is never drift)
+        self.unrecorded: set[tuple[str, str, str]] = set()
         self.counter = 0
         self.steps = 0
 
@@ -458,6 +462,9 @@ class TeamDay(RuleBasedStateMachine):
         path, _ = declared[key]
         files = self.files()
         body = files[path]["deals"][key]
+        if (what.partition(".")[2] not in (body.get("fields") or {})) if what.startswith("fields.") \
+                else what not in body:
+            self.unrecorded.add(("deal", key, what))
         if what == "value":
             if body.get("products"):
                 return  # Pipedrive computes the value of a deal with products
@@ -555,7 +562,9 @@ class TeamDay(RuleBasedStateMachine):
                 STATS["conflict"] += bool(diff.get("conflict"))
                 ui = touched is None or label in touched
                 carried = (kind, key) in self.merged and (kind, key, label) in self.git_edited
-                if action == "update" and ui and not marked and (kind, key) not in self.gone and not carried:
+                unrecorded = (kind, key, label) in self.unrecorded
+                if action == "update" and ui and not marked and (kind, key) not in self.gone and not carried \
+                        and not unrecorded:
                     raise Violation(f"1: silent overwrite of {kind}.{key} {label} (changed in the UI): {diff}")
                 if marked and not ui and (kind, key, label) not in self.relabelled:
                     raise Violation(f"2: false drift on {kind}.{key} {label}, never changed in the UI: {diff}")
@@ -619,6 +628,7 @@ class TeamDay(RuleBasedStateMachine):
         # what keep left as Pipedrive has it keeps its record: a git edit of it stays a conflict
         kept = {(k["kind"], k["key"], label) for k in (plan or {}).get("kept") or [] for label in k["fields"]}
         self.unapplied_labels.clear()
+        self.unrecorded.clear()  # apply wrote (or found equal) every declared field and recorded it
         self.git_edited = {edit for edit in self.git_edited if policy == "keep" and edit in kept}
         self._forget_followed()
         self._clear_entries()
@@ -646,6 +656,11 @@ class TeamDay(RuleBasedStateMachine):
             self.touched = {k: v if v is None or k in self.gone else
                             {label for label in v if (k[0], k[1], label) in self.git_edited}
                             for k, v in self.touched.items()}
+        if self.unrecorded:  # pull records a newly declared field only where both sides agree on it
+            _, full, _ = self.plan_json()
+            differing = {(c["kind"], c["key"], label) for c in (full or {}).get("changes") or []
+                         for label in c.get("fields") or {}}
+            self.unrecorded &= differing
         self._forget_followed()
 
     @rule()

@@ -134,3 +134,38 @@ def test_a_reference_moved_by_a_merge_to_an_org_deleted_since_is_drift_not_confl
     assert result.code == 0, result.both
     org = next(c for c in json.loads(result.out)["changes"] if c["key"] == "john-doe")["fields"]["org"]
     assert org.get("drift") and not org.get("conflict"), org
+
+
+def test_a_field_newly_declared_has_no_last_applied_value_until_applied(project: ExamplesProject) -> None:
+    """From a random team day (the model's mistake, kept as this test of the documented rule): ops
+    declare globex-reseller's close date, which the manifests never declared, and a salesperson sets
+    it in the UI before the apply. The lock holds no last-applied value for it, so the plan cannot
+    tell the UI's edit from git's: an ordinary change showing Pipedrive's value (docs/drift.md, "a
+    field newly declared is never drift"). Once applied it is recorded, and the next UI edit is drift."""
+    deal = project.id("deal", "globex-reseller")
+    project.edit("globex.yaml", "    stage: Onboarding\n", "    stage: Onboarding\n    expected_close_date: 2028-04-30\n")
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"expected_close_date": "2028-03-26"}, headers=BOB)
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-reseller"]
+    assert change["fields"] == {"expected_close_date": {"before": "2028-03-26", "after": "2028-04-30"}}
+
+    assert project.run("apply", "--auto-approve").code == 0
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"expected_close_date": "2028-05-02"}, headers=BOB)
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-reseller"]
+    assert change["fields"]["expected_close_date"]["drift"] is True
+
+
+def test_pull_records_a_newly_declared_field_only_where_both_sides_agree(project: ExamplesProject) -> None:
+    """The model's bookkeeping of the rule above through `pull`: a newly declared close date that
+    Pipedrive does not hold is no drift, so pull leaves it (an ordinary change still); one Pipedrive
+    holds too is recorded, and a later UI edit of it is drift."""
+    deal = project.id("deal", "globex-reseller")
+    project.edit("globex.yaml", "    stage: Onboarding\n", "    stage: Onboarding\n    expected_close_date: 2028-04-30\n")
+    assert project.run("pull").code == 0
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-reseller"]
+    assert change["fields"] == {"expected_close_date": {"before": None, "after": "2028-04-30"}}
+
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"expected_close_date": "2028-04-30"}, headers=BOB)
+    assert project.run("pull").code == 0
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"expected_close_date": "2028-05-02"}, headers=BOB)
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-reseller"]
+    assert change["fields"]["expected_close_date"]["drift"] is True
