@@ -625,11 +625,15 @@ class TeamDay(RuleBasedStateMachine):
         if policy != "keep":
             self.touched.clear()
             self.gone = {k: v for k, v in self.gone.items() if v != "deleted" or policy != "overwrite"}
-        # what keep left as Pipedrive has it keeps its record: a git edit of it stays a conflict
-        kept = {(k["kind"], k["key"], label) for k in (plan or {}).get("kept") or [] for label in k["fields"]}
+        # what keep left as Pipedrive has it keeps its record: a git edit of it stays a conflict; so
+        # does every field of a resource keep left whole (it names an object deleted in Pipedrive)
+        kept_entries = (plan or {}).get("kept") or [] if policy == "keep" else []
+        kept = {(k["kind"], k["key"], label) for k in kept_entries for label in k["fields"]}
+        left = {(k["kind"], k["key"]) for k in kept_entries if not k["fields"]}
         self.unapplied_labels.clear()
-        self.unrecorded.clear()  # apply wrote (or found equal) every declared field and recorded it
-        self.git_edited = {edit for edit in self.git_edited if policy == "keep" and edit in kept}
+        # apply wrote (or found equal) every declared field of what it did not leave, and recorded it
+        self.unrecorded = {field for field in self.unrecorded if field[:2] in left}
+        self.git_edited = {edit for edit in self.git_edited if edit in kept or edit[:2] in left}
         self._forget_followed()
         self._clear_entries()
 

@@ -169,3 +169,20 @@ def test_pull_records_a_newly_declared_field_only_where_both_sides_agree(project
     project.api("PATCH", f"/api/v2/deals/{deal}", json={"expected_close_date": "2028-05-02"}, headers=BOB)
     (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-reseller"]
     assert change["fields"]["expected_close_date"]["drift"] is True
+
+
+def test_a_resource_keep_leaves_whole_keeps_its_conflict(project: ExamplesProject) -> None:
+    """From a random team day (the model's mistake, kept as this test of what apply does): a
+    salesperson deletes initech, then changes initech-fleet-tracking's value while ops change it in
+    git. `apply --on-drift keep` leaves the deal as it is (it names the deleted organization) and
+    writes none of its fields, so their records stay: the next default plan re-creates initech and
+    still calls the value a conflict (the model had taken the git edit as applied)."""
+    project.api("DELETE", f"/api/v2/organizations/{project.id('organization', 'initech')}", headers=BOB)
+    project.edit("initech.yaml", "    value: 27500\n", "    value: 27640\n")
+    project.api("PATCH", f"/api/v2/deals/{project.id('deal', 'initech-fleet-tracking')}", json={"value": 28560},
+                headers=BOB)
+    applied = project.run("apply", "--auto-approve", "--on-drift", "keep")
+    assert applied.code == 0, applied.both
+    assert "deal.initech-fleet-tracking" in applied.out and "left as it is" in applied.out, applied.out
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "initech-fleet-tracking"]
+    assert change["fields"]["value"]["conflict"] is True, change
