@@ -623,7 +623,6 @@ class TeamDay(RuleBasedStateMachine):
             return
         # what apply wrote is synced; what keep left as Pipedrive has it stays drift
         if policy != "keep":
-            self.touched.clear()
             self.gone = {k: v for k, v in self.gone.items() if v != "deleted" or policy != "overwrite"}
         # what keep left as Pipedrive has it keeps its record: a git edit of it stays a conflict; so
         # does every field of a resource keep left whole (it names an object deleted in Pipedrive)
@@ -635,6 +634,8 @@ class TeamDay(RuleBasedStateMachine):
         self.unrecorded = {field for field in self.unrecorded if field[:2] in left}
         self.git_edited = {edit for edit in self.git_edited if edit in kept or edit[:2] in left}
         self._forget_followed()
+        if policy != "keep":  # but not an object merged away that the lock does not follow yet (as pull)
+            self.touched = {k: v for k, v in self.touched.items() if k in self.gone}
         self._clear_entries()
 
     @rule(prefer=st.sampled_from([None, "pipedrive", "manifests"]))
@@ -648,10 +649,11 @@ class TeamDay(RuleBasedStateMachine):
             return
         # invariant 3: nothing is drift any more (conflicts kept by --prefer manifests stay conflicts)
         code, plan, after = self.plan_json("--drift-only")
+        # the one refusal every plan may make (a change git still asks of a deal archived in the UI,
+        # which --prefer manifests leaves too) hides the drift: the invariant is checked when it can be
         self.expect_ok(after, "plan --drift-only after pull")
-        assert plan is not None
-        left = {(c["kind"], c["key"], label): diff for c in plan["changes"] for label, diff in c["fields"].items()
-                if diff.get("drift") or diff.get("conflict")}
+        left = {(c["kind"], c["key"], label): diff for c in (plan or {}).get("changes") or []
+                for label, diff in c["fields"].items() if diff.get("drift") or diff.get("conflict")}
         if prefer != "manifests" and left:
             raise Violation(f"3: after pull, still drift: {left}")
         if prefer != "manifests":
@@ -662,9 +664,9 @@ class TeamDay(RuleBasedStateMachine):
                             for k, v in self.touched.items()}
         if self.unrecorded:  # pull records a newly declared field only where both sides agree on it
             _, full, _ = self.plan_json()
-            differing = {(c["kind"], c["key"], label) for c in (full or {}).get("changes") or []
-                         for label in c.get("fields") or {}}
-            self.unrecorded &= differing
+            if full is not None:
+                self.unrecorded &= {(c["kind"], c["key"], label) for c in full["changes"]
+                                    for label in c.get("fields") or {}}
         self._forget_followed()
 
     @rule()
