@@ -656,6 +656,7 @@ class TeamDay(RuleBasedStateMachine):
                 for label, diff in c["fields"].items() if diff.get("drift") or diff.get("conflict")}
         if prefer != "manifests" and left:
             raise Violation(f"3: after pull, still drift: {left}")
+        self._forget_followed()  # first: a merge pull followed is pulled like any object
         if prefer != "manifests":
             self.touched = {k: v for k, v in self.touched.items() if k in self.gone}
         else:  # drift is pulled all the same; only a conflict keeps the manifests' value (and stays one)
@@ -667,7 +668,6 @@ class TeamDay(RuleBasedStateMachine):
             if full is not None:
                 self.unrecorded &= {(c["kind"], c["key"], label) for c in full["changes"]
                                     for label in c.get("fields") or {}}
-        self._forget_followed()
 
     @rule()
     def cmd_export(self) -> None:
