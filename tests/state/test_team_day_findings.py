@@ -186,3 +186,23 @@ def test_a_resource_keep_leaves_whole_keeps_its_conflict(project: ExamplesProjec
     assert "deal.initech-fleet-tracking" in applied.out and "left as it is" in applied.out, applied.out
     (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "initech-fleet-tracking"]
     assert change["fields"]["value"]["conflict"] is True, change
+
+
+def test_pull_prefer_manifests_on_a_deal_archived_in_the_ui_leaves_the_refusal_to_a_human(
+        project: ExamplesProject) -> None:
+    """From a random team day (the model's mistake, kept as this test of what the commands do): a
+    salesperson and ops change globex-support-upgrade's value, then the salesperson archives it.
+    `pull --prefer manifests` keeps ops' value, and the next plan, `--drift-only` too, refuses in one
+    line naming the file and the deal and asking a human to unarchive it or leave the value; the
+    model had asserted that plan always answers."""
+    deal = project.id("deal", "globex-support-upgrade")
+    project.edit("globex.yaml", "    value: 8500\n", "    value: 8600\n")
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"value": 9700}, headers=BOB)
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"is_archived": True}, headers=BOB)
+    pulled = project.run("pull", "--prefer", "manifests")
+    assert pulled.code == 0, pulled.both
+    assert "value: 8600" in (project.path / "accounts" / "globex.yaml").read_text(encoding="utf-8")
+    drift = project.run("plan", "--drift-only")
+    assert drift.code == 1 and "Traceback" not in drift.both
+    (line,) = [line for line in drift.err.splitlines() if "error:" in line]
+    assert "globex.yaml:" in line and "globex-support-upgrade" in line and "archived: false" in line, line
