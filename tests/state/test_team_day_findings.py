@@ -134,3 +134,75 @@ def test_a_reference_moved_by_a_merge_to_an_org_deleted_since_is_drift_not_confl
     assert result.code == 0, result.both
     org = next(c for c in json.loads(result.out)["changes"] if c["key"] == "john-doe")["fields"]["org"]
     assert org.get("drift") and not org.get("conflict"), org
+
+
+def test_a_field_newly_declared_has_no_last_applied_value_until_applied(project: ExamplesProject) -> None:
+    """From a random team day (the model's mistake, kept as this test of the documented rule): ops
+    declare globex-reseller's close date, which the manifests never declared, and a salesperson sets
+    it in the UI before the apply. The lock holds no last-applied value for it, so the plan cannot
+    tell the UI's edit from git's: an ordinary change showing Pipedrive's value (docs/drift.md, "a
+    field newly declared is never drift"). Once applied it is recorded, and the next UI edit is drift."""
+    deal = project.id("deal", "globex-reseller")
+    project.edit("globex.yaml", "    stage: Onboarding\n", "    stage: Onboarding\n    expected_close_date: 2028-04-30\n")
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"expected_close_date": "2028-03-26"}, headers=BOB)
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-reseller"]
+    assert change["fields"] == {"expected_close_date": {"before": "2028-03-26", "after": "2028-04-30"}}
+
+    assert project.run("apply", "--auto-approve").code == 0
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"expected_close_date": "2028-05-02"}, headers=BOB)
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-reseller"]
+    assert change["fields"]["expected_close_date"]["drift"] is True
+
+
+def test_pull_records_a_newly_declared_field_only_where_both_sides_agree(project: ExamplesProject) -> None:
+    """The model's bookkeeping of the rule above through `pull`: a newly declared close date that
+    Pipedrive does not hold is no drift, so pull leaves it (an ordinary change still); one Pipedrive
+    holds too is recorded, and a later UI edit of it is drift."""
+    deal = project.id("deal", "globex-reseller")
+    project.edit("globex.yaml", "    stage: Onboarding\n", "    stage: Onboarding\n    expected_close_date: 2028-04-30\n")
+    assert project.run("pull").code == 0
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-reseller"]
+    assert change["fields"] == {"expected_close_date": {"before": None, "after": "2028-04-30"}}
+
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"expected_close_date": "2028-04-30"}, headers=BOB)
+    assert project.run("pull").code == 0
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"expected_close_date": "2028-05-02"}, headers=BOB)
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "globex-reseller"]
+    assert change["fields"]["expected_close_date"]["drift"] is True
+
+
+def test_a_resource_keep_leaves_whole_keeps_its_conflict(project: ExamplesProject) -> None:
+    """From a random team day (the model's mistake, kept as this test of what apply does): a
+    salesperson deletes initech, then changes initech-fleet-tracking's value while ops change it in
+    git. `apply --on-drift keep` leaves the deal as it is (it names the deleted organization) and
+    writes none of its fields, so their records stay: the next default plan re-creates initech and
+    still calls the value a conflict (the model had taken the git edit as applied)."""
+    project.api("DELETE", f"/api/v2/organizations/{project.id('organization', 'initech')}", headers=BOB)
+    project.edit("initech.yaml", "    value: 27500\n", "    value: 27640\n")
+    project.api("PATCH", f"/api/v2/deals/{project.id('deal', 'initech-fleet-tracking')}", json={"value": 28560},
+                headers=BOB)
+    applied = project.run("apply", "--auto-approve", "--on-drift", "keep")
+    assert applied.code == 0, applied.both
+    assert "deal.initech-fleet-tracking" in applied.out and "left as it is" in applied.out, applied.out
+    (change,) = [c for c in project.plan_json()["changes"] if c["key"] == "initech-fleet-tracking"]
+    assert change["fields"]["value"]["conflict"] is True, change
+
+
+def test_pull_prefer_manifests_on_a_deal_archived_in_the_ui_leaves_the_refusal_to_a_human(
+        project: ExamplesProject) -> None:
+    """From a random team day (the model's mistake, kept as this test of what the commands do): a
+    salesperson and ops change globex-support-upgrade's value, then the salesperson archives it.
+    `pull --prefer manifests` keeps ops' value, and the next plan, `--drift-only` too, refuses in one
+    line naming the file and the deal and asking a human to unarchive it or leave the value; the
+    model had asserted that plan always answers."""
+    deal = project.id("deal", "globex-support-upgrade")
+    project.edit("globex.yaml", "    value: 8500\n", "    value: 8600\n")
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"value": 9700}, headers=BOB)
+    project.api("PATCH", f"/api/v2/deals/{deal}", json={"is_archived": True}, headers=BOB)
+    pulled = project.run("pull", "--prefer", "manifests")
+    assert pulled.code == 0, pulled.both
+    assert "value: 8600" in (project.path / "accounts" / "globex.yaml").read_text(encoding="utf-8")
+    drift = project.run("plan", "--drift-only")
+    assert drift.code == 1 and "Traceback" not in drift.both
+    (line,) = [line for line in drift.err.splitlines() if "error:" in line]
+    assert "globex.yaml:" in line and "globex-support-upgrade" in line and "archived: false" in line, line
