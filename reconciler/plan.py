@@ -420,6 +420,7 @@ class Planner:
         self.problems: list[Problem] = []
         self.orphaned: dict[tuple[str, Any], list[str]] = {}  # set by build_plan: see reconciler/orphans.py
         self.notices: list[str] = []  # what a reviewer should know, shown with the plan's warnings
+        self.report_only = False  # plan --drift-only: set by build_plan
         self._key_by_id: dict[tuple[str, Any], str] | None = None  # made when a change first names an id
         self.ctx = Context(schema=schema, resolve_key=self._resolve_key, key_for_id=self._key_for_id,
                            default_currency=DEFAULT_CURRENCY)
@@ -720,6 +721,8 @@ class Planner:
             self.kept.append({"kind": res.kind, "key": res.key, "id": object_id, "fields": state.kept})
         spec.hooks.plan_writes(parent, live, change.writes)
         problem, notice = spec.hooks.check(res.fields, live, change.writes)
+        if problem and self.report_only:  # git's change is not what a drift report is about
+            notice, problem = f"{problem} (plan, without --drift-only, refuses it)", None
         if problem:
             self._problem(res, None, f"{res.kind} {res.key!r} {problem}")
         if notice:
@@ -867,6 +870,7 @@ def build_plan(
     ignore_changes: dict[str, tuple[str, ...] | str] | None = None,
     record: bool = True,
     passes: Sequence[PlanPass] = (),
+    report_only: bool = False,
     **about: Any,
 ) -> Plan:
     """The plan for these resources against this live state, whole and frozen when returned.
@@ -876,9 +880,12 @@ def build_plan(
     changed in Pipedrive since the last apply; `ignore_changes` is each kind's default.
     `passes` finish the plan in order before it is frozen: what needs the plan's changes
     to be known (options live records use, who changed a drifted field, a drift-only report).
+    `report_only` (plan --drift-only) turns a kind's refusal of what git asks into a warning: a
+    report of what changed in Pipedrive must not be blinded by a change in git nobody applies.
     """
     planner = Planner(resources, live, ident, schema, lock, on_drift=on_drift, ignore_changes=ignore_changes,
                       record=record)
+    planner.report_only = report_only
     planner.orphaned = dict(orphaned or {})
     planner.problems.extend(problems or [])  # found while reading: reported with the planner's, at once
     plan = planner.build(max_deletes, **about)

@@ -306,7 +306,7 @@ def plan_run(
         passes.append(only_drift)
     plan = build_plan(resources, live.objects, ident, schema, used_lock, settings.max_deletes, orphaned, missing,
                       on_drift=on_drift or settings.on_drift, ignore_changes=settings.ignore_changes,
-                      record=record and not drift_only, passes=passes,
+                      record=record and not drift_only, passes=passes, report_only=drift_only,
                       account=account.as_dict(), stats=client.stats.as_dict(), lock_file=str(lock_path),
                       created_at=read_started, warnings=warnings, scope=scope, moved=moved, released=released,
                       manifest_paths=[str(Path(p).absolute()) for p in read],

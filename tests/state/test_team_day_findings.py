@@ -192,9 +192,10 @@ def test_pull_prefer_manifests_on_a_deal_archived_in_the_ui_leaves_the_refusal_t
         project: ExamplesProject) -> None:
     """From a random team day (the model's mistake, kept as this test of what the commands do): a
     salesperson and ops change globex-support-upgrade's value, then the salesperson archives it.
-    `pull --prefer manifests` keeps ops' value, and the next plan, `--drift-only` too, refuses in one
-    line naming the file and the deal and asking a human to unarchive it or leave the value; the
-    model had asserted that plan always answers."""
+    `pull --prefer manifests` keeps ops' value, and the next plan refuses in one line naming the
+    file and the deal and asking a human to unarchive it or leave the value; the model had asserted
+    that plan always answers. `--drift-only` reports instead: git's pending change is not drift, and
+    a CI drift check must not go blind on the whole account for one archived deal (it warns)."""
     deal = project.id("deal", "globex-support-upgrade")
     project.edit("globex.yaml", "    value: 8500\n", "    value: 8600\n")
     project.api("PATCH", f"/api/v2/deals/{deal}", json={"value": 9700}, headers=BOB)
@@ -202,7 +203,11 @@ def test_pull_prefer_manifests_on_a_deal_archived_in_the_ui_leaves_the_refusal_t
     pulled = project.run("pull", "--prefer", "manifests")
     assert pulled.code == 0, pulled.both
     assert "value: 8600" in (project.path / "accounts" / "globex.yaml").read_text(encoding="utf-8")
-    drift = project.run("plan", "--drift-only")
-    assert drift.code == 1 and "Traceback" not in drift.both
-    (line,) = [line for line in drift.err.splitlines() if "error:" in line]
+    refused = project.run("plan")
+    assert refused.code == 1 and "Traceback" not in refused.both
+    (line,) = [line for line in refused.err.splitlines() if "error:" in line]
     assert "globex.yaml:" in line and "globex-support-upgrade" in line and "archived: false" in line, line
+    drift = project.run("plan", "--drift-only", "--detailed-exitcode")
+    assert drift.code in (0, 2) and "error:" not in drift.both, drift.both
+    assert "globex-support-upgrade" in drift.both and "archived: false" in drift.both, drift.both
+    assert "without --drift-only, refuses it" in drift.both, drift.both
