@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,11 +149,24 @@ class LockFile:
 
     def record_applied(self, kind: str, key: str, digests: dict[str, str]) -> None:
         """Journal what was last applied to one resource (its declared fields' digests), at once."""
+        self.record_applied_many([(kind, key, digests)])
+
+    def record_applied_many(self, entries: Iterable[tuple[str, str, dict[str, str]]]) -> None:
+        """Journal what was last applied to many resources in one write (one fsync).
+
+        What a plan saw of unchanged resources is recorded together, before any write: an
+        fsync per resource made `export` of 55,000 objects spend two minutes in the journal,
+        and the journal's replay takes the lines as they are, however they were grouped.
+        """
         with self._mutex:
-            if self.applied.get(kind, {}).get(key) == digests:
-                return
-            self.applied.setdefault(kind, {})[key] = dict(digests)
-            self._journal({"applied": [kind, key, digests]})
+            lines = []
+            for kind, key, digests in entries:
+                if self.applied.get(kind, {}).get(key) == digests:
+                    continue
+                self.applied.setdefault(kind, {})[key] = dict(digests)
+                lines.append({"applied": [kind, key, digests]})
+            if lines:
+                self._journal(*lines)
 
     def forget(self, kind: str, key: str) -> None:
         with self._mutex:

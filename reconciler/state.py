@@ -34,10 +34,9 @@ def record_plan(lock: LockFile, plan: Any) -> None:
     for entry in plan.followed:  # merged (or created again) in Pipedrive (reconciler/merges.py): the key names it
         if entry["how"] in ("merged", "recreated") and entry.get("into_key") is None:
             lock.record(entry["kind"], entry["key"], entry["into"])
-    for kind_name, entries in plan.applied.items():  # unchanged resources: what they are now
-        for key, digests in entries.items():
-            if lock.id_for(kind_name, key) is not None:
-                lock.record_applied(kind_name, key, digests)
+    lock.record_applied_many([(kind_name, key, digests)  # unchanged resources: what they are now
+                              for kind_name, entries in plan.applied.items() for key, digests in entries.items()
+                              if lock.id_for(kind_name, key) is not None])
 
 
 def accept_live(run: Any, added: Iterable[tuple[str, str, Any]] = (),
