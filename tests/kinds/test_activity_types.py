@@ -168,7 +168,7 @@ def test_a_type_renamed_in_pipedrive_is_recognised_and_pull_renames_it_everywher
 
     result = project.run("plan", "--no-color")
     assert result.code == 0, result.both
-    assert "activity_type renamed in Pipedrive from 'Product demo' to 'Demo': activity.acme-demo" in result.both
+    assert "activity type renamed in Pipedrive from 'Product demo' to 'Demo': activity.acme-demo" in result.both
     (change,) = project.plan_json()["changes"]
     assert change["key"] == "product-demo" and change["fields"]["name"]["drift"] is True
 
