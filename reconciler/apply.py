@@ -31,6 +31,7 @@ from reconciler.normalize import Placeholder
 from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.errors import AmbiguousWriteError, ApiValidationError, PipedriveError
 from reconciler.plan import Change, Plan, fingerprint
+from reconciler.renames import record_created
 from reconciler.state import record_plan
 
 CREATE_ATTEMPTS = 5
@@ -236,6 +237,7 @@ class Applier:
             # what creates could not carry (reconciler/twophase.py), once every create is made
             self._run_in_order(pool, [c for c in writes if c.later], self._write_later)
             self._run_in_order(pool, deletes, self._delete_one)
+        record_created(self.lock.vocabulary, self.lock.pending_vocabulary, self._known)  # names it created
         self.lock.save()  # compact the journal into the lock
         return self.result
 
@@ -339,6 +341,13 @@ class Applier:
         if isinstance(value, list):
             return [self._resolve(v) for v in value]
         return value
+
+    def _known(self, value: Any) -> Any:
+        """A placeholder's value once apply made its object, else None."""
+        try:
+            return self._resolve(value)
+        except _Skip:
+            return None
 
     def _part(self, placeholder: Placeholder) -> Any:
         """A part of what an object's create or update answered (read again if it was recovered)."""

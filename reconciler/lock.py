@@ -51,6 +51,8 @@ class LockFile:
     applied: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     # the names the manifests were applied with, by id (reconciler/vocabulary.py)
     vocabulary: dict[str, Any] = field(default_factory=dict)
+    # names the manifests use whose id this plan's creates answer: apply records them (reconciler/renames.py)
+    pending_vocabulary: list = field(default_factory=list, repr=False, compare=False)
     warnings: list[str] = field(default_factory=list)  # what reading found and skipped
     _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # kind -> [its entries dict, their count, id -> keys]: who else holds an id, for record()

@@ -166,12 +166,34 @@ def recorded(resources: list[Any], schema: AccountSchema) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for use in uses(resources, schema):
         if _is_placeholder(use.id) or not use.scope.isalnum() and use.what not in FLAT:
-            continue  # created by the plan: recorded by the next one, once its id is known
-        if use.what in FLAT:
-            out.setdefault(use.what, {})[use.name] = use.id
-        else:
-            out.setdefault(use.what, {}).setdefault(use.scope, {})[use.name] = use.id
+            continue  # created by the plan: see `created_by_the_plan`
+        _record(out, use.what, use.scope, use.name, use.id)
     return out
+
+
+def _record(out: dict[str, Any], what: str, scope: str, name: str, object_id: Any) -> None:
+    if what in FLAT:
+        out.setdefault(what, {})[name] = object_id
+    else:
+        out.setdefault(what, {}).setdefault(scope, {})[name] = object_id
+
+
+def created_by_the_plan(resources: list[Any], schema: AccountSchema) -> list[Use]:
+    """The names the resources use whose id the plan's own creates answer (an activity type, a label, a
+    pipeline declared and created by the same apply): apply records them once it knows the id
+    (`record_created`), so a rename made in Pipedrive right after that apply is recognised too. A name
+    scoped by an object the plan creates (an option of a new field) waits for the next plan."""
+    return [use for use in uses(resources, schema)
+            if _is_placeholder(use.id) and (use.what in FLAT or use.scope.isalnum())]
+
+
+def record_created(vocabulary: dict[str, Any], pending: list[Use], resolve: Any) -> None:
+    """Enter into the lock's `vocabulary` the names `created_by_the_plan` found, with the id apply
+    got for each (`resolve`: the placeholder's value, None when that create did not happen)."""
+    for use in pending:
+        object_id = resolve(use.id)
+        if object_id is not None:
+            _record(vocabulary, use.what, use.scope, use.name, object_id)
 
 
 def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple[str, str, str], str]:
@@ -251,7 +273,8 @@ def notices(used: list[Use], renamed: dict[tuple[str, str, str], str]) -> list[s
     lines = []
     for (what, _scope, old), where in seen.items():
         shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
-        lines.append(f"{what} renamed in Pipedrive from {old!r} to {renamed[(what, _scope, old)]!r}: "
-                     f"{shown} still name it by its old name (the same {what}, by its id); `reconciler pull` "
+        said = what.replace("_", " ")  # "activity type"
+        lines.append(f"{said} renamed in Pipedrive from {old!r} to {renamed[(what, _scope, old)]!r}: "
+                     f"{shown} still name it by its old name (the same {said}, by its id); `reconciler pull` "
                      "writes the new name into the manifests")
     return lines

@@ -157,15 +157,16 @@ def _value_from_api(schema: Any, field_type: str, labels: Mapping[Any, str], val
 
 
 def named_in(value: Any, filter_type: Any, schema: Any) -> Iterator[tuple[str, str, str, Any]]:
-    """(what, scope, name, id) of every option, pipeline, stage and user declared conditions name, as
-    the lock's vocabulary records them (reconciler/renames.py): options under their field's key, stages
-    under their pipeline's id, users by email. Names the account does not know are left to the plan's errors."""
+    """(what, scope, name, id) of every option, pipeline, stage, user and activity type declared conditions
+    name, as the lock's vocabulary records them (reconciler/renames.py): options under their field's key,
+    stages under their pipeline's id, users by email, activity types named by name. Names the account does
+    not know are left to the plan's errors."""
     own = OWN_OBJECT.get(str(filter_type), "deal")
     for group in ("all", "any"):
         for item in (value or {}).get(group) or []:
-            raw = item.get("value")
+            raw, entity = item.get("value"), item.get("object") or own
             try:
-                key, field_type, options = _field(schema, item.get("object") or own, str(item["field"]))
+                key, field_type, options = _field(schema, entity, str(item["field"]))
                 if field_type in OPTION_TYPES and str(raw) in options and isinstance(key, str) and is_hash_key(key):
                     yield "option", str(key), str(raw), options[str(raw)]
                 elif field_type == "stage" and isinstance(raw, Mapping):
@@ -174,6 +175,9 @@ def named_in(value: Any, filter_type: Any, schema: Any) -> Iterator[tuple[str, s
                     yield "stage", str(pipeline_id), raw["stage"], schema.stage_id(raw["stage"], pipeline_id)
                 elif field_type == "user" and isinstance(raw, str):
                     yield "user", "", raw, schema.user_id(raw)
+                elif (entity, key) == ("activity", "type") and isinstance(raw, str) \
+                        and raw in schema.activity_type_keys and raw not in schema.activity_types:  # by name
+                    yield "activity_type", "", raw, schema.activity_type_keys[raw]
             except (NormalizeError, UnknownName):
                 continue
 
@@ -188,7 +192,7 @@ def renamed_in(value: Any, what: str, old: str, new: str) -> Any:
             raw = item.get("value")
             if isinstance(raw, Mapping) and what in ("pipeline", "stage") and raw.get(what) == old:
                 item["value"] = {**raw, what: new}
-            elif what in ("option", "user") and raw == old:
+            elif what in ("option", "user", "activity_type") and raw == old:
                 item["value"] = new
             changed.append(item)
         out[group] = changed

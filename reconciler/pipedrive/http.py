@@ -291,7 +291,10 @@ class HttpClient:
         """One attempt; the place it took in the rate limit frees one window after it ends."""
         try:
             with deadline.deadline(self._timeout):  # the whole answer, not each read, within the timeout
-                response = self._http.request(method, url, params=params, content=body, headers=headers)
+                # a parsed URL, and no empty params: httpx then parses the URL text neither when
+                # merging it nor when building the request (~9% of apply's CPU in httpx, issue 28)
+                response = self._http.request(method, _parsed_url(url), params=params or None, content=body,
+                                              headers=headers)
         finally:
             self.limiter.release()
         _let_go_of_stream(response)
@@ -375,6 +378,13 @@ def tls_context(endpoint: str) -> ssl.SSLContext:
 @functools.cache
 def _trusted_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_url(text: str) -> httpx.URL:
+    """`text` parsed once: apply sends a thousand creates to the same few URLs, and httpx would
+    otherwise validate every character of each twice per request. httpx.URL is immutable."""
+    return httpx.URL(text)
 
 
 def _let_go_of_stream(response: httpx.Response) -> None:

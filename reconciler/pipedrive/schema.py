@@ -49,7 +49,7 @@ class AccountSchema(vocabulary.AccountSchema):
             schema.stage_info[int(stage["id"])] = (pipeline_id, stage["name"])
         vocabularies = {getattr(f.type, "vocabulary", None) for spec in kinds.KINDS for f in spec.fields
                         if kinds_needed is None or spec.name in kinds_needed}
-        if "activity_types" in vocabularies:  # one call: checked at plan time, not refused at apply
+        if vocabularies & {"activity_types", "fields"}:  # one call: checked at plan time (filters' Type too)
             active = [t for t in client.activity_types() if t.get("active_flag", True) is not False]
             schema.activity_types = {str(t.get("key_string")) for t in active}
             schema.activity_type_keys = {str(t.get("name")): str(t.get("key_string")) for t in active}

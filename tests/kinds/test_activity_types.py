@@ -161,14 +161,13 @@ def test_an_unknown_type_is_named_with_the_declared_ones(project: Project) -> No
 
 def test_a_type_renamed_in_pipedrive_is_recognised_and_pull_renames_it_everywhere(project: Project) -> None:
     applied(project)
-    project.apply()  # a name the same apply creates is recorded by the next one (docs/state.md)
     assert project.lock()["vocabulary"]["activity_type"] == {"Product demo": live_types(project)["Product demo"]["key_string"]}
     type_id = live_types(project)["Product demo"]["id"]
     project.api("PUT", f"/api/v1/activityTypes/{type_id}", json={"name": "Demo"})
 
     result = project.run("plan", "--no-color")
     assert result.code == 0, result.both
-    assert "activity_type renamed in Pipedrive from 'Product demo' to 'Demo': activity.acme-demo" in result.both
+    assert "activity type renamed in Pipedrive from 'Product demo' to 'Demo': activity.acme-demo" in result.both
     (change,) = project.plan_json()["changes"]
     assert change["key"] == "product-demo" and change["fields"]["name"]["drift"] is True
 

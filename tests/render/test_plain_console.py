@@ -18,7 +18,10 @@ SAMPLES = ["plain", "[bold]x[/bold] y", "a\x1b[31mred", "a\rb\x07c\x08d", "tab\t
            "trailing   ", "  lead", "[red]unclosed", escape("[not markup]") + " ok", "uni ✓ é 中", "",
            "multi\nline\n\n", "\\[x]", "[link=http://x]l[/link]", "a\x0bb\x0cc", "x\x00y\x7fz",
            "[bold]" + "w" * 300 + "[/]", "ends with backslash \\", "[/]", "[bold]a[/italic]",
-           "  + organization.org-1 will be created\n      + name = \"[Acme]\""]
+           "  + organization.org-1 will be created\n      + name = \"[Acme]\"",
+           # tags matched as rich matches them (reconciler/render/plain.py removes them itself)
+           "[b]a[i]b[/b]c[/i]", "[Bold]x[/bOLD ]", "[/ bold ]", "[bold red]x[/bold red]", "[red=x]y[/red]",
+           "[bold]a[/]b[/]", "[@click]m[/]", "[#ff0000]h[/#ff0000]", "[b][b]x[/b]y[/b]z[/b]", "a[b\x07]c"]
 
 
 def _written(cls, text: str, markup: bool | None, **console) -> str:
