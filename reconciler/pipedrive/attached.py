@@ -21,8 +21,22 @@ from reconciler.pipedrive.pages import Calls
 
 if TYPE_CHECKING:
     from reconciler.fieldtypes import FieldSpec
+    from reconciler.pipedrive.client import PipedriveClient
 
 BATCH = 100  # parent ids per list call (`deal_ids=` takes up to 100)
+
+
+def write_each(client: PipedriveClient, path: str, ops: dict, noun: str, owner: str) -> None:
+    """One parent's attached items written one call each (no bulk route exists): deletes first,
+    then updates (a PATCH of everything but the id), then adds; `noun` and `owner` name each
+    call in errors ("variation 7 of product 3")."""
+    for item_id in ops.get("delete", []):
+        client.http.request("DELETE", f"{path}/{item_id}", what=f"{noun} {item_id} of {owner}")
+    for change in ops.get("update", []):
+        body = {k: v for k, v in change.items() if k != "id"}
+        client.http.request("PATCH", f"{path}/{change['id']}", json_body=body, what=f"{noun} {change['id']} of {owner}")
+    for item in ops.get("add", []):
+        client.http.request("POST", path, json_body=item, what=f"a {noun} of {owner}")
 
 
 class AttachedApi:
@@ -64,15 +78,7 @@ class DealProductsApi(AttachedApi):
         return out
 
     def write(self, client, spec, parent_id, ops, parent=None, kind=""):
-        path = f"/api/v2/deals/{parent_id}/products"
-        for attachment_id in ops.get("delete", []):
-            client.http.request("DELETE", f"{path}/{attachment_id}", what=f"product {attachment_id} of deal {parent_id}")
-        for change in ops.get("update", []):
-            body = {k: v for k, v in change.items() if k != "id"}
-            client.http.request("PATCH", f"{path}/{change['id']}", json_body=body,
-                                what=f"product {change['id']} of deal {parent_id}")
-        for item in ops.get("add", []):
-            client.http.request("POST", path, json_body=item, what=f"a product of deal {parent_id}")
+        write_each(client, f"/api/v2/deals/{parent_id}/products", ops, "product", f"deal {parent_id}")
 
 
 class FollowersApi(AttachedApi):
@@ -188,14 +194,7 @@ class VariationsApi(AttachedApi):
         return out
 
     def write(self, client, spec, parent_id, ops, parent=None, kind=""):
-        path = f"/api/v2/products/{parent_id}/variations"
-        for variation_id in ops.get("delete", []):
-            client.http.request("DELETE", f"{path}/{variation_id}", what=f"variation {variation_id} of product {parent_id}")
-        for change in ops.get("update", []):
-            client.http.request("PATCH", f"{path}/{change['id']}", json_body={"prices": change["prices"]},
-                                what=f"variation {change['id']} of product {parent_id}")
-        for item in ops.get("add", []):
-            client.http.request("POST", path, json_body=item, what=f"a variation of product {parent_id}")
+        write_each(client, f"/api/v2/products/{parent_id}/variations", ops, "variation", f"product {parent_id}")
 
 
 _RELATIONSHIPS = RelationshipsApi()  # one reader for both fields: one list call serves them
