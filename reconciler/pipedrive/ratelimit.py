@@ -36,9 +36,6 @@ import threading
 import time
 
 IN_FLIGHT_POLL = 0.005  # every place is held by a request still waiting for its answer: look again soon
-# "0 remaining" from the server counts our requests of its last window, which started up to a
-# window plus their latency ago: ours are counted that far back (see observe_headers)
-LATENCY_ALLOWANCE = 0.1
 MIN_IN_FLIGHT = 2  # requests in flight at once, whatever the latency: one answering, one on its way
 LATENCY_SAMPLES = 16  # recent answers whose median latency sets how many may be in flight
 MAX_QUEUE_WAITS = 4  # IN_FLIGHT_POLL each: past that, a request goes even if none came back
@@ -57,7 +54,9 @@ class RateLimiter:
         self.window = self.capacity / self.rate  # 1 s for integer rates
         self._frees: list[float] = []  # heap: when each place held by an answered request frees
         self._in_flight = 0  # places held by requests not answered yet
-        self._starts: collections.deque[float] = collections.deque()  # recent starts, for observe_headers
+        # when recent answers came back, in order: which of ours the server may still count (observe_headers);
+        # twice the capacity is enough, since a count that reaches the capacity says all it needs to
+        self._answers: collections.deque[float] = collections.deque(maxlen=2 * self.capacity)
         self._blocked_until = 0.0
         self._lock = threading.Lock()
         self._answered = threading.Condition(self._lock)  # an answer came back: a request in flight ended
@@ -84,9 +83,6 @@ class RateLimiter:
                     if len(self._frees) + self._in_flight < self.capacity:
                         self._in_flight += 1
                         self._started.at = now
-                        self._starts.append(now)
-                        while self._starts[0] < now - self.window - LATENCY_ALLOWANCE:
-                            self._starts.popleft()
                         return
                     wait = self._frees[0] - now if self._frees else IN_FLIGHT_POLL
             self._sleep(max(wait, 0.001))
@@ -97,7 +93,9 @@ class RateLimiter:
             now = self._clock()
             self._in_flight = max(0, self._in_flight - 1)
             heapq.heappush(self._frees, now + self.window)
+            self._answers.append(now)
             started = getattr(self._started, "at", None)
+            self._started.answered = started  # for observe_headers, which reads this answer next
             if started is not None:
                 self._started.at = None
                 self._latencies.append(now - started)
@@ -115,9 +113,14 @@ class RateLimiter:
 
         When our own window is full, "0 remaining" only says what we already know, and
         pausing for the whole (whole-second) reset would waste most of a window each time.
-        When it is not full, another client shares the account's budget: then we wait. Ours
-        are the requests the server may have counted: those started within its last window,
-        and up to LATENCY_ALLOWANCE before (it counted them on arrival).
+        When it is not full, another client shares the account's budget: then we wait.
+
+        Ours are the requests the server may have counted when it answered: it answered after
+        this request started, and counted back one window from then; each of ours reached it
+        before its answer came back to us. So any of ours answered less than a window before
+        this request started, or not answered yet, may be in its count. Counting by our own
+        starts instead (within a window and 0.1 s) missed the requests a busy server took in
+        late: a whole second's pause in about one 1,000-create apply in two (issue 28).
         """
         remaining = headers.get("x-ratelimit-remaining")
         reset = headers.get("x-ratelimit-reset")
@@ -130,8 +133,13 @@ class RateLimiter:
             return
         if not exhausted:
             return
+        started = getattr(self._started, "answered", None)
         with self._lock:
-            since = self._clock() - self.window - LATENCY_ALLOWANCE
-            ours = sum(1 for t in self._starts if t >= since)
+            since = (self._clock() if started is None else started) - self.window
+            ours = self._in_flight
+            for answered in reversed(self._answers):
+                if answered < since:
+                    break
+                ours += 1
         if ours < self.capacity:
             self.pause(seconds)

@@ -131,3 +131,49 @@ def test_someone_else_spending_the_window_pauses_us():
     started = clock.now
     limiter.acquire()
     assert clock.now - started >= 1.0
+
+
+def test_a_request_the_server_took_in_late_is_still_ours():
+    """Issue 28: '0 remaining' counted a request of ours that a busy server took in late.
+
+    The first request started at 0 but reached the server only at 0.28 and came back at 0.30;
+    eight more went at once, then a tenth at 1.26. Answering the tenth, the server counts all
+    ten in its last window (0.26 to 1.26): every one is ours, the window is ours, nobody else
+    spends it. Counting ours by their starts (within 1.1 s of the answer) left out the first
+    and paused every thread for a second: the stall seen in half the 1,000-create applies.
+    """
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    clock.now = 0.30  # a slow answer
+    limiter.release()
+    for _ in range(8):
+        limiter.acquire()
+        clock.now += 0.01
+        limiter.release()
+    clock.now = 1.26
+    limiter.acquire()
+    clock.now = 1.262
+    limiter.release()
+    limiter.observe_headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
+    started = clock.now
+    limiter.acquire()
+    assert clock.now - started < 0.1  # no second's pause
+
+
+def test_someone_else_spending_the_window_still_pauses_us_after_a_burst_of_ours():
+    """Ours that came back more than a window before this request started are not in the count."""
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    for _ in range(9):
+        limiter.acquire()
+        clock.now += 0.01
+        limiter.release()
+    clock.now = 2.0  # our burst is out of any window the server can count now
+    limiter.acquire()
+    clock.now += 0.01
+    limiter.release()
+    limiter.observe_headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
+    started = clock.now
+    limiter.acquire()
+    assert clock.now - started >= 1.0
