@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.appliedform import plain
 from reconciler.lockcheck import FORMAT_VERSION, LockContent, LockError, parse_lock, replay_journal
 
 LOCK_NAME = "reconciler.lock"
@@ -188,7 +189,8 @@ class LockFile:
         with open(path, "a", encoding="utf-8", newline="\n") as handle:  # LF on Windows too
             if fresh:
                 handle.write(json.dumps({"account": self.account}) + "\n")
-            handle.write("".join(json.dumps(entry) + "\n" for entry in entries))
+            # default: digests the lock read are held compact (appliedform.py), journalled as the dict they are
+            handle.write("".join(json.dumps(entry, default=plain) + "\n" for entry in entries))
             handle.flush()
             os.fsync(handle.fileno())
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler import kinds
+from reconciler.appliedform import Packer
 
 FORMAT_VERSION = 1
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7})( |$)")
@@ -37,7 +39,7 @@ class LockContent:
     account: dict | None = None
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     protected: dict[str, set[str]] = field(default_factory=dict)
-    applied: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    applied: dict[str, dict[str, Mapping[str, str]]] = field(default_factory=dict)  # appliedform.py
     vocabulary: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -265,6 +267,7 @@ def parse_lock(path: Path, text: str) -> LockContent:
     if not isinstance(applied, dict):
         problem(('"applied"',), "applied must map kinds to {key: {field: digest}}")
         applied = {}
+    packer = Packer()
     for kind_name, entries in applied.items():
         kind_line = ('"applied"', f'"{kind_name}"')
         if kind_name not in kinds.BY_NAME:
@@ -273,13 +276,16 @@ def parse_lock(path: Path, text: str) -> LockContent:
         if not isinstance(entries, dict):
             problem(kind_line, f"applied.{kind_name} must map keys to {{field: digest}}")
             continue
-        good_fields: dict[str, dict[str, str]] = {}
+        good_fields: dict[str, Mapping[str, str]] = {}
         for key, fields in entries.items():
-            if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
-                problem(('"applied"', f'"{kind_name}"', f'"{key}"'),
-                        f"applied.{kind_name}.{key} must map field names to digests (strings)")
-            else:
-                good_fields[key] = dict(fields)
+            if isinstance(fields, dict):
+                try:  # kept compact: a plan reads few of them (reconciler/appliedform.py)
+                    good_fields[key] = packer.pack(fields)
+                    continue
+                except TypeError:  # a digest that is not a string
+                    pass
+            problem(('"applied"', f'"{kind_name}"', f'"{key}"'),
+                    f"applied.{kind_name}.{key} must map field names to digests (strings)")
         content.applied[kind_name] = good_fields
     content.vocabulary = _vocabulary(data.get("vocabulary", {}), problem)
     if problems:

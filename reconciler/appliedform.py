@@ -1,0 +1,108 @@
+"""One resource's last-applied digests as the lock holds them in memory: one string, not a dict.
+
+The lock's `applied` part records a digest for every declared field of every managed resource
+(docs/state.md). An exported account of 55,000 objects holds about 600,000 of them: as a dict
+of 8-character strings per resource that is about 1.3 KB each, 75 MB of the plan's memory, and
+most of it is never looked at: a plan reads a resource's last-applied digest only for a field
+whose manifest and live values differ (reconciler/drift.py). So a resource's digests are kept
+as `AppliedDigests`: the field names, shared by every resource with the same fields (a
+`Layout`), and the digests joined into one string, sliced when a field's digest is asked for.
+It is a read-only Mapping equal to the dict it stands for, so every reader of `lock.applied`
+works as before; what the lock writes (file and journal) is unchanged. Digests that are not all
+of one length (a hand-edited lock) stay a dict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+
+class Layout:
+    """The field names of a set of resources' digests, in order, with each one's position."""
+
+    __slots__ = ("names", "position", "width")
+
+    def __init__(self, names: tuple[str, ...], width: int) -> None:
+        self.names = names
+        self.width = width
+        self.position = {name: index * width for index, name in enumerate(names)}
+
+
+class AppliedDigests(Mapping):
+    """{field: digest} of one resource, held as a shared Layout and one string of the digests."""
+
+    __slots__ = ("_layout", "_packed")
+
+    def __init__(self, layout: Layout, packed: str) -> None:
+        self._layout = layout
+        self._packed = packed
+
+    def __getitem__(self, name: str) -> str:
+        start = self._layout.position[name]
+        return self._packed[start:start + self._layout.width]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        start = self._layout.position.get(name)
+        return default if start is None else self._packed[start:start + self._layout.width]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._layout.position
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._layout.names)
+
+    def __len__(self) -> int:
+        return len(self._layout.names)
+
+    def as_dict(self) -> dict[str, str]:
+        """The plain dict it stands for (what the lock file and the journal write)."""
+        width, packed = self._layout.width, self._packed
+        return dict(zip(self._layout.names, [packed[i:i + width] for i in range(0, len(packed), width)], strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, AppliedDigests):
+            if other._layout is self._layout:
+                return other._packed == self._packed
+            return self.as_dict() == other.as_dict()
+        if isinstance(other, Mapping):
+            return self.as_dict() == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a dict, which has none
+
+    def __repr__(self) -> str:
+        return repr(self.as_dict())
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copied or pickled as the dict it stands for
+        return (dict, (self.as_dict(),))
+
+
+class Packer:
+    """Makes the compact form of each resource's digests, sharing one Layout per set of field names."""
+
+    def __init__(self) -> None:
+        self._layouts: dict[tuple[tuple[str, ...], int], Layout] = {}
+
+    def pack(self, fields: dict[str, str]) -> Mapping[str, str]:
+        """`fields` compact, or a dict when its digests differ in length; TypeError when a
+        value is not a string (the join checks it as it goes)."""
+        values = fields.values()
+        packed = "".join(values)
+        if not fields:
+            return {}
+        width = len(packed) // len(fields)
+        if width == 0 or len(set(map(len, values))) != 1:
+            return dict(fields)
+        shape = (tuple(fields), width)
+        layout = self._layouts.get(shape)
+        if layout is None:
+            layout = self._layouts[shape] = Layout(*shape)
+        return AppliedDigests(layout, packed)
+
+
+def plain(value: Any) -> Any:
+    """json.dumps' `default`: an AppliedDigests written as its dict."""
+    if isinstance(value, AppliedDigests):
+        return value.as_dict()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
