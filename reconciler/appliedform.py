@@ -6,7 +6,8 @@ of 8-character strings per resource that is about 1.3 KB each, 75 MB of the plan
 most of it is never looked at: a plan reads a resource's last-applied digest only for a field
 whose manifest and live values differ (reconciler/drift.py). So a resource's digests are kept
 as `AppliedDigests`: the field names, shared by every resource with the same fields (a
-`Layout`), and the digests joined into one string, sliced when a field's digest is asked for.
+`Layout`), and the digests joined into one string (bytes when they are hexadecimal, as reconciler
+writes them), sliced when a field's digest is asked for.
 It is a read-only Mapping equal to the dict it stands for, so every reader of `lock.applied`
 works as before; what the lock writes (file and journal) is unchanged. Digests that are not all
 of one length (a hand-edited lock) stay a dict.
@@ -19,32 +20,36 @@ from typing import Any
 
 
 class Layout:
-    """The field names of a set of resources' digests, in order, with each one's position."""
+    """The field names of a set of resources' digests, in order, with each one's position in the
+    packed digests: a string, or bytes for hexadecimal digests (`hexed`: half the memory, and
+    every digest reconciler writes is hexadecimal)."""
 
-    __slots__ = ("names", "position", "width")
+    __slots__ = ("hexed", "names", "position", "width")
 
-    def __init__(self, names: tuple[str, ...], width: int) -> None:
+    def __init__(self, names: tuple[str, ...], width: int, hexed: bool) -> None:
         self.names = names
-        self.width = width
-        self.position = {name: index * width for index, name in enumerate(names)}
+        self.hexed = hexed
+        self.width = width // 2 if hexed else width  # of one digest in the packed form
+        self.position = {name: index * self.width for index, name in enumerate(names)}
 
 
 class AppliedDigests(Mapping):
-    """{field: digest} of one resource, held as a shared Layout and one string of the digests."""
+    """{field: digest} of one resource, held as a shared Layout and the digests packed together."""
 
     __slots__ = ("_layout", "_packed")
 
-    def __init__(self, layout: Layout, packed: str) -> None:
+    def __init__(self, layout: Layout, packed: str | bytes) -> None:
         self._layout = layout
         self._packed = packed
 
     def __getitem__(self, name: str) -> str:
-        start = self._layout.position[name]
-        return self._packed[start:start + self._layout.width]
+        layout = self._layout
+        start = layout.position[name]
+        digest = self._packed[start:start + layout.width]
+        return digest.hex() if layout.hexed else digest  # type: ignore[union-attr,return-value]
 
     def get(self, name: str, default: Any = None) -> Any:
-        start = self._layout.position.get(name)
-        return default if start is None else self._packed[start:start + self._layout.width]
+        return self[name] if name in self._layout.position else default
 
     def __contains__(self, name: object) -> bool:
         return name in self._layout.position
@@ -57,8 +62,14 @@ class AppliedDigests(Mapping):
 
     def as_dict(self) -> dict[str, str]:
         """The plain dict it stands for (what the lock file and the journal write)."""
-        width, packed = self._layout.width, self._packed
-        return dict(zip(self._layout.names, [packed[i:i + width] for i in range(0, len(packed), width)], strict=True))
+        layout, packed = self._layout, self._packed
+        width = layout.width
+        if layout.hexed:
+            text = packed.hex()  # type: ignore[union-attr]
+            width *= 2
+        else:
+            text = packed  # type: ignore[assignment]
+        return dict(zip(layout.names, [text[i:i + width] for i in range(0, len(text), width)], strict=True))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, AppliedDigests):
@@ -94,11 +105,19 @@ class Packer:
         width = len(packed) // len(fields)
         if width == 0 or len(set(map(len, values))) != 1:
             return dict(fields)
-        shape = (tuple(fields), width)
+        packed_as: str | bytes = packed
+        if width % 2 == 0:
+            try:
+                raw = bytes.fromhex(packed)
+            except ValueError:  # not hexadecimal
+                raw = None
+            if raw is not None and raw.hex() == packed:  # lower case, no spaces: it reads back the same
+                packed_as = raw
+        shape = (tuple(fields), width, packed_as is not packed)
         layout = self._layouts.get(shape)
         if layout is None:
             layout = self._layouts[shape] = Layout(*shape)
-        return AppliedDigests(layout, packed)
+        return AppliedDigests(layout, packed_as)
 
 
 def plain(value: Any) -> Any:

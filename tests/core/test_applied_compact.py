@@ -149,8 +149,13 @@ def test_the_packer_keeps_a_dict_where_it_cannot_pack() -> None:
         packer.pack({"a": 1})
     same = packer.pack({"x": "ab", "y": "cd"})
     assert isinstance(same, AppliedDigests) and same == {"x": "ab", "y": "cd"}
-    assert packer.pack({"x": "ef", "y": "gh"})._layout is same._layout
-    assert packer.pack({"y": "ef", "x": "gh"}) == {"x": "gh", "y": "ef"}  # another order, another layout
+    assert isinstance(same._packed, bytes)  # hexadecimal: half the memory
+    assert packer.pack({"x": "ef", "y": "01"})._layout is same._layout
+    assert packer.pack({"y": "ef", "x": "01"}) == {"x": "01", "y": "ef"}  # another order, another layout
+    for text in ({"x": "gh", "y": "ij"}, {"x": "AB", "y": "cd"}, {"x": "a ", "y": "cd"}, {"x": "abc", "y": "def"}):
+        kept = packer.pack(text)  # not lower-case hexadecimal (or of odd length): kept as a string
+        assert isinstance(kept, AppliedDigests) and isinstance(kept._packed, str)
+        assert kept == text and dict(kept) == text and kept["y"] == text["y"]
 
 
 class Project(ExamplesProject):
