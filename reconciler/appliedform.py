@@ -76,6 +76,18 @@ class AppliedDigests(Mapping):
             if other._layout is self._layout:
                 return other._packed == self._packed
             return self.as_dict() == other.as_dict()
+        if isinstance(other, dict):  # as the lock's records compare with a plan's: no dict made
+            names = self._layout.names
+            if len(other) != len(names):
+                return False
+            values = list(map(other.get, names))
+            try:
+                joined = "".join(values)
+            except TypeError:  # a field it lacks (None), or a value that is no string
+                return False
+            packed = self._packed
+            text = packed.hex() if self._layout.hexed else packed  # type: ignore[union-attr]
+            return joined == text and len(set(map(len, values))) == 1
         if isinstance(other, Mapping):
             return self.as_dict() == dict(other)
         return NotImplemented

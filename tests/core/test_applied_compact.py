@@ -195,3 +195,19 @@ def test_compact_digests_make_the_same_plan_as_dicts(project: Project, monkeypat
     assert type(LockFile.read(project.path / "reconciler.lock").applied["deal"]["acme-renewal-2027"]) is dict
     eager = project.plan_json(*args)
     assert _comparable(eager) == _comparable(compact)
+
+
+def test_a_compact_record_compares_with_a_dict_field_by_field() -> None:
+    packer = Packer()
+    for digests in ({"a": "00000001", "b": "0000000f"}, {"a": "zz", "b": "yy"}):
+        packed = packer.pack(digests)
+        assert isinstance(packed, AppliedDigests) and packed == dict(digests)
+        assert packed == dict(reversed(digests.items()))  # order does not matter, as for dicts
+        first, second = digests.values()
+        assert packed != {"a": first}  # a field fewer
+        assert packed != {**digests, "c": first}  # a field more
+        assert packed != {"a": first, "c": second}  # another field
+        assert packed != {"a": first, "b": 1}  # not a string
+        assert packed != {"a": first + second[:1], "b": second[1:]}  # the same characters, cut elsewhere
+        assert packed != {"a": second, "b": first}
+        assert not (packed == {"a": first, "b": None})
