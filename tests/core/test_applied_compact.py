@@ -7,7 +7,9 @@ file written back), leave every other part of the lock plain, and make the same 
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,6 +80,8 @@ def test_a_lock_holds_each_resources_digests_compact_and_equal_to_their_dict(tmp
     with pytest.raises(KeyError):
         a["value"]  # noqa: B018
     assert repr(a) == repr(DEAL_A)
+    assert copy.deepcopy(a) == DEAL_A and type(copy.copy(a)) is dict  # copies are the dict it stands for
+    assert pickle.loads(pickle.dumps(a)) == DEAL_A
     assert json.dumps(a.as_dict()) == json.dumps(DEAL_A)
     # digests of different lengths (a hand-edited lock, a webhook's password record) stay a dict
     assert type(lock.applied["deal"]["c"]) is dict
