@@ -60,6 +60,12 @@ class AppliedDigests(Mapping):
     def __len__(self) -> int:
         return len(self._layout.names)
 
+    def items(self) -> Any:  # the lock writes every record (sorted items): one dict, not a call per field
+        return self.as_dict().items()
+
+    def values(self) -> Any:
+        return self.as_dict().values()
+
     def as_dict(self) -> dict[str, str]:
         """The plain dict it stands for (what the lock file and the journal write)."""
         layout, packed = self._layout, self._packed

@@ -75,6 +75,8 @@ def test_a_lock_holds_each_resources_digests_compact_and_equal_to_their_dict(tmp
     assert a._layout is b._layout  # one set of field names for both
     assert a == DEAL_A and DEAL_A == a and b == DEAL_B and a != b and a != DEAL_B
     assert dict(a) == DEAL_A and a.as_dict() == DEAL_A and list(a) == list(DEAL_A) and len(a) == 3
+    assert list(a.items()) == list(DEAL_A.items()) and list(a.values()) == list(DEAL_A.values())
+    assert list(a.keys()) == list(DEAL_A)
     assert a["stage"] == a.get("stage") == "e0dd43bb" and "stage" in a
     assert a.get("value") is None and a.get("value", "-") == "-" and "value" not in a
     with pytest.raises(KeyError):
