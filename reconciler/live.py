@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import identity, kinds
+from reconciler.fieldtypes import FieldType
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Resource
 from reconciler.pipedrive import costs
@@ -117,10 +118,15 @@ def id_references(resources: Iterable[Resource]) -> dict[str, dict[Any, list[tup
         spec = kinds.kind(res.kind)
         for name, value in res.fields.items():
             field_spec = spec.field(name)
-            for ref in field_spec.type.references(field_spec, value) if field_spec is not None else ():
+            if field_spec is None or type(field_spec.type).references is _NO_REFERENCES:
+                continue  # a type that never holds references (most fields): no call
+            for ref in field_spec.type.references(field_spec, value):
                 if ref.id is not None:
                     out.setdefault(ref.kind, {}).setdefault(ref.id, []).append((res, name, ref))
     return out
+
+
+_NO_REFERENCES = FieldType.references  # the base type's, as manifest/checks.py skips it
 
 
 class LiveReader:
