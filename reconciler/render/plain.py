@@ -51,19 +51,30 @@ class PlainWhenUnstyled(Console):
 
 def _markup_removed(text: str) -> str | None:
     """`render_markup(text).plain` without building the styled Text (apply's plan of 1,000 creates:
-    ~40 ms of CPU, issue 28), or None where rich must decide: an escape (a backslash), a meta
-    tag (`[@...]`) or a closing tag with nothing to close, which rich refuses (MarkupError).
-    Tags are found by rich's own pattern and matched as rich matches them."""
-    if "\\" in text or "[@" in text:
+    ~40 ms of CPU, issue 28), or None where rich must decide: a meta tag (`[@...]`) or a closing
+    tag with nothing to close, which rich refuses (MarkupError). Tags are found by rich's own
+    pattern and matched as rich matches them; escapes are undone as rich undoes them (a plan
+    escapes every list value it shows, `emails = \\["a@b.example"]`, so a plan of persons
+    took rich's slow path whole: ~40 ms before the first write, issue 28): before a tag, each
+    pair of backslashes is one literal backslash and an odd one left makes the tag literal text;
+    in the text between tags, `\\[` is `[`."""
+    if "[@" in text:
         return None
     pieces: list[str] = []
     open_tags: list[str] = []
     position = 0
     for match in RE_TAGS.finditer(text):
         start, end = match.span()
-        pieces.append(text[position:start])
+        pieces.append(text[position:start].replace("\\[", "["))
         position = end
-        name = match.group(3).partition("=")[0]
+        full, escapes, tag = match.groups()
+        if escapes:
+            backslashes, escaped = divmod(len(escapes), 2)
+            pieces.append("\\" * backslashes)
+            if escaped:
+                pieces.append(full[len(escapes):])
+                continue
+        name = tag.partition("=")[0]
         if not name.startswith("/"):
             open_tags.append(Style.normalize(name))
             continue
@@ -80,5 +91,5 @@ def _markup_removed(text: str) -> str | None:
                 break
         else:
             return None
-    pieces.append(text[position:])
+    pieces.append(text[position:].replace("\\[", "["))
     return strip_control_codes("".join(pieces))
