@@ -24,6 +24,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from typing import Any
 
 from reconciler import jsoncodec
 
+from .checkpoint import BACKSTOP_PAGES, COMMITS_PER_CHECKPOINT, Checkpointer
 from .company import COMPANY_NAME, install_default_company
 
 # Columns copied out of each JSON document so that the API can filter and sort in SQL.
@@ -157,9 +159,14 @@ class Store:
         # transaction, however many statements it runs.
         self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA foreign_keys = OFF")
+        self._checkpointer: Checkpointer | None = None
+        self._commits = 0
+        self._last_commit = 0.0
         if target != ":memory:":
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")  # in a pause instead: checkpoint.py
+            self._checkpointer = Checkpointer(self._checkpoint, lambda: self._last_commit)
         with self.lock:
             self._db.executescript(_SCHEMA)
             empty = self._db.execute("SELECT COUNT(*) FROM connections").fetchone()[0] == 0
@@ -190,6 +197,15 @@ class Store:
                 self._depth -= 1
                 if outer:
                     self._db.execute("COMMIT")
+                    self._commits += 1
+                    self._last_commit = time.monotonic()
+                    if self._checkpointer is not None and self._commits % COMMITS_PER_CHECKPOINT == 0:
+                        self._checkpointer.request()
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL back into the database file (checkpoint.py says when and why)."""
+        with self.lock:
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     # ------------------------------------------------------------------ connections
     def _connection_row(self, row: Sequence[Any]) -> dict[str, Any]:
@@ -280,7 +296,10 @@ class Store:
         return row[0] if row else ""
 
     def close(self) -> None:
-        """Close the SQLite connection (why: release the file, flush the WAL)."""
+        """Close the SQLite connection (why: release the file, flush the WAL), once the checkpoint
+        thread (if any) stopped."""
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         with self.lock:
             self._db.close()
 
