@@ -98,6 +98,11 @@ CREATE INDEX IF NOT EXISTS objects_name ON objects (company_id, kind, name);
 """
 
 _SORTABLE = frozenset({"id", "add_time", "update_time", *INDEXED_COLUMNS})
+# A reference that names one record picks a handful of rows; SQLite, without statistics, walks
+# every document of the kind in id order instead (to skip the sort): a follower lookup on each
+# create read all of the company's followers, ~6 ms a create once there are 20,000 (issue 28).
+# The first of these a query filters on by value names the index to use, most selective first.
+_REFERENCE_INDEXES = (("deal_id", "objects_deal"), ("person_id", "objects_person"), ("org_id", "objects_org"))
 # Sort keys kept only inside the JSON document, as SQL expressions (NULL sorts as the empty value,
 # so keyset paging can compare them): v2 activities sort by due_date, stages by order_nr.
 SORT_EXPRESSIONS = {
@@ -453,7 +458,9 @@ class Store:
             ):
                 raise ValueError(f"bad sort: {column} {direction}")
             order_sql.append(f"{SORT_EXPRESSIONS.get(column, column)} {direction.upper()}")
-        query = f"SELECT data FROM objects WHERE {' AND '.join(clauses)} ORDER BY {', '.join(order_sql)}"
+        index = next((f" INDEXED BY {name}" for column, name in _REFERENCE_INDEXES
+                      if (where or {}).get(column) is not None), "")
+        query = f"SELECT data FROM objects{index} WHERE {' AND '.join(clauses)} ORDER BY {', '.join(order_sql)}"
         if limit is not None:
             query += " LIMIT ? OFFSET ?"
             params.extend([limit, offset])
