@@ -8,9 +8,11 @@ too: at a rate limit, a late answer frees its place in the window late, and the 
 up window after window (issue 28).
 
 So the store asks for a checkpoint every :data:`COMMITS_PER_CHECKPOINT` commits and a thread
-runs it once no commit came for :data:`QUIET` seconds, on the store's own connection under its
-lock (as SQLite's would: the next write then starts the log over, so it stays short). A client
-paced by a rate limit leaves such pauses between its bursts. One that never pauses still has
+runs it once no commit came for :data:`QUIET` seconds (a client paced by a rate limit leaves
+such pauses between its bursts): first on a connection of its own, which copies the log and
+syncs the file without taking the store's lock (6 to 14 ms here), then on the store's
+connection under its lock, which finds the log already copied (~0.1 ms) and lets the next
+write start the log over, so that it stays short. One that never pauses still has
 SQLite checkpoint in its commit at :data:`BACKSTOP_PAGES` (the log stays bounded whatever the
 load). What is durable is unchanged (``synchronous = NORMAL`` in WAL mode: a commit survives a
 crash of the process, a checkpoint syncs the database file).
@@ -41,8 +43,11 @@ class Checkpointer:
     in tests never need one)."""
 
     def __init__(self, checkpoint: Callable[[], None], last_commit: Callable[[], float],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, path: str | None = None) -> None:
+        """``checkpoint`` runs under the store's lock; ``path`` (None: no copy beforehand) is the
+        database file the thread copies the log into first, on a connection of its own."""
         self._checkpoint = checkpoint
+        self._path = path
         self._last_commit = last_commit
         self._clock = clock
         self.runs = 0  # checkpoints done (for tests)
@@ -69,15 +74,23 @@ class Checkpointer:
             self._thread.join()
 
     def _run(self) -> None:
-        while True:
-            self._wanted.wait()
-            self._wanted.clear()
-            while not self._stopping and (idle := self._clock() - self._last_commit()) < QUIET:
-                time.sleep(QUIET - idle)
-            if self._stopping:
-                return
-            try:
-                self._checkpoint()
-                self.runs += 1
-            except sqlite3.Error:  # the next request retries; SQLite's backstop and close() checkpoint too
-                log.exception("sandbox: WAL checkpoint failed")
+        own = None if self._path is None else sqlite3.connect(self._path, check_same_thread=False,
+                                                               isolation_level=None)
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                while not self._stopping and (idle := self._clock() - self._last_commit()) < QUIET:
+                    time.sleep(QUIET - idle)
+                if self._stopping:
+                    return
+                try:
+                    if own is not None:
+                        own.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self._checkpoint()
+                    self.runs += 1
+                except sqlite3.Error:  # the next request retries; SQLite's backstop and close() checkpoint too
+                    log.exception("sandbox: WAL checkpoint failed")
+        finally:
+            if own is not None:
+                own.close()

@@ -171,7 +171,7 @@ class Store:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")  # in a pause instead: checkpoint.py
-            self._checkpointer = Checkpointer(self._checkpoint, lambda: self._last_commit)
+            self._checkpointer = Checkpointer(self._checkpoint, lambda: self._last_commit, path=target)
         with self.lock:
             self._db.executescript(_SCHEMA)
             empty = self._db.execute("SELECT COUNT(*) FROM connections").fetchone()[0] == 0
