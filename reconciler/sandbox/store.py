@@ -208,9 +208,14 @@ class Store:
                         self._checkpointer.request()
 
     def _checkpoint(self) -> None:
-        """Copy the WAL back into the database file (checkpoint.py says when and why)."""
-        with self.lock:
+        """Copy the WAL back into the database file (checkpoint.py says when and why). Never waits
+        long for the lock: a store closed by a thread that holds it must not wait on this one."""
+        if not self.lock.acquire(timeout=1.0):
+            return  # busy: the next request for a checkpoint tries again
+        try:
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            self.lock.release()
 
     # ------------------------------------------------------------------ connections
     def _connection_row(self, row: Sequence[Any]) -> dict[str, Any]:

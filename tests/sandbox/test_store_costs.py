@@ -111,3 +111,23 @@ def test_a_follower_lookup_reads_that_record_s_followers_not_the_company_s() -> 
         assert many <= few + 1  # 25 times the followers, not 25 times the work
     finally:
         store.close()
+
+
+def test_a_store_closed_inside_its_own_transaction_does_not_wait_on_the_checkpoint(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    company = _company(store)
+    for i in range(COMMITS_PER_CHECKPOINT - 1):
+        store.insert(company, "deal", {"title": f"d{i}", "owner_id": 1})
+    closed = threading.Event()
+
+    def close_inside() -> None:
+        with store.transaction():
+            store.insert(company, "deal", {"title": "last", "owner_id": 1})
+        with store.lock:  # the checkpoint was asked for; the thread now waits for this lock
+            time.sleep(0.1)
+            store.close()
+        closed.set()
+
+    worker = threading.Thread(target=close_inside, daemon=True)
+    worker.start()
+    assert wait_for(closed.is_set, timeout=20)
