@@ -10,7 +10,7 @@ up window after window (issue 28).
 So the store asks for a checkpoint every :data:`COMMITS_PER_CHECKPOINT` commits and a thread
 runs it once no commit came for :data:`QUIET` seconds (a client paced by a rate limit leaves
 such pauses between its bursts): first on a connection of its own, which copies the log and
-syncs the file without taking the store's lock (6 to 14 ms here), then on the store's
+syncs the file without taking the store's lock (4 to 14 ms here), then on the store's
 connection under its lock, which finds the log already copied (~0.1 ms) and lets the next
 write start the log over, so that it stays short. One that never pauses still has
 SQLite checkpoint in its commit at :data:`BACKSTOP_PAGES` (the log stays bounded whatever the
