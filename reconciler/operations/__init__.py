@@ -25,9 +25,27 @@ from reconciler.operations.apply import (
            apply_saved_plan,
            apply_workers,
 )
-from reconciler.operations.export import export
 from reconciler.operations.plan import make_plan
-from reconciler.operations.pull import PullOutcome, pull
+
+# export and pull bring libraries of their own (the exporters, the manifest rewriter): loaded when
+# first asked for, so that apply and plan do not import them before their first call (issue 28)
+_LATER = {"export": "reconciler.operations.export", "pull": "reconciler.operations.pull",
+          "PullOutcome": "reconciler.operations.pull"}
+
+
+def __getattr__(name: str):
+    if name not in _LATER:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(_LATER[name])
+    # importing a submodule sets the package's attribute of its name to the module: export and
+    # pull are both a submodule and its function, and the function must win, as it did when
+    # this package imported them at once
+    for attribute, home in _LATER.items():
+        if home == module.__name__:
+            globals()[attribute] = getattr(module, attribute)
+    return globals()[name]
 
 __all__ = ["ApplyOutcome", "ApplyUI", "PullOutcome", "apply_manifests", "apply_saved_plan", "apply_workers",
            "export", "make_plan", "pull"]

@@ -38,6 +38,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -91,6 +92,7 @@ def encode_json(value: Any) -> bytes:
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
+@lru_cache(maxsize=4096)  # a pure function the stats ask about for every request
 def route_template(method: str, native_path: str) -> str:
     """``GET /api/v2/deals/12/followers`` → ``GET /api/v2/deals/{id}/followers``, for stats by route.
 

@@ -158,9 +158,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(result.body)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
-        if not head_only and result.body:
-            self.wfile.write(result.body)
+        if head_only or not result.body or self.request_version == "HTTP/0.9":
+            self.end_headers()
+            if not head_only and result.body:
+                self.wfile.write(result.body)
+            return
+        # the body in the same write as the headers (http.server's own buffer, which end_headers
+        # flushes): one segment, so the client reads the whole answer at once instead of waking
+        # again for the body (issue 28)
+        self._headers_buffer.append(b"\r\n" + result.body)
+        self.flush_headers()
 
     def _drop(self) -> None:
         self.close_connection = True

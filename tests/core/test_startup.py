@@ -145,3 +145,38 @@ def test_no_command_module_imports_the_cli() -> None:
         imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         assert "reconciler.cli" not in imported, path
+
+
+def test_apply_imports_no_exporter_puller_or_markdown(tmp_path: Path) -> None:
+    """reconciler/operations and reconciler/render load export, pull and the markdown renderer when first
+    asked for: apply starts sooner without them (issue 28)."""
+    (tmp_path / "m.yaml").write_text("organizations:\n  o: {name: Start-up Org}\n", encoding="utf-8")
+    result = _after(["--quiet", "apply", str(tmp_path), "--sandbox", "--auto-approve", "--format", "json"])
+    assert result["code"] in (0, None)
+    loaded = set(result["modules"])
+    assert {"reconciler.operations.apply", "reconciler.render.text"} <= loaded
+    assert not {"reconciler.operations.export", "reconciler.operations.pull", "reconciler.export",
+                "reconciler.render.markdown"} & loaded
+
+
+def test_the_late_names_are_the_functions_whatever_the_order_asked() -> None:
+    """`export` and `pull` are each a submodule and a function of reconciler.operations: importing the
+    submodule must not leave the module where the function was."""
+    code = """
+import importlib, sys
+orders = [("PullOutcome", "export", "pull"), ("pull", "PullOutcome", "export"), ("export", "pull", "PullOutcome")]
+order = orders[int(sys.argv[1])]
+for name in order:
+    exec(f"from reconciler.operations import {name}")
+from reconciler.operations import PullOutcome, export, pull
+from reconciler.render import render_markdown
+import reconciler.operations as operations
+assert callable(export) and callable(pull) and isinstance(PullOutcome, type), (export, pull, PullOutcome)
+assert operations.export is export and operations.pull is pull
+assert callable(render_markdown)
+print("ok")
+"""
+    for order in range(3):
+        proc = subprocess.run([sys.executable, "-c", code, str(order)], capture_output=True, text=True,
+                              env=cli_env(), cwd=ROOT, timeout=60)
+        assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

@@ -21,7 +21,11 @@ SAMPLES = ["plain", "[bold]x[/bold] y", "a\x1b[31mred", "a\rb\x07c\x08d", "tab\t
            "  + organization.org-1 will be created\n      + name = \"[Acme]\"",
            # tags matched as rich matches them (reconciler/render/plain.py removes them itself)
            "[b]a[i]b[/b]c[/i]", "[Bold]x[/bOLD ]", "[/ bold ]", "[bold red]x[/bold red]", "[red=x]y[/red]",
-           "[bold]a[/]b[/]", "[@click]m[/]", "[#ff0000]h[/#ff0000]", "[b][b]x[/b]y[/b]z[/b]", "a[b\x07]c"]
+           "[bold]a[/]b[/]", "[@click]m[/]", "[#ff0000]h[/#ff0000]", "[b][b]x[/b]y[/b]z[/b]", "a[b\x07]c",
+           # escapes undone as rich undoes them (a plan escapes every list it shows)
+           'emails = \\["a@b.example"]', "\\\\[bold]x[/bold]", "\\\\\\[bold]x", "\\\\\\\\[b]y[/]", "a\\[b", "a\\\\[b",
+           "[bold]\\[x][/bold] \\[/]", "x \\ y [red]z[/red]", "\\[@click]m", "\\[/]", "\\\\[/]", "[b]\\[/b][/b]",
+           "\\\\", "a\\[\x07b]", "[green]+[/] tags = \\[\"x\", \"y\"]\n  [green]+[/] [bold]k[/] will be created"]
 
 
 def _written(cls, text: str, markup: bool | None, **console) -> str:
@@ -39,6 +43,23 @@ def _written(cls, text: str, markup: bool | None, **console) -> str:
 @pytest.mark.parametrize("console", [{"no_color": True, "color_system": None}, {"color_system": "auto"}])
 def test_the_same_text_as_rich(text: str, markup: bool | None, console: dict) -> None:
     assert _written(PlainWhenUnstyled, text, markup, **console) == _written(Console, text, markup, **console)
+
+
+def test_escaped_lists_take_the_direct_path() -> None:
+    """A plan shows every list value escaped (`\\["a@b.example"]`): such a text no longer goes to rich's
+    slow path whole (issue 28), and its text is rich's."""
+    from rich.markup import render
+
+    from reconciler.plan import Change, Plan
+    from reconciler.render import render_text
+    from reconciler.render.plain import _markup_removed
+
+    plan = Plan(changes=[Change("create", "person", f"p-{i}", None, fields={
+        "name": {"before": None, "after": f"P {i}"}, "emails": {"before": None, "after": [f"p{i}@x.example"]}})
+        for i in range(50)])
+    text = render_text(plan)
+    assert "\\[" in text
+    assert _markup_removed(text) == render(text, emoji=False).plain
 
 
 def test_a_styled_console_still_goes_through_rich() -> None:

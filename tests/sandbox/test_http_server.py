@@ -207,3 +207,26 @@ def test_non_loopback_bind_warns(gateway: SandboxGateway) -> None:
     with pytest.warns(UserWarning, match="not loopback"):
         srv = start_server(gateway, host="0.0.0.0")
     srv.stop()
+
+
+def test_an_answer_is_one_write_headers_and_body(server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Headers and body leave in one write (one segment on loopback): the client reads the whole answer
+    at once instead of waking again for the body (issue 28). HEAD and empty bodies are unchanged."""
+    import socketserver
+
+    writes: list[bytes] = []
+    original = socketserver._SocketWriter.write
+
+    def write(self, data):  # what the handler hands the socket, in order
+        writes.append(bytes(data))
+        return original(self, data)
+
+    monkeypatch.setattr(socketserver._SocketWriter, "write", write)
+    with httpx.Client(base_url=server.url, headers=AUTH) as client:
+        answer = client.get("/pipedrive/api/v1/users/me")
+        assert answer.status_code == 200 and answer.json()["success"] is True
+        assert len(writes) == 1 and writes[0].endswith(answer.content) and b"\r\n\r\n" in writes[0]
+        writes.clear()
+        head = client.head("/pipedrive/api/v1/users/me")
+        assert head.status_code == 200 and head.content == b""
+        assert len(writes) == 1 and writes[0].endswith(b"\r\n\r\n")
