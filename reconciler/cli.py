@@ -428,7 +428,7 @@ def whoami(ctx, path, fmt, **kwargs) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI with CONTRACT §5's exit codes."""
-    from reconciler.interrupts import interrupted, terminate_like_interrupt
+    from reconciler.interrupts import interrupted, stop_inside, terminate_like_interrupt
 
     tune_gc()
     terminate_like_interrupt()
@@ -453,6 +453,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(message, err=True)
         sys.exit(code)
     except Exception as exc:  # a bug, not a user error: one line, the traceback only with --debug
+        if (stop := stop_inside(exc)) is not None:  # a stop that Python wrapped on its way out
+            code, message = interrupted(stop, args)
+            click.echo(message, err=True)
+            sys.exit(code)
         if "--debug" in (argv if argv is not None else sys.argv[1:]):
             click.echo(redact(traceback.format_exc()), err=True)
         detail = redact(f"{type(exc).__name__}: {exc}")

@@ -100,6 +100,24 @@ def redeliver_lost_stops() -> None:
     sys.unraisablehook = hook
 
 
+def stop_inside(exc: BaseException) -> KeyboardInterrupt | None:
+    """The stop (Ctrl-C, SIGTERM) another exception carries as its cause or context, if any.
+
+    A stop raised where Python wraps exceptions reaches the CLI as another one: on Python 3.11,
+    a signal landing while a class is made (a dataclass's `__set_name__`, as a module imported
+    late is loaded) comes out as `RuntimeError: Error calling __set_name__`. That is still the
+    user's stop, not a bug of ours: the command must exit as a stop does, not as an internal error.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def interrupted(exc: BaseException | None, argv: list[str]) -> tuple[int, str]:
     """The exit code and the line to print when a command was interrupted by `exc`."""
     terminated = isinstance(exc, Terminated)

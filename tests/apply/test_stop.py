@@ -112,3 +112,35 @@ def test_a_signal_handled_inside_a_finalizer_still_stops_plan(tmp_path: Path, sa
     assert proc.returncode == code, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     assert "the plan was not finished" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_python_wraps_in_another_error_still_stops_as_a_signal(tmp_path: Path, sig, code) -> None:
+    """On Python 3.11 a stop raised while a class is made (a dataclass's `__set_name__`, as a module
+    imported late loads) comes out as `RuntimeError: Error calling __set_name__`: the CLI called it
+    an internal error (seen once in the suite). It is the user's stop: exit as the signal says."""
+    project = tmp_path / "p"
+    project.mkdir()
+    script = tmp_path / "plan_with_a_late_class.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        "from reconciler import cli\n"
+        "class StopsWhileNamed:\n"
+        "    def __set_name__(self, owner, name):\n"
+        f"        os.kill(os.getpid(), {int(sig)})\n"
+        "        sum(range(100000))  # Python code: the handler runs here, inside __set_name__\n"
+        "command = cli.cli.main\n"
+        "def a_class_made_as_the_signal_lands_then_run(*args, **kwargs):\n"
+        "    class Late:\n"
+        "        field = StopsWhileNamed()\n"
+        "    return command(*args, **kwargs)\n"
+        "cli.cli.main = a_class_made_as_the_signal_lands_then_run\n"
+        "sys.argv[0] = 'reconciler'\n"
+        "cli.main()\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run([sys.executable, str(script), "plan", str(project), "--sandbox"],
+                          env=cli_env(), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "the plan was not finished" in proc.stderr, proc.stderr
