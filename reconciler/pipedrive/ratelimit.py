@@ -28,11 +28,10 @@ rule above is what keeps the rate.
 Waiting costs CPU too: with every waiting thread polling, each freed place woke all of them
 (16 workers) for one to take it: 30 to 40 thousand context switches for 1,000 creates, 13
 thousand since (issue 28). So one waiter at a time, the first in line, polls and sleeps for
-the next place; the others wait their
-turn without waking, and the first in line hands its turn on the moment it has its place,
-a whole place's interval before the next one frees. Waking the next waiter only when a
-place frees puts that wake-up's delay (milliseconds on a loaded machine) in every place's
-chain of requests; handing the turn on early keeps it out.
+the next place; the others wait their turn without waking, and the first in line hands its
+turn on the moment it has its place, a whole place's interval before the next one frees.
+Waking the next waiter only when a place frees puts that wake-up's delay (milliseconds on a
+loaded machine) in every place's chain of requests; handing the turn on early keeps it out.
 """
 
 from __future__ import annotations
