@@ -61,6 +61,7 @@ class LockFile:
     _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # kind -> [its entries dict, their count, id -> keys]: who else holds an id, for record()
     _keys_by_id: dict[str, list] = field(default_factory=dict, repr=False, compare=False)
+    _journal_held: Any = field(default=None, repr=False, compare=False)  # the journal kept open (_journal_file)
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> LockFile:
@@ -185,16 +186,43 @@ class LockFile:
                 self._journal({"del": [kind, key]})
 
     def _journal(self, *entries: dict) -> None:
+        handle = self._journal_file()
+        handle.write("".join(_JOURNAL_JSON.encode(entry) + "\n" for entry in entries))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+    def _journal_file(self) -> Any:
+        """The journal, open for appending, its account line first when it is new.
+
+        Kept open from one record to the next: opening and closing it for each object
+        written cost more CPU than the write and its fsync together (~0.1 ms of 0.35 ms per
+        create, apply's CPU, issue 28). Opened again whenever the file on disk is not the
+        one held: compacted by save(), or removed.
+        """
         path = self.journal_path
-        fresh = not path.exists()
-        if fresh:
+        try:
+            on_disk = os.stat(path)
+        except FileNotFoundError:
+            on_disk = None
+        held = self._journal_held
+        if held is not None:
+            if on_disk is not None and os.path.samestat(on_disk, os.fstat(held.fileno())):
+                return held
+            self._journal_closed()
+        if on_disk is None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8", newline="\n") as handle:  # LF on Windows too
-            if fresh:
-                handle.write(json.dumps({"account": self.account}) + "\n")
-            handle.write("".join(_JOURNAL_JSON.encode(entry) + "\n" for entry in entries))
-            handle.flush()
-            os.fsync(handle.fileno())
+        handle = open(path, "a", encoding="utf-8", newline="\n")  # LF on Windows too
+        if on_disk is None:
+            handle.write(json.dumps({"account": self.account}) + "\n")
+        self._journal_held = handle
+        return handle
+
+    def _journal_closed(self) -> None:
+        """Let go of the journal held open (before it is removed: Windows cannot remove an open file)."""
+        held, self._journal_held = self._journal_held, None
+        if held is not None:
+            with contextlib.suppress(OSError):
+                held.close()
 
     def update_protected(self, protected: dict[str, list[str]], scope: list[str] | None) -> None:
         """Remember which keys are protected, so deleting one after it leaves the manifests fails.
@@ -255,6 +283,7 @@ class LockFile:
     def _write(self) -> None:
         """Compact: the whole lock atomically, then the journal it now contains goes."""
         atomic_write(self.path, self.to_text())
+        self._journal_closed()
         with contextlib.suppress(FileNotFoundError):
             self.journal_path.unlink()
 

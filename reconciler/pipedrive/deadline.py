@@ -48,19 +48,39 @@ def _left(timeout: float | None, error: type[Exception]) -> float | None:
 
 
 class _Stream(httpcore.NetworkStream):
+    """A connection's stream with the deadline, whose writes go out together before the next read.
+
+    httpcore writes a request's head and its body apart, and every write is a send with its own
+    timeout set and poll: joined, a request is one send (issue 28, apply's CPU). Nothing is held
+    back that the server could need before we read: HTTP/1.1 reads the answer only once the
+    whole request is written.
+    """
+
     def __init__(self, inner: httpcore.NetworkStream) -> None:
         self._inner = inner
+        self._pending: list[bytes] = []
+        self._pending_timeout: float | None = None
         # no deadline to apply: the pool asks each idle connection whether it is readable before
         # every request, so the inner stream answers directly (one Python call less each time)
         self.get_extra_info = inner.get_extra_info  # type: ignore[method-assign]
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._pending:
+            self._flush()
         return self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
+        if buffer:
+            self._pending.append(buffer)
+            self._pending_timeout = timeout
+
+    def _flush(self) -> None:
+        buffer = b"".join(self._pending)
+        self._pending.clear()
+        self._inner.write(buffer, _left(self._pending_timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
+        self._pending.clear()
         self._inner.close()
 
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None,

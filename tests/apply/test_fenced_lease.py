@@ -236,3 +236,27 @@ def test_lease_break_during_an_apply_stops_it_with_a_clear_message(tmp_path: Pat
     census = live_census(server.api, data)
     assert census["duplicates"] == [] and census["missing"] == [], census
     assert not [n for n in _labels(server.api) if n.startswith("reconciler")]
+
+
+def test_a_create_with_its_place_does_not_wait_for_a_proof_in_progress(in_process) -> None:
+    """Issue 28: a proof holds the guard while its read waits for a place in the rate limit; a
+    create that already has its place and waited for the guard held that place, and the proof's
+    read queued behind such creates (a stall of up to 300 ms per proof at 50 a second)."""
+    import threading
+
+    with in_process.client() as client:
+        holder = lease.acquire(client, wait=0)
+        try:
+            passed = threading.Event()
+            with holder._lock:  # a proof in progress, its read waiting for a place
+                checker = threading.Thread(target=lambda: (holder.guard("/api/v2/organizations", False),
+                                                           passed.set()), daemon=True)
+                checker.start()
+                checker.join(timeout=30)  # a bound on a hang, not a timing: it returns at once or never
+                assert passed.is_set()
+            with pytest.raises(lease.LeaseLostError):  # a lost lease still refuses without the guard
+                holder.lost = "its lease was removed"
+                holder.guard("/api/v2/organizations", False)
+        finally:
+            holder.lost = None
+            holder.release()

@@ -177,3 +177,45 @@ def test_someone_else_spending_the_window_still_pauses_us_after_a_burst_of_ours(
     started = clock.now
     limiter.acquire()
     assert clock.now - started >= 1.0
+
+
+def test_only_the_first_waiter_in_line_sleeps_for_a_place():
+    """Issue 28: each freed place woke every waiting thread (16 workers) for one to take it.
+
+    The others wait their turn without waking: at most one thread at a time sleeps for a place,
+    and the window is kept as before.
+    """
+    clock = FakeClock()
+    guard = threading.Lock()
+    sleeping = [0]
+    most_at_once = [0]
+
+    def sleep(seconds):
+        with guard:
+            sleeping[0] += 1
+            most_at_once[0] = max(most_at_once[0], sleeping[0])
+        time.sleep(0.002)  # real time: lets every other waiter reach its wait
+        with guard:
+            clock.now += seconds
+            sleeping[0] -= 1
+
+    limiter = RateLimiter(10, clock=clock, sleep=sleep)
+    starts: list[float] = []
+
+    def work():
+        for _ in range(3):
+            limiter.acquire()
+            with guard:
+                starts.append(clock.now)
+            limiter.release()
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(starts) == 18
+    assert most_at_once[0] == 1
+    starts.sort()
+    for i in range(len(starts) - 10):
+        assert starts[i + 10] - starts[i] >= 1.0 - 1e-9
