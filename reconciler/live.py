@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import identity, kinds
-from reconciler.fieldtypes import FieldType
 from reconciler.lock import LockFile
 from reconciler.manifest.model import Resource
 from reconciler.pipedrive import costs
@@ -116,17 +115,15 @@ def id_references(resources: Iterable[Resource]) -> dict[str, dict[Any, list[tup
     out: dict[str, dict[Any, list[tuple[Resource, str, Any]]]] = {}
     for res in resources:
         spec = kinds.kind(res.kind)
+        names = spec.reference_names  # the fields whose type can hold references
         for name, value in res.fields.items():
+            if name not in names:
+                continue  # a type that never holds references (most fields): no look-up, no call
             field_spec = spec.field(name)
-            if field_spec is None or type(field_spec.type).references is _NO_REFERENCES:
-                continue  # a type that never holds references (most fields): no call
             for ref in field_spec.type.references(field_spec, value):
                 if ref.id is not None:
                     out.setdefault(ref.kind, {}).setdefault(ref.id, []).append((res, name, ref))
     return out
-
-
-_NO_REFERENCES = FieldType.references  # the base type's, as manifest/checks.py skips it
 
 
 class LiveReader:

@@ -700,12 +700,13 @@ class Planner:
                 self._lock_key(res.kind, object_id)  # a key renamed (moved:) keeps what was applied
             prior = self.lock.applied.get(res.kind, {}).get(locked_key) if locked_key else None
         state = _FieldState(prior or {}, {}, {})
+        field_of = spec.fields_by_name.get  # spec.field, without a call per field (370,000 in a 55k plan)
         for name, value in res.fields.items():
-            field_spec = spec.field(name)
+            field_spec = field_of(name)
             if field_spec is None:
                 continue
             if getattr(field_spec.type, "members", None) is None:  # the field itself, as most are
-                skip = ignored(name, ignore)
+                skip = ignored(name, ignore) if ignore else False
                 if not (skip and live is not None):  # an ignored field is set on create only
                     self._compare_field(res, name, field_spec, value, live, parent, change, state, skip)
                 continue
@@ -776,7 +777,7 @@ class Planner:
         moved = None
         current = None
         if live is not None:
-            current = kinds.kind(res.kind).hooks.live_value(field_spec, parent, live)
+            current = (kinds.BY_NAME.get(res.kind) or kinds.kind(res.kind)).hooks.live_value(field_spec, parent, live)
             from_lock = getattr(ftype, "from_lock", None)  # a value Pipedrive never answers (a webhook's password)
             if from_lock is not None:
                 current = from_lock(field_spec, desired, state.prior.get(label), digest)

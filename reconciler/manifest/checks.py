@@ -123,10 +123,11 @@ def reference_problems(manifest: Manifest, maybe_declared: set[tuple[str, str]] 
         keys_by_kind.setdefault(res.kind, []).append(res.key)
     for res in manifest.resources:
         spec_of = kinds.kind(res.kind)
+        names = spec_of.reference_names  # the fields whose type can hold references
         for name, value in res.fields.items():
+            if name not in names:
+                continue  # a type that never holds references: no look-up, no call per field
             spec = spec_of.field(name)
-            if spec is None or spec.type.__class__.references is _NONE:
-                continue  # a type that never holds references: no call per field
             for ref in spec.type.references(spec, value):
                 if ref.key is None or (ref.kind, ref.key) in maybe_declared:
                     continue
@@ -134,9 +135,6 @@ def reference_problems(manifest: Manifest, maybe_declared: set[tuple[str, str]] 
                 if problem is not None:
                     problems.append(problem)
     return problems
-
-
-_NONE = FieldType.references  # the base type's: no references
 
 
 def _reference_problem(

@@ -309,22 +309,35 @@ class Item:
         doc = self.doc
         self.used = True
         get = doc._get
+        tags = doc._tags
+        file = doc.file
         seen: dict[str, Any] = {}
         while True:
             key_event = get()
-            if key_event.__class__ is MappingEndEvent:
+            cls = key_event.__class__
+            if cls is MappingEndEvent:
                 return
-            key = doc.key(key_event, seen)
+            key = None
+            if cls is ScalarEvent and key_event.tag is None and key_event.anchor is None and key_event.implicit[0]:
+                key, tag = tags.get(key_event.value) or doc.resolve(key_event.value)
+                if tag == STR and key not in seen:  # a plain name seen once (a resource's key): done here
+                    seen[key] = key_event.start_mark
+                else:
+                    key = doc.key(key_event, seen)
+            else:
+                key = doc.key(key_event, seen)
             value_event = get()
             if key is None:
                 doc.skip(value_event)
                 continue
             if value_event.__class__ is not ScalarEvent:
-                doc._check(value_event)
+                if value_event.__class__ is AliasEvent or value_event.anchor is not None:
+                    raise Restart  # as doc._check says
             elif value_event.anchor is not None:
                 raise Restart
             item = Item(doc, value_event)
-            yield key, doc.position(key_event), item
+            mark = key_event.start_mark  # doc.position(key_event), without the call
+            yield key, _new(Position, (file, mark.line + 1, mark.column + 1)), item
             if not item.used:
                 doc.skip(value_event)
 
