@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.conftest import InProcess, Result, check_plan_json, copy_examples, invoke
 
@@ -81,3 +84,18 @@ def copy_applied(base: Path, tmp_path: Path) -> tuple[Path, Path]:
     for db in base.glob("sandbox.db*"):
         shutil.copy(db, tmp_path / db.name)
     return tmp_path / "project", tmp_path / "sandbox.db"
+
+
+def examples_fixtures(project_class: type[ExamplesProject] = ExamplesProject) -> tuple[Any, Any]:
+    """The fixtures `applied_examples` (once per module) and `project` (a copy per test, as
+    `project_class`): `applied_examples, project = examples_fixtures(MyProject)` in a test module."""
+
+    @pytest.fixture(scope="module")
+    def applied_examples(tmp_path_factory) -> Path:
+        return apply_examples_once(tmp_path_factory)[0]
+
+    @pytest.fixture
+    def project(applied_examples: Path, tmp_path: Path) -> Iterator[ExamplesProject]:
+        yield project_class(*copy_applied(applied_examples, tmp_path))
+
+    return applied_examples, project

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ import pytest
 from reconciler.appliedform import AppliedDigests, Packer
 from reconciler.lock import LockFile
 from reconciler.lockcheck import LockError
-from tests.examples_project import BOB, ExamplesProject, apply_examples_once, copy_applied
+from tests.examples_project import BOB, ExamplesProject, examples_fixtures
 
 DEAL_A = {"currency": "2b42c6c8", "stage": "e0dd43bb", "title": "17efeda8"}
 DEAL_B = {"currency": "2b42c6c8", "stage": "ba323482", "title": "757d2f9a"}
@@ -169,14 +168,7 @@ class Project(ExamplesProject):
         return self.id("deal", key)
 
 
-@pytest.fixture(scope="module")
-def applied_examples(tmp_path_factory) -> Path:
-    return apply_examples_once(tmp_path_factory)[0]
-
-
-@pytest.fixture
-def project(applied_examples: Path, tmp_path: Path) -> Iterator[Project]:
-    yield Project(*copy_applied(applied_examples, tmp_path))
+applied_examples, project = examples_fixtures(Project)
 
 
 def _comparable(plan: dict) -> dict:

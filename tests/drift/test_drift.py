@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import InProcess, invoke
-from tests.examples_project import BOB, ExamplesProject, apply_examples_once, copy_applied
+from tests.examples_project import BOB, ExamplesProject, examples_fixtures
 
 
 class Project(ExamplesProject):
@@ -29,14 +26,7 @@ class Project(ExamplesProject):
         self.api("PATCH", f"/api/v2/deals/{deal_id}", json={"stage_id": self.stage_id(deal_id, stage)}, headers=BOB)
 
 
-@pytest.fixture(scope="module")
-def applied_examples(tmp_path_factory) -> Path:
-    return apply_examples_once(tmp_path_factory)[0]
-
-
-@pytest.fixture
-def project(applied_examples: Path, tmp_path: Path) -> Iterator[Project]:
-    yield Project(*copy_applied(applied_examples, tmp_path))
+applied_examples, project = examples_fixtures(Project)
 
 
 def test_the_lock_records_each_declared_field_one_line_per_resource(project: Project) -> None:

@@ -11,25 +11,11 @@ explained only with the object's id.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.examples_project import BOB, ExamplesProject, apply_examples_once, copy_applied
+from tests.examples_project import BOB, ExamplesProject
 
 WHEN = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
-
-
-@pytest.fixture(scope="module")
-def applied_examples(tmp_path_factory) -> Path:
-    return apply_examples_once(tmp_path_factory)[0]
-
-
-@pytest.fixture
-def project(applied_examples: Path, tmp_path: Path) -> Iterator[ExamplesProject]:
-    yield ExamplesProject(*copy_applied(applied_examples, tmp_path))
 
 
 def _deleted_at(project: ExamplesProject, deal_id: Any) -> str:

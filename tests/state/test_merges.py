@@ -11,13 +11,11 @@ the survivor in the lock, and nothing is created.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.examples_project import BOB, ExamplesProject, apply_examples_once, copy_applied
+from tests.examples_project import BOB, ExamplesProject, examples_fixtures
 
 
 class Project(ExamplesProject):
@@ -34,14 +32,7 @@ class Project(ExamplesProject):
         return self.api("GET", f"/api/v2/{section}", params={"limit": 500, **params}) or []
 
 
-@pytest.fixture(scope="module")
-def applied_examples(tmp_path_factory) -> Path:
-    return apply_examples_once(tmp_path_factory)[0]
-
-
-@pytest.fixture
-def project(applied_examples: Path, tmp_path: Path) -> Iterator[Project]:
-    yield Project(*copy_applied(applied_examples, tmp_path))
+applied_examples, project = examples_fixtures(Project)
 
 
 def _holders(project: Project, email: str) -> list[int]:
