@@ -58,6 +58,16 @@ def _unknown(what: str, name: str, names) -> UnknownName:
     return UnknownName(f"unknown {what} {name!r}{hint} (choices: {_choices(names)})")
 
 
+def _only_id(ids_by_name: dict[str, list[int]], name: str, kind: str, *, unknown_as: str | None = None) -> int:
+    """The one id a name has in `ids_by_name`: none is unknown (`unknown_as` says where), two ambiguous."""
+    ids = ids_by_name.get(name)
+    if not ids:
+        raise _unknown(unknown_as or kind, name, ids_by_name)
+    if len(ids) > 1:
+        raise UnknownName(f"{kind} name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
+    return ids[0]
+
+
 @dataclass
 class AccountSchema:
     """One account's names and ids (see the module's docstring); filled by `AccountSchema.load`
@@ -97,12 +107,7 @@ class AccountSchema:
         return found
 
     def pipeline_id(self, name: str) -> int:
-        ids = self.pipelines.get(name)
-        if not ids:
-            raise _unknown("pipeline", name, self.pipelines)
-        if len(ids) > 1:
-            raise UnknownName(f"pipeline name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
-        return ids[0]
+        return _only_id(self.pipelines, name, "pipeline")
 
     def stage_id(self, name: str, pipeline_id: int | None) -> int:
         if pipeline_id is None:
@@ -113,22 +118,12 @@ class AccountSchema:
                 names = {n for per in self.stages.values() for n in per}
                 raise _unknown("stage", name, names)
             raise UnknownName(f"stage {name!r} exists in several pipelines; declare `pipeline` to choose")
-        per = self.stages.get(pipeline_id, {})
-        ids = per.get(name)
-        if not ids:
-            raise _unknown(f"stage in pipeline {self.pipeline_names.get(pipeline_id, pipeline_id)!r}", name, per)
-        if len(ids) > 1:
-            raise UnknownName(f"stage name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
-        return ids[0]
+        return _only_id(self.stages.get(pipeline_id, {}), name, "stage",
+                        unknown_as=f"stage in pipeline {self.pipeline_names.get(pipeline_id, pipeline_id)!r}")
 
     def team_id(self, name: str) -> int:
         """An active team by its name (a goal's assignee)."""
-        ids = self.teams.get(name)
-        if not ids:
-            raise _unknown("team", name, self.teams)
-        if len(ids) > 1:
-            raise UnknownName(f"team name {name!r} is ambiguous: ids {', '.join(map(str, ids))}")
-        return ids[0]
+        return _only_id(self.teams, name, "team")
 
     def label_id(self, kind: str, name: str) -> Any:
         """A label of a kind (deal, person, organization, lead) by its name."""
