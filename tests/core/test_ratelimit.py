@@ -22,6 +22,14 @@ class FakeClock:
         self.now += seconds
 
 
+def wait_after_zero_remaining(limiter: RateLimiter, clock: FakeClock) -> float:
+    """How long the next request waits once an answer said "0 remaining" for a whole second."""
+    limiter.observe_headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
+    started = clock.now
+    limiter.acquire()
+    return clock.now - started
+
+
 def test_window_is_respected():
     clock = FakeClock()
     limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
@@ -116,10 +124,7 @@ def test_our_own_full_window_is_not_someone_else_spending_it():
     limiter.acquire()  # the eleventh, one window after the first answer
     clock.now += 0.05  # a slower answer: our first ones are past our window, not the server's
     limiter.release()
-    limiter.observe_headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
-    started = clock.now
-    limiter.acquire()
-    assert clock.now - started < 0.1  # no second's pause
+    assert wait_after_zero_remaining(limiter, clock) < 0.1  # no second's pause
 
 
 def test_someone_else_spending_the_window_pauses_us():
@@ -127,10 +132,7 @@ def test_someone_else_spending_the_window_pauses_us():
     limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
     limiter.acquire()
     limiter.release()
-    limiter.observe_headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})  # one request of ours
-    started = clock.now
-    limiter.acquire()
-    assert clock.now - started >= 1.0
+    assert wait_after_zero_remaining(limiter, clock) >= 1.0  # one request of ours
 
 
 def test_a_request_the_server_took_in_late_is_still_ours():
@@ -155,10 +157,7 @@ def test_a_request_the_server_took_in_late_is_still_ours():
     limiter.acquire()
     clock.now = 1.262
     limiter.release()
-    limiter.observe_headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
-    started = clock.now
-    limiter.acquire()
-    assert clock.now - started < 0.1  # no second's pause
+    assert wait_after_zero_remaining(limiter, clock) < 0.1  # no second's pause
 
 
 def test_someone_else_spending_the_window_still_pauses_us_after_a_burst_of_ours():
@@ -173,10 +172,7 @@ def test_someone_else_spending_the_window_still_pauses_us_after_a_burst_of_ours(
     limiter.acquire()
     clock.now += 0.01
     limiter.release()
-    limiter.observe_headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
-    started = clock.now
-    limiter.acquire()
-    assert clock.now - started >= 1.0
+    assert wait_after_zero_remaining(limiter, clock) >= 1.0
 
 
 def test_only_the_first_waiter_in_line_sleeps_for_a_place():
