@@ -14,14 +14,11 @@ official client's CurrenciesApi.getCurrencies), whose answer is the account as i
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler import kinds
-from reconciler.fieldtypes import FieldSpec
-from reconciler.fieldtypes.base import FieldType
 from reconciler.manifest.model import Position, Problem, Resource
 
 CURRENCIES_PATH = "/api/v1/currencies"
@@ -42,7 +39,7 @@ def named(resources: Iterable[Resource]) -> list[Named]:
     for res in resources:
         if res.absent:
             continue
-        naming = _naming_fields(res.kind)
+        naming = kinds.kind(res.kind).currency_fields
         if not naming:
             continue
         for name, value in res.fields.items():
@@ -56,14 +53,6 @@ def named(resources: Iterable[Resource]) -> list[Named]:
                                   if isinstance(v, Mapping) and v.get("currency") == code), name)
                 out.append(Named(str(code), res.field_pos.get(label, res.field_pos.get(name, res.pos)), label))
     return out
-
-
-@functools.cache
-def _naming_fields(kind_name: str) -> dict[str, FieldSpec]:
-    """A kind's fields whose type can name a currency (those that say which, FieldType.currencies):
-    a plan of 55,000 resources asks only them, not every one of 370,000 declared fields (issue 28)."""
-    return {name: spec for name, spec in kinds.kind(kind_name).fields_by_name.items()
-            if type(spec.type).currencies is not FieldType.currencies}
 
 
 def check(client: Any, resources: list[Resource], default: str | None,

@@ -6,7 +6,11 @@ from __future__ import annotations
 import pytest
 
 from reconciler import kinds
-from reconciler.currencies import _naming_fields
+
+
+def _naming_fields(kind_name: str) -> dict:
+    return kinds.kind(kind_name).currency_fields
+
 
 VALUES = ["EUR", {"currency": "EUR", "amount": 1}, [{"price": 1, "currency": "EUR"}],
           {"Budget": {"value": 1, "currency": "EUR"}}]
