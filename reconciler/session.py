@@ -136,8 +136,10 @@ def _default_connection(client: PipedriveClient, settings: Settings) -> str | No
         return None
 
 
-def load(paths: list[str], overlay: str | None = None) -> Manifest:
-    manifest, problems = load_manifests(paths, overlay)
+def load(paths: list[str], overlay: str | None = None, earlier: Manifest | None = None) -> Manifest:
+    """The manifests, or ManifestErrors; `earlier` (a load of the same paths in this run) gives
+    the files whose bytes have not changed since (loader.load_manifests)."""
+    manifest, problems = load_manifests(paths, overlay, earlier)
     if problems:
         raise ManifestErrors(problems)
     return manifest
@@ -252,7 +254,7 @@ def plan_run(
     resources, lock_only = select_targets(manifest, targets or [], used_lock)
     from reconciler.fieldtypes.relationships import with_implied_related
 
-    with_implied_related(manifest.resources, resources)  # a related pair is one relationship (issue 27)
+    resources = with_implied_related(manifest.resources, resources)  # a related pair is one relationship (issue 27)
     scope = None
     if targets:
         scope = sorted(f"{kind_name}.{key}" for kind_name, key in {(r.kind, r.key) for r in resources} | lock_only)

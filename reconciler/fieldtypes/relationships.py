@@ -20,6 +20,7 @@ one this apply creates) or a list of them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from reconciler.fieldtypes.base import Drop, FieldType, ValueProblem
@@ -152,13 +153,15 @@ ORG_PARENT = OrgParent()
 ORG_RELATED = OrgRelated()
 
 
-def with_implied_related(declared: list[Any], planned: list[Any]) -> None:
-    """Complete each planned organization's `related:` with the organizations whose manifests list it.
+def with_implied_related(declared: list[Any], planned: list[Any]) -> list[Any]:
+    """`planned` with each organization's `related:` completed by the organizations whose manifests list it.
 
     Why: a related relationship has two ends, and `related:` is the whole set of an organization's.
     When Y lists X and X lists only Z, X's whole set is {Y, Z}: without this, X's plan would unlink Y
     and Y's would link it again, every apply. Only keys are followed (an `{id: N}` names no manifest).
     `declared` is every resource of the manifests, `planned` those this plan compares (--target).
+    A completed organization is a new Resource: the loaded ones stay as the files say, so a later
+    load may share them (loader: files unchanged since an earlier load are not read again).
     """
     listing: dict[str, list[Reference]] = {}
     for res in declared:
@@ -166,10 +169,14 @@ def with_implied_related(declared: list[Any], planned: list[Any]) -> None:
             for ref in res.fields["related"]:
                 if isinstance(ref, Reference) and ref.key:
                     listing.setdefault(ref.key, []).append(Reference("organization", res.key, None, ref.pos))
-    for res in planned:
+    if not listing:
+        return planned
+    completed = list(planned)
+    for index, res in enumerate(planned):
         if res.kind != "organization" or not isinstance(res.fields.get("related"), list):
             continue
         have = {ref.key for ref in res.fields["related"] if isinstance(ref, Reference)}
         extra = [ref for ref in listing.get(res.key, []) if ref.key not in have]
         if extra:
-            res.fields["related"] = [*res.fields["related"], *extra]
+            completed[index] = replace(res, fields={**res.fields, "related": [*res.fields["related"], *extra]})
+    return completed

@@ -19,6 +19,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -29,7 +30,7 @@ from reconciler.kinds import FieldSpec, KindSpec
 from reconciler.manifest import checks, schema, yamlio
 from reconciler.manifest.checks import suggest
 from reconciler.manifest.files import collect_files
-from reconciler.manifest.model import Manifest, Move, Position, Problem, Removal, Resource
+from reconciler.manifest.model import FileRead, Manifest, Move, Position, Problem, Removal, Resource
 from reconciler.manifest.yamlevents import EventDocument, Restart
 from reconciler.manifest.yamlio import FileAbort, NodeDocument, PathKey, Values
 
@@ -43,7 +44,8 @@ _SECTIONS = ", ".join(k.section for k in kinds.KINDS)
 
 
 def load_manifests(paths: Sequence[str | os.PathLike[str]],
-                   overlay: str | os.PathLike[str] | None = None) -> tuple[Manifest, list[Problem]]:
+                   overlay: str | os.PathLike[str] | None = None,
+                   earlier: Manifest | None = None) -> tuple[Manifest, list[Problem]]:
     """Read every manifest under PATHs; return the resources and all problems at once.
 
     `overlay` is an environment's directory of manifests (`--env NAME`), merged over the
@@ -52,16 +54,21 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
     set. Never raises for a user's mistake. Resources are returned even when problems exist
     (fields with invalid values left out), so callers can still report on them, but only
     a problem-free result should ever be planned or applied.
+
+    `earlier`: a load of the same paths in this run (pull's, before it rewrote some files): a file
+    whose bytes are those it read is taken from it, not parsed again. The checks across files
+    (references, moves) run on the whole set as always.
     """
     problems: list[Problem] = []
     files = collect_files(paths, problems)
     cache: dict[str, tuple[str, str]] = {}  # plain scalars already resolved, shared by the files
     hashes: dict[str, bytes] = {}
+    reads: dict[tuple[str, str, bool], FileRead] = {}
+    reading = _Reading(cache, hashes, reads, earlier.reads if earlier is not None else {})
     found_all = not problems
     moves: list[Move] = []
     unreadable: set[tuple[str, str]] = set()
-    resources, complete = _read_all(files, problems, cache, partial=False, moves=moves, unreadable=unreadable,
-                                    hashes=hashes)
+    resources, complete = _read_all(files, problems, reading, partial=False, moves=moves, unreadable=unreadable)
     complete = complete and found_all
     shown = [display for display, _ in files]
     if overlay is not None:
@@ -70,7 +77,7 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
         overlay_problems: list[Problem] = []
         overlay_files = collect_files([overlay], overlay_problems, frozenset(), allow_empty=True)
         problems.extend(overlay_problems)
-        layer, ok = _read_all(overlay_files, problems, cache, partial=True, hashes=hashes)
+        layer, ok = _read_all(overlay_files, problems, reading, partial=True)
         complete = complete and ok and not overlay_problems
         resources, touched = merge(resources, layer)
         for res in touched:
@@ -78,7 +85,7 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
         shown += [display for display, _ in overlay_files]
     removals = [entry for entry in moves if isinstance(entry, Removal)]
     moves = [entry for entry in moves if isinstance(entry, Move)]
-    manifest = Manifest(resources=resources, files=shown, moves=moves, removals=removals, hashes=hashes)
+    manifest = Manifest(resources=resources, files=shown, moves=moves, removals=removals, hashes=hashes, reads=reads)
     problems.extend(checks.move_problems(manifest))
     problems.extend(checks.removal_problems(manifest))
     problems.extend(filter_rules.condition_problems(manifest))
@@ -90,22 +97,32 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
     return manifest, problems
 
 
-def _read_all(files: list[tuple[str, str]], problems: list[Problem], cache: dict[str, tuple[str, str]],
+@dataclass
+class _Reading:
+    """What one load shares across its files: plain scalars already resolved (`cache`), each file's
+    sha256 (`hashes`, Manifest.hashes) and reading (`reads`, Manifest.reads), and an earlier load's
+    readings to take unchanged files from (`earlier`)."""
+
+    cache: dict[str, tuple[str, str]]
+    hashes: dict[str, bytes]
+    reads: dict[tuple[str, str, bool], FileRead]
+    earlier: dict[tuple[str, str, bool], FileRead]
+
+
+def _read_all(files: list[tuple[str, str]], problems: list[Problem], reading: _Reading,
               *, partial: bool, moves: list[Move] | None = None,
-              unreadable: set[tuple[str, str]] | None = None,
-              hashes: dict[str, bytes] | None = None) -> tuple[list[Resource], bool]:
+              unreadable: set[tuple[str, str]] | None = None) -> tuple[list[Resource], bool]:
     """The resources of these files, each key once per kind (a second is a problem).
 
-    `unreadable` receives the (kind, key) pairs that files YAML could not parse seem to declare;
-    `hashes` the sha256 of each file's bytes (Manifest.hashes).
+    `unreadable` receives the (kind, key) pairs that files YAML could not parse seem to declare.
     """
     resources: list[Resource] = []
     first: dict[tuple[str, str], Resource] = {}
     complete = True
     for display, real in files:
         file_problems: list[Problem] = []
-        file_resources, ok = _read_file(display, real, file_problems, cache, partial=partial, moves=moves,
-                                        unreadable=unreadable, hashes=hashes)
+        file_resources, ok = _read_or_reuse(display, real, file_problems, reading, partial=partial, moves=moves,
+                                            unreadable=unreadable)
         problems.extend(file_problems)
         complete = complete and ok
         for res in file_resources:
@@ -133,20 +150,42 @@ def _declared_keys(res: Resource) -> dict[str, Any]:
     return data
 
 
-def _read_file(display: str, real: str, problems: list[Problem],
-               cache: dict[str, tuple[str, str]] | None = None, *, partial: bool = False,
-               moves: list[Move] | None = None,
-               unreadable: set[tuple[str, str]] | None = None,
-               hashes: dict[str, bytes] | None = None) -> tuple[list[Resource], bool]:
-    """One file's resources, and whether the whole file could be read (its bytes, at least)."""
+def _read_or_reuse(display: str, real: str, problems: list[Problem], reading: _Reading, *, partial: bool,
+                   moves: list[Move] | None, unreadable: set[tuple[str, str]] | None) -> tuple[list[Resource], bool]:
+    """One file's resources and whether it could be read whole: parsed, or taken from the earlier
+    load when its bytes are the same (their sha256), with the problems, moves and unreadable
+    keys that reading found."""
     try:
         with open(real, "rb") as handle:
             data = handle.read()
     except OSError as exc:
         problems.append(Problem(Position(display, 1, 1), f"cannot read the file: {exc.strerror or exc}"))
         return [], False
-    if hashes is not None:
-        hashes[real] = hashlib.sha256(data).digest()
+    digest = reading.hashes[real] = hashlib.sha256(data).digest()
+    found = reading.earlier.get((display, real, partial))
+    if found is None or found.digest != digest:
+        file_moves: list[Move] = []
+        file_unreadable: set[tuple[str, str]] = set()
+        first = len(problems)
+        resources, ok = _read_file(display, data, problems, reading.cache, partial=partial, moves=file_moves,
+                                   unreadable=file_unreadable if unreadable is not None else None)
+        found = FileRead(digest, tuple(resources), ok, tuple(problems[first:]), tuple(file_moves),
+                         frozenset(file_unreadable))
+    else:
+        problems.extend(found.problems)
+    reading.reads[(display, real, partial)] = found
+    if moves is not None:
+        moves.extend(found.moves)
+    if unreadable is not None:
+        unreadable.update(found.unreadable)
+    return list(found.resources), found.complete
+
+
+def _read_file(display: str, data: bytes, problems: list[Problem],
+               cache: dict[str, tuple[str, str]] | None = None, *, partial: bool = False,
+               moves: list[Move] | None = None,
+               unreadable: set[tuple[str, str]] | None = None) -> tuple[list[Resource], bool]:
+    """One file's resources from its bytes, and whether the whole file could be read."""
     doc: EventDocument | NodeDocument | None = None
     file_moves: list[Move] = []
     text = ""

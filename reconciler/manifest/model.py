@@ -112,6 +112,21 @@ class Removal:
     pos: Position
 
 
+@dataclass(frozen=True)
+class FileRead:
+    """What one file gave the loader: kept so that a later load of the same bytes (pull's load
+    of the files it just rewrote, beside the ones it did not touch) takes it instead of parsing
+    the file again. Resources are never changed after loading (a plan's completed copies are
+    new objects), so the same objects serve both loads."""
+
+    digest: bytes  # sha256 of the bytes read
+    resources: tuple[Resource, ...]
+    complete: bool  # the whole file could be read
+    problems: tuple[Problem, ...]
+    moves: tuple[Move | Removal, ...]
+    unreadable: frozenset[tuple[str, str]]  # the keys a file YAML could not parse seems to declare
+
+
 @dataclass
 class Manifest:
     """All resources read together, in file order with files sorted."""
@@ -123,6 +138,8 @@ class Manifest:
     # sha256 of each file's bytes as read (real path -> digest): the plan's digest of its
     # manifests (files.manifests_digest) is of what was read, without reading it again
     hashes: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    # each file's reading, by (displayed path, real path, read as an overlay): load_manifests(earlier=...) reuses it
+    reads: dict[tuple[str, str, bool], FileRead] = field(default_factory=dict, repr=False, compare=False)
     # A lookup index so that resolving thousands of references stays linear; rebuilt when
     # the resources list is replaced or changes length.
     _index: dict[tuple[str, str], Resource] = field(default_factory=dict, init=False, repr=False, compare=False)

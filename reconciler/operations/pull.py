@@ -91,8 +91,9 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
                          for kind_name, key, _values, object_id in items]
         # what is now applied: the pulled values are the manifests' and Pipedrive's alike; the files
         # just written are planned against what the first plan read (nothing changed in Pipedrive
-        # since: pull wrote only files), unless objects were added, which that read may not hold
-        accept_live(plan_run(client, settings, paths, on_drift="keep",
+        # since: pull wrote only files), unless objects were added, which that read may not hold;
+        # only the files pull rewrote are read again
+        accept_live(plan_run(client, settings, paths, on_drift="keep", manifest=load(paths, settings.overlay, manifest),
                              reuse=None if outcome.added or outcome.converted else run),
                     added=[(kind_name, key, object_id) for _path, kind_name, key, object_id in outcome.added]
                     + [(c.new_kind, c.new_key, c.new_id) for c in outcome.converted if c.added],

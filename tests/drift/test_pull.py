@@ -80,6 +80,22 @@ def test_pull_writes_exactly_the_five_values_changed_in_pipedrive(project: Proje
     assert plan["changes"][0]["fields"]["value"]["drift"] is True
 
 
+
+def test_pull_records_what_a_full_plan_of_the_files_it_leaves_records(project: Project) -> None:
+    """pull records what is applied from a plan of the files as it leaves them, reading again only
+    the file it rewrote (the others are taken from its first load): the lock must be what a
+    no-change apply (a full plan, every file read, recorded) makes of the same files."""
+    five_ui_edits(project)
+    assert project.run("pull").code == 0
+    pulled = project.lock()
+    result = project.run("apply", "--auto-approve")
+    assert result.code == 0, result.err
+    assert "No changes" in result.out
+    refreshed = project.lock()
+    assert pulled["applied"]["deal"]["acme-renewal-2027"] and pulled["vocabulary"]["stage"]
+    for part in ("resources", "applied", "vocabulary"):
+        assert pulled.get(part) == refreshed.get(part), part
+
 def test_pull_with_nothing_changed_writes_nothing(project: Project) -> None:
     result = project.run("pull")
     assert result.code == 0 and "Nothing to pull" in result.out
