@@ -25,6 +25,7 @@ from typing import Any
 
 from reconciler import kinds
 from reconciler.fieldtypes import custom_spec
+from reconciler.normalize import Placeholder
 from reconciler.vocabulary import AccountSchema, UnknownName
 
 OPTION_TYPES = ("option", "options")  # the field types whose values name custom field options
@@ -156,19 +157,28 @@ def _condition_uses(res: Any, field_name: str, value: Any, schema: AccountSchema
 
 
 def _is_placeholder(value: Any) -> bool:
-    from reconciler.normalize import Placeholder
-
     return isinstance(value, Placeholder)
 
 
-def recorded(resources: list[Any], schema: AccountSchema) -> dict[str, Any]:
-    """What the lock records: every name the resources use → its id (the lock's `vocabulary`)."""
+def recorded(resources: list[Any], schema: AccountSchema) -> tuple[dict[str, Any], list[Use]]:
+    """What the lock records of the names the resources use, in one walk of them:
+
+    - its `vocabulary`: every name whose id the account has now → that id;
+    - the names whose id the plan's own creates answer (an activity type, a label, a pipeline
+      declared and created by the same apply): apply records them once it knows the id
+      (`record_created`), so a rename made in Pipedrive right after that apply is recognised too.
+      A name scoped by an object the plan creates (an option of a new field) waits for the next plan.
+    """
     out: dict[str, Any] = {}
+    pending: list[Use] = []
     for use in uses(resources, schema):
-        if _is_placeholder(use.id) or not use.scope.isalnum() and use.what not in FLAT:
-            continue  # created by the plan: see `created_by_the_plan`
-        _record(out, use.what, use.scope, use.name, use.id)
-    return out
+        scoped = use.what in FLAT or use.scope.isalnum()
+        if _is_placeholder(use.id):
+            if scoped:
+                pending.append(use)
+        elif scoped:
+            _record(out, use.what, use.scope, use.name, use.id)
+    return out, pending
 
 
 def _record(out: dict[str, Any], what: str, scope: str, name: str, object_id: Any) -> None:
@@ -178,17 +188,8 @@ def _record(out: dict[str, Any], what: str, scope: str, name: str, object_id: An
         out.setdefault(what, {}).setdefault(scope, {})[name] = object_id
 
 
-def created_by_the_plan(resources: list[Any], schema: AccountSchema) -> list[Use]:
-    """The names the resources use whose id the plan's own creates answer (an activity type, a label, a
-    pipeline declared and created by the same apply): apply records them once it knows the id
-    (`record_created`), so a rename made in Pipedrive right after that apply is recognised too. A name
-    scoped by an object the plan creates (an option of a new field) waits for the next plan."""
-    return [use for use in uses(resources, schema)
-            if _is_placeholder(use.id) and (use.what in FLAT or use.scope.isalnum())]
-
-
 def record_created(vocabulary: dict[str, Any], pending: list[Use], resolve: Any) -> None:
-    """Enter into the lock's `vocabulary` the names `created_by_the_plan` found, with the id apply
+    """Enter into the lock's `vocabulary` the names `recorded` found pending, with the id apply
     got for each (`resolve`: the placeholder's value, None when that create did not happen)."""
     for use in pending:
         object_id = resolve(use.id)

@@ -29,7 +29,7 @@ from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.http import HttpClient, stderr_trace
 from reconciler.pipedrive.schema import AccountSchema
 from reconciler.plan import Plan, PlanError, PlanPass, build_plan
-from reconciler.renames import add_aliases, created_by_the_plan, notices, recorded, renames_used
+from reconciler.renames import add_aliases, notices, recorded, renames_used
 from reconciler.shape import OptionInUse, check_option_removals
 
 __all__ = ["SANDBOX_ENDPOINT", "SANDBOX_KEY", "Account", "ManifestErrors", "PlanRun", "load", "make_transport",
@@ -317,8 +317,7 @@ def plan_run(
         lock = LockFile(path=lock_path)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
     if record and not drift_only and not targets:  # what apply or pull saves: the names as the plan leaves them
-        lock.vocabulary = recorded(resources, plan.schema or schema)
-        lock.pending_vocabulary = created_by_the_plan(resources, plan.schema or schema)
+        lock.vocabulary, lock.pending_vocabulary = recorded(resources, plan.schema or schema)
         if currencies:  # the codes the manifests use that the account has: not read again
             lock.vocabulary["currency"] = currencies
     return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign,
