@@ -196,6 +196,7 @@ class PlanRun:
     # names renamed in Pipedrive since the lock recorded them: (what, scope, old name) -> new name
     renamed: dict | None = None
     live: LiveState | None = None  # what the plan read: a plan of edited manifests can reuse it (pull)
+    currencies: dict | None = None  # the currency codes the manifests use that the account has (checked)
 
     @property
     def warnings(self) -> list[str]:
@@ -276,7 +277,7 @@ def plan_run(
 
     recorded_currencies = (used_lock.vocabulary if used_lock else {}).get("currency") or {}
     currencies, wrong = check_currencies(client, resources, account.default_currency, recorded_currencies) \
-        if reuse is None else (reuse.lock.vocabulary.get("currency") or recorded_currencies, [])
+        if reuse is None else (reuse.currencies or recorded_currencies, [])
     if wrong:
         raise PlanError(f"{len(wrong)} problem(s) in the manifests", wrong)
     client = client.using(schema)
@@ -321,7 +322,7 @@ def plan_run(
         if currencies:  # the codes the manifests use that the account has: not read again
             lock.vocabulary["currency"] = currencies
     return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign,
-                   renamed=renamed, live=live)
+                   renamed=renamed, live=live, currencies=currencies)
 
 
 def _data_loss(client: PipedriveClient, settings: Settings) -> PlanPass:

@@ -59,7 +59,9 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
     conflict without `prefer`, or a file that cannot take the edit or changed while pull ran."""
     with project_lock(lock_path_for(paths[0], settings.environment)):
         manifest = load(paths, settings.overlay)
-        run = plan_run(client, settings, paths, manifest=manifest, on_drift="keep")
+        # what differs, and which side moved; the record of what is applied comes from the plan of
+        # the manifests as pull leaves them (below), so this one computes none (as `plan` shown)
+        run = plan_run(client, settings, paths, manifest=manifest, on_drift="keep", record=False)
         if on_account is not None:
             on_account(run.account)
         outcome = PullOutcome(drift={(e["kind"], e["key"]): e["fields"] for e in run.plan.kept})
@@ -79,7 +81,8 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         conversions = converted_leads(run, manifest)  # the lead leaves, the deal it became is named
         outcome.converted = conversions.converted
         if not outcome.edits and not additions and not removals and not conversions.converted:
-            accept_live(run)  # nothing to write, yet what was seen is now the record
+            # nothing to write, yet what was seen is now the record
+            accept_live(plan_run(client, settings, paths, on_drift="keep", manifest=manifest, reuse=run))
             return outcome
         added, gone = conversions.joined(additions, removals)
         outcome.files = write_edits(outcome.edits + conversions.edits, added, gone,  # refused if edited meanwhile

@@ -96,10 +96,17 @@ def test_pull_records_what_a_full_plan_of_the_files_it_leaves_records(project: P
     for part in ("resources", "applied", "vocabulary"):
         assert pulled.get(part) == refreshed.get(part), part
 
-def test_pull_with_nothing_changed_writes_nothing(project: Project) -> None:
+
+def test_pull_with_nothing_changed_writes_nothing_yet_records_what_it_saw(project: Project) -> None:
+    recorded = project.lock()
+    lock_file = project.path / "reconciler.lock"
+    lock_file.write_text(json.dumps({k: v for k, v in recorded.items() if k != "applied"}, indent=2) + "\n")
+    git(project.path, "add", "-A")
+    git(project.path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "ids only")
     result = project.run("pull")
     assert result.code == 0 and "Nothing to pull" in result.out
-    assert git(project.path, "status", "--porcelain") == ""
+    assert git(project.path, "status", "--porcelain", "--", "accounts") == ""
+    assert project.lock()["applied"] == recorded["applied"]  # an ids-only lock: what pull saw is now the record
 
 
 def test_pull_refuses_a_conflict_unless_told_which_side_wins(project: Project) -> None:
