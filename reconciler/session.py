@@ -232,7 +232,9 @@ def plan_run(
     manifest = manifest or load(paths, settings.overlay)
     account = reuse.account if reuse is not None else read_account(client, settings)
     lock_path = lock_path_for(paths[0], settings.environment).absolute()
-    lock = LockFile.read(lock_path)
+    # a re-plan of pull's edits: the lock the first plan read is the file's still (pull holds the
+    # project's lock; what it changed, it saved), unless that one belonged to another account
+    lock = reuse.lock if reuse is not None and reuse.foreign_lock is None else LockFile.read(lock_path)
     warnings: list[str] = list(lock.warnings)
     used_lock: LockFile | None = lock
     foreign = None
