@@ -24,7 +24,7 @@ from reconciler.live import LiveState, read_live
 from reconciler.lock import LockFile, lock_path_for
 from reconciler.manifest import load_manifests
 from reconciler.manifest.files import manifests_digest
-from reconciler.manifest.model import Manifest, Problem, Resource
+from reconciler.manifest.model import FileReads, Manifest, Problem, Resource
 from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.http import HttpClient, stderr_trace
 from reconciler.pipedrive.schema import AccountSchema
@@ -136,10 +136,10 @@ def _default_connection(client: PipedriveClient, settings: Settings) -> str | No
         return None
 
 
-def load(paths: list[str], overlay: str | None = None, earlier: Manifest | None = None) -> Manifest:
-    """The manifests, or ManifestErrors; `earlier` (a load of the same paths in this run) gives
-    the files whose bytes have not changed since (loader.load_manifests)."""
-    manifest, problems = load_manifests(paths, overlay, earlier)
+def load(paths: list[str], overlay: str | None = None, reads: FileReads | None = None) -> Manifest:
+    """The manifests, or ManifestErrors; `reads` keeps each file's reading for the next load of
+    the same paths in this run, which parses only the files whose bytes changed (loader)."""
+    manifest, problems = load_manifests(paths, overlay, reads)
     if problems:
         raise ManifestErrors(problems)
     return manifest

@@ -30,7 +30,16 @@ from reconciler.kinds import FieldSpec, KindSpec
 from reconciler.manifest import checks, schema, yamlio
 from reconciler.manifest.checks import suggest
 from reconciler.manifest.files import collect_files
-from reconciler.manifest.model import FileRead, Manifest, Move, Position, Problem, Removal, Resource
+from reconciler.manifest.model import (
+    FileRead,
+    FileReads,
+    Manifest,
+    Move,
+    Position,
+    Problem,
+    Removal,
+    Resource,
+)
 from reconciler.manifest.yamlevents import EventDocument, Restart
 from reconciler.manifest.yamlio import FileAbort, NodeDocument, PathKey, Values
 
@@ -45,7 +54,7 @@ _SECTIONS = ", ".join(k.section for k in kinds.KINDS)
 
 def load_manifests(paths: Sequence[str | os.PathLike[str]],
                    overlay: str | os.PathLike[str] | None = None,
-                   earlier: Manifest | None = None) -> tuple[Manifest, list[Problem]]:
+                   reads: FileReads | None = None) -> tuple[Manifest, list[Problem]]:
     """Read every manifest under PATHs; return the resources and all problems at once.
 
     `overlay` is an environment's directory of manifests (`--env NAME`), merged over the
@@ -55,16 +64,16 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
     (fields with invalid values left out), so callers can still report on them, but only
     a problem-free result should ever be planned or applied.
 
-    `earlier`: a load of the same paths in this run (pull's, before it rewrote some files): a file
-    whose bytes are those it read is taken from it, not parsed again. The checks across files
-    (references, moves) run on the whole set as always.
+    `reads`: each file's reading, kept by a caller that loads the same paths again in one run
+    (pull, after it rewrote some files): a file whose bytes are those of its kept reading is taken
+    from it, not parsed again, and this load's readings are kept in it for the next. The checks
+    across files (references, moves) run on the whole set as always.
     """
     problems: list[Problem] = []
     files = collect_files(paths, problems)
     cache: dict[str, tuple[str, str]] = {}  # plain scalars already resolved, shared by the files
     hashes: dict[str, bytes] = {}
-    reads: dict[tuple[str, str, bool], FileRead] = {}
-    reading = _Reading(cache, hashes, reads, earlier.reads if earlier is not None else {})
+    reading = _Reading(cache, hashes, reads)
     found_all = not problems
     moves: list[Move] = []
     unreadable: set[tuple[str, str]] = set()
@@ -85,7 +94,7 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
         shown += [display for display, _ in overlay_files]
     removals = [entry for entry in moves if isinstance(entry, Removal)]
     moves = [entry for entry in moves if isinstance(entry, Move)]
-    manifest = Manifest(resources=resources, files=shown, moves=moves, removals=removals, hashes=hashes, reads=reads)
+    manifest = Manifest(resources=resources, files=shown, moves=moves, removals=removals, hashes=hashes)
     problems.extend(checks.move_problems(manifest))
     problems.extend(checks.removal_problems(manifest))
     problems.extend(filter_rules.condition_problems(manifest))
@@ -100,13 +109,11 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]],
 @dataclass
 class _Reading:
     """What one load shares across its files: plain scalars already resolved (`cache`), each file's
-    sha256 (`hashes`, Manifest.hashes) and reading (`reads`, Manifest.reads), and an earlier load's
-    readings to take unchanged files from (`earlier`)."""
+    sha256 (`hashes`, Manifest.hashes) and, when the caller keeps them, the files' readings (`reads`)."""
 
     cache: dict[str, tuple[str, str]]
     hashes: dict[str, bytes]
-    reads: dict[tuple[str, str, bool], FileRead]
-    earlier: dict[tuple[str, str, bool], FileRead]
+    reads: FileReads | None
 
 
 def _read_all(files: list[tuple[str, str]], problems: list[Problem], reading: _Reading,
@@ -152,8 +159,8 @@ def _declared_keys(res: Resource) -> dict[str, Any]:
 
 def _read_or_reuse(display: str, real: str, problems: list[Problem], reading: _Reading, *, partial: bool,
                    moves: list[Move] | None, unreadable: set[tuple[str, str]] | None) -> tuple[list[Resource], bool]:
-    """One file's resources and whether it could be read whole: parsed, or taken from the earlier
-    load when its bytes are the same (their sha256), with the problems, moves and unreadable
+    """One file's resources and whether it could be read whole: parsed, or taken from its kept
+    reading when its bytes are the same (their sha256), with the problems, moves and unreadable
     keys that reading found."""
     try:
         with open(real, "rb") as handle:
@@ -162,7 +169,8 @@ def _read_or_reuse(display: str, real: str, problems: list[Problem], reading: _R
         problems.append(Problem(Position(display, 1, 1), f"cannot read the file: {exc.strerror or exc}"))
         return [], False
     digest = reading.hashes[real] = hashlib.sha256(data).digest()
-    found = reading.earlier.get((display, real, partial))
+    kept = reading.reads
+    found = kept.get((display, real, partial)) if kept is not None else None
     if found is None or found.digest != digest:
         file_moves: list[Move] = []
         file_unreadable: set[tuple[str, str]] = set()
@@ -173,7 +181,8 @@ def _read_or_reuse(display: str, real: str, problems: list[Problem], reading: _R
                          frozenset(file_unreadable))
     else:
         problems.extend(found.problems)
-    reading.reads[(display, real, partial)] = found
+    if kept is not None:
+        kept[(display, real, partial)] = found
     if moves is not None:
         moves.extend(found.moves)
     if unreadable is not None:

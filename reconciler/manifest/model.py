@@ -112,12 +112,12 @@ class Removal:
     pos: Position
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileRead:
-    """What one file gave the loader: kept so that a later load of the same bytes (pull's load
-    of the files it just rewrote, beside the ones it did not touch) takes it instead of parsing
-    the file again. Resources are never changed after loading (a plan's completed copies are
-    new objects), so the same objects serve both loads."""
+    """What one file gave the loader: kept (FileReads) so that a later load of the same bytes
+    (pull's load of the files it just rewrote, beside the ones it did not touch) takes it instead
+    of parsing the file again. Resources are never changed after loading (a plan's completed
+    copies are new objects), so the same objects serve both loads."""
 
     digest: bytes  # sha256 of the bytes read
     resources: tuple[Resource, ...]
@@ -125,6 +125,11 @@ class FileRead:
     problems: tuple[Problem, ...]
     moves: tuple[Move | Removal, ...]
     unreadable: frozenset[tuple[str, str]]  # the keys a file YAML could not parse seems to declare
+
+
+# each file's reading, by (displayed path, real path, read as an overlay), kept across the loads
+# of one run by the caller that asks for it (load_manifests(reads=...)): a plan alone keeps none
+FileReads = dict[tuple[str, str, bool], FileRead]
 
 
 @dataclass
@@ -138,8 +143,6 @@ class Manifest:
     # sha256 of each file's bytes as read (real path -> digest): the plan's digest of its
     # manifests (files.manifests_digest) is of what was read, without reading it again
     hashes: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
-    # each file's reading, by (displayed path, real path, read as an overlay): load_manifests(earlier=...) reuses it
-    reads: dict[tuple[str, str, bool], FileRead] = field(default_factory=dict, repr=False, compare=False)
     # A lookup index so that resolving thousands of references stays linear; rebuilt when
     # the resources list is replaced or changes length.
     _index: dict[tuple[str, str], Resource] = field(default_factory=dict, init=False, repr=False, compare=False)

@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.config import Settings
 from reconciler.converted_leads import converted_leads
 from reconciler.lock import lock_path_for, project_lock
+from reconciler.manifest.model import FileReads
 from reconciler.merges import record_followed
 from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pull import (
@@ -58,7 +59,8 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
     """Rewrite the manifests with what changed in Pipedrive; PullError (nothing written) on a
     conflict without `prefer`, or a file that cannot take the edit or changed while pull ran."""
     with project_lock(lock_path_for(paths[0], settings.environment)):
-        manifest = load(paths, settings.overlay)
+        reads: FileReads = {}  # each file's reading: the second load parses only the files pull rewrote
+        manifest = load(paths, settings.overlay, reads)
         # what differs, and which side moved; the record of what is applied comes from the plan of
         # the manifests as pull leaves them (below), so this one computes none (as `plan` shown)
         run = plan_run(client, settings, paths, manifest=manifest, on_drift="keep", record=False)
@@ -96,7 +98,7 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         # just written are planned against what the first plan read (nothing changed in Pipedrive
         # since: pull wrote only files), unless objects were added, which that read may not hold;
         # only the files pull rewrote are read again
-        accept_live(plan_run(client, settings, paths, on_drift="keep", manifest=load(paths, settings.overlay, manifest),
+        accept_live(plan_run(client, settings, paths, on_drift="keep", manifest=load(paths, settings.overlay, reads),
                              reuse=None if outcome.added or outcome.converted else run),
                     added=[(kind_name, key, object_id) for _path, kind_name, key, object_id in outcome.added]
                     + [(c.new_kind, c.new_key, c.new_id) for c in outcome.converted if c.added],

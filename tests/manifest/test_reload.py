@@ -29,10 +29,11 @@ def fresh(paths: list[Path]) -> tuple[list, list[str]]:
 def test_an_unchanged_file_is_taken_from_the_first_load_and_a_changed_one_read_again(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", ORGS)
     persons = write(tmp_path, "b.yaml", PERSONS)
-    first, problems = load_manifests([tmp_path])
+    reads: dict = {}
+    first, problems = load_manifests([tmp_path], reads=reads)
     assert problems == []
     persons.write_text(PERSONS.replace("Jane", "Jane Doe"), encoding="utf-8")
-    second, problems = load_manifests([tmp_path], earlier=first)
+    second, problems = load_manifests([tmp_path], reads=reads)
     assert problems == []
     assert second.get("organization", "acme") is first.get("organization", "acme")  # not parsed again
     assert second.get("person", "jane") is not first.get("person", "jane")
@@ -44,10 +45,11 @@ def test_an_unchanged_file_is_taken_from_the_first_load_and_a_changed_one_read_a
 def test_an_unchanged_files_problems_are_said_again_and_references_checked_on_the_new_set(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", ORGS + "    colour: blue\n")
     persons = write(tmp_path, "b.yaml", PERSONS)
-    first, problems = load_manifests([tmp_path])
+    reads: dict = {}
+    _first, problems = load_manifests([tmp_path], reads=reads)
     assert [p.message for p in problems] == [problems[0].message] and "colour" in problems[0].message
     persons.write_text(PERSONS.replace("org: acme", "org: initech"), encoding="utf-8")
-    _second, again = load_manifests([tmp_path], earlier=first)
+    _second, again = load_manifests([tmp_path], reads=reads)
     assert [str(p) for p in again] == fresh([tmp_path])[1]
     assert any("colour" in p.message for p in again) and any("initech" in p.message for p in again)
 
