@@ -14,7 +14,7 @@ official client's CurrenciesApi.getCurrencies), whose answer is the account as i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +33,8 @@ class Named:
     label: str  # the field: "currency", "prices", "value", "fields.Contract value"
 
 
-def named(resources: Iterable[Resource]) -> list[Named]:
-    """Every currency code the resources name, in manifest order."""
-    out: list[Named] = []
+def _naming(resources: Iterable[Resource]) -> Iterator[tuple[Resource, str, Any, str]]:
+    """(resource, field, value, code) for every currency code the resources name, in manifest order."""
     for res in resources:
         if res.absent:
             continue
@@ -44,14 +43,20 @@ def named(resources: Iterable[Resource]) -> list[Named]:
             continue
         for name, value in res.fields.items():
             field_spec = naming.get(name)
-            if field_spec is None:
-                continue
-            for code in field_spec.type.currencies(field_spec, value):
-                label = name
-                if name == "fields" and isinstance(value, Mapping):
-                    label = next((f"fields.{n}" for n, v in value.items()
-                                  if isinstance(v, Mapping) and v.get("currency") == code), name)
-                out.append(Named(str(code), res.field_pos.get(label, res.field_pos.get(name, res.pos)), label))
+            if field_spec is not None:
+                for code in field_spec.type.currencies(field_spec, value):
+                    yield res, name, value, code
+
+
+def named(resources: Iterable[Resource]) -> list[Named]:
+    """Every currency code the resources name, in manifest order, with where and in which field."""
+    out: list[Named] = []
+    for res, name, value, code in _naming(resources):
+        label = name
+        if name == "fields" and isinstance(value, Mapping):
+            label = next((f"fields.{n}" for n, v in value.items()
+                          if isinstance(v, Mapping) and v.get("currency") == code), name)
+        out.append(Named(str(code), res.field_pos.get(label, res.field_pos.get(name, res.pos)), label))
     return out
 
 
@@ -61,8 +66,7 @@ def check(client: Any, resources: list[Resource], default: str | None,
 
     Reads the account's currencies only when a code is neither `default` nor `recorded`.
     """
-    uses = named(resources)
-    codes = {use.code for use in uses}
+    codes = {str(code) for _res, _name, _value, code in _naming(resources)}  # where: only for a problem
     if not codes:
         return {}, []
     known: dict[str, Any] = {code: recorded[code] for code in codes if code in recorded}
@@ -73,7 +77,7 @@ def check(client: Any, resources: list[Resource], default: str | None,
         account = {str(c.get("code")): c.get("id") for c in answer.get("data") or []
                    if isinstance(c, Mapping) and c.get("active_flag", True) is not False}
         known = {code: account[code] for code in codes if code in account}
-        for use in uses:
+        for use in named(resources):
             if use.code not in account and use.code != default:
                 problems.append(Problem(use.pos, (
                     f"{use.label}: currency {use.code!r} is not one of the account's currencies "

@@ -380,10 +380,14 @@ def _read_attached(client: PipedriveClient, resources: list[Resource], objects: 
                    ident: Identity) -> None:
     """Read the attached values (a deal's products) of the live objects whose resources declare them."""
     matched = ident.ids  # built once: a property that makes a dict
+    by_kind: dict[str, list[Resource]] = {}
+    for res in resources:
+        if kinds.kind(res.kind).attached_fields:
+            by_kind.setdefault(res.kind, []).append(res)  # one walk of the resources, not one per attached field
     for spec in kinds.KINDS:
         for attached in spec.attached_fields:  # each for the objects that declare it (followers: a call each)
-            ids = {matched[(r.kind, r.key)] for r in resources
-                   if r.kind == spec.name and (r.kind, r.key) in matched and attached.name in r.fields}
+            ids = {matched[(r.kind, r.key)] for r in by_kind.get(spec.name, ())
+                   if (r.kind, r.key) in matched and attached.name in r.fields}
             live = objects.get(spec.name, {})
             client.read_attached(spec.name, {i: live[i] for i in ids if i in live}, {attached.name})
 
