@@ -62,7 +62,9 @@ USERS = ("alice@example.com", "bob@example.com", "carol@example.com")
 # What it found while it was built, each now a regression test (test_team_day_findings.py or the
 # state branch's tests): a note deleted in the UI was created again under --on-drift keep; pull of a
 # deleted note whose key a pending `moved:` entry renamed left that entry naming nothing (the files it
-# wrote no longer validated); options, stages and pipelines renamed in Settings made plan fail.
+# wrote no longer validated); options, stages and pipelines renamed in Settings made plan fail;
+# with an owner changed in the UI, the plan's followers diff named the owner the manifests give as
+# the follower removed, not the one it removes (test_team_day_people_findings.py).
 _BASE: Path | None = None
 
 
@@ -166,6 +168,8 @@ class TeamDay(PeopleRules, RuleBasedStateMachine):
             labels = self.touched.setdefault((kind, key), set())
             if labels is not None:
                 labels.add(label)
+            if label == "owner":  # Pipedrive makes the new owner follow; the previous one keeps following
+                self.touch(kind, key, "followers")
 
     def name(self, what: str) -> str:
         self.counter += 1
