@@ -64,7 +64,8 @@ USERS = ("alice@example.com", "bob@example.com", "carol@example.com")
 # deleted note whose key a pending `moved:` entry renamed left that entry naming nothing (the files it
 # wrote no longer validated); options, stages and pipelines renamed in Settings made plan fail;
 # with an owner changed in the UI, the plan's followers diff named the owner the manifests give as
-# the follower removed, not the one it removes (test_team_day_people_findings.py).
+# the follower removed, not the one it removes, and pull of that owner left the followers naming
+# another set than Pipedrive's (a conflict nobody made) (test_team_day_people_findings.py).
 _BASE: Path | None = None
 
 
