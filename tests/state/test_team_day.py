@@ -299,6 +299,7 @@ class TeamDay(PeopleRules, RuleBasedStateMachine):
         if into_managed:  # only what the merge changed (it fills the survivor's empty fields) was changed in the UI
             for label in self._changed_labels(kind, before, self.api("GET", f"/api/v2/{section}/{survivor}")):
                 self.touch(kind, other, label)
+            self.touch(kind, other, "followers")  # the merged one's followers follow the survivor too
         self.gone[(kind, key)] = "merged"
         self.merged.add((kind, key))
         self.touch(kind, key, None)
