@@ -92,6 +92,30 @@ class PeopleRules:
             return None
         return live
 
+    def owner_moved_followers(self, kind: str, key: str) -> bool:
+        """Whether an owner just changed in the UI changed the record's followers as its manifests
+        count them (the set besides the owner they give): Pipedrive makes the new owner follow (a
+        change, unless they followed already or are that owner) and the previous one keeps following.
+        Which of these happened is not told by the answer, so the live set is compared with the one
+        the lock says was last synced (its digest of the followers, as reconciler/drift.py makes it)."""
+        section = SECTIONS.get(kind)
+        recorded = (self.lock().get("applied", {}).get(kind, {}).get(key) or {}).get("followers")
+        if section is None or recorded is None or key not in self.declared(section):
+            return False
+        from reconciler.drift import digest
+        from reconciler.kinds import kind as kind_spec
+
+        object_id = self.ids(kind)[key]
+        live = self.api("GET", f"/api/v2/{section}/{object_id}") or {}
+        owner = self.declared(section)[key][1].get("owner")
+        vocabulary = {e.lower(): i for e, i in (self.lock().get("vocabulary", {}).get("user") or {}).items()}
+        vocabulary.update({e.lower(): i for i, e in self._users().items()})
+        owner_id = vocabulary.get(owner.lower()) if isinstance(owner, str) else live.get("owner_id")
+        users = [f["user_id"] for f in self.api("GET", f"/api/v2/{section}/{object_id}/followers",
+                                                 params={"limit": 500}) or []]
+        spec = kind_spec(kind).field("followers")
+        return digest(spec, {"owner": owner_id, "users": sorted(users)}) != recorded
+
     # -- salespeople in the UI -------------------------------------------------------------
 
     @rule(data=st.data(), kind=st.sampled_from(sorted(SECTIONS)), add=st.booleans())

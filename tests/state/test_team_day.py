@@ -169,7 +169,7 @@ class TeamDay(PeopleRules, RuleBasedStateMachine):
             labels = self.touched.setdefault((kind, key), set())
             if labels is not None:
                 labels.add(label)
-            if label == "owner":  # Pipedrive makes the new owner follow; the previous one keeps following
+            if label == "owner" and self.owner_moved_followers(kind, key):  # team_day_people.py
                 self.touch(kind, key, "followers")
 
     def name(self, what: str) -> str:
