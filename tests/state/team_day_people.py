@@ -92,11 +92,12 @@ class PeopleRules:
             return None
         return live
 
-    def owner_moved_followers(self, kind: str, key: str) -> bool:
-        """Whether an owner just changed in the UI changed the record's followers as its manifests
-        count them (the set besides the owner they give): Pipedrive makes the new owner follow (a
-        change, unless they followed already or are that owner) and the previous one keeps following.
-        Which of these happened is not told by the answer, so the live set is compared with the one
+    def followers_unlike_record(self, kind: str, key: str) -> bool:
+        """Whether a UI action that changes followers as a side effect changed them as the record's
+        manifests count them (the set besides the owner they give). An owner changed in the UI:
+        Pipedrive makes the new owner follow (a change, unless they followed already or are that
+        owner), the previous one keeps following; a merge into the record: the merged one's followers
+        follow it. Which of these happened no answer tells, so the live set is compared with the one
         the lock says was last synced (its digest of the followers, as reconciler/drift.py makes it)."""
         section = SECTIONS.get(kind)
         recorded = (self.lock().get("applied", {}).get(kind, {}).get(key) or {}).get("followers")

@@ -169,7 +169,7 @@ class TeamDay(PeopleRules, RuleBasedStateMachine):
             labels = self.touched.setdefault((kind, key), set())
             if labels is not None:
                 labels.add(label)
-            if label == "owner" and self.owner_moved_followers(kind, key):  # team_day_people.py
+            if label == "owner" and self.followers_unlike_record(kind, key):  # the new owner follows
                 self.touch(kind, key, "followers")
 
     def name(self, what: str) -> str:
@@ -299,7 +299,8 @@ class TeamDay(PeopleRules, RuleBasedStateMachine):
         if into_managed:  # only what the merge changed (it fills the survivor's empty fields) was changed in the UI
             for label in self._changed_labels(kind, before, self.api("GET", f"/api/v2/{section}/{survivor}")):
                 self.touch(kind, other, label)
-            self.touch(kind, other, "followers")  # the merged one's followers follow the survivor too
+            if self.followers_unlike_record(kind, other):  # the merged one's followers follow the survivor
+                self.touch(kind, other, "followers")
         self.gone[(kind, key)] = "merged"
         self.merged.add((kind, key))
         self.touch(kind, key, None)
