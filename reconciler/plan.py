@@ -787,7 +787,9 @@ class Planner:
                 if self.record:
                     state.applied[label] = digest(field_spec, desired)
                 return
-            before = ftype.from_api_value(self._as_live(res.kind, field_spec), current, self.ctx)
+            shown = getattr(ftype, "live_as_compared", None)  # followers: beside the owner the manifests give
+            before = ftype.from_api_value(self._as_live(res.kind, field_spec),
+                                          shown(desired, current) if shown is not None else current, self.ctx)
             recorded = state.prior.get(label)
             seen = as_recorded(desired, self.lock.id_for) if self.lock is not None else desired
             moved = classify(field_spec, seen, current, recorded) if recorded is not None and from_lock is None \

@@ -99,6 +99,38 @@ def planned_edits(plan: Any, manifest: Manifest, prefer: str | None) -> tuple[li
     return edits, skipped
 
 
+def owner_followers(edits: list[Edit], skipped: list[Edit], manifest: Manifest, live: Any, ids: dict,
+                    schema: Any, drift: dict) -> list[Edit]:
+    """`edits` with the followers of each record whose owner they pull taken beside that owner.
+
+    A record's `followers:` are the set besides its owner (reconciler/fieldtypes/followers.py), and
+    the plan compares them beside the owner the manifests give. When the owner changed in Pipedrive,
+    the new owner follows and the previous one keeps following: beside the old owner the followers
+    may look unchanged, yet once pull writes the new owner the list names another set (the previous
+    owner, now an ordinary follower, missing), and the next plan found a conflict nobody made. So
+    where pull writes the owner, it writes the followers as Pipedrive has them beside it (and adds
+    the manifests' list to `drift`, by (kind, key), for pull's report of what it replaced)."""
+    from reconciler.normalize import Context
+
+    owners = {(e.kind, e.key): e for e in edits if e.label == "owner"}
+    kept_back = {(e.kind, e.key) for e in skipped if e.label == "followers"}
+    ctx = Context(schema=schema, resolve_key=lambda *_: None, key_for_id=lambda *_: None)
+    out = list(edits)
+    for (kind_name, key), owner in owners.items():
+        res = manifest.get(kind_name, key)
+        spec = kinds.kind(kind_name).field("followers")
+        obj = (live.objects.get(kind_name) or {}).get(ids.get((kind_name, key))) if live is not None else None
+        if res is None or spec is None or "followers" not in res.fields or (kind_name, key) in kept_back \
+                or obj is None or not isinstance(spec.live(obj), dict):
+            continue
+        value = spec.type.from_api_value(spec, spec.live(obj), ctx)
+        out = [e for e in out if (e.kind, e.key, e.label) != (kind_name, key, "followers")]
+        out.append(Edit(res.field_pos.get("followers", res.pos).file, kind_name, key, "followers", value, owner.state))
+        fields = drift.get((kind_name, key)) or {}
+        drift[(kind_name, key)] = {"followers": {"after": res.fields["followers"]}, **fields}
+    return out
+
+
 # A value pulled that Pipedrive pairs with another field the manifests may not declare: a deal
 # that became lost has a lost reason, which the pull writes beside its status (else the next
 # apply's lost deal would have none declared and the reason would go unreviewed).

@@ -96,6 +96,14 @@ class Followers(FieldType):
         owner = _parts(desired)[0]
         return owner if owner is not None else _parts(live)[0]
 
+    def live_as_compared(self, desired: Any, live: Any) -> Any:
+        """The live value with the owner a comparison leaves out, for the plan's `before`: when the
+        owner changed in Pipedrive, the followers shown (and the one shown removed) are those beside
+        the owner the manifests give, as the writes are, not beside the live owner."""
+        if live is None:
+            return None
+        return {"owner": self._owner(desired, live), "users": _parts(live)[1]}
+
     def same(self, spec, desired, live):
         owner = self._owner(desired, live)
         return self._managed(desired, owner) == self._managed(live, owner)

@@ -23,6 +23,7 @@ from reconciler.pull import (
     children,
     companion_edits,
     deleted_in_pipedrive,
+    owner_followers,
     planned_edits,
     rename_edits,
     stale_moves,
@@ -71,6 +72,8 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         if outcome.repointed:
             run.lock.save()
         edits, outcome.skipped = planned_edits(run.plan, manifest, prefer)
+        edits = owner_followers(edits, outcome.skipped, manifest, run.live, run.identity.ids, run.client.schema,
+                                outcome.drift)
         edits += companion_edits(edits, manifest, run.client, run.identity.ids)
         renamed = run.renamed or {}
         pulled = {(e.kind, e.key, e.label) for e in edits}  # written from Pipedrive: already the current names

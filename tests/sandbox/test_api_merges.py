@@ -131,3 +131,21 @@ def test_archived_deals_cannot_be_merged(pd_current: PD) -> None:
     assert_error(pd.put(f"/api/v1/deals/{archived['id']}/merge", {"merge_with_id": other["id"]}), 400, "archived")
     assert_error(pd.put(f"/api/v1/deals/{other['id']}/merge", {"merge_with_id": archived["id"]}), 400, "archived")
     assert pd.get(f"/api/v2/deals/{other['id']}").data["status"] == "open"
+
+
+def test_a_merge_moves_the_followers_to_the_survivor(pd_current: PD) -> None:
+    """Pipedrive's merge transfers "all related data (... followers ...)": the merged record's
+    followers follow the survivor afterwards (a user following both follows it once)."""
+    pd = pd_current
+    users = [u["id"] for u in pd.get("/api/v1/users").data][:3]
+    for collection, make in (("deals", pd.deal), ("persons", pd.person), ("organizations", pd.org)):
+        survivor = make(f"Survivor {collection}")
+        merged = make(f"Merged {collection}")
+        for user in users[1:]:
+            pd.post(f"/api/v2/{collection}/{merged['id']}/followers", {"user_id": user})
+        pd.post(f"/api/v2/{collection}/{survivor['id']}/followers", {"user_id": users[1]})
+
+        r = pd.put(f"/api/v1/{collection}/{merged['id']}/merge", {"merge_with_id": survivor["id"]})
+        assert r.status == 200, r.body
+        following = [f["user_id"] for f in pd.get(f"/api/v2/{collection}/{survivor['id']}/followers").data]
+        assert sorted(following) == sorted(set(users)), (collection, following)

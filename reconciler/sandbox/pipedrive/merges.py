@@ -9,7 +9,8 @@ tutorials "Merging two persons / organizations / deals" and the official request
   one's is not, the value is carried over (standard fields, labels and custom fields alike);
 - "all related data (activities, emails, filters, notes, products, followers, participants) will
   be transferred": the sandbox moves what it keeps: deals, activities (and activity participants),
-  notes, leads, an organization's persons, a deal's products (its value is then recalculated);
+  notes, leads, an organization's persons, a deal's products (its value is then recalculated),
+  followers (a user following both follows the survivor once);
 - a person's emails and phones are kept on the survivor: the ones it does not already have are
   added as non-primary entries (the survivor's primary stays primary);
 - the merged object is removed: it answers as a deleted object does (docs/sandbox.md, "Deleted
@@ -28,6 +29,7 @@ from typing import Any
 
 from .base import Ctx, Router
 from .errors import bad_request
+from .following import follow, following
 from .history import record_changes
 from .model import LABELS, SPECS, Company, to_int
 
@@ -93,6 +95,9 @@ def _move_related(company: Company, kind: str, merged_id: int, survivor_id: int)
             row[column] = survivor_id
             record_changes(company, other_kind, before, row)
             store.put(company.id, other_kind, row)
+    for row in following(company, kind, merged_id):  # its followers follow the survivor (once each)
+        follow(company, kind, survivor_id, row["user_id"])
+        store.put(company.id, "follower", dict(row, is_deleted=True))
     if kind == "person":  # activity participants name persons too
         pattern = f'%"person_id":{merged_id}%'
         for activity in store.select(company.id, "activity", sql=[("data LIKE ?", [pattern])]):
