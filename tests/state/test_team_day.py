@@ -8,7 +8,8 @@ A Hypothesis `RuleBasedStateMachine` over the example project applied to an embe
   organization or a deal into a new or a managed one, archive a deal, convert the lead, add or
   rename an option, rename a stage or a pipeline, add a custom field, add a note, change a
   user's email address (Carol, in her profile), and change a deal's value that ops change in
-  git too (a conflict);
+  git too (a conflict); an admin renames or deletes an activity type, and edits (deletes and
+  creates again) or deletes a webhook (tests/state/team_day_admin.py);
 - ops' edits of the manifests in the project's own temp directory: change a value, add,
   remove, `moved`, `removed`, `ignore_changes`;
 - commands through the CLI itself (click, in process, `--sandbox`): `plan`, `apply` under each
@@ -54,6 +55,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from reconciler.kinds import kind as kind_spec
 from reconciler.sandbox.store import Store
 from tests.conftest import InProcess, Result, copy_examples, invoke
+from tests.state.team_day_admin import AdminRules, write_admin_manifest
 
 BOB = {"X-Sandbox-User": "bob@example.com"}
 USERS = ("alice@example.com", "bob@example.com", "carol@example.com")
@@ -72,6 +74,7 @@ def _applied_base() -> Path:
         base = Path(tempfile.mkdtemp(prefix="team-day-base-"))
         atexit.register(shutil.rmtree, base, True)
         copy_examples(base / "project")
+        write_admin_manifest(base / "project")
         result = invoke(["apply", str(base / "project"), "--auto-approve", "--sandbox", str(base / "sandbox.db")])
         assert result.code == 0, result.both
         _BASE = base
@@ -82,7 +85,7 @@ class Violation(AssertionError):
     """An invariant of issue 24 did not hold."""
 
 
-class TeamDay(RuleBasedStateMachine):
+class TeamDay(AdminRules, RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="team-day-"))
