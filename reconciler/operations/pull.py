@@ -82,7 +82,7 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         outcome.converted = conversions.converted
         if not outcome.edits and not additions and not removals and not conversions.converted:
             # nothing to write, yet what was seen is now the record
-            accept_live(plan_run(client, settings, paths, on_drift="keep", manifest=manifest, reuse=run))
+            accept_live(plan_run(client, settings, paths, on_drift="keep", manifest=manifest, reuse=run, applying=False))
             return outcome
         added, gone = conversions.joined(additions, removals)
         outcome.files = write_edits(outcome.edits + conversions.edits, added, gone,  # refused if edited meanwhile
@@ -97,7 +97,7 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         # since: pull wrote only files), unless objects were added, which that read may not hold;
         # only the files pull rewrote are read again
         accept_live(plan_run(client, settings, paths, on_drift="keep", manifest=load(paths, settings.overlay, manifest),
-                             reuse=None if outcome.added or outcome.converted else run),
+                             reuse=None if outcome.added or outcome.converted else run, applying=False),
                     added=[(kind_name, key, object_id) for _path, kind_name, key, object_id in outcome.added]
                     + [(c.new_kind, c.new_key, c.new_id) for c in outcome.converted if c.added],
                     released=[(kind_name, key) for _path, kind_name, key, _id in outcome.removed]

@@ -1,0 +1,38 @@
+"""An activity type renamed in git and pulled before it is applied, found by the team day
+(tests/state/team_day_admin.py).
+
+Ops rename a declared type (and the activities that name it) in git; someone runs `pull` before
+the apply. Before, pull recorded the new name in the lock's vocabulary as if Pipedrive had it (the
+names "as the plan leaves them", though pull applies nothing): the next plan said "activity type
+renamed in Pipedrive from 'Demo' to 'Product demo'" and the next pull wrote the old name back into
+the activities, where it named nothing (the plan renames the type): pull failed. Now pull records
+the account's names: the rename stays a change made in git, which the next apply makes.
+"""
+
+from __future__ import annotations
+
+from tests.kinds.conftest import Project
+from tests.kinds.test_activity_type_deactivated import applied, demo_type
+from tests.kinds.test_activity_type_renamed import read
+
+
+def test_a_type_renamed_in_git_stays_a_git_change_through_pull(project: Project) -> None:
+    applied(project)
+    held = demo_type(project)
+    shape, records = read(project, "shape.yaml"), read(project, "records.yaml")
+    shape["activity_types"]["product-demo"]["name"] = "Demo"
+    records["activities"]["acme-demo"]["type"] = "Demo"
+    project.write("shape.yaml", shape)
+    project.write("records.yaml", records)
+
+    for _ in range(2):
+        project.ok("pull", str(project.path))
+        assert read(project, "records.yaml")["activities"]["acme-demo"]["type"] == "Demo"
+        result = project.run("plan", "--no-color")
+        assert result.code == 0 and "renamed in Pipedrive" not in result.both, result.both
+        (change,) = project.plan_json()["changes"]
+        assert change["fields"]["name"] == {"before": "Product demo", "after": "Demo"}
+
+    project.apply()
+    assert demo_type(project) == held
+    assert project.run("plan", "--detailed-exitcode").code == 0
