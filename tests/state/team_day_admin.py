@@ -145,6 +145,31 @@ class AdminRules:
 
     # -- ops in git ----------------------------------------------------------------------------
 
+    @rule(data=st.data(), what=st.sampled_from(["name", "color"]))
+    def ops_change_activity_type(self, data: st.DataObject, what: str) -> None:
+        """Ops rename a type in git (and the activities naming it, as they must) or change its colour.
+        Not one deleted in Pipedrive that keep may leave so: its activities would name a type no
+        apply makes (the plan says so, a refusal the model does not ask for)."""
+        declared = {k: v for k, v in self.declared("activity_types").items() if ("activity_type", k) not in self.gone}
+        if not declared:
+            return
+        key = data.draw(st.sampled_from(sorted(declared)))
+        path, body = declared[key]
+        files, changed = self.files(), {path}
+        if what == "name":
+            old, new = body["name"], self.name("Type")
+            files[path]["activity_types"][key]["name"] = new
+            for activity_key, (activity_path, activity) in self.declared("activities").items():
+                if activity.get("type") == old:
+                    files[activity_path]["activities"][activity_key]["type"] = new
+                    changed.add(activity_path)
+        else:
+            files[path]["activity_types"][key]["color"] = f"{data.draw(st.integers(0, 0xFFFFFF)):06X}"
+        for written in changed:
+            self.write(written, files[written])
+        self.git_edited.add(("activity_type", key, what))
+        self.steps += 1
+
     @rule(data=st.data(), what=st.sampled_from(["name", "version", "event_action"]))
     def ops_change_webhook(self, data: st.DataObject, what: str) -> None:
         """A change in git: Pipedrive cannot update a webhook, so the plan replaces it."""
