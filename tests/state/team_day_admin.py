@@ -67,11 +67,18 @@ class AdminRules:
         key = data.draw(st.sampled_from(keys))
         type_id = self.ids("activity_type")[key]
         old = self._active_types()[type_id]
-        self.api("PUT", f"/api/v1/activityTypes/{type_id}", json={"name": self.name(old["name"])})
+        new = self.name(old["name"])
+        self.api("PUT", f"/api/v1/activityTypes/{type_id}", json={"name": new})
         self.touch("activity_type", key, "name")
         for activity_key, (_path, body) in self.declared("activities").items():  # the key is unchanged
             if body.get("type") in (old["name"], old["key_string"]):
                 self.relabelled.add(("activity", activity_key, "type"))
+        recorded = (self.lock().get("vocabulary") or {}).get("activity_type") or {}
+        if recorded.get(old["name"]) == old["key_string"] and any(
+                body.get("type") == old["name"] for _path, body in self.declared("activities").values()):
+            said = self.cli("plan", "--no-color")  # docs/state.md: the plan says so, and plans no change to them
+            if f"activity type renamed in Pipedrive from {old['name']!r} to {new!r}" not in said.both:
+                raise AssertionError(f"6: a type renamed in Settings is not said to be:\n{said.both[-3000:]}")
         self.steps += 1
 
     @rule(data=st.data())
