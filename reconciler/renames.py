@@ -191,6 +191,15 @@ def _record(out: dict[str, Any], what: str, scope: str, name: str, object_id: An
         out.setdefault(what, {}).setdefault(scope, {})[name] = object_id
 
 
+def forget_kept(vocabulary: dict[str, Any], kept: list[dict]) -> None:
+    """A name the plan declares (a type or pipeline renamed in git) that `--on-drift keep` leaves
+    unapplied, Pipedrive's name differing (drift, a conflict): not recorded as the account's."""
+    for entry in kept:
+        name = (entry.get("fields") or {}).get("name")
+        if entry["kind"] in FLAT and name is not None:
+            (vocabulary.get(entry["kind"]) or {}).pop(name.get("after"), None)
+
+
 def record_created(vocabulary: dict[str, Any], pending: list[Use], resolve: Any) -> None:
     """Enter into the lock's `vocabulary` the names `recorded` found pending, with the id apply
     got for each (`resolve`: the placeholder's value, None when that create did not happen)."""

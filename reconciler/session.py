@@ -29,7 +29,7 @@ from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.http import HttpClient, stderr_trace
 from reconciler.pipedrive.schema import AccountSchema
 from reconciler.plan import Plan, PlanError, PlanPass, build_plan
-from reconciler.renames import add_aliases, notices, recorded, renames_used
+from reconciler.renames import add_aliases, forget_kept, notices, recorded, renames_used
 from reconciler.shape import OptionInUse, check_option_removals
 
 __all__ = ["SANDBOX_ENDPOINT", "SANDBOX_KEY", "Account", "ManifestErrors", "PlanRun", "load", "make_transport",
@@ -324,6 +324,7 @@ def plan_run(
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
     if record and not drift_only and not targets:  # what apply or pull saves: the names as the plan leaves them
         lock.vocabulary, lock.pending_vocabulary = recorded(resources, (plan.schema if applying else None) or schema)
+        forget_kept(lock.vocabulary, plan.kept)
         if currencies:  # the codes the manifests use that the account has: not read again
             lock.vocabulary["currency"] = currencies
     return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from tests.kinds.conftest import Project
 from tests.kinds.test_activity_type_deactivated import applied, demo_type
-from tests.kinds.test_activity_type_renamed import read
+from tests.kinds.test_activity_type_renamed import read, rename
 
 
 def test_a_type_renamed_in_git_stays_a_git_change_through_pull(project: Project) -> None:
@@ -35,4 +35,24 @@ def test_a_type_renamed_in_git_stays_a_git_change_through_pull(project: Project)
 
     project.apply()
     assert demo_type(project) == held
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_git_rename_that_keep_left_is_not_recorded_as_pipedrive_has_it(project: Project) -> None:
+    """Renamed in Settings and in git: `apply --on-drift keep` leaves Pipedrive's name (a conflict
+    kept); before, that apply recorded the git name anyway, so `pull --prefer manifests` took
+    Pipedrive's name for a rename of the git one, wrote it into the activities and failed."""
+    applied(project)
+    rename(project, "Product demo", "Demo in Settings")
+    shape, records = read(project, "shape.yaml"), read(project, "records.yaml")
+    shape["activity_types"]["product-demo"]["name"] = "Demo in git"
+    records["activities"]["acme-demo"]["type"] = "Demo in git"
+    project.write("shape.yaml", shape)
+    project.write("records.yaml", records)
+    project.ok("apply", "--auto-approve", "--on-drift", "keep")
+    assert "Demo in git" not in (project.lock().get("vocabulary") or {}).get("activity_type", {})
+
+    project.ok("pull", str(project.path), "--prefer", "manifests")
+    assert read(project, "records.yaml")["activities"]["acme-demo"]["type"] == "Demo in git"
+    project.apply()
     assert project.run("plan", "--detailed-exitcode").code == 0

@@ -65,7 +65,8 @@ USERS = ("alice@example.com", "bob@example.com", "carol@example.com")
 # deleted note whose key a pending `moved:` entry renamed left that entry naming nothing (the files it
 # wrote no longer validated); options, stages and pipelines renamed in Settings made plan fail; an
 # activity type deleted (deactivated) in Settings made `--on-drift keep`, pull and export's plan fail on
-# the activities holding it; pull recorded a type renamed in git, not applied yet, as Pipedrive's name
+# the activities holding it; pull, and an apply whose --on-drift keep left it, recorded a type renamed
+# in git, not applied, as Pipedrive's name
 # (tests/kinds/test_activity_type_deactivated.py, test_activity_type_renamed_in_git.py).
 _BASE: Path | None = None
 
