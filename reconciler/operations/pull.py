@@ -70,6 +70,7 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
             run.lock.save()
         edits, outcome.skipped = planned_edits(run.plan, manifest, prefer)
         edits += companion_edits(edits, manifest, run.client, run.identity.ids)
+        edits += _activities_of_renamed_types(edits, manifest)
         renamed = run.renamed or {}
         pulled = {(e.kind, e.key, e.label) for e in edits}  # written from Pipedrive: already the current names
         outcome.renames = [r for r in rename_edits(manifest, renames_used(manifest.resources, run.client.schema, renamed),
@@ -103,3 +104,17 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
                     released=[(kind_name, key) for _path, kind_name, key, _id in outcome.removed]
                     + [(c.kind, c.key) for c in outcome.converted])
     return outcome
+
+
+def _activities_of_renamed_types(edits: list[Edit], manifest: Any) -> list[Edit]:
+    """A type's name pulled from Pipedrive (a conflict that --prefer pipedrive settles too) goes to
+    the activities naming the type by its name in the manifests, which would name nothing after."""
+    out = []
+    for edit in edits:
+        res = manifest.get(edit.kind, edit.key) if (edit.kind, edit.label) == ("activity_type", "name") else None
+        old = res.fields.get("name") if res is not None else None
+        for other in manifest.resources if old is not None and old != edit.value else []:
+            if other.kind == "activity" and other.fields.get("type") == old:
+                out.append(Edit(other.field_pos.get("type", other.pos).file, "activity", other.key, "type",
+                                edit.value, edit.state))
+    return out

@@ -56,3 +56,21 @@ def test_a_git_rename_that_keep_left_is_not_recorded_as_pipedrive_has_it(project
     assert read(project, "records.yaml")["activities"]["acme-demo"]["type"] == "Demo in git"
     project.apply()
     assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_pull_prefer_pipedrive_of_a_name_renamed_on_both_sides_renames_the_activities_too(project: Project) -> None:
+    """Renamed in git (the type and its activities) and in Settings: `pull --prefer pipedrive`
+    writes Settings' name into `activity_types`; before, the activities kept the git name, which
+    then named nothing, and pull failed."""
+    applied(project)
+    rename(project, "Product demo", "Demo in Settings")
+    shape, records = read(project, "shape.yaml"), read(project, "records.yaml")
+    shape["activity_types"]["product-demo"]["name"] = "Demo in git"
+    records["activities"]["acme-demo"]["type"] = "Demo in git"
+    project.write("shape.yaml", shape)
+    project.write("records.yaml", records)
+
+    project.ok("pull", str(project.path), "--prefer", "pipedrive")
+    assert read(project, "shape.yaml")["activity_types"]["product-demo"]["name"] == "Demo in Settings"
+    assert read(project, "records.yaml")["activities"]["acme-demo"]["type"] == "Demo in Settings"
+    assert project.run("plan", "--detailed-exitcode").code == 0

@@ -66,7 +66,8 @@ USERS = ("alice@example.com", "bob@example.com", "carol@example.com")
 # wrote no longer validated); options, stages and pipelines renamed in Settings made plan fail; an
 # activity type deleted (deactivated) in Settings made `--on-drift keep`, pull and export's plan fail on
 # the activities holding it; pull, and an apply whose --on-drift keep left it, recorded a type renamed
-# in git, not applied, as Pipedrive's name
+# in git, not applied, as Pipedrive's name; `pull --prefer pipedrive` of a type renamed in git and in
+# Settings left its activities naming the git name
 # (tests/kinds/test_activity_type_deactivated.py, test_activity_type_renamed_in_git.py).
 _BASE: Path | None = None
 
