@@ -79,6 +79,9 @@ def uses(resources: list[Any], schema: AccountSchema) -> Iterator[Use]:
                 yield from _user_uses(res, name, value, schema)
             elif type_name == "activity type" and isinstance(value, str) and value not in schema.activity_types:
                 type_key = schema.activity_type_keys.get(value)  # named by name (a key is never renamed)
+                deactivated = schema.inactive_activity_types.get(value, set()) - {value}
+                if type_key is None and len(deactivated) == 1:  # its activities keep it: so does the record
+                    (type_key,) = deactivated
                 if type_key is not None:
                     yield Use(res.kind, res.key, name, "activity_type", "", value, type_key)
         stage = res.fields.get("stage")
@@ -188,6 +191,15 @@ def _record(out: dict[str, Any], what: str, scope: str, name: str, object_id: An
         out.setdefault(what, {}).setdefault(scope, {})[name] = object_id
 
 
+def forget_kept(vocabulary: dict[str, Any], kept: list[dict]) -> None:
+    """A name the plan declares (a type or pipeline renamed in git) that `--on-drift keep` leaves
+    unapplied, Pipedrive's name differing (drift, a conflict): not recorded as the account's."""
+    for entry in kept:
+        name = (entry.get("fields") or {}).get("name")
+        if entry["kind"] in FLAT and name is not None:
+            (vocabulary.get(entry["kind"]) or {}).pop(name.get("after"), None)
+
+
 def record_created(vocabulary: dict[str, Any], pending: list[Use], resolve: Any) -> None:
     """Enter into the lock's `vocabulary` the names `recorded` found pending, with the id apply
     got for each (`resolve`: the placeholder's value, None when that create did not happen)."""
@@ -212,6 +224,8 @@ def add_aliases(schema: AccountSchema, vocabulary: dict[str, Any]) -> dict[tuple
         if current is not None and current != old and old not in schema.activity_type_keys:
             schema.activity_type_keys[old] = type_key
             renamed[("activity_type", "", old)] = current
+        elif current is None and old not in schema.activity_type_keys and type_key in schema.inactive_activity_types:
+            schema.inactive_activity_types.setdefault(old, set()).add(type_key)  # deactivated since it was recorded
     for old, user_id in (vocabulary.get("user") or {}).items():  # a user changed their email address
         current = schema.emails_by_user.get(user_id)
         if current is not None and current.lower() != old.lower() and old.lower() not in schema.users_by_email \

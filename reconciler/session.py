@@ -29,7 +29,7 @@ from reconciler.pipedrive.client import PipedriveClient
 from reconciler.pipedrive.http import HttpClient, stderr_trace
 from reconciler.pipedrive.schema import AccountSchema
 from reconciler.plan import Plan, PlanError, PlanPass, build_plan
-from reconciler.renames import add_aliases, notices, recorded, renames_used
+from reconciler.renames import add_aliases, forget_kept, notices, recorded, renames_used
 from reconciler.shape import OptionInUse, check_option_removals
 
 __all__ = ["SANDBOX_ENDPOINT", "SANDBOX_KEY", "Account", "ManifestErrors", "PlanRun", "load", "make_transport",
@@ -215,6 +215,7 @@ def plan_run(
     drift_only: bool = False,
     record: bool = True,
     reuse: PlanRun | None = None,
+    applying: bool = True,
 ) -> PlanRun:
     """Everything `plan` does, returning the plan and what apply needs with it.
 
@@ -224,6 +225,8 @@ def plan_run(
     `reuse`: an earlier run against the same account whose reads stand (pull's plan of the files
     it just edited): its account, schema and live objects are used and nothing is read again;
     the plan's extras that only read (option checks, orphans, drift details) are left out.
+    `applying` False (pull, whose plan is never applied): the names recorded are the account's, not
+    the plan's (a type renamed in git is renamed in Pipedrive by the next apply, not by pull).
     """
     from reconciler.drift import attribute
     from reconciler.drift import drift_only as only_drift
@@ -320,7 +323,8 @@ def plan_run(
         lock = LockFile(path=lock_path)
     lock.account = {"company_id": account.company_id, "company_name": account.company_name}
     if record and not drift_only and not targets:  # what apply or pull saves: the names as the plan leaves them
-        lock.vocabulary, lock.pending_vocabulary = recorded(resources, plan.schema or schema)
+        lock.vocabulary, lock.pending_vocabulary = recorded(resources, (plan.schema if applying else None) or schema)
+        forget_kept(lock.vocabulary, plan.kept)
         if currencies:  # the codes the manifests use that the account has: not read again
             lock.vocabulary["currency"] = currencies
     return PlanRun(plan=plan, account=account, lock=lock, identity=ident, client=client, foreign_lock=foreign,

@@ -86,6 +86,8 @@ class AccountSchema:
     label_names: dict[str, dict[Any, str]] = field(default_factory=dict)  # kind -> label id -> name
     activity_types: set[str] = field(default_factory=set)  # active activity types' keys, when loaded
     activity_type_keys: dict[str, Any] = field(default_factory=dict)  # active type's name -> its key
+    # a deactivated type's name, key (and name the lock recorded) -> its keys: what its past activities keep
+    inactive_activity_types: dict[str, set[str]] = field(default_factory=dict)
     # custom field key -> option label the lock recorded -> the id it still is (renamed in Pipedrive since)
     option_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     # kind -> label name the lock recorded -> the id it still is (renamed in Pipedrive since)

@@ -158,6 +158,12 @@ class ActivityType(Text):
         known = ctx.schema.activity_types
         if value in ctx.schema.activity_type_keys and value not in known:
             return ctx.schema.activity_type_keys[value]  # by name
+        held = (live or {}).get(spec.api)
+        if held in ctx.schema.inactive_activity_types.get(value, ()):
+            return held  # deactivated in Pipedrive: the activities that hold it keep it
+        if value in ctx.schema.inactive_activity_types:
+            raise NormalizeError(f"activity type {value!r} is deactivated in Pipedrive: its past activities keep it, "
+                                 "no other can be given it (declare it in activity_types to create it again)")
         if known and value not in known:
             names = sorted(known | {n for n in ctx.schema.activity_type_keys if isinstance(n, str)})
             hint = suggest(str(value), names)

@@ -75,6 +75,7 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         edits = owner_followers(edits, outcome.skipped, manifest, run.live, run.identity.ids, run.client.schema,
                                 outcome.drift)
         edits += companion_edits(edits, manifest, run.client, run.identity.ids)
+        edits += _activities_of_renamed_types(edits, manifest)
         renamed = run.renamed or {}
         pulled = {(e.kind, e.key, e.label) for e in edits}  # written from Pipedrive: already the current names
         outcome.renames = [r for r in rename_edits(manifest, renames_used(manifest.resources, run.client.schema, renamed),
@@ -87,7 +88,7 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         outcome.converted = conversions.converted
         if not outcome.edits and not additions and not removals and not conversions.converted:
             # nothing to write, yet what was seen is now the record
-            accept_live(plan_run(client, settings, paths, on_drift="keep", manifest=manifest, reuse=run))
+            accept_live(plan_run(client, settings, paths, on_drift="keep", manifest=manifest, reuse=run, applying=False))
             return outcome
         added, gone = conversions.joined(additions, removals)
         outcome.files = write_edits(outcome.edits + conversions.edits, added, gone,  # refused if edited meanwhile
@@ -102,9 +103,23 @@ def pull(client: PipedriveClient, settings: Settings, paths: list[str], *, prefe
         # since: pull wrote only files), unless objects were added, which that read may not hold;
         # only the files pull rewrote are read again
         accept_live(plan_run(client, settings, paths, on_drift="keep", manifest=load(paths, settings.overlay, reads),
-                             reuse=None if outcome.added or outcome.converted else run),
+                             reuse=None if outcome.added or outcome.converted else run, applying=False),
                     added=[(kind_name, key, object_id) for _path, kind_name, key, object_id in outcome.added]
                     + [(c.new_kind, c.new_key, c.new_id) for c in outcome.converted if c.added],
                     released=[(kind_name, key) for _path, kind_name, key, _id in outcome.removed]
                     + [(c.kind, c.key) for c in outcome.converted])
     return outcome
+
+
+def _activities_of_renamed_types(edits: list[Edit], manifest: Any) -> list[Edit]:
+    """A type's name pulled from Pipedrive (a conflict that --prefer pipedrive settles too) goes to
+    the activities naming the type by its name in the manifests, which would name nothing after."""
+    out = []
+    for edit in edits:
+        res = manifest.get(edit.kind, edit.key) if (edit.kind, edit.label) == ("activity_type", "name") else None
+        old = res.fields.get("name") if res is not None else None
+        for other in manifest.resources if old is not None and old != edit.value else []:
+            if other.kind == "activity" and other.fields.get("type") == old:
+                out.append(Edit(other.field_pos.get("type", other.pos).file, "activity", other.key, "type",
+                                edit.value, edit.state))
+    return out

@@ -50,7 +50,11 @@ class AccountSchema(vocabulary.AccountSchema):
         vocabularies = {getattr(f.type, "vocabulary", None) for spec in kinds.KINDS for f in spec.fields
                         if kinds_needed is None or spec.name in kinds_needed}
         if vocabularies & {"activity_types", "fields"}:  # one call: checked at plan time (filters' Type too)
-            active = [t for t in client.activity_types() if t.get("active_flag", True) is not False]
+            every = client.activity_types()
+            active = [t for t in every if t.get("active_flag", True) is not False]
+            for t in (t for t in every if t.get("active_flag", True) is False):
+                for name in (str(t.get("name")), str(t.get("key_string"))):
+                    schema.inactive_activity_types.setdefault(name, set()).add(str(t.get("key_string")))
             schema.activity_types = {str(t.get("key_string")) for t in active}
             schema.activity_type_keys = {str(t.get("name")): str(t.get("key_string")) for t in active}
         if "teams" in vocabularies:  # goals' team assignees: one call (v1 legacyTeams, the only list of teams)

@@ -9,6 +9,8 @@ A Hypothesis `RuleBasedStateMachine` over the example project applied to an embe
   rename an option, rename a stage or a pipeline, add a custom field, add a note, change a
   user's email address (Carol, in her profile), change a deal's value that ops change in
   git too (a conflict), and add or remove a follower or set a user field (team_day_people.py);
+  an admin renames or deletes an activity type, and edits (deletes and creates again) or
+  deletes a webhook (tests/state/team_day_admin.py);
 - ops' edits of the manifests in the project's own temp directory: change a value, add,
   remove, `moved`, `removed`, `ignore_changes`;
 - commands through the CLI itself (click, in process, `--sandbox`): `plan`, `apply` under each
@@ -54,6 +56,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from reconciler.kinds import kind as kind_spec
 from reconciler.sandbox.store import Store
 from tests.conftest import InProcess, Result, copy_examples, invoke
+from tests.state.team_day_admin import AdminRules, write_admin_manifest
 from tests.state.team_day_people import PeopleRules, extend_base
 
 BOB = {"X-Sandbox-User": "bob@example.com"}
@@ -65,7 +68,12 @@ USERS = ("alice@example.com", "bob@example.com", "carol@example.com")
 # wrote no longer validated); options, stages and pipelines renamed in Settings made plan fail;
 # with an owner changed in the UI, the plan's followers diff named the owner the manifests give as
 # the follower removed, not the one it removes, and pull of that owner left the followers naming
-# another set than Pipedrive's (a conflict nobody made) (test_team_day_people_findings.py).
+# another set than Pipedrive's (a conflict nobody made) (test_team_day_people_findings.py); an
+# activity type deleted (deactivated) in Settings made `--on-drift keep`, pull and export's plan fail on
+# the activities holding it; pull, and an apply whose --on-drift keep left it, recorded a type renamed
+# in git, not applied, as Pipedrive's name; `pull --prefer pipedrive` of a type renamed in git and in
+# Settings left its activities naming the git name
+# (tests/kinds/test_activity_type_deactivated.py, test_activity_type_renamed_in_git.py).
 _BASE: Path | None = None
 
 
@@ -77,6 +85,7 @@ def _applied_base() -> Path:
         atexit.register(shutil.rmtree, base, True)
         copy_examples(base / "project")
         extend_base(base / "project")  # followers and a user field (examples/ declares neither)
+        write_admin_manifest(base / "project")
         result = invoke(["apply", str(base / "project"), "--auto-approve", "--sandbox", str(base / "sandbox.db")])
         assert result.code == 0, result.both
         _BASE = base
@@ -87,7 +96,7 @@ class Violation(AssertionError):
     """An invariant of issue 24 did not hold."""
 
 
-class TeamDay(PeopleRules, RuleBasedStateMachine):
+class TeamDay(AdminRules, PeopleRules, RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="team-day-"))
