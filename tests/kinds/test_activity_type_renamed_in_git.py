@@ -38,10 +38,8 @@ def test_a_type_renamed_in_git_stays_a_git_change_through_pull(project: Project)
     assert project.run("plan", "--detailed-exitcode").code == 0
 
 
-def test_a_git_rename_that_keep_left_is_not_recorded_as_pipedrive_has_it(project: Project) -> None:
-    """Renamed in Settings and in git: `apply --on-drift keep` leaves Pipedrive's name (a conflict
-    kept); before, that apply recorded the git name anyway, so `pull --prefer manifests` took
-    Pipedrive's name for a rename of the git one, wrote it into the activities and failed."""
+def renamed_in_settings_and_in_git(project: Project) -> None:
+    """The applied type renamed in Settings, and in git (with the activity that names it) to another name."""
     applied(project)
     rename(project, "Product demo", "Demo in Settings")
     shape, records = read(project, "shape.yaml"), read(project, "records.yaml")
@@ -49,6 +47,12 @@ def test_a_git_rename_that_keep_left_is_not_recorded_as_pipedrive_has_it(project
     records["activities"]["acme-demo"]["type"] = "Demo in git"
     project.write("shape.yaml", shape)
     project.write("records.yaml", records)
+
+def test_a_git_rename_that_keep_left_is_not_recorded_as_pipedrive_has_it(project: Project) -> None:
+    """Renamed in Settings and in git: `apply --on-drift keep` leaves Pipedrive's name (a conflict
+    kept); before, that apply recorded the git name anyway, so `pull --prefer manifests` took
+    Pipedrive's name for a rename of the git one, wrote it into the activities and failed."""
+    renamed_in_settings_and_in_git(project)
     project.ok("apply", "--auto-approve", "--on-drift", "keep")
     assert "Demo in git" not in (project.lock().get("vocabulary") or {}).get("activity_type", {})
 
@@ -62,13 +66,7 @@ def test_pull_prefer_pipedrive_of_a_name_renamed_on_both_sides_renames_the_activ
     """Renamed in git (the type and its activities) and in Settings: `pull --prefer pipedrive`
     writes Settings' name into `activity_types`; before, the activities kept the git name, which
     then named nothing, and pull failed."""
-    applied(project)
-    rename(project, "Product demo", "Demo in Settings")
-    shape, records = read(project, "shape.yaml"), read(project, "records.yaml")
-    shape["activity_types"]["product-demo"]["name"] = "Demo in git"
-    records["activities"]["acme-demo"]["type"] = "Demo in git"
-    project.write("shape.yaml", shape)
-    project.write("records.yaml", records)
+    renamed_in_settings_and_in_git(project)
 
     project.ok("pull", str(project.path), "--prefer", "pipedrive")
     assert read(project, "shape.yaml")["activity_types"]["product-demo"]["name"] == "Demo in Settings"

@@ -92,9 +92,7 @@ class AdminRules:
             return
         key = data.draw(st.sampled_from(keys))
         self.api("DELETE", f"/api/v1/activityTypes/{self.ids('activity_type')[key]}")
-        self.gone[("activity_type", key)] = "deleted"
-        self.touch("activity_type", key, None)
-        self.steps += 1
+        self._deleted_in_ui("activity_type", key)
 
     # -- webhooks, in Settings > Webhooks ---------------------------------------------------
 
@@ -108,13 +106,17 @@ class AdminRules:
             return hooks[made]
         return hooks.get(self.ids("webhook").get(key))
 
+    def _standing_hooks(self, hooks: dict) -> list[str]:
+        """The declared webhooks Pipedrive still has (the UI's latest one for each), not deleted in the UI."""
+        return sorted(k for k in self.declared("webhooks") if self._live_hook(k, hooks) is not None
+                      and ("webhook", k) not in self.gone)
+
     @rule(data=st.data(), change=st.sampled_from([None, "name", "version", "url"]))
     def ui_recreate_webhook(self, data: st.DataObject, change: str | None) -> None:
         """The web UI's edit: delete the webhook, create one with the same URL and events (its new
         values, if any, are drift); a changed URL makes another webhook, so ours counts as deleted."""
         hooks = self._hooks()
-        keys = sorted(k for k in self.declared("webhooks") if self._live_hook(k, hooks) is not None
-                      and ("webhook", k) not in self.gone)
+        keys = self._standing_hooks(hooks)
         if not keys:
             return
         key = data.draw(st.sampled_from(keys))
@@ -142,14 +144,17 @@ class AdminRules:
     @rule(data=st.data())
     def ui_delete_webhook(self, data: st.DataObject) -> None:
         hooks = self._hooks()
-        keys = sorted(k for k in self.declared("webhooks") if self._live_hook(k, hooks) is not None
-                      and ("webhook", k) not in self.gone)
+        keys = self._standing_hooks(hooks)
         if not keys:
             return
         key = data.draw(st.sampled_from(keys))
         self.api("DELETE", f"/api/v1/webhooks/{self._live_hook(key, hooks)['id']}")
-        self.gone[("webhook", key)] = "deleted"
-        self.touch("webhook", key, None)
+        self._deleted_in_ui("webhook", key)
+
+    def _deleted_in_ui(self, kind: str, key: str) -> None:
+        """The model's record of a declared object deleted in the UI (never to be created again under keep)."""
+        self.gone[(kind, key)] = "deleted"
+        self.touch(kind, key, None)
         self.steps += 1
 
     # -- ops in git ----------------------------------------------------------------------------
