@@ -74,24 +74,29 @@ def test_requests_in_flight_hold_their_places():
     assert answered and clock.now >= answered[0] + 1.0 - 1e-9
 
 
-def test_threads_share_the_window():
-    limiter = RateLimiter(50)
+def starts_in_threads(limiter: RateLimiter, threads: int, each: int, now) -> list[float]:
+    """`threads` threads each take `each` places from the limiter, one after another: when each
+    place was taken (by `now`), sorted."""
     starts: list[float] = []
     guard = threading.Lock()
 
     def work():
-        for _ in range(15):
+        for _ in range(each):
             limiter.acquire()
             with guard:
-                starts.append(time.monotonic())
+                starts.append(now())
             limiter.release()
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    starts.sort()
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sorted(starts)
+
+
+def test_threads_share_the_window():
+    starts = starts_in_threads(RateLimiter(50), threads=8, each=15, now=time.monotonic)
     assert len(starts) == 120
     for i in range(len(starts) - 50):
         assert starts[i + 50] - starts[i] >= 1.0 - 1e-3
@@ -195,23 +200,8 @@ def test_only_the_first_waiter_in_line_sleeps_for_a_place():
             clock.now += seconds
             sleeping[0] -= 1
 
-    limiter = RateLimiter(10, clock=clock, sleep=sleep)
-    starts: list[float] = []
-
-    def work():
-        for _ in range(3):
-            limiter.acquire()
-            with guard:
-                starts.append(clock.now)
-            limiter.release()
-
-    threads = [threading.Thread(target=work) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    starts = starts_in_threads(RateLimiter(10, clock=clock, sleep=sleep), threads=6, each=3, now=lambda: clock.now)
     assert len(starts) == 18
     assert most_at_once[0] == 1
-    starts.sort()
     for i in range(len(starts) - 10):
         assert starts[i + 10] - starts[i] >= 1.0 - 1e-9
