@@ -187,13 +187,10 @@ class AdminRules:
     @rule(data=st.data(), what=st.sampled_from(["name", "version", "event_action"]))
     def ops_change_webhook(self, data: st.DataObject, what: str) -> None:
         """A change in git: Pipedrive cannot update a webhook, so the plan replaces it."""
-        declared = self.declared("webhooks")
-        if not declared:
+        drawn = self.draw_declared(data, "webhooks")
+        if drawn is None:
             return
-        key = data.draw(st.sampled_from(sorted(declared)))
-        path, _ = declared[key]
-        files = self.files()
-        body = files[path]["webhooks"][key]
+        key, path, content, body = drawn
         if what == "name":
             body["name"] = self.name("Hook")
         elif what == "version":
@@ -201,7 +198,7 @@ class AdminRules:
         else:
             body["event_action"] = data.draw(st.sampled_from([a for a in ("create", "change", "delete", "*")
                                                               if a != body.get("event_action")]))
-        self.write(path, files[path])
+        self.write(path, content)
         self.git_edited.add(("webhook", key, what))
         self.steps += 1
 

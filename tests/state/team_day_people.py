@@ -180,39 +180,35 @@ class PeopleRules:
     @rule(data=st.data(), kind=st.sampled_from(sorted(SECTIONS)))
     def ops_change_followers(self, data: st.DataObject, kind: str) -> None:
         """Ops set a record's followers in git: a few of the account's users, by their emails now."""
-        declared = self.declared(SECTIONS[kind])
-        if not declared:
+        drawn = self.draw_declared(data, SECTIONS[kind])
+        if drawn is None:
             return
-        key = data.draw(st.sampled_from(sorted(declared)))
-        path, body = declared[key]
+        key, path, content, body = drawn
         emails = self._emails()
         followers = data.draw(st.lists(st.sampled_from(emails), unique=True, max_size=len(emails)))
         if followers == body.get("followers"):
             return
         if "followers" not in body:
             self.unrecorded.add((kind, key, "followers"))
-        files = self.files()
-        files[path][SECTIONS[kind]][key]["followers"] = followers
-        self.write(path, files[path])
+        body["followers"] = followers
+        self.write(path, content)
         self.git_edited.add((kind, key, "followers"))
         self.steps += 1
 
     @rule(data=st.data())
     def ops_set_manager(self, data: st.DataObject) -> None:
         """Ops set or clear a deal's Account manager in git (a user's email now, or null)."""
-        declared = self.declared("deals")
-        if not declared:
+        drawn = self.draw_declared(data, "deals")
+        if drawn is None:
             return
-        key = data.draw(st.sampled_from(sorted(declared)))
-        path, body = declared[key]
+        key, path, content, body = drawn
         value = data.draw(st.sampled_from([None, *self._emails()]))
         fields = body.get("fields") or {}
         if MANAGER in fields and fields[MANAGER] == value:
             return
         if MANAGER not in fields:
             self.unrecorded.add(("deal", key, MANAGER_LABEL))
-        files = self.files()
-        files[path]["deals"][key].setdefault("fields", {})[MANAGER] = value
-        self.write(path, files[path])
+        body.setdefault("fields", {})[MANAGER] = value
+        self.write(path, content)
         self.git_edited.add(("deal", key, MANAGER_LABEL))
         self.steps += 1

@@ -166,6 +166,18 @@ class TeamDay(AdminRules, PeopleRules, RuleBasedStateMachine):
                 out[key] = (path, body)
         return out
 
+    def draw_declared(self, data: st.DataObject, section: str) -> tuple[str, Path, dict, dict] | None:
+        """One resource the manifests declare in `section`, drawn for ops to edit in git: its key, its
+        file, that file's data and the resource's body in it (change the body, then write the file);
+        None when the section declares nothing."""
+        files = self.files()
+        where = {key: path for path, content in files.items() for key in (content.get(section) or {})}
+        if not where:
+            return None
+        key = data.draw(st.sampled_from(sorted(where)))
+        path = where[key]
+        return key, path, files[path], files[path][section][key]
+
     def live_keys(self, kind: str, section: str) -> list[str]:
         """Keys both declared and in the lock, whose object the UI has not made go away."""
         ids = self.ids(kind)
@@ -473,13 +485,10 @@ class TeamDay(AdminRules, PeopleRules, RuleBasedStateMachine):
 
     @rule(data=st.data(), what=st.sampled_from(["value", "expected_close_date", "fields.Lead source"]))
     def ops_change_deal(self, data: st.DataObject, what: str) -> None:
-        declared = self.declared("deals")
-        if not declared:
+        drawn = self.draw_declared(data, "deals")
+        if drawn is None:
             return
-        key = data.draw(st.sampled_from(sorted(declared)))
-        path, _ = declared[key]
-        files = self.files()
-        body = files[path]["deals"][key]
+        key, path, content, body = drawn
         if (what.partition(".")[2] not in (body.get("fields") or {})) if what.startswith("fields.") \
                 else what not in body:
             self.unrecorded.add(("deal", key, what))
@@ -495,7 +504,7 @@ class TeamDay(AdminRules, PeopleRules, RuleBasedStateMachine):
             fields["Lead source"] = data.draw(st.sampled_from(
                 [label for label in labels if label != fields.get("Lead source")]))
             self.unapplied_labels.add(fields["Lead source"])
-        self.write(path, files[path])
+        self.write(path, content)
         self.git_edited.add(("deal", key, what))
         self.steps += 1
 
@@ -533,12 +542,12 @@ class TeamDay(AdminRules, PeopleRules, RuleBasedStateMachine):
 
     @rule(data=st.data())
     def ops_ignore_changes(self, data: st.DataObject) -> None:
-        declared = self.declared("deals")
-        key = data.draw(st.sampled_from(sorted(declared)))
-        path, _ = declared[key]
-        files = self.files()
-        files[path]["deals"][key]["ignore_changes"] = ["value", "stage"]
-        self.write(path, files[path])
+        drawn = self.draw_declared(data, "deals")
+        if drawn is None:
+            return
+        _key, path, content, body = drawn
+        body["ignore_changes"] = ["value", "stage"]
+        self.write(path, content)
         self.steps += 1
 
     def _moving(self) -> set[str]:
