@@ -170,7 +170,9 @@ def _read_or_reuse(display: str, real: str, problems: list[Problem], reading: _R
         return [], False
     digest = reading.hashes[real] = hashlib.sha256(data).digest()
     kept = reading.reads
-    found = kept.get((display, real, partial)) if kept is not None else None
+    if kept is None:  # a plain load keeps nothing: the file goes straight into the caller's lists
+        return _read_file(display, data, problems, reading.cache, partial=partial, moves=moves, unreadable=unreadable)
+    found = kept.get((display, real, partial))
     if found is None or found.digest != digest:
         file_moves: list[Move] = []
         file_unreadable: set[tuple[str, str]] = set()
@@ -181,8 +183,7 @@ def _read_or_reuse(display: str, real: str, problems: list[Problem], reading: _R
                          frozenset(file_unreadable))
     else:
         problems.extend(found.problems)
-    if kept is not None:
-        kept[(display, real, partial)] = found
+    kept[(display, real, partial)] = found
     if moves is not None:
         moves.extend(found.moves)
     if unreadable is not None:
